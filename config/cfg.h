@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * config/cfg.h - the smbgate configuration: an INI file parsed with libinih
+ * into a validated, immutable struct cfg.
+ *
+ * This module never logs: every problem is reported to the caller as a
+ * negative errno plus a one-line message naming file:line and the key.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* SMB dialects, in order; the names are Samba's "client min/max protocol". */
+enum cfg_protocol {
+	CFG_PROTO_NT1,
+	CFG_PROTO_SMB2_02,
+	CFG_PROTO_SMB2_10,
+	CFG_PROTO_SMB3_00,
+	CFG_PROTO_SMB3_02,
+	CFG_PROTO_SMB3_11,
+};
+
+enum cfg_encryption {
+	CFG_ENCRYPTION_OFF,
+	CFG_ENCRYPTION_DESIRED,
+	CFG_ENCRYPTION_REQUIRED,
+};
+
+/* Upper bounds on what an administrator can configure. */
+#define CFG_MAX_SERVERS	     64
+#define CFG_MAX_NAME	     63	 /* [server NAME]: [A-Za-z0-9._-], appears in URLs */
+#define CFG_MAX_HOST	     253 /* DNS name or IP literal */
+#define CFG_MAX_WORKGROUP    15	 /* NetBIOS domain name */
+#define CFG_MAX_PATH	     4095
+#define CFG_MAX_SESSIONS     100000
+#define CFG_MAX_IDLE_TIMEOUT 604800 /* one week */
+#define CFG_MAX_PROCESSES    65536
+
+struct cfg_server {
+	char *name;			/* from the section header; unique */
+	char *host;			/* required */
+	uint16_t port;			/* default 445 */
+	char *workgroup;		/* default "WORKGROUP" */
+	enum cfg_protocol min_protocol; /* default SMB2_02 */
+	enum cfg_protocol max_protocol; /* default SMB3_11 ("SMB3") */
+	enum cfg_encryption encryption; /* default desired */
+	bool show_hidden_shares;	/* list "name$" shares; default false */
+	unsigned timeout;		/* SMB operation timeout, seconds; default 30 */
+	unsigned line;			/* line of the section header, for messages */
+};
+
+struct cfg {
+	char *path; /* the file this was read from */
+
+	/* [gateway] */
+	char *listen_host;     /* "127.0.0.1", "::1" (no brackets), "0.0.0.0" ... */
+	uint16_t listen_port;  /* default 8080 */
+	char *tls_certificate; /* NULL when TLS is off; both or neither */
+	char *tls_key;
+	unsigned session_idle_timeout; /* seconds; default 900 */
+	unsigned max_sessions;	       /* default 200 */
+	uint64_t max_upload_size;      /* bytes, 0 = unlimited; default 0 */
+
+	/* [sandbox] */
+	uint64_t memory_limit;	/* bytes, 0 = unlimited; default 256M */
+	unsigned max_processes; /* default 64 */
+	uint32_t uid_min;	/* host uid/gid range used when run as root */
+	uint32_t uid_max;	/* default 200000-265535 */
+
+	/* [server NAME] sections, in file order; at least one. */
+	size_t n_servers;
+	struct cfg_server *servers;
+};
+
+/*
+ * Reads and validates the INI file at @path.
+ *
+ * On success returns 0 and stores a new struct cfg in *@ret (caller frees
+ * with cfg_free()). On failure returns a negative errno (-ENOENT/-EACCES...
+ * when the file cannot be read, -EINVAL when its content is invalid, -ENOMEM),
+ * leaves *@ret untouched and, when @err is not NULL, writes a NUL-terminated
+ * message of at most @errlen bytes such as
+ *   "smbgate.conf:12: [server files] port: not a number between 1 and 65535: 'x'".
+ */
+int cfg_load(const char *path, struct cfg **ret, char *err, size_t errlen);
+
+/* Frees @c and everything it owns. NULL is allowed. */
+void cfg_free(struct cfg *c);
+
+/* Looks a server up by name; returns a pointer into @c (not owned) or NULL. */
+const struct cfg_server *cfg_server_find(const struct cfg *c, const char *name);
+
+/* Samba's name of a protocol ("SMB2_02", "SMB3_11"...); static storage. */
+const char *cfg_protocol_name(enum cfg_protocol p);
+
+/* "off", "desired" or "required"; static storage. */
+const char *cfg_encryption_name(enum cfg_encryption e);
+
+/*
+ * Parses a size with an optional K, M, G or T suffix (powers of 1024, an
+ * optional trailing "B" or "iB" accepted) into *@ret. Returns 0, or -EINVAL
+ * (not a size) / -ERANGE (overflows 64 bits) leaving *@ret untouched.
+ */
+int cfg_parse_size(const char *s, uint64_t *ret);
