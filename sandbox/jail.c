@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * sandbox/jail.c - the inside of a sandbox, from the clone() child to the
+ * execve() of the worker. The order follows bubblewrap/nsjail: ids, hostname,
+ * loopback and pinhole listener, private root (tmpfs + read-only binds,
+ * fresh /proc, minimal /dev, generated /etc), pivot_root, then for the worker
+ * setsid, fds, rlimits, capabilities, no_new_privs and seccomp last.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "jail.h"
+
+#define NEWROOT "/tmp"
+
+static int setup_fd = -1;
+
+/* Reports a failed step to the spawner and exits. */
+_Noreturn static void fail(const char *step, int err)
+{
+	struct jail_setup m = {.msg = JAIL_SETUP_FAIL, .err = err > 0 ? err : EIO};
+
+	snprintf(m.step, sizeof(m.step), "%s", step);
+	if (setup_fd >= 0)
+		(void)send(setup_fd, &m, sizeof(m), MSG_NOSIGNAL);
+	else /* the worker, after READY: only the log is left */
+		dprintf(2, "smbgate: sandbox: %s: %s\n", step, strerror(m.err));
+	_exit(127);
+}
+
+#define CHECK(expr, step)                                                                          \
+	do {                                                                                       \
+		if ((expr) < 0)                                                                    \
+			fail(step, errno);                                                         \
+	} while (0)
+
+static void write_file(const char *path, const char *content, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	size_t len = strlen(content);
+
+	if (fd < 0)
+		fail(path, errno);
+	if (write(fd, content, len) != (ssize_t)len)
+		fail(path, errno ? errno : EIO);
+	close(fd);
+}
+
+static void make_dir(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		fail(path, errno);
+}
+
+/* Binds @src read-only on @dst, keeping the flags the kernel locks (nosuid, nodev...). */
+static void bind_ro(const char *src, const char *dst)
+{
+	struct statvfs sv;
+	unsigned long keep = 0;
+
+	CHECK(mount(src, dst, NULL, MS_BIND | MS_REC, NULL), dst);
+	CHECK(statvfs(dst, &sv), dst);
+	if (sv.f_flag & ST_NOSUID)
+		keep |= MS_NOSUID;
+	if (sv.f_flag & ST_NODEV)
+		keep |= MS_NODEV;
+	if (sv.f_flag & ST_NOEXEC)
+		keep |= MS_NOEXEC;
+	if (sv.f_flag & ST_NOATIME)
+		keep |= MS_NOATIME;
+	if (sv.f_flag & ST_NODIRATIME)
+		keep |= MS_NODIRATIME;
+	if (sv.f_flag & ST_RELATIME)
+		keep |= MS_RELATIME;
+	CHECK(mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | keep, NULL),
+	      dst);
+}
+
+/* A file to bind a single file or device node on. */
+static void bind_file(const char *src, const char *dst, bool ro)
+{
+	int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		fail(dst, errno);
+	close(fd);
+	if (ro) {
+		bind_ro(src, dst);
+		return;
+	}
+	CHECK(mount(src, dst, NULL, MS_BIND, NULL), dst);
+}
+
+/* /bin, /lib... : the same symlink when the host has one (merged /usr), else a read-only bind. */
+static void mirror_top(const char *name)
+{
+	char src[64], dst[64], target[256];
+	struct stat st;
+
+	snprintf(src, sizeof(src), "/%s", name);
+	snprintf(dst, sizeof(dst), NEWROOT "/%s", name);
+	if (lstat(src, &st) < 0)
+		return;
+	if (S_ISLNK(st.st_mode)) {
+		ssize_t n = readlink(src, target, sizeof(target) - 1);
+		if (n < 0)
+			fail(src, errno);
+		target[n] = '\0';
+		CHECK(symlink(target, dst), dst);
+	} else if (S_ISDIR(st.st_mode)) {
+		make_dir(dst, 0755);
+		bind_ro(src, dst);
+	}
+}
+
+static void tmpfs(const char *dst, const char *opts)
+{
+	CHECK(mount("tmpfs", dst, "tmpfs", MS_NOSUID | MS_NODEV, opts), dst);
+}
+
+static void loopback_up(void)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		fail("lo", errno);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	CHECK(ioctl(fd, SIOCGIFFLAGS, &ifr), "lo flags");
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	CHECK(ioctl(fd, SIOCSIFFLAGS, &ifr), "lo up");
+	close(fd);
+}
+
+static int pinhole_listener(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(JAIL_PINHOLE_PORT)};
+	int one = 1;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		fail("pinhole socket", errno);
+	inet_pton(AF_INET, JAIL_PINHOLE_ADDR, &sa.sin_addr);
+	CHECK(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), "pinhole");
+	CHECK(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), "pinhole bind");
+	CHECK(listen(fd, 16), "pinhole listen");
+	return fd;
+}
+
+static void generate_etc(const struct jail_params *p)
+{
+	char buf[1024];
+
+	make_dir(NEWROOT "/etc", 0755);
+	make_dir(NEWROOT "/etc/samba", 0755);
+	snprintf(buf, sizeof(buf),
+		 "127.0.0.1\tlocalhost %s%s\n"
+		 "::1\tlocalhost ip6-localhost\n",
+		 p->server_name ? p->server_name : "", "");
+	write_file(NEWROOT "/etc/hosts", buf, 0644);
+	snprintf(buf, sizeof(buf), "%s\n", p->hostname);
+	write_file(NEWROOT "/etc/hostname", buf, 0644);
+	snprintf(buf, sizeof(buf),
+		 "root:x:0:0:root:/:/usr/sbin/nologin\n"
+		 "%s:x:%d:%d:smbgate sandbox:%s:/usr/sbin/nologin\n"
+		 "nobody:x:65534:65534:nobody:/:/usr/sbin/nologin\n",
+		 JAIL_USER, JAIL_UID, JAIL_GID, JAIL_HOME);
+	write_file(NEWROOT "/etc/passwd", buf, 0644);
+	snprintf(buf, sizeof(buf), "root:x:0:\n%s:x:%d:\nnogroup:x:65534:\n", JAIL_USER, JAIL_GID);
+	write_file(NEWROOT "/etc/group", buf, 0644);
+	write_file(NEWROOT "/etc/nsswitch.conf",
+		   "passwd: files\ngroup: files\nshadow: files\nhosts: files\n"
+		   "networks: files\nprotocols: files\nservices: files\n",
+		   0644);
+	write_file(NEWROOT "/etc/resolv.conf", "", 0644);
+	/* libsmbclient's own configuration: every directory inside the sandbox,
+	 * name resolution through /etc/hosts only, TCP only. */
+	write_file(NEWROOT "/etc/samba/smb.conf",
+		   "[global]\n"
+		   "\tworkgroup = WORKGROUP\n"
+		   "\tname resolve order = host\n"
+		   "\tclient smb transports = tcp\n"
+		   "\tdisable netbios = yes\n"
+		   "\tclient use spnego = yes\n"
+		   "\tlock directory = /var/samba/lock\n"
+		   "\tstate directory = /var/samba/state\n"
+		   "\tcache directory = /var/samba/cache\n"
+		   "\tprivate dir = /var/samba/private\n"
+		   "\tpid directory = /var/samba/run\n"
+		   "\tncalrpc dir = /var/samba/ncalrpc\n"
+		   "\tlog level = 0\n"
+		   "\tlogging = stderr\n",
+		   0644);
+	if (access("/etc/ld.so.cache", R_OK) == 0)
+		bind_file("/etc/ld.so.cache", NEWROOT "/etc/ld.so.cache", true);
+}
+
+static void build_root(const struct jail_params *p, int worker_fd)
+{
+	static const char *const tops[] = {"bin", "sbin", "lib", "lib32", "lib64", "libx32"};
+	static const char *const devs[] = {"null", "zero", "full", "random", "urandom"};
+	char path[64];
+
+	/* Nothing we mount propagates back to the host. */
+	CHECK(mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL), "make / slave");
+	tmpfs(NEWROOT, "mode=0755,size=4m,nr_inodes=1024");
+
+	make_dir(NEWROOT "/usr", 0755);
+	bind_ro("/usr", NEWROOT "/usr");
+	for (size_t i = 0; i < sizeof(tops) / sizeof(tops[0]); i++)
+		mirror_top(tops[i]);
+	generate_etc(p);
+
+	make_dir(NEWROOT "/dev", 0755);
+	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+		char src[32];
+		snprintf(src, sizeof(src), "/dev/%s", devs[i]);
+		snprintf(path, sizeof(path), NEWROOT "/dev/%s", devs[i]);
+		bind_file(src, path, false);
+	}
+	CHECK(symlink("/proc/self/fd", NEWROOT "/dev/fd"), "/dev/fd");
+	CHECK(symlink("/proc/self/fd/0", NEWROOT "/dev/stdin"), "/dev/stdin");
+	CHECK(symlink("/proc/self/fd/1", NEWROOT "/dev/stdout"), "/dev/stdout");
+	CHECK(symlink("/proc/self/fd/2", NEWROOT "/dev/stderr"), "/dev/stderr");
+
+	/* The worker executable, wherever it lives on the host. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", worker_fd);
+	bind_file(path, NEWROOT JAIL_WORKER_PATH, true);
+	close(worker_fd);
+
+	make_dir(NEWROOT "/proc", 0555);
+	CHECK(mount("proc", NEWROOT "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL),
+	      "/proc");
+
+	/* The writable places, each a small private tmpfs. */
+	make_dir(NEWROOT "/tmp", 01777);
+	tmpfs(NEWROOT "/tmp", "mode=1777,size=16m,nr_inodes=1024");
+	make_dir(NEWROOT "/home", 0755);
+	make_dir(NEWROOT JAIL_HOME, 0700);
+	tmpfs(NEWROOT JAIL_HOME, "mode=0700,size=4m,nr_inodes=256");
+	make_dir(NEWROOT "/var", 0755);
+	tmpfs(NEWROOT "/var", "mode=0755,size=16m,nr_inodes=1024");
+	static const char *const sambadirs[] = {"lock",	   "state", "cache",
+						"private", "run",   "ncalrpc"};
+	make_dir(NEWROOT "/var/samba", 0755);
+	for (size_t i = 0; i < sizeof(sambadirs) / sizeof(sambadirs[0]); i++) {
+		snprintf(path, sizeof(path), NEWROOT "/var/samba/%s", sambadirs[i]);
+		make_dir(path, 0700);
+	}
+	make_dir(NEWROOT "/run", 0755);
+	make_dir(NEWROOT "/oldroot", 0755);
+
+	CHECK(syscall(SYS_pivot_root, NEWROOT, NEWROOT "/oldroot"), "pivot_root");
+	CHECK(chdir("/"), "chdir /");
+	CHECK(umount2("/oldroot", MNT_DETACH), "detach old root");
+	CHECK(rmdir("/oldroot"), "rmdir /oldroot");
+	/* The root itself is read-only from here on. */
+	CHECK(mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL),
+	      "root read-only");
+}
+
+/* Raises the effective set to the permitted one (after a uid change). */
+static void caps_effective(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+
+	CHECK(syscall(SYS_capget, &h, d), "capget");
+	d[0].effective = d[0].permitted;
+	d[1].effective = d[1].permitted;
+	CHECK(syscall(SYS_capset, &h, d), "capset");
+}
+
+/* Drops every capability: bounding set, ambient, then effective/permitted/inheritable. */
+static void caps_drop_all(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {{0}};
+
+	for (int cap = 0; cap <= 63; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			fail("drop bounding set", errno);
+	CHECK(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clear ambient");
+	CHECK(syscall(SYS_capset, &h, d), "drop capabilities");
+}
+
+static void set_rlimit(int res, rlim_t v, const char *step)
+{
+	struct rlimit rl = {v, v};
+	CHECK(setrlimit(res, &rl), step);
+}
+
+_Noreturn static void exec_worker(const struct jail_params *p)
+{
+	int devnull;
+
+	/* fds: 0 and 1 /dev/null, 2 the log, 3 the control socket, nothing else. */
+	CHECK(setsid(), "setsid");
+	CHECK(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "pdeathsig");
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0)
+		fail("/dev/null", errno);
+	if (p->ctl_fd != 3)
+		CHECK(dup2(p->ctl_fd, 3), "dup2 ctl");
+	else
+		CHECK(fcntl(3, F_SETFD, 0), "ctl fd");
+	CHECK(dup2(p->stderr_fd, 2), "dup2 stderr");
+	CHECK(dup2(devnull, 0), "dup2 stdin");
+	CHECK(dup2(devnull, 1), "dup2 stdout");
+	CHECK(syscall(SYS_close_range, 4, ~0U, 0), "close fds");
+
+	set_rlimit(RLIMIT_NOFILE, JAIL_RLIMIT_NOFILE, "RLIMIT_NOFILE");
+	set_rlimit(RLIMIT_CORE, 0, "RLIMIT_CORE");
+	if (p->max_processes)
+		set_rlimit(RLIMIT_NPROC, p->max_processes, "RLIMIT_NPROC");
+
+	caps_drop_all();
+	CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs");
+	int r = jail_seccomp_apply();
+	if (r < 0)
+		fail("seccomp", -r);
+	execve(JAIL_WORKER_PATH, p->argv, p->envp);
+	/* fd 2 is the gateway's log; the spawner already got READY. */
+	dprintf(2, "smbgate: sandbox: cannot execute the worker: %s\n", strerror(errno));
+	_exit(127);
+}
+
+/* Closes every fd but 0, 1, 2 and the @n in @keep. */
+static void close_except(const int *keep, size_t n)
+{
+	unsigned lo = 3;
+
+	for (;;) {
+		unsigned next = ~0U;
+		for (size_t i = 0; i < n; i++)
+			if (keep[i] >= (int)lo && (unsigned)keep[i] < next)
+				next = (unsigned)keep[i];
+		if (next > lo)
+			(void)syscall(SYS_close_range, lo, next == ~0U ? ~0U : next - 1, 0);
+		if (next == ~0U)
+			return;
+		lo = next + 1;
+	}
+}
+
+_Noreturn void jail_child_main(const struct jail_params *p)
+{
+	struct jail_setup m = {0};
+	struct pollfd pfd;
+	pid_t worker;
+	int lfd, worker_fd;
+	ssize_t n;
+
+	setup_fd = p->setup_fd;
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		_exit(127);
+	const int keep[] = {p->setup_fd, p->ctl_fd, p->stderr_fd};
+	close_except(keep, sizeof(keep) / sizeof(keep[0]));
+
+	/* The spawner writes our uid/gid maps, then says go (or dies: EOF). */
+	n = recv(setup_fd, &m, sizeof(m), 0);
+	if (n != (ssize_t)sizeof(m) || m.msg != JAIL_SETUP_GO)
+		_exit(127);
+
+	/* Opened in our own mount namespace, before the uid change: the worker
+	 * may sit below a directory only the gateway's uid can traverse. */
+	worker_fd = open(p->worker_path, O_PATH | O_CLOEXEC);
+	if (worker_fd < 0)
+		fail("open worker", errno);
+
+	if (p->map_root)
+		CHECK(setgroups(0, NULL), "setgroups");
+	CHECK(setresgid(JAIL_GID, JAIL_GID, JAIL_GID), "setresgid");
+	CHECK(setresuid(JAIL_UID, JAIL_UID, JAIL_UID), "setresuid");
+	caps_effective();
+	/* A credential change clears the parent-death signal: set it again,
+	 * then make sure the spawner did not die in between. */
+	CHECK(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "pdeathsig");
+	pfd = (struct pollfd){.fd = setup_fd, .events = POLLIN};
+	if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR)))
+		_exit(127);
+
+	CHECK(sethostname(p->hostname, strlen(p->hostname)), "sethostname");
+	CHECK(setdomainname("sandbox", 7), "setdomainname");
+	loopback_up();
+	lfd = pinhole_listener();
+	build_root(p, worker_fd);
+
+	worker = fork();
+	if (worker < 0)
+		fail("fork worker", errno);
+	if (worker == 0) {
+		close(lfd);
+		close(setup_fd);
+		setup_fd = -1;
+		exec_worker(p);
+	}
+
+	/* PID 1: hand the pinhole listener out, keep nothing, reap until the worker exits. */
+	{
+		char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+		struct jail_setup ok = {.msg = JAIL_SETUP_READY};
+		struct iovec iov = {.iov_base = &ok, .iov_len = sizeof(ok)};
+		struct msghdr mh = {.msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf)};
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &lfd, sizeof(int));
+		if (sendmsg(setup_fd, &mh, MSG_NOSIGNAL) < 0) {
+			kill(worker, SIGKILL);
+			_exit(127);
+		}
+	}
+	close(lfd);
+	close(setup_fd);
+	close(p->ctl_fd);
+	close(p->stderr_fd);
+	setup_fd = -1;
+	caps_drop_all();
+	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+
+	for (;;) {
+		int status;
+		pid_t w = waitpid(-1, &status, 0);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			_exit(127);
+		if (w == worker)
+			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	}
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * sandbox/jail.h - what runs inside a new sandbox, from the clone() child to
+ * the execve() of the worker: user ids, hostname, loopback, the pinhole
+ * listener, the private root file system, capabilities, rlimits,
+ * no_new_privs and seccomp; then the PID 1 that reaps (init.c).
+ *
+ * The spawner (spawn.c) is the only caller.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Inside every sandbox the worker runs as this uid/gid (mapped to one host uid). */
+#define JAIL_UID  1000
+#define JAIL_GID  1000
+#define JAIL_USER "smbgate"
+#define JAIL_HOME "/home/smbgate"
+
+/* Where the worker executable is bound inside the sandbox. */
+#define JAIL_WORKER_PATH "/smbgate-worker"
+
+/* The pinhole: the worker reaches its file server at this address. */
+#define JAIL_PINHOLE_ADDR "127.0.0.1"
+#define JAIL_PINHOLE_PORT 445
+
+/* Rlimits of the worker (and of init). */
+#define JAIL_RLIMIT_NOFILE 256
+
+/* Messages on the setup socket between the spawner and the clone child. */
+enum jail_setup_msg {
+	JAIL_SETUP_GO = 1,    /* spawner -> child: id maps written, go on */
+	JAIL_SETUP_READY = 2, /* child -> spawner: set up; carries the pinhole listener fd */
+	JAIL_SETUP_FAIL = 3,  /* child -> spawner: failed; carries errno and the step */
+};
+
+struct jail_setup {
+	uint32_t msg;  /* enum jail_setup_msg */
+	int32_t err;   /* JAIL_SETUP_FAIL: a positive errno */
+	char step[64]; /* JAIL_SETUP_FAIL: which step, NUL-terminated */
+};
+
+struct jail_params {
+	int setup_fd;		 /* the child's end of the setup socket */
+	int ctl_fd;		 /* the worker's end of the control socket; fd 3 of the worker */
+	const char *worker_path; /* absolute path of the worker executable on the host */
+	int stderr_fd;		 /* becomes fd 2 of the worker (the gateway's log) */
+	bool map_root;		 /* the spawner is root: drop supplementary groups, setresuid */
+	const char *hostname;	 /* UTS hostname, already sanitised */
+	const char *server_name; /* a DNS name to map to the pinhole in /etc/hosts, or NULL */
+	unsigned max_processes;	 /* RLIMIT_NPROC */
+	char *const *argv;	 /* the worker's argv */
+	char *const *envp;	 /* the worker's whole environment */
+};
+
+/*
+ * Runs in the child of clone(CLONE_NEW*): waits for JAIL_SETUP_GO, builds the
+ * sandbox, reports JAIL_SETUP_READY (or JAIL_SETUP_FAIL), starts the worker
+ * as PID 2 and becomes the reaping PID 1. Never returns; exits with the
+ * worker's status (or 127 when setup failed).
+ */
+_Noreturn void jail_child_main(const struct jail_params *p);
+
+/*
+ * Applies the worker's seccomp filter to the calling thread (deny by default:
+ * a call outside the allowlist fails with EPERM; a few dangerous ones kill the
+ * process). PR_SET_NO_NEW_PRIVS must be set. Returns 0 or a negative errno.
+ */
+int jail_seccomp_apply(void);

@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * sandbox/proto.c - encode, decode and validate the gateway <-> worker
+ * messages. Pure functions, no I/O; see proto.h.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "proto.h"
+
+struct spec {
+	uint16_t type;
+	const char *name;
+	size_t body;	/* exact body size */
+	unsigned n_str; /* exact number of strings */
+	size_t str_cap[PROTO_MAX_STRINGS];
+	bool fd;       /* carries one fd */
+	bool str_utf8; /* strings must be valid UTF-8 */
+};
+
+/* clang-format off */
+static const struct spec specs[] = {
+	{PROTO_AUTH,    "AUTH",    sizeof(struct proto_auth), 4, {PROTO_MAX_NAME, PROTO_MAX_CRED, PROTO_MAX_CRED, PROTO_MAX_CRED}, false, true},
+	{PROTO_SHARES,  "SHARES",  0, 0, {0}, false, true},
+	{PROTO_STAT,    "STAT",    0, 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
+	{PROTO_LIST,    "LIST",    0, 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
+	{PROTO_READ,    "READ",    sizeof(struct proto_range), 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, true, true},
+	{PROTO_WRITE,   "WRITE",   sizeof(struct proto_write_req), 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, true, true},
+	{PROTO_MKDIR,   "MKDIR",   0, 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
+	{PROTO_RENAME,  "RENAME",  sizeof(struct proto_flags), 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_MAX_PATH}, false, true},
+	{PROTO_COPY,    "COPY",    sizeof(struct proto_flags), 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_MAX_PATH}, false, true},
+	{PROTO_UNLINK,  "UNLINK",  0, 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
+	{PROTO_RMDIR,   "RMDIR",   sizeof(struct proto_flags), 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
+	{PROTO_HELLO,   "HELLO",   sizeof(struct proto_hello), 0, {0}, false, true},
+	{PROTO_ERROR,   "ERROR",   sizeof(struct proto_error), 1, {1024}, false, true},
+	{PROTO_STAT_OK, "STAT_OK", sizeof(struct proto_stat), 0, {0}, false, true},
+	{PROTO_ENTRIES, "ENTRIES", sizeof(struct proto_entries), 0, {0}, false, true},
+	{PROTO_READ_OK, "READ_OK", sizeof(struct proto_read_ok), 0, {0}, false, true},
+	{PROTO_END,     "END",     sizeof(struct proto_end), 0, {0}, false, true},
+};
+/* clang-format on */
+
+static const struct spec *spec_of(uint16_t type)
+{
+	for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++)
+		if (specs[i].type == type)
+			return &specs[i];
+	return NULL;
+}
+
+bool proto_type_has_fd(uint16_t type)
+{
+	const struct spec *s = spec_of(type);
+	return s && s->fd;
+}
+
+const char *proto_type_name(uint16_t type)
+{
+	const struct spec *s = spec_of(type);
+	return s ? s->name : "?";
+}
+
+const char *proto_err_name(uint32_t code)
+{
+	static const char *const names[] = {
+	    [PROTO_E_NOT_FOUND] = "not_found",
+	    [PROTO_E_ACCESS] = "access_denied",
+	    [PROTO_E_EXISTS] = "exists",
+	    [PROTO_E_NOT_EMPTY] = "not_empty",
+	    [PROTO_E_NOT_DIR] = "not_a_directory",
+	    [PROTO_E_IS_DIR] = "is_a_directory",
+	    [PROTO_E_NO_SPACE] = "no_space",
+	    [PROTO_E_BAD_NAME] = "bad_name",
+	    [PROTO_E_UNREACHABLE] = "server_unreachable",
+	    [PROTO_E_TIMEOUT] = "timeout",
+	    [PROTO_E_PROTOCOL] = "protocol_error",
+	    [PROTO_E_AUTH] = "auth_failed",
+	    [PROTO_E_IO] = "io_error",
+	    [PROTO_E_INVALID] = "invalid_request",
+	    [PROTO_E_TOO_BIG] = "too_many_entries",
+	};
+	if (code >= 1 && code <= PROTO_E_MAX && names[code])
+		return names[code];
+	return "io_error";
+}
+
+bool proto_utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		uint32_t cp;
+		size_t n;
+
+		if (c == 0)
+			return false;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (len - i - 1 < n)
+			return false;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000))
+			return false; /* overlong */
+		if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+bool proto_name_valid(const char *name)
+{
+	size_t len = strnlen(name, PROTO_MAX_NAME + 1);
+
+	if (len == 0 || len > PROTO_MAX_NAME)
+		return false;
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return false;
+	if (strpbrk(name, "/\\"))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return false; /* control characters, as proto.h promises */
+	return proto_utf8_valid(name, len);
+}
+
+int proto_encode(void *buf, size_t bufsize, uint16_t type, uint32_t seq, const void *body,
+		 size_t body_len, const char *const *strs, unsigned n_str)
+{
+	const struct spec *s = spec_of(type);
+	struct proto_hdr hdr = {.type = type, .seq = seq};
+	size_t total = sizeof(hdr) + body_len;
+	uint8_t *p = buf;
+
+	if (!s || body_len != s->body || n_str != s->n_str || type == PROTO_ENTRIES)
+		return -EINVAL;
+	for (unsigned i = 0; i < n_str; i++) {
+		size_t l = strnlen(strs[i], s->str_cap[i] + 1);
+		if (l > s->str_cap[i] || (s->str_utf8 && !proto_utf8_valid(strs[i], l)))
+			return -EINVAL;
+		total += l + 1;
+	}
+	if (total > PROTO_MAX_MSG || total > bufsize)
+		return -EMSGSIZE;
+	hdr.len = (uint32_t)(total - sizeof(hdr));
+	memcpy(p, &hdr, sizeof(hdr));
+	p += sizeof(hdr);
+	if (body_len) {
+		memcpy(p, body, body_len);
+		p += body_len;
+	}
+	for (unsigned i = 0; i < n_str; i++) {
+		size_t l = strlen(strs[i]) + 1;
+		memcpy(p, strs[i], l);
+		p += l;
+	}
+	return (int)total;
+}
+
+static int decode_entries(struct proto_msg *m, const uint8_t *p, size_t left)
+{
+	uint32_t n = 0;
+
+	m->rec = p;
+	m->rec_len = left;
+	while (left > 0) {
+		struct proto_entry_rec rec;
+		if (left < sizeof(rec))
+			return -EBADMSG;
+		memcpy(&rec, p, sizeof(rec));
+		if (rec.reserved != 0 || rec.ftype < PROTO_FT_FILE || rec.ftype > PROTO_FT_SHARE)
+			return -EBADMSG;
+		p += sizeof(rec);
+		left -= sizeof(rec);
+		const char *name = (const char *)p;
+		size_t l = strnlen(name, left);
+		if (l == left || !proto_name_valid(name))
+			return -EBADMSG;
+		p += l + 1;
+		left -= l + 1;
+		n++;
+	}
+	return n == m->u.entries.count ? 0 : -EBADMSG;
+}
+
+int proto_decode(const void *buf, size_t len, struct proto_msg *ret)
+{
+	struct proto_msg m = {0};
+	const uint8_t *p = buf;
+	const struct spec *s;
+	size_t left;
+
+	if (len < sizeof(m.hdr) || len > PROTO_MAX_MSG)
+		return -EBADMSG;
+	memcpy(&m.hdr, p, sizeof(m.hdr));
+	s = spec_of(m.hdr.type);
+	if (!s || m.hdr.reserved != 0 || m.hdr.len != len - sizeof(m.hdr))
+		return -EBADMSG;
+	p += sizeof(m.hdr);
+	left = len - sizeof(m.hdr);
+	if (left < s->body)
+		return -EBADMSG;
+	m.body = p;
+	m.body_len = s->body;
+	if (s->body)
+		memcpy(&m.u, p, s->body);
+	p += s->body;
+	left -= s->body;
+
+	switch (m.hdr.type) {
+	case PROTO_AUTH:
+		if (m.u.auth.reserved || (m.u.auth.flags & ~PROTO_AUTH_SHOW_HIDDEN) ||
+		    m.u.auth.min_protocol > m.u.auth.max_protocol || m.u.auth.max_protocol > 5 ||
+		    m.u.auth.encryption > 2 || m.u.auth.timeout < 1 || m.u.auth.timeout > 3600)
+			return -EBADMSG;
+		break;
+	case PROTO_ERROR:
+		if (m.u.error.code < 1 || m.u.error.code > PROTO_E_MAX)
+			return -EBADMSG;
+		break;
+	case PROTO_STAT_OK:
+		if (m.u.stat.reserved || m.u.stat.ftype < PROTO_FT_FILE ||
+		    m.u.stat.ftype > PROTO_FT_SHARE)
+			return -EBADMSG;
+		break;
+	case PROTO_READ_OK:
+		if (m.u.read_ok.st.reserved || m.u.read_ok.st.ftype != PROTO_FT_FILE)
+			return -EBADMSG;
+		break;
+	case PROTO_WRITE:
+		if (m.u.write.reserved || (m.u.write.flags & ~PROTO_F_OVERWRITE))
+			return -EBADMSG;
+		break;
+	case PROTO_RENAME:
+	case PROTO_COPY:
+		if (m.u.flags.flags & ~PROTO_F_OVERWRITE)
+			return -EBADMSG;
+		break;
+	case PROTO_RMDIR:
+		if (m.u.flags.flags & ~PROTO_F_RECURSIVE)
+			return -EBADMSG;
+		break;
+	case PROTO_END:
+		if (m.u.end.reserved || m.u.end.created > 1)
+			return -EBADMSG;
+		break;
+	case PROTO_ENTRIES:
+		if (decode_entries(&m, p, left) < 0)
+			return -EBADMSG;
+		*ret = m;
+		return 0;
+	default:
+		break;
+	}
+
+	for (unsigned i = 0; i < s->n_str; i++) {
+		const char *str = (const char *)p;
+		size_t l = strnlen(str, left);
+		if (l == left || l > s->str_cap[i])
+			return -EBADMSG;
+		if (s->str_utf8 && !proto_utf8_valid(str, l))
+			return -EBADMSG;
+		m.str[i] = str;
+		p += l + 1;
+		left -= l + 1;
+	}
+	if (left != 0)
+		return -EBADMSG;
+	m.n_str = s->n_str;
+	*ret = m;
+	return 0;
+}
+
+void proto_entries_init(struct proto_entries_builder *b, void *buf, size_t size, uint32_t seq)
+{
+	struct proto_hdr hdr = {.type = PROTO_ENTRIES, .seq = seq};
+
+	b->buf = buf;
+	b->size = size < PROTO_MAX_MSG ? size : PROTO_MAX_MSG;
+	b->used = sizeof(hdr) + sizeof(struct proto_entries);
+	b->count = 0;
+	memcpy(b->buf, &hdr, sizeof(hdr));
+}
+
+int proto_entries_add(struct proto_entries_builder *b, uint32_t ftype, uint64_t size, int64_t mtime,
+		      const char *name)
+{
+	struct proto_entry_rec rec = {.ftype = ftype, .size = size, .mtime = mtime};
+	size_t l;
+
+	if (ftype < PROTO_FT_FILE || ftype > PROTO_FT_SHARE || !proto_name_valid(name))
+		return -EINVAL;
+	l = strlen(name) + 1;
+	if (b->used + sizeof(rec) + l > b->size)
+		return -EMSGSIZE;
+	memcpy(b->buf + b->used, &rec, sizeof(rec));
+	b->used += sizeof(rec);
+	memcpy(b->buf + b->used, name, l);
+	b->used += l;
+	b->count++;
+	return 0;
+}
+
+size_t proto_entries_finish(struct proto_entries_builder *b)
+{
+	struct proto_hdr hdr;
+	struct proto_entries e = {.count = b->count};
+
+	memcpy(&hdr, b->buf, sizeof(hdr));
+	hdr.len = (uint32_t)(b->used - sizeof(hdr));
+	memcpy(b->buf, &hdr, sizeof(hdr));
+	memcpy(b->buf + sizeof(hdr), &e, sizeof(e));
+	return b->used;
+}
+
+int proto_entries_next(const struct proto_msg *m, size_t *pos, struct proto_entry_rec *rec,
+		       const char **name)
+{
+	if (m->hdr.type != PROTO_ENTRIES || *pos >= m->rec_len)
+		return 0;
+	memcpy(rec, m->rec + *pos, sizeof(*rec));
+	*name = (const char *)(m->rec + *pos + sizeof(*rec));
+	*pos += sizeof(*rec) + strlen(*name) + 1;
+	return 1;
+}

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * sandbox/proto.h - THE wire protocol between the gateway and a sandboxed
+ * smbgate-worker, over one AF_UNIX SOCK_SEQPACKET socket per sandbox.
+ *
+ * A message is one datagram: a fixed header, then a fixed-size body whose
+ * layout depends on the type, then zero or more NUL-terminated strings (the
+ * count also depends on the type). Requests (gateway -> worker) have even
+ * types, answers (worker -> gateway) odd ones. Every answer echoes the seq of
+ * the request it answers; the worker handles one request at a time.
+ *
+ * File contents never travel in messages: a READ or WRITE request carries one
+ * pipe end by SCM_RIGHTS, and the bytes go through the pipe.
+ *
+ * This module is pure: encode, decode and validate, no I/O. The gateway
+ * decodes everything the worker sends with proto_decode() and treats any
+ * failure as a protocol violation (the sandbox is killed).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_VERSION 1
+
+/* Caps, checked on both sides. */
+#define PROTO_MAX_MSG	       65536 /* one datagram, header included */
+#define PROTO_MAX_PATH	       4096  /* a path inside a share, bytes */
+#define PROTO_MAX_NAME	       1024  /* one file or share name, bytes */
+#define PROTO_MAX_CRED	       512   /* user, domain or password, bytes */
+#define PROTO_MAX_STRINGS      4
+#define PROTO_MAX_LIST_ENTRIES 100000 /* entries of one listing, all batches */
+
+enum proto_type {
+	/* requests: even */
+	PROTO_AUTH = 2,	   /* body: struct proto_auth; strings: server, domain, user, password.
+			      First request, once. -> END | ERROR */
+	PROTO_SHARES = 4,  /* list the server's disk shares. -> ENTRIES..., END | ERROR */
+	PROTO_STAT = 6,	   /* strings: share, path. -> STAT_OK | ERROR */
+	PROTO_LIST = 8,	   /* strings: share, path. -> ENTRIES..., END | ERROR */
+	PROTO_READ = 10,   /* body: offset, length; strings: share, path; fd: pipe write end.
+			      -> READ_OK (bytes follow in the pipe, then EOF), END | ERROR */
+	PROTO_WRITE = 12,  /* body: flags, size; strings: share, path; fd: pipe read end.
+			      -> END (body: created, bytes) | ERROR */
+	PROTO_MKDIR = 14,  /* strings: share, path. -> END | ERROR */
+	PROTO_RENAME = 16, /* body: flags; strings: share, from, to. -> END | ERROR */
+	PROTO_COPY = 18,   /* body: flags; strings: share, from, to. -> END | ERROR */
+	PROTO_UNLINK = 20, /* strings: share, path. -> END | ERROR */
+	PROTO_RMDIR = 22,  /* body: flags; strings: share, path. -> END | ERROR */
+
+	/* answers: odd */
+	PROTO_HELLO = 1,   /* body: version. Sent once by the worker when it starts. */
+	PROTO_ERROR = 3,   /* body: error code; strings: message (no secrets). */
+	PROTO_STAT_OK = 5, /* body: struct proto_stat */
+	PROTO_ENTRIES = 7, /* body: count; then count records, see proto_entries_next() */
+	PROTO_READ_OK = 9, /* body: struct proto_stat of the file, length that follows */
+	PROTO_END = 11,	   /* body: struct proto_end */
+};
+
+/* Flags of WRITE, RENAME, COPY and RMDIR. */
+#define PROTO_F_OVERWRITE 0x1u /* WRITE/RENAME/COPY: replace an existing target */
+#define PROTO_F_RECURSIVE 0x2u /* RMDIR: remove the content too */
+#define PROTO_F_ALL	  (PROTO_F_OVERWRITE | PROTO_F_RECURSIVE)
+
+/* The stable set of errors the worker reports. Values are wire values. */
+enum proto_err {
+	PROTO_E_NOT_FOUND = 1,
+	PROTO_E_ACCESS = 2, /* access denied, read-only share */
+	PROTO_E_EXISTS = 3,
+	PROTO_E_NOT_EMPTY = 4,
+	PROTO_E_NOT_DIR = 5,
+	PROTO_E_IS_DIR = 6,
+	PROTO_E_NO_SPACE = 7,
+	PROTO_E_BAD_NAME = 8,	 /* invalid name for the server, or from the server */
+	PROTO_E_UNREACHABLE = 9, /* the file server could not be reached */
+	PROTO_E_TIMEOUT = 10,
+	PROTO_E_PROTOCOL = 11, /* a protocol error, ours or the server's */
+	PROTO_E_AUTH = 12,     /* wrong user name or password */
+	PROTO_E_IO = 13,       /* anything else */
+	PROTO_E_INVALID = 14,  /* a request the worker refuses (bad state, bad args) */
+	PROTO_E_TOO_BIG = 15,  /* a listing over PROTO_MAX_LIST_ENTRIES */
+};
+#define PROTO_E_MAX PROTO_E_TOO_BIG
+
+enum proto_ftype {
+	PROTO_FT_FILE = 1,
+	PROTO_FT_DIR = 2,
+	PROTO_FT_SHARE = 3,
+};
+
+struct proto_hdr {
+	uint16_t type;
+	uint16_t reserved; /* 0 */
+	uint32_t seq;
+	uint32_t len; /* payload bytes after this header; equals datagram size - header */
+};
+
+/* AUTH: how to reach the server. "server" is the name the worker connects to
+ * (port 445 of its own network namespace: the pinhole). */
+struct proto_auth {
+	uint32_t min_protocol; /* enum cfg_protocol */
+	uint32_t max_protocol;
+	uint32_t encryption; /* enum cfg_encryption */
+	uint32_t timeout;    /* seconds, 1..3600 */
+	uint32_t flags;	     /* PROTO_AUTH_SHOW_HIDDEN */
+	uint32_t reserved;
+};
+#define PROTO_AUTH_SHOW_HIDDEN 0x1u
+
+struct proto_stat {
+	uint32_t ftype; /* enum proto_ftype */
+	uint32_t reserved;
+	uint64_t size;
+	int64_t mtime; /* seconds since the epoch, UTC */
+};
+
+struct proto_range {
+	uint64_t offset;
+	uint64_t length; /* UINT64_MAX: to the end */
+};
+
+struct proto_write_req {
+	uint32_t flags;
+	uint32_t reserved;
+	uint64_t size; /* bytes the pipe will carry; UINT64_MAX when not known */
+};
+
+struct proto_flags {
+	uint32_t flags;
+};
+
+struct proto_error {
+	uint32_t code; /* enum proto_err */
+};
+
+struct proto_hello {
+	uint32_t version;
+};
+
+struct proto_entries {
+	uint32_t count;
+};
+
+struct proto_read_ok {
+	struct proto_stat st;
+	uint64_t length; /* bytes that follow in the pipe */
+};
+
+struct proto_end {
+	uint32_t created; /* WRITE/COPY/RENAME: 1 when the target did not exist */
+	uint32_t reserved;
+	uint64_t bytes; /* READ/WRITE/COPY: bytes transferred */
+};
+
+/* One record of an ENTRIES message: this fixed part, then the NUL-terminated name. */
+struct proto_entry_rec {
+	uint32_t ftype;
+	uint32_t reserved;
+	uint64_t size;
+	int64_t mtime;
+};
+
+/* A decoded message: pointers into the caller's buffer (not owned). */
+struct proto_msg {
+	struct proto_hdr hdr;
+	const void *body; /* body_len bytes, aligned copy in body_buf */
+	size_t body_len;
+	unsigned n_str;
+	const char *str[PROTO_MAX_STRINGS];
+	/* ENTRIES only: the records after the count */
+	const uint8_t *rec;
+	size_t rec_len;
+	union {
+		struct proto_auth auth;
+		struct proto_stat stat;
+		struct proto_range range;
+		struct proto_write_req write;
+		struct proto_flags flags;
+		struct proto_error error;
+		struct proto_hello hello;
+		struct proto_entries entries;
+		struct proto_read_ok read_ok;
+		struct proto_end end;
+	} u; /* the body, copied out aligned */
+};
+
+/* Whether a message of @type carries exactly one fd (READ, WRITE). */
+bool proto_type_has_fd(uint16_t type);
+
+/* Name of a type for logs ("READ"), or "?"; static storage. */
+const char *proto_type_name(uint16_t type);
+
+/* Stable name of an error code ("not_found"), or "io"; static storage. */
+const char *proto_err_name(uint32_t code);
+
+/*
+ * Encodes a message into @buf (@bufsize bytes). @body is @body_len bytes (must
+ * be the size the type requires); @strs are @n_str strings, each within its
+ * cap. Returns the datagram size, or -EINVAL (a type, size or string the
+ * protocol does not allow), -EMSGSIZE (does not fit PROTO_MAX_MSG or @bufsize).
+ */
+int proto_encode(void *buf, size_t bufsize, uint16_t type, uint32_t seq, const void *body,
+		 size_t body_len, const char *const *strs, unsigned n_str);
+
+/*
+ * Validates a datagram of @len bytes in @buf and fills *@ret with pointers
+ * into @buf (which must outlive the use of *@ret). Checks: size bounds, a
+ * known type, reserved fields zero, header len matches, the body size of the
+ * type, the number of strings, every string NUL-terminated in bounds, within
+ * its cap and valid UTF-8, no byte left over; for ENTRIES every record (names
+ * valid UTF-8, no '/', not "." or "..", non-empty). Returns 0, or -EBADMSG
+ * leaving *@ret untouched.
+ */
+int proto_decode(const void *buf, size_t len, struct proto_msg *ret);
+
+/*
+ * ENTRIES building: start with proto_entries_init() on a buffer of
+ * PROTO_MAX_MSG bytes, add records while proto_entries_add() returns 0
+ * (-EMSGSIZE: full, send it and start another; -EINVAL: a name the protocol
+ * refuses), then proto_entries_finish() returns the datagram size.
+ */
+struct proto_entries_builder {
+	uint8_t *buf;
+	size_t size;
+	size_t used;
+	uint32_t count;
+};
+void proto_entries_init(struct proto_entries_builder *b, void *buf, size_t size, uint32_t seq);
+int proto_entries_add(struct proto_entries_builder *b, uint32_t ftype, uint64_t size, int64_t mtime,
+		      const char *name);
+size_t proto_entries_finish(struct proto_entries_builder *b);
+
+/*
+ * Iterates the records of a decoded ENTRIES message. *@pos starts at 0.
+ * Returns 1 and fills @rec/@name (pointing into the message), or 0 at the end.
+ * Only valid on a message proto_decode() accepted.
+ */
+int proto_entries_next(const struct proto_msg *m, size_t *pos, struct proto_entry_rec *rec,
+		       const char **name);
+
+/* Whether @s (@len bytes) is valid UTF-8 without NUL (no overlongs, no surrogates). */
+bool proto_utf8_valid(const char *s, size_t len);
+
+/* Whether @name is acceptable as one file or share name: valid UTF-8, 1..PROTO_MAX_NAME
+ * bytes, no '/', '\\' or control characters... see proto.c; not "." or "..". */
+bool proto_name_valid(const char *name);

@@ -1,0 +1,647 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * sandbox/spawn.c - the spawner process and the gateway's handle on it.
+ * See spawn.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "jail.h"
+#include "spawn.h"
+
+#define SETUP_TIMEOUT_MS 10000
+#define MAX_WORKER_ARGS	 16
+
+struct spawn_req {
+	uint32_t server_index;
+	char user[64];
+};
+
+struct spawn_rep {
+	int32_t err; /* 0 or a positive errno */
+	int32_t pid;
+	uint32_t uid;
+};
+
+struct sbx_spawner {
+	pid_t pid;
+	int sock; /* gateway end */
+	const struct cfg *cfg;
+	pthread_mutex_t lock;
+};
+
+/* ---- the spawner process ------------------------------------------------ */
+
+struct child_slot {
+	pid_t pid;
+	uint32_t uid;
+};
+
+struct spawner_state {
+	const struct cfg *cfg;
+	int sock;
+	int exec_fd;
+	char *worker_path; /* absolute */
+	bool root;
+	char *argv[MAX_WORKER_ARGS + 2];
+	char *envp[8];
+	struct child_slot *slots; /* root mode: one per uid in the range */
+	size_t n_slots;
+	size_t next_slot;
+	char cgroup[512]; /* delegated cgroup v2 directory, or "" */
+};
+
+static ssize_t send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n_fds)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * 4)] = {0};
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (n_fds > 0) {
+		mh.msg_control = cbuf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL);
+}
+
+/* Receives one datagram of exactly @len bytes and up to @max_fds fds (O_CLOEXEC).
+ * Any other shape closes what came and fails with -EBADMSG. */
+static int recv_fds(int sock, void *buf, size_t len, int *fds, size_t max_fds, size_t *n_fds)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * 8)];
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	size_t got = 0;
+	bool bad = false;
+	ssize_t n;
+
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (got < max_fds)
+				fds[got++] = fd;
+			else {
+				close(fd);
+				bad = true;
+			}
+		}
+	}
+	if (n == 0)
+		bad = true; /* EOF */
+	if (bad || (size_t)n != len || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		for (size_t i = 0; i < got; i++)
+			close(fds[i]);
+		return n == 0 ? -ECONNRESET : -EBADMSG;
+	}
+	if (n_fds)
+		*n_fds = got;
+	return 0;
+}
+
+static int write_proc(pid_t pid, const char *file, const char *content)
+{
+	char path[64];
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, content, strlen(content)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static void sanitize_hostname(const char *user, char *out, size_t size)
+{
+	size_t j = 0;
+
+	/* DOMAIN\user and user@realm: keep the user part. */
+	const char *bs = strrchr(user, '\\');
+	if (bs)
+		user = bs + 1;
+	for (size_t i = 0; user[i] && user[i] != '@' && j + 1 < size && j < 63; i++) {
+		char c = user[i];
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')
+			out[j++] = c;
+		else if (c >= 'A' && c <= 'Z')
+			out[j++] = (char)(c - 'A' + 'a');
+		else if (c == '.' || c == '_' || c == ' ')
+			out[j++] = '-';
+	}
+	while (j > 0 && out[j - 1] == '-')
+		j--;
+	if (j == 0)
+		j = (size_t)snprintf(out, size, "sandbox");
+	out[j] = '\0';
+}
+
+static bool host_is_ip_literal(const char *host)
+{
+	return strspn(host, "0123456789.") == strlen(host) || strchr(host, ':');
+}
+
+static void cgroup_place(struct spawner_state *st, pid_t pid)
+{
+	char dir[700], val[64];
+
+	if (!st->cgroup[0])
+		return;
+	snprintf(dir, sizeof(dir), "%s/sbx-%d", st->cgroup, (int)pid);
+	if (mkdir(dir, 0755) < 0)
+		return;
+	snprintf(dir, sizeof(dir), "%s/sbx-%d/memory.max", st->cgroup, (int)pid);
+	if (st->cfg->memory_limit)
+		snprintf(val, sizeof(val), "%llu", (unsigned long long)st->cfg->memory_limit);
+	else
+		snprintf(val, sizeof(val), "max");
+	int fd = open(dir, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write(fd, val, strlen(val));
+		close(fd);
+	}
+	snprintf(dir, sizeof(dir), "%s/sbx-%d/pids.max", st->cgroup, (int)pid);
+	snprintf(val, sizeof(val), "%u", st->cfg->max_processes);
+	fd = open(dir, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write(fd, val, strlen(val));
+		close(fd);
+	}
+	snprintf(dir, sizeof(dir), "%s/sbx-%d/cgroup.procs", st->cgroup, (int)pid);
+	snprintf(val, sizeof(val), "%d", (int)pid);
+	fd = open(dir, O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write(fd, val, strlen(val));
+		close(fd);
+	}
+}
+
+static void cgroup_remove(struct spawner_state *st, pid_t pid)
+{
+	char dir[700];
+
+	if (!st->cgroup[0])
+		return;
+	snprintf(dir, sizeof(dir), "%s/sbx-%d", st->cgroup, (int)pid);
+	(void)rmdir(dir);
+}
+
+/* Finds a delegated cgroup v2 directory (ours, with memory and pids enabled
+ * for children and writable); logs once what is not enforced otherwise. */
+static void cgroup_detect(struct spawner_state *st)
+{
+	char line[400], path[512], ctl[256] = "";
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	bool found = false;
+
+	st->cgroup[0] = '\0';
+	if (f) {
+		while (fgets(line, sizeof(line), f))
+			if (strncmp(line, "0::", 3) == 0) {
+				line[strcspn(line, "\n")] = '\0';
+				snprintf(path, sizeof(path), "/sys/fs/cgroup%s", line + 3);
+				found = true;
+			}
+		fclose(f);
+	}
+	if (found) {
+		char file[700];
+		snprintf(file, sizeof(file), "%s/cgroup.subtree_control", path);
+		FILE *s = fopen(file, "re");
+		if (s) {
+			if (!fgets(ctl, sizeof(ctl), s))
+				ctl[0] = '\0';
+			fclose(s);
+		}
+		if (strstr(ctl, "memory") && strstr(ctl, "pids") && access(path, W_OK) == 0)
+			snprintf(st->cgroup, sizeof(st->cgroup), "%s", path);
+	}
+	if (!st->cgroup[0])
+		fprintf(
+		    stderr,
+		    "smbgate: no delegated cgroup v2 tree with the memory and pids controllers:"
+		    " [sandbox] memory_limit is NOT enforced; max_processes is enforced per sandbox"
+		    " uid by RLIMIT_NPROC only\n");
+}
+
+static struct child_slot *slot_alloc(struct spawner_state *st)
+{
+	for (size_t k = 0; k < st->n_slots; k++) {
+		size_t i = (st->next_slot + k) % st->n_slots;
+		if (st->slots[i].pid == 0) {
+			st->next_slot = (i + 1) % st->n_slots;
+			return &st->slots[i];
+		}
+	}
+	return NULL;
+}
+
+static void reap(struct spawner_state *st)
+{
+	for (;;) {
+		int status;
+		pid_t pid = waitpid(-1, &status, WNOHANG);
+		if (pid <= 0)
+			return;
+		cgroup_remove(st, pid);
+		for (size_t i = 0; i < st->n_slots; i++)
+			if (st->slots[i].pid == pid)
+				st->slots[i].pid = 0;
+	}
+}
+
+/* Creates one sandbox; on success the fds in @out are the gateway's to keep. */
+static int spawn_one(struct spawner_state *st, const struct spawn_req *req, struct spawn_rep *rep,
+		     int out[3])
+{
+	struct child_slot *slot = NULL, unpriv_slot = {0};
+	int ctl[2] = {-1, -1}, setup[2] = {-1, -1}, pidfd = -1, lfd = -1;
+	char hostname[64], map[64];
+	const struct cfg_server *srv;
+	struct jail_setup m;
+	pid_t pid = -1;
+	int r;
+
+	if (req->server_index >= st->cfg->n_servers)
+		return -EINVAL;
+	srv = &st->cfg->servers[req->server_index];
+	sanitize_hostname(req->user, hostname, sizeof(hostname));
+
+	if (st->root) {
+		slot = slot_alloc(st);
+		if (!slot)
+			return -EAGAIN;
+	} else {
+		slot = &unpriv_slot;
+		slot->uid = getuid();
+	}
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, setup) < 0) {
+		r = -errno;
+		goto fail;
+	}
+
+	struct jail_params params = {
+	    .setup_fd = setup[1],
+	    .ctl_fd = ctl[1],
+	    .worker_path = st->worker_path,
+	    .stderr_fd = 2,
+	    .map_root = st->root,
+	    .hostname = hostname,
+	    .server_name = host_is_ip_literal(srv->host) ? NULL : srv->host,
+	    .max_processes = st->cfg->max_processes,
+	    .argv = st->argv,
+	    .envp = st->envp,
+	};
+	struct clone_args ca = {
+	    .flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS |
+		     CLONE_NEWIPC | CLONE_PIDFD,
+	    .pidfd = (uint64_t)(uintptr_t)&pidfd,
+	    .exit_signal = SIGCHLD,
+	};
+	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (pid == 0) {
+		close(ctl[0]);
+		close(setup[0]);
+		close(st->sock);
+		jail_child_main(&params);
+	}
+	slot->pid = pid;
+	close(ctl[1]);
+	close(setup[1]);
+	ctl[1] = setup[1] = -1;
+
+	/* The child is waiting for its id maps. */
+	snprintf(map, sizeof(map), "%d %u 1\n", JAIL_UID, (unsigned)slot->uid);
+	r = write_proc(pid, "uid_map", map);
+	if (r == 0 && !st->root)
+		r = write_proc(pid, "setgroups", "deny");
+	snprintf(map, sizeof(map), "%d %u 1\n", JAIL_GID,
+		 st->root ? (unsigned)slot->uid : (unsigned)getgid());
+	if (r == 0)
+		r = write_proc(pid, "gid_map", map);
+	if (r < 0)
+		goto fail;
+	cgroup_place(st, pid);
+
+	m = (struct jail_setup){.msg = JAIL_SETUP_GO};
+	if (send(setup[0], &m, sizeof(m), MSG_NOSIGNAL) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	struct pollfd pfd = {.fd = setup[0], .events = POLLIN};
+	r = poll(&pfd, 1, SETUP_TIMEOUT_MS);
+	if (r <= 0) {
+		r = r == 0 ? -ETIMEDOUT : -errno;
+		fprintf(stderr, "smbgate: sandbox %d: setup timed out\n", (int)pid);
+		goto fail;
+	}
+	size_t n_fds = 0;
+	memset(&m, 0, sizeof(m));
+	r = recv_fds(setup[0], &m, sizeof(m), &lfd, 1, &n_fds);
+	if (r < 0 || m.msg != JAIL_SETUP_READY || n_fds != 1) {
+		if (r == 0 && m.msg == JAIL_SETUP_FAIL) {
+			m.step[sizeof(m.step) - 1] = '\0';
+			fprintf(stderr, "smbgate: sandbox %d: setup failed at %s: %s\n", (int)pid,
+				m.step, strerror(m.err));
+		} else {
+			fprintf(stderr, "smbgate: sandbox %d: setup failed\n", (int)pid);
+		}
+		if (r == 0 && n_fds == 1)
+			close(lfd);
+		lfd = -1;
+		r = -EPROTO;
+		goto fail;
+	}
+	close(setup[0]);
+
+	rep->err = 0;
+	rep->pid = pid;
+	rep->uid = slot->uid;
+	out[0] = ctl[0];
+	out[1] = pidfd;
+	out[2] = lfd;
+	return 0;
+
+fail:
+	if (pidfd >= 0) {
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		close(pidfd);
+	} else if (pid > 0) {
+		kill(pid, SIGKILL);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (ctl[i] >= 0)
+			close(ctl[i]);
+		if (setup[i] >= 0)
+			close(setup[i]);
+	}
+	if (lfd >= 0)
+		close(lfd);
+	return r;
+}
+
+_Noreturn static void spawner_main(struct spawner_state *st, pid_t gateway)
+{
+	sigset_t mask;
+	int sfd;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != gateway)
+		_exit(1);
+	(void)prctl(PR_SET_NAME, "smbgate-spawner", 0, 0, 0);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		_exit(1);
+
+	for (;;) {
+		struct pollfd p[2] = {{.fd = st->sock, .events = POLLIN},
+				      {.fd = sfd, .events = POLLIN}};
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(1);
+		}
+		if (p[1].revents) {
+			struct signalfd_siginfo si;
+			while (read(sfd, &si, sizeof(si)) > 0)
+				;
+			reap(st);
+		}
+		if (p[0].revents) {
+			struct spawn_req req;
+			ssize_t n = recv(st->sock, &req, sizeof(req), 0);
+			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+				_exit(0); /* gateway gone: our sandboxes die with us */
+			if (n != (ssize_t)sizeof(req))
+				continue;
+			req.user[sizeof(req.user) - 1] = '\0';
+			struct spawn_rep rep = {0};
+			int fds[3];
+			reap(st);
+			int r = spawn_one(st, &req, &rep, fds);
+			if (r < 0) {
+				rep.err = -r;
+				(void)send_fds(st->sock, &rep, sizeof(rep), NULL, 0);
+				continue;
+			}
+			(void)send_fds(st->sock, &rep, sizeof(rep), fds, 3);
+			for (int i = 0; i < 3; i++)
+				close(fds[i]);
+		}
+	}
+}
+
+/* ---- the gateway side ---------------------------------------------------- */
+
+int sbx_spawner_start(const struct cfg *cfg, const struct sbx_spawner_options *opts,
+		      struct sbx_spawner **ret)
+{
+	struct spawner_state st = {.cfg = cfg, .root = geteuid() == 0};
+	struct sbx_spawner *s;
+	int sv[2], r;
+	size_t a = 0;
+
+	st.exec_fd = open(opts->worker_path, O_RDONLY | O_CLOEXEC);
+	if (st.exec_fd < 0)
+		return -errno;
+	st.worker_path = realpath(opts->worker_path, NULL);
+	if (!st.worker_path) {
+		r = -errno;
+		close(st.exec_fd);
+		return r;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		close(st.exec_fd);
+		return -ENOMEM;
+	}
+	st.argv[a++] = (char *)"smbgate-worker";
+	for (size_t i = 0; opts->worker_args && opts->worker_args[i] && a < MAX_WORKER_ARGS + 1;
+	     i++)
+		st.argv[a++] = (char *)opts->worker_args[i];
+	st.argv[a] = NULL;
+	a = 0;
+	st.envp[a++] = (char *)"HOME=" JAIL_HOME;
+	st.envp[a++] = (char *)"PATH=/usr/bin";
+	st.envp[a++] = (char *)"LANG=C.UTF-8";
+	st.envp[a++] = (char *)"USER=" JAIL_USER;
+	/* Sanitizer builds: LeakSanitizer needs ptrace, which seccomp forbids. */
+	st.envp[a++] = (char *)"ASAN_OPTIONS=detect_leaks=0";
+	st.envp[a] = NULL;
+	if (st.root) {
+		st.n_slots = (size_t)(cfg->uid_max - cfg->uid_min) + 1;
+		st.slots = calloc(st.n_slots, sizeof(*st.slots));
+		if (!st.slots) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		for (size_t i = 0; i < st.n_slots; i++)
+			st.slots[i].uid = cfg->uid_min + (uint32_t)i;
+	}
+	cgroup_detect(&st);
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	pid_t gateway = getpid();
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		goto fail;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		st.sock = sv[1];
+		spawner_main(&st, gateway);
+	}
+	close(sv[1]);
+	close(st.exec_fd);
+	free(st.worker_path);
+	free(st.slots);
+	s->pid = pid;
+	s->sock = sv[0];
+	s->cfg = cfg;
+	pthread_mutex_init(&s->lock, NULL);
+	*ret = s;
+	return 0;
+fail:
+	close(st.exec_fd);
+	free(st.worker_path);
+	free(st.slots);
+	free(s);
+	return r;
+}
+
+void sbx_spawner_free(struct sbx_spawner *s)
+{
+	if (!s)
+		return;
+	close(s->sock);
+	kill(s->pid, SIGKILL);
+	while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+pid_t sbx_spawner_pid(const struct sbx_spawner *s)
+{
+	return s->pid;
+}
+
+int sbx_spawn(struct sbx_spawner *s, size_t server_index, const char *user, struct sbx **ret)
+{
+	struct spawn_req req = {.server_index = (uint32_t)server_index};
+	struct spawn_rep rep;
+	int fds[3];
+	size_t n_fds = 0;
+	struct sbx *b;
+	int r;
+
+	if (server_index >= s->cfg->n_servers)
+		return -EINVAL;
+	snprintf(req.user, sizeof(req.user), "%s", user ? user : "");
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	pthread_mutex_lock(&s->lock);
+	if (send(s->sock, &req, sizeof(req), MSG_NOSIGNAL) < 0)
+		r = -errno;
+	else
+		r = recv_fds(s->sock, &rep, sizeof(rep), fds, 3, &n_fds);
+	pthread_mutex_unlock(&s->lock);
+	if (r == 0 && rep.err != 0) {
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
+		r = -rep.err;
+	} else if (r == 0 && n_fds != 3) {
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
+		r = -EBADMSG;
+	}
+	if (r < 0) {
+		free(b);
+		return r;
+	}
+	b->pid = rep.pid;
+	b->ctl = fds[0];
+	b->pidfd = fds[1];
+	b->listen_fd = fds[2];
+	b->uid = rep.uid;
+	b->server = &s->cfg->servers[server_index];
+	*ret = b;
+	return 0;
+}
+
+void sbx_kill(struct sbx *b)
+{
+	if (b && b->pidfd >= 0)
+		(void)syscall(SYS_pidfd_send_signal, b->pidfd, SIGKILL, NULL, 0);
+}
+
+int sbx_alive(const struct sbx *b)
+{
+	struct pollfd p = {.fd = b->pidfd, .events = POLLIN};
+	return poll(&p, 1, 0) == 0;
+}
+
+void sbx_free(struct sbx *b)
+{
+	if (!b)
+		return;
+	sbx_kill(b);
+	if (b->ctl >= 0)
+		close(b->ctl);
+	if (b->listen_fd >= 0)
+		close(b->listen_fd);
+	if (b->pidfd >= 0)
+		close(b->pidfd);
+	free(b);
+}

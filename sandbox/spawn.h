@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * sandbox/spawn.h - the gateway side of sandbox creation.
+ *
+ * sbx_spawner_start() forks a long-lived, single-threaded spawner process
+ * while the gateway is still single-threaded. Every sandbox is then created
+ * by that process: one clone() into new user, mount, PID, network, UTS and
+ * IPC namespaces, id maps written from outside, and the worker started under
+ * a PID 1 that reaps (see jail.h). The gateway gets back, by SCM_RIGHTS, the
+ * control socket of the worker, a pidfd of the sandbox and the pinhole
+ * listener that lives in the sandbox's network namespace.
+ *
+ * The spawner dies with the gateway (PR_SET_PDEATHSIG), and every sandbox
+ * dies with the spawner.
+ */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cfg.h"
+
+struct sbx_spawner;
+
+/* One sandbox, as the gateway holds it. */
+struct sbx {
+	pid_t pid;     /* host pid of the sandbox's PID 1 (for logs; signal through pidfd) */
+	int pidfd;     /* owned; readable when the sandbox has exited */
+	int ctl;       /* owned; SOCK_SEQPACKET to the worker (proto.h) */
+	int listen_fd; /* owned; the pinhole listener inside the sandbox's netns */
+	uid_t uid;     /* host uid the sandbox runs as */
+	const struct cfg_server *server; /* not owned: points into the spawner's cfg */
+};
+
+struct sbx_spawner_options {
+	const char *worker_path;	/* executable run inside; opened by the spawner */
+	const char *const *worker_args; /* extra argv after argv[0], NULL-terminated, or NULL */
+};
+
+/*
+ * Starts the spawner process for @cfg (which must outlive the spawner).
+ * Call while the process is single-threaded. Returns 0 and *@ret (caller
+ * frees with sbx_spawner_free()), or a negative errno: -ENOENT/-EACCES for
+ * a worker that cannot be opened, anything fork() or socketpair() returns.
+ * Logs once to stderr which resource limits cannot be enforced here.
+ */
+int sbx_spawner_start(const struct cfg *cfg, const struct sbx_spawner_options *opts,
+		      struct sbx_spawner **ret);
+
+/* Stops the spawner, which kills every sandbox it made. NULL is allowed. */
+void sbx_spawner_free(struct sbx_spawner *s);
+
+/* Host pid of the spawner (tests kill it to check that sandboxes follow). */
+pid_t sbx_spawner_pid(const struct sbx_spawner *s);
+
+/*
+ * Creates a sandbox for @user (shown as its hostname, sanitised) that may
+ * reach the server @server_index of the configuration. Thread-safe.
+ * Returns 0 and *@ret (caller frees with sbx_free()), or a negative errno:
+ * -EAGAIN when the uid range is exhausted, -EPIPE/-ECONNRESET when the spawner
+ * is gone, -EPROTO when the sandbox failed to set itself up (the step is logged).
+ */
+int sbx_spawn(struct sbx_spawner *s, size_t server_index, const char *user, struct sbx **ret);
+
+/* Kills the sandbox (SIGKILL to its PID 1 through the pidfd). Idempotent. */
+void sbx_kill(struct sbx *b);
+
+/* Whether the sandbox is still running (its pidfd is not yet readable). */
+int sbx_alive(const struct sbx *b);
+
+/* Kills the sandbox and frees @b, closing every fd. NULL is allowed. */
+void sbx_free(struct sbx *b);
