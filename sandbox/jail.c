@@ -200,8 +200,9 @@ static void generate_etc(const struct jail_params *p)
 		   "[global]\n"
 		   "\tworkgroup = WORKGROUP\n"
 		   "\tname resolve order = host\n"
-		   "\tclient smb transports = tcp\n"
 		   "\tdisable netbios = yes\n"
+		   "\tinterfaces = 127.0.0.1/8\n"
+		   "\tbind interfaces only = yes\n"
 		   "\tclient use spnego = yes\n"
 		   "\tlock directory = /var/samba/lock\n"
 		   "\tstate directory = /var/samba/state\n"
@@ -209,8 +210,7 @@ static void generate_etc(const struct jail_params *p)
 		   "\tprivate dir = /var/samba/private\n"
 		   "\tpid directory = /var/samba/run\n"
 		   "\tncalrpc dir = /var/samba/ncalrpc\n"
-		   "\tlog level = 0\n"
-		   "\tlogging = stderr\n",
+		   "\tlog level = 0\n",
 		   0644);
 	if (access("/etc/ld.so.cache", R_OK) == 0)
 		bind_file("/etc/ld.so.cache", NEWROOT "/etc/ld.so.cache", true);
@@ -315,19 +315,22 @@ _Noreturn static void exec_worker(const struct jail_params *p)
 {
 	int devnull;
 
-	/* fds: 0 and 1 /dev/null, 2 the log, 3 the control socket, nothing else. */
+	/* fds: 0 and 1 /dev/null, 2 the log, 3 the control socket, nothing else.
+	 * Everything is first moved above 10 so that no dup2() clobbers a source. */
 	CHECK(setsid(), "setsid");
 	CHECK(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "pdeathsig");
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0)
 		fail("/dev/null", errno);
-	if (p->ctl_fd != 3)
-		CHECK(dup2(p->ctl_fd, 3), "dup2 ctl");
-	else
-		CHECK(fcntl(3, F_SETFD, 0), "ctl fd");
-	CHECK(dup2(p->stderr_fd, 2), "dup2 stderr");
-	CHECK(dup2(devnull, 0), "dup2 stdin");
-	CHECK(dup2(devnull, 1), "dup2 stdout");
+	int hi_null = fcntl(devnull, F_DUPFD_CLOEXEC, 10);
+	int hi_ctl = fcntl(p->ctl_fd, F_DUPFD_CLOEXEC, 10);
+	int hi_log = fcntl(p->stderr_fd, F_DUPFD_CLOEXEC, 10);
+	if (hi_null < 0 || hi_ctl < 0 || hi_log < 0)
+		fail("move fds", errno);
+	CHECK(dup2(hi_null, 0), "dup2 stdin");
+	CHECK(dup2(hi_null, 1), "dup2 stdout");
+	CHECK(dup2(hi_log, 2), "dup2 stderr");
+	CHECK(dup2(hi_ctl, 3), "dup2 ctl");
 	CHECK(syscall(SYS_close_range, 4, ~0U, 0), "close fds");
 
 	set_rlimit(RLIMIT_NOFILE, JAIL_RLIMIT_NOFILE, "RLIMIT_NOFILE");

@@ -191,7 +191,7 @@ bool proto_type_has_fd(uint16_t type);
 /* Name of a type for logs ("READ"), or "?"; static storage. */
 const char *proto_type_name(uint16_t type);
 
-/* Stable name of an error code ("not_found"), or "io"; static storage. */
+/* Stable name of an error code ("not_found"), or "io_error"; static storage. */
 const char *proto_err_name(uint32_t code);
 
 /*

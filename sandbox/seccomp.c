@@ -42,7 +42,7 @@ static const char *const allowed[] = {
 	"gettid", "getuid", "geteuid", "getgid", "getegid", "getgroups", "getresuid",
 	"getresgid", "getpgrp", "getpgid", "getsid", "getrlimit", "ugetrlimit", "setrlimit",
 	"prlimit64", "getrusage", "uname", "sysinfo", "times", "getrandom", "arch_prctl",
-	"prctl", "restart_syscall",
+	"prctl", "restart_syscall", "seccomp", /* only ever adds filters */
 	/* signals and processes */
 	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending", "rt_sigtimedwait",
 	"rt_sigsuspend", "sigaltstack", "kill", "tgkill", "tkill", "exit", "exit_group",

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * sandbox/client.h - the gateway's side of the conversation with one
+ * sandboxed worker: requests out, answers in, every answer validated.
+ *
+ * The worker is untrusted. A short, oversized, unknown, out-of-sequence or
+ * unexpected answer, an fd where none belongs, or no answer in time: the
+ * sandbox is killed and this and every later call fail (-EPROTO, -ETIMEDOUT,
+ * then -EPIPE). A sandbox that died on its own gives -ECONNRESET.
+ *
+ * Return values of every call: 0 success; > 0 an enum proto_err the worker
+ * answered (the sandbox is fine); < 0 a negative errno (the sandbox is gone).
+ * Thread-safe: one request at a time per client (a mutex); a READ or WRITE
+ * holds it from _begin() to _end().
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "cfg.h"
+#include "proto.h"
+#include "spawn.h"
+
+struct sbxc;
+
+/*
+ * Takes ownership of @b, waits for the worker's HELLO. @timeout_s bounds
+ * every wait for an answer. Returns 0 and *@ret (caller frees with
+ * sbxc_free(), which kills the sandbox), or a negative errno (and @b is freed).
+ */
+int sbxc_new(struct sbx *b, unsigned timeout_s, struct sbxc **ret);
+void sbxc_free(struct sbxc *c);
+
+/* The sandbox (not owned by the caller). */
+struct sbx *sbxc_sbx(struct sbxc *c);
+
+/* Whether the sandbox was killed or died: every call would fail. */
+int sbxc_dead(struct sbxc *c);
+
+/* Logs in: the worker connects to @srv through the pinhole. @password is
+ * only read (the caller wipes it); the message that carried it is wiped. */
+int sbxc_auth(struct sbxc *c, const struct cfg_server *srv, const char *domain, const char *user,
+	      const char *password);
+
+/* Called per entry; a non-zero return stops reading the answer (the rest is
+ * still drained and validated) and is what the listing call returns. */
+typedef int (*sbxc_entry_cb)(void *ud, const struct proto_entry_rec *rec, const char *name);
+
+int sbxc_shares(struct sbxc *c, sbxc_entry_cb cb, void *ud);
+int sbxc_list(struct sbxc *c, const char *share, const char *path, sbxc_entry_cb cb, void *ud);
+int sbxc_stat(struct sbxc *c, const char *share, const char *path, struct proto_stat *ret);
+
+/*
+ * Download: on 0, *@ret_fd is the read end of a pipe (caller closes it) that
+ * carries *@ret_ok .length bytes then EOF; read it to the end (or close it
+ * early to abort), then call sbxc_read_end(). On any other return nothing is
+ * left to do.
+ */
+int sbxc_read_begin(struct sbxc *c, const char *share, const char *path, uint64_t offset,
+		    uint64_t length, struct proto_read_ok *ret_ok, int *ret_fd);
+int sbxc_read_end(struct sbxc *c, uint64_t *ret_bytes);
+
+/*
+ * Upload: on 0, *@ret_fd is the write end of a pipe (caller closes it): write
+ * @size bytes (UINT64_MAX: unknown) and close it, then call sbxc_write_end().
+ * Closing early aborts the upload (the worker removes its temporary file).
+ */
+int sbxc_write_begin(struct sbxc *c, const char *share, const char *path, uint32_t flags,
+		     uint64_t size, int *ret_fd);
+int sbxc_write_end(struct sbxc *c, uint32_t *ret_created, uint64_t *ret_bytes);
+
+int sbxc_mkdir(struct sbxc *c, const char *share, const char *path);
+int sbxc_rename(struct sbxc *c, const char *share, const char *from, const char *to, uint32_t flags,
+		uint32_t *ret_created);
+int sbxc_copy(struct sbxc *c, const char *share, const char *from, const char *to, uint32_t flags,
+	      uint32_t *ret_created);
+int sbxc_unlink(struct sbxc *c, const char *share, const char *path);
+int sbxc_rmdir(struct sbxc *c, const char *share, const char *path, uint32_t flags);

@@ -1,0 +1,823 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * sandbox/smb.c - the worker's file operations over libsmbclient; the only
+ * file of the tree that includes libsmbclient.h. See smb.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libsmbclient.h>
+
+#include "cfg.h"
+#include "smb.h"
+
+#define IO_BUF	      (1024 * 1024) /* a round trip per call: large buffers */
+#define URL_MAX	      (PROTO_MAX_PATH * 3 + PROTO_MAX_NAME * 3 + 300)
+#define RMDIR_DEPTH   64
+#define RMDIR_ENTRIES 100000
+
+struct smb {
+	SMBCCTX *ctx;
+	char server[PROTO_MAX_NAME + 1];
+	int show_hidden;
+	char *buf; /* IO_BUF bytes */
+	/* The credentials, for libsmbclient's auth callback (it asks again on
+	 * every new connection). Wiped in smb_free(). */
+	char domain[PROTO_MAX_CRED + 1];
+	char user[PROTO_MAX_CRED + 1];
+	char password[PROTO_MAX_CRED + 1];
+};
+
+static void auth_cb(SMBCCTX *ctx, const char *server, const char *share, char *wg, int wglen,
+		    char *un, int unlen, char *pw, int pwlen)
+{
+	struct smb *s = smbc_getOptionUserData(ctx);
+
+	(void)server;
+	(void)share;
+	snprintf(wg, (size_t)wglen, "%s", s->domain);
+	snprintf(un, (size_t)unlen, "%s", s->user);
+	snprintf(pw, (size_t)pwlen, "%s", s->password);
+}
+
+int smb_errno_to_proto(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ENXIO:
+	case ENODEV:
+		return PROTO_E_NOT_FOUND;
+	case EACCES:
+	case EPERM:
+	case EROFS:
+		return PROTO_E_ACCESS;
+	case EEXIST:
+		return PROTO_E_EXISTS;
+	case ENOTEMPTY:
+		return PROTO_E_NOT_EMPTY;
+	case ENOTDIR:
+		return PROTO_E_NOT_DIR;
+	case EISDIR:
+		return PROTO_E_IS_DIR;
+	case ENOSPC:
+	case EDQUOT:
+		return PROTO_E_NO_SPACE;
+	case EINVAL:
+	case ENAMETOOLONG:
+	case EILSEQ:
+		return PROTO_E_BAD_NAME;
+	case ECONNREFUSED:
+	case EHOSTUNREACH:
+	case ENETUNREACH:
+	case ECONNRESET:
+	case ECONNABORTED:
+	case EPIPE:
+	case ENOTCONN:
+		return PROTO_E_UNREACHABLE;
+	case ETIMEDOUT:
+		return PROTO_E_TIMEOUT;
+	case EPROTO:
+	case EBADMSG:
+		return PROTO_E_PROTOCOL;
+	default:
+		return PROTO_E_IO;
+	}
+}
+
+static int last_err(void)
+{
+	return smb_errno_to_proto(errno);
+}
+
+/* Appends @s percent-encoded (everything but unreserved characters). */
+static int url_append(char *buf, size_t size, size_t *len, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (*len + 4 > size)
+			return PROTO_E_BAD_NAME;
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~') {
+			buf[(*len)++] = (char)c;
+		} else {
+			buf[(*len)++] = '%';
+			buf[(*len)++] = hex[c >> 4];
+			buf[(*len)++] = hex[c & 15];
+		}
+	}
+	buf[*len] = '\0';
+	return 0;
+}
+
+/* smb://server/share/seg/seg with every segment checked and encoded. */
+static int make_url(const struct smb *s, char *buf, size_t size, const char *share,
+		    const char *path)
+{
+	size_t len;
+	int n;
+
+	if (!proto_name_valid(share))
+		return PROTO_E_BAD_NAME;
+	n = snprintf(buf, size, "smb://%s/", s->server);
+	if (n < 0 || (size_t)n >= size)
+		return PROTO_E_BAD_NAME;
+	len = (size_t)n;
+	if (url_append(buf, size, &len, share, strlen(share)))
+		return PROTO_E_BAD_NAME;
+	if (!path || !*path)
+		return 0;
+	for (const char *p = path;;) {
+		const char *slash = strchr(p, '/');
+		size_t seg = slash ? (size_t)(slash - p) : strlen(p);
+		char name[PROTO_MAX_NAME + 1];
+		if (seg == 0 || seg > PROTO_MAX_NAME)
+			return PROTO_E_BAD_NAME;
+		memcpy(name, p, seg);
+		name[seg] = '\0';
+		if (!proto_name_valid(name))
+			return PROTO_E_BAD_NAME;
+		if (len + 2 > size)
+			return PROTO_E_BAD_NAME;
+		buf[len++] = '/';
+		if (url_append(buf, size, &len, name, seg))
+			return PROTO_E_BAD_NAME;
+		if (!slash)
+			return 0;
+		p = slash + 1;
+	}
+}
+
+/* A temporary name beside @path ("dir/.~smbgate-<hex>.tmp"). */
+static int make_tmp_path(char *buf, size_t size, const char *path, const char *tag)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+	uint64_t rnd;
+
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return PROTO_E_IO;
+	int n = snprintf(buf, size, "%.*s.~smbgate-%s-%016llx.tmp", (int)dirlen, path, tag,
+			 (unsigned long long)rnd);
+	return n < 0 || (size_t)n >= size ? PROTO_E_BAD_NAME : 0;
+}
+
+static int64_t ts_sec(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec;
+}
+
+int smb_open(const struct smb_params *p, const char *domain, const char *user, const char *password,
+	     struct smb **ret)
+{
+	static const char *const protos[] = {
+	    [CFG_PROTO_NT1] = "NT1",	     [CFG_PROTO_SMB2_02] = "SMB2_02",
+	    [CFG_PROTO_SMB2_10] = "SMB2_10", [CFG_PROTO_SMB3_00] = "SMB3_00",
+	    [CFG_PROTO_SMB3_02] = "SMB3_02", [CFG_PROTO_SMB3_11] = "SMB3_11",
+	};
+	struct smb *s;
+	int r;
+
+	if (p->min_protocol > CFG_PROTO_SMB3_11 || p->max_protocol > CFG_PROTO_SMB3_11 ||
+	    strlen(p->server) > PROTO_MAX_NAME)
+		return PROTO_E_INVALID;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return PROTO_E_IO;
+	s->buf = malloc(IO_BUF);
+	s->ctx = smbc_new_context();
+	if (!s->buf || !s->ctx) {
+		r = PROTO_E_IO;
+		goto fail;
+	}
+	snprintf(s->server, sizeof(s->server), "%s", p->server);
+	s->show_hidden = p->show_hidden;
+
+	smbc_setDebug(s->ctx, 0);
+	smbc_setOptionDebugToStderr(s->ctx, 1);
+	smbc_setOptionNoAutoAnonymousLogin(s->ctx, 1);
+	smbc_setOptionUseKerberos(s->ctx, 0);
+	smbc_setOptionFallbackAfterKerberos(s->ctx, 0);
+	smbc_setOptionUseCCache(s->ctx, 0);
+	smbc_setOptionUrlEncodeReaddirEntries(s->ctx, 0);
+	smbc_setOptionOneSharePerServer(s->ctx, 0);
+	smbc_setTimeout(s->ctx, (int)(p->timeout * 1000));
+	smbc_setPort(s->ctx, 445);
+	smbc_setOptionSmbEncryptionLevel(
+	    s->ctx, p->encryption == CFG_ENCRYPTION_REQUIRED  ? SMBC_ENCRYPTLEVEL_REQUIRE
+		    : p->encryption == CFG_ENCRYPTION_DESIRED ? SMBC_ENCRYPTLEVEL_REQUEST
+							      : SMBC_ENCRYPTLEVEL_NONE);
+	snprintf(s->domain, sizeof(s->domain), "%s", domain);
+	snprintf(s->user, sizeof(s->user), "%s", user);
+	snprintf(s->password, sizeof(s->password), "%s", password);
+	smbc_setOptionUserData(s->ctx, s);
+	smbc_setFunctionAuthDataWithContext(s->ctx, auth_cb);
+	if (!smbc_init_context(s->ctx)) {
+		r = last_err();
+		goto fail;
+	}
+	smbc_setOptionProtocols(s->ctx, protos[p->min_protocol], protos[p->max_protocol]);
+
+	/* Check them: list the shares. */
+	char url[PROTO_MAX_NAME + 16];
+	snprintf(url, sizeof(url), "smb://%s/", s->server);
+	SMBCFILE *d = smbc_getFunctionOpendir(s->ctx)(s->ctx, url);
+	if (!d) {
+		r = errno == EACCES || errno == EPERM ? PROTO_E_AUTH : last_err();
+		goto fail;
+	}
+	smbc_getFunctionClosedir(s->ctx)(s->ctx, d);
+	*ret = s;
+	return 0;
+fail:
+	smb_free(s);
+	return r;
+}
+
+void smb_free(struct smb *s)
+{
+	if (!s)
+		return;
+	if (s->ctx)
+		smbc_free_context(s->ctx, 1);
+	free(s->buf);
+	explicit_bzero(s, sizeof(*s));
+	free(s);
+}
+
+int smb_shares(struct smb *s, smb_entry_cb cb, void *ud)
+{
+	char url[PROTO_MAX_NAME + 16];
+	struct smbc_dirent *e;
+	SMBCFILE *d;
+	int r = 0;
+
+	snprintf(url, sizeof(url), "smb://%s/", s->server);
+	d = smbc_getFunctionOpendir(s->ctx)(s->ctx, url);
+	if (!d)
+		return last_err();
+	while ((e = smbc_getFunctionReaddir(s->ctx)(s->ctx, d)) != NULL) {
+		size_t len = strlen(e->name);
+		if (e->smbc_type != SMBC_FILE_SHARE || len == 0)
+			continue;
+		if (e->name[len - 1] == '$' && !s->show_hidden)
+			continue;
+		if (!proto_name_valid(e->name))
+			continue;
+		r = cb(ud, PROTO_FT_SHARE, 0, 0, e->name);
+		if (r)
+			break;
+	}
+	smbc_getFunctionClosedir(s->ctx)(s->ctx, d);
+	return r;
+}
+
+static int stat_url(struct smb *s, const char *url, struct proto_stat *ret)
+{
+	struct stat st;
+
+	if (smbc_getFunctionStat(s->ctx)(s->ctx, url, &st) < 0)
+		return last_err();
+	*ret = (struct proto_stat){
+	    .ftype = S_ISDIR(st.st_mode) ? PROTO_FT_DIR : PROTO_FT_FILE,
+	    .size = S_ISDIR(st.st_mode) ? 0 : (uint64_t)st.st_size,
+	    .mtime = (int64_t)st.st_mtime,
+	};
+	return 0;
+}
+
+int smb_stat(struct smb *s, const char *share, const char *path, struct proto_stat *ret)
+{
+	char url[URL_MAX];
+	int r = make_url(s, url, sizeof(url), share, path);
+
+	return r ? r : stat_url(s, url, ret);
+}
+
+int smb_list(struct smb *s, const char *share, const char *path, smb_entry_cb cb, void *ud,
+	     unsigned *skipped)
+{
+	char url[URL_MAX];
+	const struct libsmb_file_info *fi;
+	struct stat st;
+	SMBCFILE *d;
+	int r = make_url(s, url, sizeof(url), share, path);
+
+	if (r)
+		return r;
+	d = smbc_getFunctionOpendir(s->ctx)(s->ctx, url);
+	if (!d)
+		return last_err();
+	while ((fi = smbc_getFunctionReaddirPlus2(s->ctx)(s->ctx, d, &st)) != NULL) {
+		if (!fi->name || strcmp(fi->name, ".") == 0 || strcmp(fi->name, "..") == 0)
+			continue;
+		if (!proto_name_valid(fi->name)) {
+			if (skipped)
+				(*skipped)++;
+			continue;
+		}
+		bool dir = S_ISDIR(st.st_mode);
+		r = cb(ud, dir ? PROTO_FT_DIR : PROTO_FT_FILE, dir ? 0 : fi->size,
+		       ts_sec(&fi->mtime_ts), fi->name);
+		if (r)
+			break;
+	}
+	smbc_getFunctionClosedir(s->ctx)(s->ctx, d);
+	return r;
+}
+
+static int write_all(int fd, const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int smb_read(struct smb *s, const char *share, const char *path, uint64_t offset, uint64_t length,
+	     int fd, int (*started)(void *ud, const struct proto_stat *st, uint64_t length),
+	     void *ud, uint64_t *written)
+{
+	char url[URL_MAX];
+	struct proto_stat pst;
+	struct stat st;
+	SMBCFILE *f;
+	uint64_t left, done = 0;
+	int r = make_url(s, url, sizeof(url), share, path);
+
+	*written = 0;
+	if (r)
+		return r;
+	r = stat_url(s, url, &pst);
+	if (r)
+		return r;
+	if (pst.ftype == PROTO_FT_DIR)
+		return PROTO_E_IS_DIR;
+	f = smbc_getFunctionOpen(s->ctx)(s->ctx, url, O_RDONLY, 0);
+	if (!f)
+		return last_err();
+	if (smbc_getFunctionFstat(s->ctx)(s->ctx, f, &st) == 0) {
+		pst.size = (uint64_t)st.st_size;
+		pst.mtime = (int64_t)st.st_mtime;
+	}
+	if (offset > pst.size) {
+		r = PROTO_E_INVALID;
+		goto out;
+	}
+	left = pst.size - offset;
+	if (length < left)
+		left = length;
+	r = started(ud, &pst, left);
+	if (r)
+		goto out;
+	if (offset && smbc_getFunctionLseek(s->ctx)(s->ctx, f, (off_t)offset, SEEK_SET) < 0) {
+		r = last_err();
+		goto out;
+	}
+	while (left > 0) {
+		size_t want = left < IO_BUF ? (size_t)left : IO_BUF;
+		ssize_t n = smbc_getFunctionRead(s->ctx)(s->ctx, f, s->buf, want);
+		if (n < 0) {
+			r = last_err();
+			goto out;
+		}
+		if (n == 0)
+			break; /* the file shrank: the gateway sees a short body */
+		if (write_all(fd, s->buf, (size_t)n) < 0) {
+			r = PROTO_E_IO; /* the reader went away */
+			goto out;
+		}
+		left -= (uint64_t)n;
+		done += (uint64_t)n;
+	}
+out:
+	smbc_getFunctionClose(s->ctx)(s->ctx, f);
+	*written = done;
+	return r;
+}
+
+static int url_exists(struct smb *s, const char *url, struct proto_stat *st)
+{
+	int r = stat_url(s, url, st);
+	if (r == 0)
+		return 1;
+	return r == PROTO_E_NOT_FOUND ? 0 : -r;
+}
+
+static void unlink_quiet(struct smb *s, const char *url)
+{
+	int saved = errno;
+	(void)smbc_getFunctionUnlink(s->ctx)(s->ctx, url);
+	errno = saved;
+}
+
+/* Moves the complete temporary @tmp over @target: the old target stays
+ * recoverable under a backup name until the new one is in place. */
+static int replace(struct smb *s, const char *share, const char *path, const char *tmp,
+		   const char *target, uint32_t flags, uint32_t *created)
+{
+	char bak_path[PROTO_MAX_PATH + 64], bak[URL_MAX];
+	struct proto_stat st;
+	int ex = url_exists(s, target, &st), r;
+
+	if (ex < 0)
+		return -ex;
+	*created = !ex;
+	if (ex && st.ftype == PROTO_FT_DIR)
+		return PROTO_E_IS_DIR;
+	if (ex && !(flags & PROTO_F_OVERWRITE))
+		return PROTO_E_EXISTS;
+	if (!ex) {
+		if (smbc_getFunctionRename(s->ctx)(s->ctx, tmp, s->ctx, target) < 0)
+			return last_err();
+		return 0;
+	}
+	r = make_tmp_path(bak_path, sizeof(bak_path), path, "old");
+	if (r == 0)
+		r = make_url(s, bak, sizeof(bak), share, bak_path);
+	if (r)
+		return r;
+	if (smbc_getFunctionRename(s->ctx)(s->ctx, target, s->ctx, bak) < 0)
+		return last_err();
+	if (smbc_getFunctionRename(s->ctx)(s->ctx, tmp, s->ctx, target) < 0) {
+		r = last_err();
+		(void)smbc_getFunctionRename(s->ctx)(s->ctx, bak, s->ctx, target);
+		return r;
+	}
+	unlink_quiet(s, bak);
+	return 0;
+}
+
+static int check_target(struct smb *s, const char *url, uint32_t flags)
+{
+	struct proto_stat st;
+	int ex = url_exists(s, url, &st);
+
+	if (ex < 0)
+		return -ex;
+	if (ex && st.ftype == PROTO_FT_DIR)
+		return PROTO_E_IS_DIR;
+	if (ex && !(flags & PROTO_F_OVERWRITE))
+		return PROTO_E_EXISTS;
+	return 0;
+}
+
+int smb_write(struct smb *s, const char *share, const char *path, uint32_t flags, int fd,
+	      uint64_t size, uint32_t *created, uint64_t *written)
+{
+	char url[URL_MAX], tmp[URL_MAX], tmp_path[PROTO_MAX_PATH + 64];
+	uint64_t done = 0;
+	SMBCFILE *f;
+	int r;
+
+	*written = 0;
+	*created = 0;
+	if (!path || !*path)
+		return PROTO_E_IS_DIR;
+	r = make_url(s, url, sizeof(url), share, path);
+	if (r == 0)
+		r = make_tmp_path(tmp_path, sizeof(tmp_path), path, "new");
+	if (r == 0)
+		r = make_url(s, tmp, sizeof(tmp), share, tmp_path);
+	if (r == 0)
+		r = check_target(s, url, flags);
+	if (r)
+		return r;
+	f = smbc_getFunctionOpen(s->ctx)(s->ctx, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (!f)
+		return last_err();
+	for (;;) {
+		ssize_t n = read(fd, s->buf, IO_BUF);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = PROTO_E_IO;
+			goto abort;
+		}
+		if (n == 0)
+			break;
+		if (size != UINT64_MAX && done + (uint64_t)n > size) {
+			r = PROTO_E_INVALID;
+			goto abort;
+		}
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = smbc_getFunctionWrite(s->ctx)(s->ctx, f, s->buf + off,
+								  (size_t)(n - off));
+			if (w <= 0) {
+				r = w < 0 ? last_err() : PROTO_E_IO;
+				goto abort;
+			}
+			off += w;
+		}
+		done += (uint64_t)n;
+	}
+	if (size != UINT64_MAX && done != size) {
+		r = PROTO_E_IO; /* the upload was cut short */
+		goto abort;
+	}
+	if (smbc_getFunctionClose(s->ctx)(s->ctx, f) < 0) {
+		r = last_err();
+		unlink_quiet(s, tmp);
+		return r;
+	}
+	r = replace(s, share, path, tmp, url, flags, created);
+	if (r) {
+		unlink_quiet(s, tmp);
+		return r;
+	}
+	*written = done;
+	return 0;
+abort:
+	smbc_getFunctionClose(s->ctx)(s->ctx, f);
+	unlink_quiet(s, tmp);
+	return r;
+}
+
+int smb_mkdir(struct smb *s, const char *share, const char *path)
+{
+	char url[URL_MAX];
+	int r = make_url(s, url, sizeof(url), share, path);
+
+	if (r)
+		return r;
+	if (!*path)
+		return PROTO_E_EXISTS;
+	if (smbc_getFunctionMkdir(s->ctx)(s->ctx, url, 0755) < 0)
+		return last_err();
+	return 0;
+}
+
+int smb_rename(struct smb *s, const char *share, const char *from, const char *to, uint32_t flags,
+	       uint32_t *created)
+{
+	char ufrom[URL_MAX], uto[URL_MAX];
+	struct proto_stat st, tst;
+	int r, ex;
+
+	*created = 0;
+	if (!*from || !*to)
+		return PROTO_E_INVALID;
+	r = make_url(s, ufrom, sizeof(ufrom), share, from);
+	if (r == 0)
+		r = make_url(s, uto, sizeof(uto), share, to);
+	if (r)
+		return r;
+	r = stat_url(s, ufrom, &st);
+	if (r)
+		return r;
+	if (strcmp(from, to) == 0)
+		return 0;
+	/* A directory cannot move into itself. */
+	size_t fl = strlen(from);
+	if (st.ftype == PROTO_FT_DIR && strncmp(to, from, fl) == 0 && to[fl] == '/')
+		return PROTO_E_INVALID;
+	ex = url_exists(s, uto, &tst);
+	if (ex < 0)
+		return -ex;
+	if (ex && !(flags & PROTO_F_OVERWRITE))
+		return PROTO_E_EXISTS;
+	if (ex && tst.ftype == PROTO_FT_DIR)
+		return PROTO_E_IS_DIR;
+	*created = !ex;
+	/* libsmbclient replaces an existing file target itself. */
+	if (smbc_getFunctionRename(s->ctx)(s->ctx, ufrom, s->ctx, uto) < 0)
+		return last_err();
+	return 0;
+}
+
+static int splice_progress(off_t n, void *priv)
+{
+	(void)n;
+	(void)priv;
+	return 1;
+}
+
+int smb_copy(struct smb *s, const char *share, const char *from, const char *to, uint32_t flags,
+	     uint32_t *created, uint64_t *copied)
+{
+	char ufrom[URL_MAX], uto[URL_MAX], tmp[URL_MAX], tmp_path[PROTO_MAX_PATH + 64];
+	struct proto_stat st;
+	SMBCFILE *src, *dst;
+	uint64_t done = 0;
+	int r;
+
+	*created = 0;
+	*copied = 0;
+	if (!*from || !*to)
+		return PROTO_E_INVALID;
+	r = make_url(s, ufrom, sizeof(ufrom), share, from);
+	if (r == 0)
+		r = make_url(s, uto, sizeof(uto), share, to);
+	if (r == 0)
+		r = make_tmp_path(tmp_path, sizeof(tmp_path), to, "new");
+	if (r == 0)
+		r = make_url(s, tmp, sizeof(tmp), share, tmp_path);
+	if (r == 0)
+		r = stat_url(s, ufrom, &st);
+	if (r)
+		return r;
+	if (st.ftype == PROTO_FT_DIR)
+		return PROTO_E_IS_DIR;
+	if (strcmp(from, to) == 0)
+		return PROTO_E_EXISTS;
+	r = check_target(s, uto, flags);
+	if (r)
+		return r;
+	src = smbc_getFunctionOpen(s->ctx)(s->ctx, ufrom, O_RDONLY, 0);
+	if (!src)
+		return last_err();
+	dst = smbc_getFunctionOpen(s->ctx)(s->ctx, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (!dst) {
+		r = last_err();
+		smbc_getFunctionClose(s->ctx)(s->ctx, src);
+		return r;
+	}
+	/* Server-side copy (SMB2 copychunk) when the server has it. */
+	off_t n =
+	    smbc_getFunctionSplice(s->ctx)(s->ctx, src, dst, (off_t)st.size, splice_progress, NULL);
+	if (n >= 0 && (uint64_t)n == st.size) {
+		done = (uint64_t)n;
+	} else {
+		/* Streamed: start over from the beginning. */
+		if (smbc_getFunctionLseek(s->ctx)(s->ctx, src, 0, SEEK_SET) < 0 ||
+		    smbc_getFunctionFtruncate(s->ctx)(s->ctx, dst, 0) < 0 ||
+		    smbc_getFunctionLseek(s->ctx)(s->ctx, dst, 0, SEEK_SET) < 0) {
+			r = last_err();
+			goto abort;
+		}
+		for (;;) {
+			ssize_t rd = smbc_getFunctionRead(s->ctx)(s->ctx, src, s->buf, IO_BUF);
+			if (rd < 0) {
+				r = last_err();
+				goto abort;
+			}
+			if (rd == 0)
+				break;
+			for (ssize_t off = 0; off < rd;) {
+				ssize_t w = smbc_getFunctionWrite(s->ctx)(s->ctx, dst, s->buf + off,
+									  (size_t)(rd - off));
+				if (w <= 0) {
+					r = w < 0 ? last_err() : PROTO_E_IO;
+					goto abort;
+				}
+				off += w;
+			}
+			done += (uint64_t)rd;
+		}
+	}
+	smbc_getFunctionClose(s->ctx)(s->ctx, src);
+	if (smbc_getFunctionClose(s->ctx)(s->ctx, dst) < 0) {
+		r = last_err();
+		unlink_quiet(s, tmp);
+		return r;
+	}
+	r = replace(s, share, to, tmp, uto, flags, created);
+	if (r) {
+		unlink_quiet(s, tmp);
+		return r;
+	}
+	*copied = done;
+	return 0;
+abort:
+	smbc_getFunctionClose(s->ctx)(s->ctx, src);
+	smbc_getFunctionClose(s->ctx)(s->ctx, dst);
+	unlink_quiet(s, tmp);
+	return r;
+}
+
+int smb_unlink(struct smb *s, const char *share, const char *path)
+{
+	char url[URL_MAX];
+	struct proto_stat st;
+	int r = make_url(s, url, sizeof(url), share, path);
+
+	if (r)
+		return r;
+	if (!*path)
+		return PROTO_E_IS_DIR;
+	r = stat_url(s, url, &st);
+	if (r)
+		return r;
+	if (st.ftype == PROTO_FT_DIR)
+		return PROTO_E_IS_DIR;
+	if (smbc_getFunctionUnlink(s->ctx)(s->ctx, url) < 0)
+		return last_err();
+	return 0;
+}
+
+struct name_list {
+	char **names;
+	bool *dirs;
+	size_t n, cap;
+};
+
+static void name_list_free(struct name_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->names[i]);
+	free(l->names);
+	free(l->dirs);
+}
+
+static int rmdir_url(struct smb *s, const char *url, int depth, size_t *budget)
+{
+	const struct libsmb_file_info *fi;
+	struct name_list l = {0};
+	struct stat st;
+	SMBCFILE *d;
+	int r = 0;
+
+	if (depth > RMDIR_DEPTH)
+		return PROTO_E_TOO_BIG;
+	d = smbc_getFunctionOpendir(s->ctx)(s->ctx, url);
+	if (!d)
+		return last_err();
+	while ((fi = smbc_getFunctionReaddirPlus2(s->ctx)(s->ctx, d, &st)) != NULL) {
+		if (!fi->name || strcmp(fi->name, ".") == 0 || strcmp(fi->name, "..") == 0)
+			continue;
+		if (*budget == 0) {
+			r = PROTO_E_TOO_BIG;
+			break;
+		}
+		(*budget)--;
+		if (l.n == l.cap) {
+			size_t cap = l.cap ? l.cap * 2 : 16;
+			char **nn = realloc(l.names, cap * sizeof(*nn));
+			if (nn)
+				l.names = nn;
+			bool *nd = nn ? realloc(l.dirs, cap * sizeof(*nd)) : NULL;
+			if (!nn || !nd) {
+				r = PROTO_E_IO;
+				break;
+			}
+			l.dirs = nd;
+			l.cap = cap;
+		}
+		l.names[l.n] = strdup(fi->name);
+		if (!l.names[l.n]) {
+			r = PROTO_E_IO;
+			break;
+		}
+		l.dirs[l.n++] = S_ISDIR(st.st_mode);
+	}
+	smbc_getFunctionClosedir(s->ctx)(s->ctx, d);
+	for (size_t i = 0; r == 0 && i < l.n; i++) {
+		char child[URL_MAX];
+		size_t len = strlen(url);
+		if (len + 2 > sizeof(child)) {
+			r = PROTO_E_BAD_NAME;
+			break;
+		}
+		memcpy(child, url, len);
+		child[len++] = '/';
+		child[len] = '\0';
+		if (url_append(child, sizeof(child), &len, l.names[i], strlen(l.names[i]))) {
+			r = PROTO_E_BAD_NAME;
+			break;
+		}
+		if (l.dirs[i])
+			r = rmdir_url(s, child, depth + 1, budget);
+		else if (smbc_getFunctionUnlink(s->ctx)(s->ctx, child) < 0)
+			r = last_err();
+	}
+	name_list_free(&l);
+	if (r == 0 && smbc_getFunctionRmdir(s->ctx)(s->ctx, url) < 0)
+		r = last_err();
+	return r;
+}
+
+int smb_rmdir(struct smb *s, const char *share, const char *path, uint32_t flags)
+{
+	char url[URL_MAX];
+	struct proto_stat st;
+	size_t budget = RMDIR_ENTRIES;
+	int r = make_url(s, url, sizeof(url), share, path);
+
+	if (r)
+		return r;
+	if (!*path)
+		return PROTO_E_ACCESS; /* never the share itself */
+	r = stat_url(s, url, &st);
+	if (r)
+		return r;
+	if (st.ftype != PROTO_FT_DIR)
+		return PROTO_E_NOT_DIR;
+	if (flags & PROTO_F_RECURSIVE)
+		return rmdir_url(s, url, 0, &budget);
+	if (smbc_getFunctionRmdir(s->ctx)(s->ctx, url) < 0)
+		return last_err();
+	return 0;
+}

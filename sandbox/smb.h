@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * sandbox/smb.h - the file operations of the worker, on one libsmbclient
+ * context. smb.c is the only file of the tree that includes libsmbclient.h.
+ *
+ * Paths are relative to a share: segments separated by '/', no leading or
+ * trailing slash, "" for the share's root; every segment must pass
+ * proto_name_valid(). Every function returns 0 or a positive enum proto_err.
+ * Single-threaded, like libsmbclient.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include "proto.h"
+
+struct smb;
+
+struct smb_params {
+	const char *server;		     /* the name (or address) to connect to */
+	uint32_t min_protocol, max_protocol; /* enum cfg_protocol */
+	uint32_t encryption;		     /* enum cfg_encryption */
+	uint32_t timeout;		     /* seconds */
+	int show_hidden;		     /* list "name$" shares */
+};
+
+/*
+ * Creates the context and checks the credentials by listing the server's
+ * shares. The context keeps one copy of the credentials for libsmbclient's
+ * auth callback (wiped by smb_free()); the caller wipes its own. Returns 0 and *@ret (caller frees
+ * with smb_free()), or PROTO_E_AUTH, PROTO_E_UNREACHABLE, PROTO_E_TIMEOUT...
+ */
+int smb_open(const struct smb_params *p, const char *domain, const char *user, const char *password,
+	     struct smb **ret);
+void smb_free(struct smb *s);
+
+/* Called once per entry; a non-zero return stops the listing and is returned. */
+typedef int (*smb_entry_cb)(void *ud, uint32_t ftype, uint64_t size, int64_t mtime,
+			    const char *name);
+
+/* The server's disk shares (no IPC$, printers; "name$" only with show_hidden). */
+int smb_shares(struct smb *s, smb_entry_cb cb, void *ud);
+
+int smb_stat(struct smb *s, const char *share, const char *path, struct proto_stat *ret);
+
+/* One pass (readdirplus2); skips "." and "..", and names that are not valid
+ * UTF-8 or hold '/' or '\\' (counted in *@skipped). */
+int smb_list(struct smb *s, const char *share, const char *path, smb_entry_cb cb, void *ud,
+	     unsigned *skipped);
+
+/*
+ * Streams @length bytes (UINT64_MAX: to the end) from @offset of a file into
+ * @fd (blocking writes). @started is called once, after the file is opened and
+ * before any byte is written, with its stat and the byte count that follows;
+ * when it returns non-zero, nothing is written and that is returned.
+ * *@written gets the bytes written.
+ */
+int smb_read(struct smb *s, const char *share, const char *path, uint64_t offset, uint64_t length,
+	     int fd, int (*started)(void *ud, const struct proto_stat *st, uint64_t length),
+	     void *ud, uint64_t *written);
+
+/*
+ * Writes the bytes read from @fd until EOF into a temporary file beside
+ * @path, then renames it over @path. @size: the bytes expected (UINT64_MAX:
+ * unknown); EOF before that, a read error, or a server error removes the
+ * temporary and leaves @path as it was. Without PROTO_F_OVERWRITE an existing
+ * @path gives PROTO_E_EXISTS. *@created: 1 when @path did not exist.
+ */
+int smb_write(struct smb *s, const char *share, const char *path, uint32_t flags, int fd,
+	      uint64_t size, uint32_t *created, uint64_t *written);
+
+int smb_mkdir(struct smb *s, const char *share, const char *path);
+
+/* Rename/move within the share. Without PROTO_F_OVERWRITE an existing target
+ * gives PROTO_E_EXISTS. */
+int smb_rename(struct smb *s, const char *share, const char *from, const char *to, uint32_t flags,
+	       uint32_t *created);
+
+/* Copy a file within the share: server-side when the server supports it,
+ * else streamed; through a temporary like smb_write(). */
+int smb_copy(struct smb *s, const char *share, const char *from, const char *to, uint32_t flags,
+	     uint32_t *created, uint64_t *copied);
+
+int smb_unlink(struct smb *s, const char *share, const char *path);
+
+/* Removes a directory; with PROTO_F_RECURSIVE its content first. */
+int smb_rmdir(struct smb *s, const char *share, const char *path, uint32_t flags);
+
+/* Maps an errno from libsmbclient to the stable set. */
+int smb_errno_to_proto(int err);

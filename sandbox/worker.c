@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * sandbox/worker.c - smbgate-worker: runs inside a sandbox, answers the
+ * gateway's requests on fd 3 (proto.h) with one libsmbclient context (smb.h).
+ * Single-threaded; one request at a time. The dispatch table says which
+ * requests are allowed when (before AUTH only AUTH, AUTH only once).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+
+#include "proto.h"
+#include "smb.h"
+
+#define CTL_FD 3
+
+enum when { PRE_AUTH, AUTHED };
+
+struct worker {
+	struct smb *smb;
+	uint8_t out[PROTO_MAX_MSG];
+};
+
+static void die(const char *what)
+{
+	fprintf(stderr, "smbgate-worker: %s\n", what);
+	exit(2);
+}
+
+static void send_msg(const void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = send(CTL_FD, buf, len, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)len)
+		exit(0); /* the gateway is gone */
+}
+
+static void reply(struct worker *w, uint16_t type, uint32_t seq, const void *body, size_t len,
+		  const char *const *strs, unsigned n_str)
+{
+	int n = proto_encode(w->out, sizeof(w->out), type, seq, body, len, strs, n_str);
+
+	if (n < 0)
+		die("cannot encode an answer");
+	send_msg(w->out, (size_t)n);
+}
+
+static void reply_error(struct worker *w, uint32_t seq, uint32_t code)
+{
+	struct proto_error e = {.code = code};
+	const char *msg = proto_err_name(code);
+
+	reply(w, PROTO_ERROR, seq, &e, sizeof(e), &msg, 1);
+}
+
+static void reply_end(struct worker *w, uint32_t seq, uint32_t created, uint64_t bytes)
+{
+	struct proto_end e = {.created = created, .bytes = bytes};
+
+	reply(w, PROTO_END, seq, &e, sizeof(e), NULL, 0);
+}
+
+static void reply_status(struct worker *w, uint32_t seq, int r)
+{
+	if (r)
+		reply_error(w, seq, (uint32_t)r);
+	else
+		reply_end(w, seq, 0, 0);
+}
+
+/* ---- listings: ENTRIES batches, then END ---- */
+
+struct lister {
+	struct worker *w;
+	struct proto_entries_builder b;
+	uint32_t seq;
+	uint64_t total;
+};
+
+static int list_cb(void *ud, uint32_t ftype, uint64_t size, int64_t mtime, const char *name)
+{
+	struct lister *l = ud;
+	int r;
+
+	if (++l->total > PROTO_MAX_LIST_ENTRIES)
+		return PROTO_E_TOO_BIG;
+	r = proto_entries_add(&l->b, ftype, size, mtime, name);
+	if (r == -EMSGSIZE) {
+		send_msg(l->w->out, proto_entries_finish(&l->b));
+		proto_entries_init(&l->b, l->w->out, sizeof(l->w->out), l->seq);
+		r = proto_entries_add(&l->b, ftype, size, mtime, name);
+	}
+	if (r == -EINVAL) {
+		l->total--;
+		return 0; /* a name the protocol refuses: left out */
+	}
+	return r ? PROTO_E_IO : 0;
+}
+
+static void list_finish(struct lister *l, int r)
+{
+	if (r) {
+		reply_error(l->w, l->seq, (uint32_t)r);
+		return;
+	}
+	if (l->b.count > 0)
+		send_msg(l->w->out, proto_entries_finish(&l->b));
+	reply_end(l->w, l->seq, 0, l->total);
+}
+
+/* ---- handlers ---- */
+
+static void h_auth(struct worker *w, const struct proto_msg *m, int fd)
+{
+	const struct proto_auth *a = &m->u.auth;
+	struct smb_params p = {
+	    .server = m->str[0],
+	    .min_protocol = a->min_protocol,
+	    .max_protocol = a->max_protocol,
+	    .encryption = a->encryption,
+	    .timeout = a->timeout,
+	    .show_hidden = !!(a->flags & PROTO_AUTH_SHOW_HIDDEN),
+	};
+	(void)fd;
+	int r = smb_open(&p, m->str[1], m->str[2], m->str[3], &w->smb);
+	reply_status(w, m->hdr.seq, r);
+	if (r)
+		exit(0); /* AUTH is allowed once: a failed login ends the sandbox */
+}
+
+static void h_shares(struct worker *w, const struct proto_msg *m, int fd)
+{
+	struct lister l = {.w = w, .seq = m->hdr.seq};
+	(void)fd;
+	proto_entries_init(&l.b, w->out, sizeof(w->out), l.seq);
+	list_finish(&l, smb_shares(w->smb, list_cb, &l));
+}
+
+static void h_list(struct worker *w, const struct proto_msg *m, int fd)
+{
+	struct lister l = {.w = w, .seq = m->hdr.seq};
+	unsigned skipped = 0;
+	(void)fd;
+	proto_entries_init(&l.b, w->out, sizeof(w->out), l.seq);
+	list_finish(&l, smb_list(w->smb, m->str[0], m->str[1], list_cb, &l, &skipped));
+}
+
+static void h_stat(struct worker *w, const struct proto_msg *m, int fd)
+{
+	struct proto_stat st;
+	(void)fd;
+	int r = smb_stat(w->smb, m->str[0], m->str[1], &st);
+	if (r)
+		reply_error(w, m->hdr.seq, (uint32_t)r);
+	else
+		reply(w, PROTO_STAT_OK, m->hdr.seq, &st, sizeof(st), NULL, 0);
+}
+
+struct read_ctx {
+	struct worker *w;
+	uint32_t seq;
+};
+
+static int read_started(void *ud, const struct proto_stat *st, uint64_t length)
+{
+	struct read_ctx *c = ud;
+	struct proto_read_ok ok = {.st = *st, .length = length};
+
+	reply(c->w, PROTO_READ_OK, c->seq, &ok, sizeof(ok), NULL, 0);
+	return 0;
+}
+
+static void h_read(struct worker *w, const struct proto_msg *m, int fd)
+{
+	struct read_ctx c = {.w = w, .seq = m->hdr.seq};
+	uint64_t written = 0;
+	int r = smb_read(w->smb, m->str[0], m->str[1], m->u.range.offset, m->u.range.length, fd,
+			 read_started, &c, &written);
+	close(fd); /* EOF for the gateway before the END */
+	if (r)
+		reply_error(w, m->hdr.seq, (uint32_t)r);
+	else
+		reply_end(w, m->hdr.seq, 0, written);
+}
+
+static void h_write(struct worker *w, const struct proto_msg *m, int fd)
+{
+	uint32_t created = 0;
+	uint64_t written = 0;
+	int r = smb_write(w->smb, m->str[0], m->str[1], m->u.write.flags, fd, m->u.write.size,
+			  &created, &written);
+	close(fd);
+	if (r)
+		reply_error(w, m->hdr.seq, (uint32_t)r);
+	else
+		reply_end(w, m->hdr.seq, created, written);
+}
+
+static void h_mkdir(struct worker *w, const struct proto_msg *m, int fd)
+{
+	(void)fd;
+	reply_status(w, m->hdr.seq, smb_mkdir(w->smb, m->str[0], m->str[1]));
+}
+
+static void h_rename(struct worker *w, const struct proto_msg *m, int fd)
+{
+	uint32_t created = 0;
+	(void)fd;
+	int r = smb_rename(w->smb, m->str[0], m->str[1], m->str[2], m->u.flags.flags, &created);
+	if (r)
+		reply_error(w, m->hdr.seq, (uint32_t)r);
+	else
+		reply_end(w, m->hdr.seq, created, 0);
+}
+
+static void h_copy(struct worker *w, const struct proto_msg *m, int fd)
+{
+	uint32_t created = 0;
+	uint64_t copied = 0;
+	(void)fd;
+	int r =
+	    smb_copy(w->smb, m->str[0], m->str[1], m->str[2], m->u.flags.flags, &created, &copied);
+	if (r)
+		reply_error(w, m->hdr.seq, (uint32_t)r);
+	else
+		reply_end(w, m->hdr.seq, created, copied);
+}
+
+static void h_unlink(struct worker *w, const struct proto_msg *m, int fd)
+{
+	(void)fd;
+	reply_status(w, m->hdr.seq, smb_unlink(w->smb, m->str[0], m->str[1]));
+}
+
+static void h_rmdir(struct worker *w, const struct proto_msg *m, int fd)
+{
+	(void)fd;
+	reply_status(w, m->hdr.seq, smb_rmdir(w->smb, m->str[0], m->str[1], m->u.flags.flags));
+}
+
+static const struct {
+	uint16_t type;
+	enum when when;
+	void (*fn)(struct worker *w, const struct proto_msg *m, int fd);
+} dispatch[] = {
+    {PROTO_AUTH, PRE_AUTH, h_auth}, {PROTO_SHARES, AUTHED, h_shares},
+    {PROTO_STAT, AUTHED, h_stat},   {PROTO_LIST, AUTHED, h_list},
+    {PROTO_READ, AUTHED, h_read},   {PROTO_WRITE, AUTHED, h_write},
+    {PROTO_MKDIR, AUTHED, h_mkdir}, {PROTO_RENAME, AUTHED, h_rename},
+    {PROTO_COPY, AUTHED, h_copy},   {PROTO_UNLINK, AUTHED, h_unlink},
+    {PROTO_RMDIR, AUTHED, h_rmdir},
+};
+
+/* After start-up the worker never executes anything again. */
+static void forbid_exec(void)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+
+	if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(execve), 0) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(execveat), 0) < 0 ||
+	    seccomp_load(ctx) < 0)
+		die("cannot forbid execve");
+	seccomp_release(ctx);
+}
+
+int main(void)
+{
+	static struct worker w;
+	static uint8_t in[PROTO_MAX_MSG];
+	struct proto_hello hello = {.version = PROTO_VERSION};
+
+	signal(SIGPIPE, SIG_IGN);
+	forbid_exec();
+	reply(&w, PROTO_HELLO, 0, &hello, sizeof(hello), NULL, 0);
+
+	for (;;) {
+		char cbuf[CMSG_SPACE(sizeof(int) * 2)];
+		struct iovec iov = {.iov_base = in, .iov_len = sizeof(in)};
+		struct msghdr mh = {.msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf)};
+		struct proto_msg m;
+		int fd = -1, n_fds = 0;
+		ssize_t n;
+
+		n = recvmsg(CTL_FD, &mh, MSG_CMSG_CLOEXEC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0; /* the gateway closed the session */
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+				continue;
+			for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+				int got;
+				memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+				if (fd < 0)
+					fd = got;
+				else
+					close(got);
+				n_fds++;
+			}
+		}
+		if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+		    proto_decode(in, (size_t)n, &m) < 0 || (m.hdr.type & 1) ||
+		    n_fds != (proto_type_has_fd(m.hdr.type) ? 1 : 0))
+			die("malformed request");
+
+		size_t i;
+		for (i = 0; i < sizeof(dispatch) / sizeof(dispatch[0]); i++)
+			if (dispatch[i].type == m.hdr.type)
+				break;
+		if (i == sizeof(dispatch) / sizeof(dispatch[0]))
+			die("unknown request");
+		enum when now = w.smb ? AUTHED : PRE_AUTH;
+		if (dispatch[i].when != now) {
+			if (fd >= 0)
+				close(fd);
+			reply_error(&w, m.hdr.seq, PROTO_E_INVALID);
+		} else {
+			dispatch[i].fn(&w, &m, fd);
+		}
+		/* Nothing of a request outlives it; AUTH carried the password. */
+		explicit_bzero(in, (size_t)n);
+		explicit_bzero(&m, sizeof(m));
+	}
+}

@@ -1,0 +1,757 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * test-sandbox.c - the sandbox against the real Samba fixture: isolation as
+ * seen from the inside (sandbox-probe in the worker's place), the pinhole,
+ * the death of sandboxes, a misbehaving worker, and every worker operation.
+ *
+ *   test-sandbox WORKER PROBE     (run under tests/fixtures/with-samba.sh)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cfg.h"
+#include "client.h"
+#include "fixture.h"
+#include "pinhole.h"
+#include "proto.h"
+#include "spawn.h"
+
+static const char *worker_path, *probe_path;
+static char conf_dir[64], conf_path[128];
+static struct cfg *cfg;
+static struct pinhole *ph;
+static struct sbx_spawner *spawner; /* runs the real worker */
+
+/* ---- helpers ---- */
+
+static void write_config(void)
+{
+	char err[256];
+	FILE *f;
+
+	snprintf(conf_dir, sizeof(conf_dir), "/tmp/smbgate-test-XXXXXX");
+	if (!mkdtemp(conf_dir))
+		abort();
+	snprintf(conf_path, sizeof(conf_path), "%s/smbgate.conf", conf_dir);
+	f = fopen(conf_path, "w");
+	if (!f)
+		abort();
+	fprintf(f,
+		"[sandbox]\nuid_range = 300000-300099\n"
+		"[server fixture]\nhost = %s\nport = %s\nworkgroup = %s\ntimeout = 10\n",
+		fixture_require("SAMBA_HOST"), fixture_require("SAMBA_PORT"), FIXTURE_WORKGROUP);
+	fclose(f);
+	if (cfg_load(conf_path, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		abort();
+	}
+}
+
+struct session {
+	struct sbxc *c;
+	struct sbx *b; /* owned by c once c exists */
+	long pin;
+	pid_t pid;
+};
+
+/* A sandbox with its pinhole wired to the fixture's smbd. */
+static struct session open_sandbox(struct sbx_spawner *sp, const char *user)
+{
+	struct session s = {0};
+
+	assert_int_equal(sbx_spawn(sp, 0, user, &s.b), 0);
+	s.pid = s.b->pid;
+	s.pin = pinhole_add(ph, s.b->listen_fd, cfg->servers[0].host, cfg->servers[0].port);
+	assert_true(s.pin > 0);
+	s.b->listen_fd = -1; /* the pinhole owns it now */
+	return s;
+}
+
+static struct session login(const char *user, const char *pass)
+{
+	struct session s = open_sandbox(spawner, user);
+
+	assert_int_equal(sbxc_new(s.b, 10, &s.c), 0);
+	assert_int_equal(sbxc_auth(s.c, &cfg->servers[0], FIXTURE_WORKGROUP, user, pass), 0);
+	return s;
+}
+
+static void close_session(struct session *s)
+{
+	if (s->c)
+		sbxc_free(s->c);
+	else
+		sbx_free(s->b);
+	pinhole_remove(ph, s->pin);
+	*s = (struct session){0};
+}
+
+/* Whether host pid @pid is gone (or a zombie) within @ms. */
+static int gone_within(pid_t pid, int ms)
+{
+	char path[64], stat[256];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (int waited = 0; waited <= ms; waited += 10) {
+		FILE *f = fopen(path, "re");
+		if (!f)
+			return 1;
+		size_t n = fread(stat, 1, sizeof(stat) - 1, f);
+		fclose(f);
+		stat[n] = '\0';
+		char *rp = strrchr(stat, ')');
+		if (rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X'))
+			return 1;
+		usleep(10000);
+	}
+	return 0;
+}
+
+/* Reads the probe's reports until "end"; returns them joined by '\n'. */
+static char *probe_report(int ctl)
+{
+	size_t cap = 65536, len = 0;
+	char *out = calloc(1, cap);
+	char buf[1100];
+
+	for (;;) {
+		struct pollfd p = {.fd = ctl, .events = POLLIN};
+		if (poll(&p, 1, 10000) <= 0)
+			break;
+		ssize_t n = recv(ctl, buf, sizeof(buf) - 1, 0);
+		if (n <= 0)
+			break;
+		buf[n] = '\0';
+		if (strcmp(buf, "end") == 0)
+			return out;
+		if (len + (size_t)n + 2 < cap) {
+			memcpy(out + len, buf, (size_t)n);
+			len += (size_t)n;
+			out[len++] = '\n';
+		}
+	}
+	fail_msg("the probe did not finish its report; got:\n%s", out);
+	return NULL;
+}
+
+/* The value of "key=" in a report (static buffer), or NULL. */
+static const char *report_get(const char *report, const char *key)
+{
+	static char val[512];
+	size_t kl = strlen(key);
+
+	for (const char *p = report; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t ll = nl ? (size_t)(nl - p) : strlen(p);
+		if (ll > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
+			snprintf(val, sizeof(val), "%.*s", (int)(ll - kl - 1), p + kl + 1);
+			return val;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	return NULL;
+}
+
+static void assert_report(const char *report, const char *key, const char *want)
+{
+	const char *got = report_get(report, key);
+	if (!got || strcmp(got, want) != 0)
+		fail_msg("%s: want '%s', got '%s'", key, want, got ? got : "(missing)");
+}
+
+static char errbuf[16];
+static const char *num(int v)
+{
+	snprintf(errbuf, sizeof(errbuf), "%d", v);
+	return errbuf;
+}
+
+/* ---- isolation, seen from inside ---- */
+
+static void test_isolation(void **state)
+{
+	(void)state;
+	/* A listener on the host's loopback that the sandbox must not reach. */
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sa);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+	char port[16];
+	snprintf(port, sizeof(port), "%u", ntohs(sa.sin_port));
+
+	const char *args[] = {"isolation", port, conf_path, NULL};
+	struct sbx_spawner_options o = {.worker_path = probe_path, .worker_args = args};
+	struct sbx_spawner *sp;
+	assert_int_equal(sbx_spawner_start(cfg, &o, &sp), 0);
+	struct session s = open_sandbox(sp, "ACME\\Alice.Smith");
+	char *rep = probe_report(s.b->ctl);
+
+	/* All six namespaces differ from ours. */
+	static const char *const ns[] = {"user", "mnt", "pid", "net", "uts", "ipc"};
+	for (size_t i = 0; i < 6; i++) {
+		char key[32], path[64], mine[128];
+		snprintf(key, sizeof(key), "ns.%s", ns[i]);
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", ns[i]);
+		ssize_t n = readlink(path, mine, sizeof(mine) - 1);
+		assert_true(n > 0);
+		mine[n] = '\0';
+		const char *theirs = report_get(rep, key);
+		assert_non_null(theirs);
+		assert_string_not_equal(theirs, mine);
+		assert_true(strncmp(theirs, ns[i], strlen(ns[i])) == 0);
+	}
+	/* The worker is PID 2 under the sandbox's own PID 1. */
+	assert_report(rep, "pid", "2");
+	assert_report(rep, "ppid", "1");
+	assert_report(rep, "uid", "1000");
+	assert_report(rep, "gid", "1000");
+	assert_report(rep, "hostname", "alice-smith");
+	/* No capabilities at all, no_new_privs, a seccomp filter. */
+	assert_non_null(strstr(rep, "status=CapInh:\t0000000000000000"));
+	assert_non_null(strstr(rep, "status=CapPrm:\t0000000000000000"));
+	assert_non_null(strstr(rep, "status=CapEff:\t0000000000000000"));
+	assert_non_null(strstr(rep, "status=CapBnd:\t0000000000000000"));
+	assert_non_null(strstr(rep, "status=CapAmb:\t0000000000000000"));
+	assert_non_null(strstr(rep, "status=NoNewPrivs:\t1"));
+	assert_non_null(strstr(rep, "status=Seccomp:\t2"));
+	/* Only lo in the network namespace. */
+	assert_report(rep, "iface", "lo");
+	assert_null(strstr(strstr(rep, "iface=lo") + 1, "iface="));
+	/* The host's loopback is not reachable, nor any other address; the pinhole is. */
+	assert_report(rep, "connect.host_listener", num(ECONNREFUSED));
+	assert_report(rep, "connect.other", num(ENETUNREACH));
+	assert_report(rep, "connect.pinhole", "0");
+	/* The host's files are absent; the root is read-only, the home writable. */
+	assert_report(rep, "exists./etc/shadow", "0");
+	assert_report(rep, "exists./root", "0");
+	assert_report(rep, "exists./var/lib", "0");
+	assert_report(rep, "exists.config", "0");
+	assert_report(rep, "exists./home/smbgate", "1");
+	assert_report(rep, "exists./etc/hosts", "1");
+	assert_report(rep, "exists./smbgate-worker", "1");
+	assert_report(rep, "ro./", "1");
+	assert_report(rep, "ro./usr", "1");
+	assert_report(rep, "ro./etc", "1");
+	assert_report(rep, "ro./tmp", "0");
+	assert_report(rep, "ro./home/smbgate", "0");
+	assert_report(rep, "write.root", num(EROFS));
+	assert_report(rep, "write.home", "0");
+	/* seccomp: outside the allowlist -> EPERM; escape attempts kill. */
+	assert_report(rep, "seccomp.netlink", num(EPERM));
+	assert_report(rep, "seccomp.mlock", num(EPERM));
+	assert_report(rep, "seccomp.ptrace", "signal 31");
+	assert_report(rep, "seccomp.unshare_user", "signal 31");
+	assert_report(rep, "seccomp.mount", "signal 31");
+	/* Run as root: the sandbox runs as an unprivileged uid from the range. */
+	if (geteuid() == 0) {
+		assert_true(s.b->uid >= 300000 && s.b->uid <= 300099);
+		char path[64];
+		struct stat st;
+		snprintf(path, sizeof(path), "/proc/%d", (int)s.pid);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_uid, s.b->uid);
+	}
+	free(rep);
+	close_session(&s);
+	sbx_spawner_free(sp);
+	close(lfd);
+}
+
+/* Two sandboxes never share a host uid (as root). */
+static void test_distinct_uids(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		fail_msg("this test needs root (CI runs as root)");
+	struct session a = login(FIXTURE_ALICE, FIXTURE_ALICE_PASS);
+	struct session b = login(FIXTURE_BOB, FIXTURE_BOB_PASS);
+	assert_int_not_equal(sbxc_sbx(a.c)->uid, sbxc_sbx(b.c)->uid);
+	close_session(&a);
+	close_session(&b);
+}
+
+/* Killing the spawner kills every sandbox; so does killing the gateway. */
+static void test_spawner_death_kills_sandboxes(void **state)
+{
+	(void)state;
+	const char *args[] = {"sleep", NULL};
+	struct sbx_spawner_options o = {.worker_path = probe_path, .worker_args = args};
+	struct sbx_spawner *sp;
+	assert_int_equal(sbx_spawner_start(cfg, &o, &sp), 0);
+	struct session s1 = open_sandbox(sp, "u1"), s2 = open_sandbox(sp, "u2");
+	char buf[16];
+	assert_int_equal(recv(s1.b->ctl, buf, sizeof(buf), 0), 5);
+	assert_int_equal(recv(s2.b->ctl, buf, sizeof(buf), 0), 5);
+	assert_int_equal(kill(sbx_spawner_pid(sp), SIGKILL), 0);
+	assert_true(gone_within(s1.pid, 3000));
+	assert_true(gone_within(s2.pid, 3000));
+	close_session(&s1);
+	close_session(&s2);
+	sbx_spawner_free(sp);
+}
+
+static void test_gateway_death_kills_sandboxes(void **state)
+{
+	(void)state;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t gw = fork();
+	assert_true(gw >= 0);
+	if (gw == 0) {
+		/* A stand-in gateway: a spawner and one sandbox, then wait to be killed. */
+		const char *args[] = {"sleep", NULL};
+		struct sbx_spawner_options o = {.worker_path = probe_path, .worker_args = args};
+		struct sbx_spawner *sp;
+		struct sbx *b;
+		if (sbx_spawner_start(cfg, &o, &sp) < 0 || sbx_spawn(sp, 0, "gw", &b) < 0)
+			_exit(1);
+		pid_t pids[2] = {b->pid, sbx_spawner_pid(sp)};
+		if (write(p[1], pids, sizeof(pids)) != sizeof(pids))
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	pid_t pids[2];
+	assert_int_equal(read(p[0], pids, sizeof(pids)), sizeof(pids));
+	close(p[0]);
+	assert_false(gone_within(pids[0], 0));
+	assert_int_equal(kill(gw, SIGKILL), 0);
+	assert_int_equal(waitpid(gw, NULL, 0), gw);
+	assert_true(gone_within(pids[1], 3000)); /* the spawner */
+	assert_true(gone_within(pids[0], 3000)); /* its sandbox */
+}
+
+/* A worker that breaks the protocol is killed; another user's sandbox goes on. */
+static void test_malformed_worker_killed(void **state)
+{
+	(void)state;
+	const char *args[] = {"garbage", NULL};
+	struct sbx_spawner_options o = {.worker_path = probe_path, .worker_args = args};
+	struct sbx_spawner *sp;
+	struct proto_stat st;
+
+	struct session good = login(FIXTURE_BOB, FIXTURE_BOB_PASS);
+	assert_int_equal(sbx_spawner_start(cfg, &o, &sp), 0);
+	struct session bad = open_sandbox(sp, FIXTURE_ALICE);
+	assert_int_equal(sbxc_new(bad.b, 10, &bad.c), 0); /* a valid HELLO */
+	assert_int_equal(sbxc_stat(bad.c, "public", "hello.txt", &st), -EPROTO);
+	assert_true(gone_within(bad.pid, 3000));
+	assert_true(sbxc_dead(bad.c));
+	assert_int_equal(sbxc_stat(bad.c, "public", "hello.txt", &st), -EPIPE);
+	/* The other sandbox is unaffected. */
+	assert_int_equal(sbxc_stat(good.c, "public", "hello.txt", &st), 0);
+	assert_int_equal(st.size, 14);
+	close_session(&bad);
+	close_session(&good);
+	sbx_spawner_free(sp);
+}
+
+/* ---- worker operations ---- */
+
+static void test_wrong_password(void **state)
+{
+	(void)state;
+	struct session s = open_sandbox(spawner, FIXTURE_ALICE);
+	assert_int_equal(sbxc_new(s.b, 10, &s.c), 0);
+	assert_int_equal(
+	    sbxc_auth(s.c, &cfg->servers[0], FIXTURE_WORKGROUP, FIXTURE_ALICE, "wrong-password"),
+	    PROTO_E_AUTH);
+	/* One login per sandbox: a failed one ends it. */
+	assert_true(gone_within(s.pid, 3000));
+	close_session(&s);
+}
+
+static void test_requests_before_auth_refused(void **state)
+{
+	(void)state;
+	struct proto_stat st;
+	struct session s = open_sandbox(spawner, FIXTURE_ALICE);
+	assert_int_equal(sbxc_new(s.b, 10, &s.c), 0);
+	assert_int_equal(sbxc_stat(s.c, "public", "hello.txt", &st), PROTO_E_INVALID);
+	close_session(&s);
+}
+
+struct names {
+	char list[64][256];
+	uint32_t type[64];
+	int n;
+};
+
+static int collect(void *ud, const struct proto_entry_rec *rec, const char *name)
+{
+	struct names *n = ud;
+	if (n->n < 64) {
+		snprintf(n->list[n->n], sizeof(n->list[0]), "%s", name);
+		n->type[n->n++] = rec->ftype;
+	}
+	return 0;
+}
+
+static int has(const struct names *n, const char *name, uint32_t type)
+{
+	for (int i = 0; i < n->n; i++)
+		if (strcmp(n->list[i], name) == 0)
+			return n->type[i] == type;
+	return 0;
+}
+
+static void test_shares(void **state)
+{
+	(void)state;
+	struct session s = login(FIXTURE_ALICE, FIXTURE_ALICE_PASS);
+	struct names n = {0};
+	assert_int_equal(sbxc_shares(s.c, collect, &n), 0);
+	assert_true(has(&n, "public", PROTO_FT_SHARE));
+	assert_true(has(&n, "alice_private", PROTO_FT_SHARE));
+	assert_true(has(&n, "readonly", PROTO_FT_SHARE));
+	for (int i = 0; i < n.n; i++) {
+		assert_string_not_equal(n.list[i], "IPC$"); /* disk shares only */
+		assert_string_not_equal(n.list[i], "hidden$");
+	}
+	close_session(&s);
+}
+
+static void test_list_awkward_names(void **state)
+{
+	(void)state;
+	struct session s = login(FIXTURE_BOB, FIXTURE_BOB_PASS);
+	struct names n = {0};
+	assert_int_equal(sbxc_list(s.c, "public", "", collect, &n), 0);
+	static const char *const files[] = {"hello.txt",
+					    "name with spaces.txt",
+					    "Ünïcødé ファイル.txt",
+					    "100% done.txt",
+					    "#hash#.txt",
+					    "a+b=c.txt",
+					    "Tom & Jerry.txt",
+					    "it's.txt",
+					    "binary.bin",
+					    "big.bin"};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if (!has(&n, files[i], PROTO_FT_FILE))
+			fail_msg("missing file '%s'", files[i]);
+	assert_true(has(&n, "Dossier été", PROTO_FT_DIR));
+	assert_true(has(&n, "nested", PROTO_FT_DIR));
+	for (int i = 0; i < n.n; i++) {
+		assert_string_not_equal(n.list[i], ".");
+		assert_string_not_equal(n.list[i], "..");
+	}
+	struct names d = {0};
+	assert_int_equal(sbxc_list(s.c, "public", "Dossier été", collect, &d), 0);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.list[0], "note.txt");
+	struct names e = {0};
+	assert_int_equal(sbxc_list(s.c, "public", "empty folder", collect, &e), 0);
+	assert_int_equal(e.n, 0);
+	assert_int_equal(sbxc_list(s.c, "public", "no such dir", collect, &e), PROTO_E_NOT_FOUND);
+	assert_int_equal(sbxc_list(s.c, "public", "hello.txt", collect, &e), PROTO_E_NOT_DIR);
+	assert_int_equal(sbxc_list(s.c, "public", "a/../b", collect, &e), PROTO_E_BAD_NAME);
+	assert_false(sbxc_dead(s.c));
+	close_session(&s);
+}
+
+/* Reads a whole range through the pipe. */
+static int read_range(struct sbxc *c, const char *share, const char *path, uint64_t off,
+		      uint64_t len, char **out, size_t *out_len)
+{
+	struct proto_read_ok ok;
+	int fd;
+	int r = sbxc_read_begin(c, share, path, off, len, &ok, &fd);
+	if (r)
+		return r;
+	size_t cap = ok.length + 1, got = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		ssize_t n = read(fd, buf + got, cap - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == cap)
+			break;
+	}
+	close(fd);
+	uint64_t bytes = 0;
+	r = sbxc_read_end(c, &bytes);
+	assert_int_equal(bytes, got);
+	assert_int_equal(got, ok.length);
+	*out = buf;
+	*out_len = got;
+	return r;
+}
+
+static void test_read(void **state)
+{
+	(void)state;
+	struct session s = login(FIXTURE_ALICE, FIXTURE_ALICE_PASS);
+	struct proto_stat st;
+	char *data;
+	size_t len;
+
+	assert_int_equal(sbxc_stat(s.c, "public", "Ünïcødé ファイル.txt", &st), 0);
+	assert_int_equal(st.ftype, PROTO_FT_FILE);
+	assert_int_equal(
+	    read_range(s.c, "public", "Ünïcødé ファイル.txt", 0, UINT64_MAX, &data, &len), 0);
+	assert_int_equal(len, st.size);
+	assert_memory_equal(data, "unicode \xe2\x9c\x93\n", len);
+	free(data);
+	assert_int_equal(read_range(s.c, "public", "hello.txt", 7, 5, &data, &len), 0);
+	assert_int_equal(len, 5);
+	assert_memory_equal(data, "world", 5);
+	free(data);
+	/* 3 MiB + 7 bytes, byte i = i % 251, through 1 MiB pipe buffers. */
+	assert_int_equal(read_range(s.c, "public", "big.bin", 0, UINT64_MAX, &data, &len), 0);
+	assert_int_equal(len, 3 * 1024 * 1024 + 7);
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)data[i] != i % 251)
+			fail_msg("big.bin differs at %zu", i);
+	free(data);
+	assert_int_equal(read_range(s.c, "public", "nested/level 1/level 2/deep file.txt", 0,
+				    UINT64_MAX, &data, &len),
+			 0);
+	assert_memory_equal(data, "deep\n", 5);
+	free(data);
+	assert_int_equal(read_range(s.c, "public", "missing.txt", 0, 1, &data, &len),
+			 PROTO_E_NOT_FOUND);
+	assert_int_equal(read_range(s.c, "public", "nested", 0, 1, &data, &len), PROTO_E_IS_DIR);
+	assert_int_equal(sbxc_stat(s.c, "public", "nested", &st), 0);
+	assert_int_equal(st.ftype, PROTO_FT_DIR);
+	close_session(&s);
+}
+
+static int upload(struct sbxc *c, const char *share, const char *path, uint32_t flags,
+		  const char *data, size_t len, uint32_t *created)
+{
+	int fd;
+	int r = sbxc_write_begin(c, share, path, flags, len, &fd);
+	if (r)
+		return r;
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t off = 0; off < len;) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(fd);
+	uint64_t bytes = 0;
+	r = sbxc_write_end(c, created, &bytes);
+	if (r == 0)
+		assert_int_equal(bytes, len);
+	return r;
+}
+
+static int no_temporaries(struct sbxc *c, const char *share, const char *dir)
+{
+	struct names n = {0};
+	assert_int_equal(sbxc_list(c, share, dir, collect, &n), 0);
+	for (int i = 0; i < n.n; i++)
+		if (strncmp(n.list[i], ".~smbgate-", 10) == 0)
+			return 0;
+	return 1;
+}
+
+static void expect_content(struct sbxc *c, const char *share, const char *path, const char *want,
+			   size_t want_len)
+{
+	char *data;
+	size_t len;
+	assert_int_equal(read_range(c, share, path, 0, UINT64_MAX, &data, &len), 0);
+	assert_int_equal(len, want_len);
+	assert_memory_equal(data, want, len);
+	free(data);
+}
+
+static void test_write_replace_and_interrupt(void **state)
+{
+	(void)state;
+	struct session s = login(FIXTURE_BOB, FIXTURE_BOB_PASS);
+	const char *name = "up 100% #1 + a&b ü.txt";
+	uint32_t created = 9;
+
+	assert_int_equal(upload(s.c, "public", name, 0, "first\n", 6, &created), 0);
+	assert_int_equal(created, 1);
+	expect_content(s.c, "public", name, "first\n", 6);
+	/* Exists, no overwrite: refused, content unchanged. */
+	assert_int_equal(upload(s.c, "public", name, 0, "second\n", 7, &created), PROTO_E_EXISTS);
+	expect_content(s.c, "public", name, "first\n", 6);
+	/* Overwrite. */
+	assert_int_equal(upload(s.c, "public", name, PROTO_F_OVERWRITE, "second!\n", 8, &created),
+			 0);
+	assert_int_equal(created, 0);
+	expect_content(s.c, "public", name, "second!\n", 8);
+	/* Interrupted: 1 MiB announced, 100 bytes sent, then the pipe closes. */
+	int fd;
+	assert_int_equal(sbxc_write_begin(s.c, "public", name, PROTO_F_OVERWRITE, 1 << 20, &fd), 0);
+	char junk[100];
+	memset(junk, 'x', sizeof(junk));
+	assert_int_equal(write(fd, junk, sizeof(junk)), sizeof(junk));
+	close(fd);
+	assert_int_equal(sbxc_write_end(s.c, NULL, NULL), PROTO_E_IO);
+	expect_content(s.c, "public", name, "second!\n", 8);
+	assert_true(no_temporaries(s.c, "public", ""));
+	/* A 4 MiB upload round trip. */
+	size_t big = 4 << 20;
+	char *data = malloc(big);
+	for (size_t i = 0; i < big; i++)
+		data[i] = (char)(i * 7 + 3);
+	assert_int_equal(upload(s.c, "public", "nested/big upload.bin", 0, data, big, &created), 0);
+	expect_content(s.c, "public", "nested/big upload.bin", data, big);
+	free(data);
+	assert_int_equal(sbxc_unlink(s.c, "public", "nested/big upload.bin"), 0);
+	assert_int_equal(sbxc_unlink(s.c, "public", name), 0);
+	/* Read-only share, private share of another user, a directory target. */
+	assert_int_equal(upload(s.c, "readonly", "new.txt", 0, "x", 1, &created), PROTO_E_ACCESS);
+	assert_int_equal(upload(s.c, "alice_private", "new.txt", 0, "x", 1, &created),
+			 PROTO_E_ACCESS);
+	assert_int_equal(upload(s.c, "public", "nested", PROTO_F_OVERWRITE, "x", 1, &created),
+			 PROTO_E_IS_DIR);
+	assert_true(no_temporaries(s.c, "public", ""));
+	close_session(&s);
+}
+
+static void test_access_denied(void **state)
+{
+	(void)state;
+	struct session s = login(FIXTURE_BOB, FIXTURE_BOB_PASS);
+	struct names n = {0};
+	struct proto_stat st;
+	assert_int_equal(sbxc_list(s.c, "alice_private", "", collect, &n), PROTO_E_ACCESS);
+	assert_int_equal(sbxc_stat(s.c, "alice_private", "secret.txt", &st), PROTO_E_ACCESS);
+	assert_int_equal(sbxc_mkdir(s.c, "readonly", "newdir"), PROTO_E_ACCESS);
+	assert_int_equal(sbxc_unlink(s.c, "readonly", "readme.txt"), PROTO_E_ACCESS);
+	assert_int_equal(sbxc_stat(s.c, "readonly", "readme.txt", &st), 0);
+	assert_false(sbxc_dead(s.c));
+	close_session(&s);
+}
+
+static void test_dir_ops(void **state)
+{
+	(void)state;
+	struct session s = login(FIXTURE_ALICE, FIXTURE_ALICE_PASS);
+	struct proto_stat st;
+	uint32_t created = 9;
+	const char *d = "ops été #1";
+
+	assert_int_equal(sbxc_mkdir(s.c, "public", d), 0);
+	assert_int_equal(sbxc_mkdir(s.c, "public", d), PROTO_E_EXISTS);
+	assert_int_equal(sbxc_mkdir(s.c, "public", "no such/child"), PROTO_E_NOT_FOUND);
+	assert_int_equal(upload(s.c, "public", "ops été #1/a.txt", 0, "AAA", 3, &created), 0);
+	/* copy */
+	assert_int_equal(
+	    sbxc_copy(s.c, "public", "ops été #1/a.txt", "ops été #1/b & c.txt", 0, &created), 0);
+	assert_int_equal(created, 1);
+	expect_content(s.c, "public", "ops été #1/b & c.txt", "AAA", 3);
+	assert_int_equal(
+	    sbxc_copy(s.c, "public", "ops été #1/a.txt", "ops été #1/b & c.txt", 0, &created),
+	    PROTO_E_EXISTS);
+	assert_int_equal(
+	    sbxc_copy(s.c, "public", "ops été #1/missing", "ops été #1/x", 0, &created),
+	    PROTO_E_NOT_FOUND);
+	/* rename / move */
+	assert_int_equal(
+	    sbxc_rename(s.c, "public", "ops été #1/a.txt", "ops été #1/b & c.txt", 0, &created),
+	    PROTO_E_EXISTS);
+	expect_content(s.c, "public", "ops été #1/a.txt", "AAA", 3);
+	assert_int_equal(sbxc_rename(s.c, "public", "ops été #1/a.txt", "moved+.txt", 0, &created),
+			 0);
+	assert_int_equal(sbxc_stat(s.c, "public", "ops été #1/a.txt", &st), PROTO_E_NOT_FOUND);
+	expect_content(s.c, "public", "moved+.txt", "AAA", 3);
+	assert_int_equal(upload(s.c, "public", "ops été #1/a.txt", 0, "new", 3, &created), 0);
+	assert_int_equal(sbxc_rename(s.c, "public", "moved+.txt", "ops été #1/a.txt",
+				     PROTO_F_OVERWRITE, &created),
+			 0);
+	assert_int_equal(created, 0);
+	expect_content(s.c, "public", "ops été #1/a.txt", "AAA", 3);
+	/* delete */
+	assert_int_equal(sbxc_unlink(s.c, "public", d), PROTO_E_IS_DIR);
+	assert_int_equal(sbxc_rmdir(s.c, "public", "ops été #1/a.txt", 0), PROTO_E_NOT_DIR);
+	assert_int_equal(sbxc_rmdir(s.c, "public", d, 0), PROTO_E_NOT_EMPTY);
+	assert_int_equal(sbxc_mkdir(s.c, "public", "ops été #1/sub"), 0);
+	assert_int_equal(upload(s.c, "public", "ops été #1/sub/deep.txt", 0, "d", 1, &created), 0);
+	assert_int_equal(sbxc_rmdir(s.c, "public", d, PROTO_F_RECURSIVE), 0);
+	assert_int_equal(sbxc_stat(s.c, "public", d, &st), PROTO_E_NOT_FOUND);
+	assert_int_equal(sbxc_unlink(s.c, "public", "missing.txt"), PROTO_E_NOT_FOUND);
+	assert_int_equal(sbxc_rmdir(s.c, "public", "", PROTO_F_RECURSIVE), PROTO_E_ACCESS);
+	close_session(&s);
+}
+
+/* Logout: the sandbox and its processes are gone. */
+static void test_logout_kills(void **state)
+{
+	(void)state;
+	struct session s = login(FIXTURE_ALICE, FIXTURE_ALICE_PASS);
+	pid_t pid = s.pid;
+	close_session(&s);
+	assert_true(gone_within(pid, 3000));
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	struct sbx_spawner_options o = {.worker_path = worker_path};
+	write_config();
+	if (pinhole_start(&ph) < 0 || sbx_spawner_start(cfg, &o, &spawner) < 0)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	sbx_spawner_free(spawner);
+	pinhole_stop(ph);
+	cfg_free(cfg);
+	unlink(conf_path);
+	rmdir(conf_dir);
+	fixture_free();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_isolation),
+	    cmocka_unit_test(test_distinct_uids),
+	    cmocka_unit_test(test_spawner_death_kills_sandboxes),
+	    cmocka_unit_test(test_gateway_death_kills_sandboxes),
+	    cmocka_unit_test(test_malformed_worker_killed),
+	    cmocka_unit_test(test_wrong_password),
+	    cmocka_unit_test(test_requests_before_auth_refused),
+	    cmocka_unit_test(test_shares),
+	    cmocka_unit_test(test_list_awkward_names),
+	    cmocka_unit_test(test_read),
+	    cmocka_unit_test(test_write_replace_and_interrupt),
+	    cmocka_unit_test(test_access_denied),
+	    cmocka_unit_test(test_dir_ops),
+	    cmocka_unit_test(test_logout_kills),
+	};
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s WORKER PROBE\n", argv[0]);
+		return 2;
+	}
+	worker_path = argv[1];
+	probe_path = argv[2];
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
