@@ -7,6 +7,7 @@
  *   test-sandbox WORKER PROBE     (run under tests/fixtures/with-samba.sh)
  */
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -42,6 +44,20 @@ static struct sbx_spawner *spawner; /* runs the real worker */
 
 /* ---- helpers ---- */
 
+/* A port of 127.0.0.1 where nothing listens (bound, then closed). */
+static int closed_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
+		abort();
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
 static void write_config(void)
 {
 	char err[256];
@@ -56,8 +72,10 @@ static void write_config(void)
 		abort();
 	fprintf(f,
 		"[sandbox]\nuid_range = 300000-300099\n"
-		"[server fixture]\nhost = %s\nport = %s\nworkgroup = %s\ntimeout = 10\n",
-		fixture_require("SAMBA_HOST"), fixture_require("SAMBA_PORT"), FIXTURE_WORKGROUP);
+		"[server fixture]\nhost = %s\nport = %s\nworkgroup = %s\ntimeout = 10\n"
+		"[server closed]\nhost = 127.0.0.1\nport = %d\ntimeout = 5\n",
+		fixture_require("SAMBA_HOST"), fixture_require("SAMBA_PORT"), FIXTURE_WORKGROUP,
+		closed_port());
 	fclose(f);
 	if (cfg_load(conf_path, &cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
@@ -72,17 +90,22 @@ struct session {
 	pid_t pid;
 };
 
-/* A sandbox with its pinhole wired to the fixture's smbd. */
-static struct session open_sandbox(struct sbx_spawner *sp, const char *user)
+/* A sandbox with its pinhole wired to server @idx of the configuration. */
+static struct session open_sandbox_to(struct sbx_spawner *sp, size_t idx, const char *user)
 {
 	struct session s = {0};
 
-	assert_int_equal(sbx_spawn(sp, 0, user, &s.b), 0);
+	assert_int_equal(sbx_spawn(sp, idx, user, &s.b), 0);
 	s.pid = s.b->pid;
-	s.pin = pinhole_add(ph, s.b->listen_fd, cfg->servers[0].host, cfg->servers[0].port);
+	s.pin = pinhole_add(ph, s.b->listen_fd, cfg->servers[idx].host, cfg->servers[idx].port);
 	assert_true(s.pin > 0);
 	s.b->listen_fd = -1; /* the pinhole owns it now */
 	return s;
+}
+
+static struct session open_sandbox(struct sbx_spawner *sp, const char *user)
+{
+	return open_sandbox_to(sp, 0, user);
 }
 
 static struct session login(const char *user, const char *pass)
@@ -223,6 +246,11 @@ static void test_isolation(void **state)
 	}
 	/* The worker is PID 2 under the sandbox's own PID 1. */
 	assert_report(rep, "pid", "2");
+	assert_report(rep, "sid", "2"); /* setsid() */
+	assert_report(rep, "rlimit.nofile", "256");
+	assert_report(rep, "rlimit.core", "0");
+	assert_report(rep, "rlimit.nproc", "64");
+	assert_report(rep, "fds", "0,1,2,3"); /* nothing inherited */
 	assert_report(rep, "ppid", "1");
 	assert_report(rep, "uid", "1000");
 	assert_report(rep, "gid", "1000");
@@ -381,6 +409,65 @@ static void test_wrong_password(void **state)
 	/* One login per sandbox: a failed one ends it. */
 	assert_true(gone_within(s.pid, 3000));
 	close_session(&s);
+}
+
+/* The file server does not answer: a clear error, the gateway is fine. */
+static void test_server_unreachable(void **state)
+{
+	(void)state;
+	struct session s = open_sandbox_to(spawner, 1, FIXTURE_ALICE);
+	assert_int_equal(sbxc_new(s.b, 10, &s.c), 0);
+	assert_int_equal(
+	    sbxc_auth(s.c, &cfg->servers[1], FIXTURE_WORKGROUP, FIXTURE_ALICE, FIXTURE_ALICE_PASS),
+	    PROTO_E_UNREACHABLE);
+	close_session(&s);
+}
+
+/* Without root, through unprivileged user namespaces (a single-uid map). */
+static void test_unprivileged(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/smbgate-unpriv-XXXXXX", probe[64], cmd[256];
+	assert_non_null(mkdtemp(dir));
+	snprintf(probe, sizeof(probe), "%s/probe", dir);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 0755 '%s' '%s'", probe_path, probe, dir,
+		 probe);
+	assert_int_equal(system(cmd), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		const char *args[] = {"isolation", "1", "/nonexistent", NULL};
+		struct sbx_spawner_options o = {.worker_path = probe, .worker_args = args};
+		struct sbx_spawner *sp;
+		struct sbx *b;
+		if (geteuid() == 0 &&
+		    (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+		     setresuid(65534, 65534, 65534) < 0 || prctl(PR_SET_DUMPABLE, 1) < 0))
+			_exit(10); /* dumpable: as if started unprivileged */
+		if (sbx_spawner_start(cfg, &o, &sp) < 0)
+			_exit(11);
+		if (sbx_spawn(sp, 0, "nobody", &b) < 0)
+			_exit(12);
+		if (b->uid != getuid())
+			_exit(13);
+		char *rep = probe_report(b->ctl);
+		const char *uid = report_get(rep, "uid");
+		if (!uid || strcmp(uid, "1000") != 0)
+			_exit(14);
+		if (!strstr(rep, "status=CapEff:\t0000000000000000") ||
+		    !strstr(rep, "status=NoNewPrivs:\t1"))
+			_exit(15);
+		const char *pidv = report_get(rep, "pid");
+		if (!pidv || strcmp(pidv, "2") != 0)
+			_exit(16);
+		_exit(0);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 static void test_requests_before_auth_refused(void **state)
@@ -739,6 +826,8 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_malformed_worker_killed),
 	    cmocka_unit_test(test_wrong_password),
 	    cmocka_unit_test(test_requests_before_auth_refused),
+	    cmocka_unit_test(test_server_unreachable),
+	    cmocka_unit_test(test_unprivileged),
 	    cmocka_unit_test(test_shares),
 	    cmocka_unit_test(test_list_awkward_names),
 	    cmocka_unit_test(test_read),
