@@ -66,7 +66,7 @@ static int send_req(struct sbxc *c, uint16_t type, const void *body, size_t len,
 	do
 		w = sendmsg(c->sbx->ctl, &mh, MSG_NOSIGNAL);
 	while (w < 0 && errno == EINTR);
-	if (type == PROTO_AUTH)
+	if (type == PROTO_AUTH || type == PROTO_CHECK)
 		explicit_bzero(c->out, (size_t)n);
 	if (w != n) {
 		sbx_kill(c->sbx);
@@ -384,6 +384,12 @@ static int simple(struct sbxc *c, uint16_t type, const void *body, size_t len,
 		*ret_created = end.created;
 	pthread_mutex_unlock(&c->lock);
 	return r;
+}
+
+int sbxc_check(struct sbxc *c, const char *password)
+{
+	const char *strs[1] = {password};
+	return simple(c, PROTO_CHECK, NULL, 0, strs, 1, NULL);
 }
 
 int sbxc_mkdir(struct sbxc *c, const char *share, const char *path)

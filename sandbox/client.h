@@ -42,6 +42,10 @@ int sbxc_dead(struct sbxc *c);
 int sbxc_auth(struct sbxc *c, const struct cfg_server *srv, const char *domain, const char *user,
 	      const char *password);
 
+/* Whether @password is the one this sandbox logged in with (HTTP Basic
+ * requests reuse a sandbox): 0, or PROTO_E_AUTH. */
+int sbxc_check(struct sbxc *c, const char *password);
+
 /* Called per entry; a non-zero return stops reading the answer (the rest is
  * still drained and validated) and is what the listing call returns. */
 typedef int (*sbxc_entry_cb)(void *ud, const struct proto_entry_rec *rec, const char *name);

@@ -48,6 +48,7 @@ enum proto_type {
 	PROTO_COPY = 18,   /* body: flags; strings: share, from, to. -> END | ERROR */
 	PROTO_UNLINK = 20, /* strings: share, path. -> END | ERROR */
 	PROTO_RMDIR = 22,  /* body: flags; strings: share, path. -> END | ERROR */
+	PROTO_CHECK = 24,  /* strings: password. Is it the one of AUTH? -> END | ERROR (AUTH) */
 
 	/* answers: odd */
 	PROTO_HELLO = 1,   /* body: version. Sent once by the worker when it starts. */

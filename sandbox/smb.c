@@ -252,6 +252,18 @@ void smb_free(struct smb *s)
 	free(s);
 }
 
+int smb_check_password(const struct smb *s, const char *password)
+{
+	size_t a = strlen(s->password), b = strnlen(password, PROTO_MAX_CRED + 1);
+	unsigned char diff = (unsigned char)(a != b);
+
+	for (size_t i = 0; i < sizeof(s->password); i++) {
+		unsigned char x = i < b ? (unsigned char)password[i] : 0;
+		diff |= (unsigned char)(s->password[i] ^ x);
+	}
+	return diff ? PROTO_E_AUTH : 0;
+}
+
 int smb_shares(struct smb *s, smb_entry_cb cb, void *ud)
 {
 	char url[PROTO_MAX_NAME + 16];

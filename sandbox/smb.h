@@ -34,6 +34,9 @@ int smb_open(const struct smb_params *p, const char *domain, const char *user, c
 	     struct smb **ret);
 void smb_free(struct smb *s);
 
+/* Whether @password is the one smb_open() was given (constant time): 0 or PROTO_E_AUTH. */
+int smb_check_password(const struct smb *s, const char *password);
+
 /* Called once per entry; a non-zero return stops the listing and is returned. */
 typedef int (*smb_entry_cb)(void *ud, uint32_t ftype, uint64_t size, int64_t mtime,
 			    const char *name);

@@ -248,6 +248,12 @@ static void h_rmdir(struct worker *w, const struct proto_msg *m, int fd)
 	reply_status(w, m->hdr.seq, smb_rmdir(w->smb, m->str[0], m->str[1], m->u.flags.flags));
 }
 
+static void h_check(struct worker *w, const struct proto_msg *m, int fd)
+{
+	(void)fd;
+	reply_status(w, m->hdr.seq, smb_check_password(w->smb, m->str[0]));
+}
+
 static const struct {
 	uint16_t type;
 	enum when when;
@@ -258,7 +264,7 @@ static const struct {
     {PROTO_READ, AUTHED, h_read},   {PROTO_WRITE, AUTHED, h_write},
     {PROTO_MKDIR, AUTHED, h_mkdir}, {PROTO_RENAME, AUTHED, h_rename},
     {PROTO_COPY, AUTHED, h_copy},   {PROTO_UNLINK, AUTHED, h_unlink},
-    {PROTO_RMDIR, AUTHED, h_rmdir},
+    {PROTO_RMDIR, AUTHED, h_rmdir}, {PROTO_CHECK, AUTHED, h_check},
 };
 
 /* After start-up the worker never executes anything again. */
@@ -331,7 +337,7 @@ int main(void)
 		} else {
 			dispatch[i].fn(&w, &m, fd);
 		}
-		/* Nothing of a request outlives it; AUTH carried the password. */
+		/* Nothing of a request outlives it; AUTH and CHECK carry a password. */
 		explicit_bzero(in, (size_t)n);
 		explicit_bzero(&m, sizeof(m));
 	}

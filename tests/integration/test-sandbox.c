@@ -718,6 +718,19 @@ static void test_write_replace_and_interrupt(void **state)
 	close_session(&s);
 }
 
+/* HTTP Basic requests reuse a sandbox: the sandbox checks the password. */
+static void test_check_password(void **state)
+{
+	(void)state;
+	struct session s = login(FIXTURE_ALICE, FIXTURE_ALICE_PASS);
+	assert_int_equal(sbxc_check(s.c, FIXTURE_ALICE_PASS), 0);
+	assert_int_equal(sbxc_check(s.c, "Alice-pass-"), PROTO_E_AUTH);
+	assert_int_equal(sbxc_check(s.c, "Alice-pass-12"), PROTO_E_AUTH);
+	assert_int_equal(sbxc_check(s.c, ""), PROTO_E_AUTH);
+	assert_false(sbxc_dead(s.c));
+	close_session(&s);
+}
+
 static void test_access_denied(void **state)
 {
 	(void)state;
@@ -833,6 +846,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_read),
 	    cmocka_unit_test(test_write_replace_and_interrupt),
 	    cmocka_unit_test(test_access_denied),
+	    cmocka_unit_test(test_check_password),
 	    cmocka_unit_test(test_dir_ops),
 	    cmocka_unit_test(test_logout_kills),
 	};
