@@ -9,8 +9,115 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <limits.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "smbgate-config.h"
 #include "cfg.h"
+#include "gateway.h"
+#include "http.h"
+#include "sbxsession.h"
+
+/* The worker: --worker, else beside this executable, else in the build
+ * tree's sandbox/ folder, else the installed one. Returns a malloc'd path. */
+static char *find_worker(const char *opt)
+{
+	char self[PATH_MAX], path[PATH_MAX + 64];
+	ssize_t n;
+
+	if (opt)
+		return strdup(opt);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(path, sizeof(path), "%s/smbgate-worker", self);
+			if (access(path, X_OK) == 0)
+				return strdup(path);
+			snprintf(path, sizeof(path), "%s/../sandbox/smbgate-worker", self);
+			if (access(path, X_OK) == 0)
+				return strdup(path);
+		}
+	}
+	return strdup(SMBGATE_LIBEXECDIR "/smbgate-worker");
+}
+
+static int run(const struct cfg *cfg, const char *config_path, const char *worker_opt)
+{
+	struct gw gw = {.cfg = cfg};
+	struct sbx_spawner_options so = {0};
+	struct gw_http *http = NULL;
+	sigset_t sigs;
+	struct rlimit rl;
+	int r, exit_code = 1;
+	char *worker = find_worker(worker_opt);
+
+	if (!worker)
+		return 1;
+	/* Each session holds a few fds (control socket, pinhole, pipes). */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	/* Signals are taken by sigtimedwait() below; every thread inherits the mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	/* The spawner first, while this process has a single thread. */
+	so.worker_path = worker;
+	r = sbx_spawner_start(cfg, &so, &gw.spawner);
+	if (r < 0) {
+		fprintf(stderr, "smbgate: cannot start the sandbox spawner with worker %s: %s\n",
+			worker, strerror(-r));
+		goto out;
+	}
+	r = pinhole_start(&gw.pinhole);
+	if (r == 0)
+		r = gw_metrics_new(&gw.metrics);
+	if (r == 0)
+		r = gw_sessions_new(cfg->max_sessions, GW_MAX_PER_USER, cfg->session_idle_timeout,
+				    gw_sbx_free, &gw.sessions);
+	if (r < 0) {
+		fprintf(stderr, "smbgate: cannot start: %s\n", strerror(-r));
+		goto out;
+	}
+	r = gw_http_start(&gw, &http);
+	if (r < 0)
+		goto out;
+	const char *host = cfg->listen_host;
+	bool v6 = strchr(host, ':') != NULL;
+	fprintf(stderr, "smbgate %s: listening on %s://%s%s%s:%u/ (configuration %s)\n",
+		SMBGATE_VERSION, gw.tls ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
+		gw_http_port(http), config_path);
+
+	for (;;) {
+		struct timespec ts = {.tv_sec = 5};
+		int sig = sigtimedwait(&sigs, NULL, &ts);
+		if (sig == SIGTERM || sig == SIGINT) {
+			fprintf(stderr, "smbgate: %s: stopping\n", strsignal(sig));
+			break;
+		}
+		gw_sessions_expire(gw.sessions);
+	}
+	exit_code = 0;
+out:
+	gw_http_stop(http);
+	gw_sessions_free(gw.sessions); /* ends every sandbox */
+	pinhole_stop(gw.pinhole);
+	sbx_spawner_free(gw.spawner);
+	gw_metrics_free(gw.metrics);
+	free(worker);
+	return exit_code;
+}
 
 static void usage(FILE *out)
 {
@@ -26,7 +133,7 @@ static void usage(FILE *out)
 		     "Exit status: 0 success, 1 bad configuration or failure, 2 bad usage.\n");
 }
 
-enum { OPT_CHECK_CONFIG = 0x100 };
+enum { OPT_CHECK_CONFIG = 0x100, OPT_WORKER };
 
 int main(int argc, char **argv)
 {
@@ -38,6 +145,7 @@ int main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	const char *config_path = SMBGATE_DEFAULT_CONFIG;
+	const char *worker_path = NULL;
 	int check_only = 0;
 	int opt;
 
@@ -48,6 +156,9 @@ int main(int argc, char **argv)
 			break;
 		case OPT_CHECK_CONFIG:
 			check_only = 1;
+			break;
+		case OPT_WORKER:
+			worker_path = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -80,19 +191,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	/* The HTTP server and the sandboxes land with the gateway issue; until
-	 * then the gateway says what it would serve. */
-	printf("smbgate %s: configuration %s is valid.\n", SMBGATE_VERSION, config_path);
-	printf("It would listen on http%s://%s%s%s:%u/ and reach:\n",
-	       cfg->tls_certificate ? "s" : "", strchr(cfg->listen_host, ':') ? "[" : "",
-	       cfg->listen_host, strchr(cfg->listen_host, ':') ? "]" : "", cfg->listen_port);
-	for (size_t i = 0; i < cfg->n_servers; i++)
-		printf("  [server %s] %s:%u workgroup %s, %s..%s, encryption %s\n",
-		       cfg->servers[i].name, cfg->servers[i].host, cfg->servers[i].port,
-		       cfg->servers[i].workgroup, cfg_protocol_name(cfg->servers[i].min_protocol),
-		       cfg_protocol_name(cfg->servers[i].max_protocol),
-		       cfg_encryption_name(cfg->servers[i].encryption));
-	printf("The HTTP server is not implemented yet.\n");
+	r = run(cfg, config_path, worker_path);
 	cfg_free(cfg);
-	return 0;
+	return r;
 }

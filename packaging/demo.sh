@@ -14,6 +14,8 @@ echo "demo: building smbgate (build/)"
 "$root/packaging/build.sh" "$root/build"
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/smbgate-demo.XXXXXXXX")
+# smbd serves the shares as the demo users: they must be able to reach them.
+chmod 0755 "$dir"
 cleanup() {
   "$root/tests/fixtures/samba-fixture.sh" stop "$dir/samba" >/dev/null 2>&1 || true
   rm -rf "$dir"

@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * gateway/api_auth.c - login, logout, and authentication of every other API
+ * request (session cookie, Bearer token, or HTTP Basic reusing the user's
+ * sandbox). Repeated failures from one address are slowed down.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gateway.h"
+#include "proto.h"
+#include "sbxsession.h"
+
+/* ---- slowing down repeated failures ---- */
+
+#define RL_SLOTS	1024
+#define RL_FREE_FAILS	5   /* failures before any delay */
+#define RL_MAX_DELAY	16  /* seconds */
+#define RL_FORGET_AFTER 900 /* seconds without a failure */
+
+static struct {
+	pthread_mutex_t lock;
+	struct {
+		char addr[64];
+		unsigned fails;
+		time_t last;
+	} slot[RL_SLOTS];
+} rl = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static unsigned rl_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h % RL_SLOTS;
+}
+
+/* Seconds this address waits before its credentials are even looked at. */
+static unsigned rl_delay(const char *addr)
+{
+	unsigned i = rl_hash(addr), d = 0;
+	time_t now = time(NULL);
+
+	pthread_mutex_lock(&rl.lock);
+	if (strcmp(rl.slot[i].addr, addr) == 0 && now - rl.slot[i].last < RL_FORGET_AFTER &&
+	    rl.slot[i].fails >= RL_FREE_FAILS) {
+		unsigned n = rl.slot[i].fails - RL_FREE_FAILS;
+		d = n >= 4 ? RL_MAX_DELAY : 1u << n;
+	}
+	pthread_mutex_unlock(&rl.lock);
+	return d;
+}
+
+static void rl_record(const char *addr, bool failed)
+{
+	unsigned i = rl_hash(addr);
+	time_t now = time(NULL);
+
+	pthread_mutex_lock(&rl.lock);
+	if (strcmp(rl.slot[i].addr, addr) != 0 || now - rl.slot[i].last >= RL_FORGET_AFTER) {
+		snprintf(rl.slot[i].addr, sizeof(rl.slot[i].addr), "%s", addr);
+		rl.slot[i].fails = 0;
+	}
+	if (failed) {
+		rl.slot[i].fails++;
+		rl.slot[i].last = now;
+	} else {
+		rl.slot[i].fails = 0;
+	}
+	pthread_mutex_unlock(&rl.lock);
+}
+
+/* ---- sessions with a sandbox ---- */
+
+void gw_sbx_free(void *p)
+{
+	struct gw_sbx *g = p;
+
+	if (!g)
+		return;
+	sbxc_free(g->c);
+	pinhole_remove(g->gw->pinhole, g->pin);
+	gw_metrics_sandbox(g->gw->metrics, -1);
+	free(g);
+}
+
+void gw_session_failed(struct gw *gw, struct gw_session *s)
+{
+	gw_sessions_end(gw->sessions, s);
+}
+
+/* Whether @s is printable text without control characters, 1..max bytes. */
+static bool text_ok(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+	if (n == 0 || n > max || !proto_utf8_valid(s, n))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * Spawns a sandbox for @server and logs in there. On success returns 0, a
+ * session reference in *@ret and its token in @token. Else a negative errno
+ * (-EBUSY, -EUSERS, -EAGAIN: limits; anything else: no sandbox), or a
+ * positive proto_err of the login (PROTO_E_AUTH...).
+ */
+static int open_session(struct gw *gw, size_t server, const char *login_name, const char *password,
+			const char *workgroup, struct gw_session **ret,
+			char token[GW_TOKEN_LEN + 1])
+{
+	const struct cfg_server *srv = &gw->cfg->servers[server];
+	char domain[GW_MAX_CREDENTIAL + 1], user[GW_MAX_CREDENTIAL + 1];
+	const char *bs = strchr(login_name, '\\');
+	struct gw_sbx *g = NULL;
+	struct sbx *b = NULL;
+	int r;
+
+	/* DOMAIN\user, user@realm (as is) or user. */
+	if (bs) {
+		snprintf(domain, sizeof(domain), "%.*s", (int)(bs - login_name), login_name);
+		snprintf(user, sizeof(user), "%s", bs + 1);
+	} else {
+		snprintf(domain, sizeof(domain), "%s",
+			 workgroup && *workgroup ? workgroup : srv->workgroup);
+		snprintf(user, sizeof(user), "%s", login_name);
+	}
+	if (!*user)
+		return PROTO_E_AUTH;
+
+	r = gw_sessions_reserve(gw->sessions, login_name, server);
+	if (r < 0)
+		return r;
+	int64_t t0 = gw_now_us();
+	r = sbx_spawn(gw->spawner, server, user, &b);
+	if (r < 0)
+		goto fail;
+	g = calloc(1, sizeof(*g));
+	if (!g) {
+		sbx_free(b);
+		r = -ENOMEM;
+		goto fail;
+	}
+	g->gw = gw;
+	g->pin = pinhole_add(gw->pinhole, b->listen_fd, srv->host, srv->port);
+	b->listen_fd = -1;
+	if (g->pin < 0) {
+		r = (int)g->pin;
+		sbx_free(b);
+		free(g);
+		g = NULL;
+		goto fail;
+	}
+	r = sbxc_new(b, srv->timeout, &g->c);
+	if (r < 0) {
+		pinhole_remove(gw->pinhole, g->pin);
+		free(g);
+		g = NULL;
+		goto fail;
+	}
+	gw_metrics_sandbox(gw->metrics, +1);
+	gw_metrics_spawn(gw->metrics, (double)(gw_now_us() - t0) / 1e6);
+	r = sbxc_auth(g->c, srv, domain, user, password);
+	if (r != 0)
+		goto fail;
+	/* The table takes the sandbox and the reservation, even when it fails. */
+	return gw_sessions_add(gw->sessions, login_name, server, g, token, ret);
+fail:
+	if (g)
+		gw_sbx_free(g);
+	gw_sessions_unreserve(gw->sessions, login_name, server);
+	return r;
+}
+
+static enum MHD_Result reply_open_error(struct gw_req *r, struct MHD_Connection *c, int err)
+{
+	if (err == -EBUSY)
+		return gw_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "too_many_sessions",
+				      "the gateway has reached its session limit; try again later");
+	if (err == -EUSERS)
+		return gw_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "too_many_sessions",
+				      "this user has too many sessions open; log out of one");
+	if (err == -EAGAIN)
+		return gw_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "no_sandbox",
+				      "no sandbox can be created now; try again later");
+	if (err < 0)
+		return gw_reply_error(r, c, MHD_HTTP_BAD_GATEWAY, "sandbox_failed",
+				      "the session's sandbox could not be started");
+	return gw_reply_sbx_error(r, c, err);
+}
+
+static void set_cookie(struct gw *gw, struct MHD_Response *resp, const char *token)
+{
+	char cookie[GW_TOKEN_LEN + 128];
+
+	snprintf(cookie, sizeof(cookie), "smbgate_session=%s; HttpOnly; SameSite=Strict; Path=/%s",
+		 token, gw->tls ? "; Secure" : "");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
+	explicit_bzero(cookie, sizeof(cookie));
+}
+
+/* Wipes a string inside a jansson value (jansson frees without wiping). */
+static void wipe_json_string(json_t *v)
+{
+	if (json_is_string(v))
+		explicit_bzero((char *)json_string_value(v), json_string_length(v));
+}
+
+enum MHD_Result gw_api_login(struct gw_req *r, struct MHD_Connection *c)
+{
+	struct gw *gw = r->gw;
+	json_error_t jerr;
+	json_t *body, *ju, *jp, *js, *jw;
+	char addr[64], token[GW_TOKEN_LEN + 1];
+	size_t server = 0;
+	enum MHD_Result ret;
+
+	gw_client_addr(c, addr);
+	if (!r->body)
+		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
+				      "expected a JSON body {\"username\", \"password\"}");
+	body = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	explicit_bzero(r->body, r->body_len);
+	if (!body || !json_is_object(body)) {
+		json_decref(body);
+		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
+				      "the body is not a JSON object");
+	}
+	ju = json_object_get(body, "username");
+	jp = json_object_get(body, "password");
+	js = json_object_get(body, "server");
+	jw = json_object_get(body, "workgroup");
+	if (!json_is_string(ju) || !json_is_string(jp) || (js && !json_is_string(js)) ||
+	    (jw && !json_is_string(jw)) || json_object_size(body) > 4 ||
+	    !text_ok(json_string_value(ju), GW_MAX_CREDENTIAL) ||
+	    json_string_length(jp) > GW_MAX_CREDENTIAL ||
+	    strlen(json_string_value(jp)) != json_string_length(jp) ||
+	    (jw && !text_ok(json_string_value(jw), CFG_MAX_WORKGROUP))) {
+		wipe_json_string(jp);
+		json_decref(body);
+		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
+				      "expected {\"username\": string, \"password\": string, "
+				      "\"server\"?: string, \"workgroup\"?: string}");
+	}
+	if (js) {
+		const struct cfg_server *srv = cfg_server_find(gw->cfg, json_string_value(js));
+		if (!srv) {
+			wipe_json_string(jp);
+			json_decref(body);
+			return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "unknown_server",
+					      "no such server");
+		}
+		server = (size_t)(srv - gw->cfg->servers);
+	}
+	unsigned delay = rl_delay(addr);
+	if (delay)
+		sleep(delay);
+
+	struct gw_session *s = NULL;
+	const char *login_name = json_string_value(ju);
+	snprintf(r->user, sizeof(r->user), "%s", login_name);
+	int err = open_session(gw, server, login_name, json_string_value(jp),
+			       jw ? json_string_value(jw) : NULL, &s, token);
+	wipe_json_string(jp);
+	if (err != 0) {
+		rl_record(addr, err == PROTO_E_AUTH);
+		json_decref(body);
+		return reply_open_error(r, c, err);
+	}
+	rl_record(addr, false);
+	json_t *ans = json_pack("{s:s,s:s,s:s,s:I}", "token", token, "user", login_name, "server",
+				gw->cfg->servers[server].name, "expires_in",
+				(json_int_t)gw_session_expires_in(s));
+	json_decref(body);
+	gw_session_put(s);
+	char *text = json_dumps(ans, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(ans);
+	if (!text)
+		return MHD_NO;
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	set_cookie(gw, resp, token);
+	explicit_bzero(token, sizeof(token));
+	ret = gw_queue(r, c, MHD_HTTP_OK, resp);
+	return ret;
+}
+
+enum MHD_Result gw_api_logout(struct gw_req *r, struct MHD_Connection *c)
+{
+	struct gw_session *s = gw_authenticate(r, c, SIZE_MAX);
+
+	if (!s)
+		return MHD_YES;
+	gw_sessions_end(r->gw->sessions, s);
+	gw_session_put(s);
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE,
+				"smbgate_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+	return gw_queue(r, c, MHD_HTTP_NO_CONTENT, resp);
+}
+
+bool gw_auth_by_cookie(struct MHD_Connection *c)
+{
+	return !MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION) &&
+	       MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "smbgate_session");
+}
+
+/* Cookie-authenticated requests that change state need a header a cross-site
+ * form cannot send: Content-Type: application/json or X-Requested-With. */
+static bool csrf_ok(struct gw_req *r, struct MHD_Connection *c)
+{
+	if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)
+		return true;
+	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Requested-With"))
+		return true;
+	const char *ct =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	return ct && strncasecmp(ct, "application/json", 16) == 0;
+}
+
+static struct gw_session *by_basic(struct gw_req *r, struct MHD_Connection *c, size_t server)
+{
+	struct gw *gw = r->gw;
+	char *pass = NULL, addr[64], token[GW_TOKEN_LEN + 1];
+	char *user = MHD_basic_auth_get_username_password(c, &pass);
+	struct gw_session *s = NULL;
+	int err = PROTO_E_AUTH;
+
+	if (server == SIZE_MAX)
+		server = 0;
+	if (!user || !pass || !text_ok(user, GW_MAX_CREDENTIAL) ||
+	    strlen(pass) > GW_MAX_CREDENTIAL) {
+		if (pass) {
+			explicit_bzero(pass, strlen(pass));
+			MHD_free(pass);
+		}
+		if (user)
+			MHD_free(user);
+		gw_reply_error(r, c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+			       "malformed Basic credentials");
+		return NULL;
+	}
+	snprintf(r->user, sizeof(r->user), "%s", user);
+	gw_client_addr(c, addr);
+	/* The user's sandbox, if one is running, checks the password itself. */
+	s = gw_sessions_find_user(gw->sessions, user, server);
+	if (s) {
+		struct gw_sbx *g = gw_session_sbx(s);
+		err = sbxc_check(g->c, pass);
+		if (err == 0)
+			gw_session_touch(s);
+		if (err < 0)
+			gw_session_failed(gw, s);
+		if (err != 0) {
+			gw_session_put(s);
+			s = NULL;
+		}
+	}
+	if (!s) {
+		unsigned delay = rl_delay(addr);
+		if (delay)
+			sleep(delay);
+		err = open_session(gw, server, user, pass, NULL, &s, token);
+		explicit_bzero(token, sizeof(token));
+		rl_record(addr, err == PROTO_E_AUTH);
+	}
+	explicit_bzero(pass, strlen(pass));
+	MHD_free(pass);
+	MHD_free(user);
+	if (err != 0) {
+		if (err == PROTO_E_AUTH)
+			gw_reply_error(r, c, MHD_HTTP_UNAUTHORIZED, "auth_failed",
+				       "wrong user name or password");
+		else
+			reply_open_error(r, c, err);
+		return NULL;
+	}
+	return s;
+}
+
+struct gw_session *gw_authenticate(struct gw_req *r, struct MHD_Connection *c, size_t server)
+{
+	struct gw *gw = r->gw;
+	const char *auth =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *token = NULL;
+	struct gw_session *s;
+
+	if (auth && strncasecmp(auth, "Basic ", 6) == 0)
+		return by_basic(r, c, server);
+	if (auth && strncasecmp(auth, "Bearer ", 7) == 0)
+		token = auth + 7;
+	else if (!auth)
+		token = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "smbgate_session");
+	if (!token) {
+		gw_reply_error(r, c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+			       auth ? "unsupported Authorization scheme" : "log in first");
+		return NULL;
+	}
+	s = gw_sessions_get(gw->sessions, token);
+	if (!s) {
+		gw_reply_error(r, c, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+			       "the session has ended or the token is not valid; log in again");
+		return NULL;
+	}
+	snprintf(r->user, sizeof(r->user), "%s", gw_session_user(s));
+	if (!auth && !csrf_ok(r, c)) {
+		gw_session_put(s);
+		gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "csrf",
+			       "requests that change something need the X-Requested-With header "
+			       "or a JSON body");
+		return NULL;
+	}
+	if (server != SIZE_MAX && gw_session_server(s) != server) {
+		gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "wrong_server",
+			       "this session is logged in to server '%s'",
+			       gw->cfg->servers[gw_session_server(s)].name);
+		gw_session_put(s);
+		return NULL;
+	}
+	return s;
+}

@@ -1,0 +1,648 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * gateway/api_fs.c - the file API: one uniform tree
+ *   /api/v1/fs/                         the configured servers
+ *   /api/v1/fs/{server}/                the shares this user may see
+ *   /api/v1/fs/{server}/{share}/{path}  folders (JSON) and files (bytes)
+ * GET/HEAD read, PUT uploads, POST {"op": mkdir|move|copy}, DELETE.
+ * File bytes stream through pipes from/to the sandbox; memory stays flat.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gateway.h"
+#include "httputil.h"
+#include "path.h"
+#include "proto.h"
+#include "sbxsession.h"
+
+#define STREAM_BLOCK (256 * 1024)
+
+static const char *arg(struct MHD_Connection *c, const char *name)
+{
+	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static bool arg_true(struct MHD_Connection *c, const char *name)
+{
+	const char *v = arg(c, name);
+	return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
+}
+
+static const char *header(struct MHD_Connection *c, const char *name)
+{
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+static struct sbxc *client_of(struct gw_session *s)
+{
+	return ((struct gw_sbx *)gw_session_sbx(s))->c;
+}
+
+/* A failed call: a dead sandbox ends its session; the answer says what happened. */
+static enum MHD_Result fail(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
+			    int err)
+{
+	if (err < 0)
+		gw_session_failed(r->gw, s);
+	gw_session_put(s);
+	return gw_reply_sbx_error(r, c, err);
+}
+
+/* ---- listings ---- */
+
+static enum MHD_Result list_servers(struct gw_req *r, struct MHD_Connection *c)
+{
+	struct gw_session *s = gw_authenticate(r, c, SIZE_MAX);
+	if (!s)
+		return MHD_YES;
+	gw_session_put(s);
+	json_t *entries = json_array();
+	for (size_t i = 0; i < r->gw->cfg->n_servers; i++)
+		json_array_append_new(
+		    entries,
+		    json_pack("{s:s,s:s}", "name", r->gw->cfg->servers[i].name, "type", "server"));
+	return gw_reply_json(r, c, MHD_HTTP_OK,
+			     json_pack("{s:s,s:o}", "path", "/", "entries", entries));
+}
+
+struct collect {
+	json_t *entries;
+	bool shares;
+};
+
+static int collect_entry(void *ud, const struct proto_entry_rec *rec, const char *name)
+{
+	struct collect *k = ud;
+	json_t *e;
+
+	if (k->shares) {
+		if (rec->ftype != PROTO_FT_SHARE)
+			return 0;
+		e = json_pack("{s:s,s:s}", "name", name, "type", "share");
+	} else {
+		char mt[32];
+		if (rec->ftype == PROTO_FT_SHARE)
+			return 0;
+		gw_rfc3339(rec->mtime, mt);
+		e = json_pack("{s:s,s:s,s:I,s:s}", "name", name, "type",
+			      rec->ftype == PROTO_FT_DIR ? "dir" : "file", "size",
+			      (json_int_t)rec->size, "mtime", mt);
+	}
+	if (!e || json_array_append_new(k->entries, e) < 0)
+		return PROTO_E_IO;
+	return 0;
+}
+
+static enum MHD_Result list_shares(struct gw_req *r, struct MHD_Connection *c, size_t server,
+				   const struct gw_path *p)
+{
+	struct gw_session *s = gw_authenticate(r, c, server);
+	if (!s)
+		return MHD_YES;
+	struct collect k = {.entries = json_array(), .shares = true};
+	int err = sbxc_shares(client_of(s), collect_entry, &k);
+	if (err) {
+		json_decref(k.entries);
+		return fail(r, c, s, err);
+	}
+	gw_session_put(s);
+	char path[CFG_MAX_NAME + 3];
+	snprintf(path, sizeof(path), "/%s/", p->server);
+	return gw_reply_json(r, c, MHD_HTTP_OK,
+			     json_pack("{s:s,s:o}", "path", path, "entries", k.entries));
+}
+
+static enum MHD_Result list_dir(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
+				const struct gw_path *p)
+{
+	struct collect k = {.entries = json_array()};
+	int err = sbxc_list(client_of(s), p->share, p->path, collect_entry, &k);
+	if (err) {
+		json_decref(k.entries);
+		return fail(r, c, s, err);
+	}
+	gw_session_put(s);
+	size_t n = strlen(p->server) + strlen(p->share) + strlen(p->path) + 4;
+	char *path = malloc(n);
+	if (!path) {
+		json_decref(k.entries);
+		return MHD_NO;
+	}
+	snprintf(path, n, "/%s/%s%s%s", p->server, p->share, *p->path ? "/" : "", p->path);
+	json_t *body = json_pack("{s:s,s:o}", "path", path, "entries", k.entries);
+	free(path);
+	return gw_reply_json(r, c, MHD_HTTP_OK, body);
+}
+
+/* ---- downloads ---- */
+
+struct download {
+	struct gw *gw;
+	struct gw_session *s;
+	int fd;
+	uint64_t expected;
+	uint64_t sent;
+};
+
+static ssize_t download_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct download *d = cls;
+	(void)pos;
+
+	for (;;) {
+		ssize_t n = read(d->fd, buf, max);
+		if (n > 0) {
+			d->sent += (uint64_t)n;
+			return n;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		/* EOF before every byte: the sandbox died; the client sees a cut body. */
+		if (n == 0 && d->sent >= d->expected)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+}
+
+static void download_free(void *cls)
+{
+	struct download *d = cls;
+	uint64_t bytes = 0;
+
+	close(d->fd); /* an aborted download: the worker stops on EPIPE */
+	int err = sbxc_read_end(client_of(d->s), &bytes);
+	if (err < 0)
+		gw_session_failed(d->gw, d->s);
+	gw_session_put(d->s);
+	free(d);
+}
+
+static ssize_t no_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)cls;
+	(void)pos;
+	(void)buf;
+	(void)max;
+	return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void file_headers(struct MHD_Response *resp, const struct gw_path *p,
+			 const struct proto_stat *st, const char *etag, bool attachment)
+{
+	char date[32];
+	const char *name = strrchr(p->path, '/') ? strrchr(p->path, '/') + 1 : p->path;
+
+	gw_http_date(st->mtime, date);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, gw_mime_type(name));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, date);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-cache");
+	if (attachment) {
+		char *cd = gw_content_disposition(name);
+		if (cd) {
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_DISPOSITION, cd);
+			free(cd);
+		}
+	}
+}
+
+static enum MHD_Result get_file(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
+				const struct gw_path *p, const struct proto_stat *st)
+{
+	bool head = strcmp(r->method, "HEAD") == 0;
+	bool attachment = arg_true(c, "download");
+	char etag[48], date[32];
+	uint64_t start = 0, len = st->size;
+	unsigned status = MHD_HTTP_OK;
+	struct MHD_Response *resp;
+
+	if (p->trailing_slash) {
+		gw_session_put(s);
+		return gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found",
+				      "this is a file, not a folder");
+	}
+	gw_etag(st->size, st->mtime, etag);
+	/* Conditional requests: If-None-Match wins over If-Modified-Since. */
+	const char *inm = header(c, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	const char *ims = header(c, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
+	int64_t since;
+	if ((inm && gw_etag_match(inm, etag)) ||
+	    (!inm && ims && gw_http_date_parse(ims, &since) == 0 && st->mtime <= since)) {
+		gw_session_put(s);
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+		gw_http_date(st->mtime, date);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, date);
+		return gw_queue(r, c, MHD_HTTP_NOT_MODIFIED, resp);
+	}
+	const char *range = header(c, MHD_HTTP_HEADER_RANGE);
+	if (range) {
+		int rr = gw_range_parse(range, st->size, &start, &len);
+		if (rr == -ERANGE) {
+			gw_session_put(s);
+			char cr[64];
+			snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)st->size);
+			json_t *body =
+			    json_pack("{s:{s:s,s:s}}", "error", "code", "range_not_satisfiable",
+				      "message", "the range is outside the file");
+			char *text = json_dumps(body, JSON_COMPACT);
+			json_decref(body);
+			resp = MHD_create_response_from_buffer(text ? strlen(text) : 0, text,
+							       MHD_RESPMEM_MUST_FREE);
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+						"application/json");
+			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+			return gw_queue(r, c, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp);
+		}
+		if (rr == 0)
+			status = MHD_HTTP_PARTIAL_CONTENT;
+		else {
+			start = 0;
+			len = st->size;
+		}
+	}
+	if (head) {
+		gw_session_put(s);
+		resp = MHD_create_response_from_callback(len, 4096, no_read, NULL, NULL);
+	} else {
+		struct proto_read_ok ok;
+		int fd;
+		int err = sbxc_read_begin(client_of(s), p->share, p->path, start, len, &ok, &fd);
+		if (err)
+			return fail(r, c, s, err);
+		struct download *d = calloc(1, sizeof(*d));
+		if (!d) {
+			close(fd);
+			sbxc_read_end(client_of(s), NULL);
+			gw_session_put(s);
+			return MHD_NO;
+		}
+		*d = (struct download){.gw = r->gw, .s = s, .fd = fd, .expected = ok.length};
+		len = ok.length;
+		resp = MHD_create_response_from_callback(len, STREAM_BLOCK, download_read, d,
+							 download_free);
+		if (!resp) {
+			download_free(d);
+			return MHD_NO;
+		}
+	}
+	file_headers(resp, p, st, etag, attachment);
+	if (status == MHD_HTTP_PARTIAL_CONTENT) {
+		char cr[96];
+		snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu", (unsigned long long)start,
+			 (unsigned long long)(start + len - 1), (unsigned long long)st->size);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
+	}
+	r->bytes_out += head ? 0 : len;
+	return gw_queue(r, c, status, resp);
+}
+
+static enum MHD_Result get_path(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
+				const struct gw_path *p)
+{
+	struct proto_stat st;
+	int err = sbxc_stat(client_of(s), p->share, p->path, &st);
+
+	if (err)
+		return fail(r, c, s, err);
+	if (st.ftype == PROTO_FT_DIR)
+		return list_dir(r, c, s, p);
+	return get_file(r, c, s, p, &st);
+}
+
+/* ---- uploads ---- */
+
+struct upload {
+	struct gw_session *s;
+	int fd;
+	uint64_t size, got;
+	bool broken;	/* the worker stopped reading (it will say why) */
+	bool exclusive; /* If-None-Match: * */
+};
+
+static void upload_abort(struct gw_req *r)
+{
+	struct upload *u = r->upload;
+
+	if (!u)
+		return;
+	close(u->fd); /* short of the announced size: the worker drops its temporary */
+	int err = sbxc_write_end(client_of(u->s), NULL, NULL);
+	if (err < 0)
+		gw_session_failed(r->gw, u->s);
+	gw_session_put(u->s);
+	free(u);
+	r->upload = NULL;
+	r->upload_abort = NULL;
+}
+
+static enum MHD_Result put_start(struct gw_req *r, struct MHD_Connection *c, size_t server,
+				 const struct gw_path *p)
+{
+	const struct cfg *cfg = r->gw->cfg;
+	const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *inm = header(c, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	struct gw_session *s;
+	uint64_t size;
+	char *end;
+
+	if (!*p->path || p->trailing_slash)
+		return gw_reply_error(r, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+				      "PUT needs a file path");
+	s = gw_authenticate(r, c, server);
+	if (!s)
+		return MHD_YES;
+	if (!cl) {
+		gw_session_put(s);
+		return gw_reply_error(r, c, MHD_HTTP_LENGTH_REQUIRED, "length_required",
+				      "uploads need a Content-Length");
+	}
+	errno = 0;
+	size = strtoull(cl, &end, 10);
+	if (errno || *end || end == cl || *cl == '-') {
+		gw_session_put(s);
+		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
+				      "bad Content-Length");
+	}
+	if (cfg->max_upload_size && size > cfg->max_upload_size) {
+		gw_session_put(s);
+		return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+				      "uploads are limited to %llu bytes",
+				      (unsigned long long)cfg->max_upload_size);
+	}
+	bool exclusive = inm && strcmp(inm, "*") == 0;
+	if (exclusive) {
+		struct proto_stat st;
+		int err = sbxc_stat(client_of(s), p->share, p->path, &st);
+		if (err == 0) {
+			gw_session_put(s);
+			return gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "exists",
+					      "the file exists (If-None-Match: *)");
+		}
+		if (err != PROTO_E_NOT_FOUND)
+			return fail(r, c, s, err);
+	}
+	struct upload *u = calloc(1, sizeof(*u));
+	if (!u) {
+		gw_session_put(s);
+		return MHD_NO;
+	}
+	int err = sbxc_write_begin(client_of(s), p->share, p->path,
+				   exclusive ? 0 : PROTO_F_OVERWRITE, size, &u->fd);
+	if (err) {
+		free(u);
+		return fail(r, c, s, err);
+	}
+	u->s = s;
+	u->size = size;
+	u->exclusive = exclusive;
+	r->upload = u;
+	r->upload_abort = upload_abort;
+	return MHD_YES;
+}
+
+static enum MHD_Result put_data(struct gw_req *r, struct MHD_Connection *c, const char *data,
+				size_t *size)
+{
+	struct upload *u = r->upload;
+
+	if (*size > 0) {
+		size_t n = *size;
+		*size = 0;
+		u->got += n;
+		r->bytes_in += n;
+		while (!u->broken && n > 0) {
+			ssize_t w = write(u->fd, data, n);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				u->broken = true; /* keep reading the body; the worker tells why */
+				break;
+			}
+			data += w;
+			n -= (size_t)w;
+		}
+		return MHD_YES;
+	}
+	/* The whole body is in. */
+	uint32_t created = 0;
+	uint64_t bytes = 0;
+	close(u->fd);
+	int err = sbxc_write_end(client_of(u->s), &created, &bytes);
+	struct gw_session *s = u->s;
+	bool exclusive = u->exclusive;
+	free(u);
+	r->upload = NULL;
+	r->upload_abort = NULL;
+	if (err == PROTO_E_EXISTS && exclusive) {
+		gw_session_put(s);
+		return gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "exists",
+				      "the file exists (If-None-Match: *)");
+	}
+	if (err)
+		return fail(r, c, s, err);
+	gw_session_put(s);
+	return gw_reply_empty(r, c, created ? MHD_HTTP_CREATED : MHD_HTTP_NO_CONTENT);
+}
+
+/* ---- POST operations, DELETE ---- */
+
+static enum MHD_Result post_op(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
+			       const struct gw_path *p)
+{
+	json_error_t jerr;
+	json_t *body =
+	    r->body ? json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+	const char *op = NULL, *to = NULL;
+	json_t *jo, *jt, *jw;
+	int err;
+
+	if (!body || !json_is_object(body)) {
+		json_decref(body);
+		gw_session_put(s);
+		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
+				      "expected a JSON object {\"op\": ...}");
+	}
+	jo = json_object_get(body, "op");
+	jt = json_object_get(body, "to");
+	jw = json_object_get(body, "overwrite");
+	op = json_is_string(jo) ? json_string_value(jo) : NULL;
+	to = json_is_string(jt) ? json_string_value(jt) : NULL;
+	size_t known = (jo != NULL) + (jt != NULL) + (jw != NULL);
+	if (!op || json_object_size(body) != known || (jw && !json_is_boolean(jw)) || (jt && !to)) {
+		json_decref(body);
+		gw_session_put(s);
+		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
+				      "expected {\"op\": \"mkdir\"|\"move\"|\"copy\", \"to\"?: "
+				      "\"/path\", \"overwrite\"?: bool}");
+	}
+	uint32_t flags = jw && json_is_true(jw) ? PROTO_F_OVERWRITE : 0;
+	if (strcmp(op, "mkdir") == 0 && !jt && !jw) {
+		json_decref(body);
+		err = sbxc_mkdir(client_of(s), p->share, p->path);
+		if (err)
+			return fail(r, c, s, err);
+		gw_session_put(s);
+		return gw_reply_empty(r, c, MHD_HTTP_CREATED);
+	}
+	if ((strcmp(op, "move") == 0 || strcmp(op, "copy") == 0) && to) {
+		char *target = NULL;
+		int pr = gw_path_parse_plain(to, &target);
+		bool move = op[0] == 'm';
+		json_decref(body);
+		if (pr < 0 || !*target) {
+			free(target);
+			gw_session_put(s);
+			return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_path",
+					      "\"to\" must be a path in the same share, like "
+					      "\"/folder/name\"");
+		}
+		uint32_t created = 0;
+		err = move ? sbxc_rename(client_of(s), p->share, p->path, target, flags, &created)
+			   : sbxc_copy(client_of(s), p->share, p->path, target, flags, &created);
+		free(target);
+		if (err)
+			return fail(r, c, s, err);
+		gw_session_put(s);
+		return gw_reply_empty(r, c, created ? MHD_HTTP_CREATED : MHD_HTTP_NO_CONTENT);
+	}
+	json_decref(body);
+	gw_session_put(s);
+	return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
+			      "unknown op, or wrong fields for it: mkdir takes none; move and copy "
+			      "take \"to\" and \"overwrite\"");
+}
+
+static enum MHD_Result delete_path(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
+				   const struct gw_path *p)
+{
+	struct proto_stat st;
+	int err = sbxc_stat(client_of(s), p->share, p->path, &st);
+
+	if (err)
+		return fail(r, c, s, err);
+	if (st.ftype == PROTO_FT_DIR)
+		err = sbxc_rmdir(client_of(s), p->share, p->path,
+				 arg_true(c, "recursive") ? PROTO_F_RECURSIVE : 0);
+	else
+		err = sbxc_unlink(client_of(s), p->share, p->path);
+	if (err)
+		return fail(r, c, s, err);
+	gw_session_put(s);
+	return gw_reply_empty(r, c, MHD_HTTP_NO_CONTENT);
+}
+
+static enum MHD_Result not_allowed(struct gw_req *r, struct MHD_Connection *c, const char *allow)
+{
+	json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", "method_not_allowed", "message",
+				 "method not allowed here");
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (!text)
+		return MHD_NO;
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	return gw_queue(r, c, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
+}
+
+static enum MHD_Result bad_path(struct gw_req *r, struct MHD_Connection *c, int err)
+{
+	if (err == -ENAMETOOLONG)
+		return gw_reply_error(r, c, MHD_HTTP_URI_TOO_LONG, "path_too_long",
+				      "the path is too long");
+	return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_path",
+			      "the path is not valid (empty, '.' or '..' segments, NUL, "
+			      "backslash or invalid UTF-8)");
+}
+
+enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+			  const char *upload_data, size_t *upload_data_size)
+{
+	const char *m = r->method;
+	bool put = strcmp(m, "PUT") == 0;
+	struct gw_path p = {0};
+	enum MHD_Result ret;
+	int err;
+
+	if (r->upload)
+		return put_data(r, c, upload_data, upload_data_size);
+	if (!put) {
+		/* Other methods: collect (POST) or drop the body, then act. */
+		if (*upload_data_size) {
+			if (strcmp(m, "POST") == 0 && !r->body_too_big) {
+				if (r->body_len + *upload_data_size > GW_MAX_JSON_BODY) {
+					r->body_too_big = true;
+				} else {
+					char *nb =
+					    realloc(r->body, r->body_len + *upload_data_size + 1);
+					if (!nb)
+						return MHD_NO;
+					memcpy(nb + r->body_len, upload_data, *upload_data_size);
+					r->body_len += *upload_data_size;
+					nb[r->body_len] = '\0';
+					r->body = nb;
+				}
+			}
+			r->bytes_in += *upload_data_size;
+			*upload_data_size = 0;
+			return MHD_YES;
+		}
+		if (r->body_too_big)
+			return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+					      "request bodies are limited to %d bytes",
+					      GW_MAX_JSON_BODY);
+	}
+
+	err = gw_path_parse(rest, &p);
+	if (err < 0)
+		return bad_path(r, c, err);
+	bool get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
+
+	if (!p.server) {
+		ret = get ? list_servers(r, c) : not_allowed(r, c, "GET, HEAD");
+		goto out;
+	}
+	const struct cfg_server *srv = cfg_server_find(r->gw->cfg, p.server);
+	if (!srv) {
+		ret = gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found", "no such server");
+		goto out;
+	}
+	size_t server = (size_t)(srv - r->gw->cfg->servers);
+	if (!p.share) {
+		ret = get ? list_shares(r, c, server, &p) : not_allowed(r, c, "GET, HEAD");
+		goto out;
+	}
+	if (put) {
+		ret = put_start(r, c, server, &p);
+		goto out;
+	}
+	if (!get && strcmp(m, "POST") != 0 && strcmp(m, "DELETE") != 0) {
+		ret = not_allowed(r, c, "GET, HEAD, PUT, POST, DELETE");
+		goto out;
+	}
+	if (!get && !*p.path) {
+		ret = not_allowed(r, c, "GET, HEAD");
+		goto out;
+	}
+	struct gw_session *s = gw_authenticate(r, c, server);
+	if (!s) {
+		ret = MHD_YES;
+		goto out;
+	}
+	if (get)
+		ret = get_path(r, c, s, &p);
+	else if (strcmp(m, "POST") == 0)
+		ret = post_op(r, c, s, &p);
+	else
+		ret = delete_path(r, c, s, &p);
+out:
+	gw_path_clear(&p);
+	return ret;
+}

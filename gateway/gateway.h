@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * gateway/gateway.h - the state the HTTP handlers share, and the helpers
+ * every handler uses to answer. One struct gw per process, built by main.c.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "cfg.h"
+#include "client.h"
+#include "pinhole.h"
+#include "session.h"
+#include "spawn.h"
+
+/* Limits on what an HTTP client controls. */
+#define GW_MAX_JSON_BODY      (64 * 1024) /* login and file operation bodies */
+#define GW_MAX_JSON_DEPTH     8
+#define GW_MAX_CREDENTIAL     256 /* user name, password, workgroup: bytes */
+#define GW_MAX_PER_USER	      8	  /* sessions of one user on one server */
+#define GW_CONNECTION_LIMIT   512
+#define GW_PER_IP_LIMIT	      128
+#define GW_CONNECTION_TIMEOUT 120	  /* seconds without progress on one connection */
+#define GW_MEMORY_PER_CONN    (64 * 1024) /* request line + headers must fit */
+
+struct gw_metrics;
+
+struct gw {
+	const struct cfg *cfg;
+	struct sbx_spawner *spawner;
+	struct pinhole *pinhole;
+	struct gw_sessions *sessions;
+	struct gw_metrics *metrics;
+	bool tls;
+};
+
+/* What a request carries through its handler calls (con_cls). */
+struct gw_req {
+	struct gw *gw;
+	char method[8];
+	char *url; /* raw path, not unescaped (owned) */
+	int64_t start_us;
+	unsigned status;
+	uint64_t bytes_out;
+	uint64_t bytes_in;
+	char user[64]; /* for the log line */
+	bool responded;
+	/* body: JSON bodies are collected here; uploads stream */
+	char *body;
+	size_t body_len;
+	bool body_too_big;
+	void *upload; /* api_fs.c: an upload in progress */
+	void (*upload_abort)(struct gw_req *r);
+};
+
+/* ---- answering (http.c) ---- */
+
+/* Queues @resp with @status and records it for the log; destroys @resp. */
+enum MHD_Result gw_queue(struct gw_req *r, struct MHD_Connection *c, unsigned status,
+			 struct MHD_Response *resp);
+/* A JSON answer; steals the reference to @body. Adds Cache-Control: no-store. */
+enum MHD_Result gw_reply_json(struct gw_req *r, struct MHD_Connection *c, unsigned status,
+			      json_t *body);
+/* {"error":{"code":@code,"message":...}} with @status. */
+enum MHD_Result gw_reply_error(struct gw_req *r, struct MHD_Connection *c, unsigned status,
+			       const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* No body (204, 304...). */
+enum MHD_Result gw_reply_empty(struct gw_req *r, struct MHD_Connection *c, unsigned status);
+/* An answer for a worker error code (enum proto_err) or a negative errno of the client. */
+enum MHD_Result gw_reply_sbx_error(struct gw_req *r, struct MHD_Connection *c, int err);
+
+/* The client's address as text (for rate limiting); buf of 64 bytes. */
+void gw_client_addr(struct MHD_Connection *c, char buf[64]);
+
+/* ---- handlers ---- */
+
+/* api_auth.c */
+enum MHD_Result gw_api_login(struct gw_req *r, struct MHD_Connection *c);
+enum MHD_Result gw_api_logout(struct gw_req *r, struct MHD_Connection *c);
+/*
+ * Authenticates an /api/v1 request by cookie, Bearer token or Basic
+ * credentials. Returns a session reference (caller gw_session_put()s it), or
+ * NULL after queuing the error answer. @server: the server the request is
+ * about (SIZE_MAX when none, e.g. GET /api/v1/fs/).
+ */
+struct gw_session *gw_authenticate(struct gw_req *r, struct MHD_Connection *c, size_t server);
+/* Whether the request was authenticated by cookie (and so needs CSRF protection). */
+bool gw_auth_by_cookie(struct MHD_Connection *c);
+/* Ends a session whose sandbox died or broke the protocol. */
+void gw_session_failed(struct gw *gw, struct gw_session *s);
+
+/* api_fs.c: everything under /api/v1/fs; @rest is the raw path after "/api/v1/fs". */
+enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+			  const char *upload_data, size_t *upload_data_size);
+
+/* static.c: the web UI. Returns MHD_NO-equivalent handling: queues 404 when unknown. */
+enum MHD_Result gw_static(struct gw_req *r, struct MHD_Connection *c, const char *path);
+
+/* ---- metrics (metrics.c) ---- */
+int gw_metrics_new(struct gw_metrics **ret);
+void gw_metrics_free(struct gw_metrics *m);
+void gw_metrics_request(struct gw_metrics *m, unsigned status, uint64_t in, uint64_t out);
+void gw_metrics_spawn(struct gw_metrics *m, double seconds);
+void gw_metrics_smb_error(struct gw_metrics *m, unsigned code);
+void gw_metrics_sandbox(struct gw_metrics *m, int delta);
+enum MHD_Result gw_api_metrics(struct gw_req *r, struct MHD_Connection *c);
+
+/* Monotonic microseconds. */
+int64_t gw_now_us(void);

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * gateway/session.h - the session table: token -> (user, server, sandbox).
+ *
+ * A session is one logged-in user on one configured server. It holds the
+ * user name as typed ("ACME\alice", "alice@realm", "alice"; compared byte
+ * for byte, so "ALICE" and "alice" are different users here), the index of
+ * the server in the configuration, and an opaque sandbox handle with the
+ * destructor given to gw_sessions_new(). This module knows neither HTTP nor
+ * sandboxes, and it never prints or logs anything (tokens least of all).
+ *
+ * Tokens are 256 bits from getrandom(), written as GW_TOKEN_LEN characters
+ * of base64url without padding. They are looked up in a chained hash table
+ * keyed with SipHash-2-4 under a random key, and compared in constant time.
+ * (user, server) pairs are counted in a second table keyed the same way, so
+ * that made-up user names cannot flood it.
+ *
+ * Limits: at most max_sessions sessions and reservations in all (-EBUSY), at
+ * most max_per_user of them for one (user, server) pair (-EUSERS). A session
+ * that has not been used for idle_timeout_s seconds expires: its token dies
+ * and the table drops its reference. Expiry runs in gw_sessions_expire() and
+ * lazily in gw_sessions_reserve(), _get() and _find_user(), so an expired
+ * session never counts against a limit.
+ *
+ * Lifetime: sessions are reference-counted. The table holds one reference
+ * while the session is live; each gw_sessions_get(), _find_user() and _add()
+ * returns one more, which the caller drops with gw_session_put(). Ending a
+ * session (logout, expiry, gw_sessions_free()) kills its token at once; the
+ * sandbox destructor runs when the last reference goes, exactly once, in the
+ * thread that drops it, and never with the table's lock held.
+ *
+ * Every function is thread-safe (one mutex per table; the reference counts
+ * are atomic), except gw_sessions_new(), gw_sessions_free() and
+ * gw_sessions_set_clock(), which must not race with other calls on the same
+ * table.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Characters of a token, without the terminating NUL: 256 bits in base64url. */
+#define GW_TOKEN_LEN 43
+
+/* Longest user name accepted, in bytes (without the NUL). */
+#define GW_SESSION_MAX_USER 512
+
+/* Largest max_sessions accepted by gw_sessions_new(). */
+#define GW_SESSIONS_LIMIT (1u << 20)
+
+/* The table. */
+struct gw_sessions;
+
+/* One session; opaque, read through the gw_session_*() accessors. */
+struct gw_session;
+
+/*
+ * Creates an empty table. @max_sessions (1..GW_SESSIONS_LIMIT) bounds
+ * sessions plus reservations; @max_per_user (>= 1) bounds them for one
+ * (user, server) pair; @idle_timeout_s (>= 1) is the idle expiry. @sbx_free
+ * (may be NULL) is called on the sandbox handle of each session when its last
+ * reference goes.
+ * Returns 0 and *@ret (caller frees with gw_sessions_free()), or -EINVAL,
+ * -ENOMEM, or an errno of getrandom() as a negative value; *@ret is untouched
+ * on failure.
+ */
+int gw_sessions_new(unsigned max_sessions, unsigned max_per_user, unsigned idle_timeout_s,
+		    void (*sbx_free)(void *sbx), struct gw_sessions **ret);
+
+/*
+ * Ends every session and drops every reservation, then frees the table. The
+ * sandbox destructor runs here for each session that nobody else holds; a
+ * session still referenced by a caller stays valid (its token is dead) and is
+ * freed, with its sandbox, by the last gw_session_put(). Call it when no
+ * other thread uses the table any more (gateway shutdown). NULL is allowed.
+ */
+void gw_sessions_free(struct gw_sessions *t);
+
+/*
+ * Reserves a slot for (@user, @server) before the slow login happens, so that
+ * the limits hold when many logins run at once. Expires idle sessions first.
+ * Returns 0 (release with gw_sessions_unreserve(), or turn into a session with
+ * gw_sessions_add()), -EBUSY when max_sessions are in use (HTTP 503), -EUSERS
+ * when that pair already has max_per_user (HTTP 429 or 503), -EINVAL for a
+ * NULL, empty or too long @user, or -ENOMEM. Nothing changes on failure.
+ */
+int gw_sessions_reserve(struct gw_sessions *t, const char *user, size_t server);
+
+/*
+ * Releases one reservation of (@user, @server) made by gw_sessions_reserve()
+ * (the login failed). Releasing a reservation that does not exist is ignored.
+ */
+void gw_sessions_unreserve(struct gw_sessions *t, const char *user, size_t server);
+
+/*
+ * Turns one reservation of (@user, @server) into a live session holding @sbx.
+ *
+ * Takes ownership of @sbx and consumes the reservation in every case (but a
+ * NULL @t): on failure sbx_free(@sbx) has already been called and the
+ * reservation is released, so the caller only reports the error.
+ *
+ * On success writes the token, NUL-terminated, to @token_out (at least
+ * GW_TOKEN_LEN + 1 bytes) and returns 0 and a new reference in *@ret (release
+ * with gw_session_put()). Errors: -EINVAL (NULL argument, bad @user),
+ * -ENOENT (no reservation for that pair), -ENOMEM, or an errno of getrandom();
+ * @token_out and *@ret are untouched on failure.
+ */
+int gw_sessions_add(struct gw_sessions *t, const char *user, size_t server, void *sbx,
+		    char token_out[], struct gw_session **ret);
+
+/*
+ * Looks up a live session by @token and marks it used now. Returns a new
+ * reference (release with gw_session_put()), or NULL for NULL, malformed,
+ * unknown, ended or expired tokens.
+ */
+struct gw_session *gw_sessions_get(struct gw_sessions *t, const char *token);
+
+/*
+ * Finds a live session of (@user, @server), the most recently used if there
+ * are several, for HTTP Basic requests that reuse a user's sandbox. Does NOT
+ * mark it used: the caller checks the password with the sandbox first, then
+ * calls gw_session_touch(), so that wrong passwords cannot keep a session
+ * alive. Returns a new reference (release with gw_session_put()) or NULL.
+ */
+struct gw_session *gw_sessions_find_user(struct gw_sessions *t, const char *user, size_t server);
+
+/* Marks @s used now (restarts its idle timeout); no effect once it has ended. */
+void gw_session_touch(struct gw_session *s);
+
+/*
+ * Ends @s now (logout, admin kill, sandbox died): its token is dead when this
+ * returns and the table drops its reference; the sandbox is freed when the
+ * last reference goes. Idempotent. The caller's own reference stays valid.
+ */
+void gw_sessions_end(struct gw_sessions *t, struct gw_session *s);
+
+/* Ends the sessions idle for idle_timeout_s or more; returns how many. */
+unsigned gw_sessions_expire(struct gw_sessions *t);
+
+/* Live sessions (reservations not included). */
+unsigned gw_sessions_count(struct gw_sessions *t);
+
+/* Reservations not yet added nor released. */
+unsigned gw_sessions_reserved(struct gw_sessions *t);
+
+/* Drops a reference; the last one frees @s and calls sbx_free. NULL is allowed. */
+void gw_session_put(struct gw_session *s);
+
+/* The user name as given to gw_sessions_add(); valid while the caller holds @s. */
+const char *gw_session_user(const struct gw_session *s);
+
+/* The server index given to gw_sessions_add(). */
+size_t gw_session_server(const struct gw_session *s);
+
+/* The sandbox handle; owned by the session, valid while the caller holds @s. */
+void *gw_session_sbx(const struct gw_session *s);
+
+/* Seconds until @s expires if left idle, rounded up; 0 once expired or ended. */
+unsigned gw_session_expires_in(const struct gw_session *s);
+
+/* Seconds since @s was created. */
+unsigned gw_session_age(const struct gw_session *s);
+
+/*
+ * TEST HOOK: replaces the clock, a function returning monotonic time in
+ * milliseconds (default: CLOCK_MONOTONIC), so expiry tests need not sleep.
+ * @now is called with the table's lock held, from any thread. Call it before
+ * the first session is added; NULL restores the default.
+ */
+void gw_sessions_set_clock(struct gw_sessions *t, int64_t (*now)(void));
