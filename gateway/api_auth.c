@@ -288,6 +288,7 @@ enum MHD_Result gw_api_login(struct gw_req *r, struct MHD_Connection *c)
 	    MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	r->bytes_out += strlen(text);
 	set_cookie(gw, resp, token);
 	explicit_bzero(token, sizeof(token));
 	ret = gw_queue(r, c, MHD_HTTP_OK, resp);
