@@ -7,7 +7,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mapfile -t wanted < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$here/debian-packages.txt" | grep -v '^$')
 
 missing=()
-for pkg in "${wanted[@]}"; do
+for entry in "${wanted[@]}"; do
+  # "PKG:CMD" means: install PKG only when no CMD is on the PATH (npm comes
+  # with some Node.js builds and is a separate Debian package otherwise).
+  pkg=${entry%%:*}
+  if [ "$pkg" != "$entry" ]; then
+    command -v "${entry#*:}" >/dev/null 2>&1 && continue
+  fi
   status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
   [ "$status" = installed ] || missing+=("$pkg")
 done
