@@ -196,8 +196,14 @@ static void file_headers(struct MHD_Response *resp, const struct gw_path *p,
 	char date[32];
 	const char *name = strrchr(p->path, '/') ? strrchr(p->path, '/') + 1 : p->path;
 
+	const char *type = gw_mime_type(name);
 	gw_http_date(st->mtime, date);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, gw_mime_type(name));
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	/* A file from a share is not the gateway's own page: an HTML or SVG file
+	 * opened in the browser runs in a sandbox, with no script and a unique
+	 * origin (PDF viewers refuse to run sandboxed, and PDFs need no such care). */
+	if (strcmp(type, "application/pdf") != 0)
+		MHD_add_response_header(resp, "Content-Security-Policy", "sandbox");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, date);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");

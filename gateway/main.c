@@ -121,16 +121,19 @@ out:
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: smbgate [OPTION]...\n"
-		     "A web and REST gateway to SMB file servers, one sandbox per user session.\n"
-		     "\n"
-		     "  -c, --config FILE   read the configuration from FILE\n"
-		     "                      (default " SMBGATE_DEFAULT_CONFIG ")\n"
-		     "      --check-config  validate the configuration and exit: 0 valid, 1 not\n"
-		     "  -h, --help          show this help and exit\n"
-		     "  -V, --version       show the version and exit\n"
-		     "\n"
-		     "Exit status: 0 success, 1 bad configuration or failure, 2 bad usage.\n");
+	fprintf(out,
+		"Usage: smbgate [OPTION]...\n"
+		"A web and REST gateway to SMB file servers, one sandbox per user session.\n"
+		"\n"
+		"  -c, --config FILE   read the configuration from FILE\n"
+		"                      (default " SMBGATE_DEFAULT_CONFIG ")\n"
+		"      --check-config  validate the configuration and exit: 0 valid, 1 not\n"
+		"      --worker PATH   the smbgate-worker executable (default: beside smbgate,\n"
+		"                      or the installed one)\n"
+		"  -h, --help          show this help and exit\n"
+		"  -V, --version       show the version and exit\n"
+		"\n"
+		"Exit status: 0 success, 1 bad configuration or failure, 2 bad usage.\n");
 }
 
 enum { OPT_CHECK_CONFIG = 0x100, OPT_WORKER };
@@ -140,6 +143,7 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 	    {"config", required_argument, NULL, 'c'},
 	    {"check-config", no_argument, NULL, OPT_CHECK_CONFIG},
+	    {"worker", required_argument, NULL, OPT_WORKER},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
