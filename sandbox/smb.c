@@ -487,6 +487,36 @@ static int check_target(struct smb *s, const char *url, uint32_t flags)
 	return 0;
 }
 
+/* Writes all @n bytes of @buf to @f: 0 or a proto_err. */
+static int smb_write_all(struct smb *s, SMBCFILE *f, const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = smbc_getFunctionWrite(s->ctx)(s->ctx, f, buf, n);
+		if (w <= 0)
+			return w < 0 ? last_err() : PROTO_E_IO;
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Closes the complete temporary @f and moves it over the target. */
+static int commit_tmp(struct smb *s, SMBCFILE *f, const char *share, const char *path,
+		      const char *tmp, const char *target, uint32_t flags, uint32_t *created)
+{
+	int r;
+
+	if (smbc_getFunctionClose(s->ctx)(s->ctx, f) < 0) {
+		r = last_err();
+		unlink_quiet(s, tmp);
+		return r;
+	}
+	r = replace(s, share, path, tmp, target, flags, created);
+	if (r)
+		unlink_quiet(s, tmp);
+	return r;
+}
+
 int smb_write(struct smb *s, const char *share, const char *path, uint32_t flags, int fd,
 	      uint64_t size, uint32_t *created, uint64_t *written)
 {
@@ -525,31 +555,18 @@ int smb_write(struct smb *s, const char *share, const char *path, uint32_t flags
 			r = PROTO_E_INVALID;
 			goto abort;
 		}
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = smbc_getFunctionWrite(s->ctx)(s->ctx, f, s->buf + off,
-								  (size_t)(n - off));
-			if (w <= 0) {
-				r = w < 0 ? last_err() : PROTO_E_IO;
-				goto abort;
-			}
-			off += w;
-		}
+		r = smb_write_all(s, f, s->buf, (size_t)n);
+		if (r)
+			goto abort;
 		done += (uint64_t)n;
 	}
 	if (size != UINT64_MAX && done != size) {
 		r = PROTO_E_IO; /* the upload was cut short */
 		goto abort;
 	}
-	if (smbc_getFunctionClose(s->ctx)(s->ctx, f) < 0) {
-		r = last_err();
-		unlink_quiet(s, tmp);
+	r = commit_tmp(s, f, share, path, tmp, url, flags, created);
+	if (r)
 		return r;
-	}
-	r = replace(s, share, path, tmp, url, flags, created);
-	if (r) {
-		unlink_quiet(s, tmp);
-		return r;
-	}
 	*written = done;
 	return 0;
 abort:
@@ -678,29 +695,16 @@ int smb_copy(struct smb *s, const char *share, const char *from, const char *to,
 			}
 			if (rd == 0)
 				break;
-			for (ssize_t off = 0; off < rd;) {
-				ssize_t w = smbc_getFunctionWrite(s->ctx)(s->ctx, dst, s->buf + off,
-									  (size_t)(rd - off));
-				if (w <= 0) {
-					r = w < 0 ? last_err() : PROTO_E_IO;
-					goto abort;
-				}
-				off += w;
-			}
+			r = smb_write_all(s, dst, s->buf, (size_t)rd);
+			if (r)
+				goto abort;
 			done += (uint64_t)rd;
 		}
 	}
 	smbc_getFunctionClose(s->ctx)(s->ctx, src);
-	if (smbc_getFunctionClose(s->ctx)(s->ctx, dst) < 0) {
-		r = last_err();
-		unlink_quiet(s, tmp);
+	r = commit_tmp(s, dst, share, to, tmp, uto, flags, created);
+	if (r)
 		return r;
-	}
-	r = replace(s, share, to, tmp, uto, flags, created);
-	if (r) {
-		unlink_quiet(s, tmp);
-		return r;
-	}
 	*copied = done;
 	return 0;
 abort:
