@@ -190,6 +190,8 @@ static enum MHD_Result reply_open_error(struct gw_req *r, struct MHD_Connection 
 	if (err == -EAGAIN)
 		return gw_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "no_sandbox",
 				      "no sandbox can be created now; try again later");
+	if (err == -ETIMEDOUT)
+		return gw_reply_sbx_error(r, c, err);
 	if (err < 0)
 		return gw_reply_error(r, c, MHD_HTTP_BAD_GATEWAY, "sandbox_failed",
 				      "the session's sandbox could not be started");
@@ -242,7 +244,8 @@ enum MHD_Result gw_api_login(struct gw_req *r, struct MHD_Connection *c)
 	    !text_ok(json_string_value(ju), GW_MAX_CREDENTIAL) ||
 	    json_string_length(jp) > GW_MAX_CREDENTIAL ||
 	    strlen(json_string_value(jp)) != json_string_length(jp) ||
-	    (jw && !text_ok(json_string_value(jw), CFG_MAX_WORKGROUP))) {
+	    (jw && (!text_ok(json_string_value(jw), CFG_MAX_WORKGROUP) ||
+		    strpbrk(json_string_value(jw), " \\/:*?\"<>|")))) {
 		wipe_json_string(jp);
 		json_decref(body);
 		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",

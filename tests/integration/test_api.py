@@ -1,0 +1,1706 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""
+Integration test of the HTTP API: the real smbgate binary, its real sandboxes
+and the real Samba fixture (tests/fixtures/). Python 3 standard library only.
+
+    test_api.py SMBGATE WORKER        (run under tests/fixtures/with-samba.sh)
+
+The test starts its own gateways on free ports of 127.0.0.1:
+  main     - most tests; two servers besides the fixture: "dead" (a closed
+             port: 502) and "slow" (a listener of this test that never
+             answers: 504)
+  limits   - max_sessions = 2, max_upload_size = 1K
+  expiry   - session_idle_timeout = 2
+  ratelimit- its own process, so that its slowed-down logins do not slow
+             anything else
+Each gateway is stopped with SIGTERM at the end and must exit 0 within a few
+seconds, leaving none of its sandbox processes behind. Nothing is skipped:
+whatever is missing is a failure. Every wait is bounded.
+"""
+import base64
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import urllib.parse
+
+if len(sys.argv) < 3:
+    sys.exit("usage: test_api.py SMBGATE WORKER [unittest args]")
+SMBGATE = os.path.abspath(sys.argv[1])
+WORKER = os.path.abspath(sys.argv[2])
+del sys.argv[1:3]
+
+FX = {}  # the fixture's settings (fixture.env)
+
+
+def load_fixture():
+    path = os.environ.get("SMBGATE_FIXTURE_ENV")
+    if not path or not os.path.isfile(path):
+        sys.exit("FAIL: SMBGATE_FIXTURE_ENV is not set or missing: run under "
+                 "tests/fixtures/with-samba.sh")
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line and not line.startswith("#") and "=" in line:
+                k, v = line.split("=", 1)
+                FX[k] = v
+    for k in ("SAMBA_PORT", "SAMBA_USER1", "SAMBA_PASS1", "SAMBA_USER2", "SAMBA_PASS2",
+              "SAMBA_SHARE_PUBLIC", "SAMBA_SHARE_ALICE_PRIVATE", "SAMBA_SHARE_READONLY",
+              "SAMBA_UID1", "SAMBA_GID"):
+        if k not in FX:
+            sys.exit(f"FAIL: {k} missing from {path}")
+    for exe in (SMBGATE, WORKER):
+        if not os.access(exe, os.X_OK):
+            sys.exit(f"FAIL: {exe} is not executable")
+
+
+load_fixture()
+ALICE, ALICE_PW = FX["SAMBA_USER1"], FX["SAMBA_PASS1"]
+BOB, BOB_PW = FX["SAMBA_USER2"], FX["SAMBA_PASS2"]
+PUBLIC = FX["SAMBA_SHARE_PUBLIC"]
+PRIVATE = FX["SAMBA_SHARE_ALICE_PRIVATE"]
+READONLY = FX["SAMBA_SHARE_READONLY"]
+FS = "/api/v1/fs/fixture"
+TIMEOUT = 30  # seconds for one HTTP exchange
+
+BIG_LEN = 3 * 1024 * 1024 + 7
+
+
+def pattern(n):
+    """n bytes, byte i = i % 251 (the fixture's big.bin)."""
+    block = bytes(range(251))
+    return (block * (n // 251 + 1))[:n]
+
+
+SEEDED_PUBLIC = {
+    "hello.txt": b"Hello, world!\n",
+    "name with spaces.txt": b"spaces\n",
+    "\u00dcn\u00efc\u00f8d\u00e9 \u30d5\u30a1\u30a4\u30eb.txt": "unicode \u2713\n".encode(),
+    "Dossier \u00e9t\u00e9/note.txt": b"note in dossier\n",
+    "100% done.txt": b"percent\n",
+    "#hash#.txt": b"hash\n",
+    "a+b=c.txt": b"plus\n",
+    "Tom & Jerry.txt": b"ampersand\n",
+    "it's.txt": b"single quote\n",
+    "nested/level 1/level 2/deep file.txt": b"deep\n",
+    "nested/level 1/sibling.txt": b"sibling\n",
+    "binary.bin": bytes(range(256)),
+    "big.bin": pattern(BIG_LEN),
+}
+
+MTIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+HTTP_DATE_RE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul"
+                          r"|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$")
+
+
+def q(path):
+    """Percent-encodes every segment of a share-relative path."""
+    return "/".join(urllib.parse.quote(seg, safe="") for seg in path.split("/"))
+
+
+def basic(user, pw):
+    raw = f"{user}:{pw}".encode()
+    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+def bearer(token):
+    return {"Authorization": "Bearer " + token}
+
+
+def wait_until(pred, timeout, step=0.05):
+    """Polls pred() until true or timeout seconds passed; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(step)
+
+
+# ---- processes --------------------------------------------------------------
+
+def proc_table():
+    """{pid: (comm, ppid)} of every process now."""
+    out = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat", "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        l, r = data.index(b"("), data.rindex(b")")
+        comm = data[l + 1:r].decode(errors="replace")
+        ppid = int(data[r + 2:].split()[1])
+        out[int(d)] = (comm, ppid)
+    return out
+
+
+def alive(pid, comms=("smbgate-worker", "smbgate-spawner")):
+    """Whether pid exists and is still one of ours (not a zombie)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return False
+    l, r = data.index(b"("), data.rindex(b")")
+    state = data[r + 2:r + 3]
+    return data[l + 1:r].decode(errors="replace") in comms and state != b"Z"
+
+
+def read_hostname(pid):
+    try:
+        with open(f"/proc/{pid}/root/etc/hostname", encoding="utf-8") as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+# ---- raw HTTP ---------------------------------------------------------------
+
+class Resp:
+    def __init__(self, status, reason, headers, body):
+        self.status, self.reason, self.headers, self.body = status, reason, headers, body
+
+    def header(self, name):
+        return self.headers.get(name)
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    def __repr__(self):
+        return f"<{self.status} {self.reason} {self.body[:300]!r}>"
+
+
+def raw_exchange(port, data, timeout=TIMEOUT, rcvbuf=None):
+    """Sends raw bytes; returns everything read until the server closes (or
+    b'' on reset). The request should say Connection: close."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(timeout)
+    s.connect(("127.0.0.1", port))
+    out = b""
+    try:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # answered early; read what was said
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            out += chunk
+    finally:
+        s.close()
+    return out
+
+
+def parse_raw(data):
+    """(status, {lower-name: value}, body) of a raw HTTP/1.1 answer."""
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return status, headers, body
+
+
+# ---- the gateway under test -------------------------------------------------
+
+class FreePortServer:
+    """A TCP listener that accepts and never answers (a hung file server)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        self.stop = False
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        self.sock.settimeout(0.2)
+        while not self.stop:
+            try:
+                c, _ = self.sock.accept()
+                self.conns.append(c)
+            except OSError:
+                continue
+
+    def close(self):
+        self.stop = True
+        self.t.join(5)
+        for c in self.conns:
+            c.close()
+        self.sock.close()
+
+
+def closed_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nobody listens there now
+    return port
+
+
+GATEWAYS = []
+
+
+class Gateway:
+    _count = 0
+
+    def __init__(self, name, gateway_extra="", extra_servers=""):
+        Gateway._count += 1
+        self.name = name
+        self.dir = tempfile.mkdtemp(prefix=f"smbgate-api-{name}.")
+        self.conf = os.path.join(self.dir, "smbgate.conf")
+        self.logpath = os.path.join(self.dir, "smbgate.log")
+        self.gateway_extra = gateway_extra
+        self.extra_servers = extra_servers
+        # Own host uids per instance, so that parallel gateways never share one.
+        base = 1000000 + (os.getpid() % 10000) * 256 + Gateway._count * 64
+        self.uid_range = f"{base}-{base + 63}"
+        self.proc = None
+        self.port = None
+        self.seen = set()  # every sandbox pid (init and worker) seen
+        self.stopped = False
+        GATEWAYS.append(self)
+
+    def write_conf(self, port):
+        with open(self.conf, "w", encoding="utf-8") as f:
+            f.write(f"""[gateway]
+listen = 127.0.0.1:{port}
+{self.gateway_extra}
+
+[sandbox]
+uid_range = {self.uid_range}
+
+[server fixture]
+host = 127.0.0.1
+port = {FX['SAMBA_PORT']}
+workgroup = SMBGATE
+{self.extra_servers}
+""")
+
+    def start(self):
+        for _attempt in range(5):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+            s.close()
+            self.write_conf(port)
+            log = open(self.logpath, "ab")
+            self.proc = subprocess.Popen([SMBGATE, "-c", self.conf, "--worker", WORKER],
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+            log.close()
+            self.port = port
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    break
+                try:
+                    r = self.request("GET", "/healthz", timeout=2)
+                    if r.status == 200:
+                        return
+                except OSError:
+                    pass
+                time.sleep(0.05)
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait(10)
+                raise AssertionError(f"gateway {self.name} did not answer /healthz in 20 s")
+            if b"cannot listen" not in self.log_bytes():
+                raise AssertionError(f"gateway {self.name} exited with {self.proc.returncode}")
+        raise AssertionError(f"gateway {self.name}: no free port after 5 attempts")
+
+    def log_bytes(self):
+        try:
+            with open(self.logpath, "rb") as f:
+                return f.read()
+        except OSError:
+            return b""
+
+    # -- HTTP --
+    def request(self, method, path, headers=None, body=None, timeout=TIMEOUT):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.putrequest(method, path, skip_accept_encoding=True)
+            hdrs = dict(headers or {})
+            if body is not None and not any(k.lower() == "content-length" for k in hdrs):
+                hdrs["Content-Length"] = str(len(body))
+            for k, v in hdrs.items():
+                conn.putheader(k, v)
+            conn.endheaders(body)
+            r = conn.getresponse()
+            data = r.read()
+            return Resp(r.status, r.reason, r.headers, data)
+        finally:
+            conn.close()
+
+    def get(self, path, headers=None):
+        return self.request("GET", path, headers)
+
+    def login(self, user, pw, server=None, expect=200):
+        body = {"username": user, "password": pw}
+        if server:
+            body["server"] = server
+        r = self.request("POST", "/api/v1/login", {"Content-Type": "application/json"},
+                         json.dumps(body).encode())
+        if r.status != expect:
+            raise AssertionError(f"login {user}: {r!r}")
+        return r.json()["token"] if expect == 200 else r
+
+    def logout(self, token):
+        return self.request("POST", "/api/v1/logout", bearer(token))
+
+    def metrics(self):
+        r = self.get("/metrics")
+        assert r.status == 200, r
+        m = {}
+        for line in r.body.decode().splitlines():
+            if line and not line.startswith("#"):
+                k, v = line.rsplit(" ", 1)
+                m[k] = float(v)
+        return m
+
+    # -- processes --
+    def sandboxes(self, host=None):
+        """[(init_pid, worker_pid, hostname)] of this gateway's sandboxes."""
+        t = proc_table()
+        spawners = [p for p, (c, pp) in t.items()
+                    if pp == self.proc.pid and c == "smbgate-spawner"]
+        out = []
+        for sp in spawners:
+            self.seen.add(sp)
+            for init, (_c, pp) in t.items():
+                if pp != sp:
+                    continue
+                workers = [w for w, (wc, wpp) in t.items()
+                           if wpp == init and wc == "smbgate-worker"]
+                self.seen.add(init)
+                self.seen.update(workers)
+                name = read_hostname(init)
+                for w in workers:
+                    if host is None or name == host:
+                        out.append((init, w, name))
+        return out
+
+    def stop(self, tc=None):
+        """SIGTERM; asserts exit 0 within 10 s and no sandbox process left."""
+        if self.stopped or self.proc is None:
+            return
+        self.stopped = True
+        self.sandboxes()  # remember every pid that must go
+        spawner_pids = set(self.seen)
+        t0 = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+            raise AssertionError(f"gateway {self.name} did not exit within 10 s of SIGTERM")
+        took = time.monotonic() - t0
+        if rc != 0:
+            raise AssertionError(f"gateway {self.name} exited with {rc} after SIGTERM")
+        left = wait_until(lambda: [p for p in spawner_pids if alive(p)] == [], 3)
+        if not left:
+            raise AssertionError(f"gateway {self.name}: sandbox processes left after exit: "
+                                 f"{[p for p in spawner_pids if alive(p)]}")
+        # Nothing started from our configuration may remain (sandbox inits
+        # and the spawner carry the gateway's command line).
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    with open(f"/proc/{d}/cmdline", "rb") as f:
+                        if self.conf.encode() in f.read() and alive(int(d)):
+                            raise AssertionError(f"gateway {self.name}: process {d} left")
+                except OSError:
+                    pass
+        print(f"gateway {self.name}: stopped in {took:.2f} s, "
+              f"{len(spawner_pids)} sandbox-side pids gone", file=sys.stderr)
+
+    def cleanup(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+# ---- the tests --------------------------------------------------------------
+
+MAIN = None
+SLOW = None
+
+
+def setUpModule():
+    global MAIN, SLOW
+    SLOW = FreePortServer()
+    MAIN = Gateway("main", "session_idle_timeout = 600", f"""
+[server dead]
+host = 127.0.0.1
+port = {closed_port()}
+workgroup = SMBGATE
+timeout = 5
+
+[server slow]
+host = 127.0.0.1
+port = {SLOW.port}
+workgroup = SMBGATE
+timeout = 2
+""")
+    MAIN.start()
+
+
+def tearDownModule():
+    try:
+        MAIN.stop()
+    finally:
+        SLOW.close()
+
+
+class Base(unittest.TestCase):
+    gw = None
+
+    def setUp(self):
+        self.t0 = time.monotonic()
+        self.tokens = []
+        self.scratch_dirs = []
+
+    def tearDown(self):
+        for t in self.tokens:
+            try:
+                self.gw.logout(t)
+            except OSError:
+                pass
+        for d in self.scratch_dirs:
+            shutil.rmtree(d, ignore_errors=True)
+        TIMINGS.append((self.id().split(".", 1)[1], time.monotonic() - self.t0))
+
+    # helpers
+    def login(self, user=ALICE, pw=ALICE_PW, gw=None):
+        tok = (gw or self.gw).login(user, pw)
+        self.tokens.append(tok)
+        return tok
+
+    def scratch(self, share_dir=PUBLIC):
+        """A fresh folder in the share, made on disk, owned like the share."""
+        name = f"t-{self._testMethodName}-{os.getpid()}"
+        path = os.path.join(share_dir, name)
+        shutil.rmtree(path, ignore_errors=True)
+        os.mkdir(path)
+        os.chown(path, int(FX["SAMBA_UID1"]), int(FX["SAMBA_GID"]))
+        os.chmod(path, 0o2775)
+        self.scratch_dirs.append(path)
+        return name, path
+
+    def mk(self, path, content=None):
+        """Makes a folder (content None) or file on disk, owned like the share."""
+        if content is None:
+            os.mkdir(path)
+            os.chmod(path, 0o2775)
+        else:
+            with open(path, "wb") as f:
+                f.write(content)
+            os.chmod(path, 0o664)
+        os.chown(path, int(FX["SAMBA_UID1"]), int(FX["SAMBA_GID"]))
+
+    def assertError(self, r, status, code=None):
+        self.assertEqual(r.status, status, r)
+        self.assertEqual(r.header("Content-Type"), "application/json", r)
+        j = r.json()
+        self.assertIsInstance(j.get("error"), dict, r)
+        self.assertIsInstance(j["error"].get("message"), str, r)
+        self.assertTrue(j["error"]["message"], r)
+        if code:
+            self.assertEqual(j["error"].get("code"), code, r)
+        return j
+
+    def assertDisk(self, path, content):
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), content, path)
+
+    def assertNoTemp(self, top):
+        for dirpath, dirnames, filenames in os.walk(top):
+            for n in dirnames + filenames:
+                self.assertNotIn(".~smbgate-", n, os.path.join(dirpath, n))
+
+
+TIMINGS = []
+
+
+class T01Basics(Base):
+    def setUp(self):
+        super().setUp()
+        self.gw = MAIN
+
+    def test_healthz(self):
+        r = self.gw.get("/healthz")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.header("Content-Type"), "application/json")
+        self.assertEqual(r.json(), {"status": "ok"})
+        r = self.gw.request("HEAD", "/healthz")
+        self.assertEqual((r.status, r.body), (200, b""))
+        r = self.gw.request("POST", "/healthz", body=b"")
+        self.assertError(r, 405, "method_not_allowed")
+        self.assertEqual(r.header("Allow"), "GET, HEAD")
+
+    def test_metrics(self):
+        self.gw.get("/healthz")
+        r = self.gw.get("/metrics")
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.header("Content-Type").startswith("text/plain"), r.headers)
+        text = r.body.decode()
+        for needle in ('smbgate_http_requests_total{code="200"} ',
+                       "# TYPE smbgate_http_requests_total counter",
+                       "smbgate_sessions_active ", "smbgate_sandboxes_active ",
+                       "# TYPE smbgate_sandbox_spawn_seconds histogram",
+                       'smbgate_sandbox_spawn_seconds_bucket{le="+Inf"} ',
+                       "smbgate_sandbox_spawn_seconds_sum ",
+                       "smbgate_sandbox_spawn_seconds_count ",
+                       'smbgate_smb_errors_total{code="',
+                       "smbgate_http_bytes_in_total ", "smbgate_http_bytes_out_total "):
+            self.assertIn(needle, text)
+        m = self.gw.metrics()
+        self.assertEqual(m['smbgate_sandbox_spawn_seconds_bucket{le="+Inf"}'],
+                         m["smbgate_sandbox_spawn_seconds_count"])
+        self.assertError(self.gw.request("PUT", "/metrics", body=b""), 405)
+
+    def test_root_html(self):
+        r = self.gw.get("/")
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.header("Content-Type").startswith("text/html"), r.headers)
+        self.assertIn(b"<html", r.body.lower())
+        r = self.gw.request("POST", "/", body=b"")
+        self.assertError(r, 405)
+        self.assertEqual(r.header("Allow"), "GET, HEAD")
+        self.assertError(self.gw.get("/no-such-page.html"), 404, "not_found")
+        self.assertError(self.gw.get("/api/v1/nothing"), 404, "not_found")
+
+    def test_wrong_methods(self):
+        cases = [
+            ("GET", "/api/v1/login", "POST"),
+            ("DELETE", "/api/v1/login", "POST"),
+            ("GET", "/api/v1/logout", "POST"),
+            ("PUT", "/healthz", "GET, HEAD"),
+            ("DELETE", "/api/v1/fs/", "GET, HEAD"),
+            ("POST", "/api/v1/fs/", "GET, HEAD"),
+            ("PUT", "/api/v1/fs/fixture/", "GET, HEAD"),
+            ("POST", f"{FS}/public/", "GET, HEAD"),
+            ("DELETE", f"{FS}/public", "GET, HEAD"),
+            ("PATCH", f"{FS}/public/hello.txt", "GET, HEAD, PUT, POST, DELETE"),
+            ("OPTIONS", f"{FS}/public/hello.txt", "GET, HEAD, PUT, POST, DELETE"),
+        ]
+        for method, path, allow in cases:
+            with self.subTest(method=method, path=path):
+                r = self.gw.request(method, path, basic(ALICE, ALICE_PW), body=b"")
+                self.assertError(r, 405, "method_not_allowed")
+                self.assertEqual(r.header("Allow"), allow)
+        # PUT on a share root: no file path
+        r = self.gw.request("PUT", f"{FS}/public/", basic(ALICE, ALICE_PW), body=b"x")
+        self.assertError(r, 405, "method_not_allowed")
+        self.assertDisk(os.path.join(PUBLIC, "hello.txt"), SEEDED_PUBLIC["hello.txt"])
+
+
+class T02Auth(Base):
+    def setUp(self):
+        super().setUp()
+        self.gw = MAIN
+
+    def test_login_ok(self):
+        r = self.gw.request("POST", "/api/v1/login", {"Content-Type": "application/json"},
+                            json.dumps({"username": ALICE, "password": ALICE_PW}).encode())
+        self.assertEqual(r.status, 200, r)
+        j = r.json()
+        self.tokens.append(j["token"])
+        self.assertEqual(set(j), {"token", "user", "server", "expires_in"})
+        self.assertEqual(j["user"], ALICE)
+        self.assertEqual(j["server"], "fixture")
+        self.assertIsInstance(j["expires_in"], int)
+        self.assertTrue(0 < j["expires_in"] <= 600, j)
+        self.assertRegex(j["token"], r"^[A-Za-z0-9_-]{43}$")  # 256 bits
+        self.assertEqual(r.header("Set-Cookie"),
+                         f"smbgate_session={j['token']}; HttpOnly; SameSite=Strict; Path=/")
+        self.assertEqual(r.header("Cache-Control"), "no-store")
+        # explicit server and workgroup, and DOMAIN\user
+        r = self.gw.request("POST", "/api/v1/login", {"Content-Type": "application/json"},
+                            json.dumps({"username": BOB, "password": BOB_PW,
+                                        "server": "fixture",
+                                        "workgroup": "SMBGATE"}).encode())
+        self.assertEqual(r.status, 200, r)
+        self.tokens.append(r.json()["token"])
+        r = self.gw.request("POST", "/api/v1/login", {"Content-Type": "application/json"},
+                            json.dumps({"username": "SMBGATE\\" + BOB,
+                                        "password": BOB_PW}).encode())
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["user"], "SMBGATE\\" + BOB)
+        self.tokens.append(r.json()["token"])
+        # two logins, two different tokens
+        self.assertEqual(len(set(self.tokens)), 3)
+
+    def test_login_wrong_credentials(self):
+        before = self.gw.metrics()["smbgate_sandboxes_active"]
+        for user, pw in ((ALICE, "wrong"), ("nosuchuser", "x"), (BOB, ALICE_PW)):
+            with self.subTest(user=user):
+                r = self.gw.request("POST", "/api/v1/login",
+                                    {"Content-Type": "application/json"},
+                                    json.dumps({"username": user, "password": pw}).encode())
+                self.assertError(r, 401, "auth_failed")
+                self.assertIsNone(r.header("Set-Cookie"))
+        # a failed login ends its sandbox at once
+        self.assertTrue(wait_until(
+            lambda: self.gw.metrics()["smbgate_sandboxes_active"] == before, 3))
+        self.login()  # resets the failure counter of 127.0.0.1
+
+    def test_login_malformed(self):
+        bodies = [b"", b"not json", b"[]", b'"x"', b"{}", b'{"username":"alice"}',
+                  b'{"password":"x"}', b'{"username":1,"password":"x"}',
+                  b'{"username":"alice","password":null}',
+                  b'{"username":"alice","password":"x","extra":1,"server":"fixture",'
+                  b'"workgroup":"W"}',
+                  b'{"username":"","password":"x"}',
+                  b'{"username":"al\\u0001ice","password":"x"}',
+                  b'{"username":"alice","password":"a\\u0000b"}',
+                  b'{"username":"alice","username":"bob","password":"x"}',
+                  b'{"username":"alice","password":"x","workgroup":"WWWWWWWWWWWWWWWW"}',
+                  b'{"username":"alice","password":"x","workgroup":"W\\u0007"}',
+                  ("{\"username\":\"" + "a" * 300 + "\",\"password\":\"x\"}").encode()]
+        for b in bodies:
+            with self.subTest(body=b[:60]):
+                r = self.gw.request("POST", "/api/v1/login",
+                                    {"Content-Type": "application/json"}, b)
+                self.assertError(r, 400)
+        r = self.gw.request("POST", "/api/v1/login", {"Content-Type": "application/json"},
+                            b'{"username":"alice","password":"x","server":"nosuch"}')
+        self.assertError(r, 400, "unknown_server")
+
+    def test_no_credentials(self):
+        for path in ("/api/v1/fs/", f"{FS}/", f"{FS}/public/", f"{FS}/public/hello.txt"):
+            with self.subTest(path=path):
+                r = self.gw.get(path)
+                self.assertError(r, 401, "unauthorized")
+                self.assertTrue(r.header("WWW-Authenticate").startswith(
+                    'Basic realm="smbgate"'), r.headers)
+        r = self.gw.request("POST", "/api/v1/logout", body=b"")
+        self.assertError(r, 401)
+        # bad tokens and schemes
+        for h in (bearer("x" * 43), bearer("short"), {"Authorization": "Digest abc"},
+                  {"Cookie": "smbgate_session=" + "y" * 43},
+                  {"Authorization": "Basic !!!notbase64"}):
+            with self.subTest(h=h):
+                r = self.gw.get("/api/v1/fs/", h)
+                self.assertError(r, 401)
+                self.assertTrue(r.header("WWW-Authenticate").startswith(
+                    'Basic realm="smbgate"'))
+        r = self.gw.get(f"{FS}/public/", basic(ALICE, "wrong"))
+        self.assertError(r, 401, "auth_failed")
+        self.login()  # resets the failure counter
+
+    def test_three_ways_to_authenticate(self):
+        tok = self.login()
+        want = {"path": "/", "entries": [{"name": "fixture", "type": "server"},
+                                         {"name": "dead", "type": "server"},
+                                         {"name": "slow", "type": "server"}]}
+        for h in (bearer(tok), {"Cookie": f"smbgate_session={tok}"}, basic(ALICE, ALICE_PW)):
+            with self.subTest(h=list(h)[0]):
+                r = self.gw.get("/api/v1/fs/", h)
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.json(), want)
+                r = self.gw.get(f"{FS}/public/hello.txt", h)
+                self.assertEqual((r.status, r.body), (200, b"Hello, world!\n"))
+
+    def test_csrf(self):
+        name, path = self.scratch()
+        tok = self.login()
+        cookie = {"Cookie": f"smbgate_session={tok}"}
+        url = f"{FS}/public/{q(name)}"
+        mk = json.dumps({"op": "mkdir"}).encode()
+        # a form-like POST with the cookie: refused, nothing made
+        r = self.gw.request("POST", url + "/d1", dict(cookie, **{
+            "Content-Type": "application/x-www-form-urlencoded"}), mk)
+        self.assertError(r, 403, "csrf")
+        r = self.gw.request("POST", url + "/d1", dict(cookie, **{"Content-Type": "text/plain"}),
+                            mk)
+        self.assertError(r, 403, "csrf")
+        self.assertFalse(os.path.exists(os.path.join(path, "d1")))
+        r = self.gw.request("PUT", url + "/f.txt", dict(cookie, **{
+            "Content-Type": "application/octet-stream"}), b"data")
+        self.assertError(r, 403, "csrf")
+        self.assertFalse(os.path.exists(os.path.join(path, "f.txt")))
+        # with a header a cross-site form cannot send
+        r = self.gw.request("POST", url + "/d1", dict(cookie, **{
+            "Content-Type": "application/json"}), mk)
+        self.assertEqual(r.status, 201, r)
+        r = self.gw.request("POST", url + "/d2", dict(cookie, **{
+            "X-Requested-With": "XMLHttpRequest", "Content-Type": "text/plain"}), mk)
+        self.assertEqual(r.status, 201, r)
+        self.assertTrue(os.path.isdir(os.path.join(path, "d1")))
+        self.assertTrue(os.path.isdir(os.path.join(path, "d2")))
+        r = self.gw.request("DELETE", url + "/d1", cookie)
+        self.assertError(r, 403, "csrf")
+        self.assertTrue(os.path.isdir(os.path.join(path, "d1")))
+        r = self.gw.request("DELETE", url + "/d1", dict(cookie, **{"X-Requested-With": "x"}))
+        self.assertEqual(r.status, 204, r)
+        self.assertFalse(os.path.exists(os.path.join(path, "d1")))
+        r = self.gw.request("POST", "/api/v1/logout", cookie, b"")
+        self.assertError(r, 403, "csrf")
+        self.assertEqual(self.gw.get("/api/v1/fs/", bearer(tok)).status, 200)
+        # the same requests with Bearer need no such header
+        r = self.gw.request("PUT", url + "/f.txt", dict(bearer(tok), **{
+            "Content-Type": "application/octet-stream"}), b"data")
+        self.assertEqual(r.status, 201, r)
+        self.assertDisk(os.path.join(path, "f.txt"), b"data")
+
+    def test_logout_kills_sandbox(self):
+        before = {w for _i, w, _h in self.gw.sandboxes(BOB)}
+        tok = self.gw.login(BOB, BOB_PW)
+        mine = [(i, w) for i, w, _h in self.gw.sandboxes(BOB) if w not in before]
+        self.assertEqual(len(mine), 1, self.gw.sandboxes())
+        self.assertEqual(self.gw.get(f"{FS}/public/", bearer(tok)).status, 200)
+        n_sess = self.gw.metrics()["smbgate_sessions_active"]
+        r = self.gw.logout(tok)
+        self.assertEqual((r.status, r.body), (204, b""))
+        self.assertEqual(r.header("Set-Cookie"),
+                         "smbgate_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0")
+        t0 = time.monotonic()
+        gone = wait_until(lambda: not any(alive(p) for p in mine[0]), 3)
+        self.assertTrue(gone, f"sandbox {mine} still alive 3 s after logout")
+        print(f"  sandbox gone {time.monotonic() - t0:.3f} s after logout", file=sys.stderr)
+        self.assertEqual(self.gw.metrics()["smbgate_sessions_active"], n_sess - 1)
+        self.assertError(self.gw.get(f"{FS}/public/", bearer(tok)), 401, "unauthorized")
+        self.assertError(self.gw.get("/api/v1/fs/", {"Cookie": f"smbgate_session={tok}"}), 401)
+        self.assertError(self.gw.logout(tok), 401)
+
+    def test_two_users(self):
+        ta = self.login(ALICE, ALICE_PW)
+        tb = self.login(BOB, BOB_PW)
+        # a token carries its user: alice's reads alice_private, bob's cannot
+        r = self.gw.get(f"{FS}/alice_private/", bearer(ta))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["path"], "/fixture/alice_private")
+        self.assertIn("secret.txt", {e["name"] for e in r.json()["entries"]})
+        r = self.gw.get(f"{FS}/alice_private/secret.txt", bearer(ta))
+        self.assertEqual((r.status, r.body), (200, b"alice only\n"))
+        self.assertError(self.gw.get(f"{FS}/alice_private/", bearer(tb)), 403, "access_denied")
+        self.assertError(self.gw.get(f"{FS}/alice_private/secret.txt", bearer(tb)), 403)
+        self.assertError(self.gw.get(f"{FS}/alice_private/secret.txt", basic(BOB, BOB_PW)), 403)
+        r = self.gw.request("PUT", f"{FS}/alice_private/secret.txt", bearer(tb), b"bob was here")
+        self.assertError(r, 403)
+        r = self.gw.request("DELETE", f"{FS}/alice_private/secret.txt", bearer(tb))
+        self.assertError(r, 403)
+        self.assertDisk(os.path.join(PRIVATE, "secret.txt"), b"alice only\n")
+        # alice still can, after bob's failures
+        r = self.gw.get(f"{FS}/alice_private/secret.txt", bearer(ta))
+        self.assertEqual((r.status, r.body), (200, b"alice only\n"))
+        # Basic as bob with alice's password does not ride alice's sandbox
+        self.assertError(self.gw.get(f"{FS}/alice_private/", basic(BOB, ALICE_PW)), 401)
+        # a wrong Basic password for alice does not end her sessions
+        self.assertError(self.gw.get(f"{FS}/public/", basic(ALICE, "nope")), 401)
+        self.assertEqual(self.gw.get(f"{FS}/public/", bearer(ta)).status, 200)
+        self.assertEqual(self.gw.get(f"{FS}/public/", basic(ALICE, ALICE_PW)).status, 200)
+        # the session is bound to its server
+        self.assertError(self.gw.get("/api/v1/fs/dead/", bearer(ta)), 403, "wrong_server")
+
+    def test_basic_reuses_sandbox(self):
+        user = "Smbgate\\" + BOB  # a user name no other test uses
+        m0 = self.gw.metrics()
+        r = self.gw.get(f"{FS}/public/hello.txt", basic(user, BOB_PW))
+        self.assertEqual((r.status, r.body), (200, b"Hello, world!\n"))
+        m1 = self.gw.metrics()
+        r = self.gw.get(f"{FS}/public/", basic(user, BOB_PW))
+        self.assertEqual(r.status, 200)
+        r = self.gw.get(f"{FS}/public/a%2Bb%3Dc.txt", basic(user, BOB_PW))
+        self.assertEqual((r.status, r.body), (200, b"plus\n"))
+        m2 = self.gw.metrics()
+        self.assertEqual(m1["smbgate_sandbox_spawn_seconds_count"],
+                         m0["smbgate_sandbox_spawn_seconds_count"] + 1)
+        self.assertEqual(m2["smbgate_sandbox_spawn_seconds_count"],
+                         m1["smbgate_sandbox_spawn_seconds_count"])
+        self.assertEqual(m1["smbgate_sandboxes_active"], m0["smbgate_sandboxes_active"] + 1)
+        self.assertEqual(m2["smbgate_sandboxes_active"], m1["smbgate_sandboxes_active"])
+        self.assertEqual(m2["smbgate_sessions_active"], m1["smbgate_sessions_active"])
+        # a wrong password neither spawns nor reuses
+        self.assertError(self.gw.get(f"{FS}/public/", basic(user, "wrong")), 401)
+        self.assertTrue(wait_until(lambda: self.gw.metrics()["smbgate_sandboxes_active"]
+                                   == m2["smbgate_sandboxes_active"], 3))
+        self.assertEqual(self.gw.get(f"{FS}/public/", basic(user, BOB_PW)).status, 200)
+
+
+class T03Read(Base):
+    def setUp(self):
+        super().setUp()
+        self.gw = MAIN
+        self.tok = self.login()
+        self.h = bearer(self.tok)
+
+    def test_servers_and_shares(self):
+        r = self.gw.get(f"{FS}/", self.h)
+        self.assertEqual(r.status, 200, r)
+        j = r.json()
+        self.assertEqual(j["path"], "/fixture/")
+        names = [e["name"] for e in j["entries"]]
+        self.assertEqual(sorted(names), ["alice_private", "public", "readonly"])
+        self.assertTrue(all(e["type"] == "share" for e in j["entries"]))
+        r = self.gw.get("/api/v1/fs/fixture", self.h)  # without the slash
+        self.assertEqual(r.status, 200, r)
+        r = self.gw.get(f"{FS}/", basic(BOB, BOB_PW))
+        self.assertEqual(r.status, 200, r)
+        bn = {e["name"] for e in r.json()["entries"]}
+        self.assertIn("public", bn)
+        self.assertFalse({"IPC$", "hidden$"} & bn)
+        self.assertError(self.gw.get("/api/v1/fs/nosuch/", self.h), 404, "not_found")
+        self.assertError(self.gw.get(f"{FS}/nosuchshare/", self.h), 404)
+        self.assertError(self.gw.get(f"{FS}/public/no%20such%20file.txt", self.h), 404,
+                         "not_found")
+        self.assertError(self.gw.get(f"{FS}/public/nested/nope/x", self.h), 404)
+
+    def test_listing(self):
+        r = self.gw.get(f"{FS}/public/", self.h)
+        self.assertEqual(r.status, 200, r)
+        j = r.json()
+        self.assertEqual(j["path"], "/fixture/public")
+        byname = {e["name"]: e for e in j["entries"]}
+        self.assertEqual(len(byname), len(j["entries"]))
+        self.assertFalse({".", ".."} & set(byname))
+        for top in ("hello.txt", "name with spaces.txt", "100% done.txt", "#hash#.txt",
+                    "a+b=c.txt", "Tom & Jerry.txt", "it's.txt", "binary.bin", "big.bin",
+                    "\u00dcn\u00efc\u00f8d\u00e9 \u30d5\u30a1\u30a4\u30eb.txt",
+                    'say "hi".txt'):
+            self.assertEqual(byname[top]["type"], "file", top)
+            if top in SEEDED_PUBLIC:
+                self.assertEqual(byname[top]["size"], len(SEEDED_PUBLIC[top]), top)
+        for d in ("nested", "empty folder", "Dossier \u00e9t\u00e9"):
+            self.assertEqual(byname[d]["type"], "dir", d)
+        for e in j["entries"]:
+            self.assertEqual(set(e), {"name", "type", "size", "mtime"}, e)
+            self.assertRegex(e["mtime"], MTIME_RE)
+        # the listing matches the disk (other tests' scratch folders aside)
+        ondisk = {n for n in os.listdir(PUBLIC) if not n.startswith("t-")}
+        self.assertEqual({n for n in byname if not n.startswith("t-")}, ondisk)
+        # subfolders, with and without a trailing slash; awkward names
+        for url in (f"{FS}/public/nested/level%201", f"{FS}/public/nested/level%201/"):
+            r = self.gw.get(url, self.h)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json()["path"], "/fixture/public/nested/level 1")
+            self.assertEqual(sorted((e["name"], e["type"]) for e in r.json()["entries"]),
+                             [("level 2", "dir"), ("sibling.txt", "file")])
+        r = self.gw.get(f"{FS}/public/{q('Dossier été')}/", self.h)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["path"], "/fixture/public/Dossier \u00e9t\u00e9")
+        self.assertEqual([e["name"] for e in r.json()["entries"]], ["note.txt"])
+        r = self.gw.get(f"{FS}/public/empty%20folder", self.h)
+        self.assertEqual(r.json(), {"path": "/fixture/public/empty folder", "entries": []})
+        r = self.gw.get(f"{FS}/readonly/", self.h)
+        names = {e["name"] for e in r.json()["entries"]}
+        self.assertIn("readme.txt", names)
+        self.assertIn("\u00dcn\u00efc\u00f8d\u00e9 dir", names)
+        # a file with a trailing slash is not a folder
+        self.assertError(self.gw.get(f"{FS}/public/hello.txt/", self.h), 404)
+
+    def test_read_seeded_files(self):
+        for name, content in SEEDED_PUBLIC.items():
+            with self.subTest(name=name):
+                r = self.gw.get(f"{FS}/public/{q(name)}", self.h)
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(len(r.body), len(content))
+                self.assertTrue(r.body == content, f"{name}: bytes differ")
+                self.assertEqual(r.header("Content-Length"), str(len(content)))
+                ctype = ("text/plain; charset=utf-8" if name.endswith(".txt")
+                         else "application/octet-stream")
+                self.assertEqual(r.header("Content-Type"), ctype)
+                self.assertRegex(r.header("Last-Modified"), HTTP_DATE_RE)
+                self.assertRegex(r.header("ETag"), r'^"[0-9a-f]+-[0-9a-f]+"$')
+                self.assertEqual(r.header("Accept-Ranges"), "bytes")
+                self.assertIsNone(r.header("Content-Disposition"))
+        # a '+' in a URL path is a plus, not a space; '%2B' is the same file
+        r = self.gw.get(f"{FS}/public/a+b=c.txt", self.h)
+        self.assertEqual((r.status, r.body), (200, b"plus\n"))
+        r = self.gw.get(f"{FS}/public/Tom%20%26%20Jerry.txt", self.h)
+        self.assertEqual((r.status, r.body), (200, b"ampersand\n"))
+        # a name the server refuses to open
+        quoted = q('say "hi".txt')
+        self.assertError(self.gw.get(f"{FS}/public/{quoted}", self.h), 400,
+                         "bad_name")
+        for share, name, content in (
+                ("alice_private", "secret.txt", b"alice only\n"),
+                ("alice_private", "Dossier \u00e9t\u00e9/priv\u00e9.txt", "priv\u00e9\n".encode()),
+                ("readonly", "readme.txt", b"read only\n"),
+                ("readonly", "\u00dcn\u00efc\u00f8d\u00e9 dir/file.txt", b"ro unicode\n")):
+            with self.subTest(share=share, name=name):
+                r = self.gw.get(f"{FS}/{share}/{q(name)}", self.h)
+                self.assertEqual((r.status, r.body), (200, content))
+        # the hidden share is not listed but the server lets it be read
+        r = self.gw.get(f"{FS}/{q('hidden$')}/hidden.txt", self.h)
+        self.assertEqual((r.status, r.body), (200, b"hidden share\n"))
+
+    def test_head(self):
+        g = self.gw.get(f"{FS}/public/big.bin", self.h)
+        r = self.gw.request("HEAD", f"{FS}/public/big.bin", self.h)
+        self.assertEqual((r.status, r.body), (200, b""))
+        for k in ("Content-Length", "Content-Type", "Last-Modified", "ETag", "Accept-Ranges"):
+            self.assertEqual(r.header(k), g.header(k), k)
+        self.assertEqual(r.header("Content-Length"), str(BIG_LEN))
+        r = self.gw.request("HEAD", f"{FS}/public/big.bin?download=1", self.h)
+        self.assertEqual(r.header("Content-Disposition"),
+                         "attachment; filename=\"big.bin\"; filename*=UTF-8''big.bin")
+        r = self.gw.request("HEAD", f"{FS}/public/big.bin", dict(self.h, Range="bytes=10-19"))
+        self.assertEqual((r.status, r.body), (206, b""))
+        self.assertEqual(r.header("Content-Range"), f"bytes 10-19/{BIG_LEN}")
+        self.assertEqual(r.header("Content-Length"), "10")
+        r = self.gw.request("HEAD", f"{FS}/public/nope.txt", self.h)
+        self.assertEqual((r.status, r.body), (404, b""))
+
+    def test_ranges(self):
+        big = SEEDED_PUBLIC["big.bin"]
+        n = len(big)
+        cases = [("bytes=0-9", 0, 9), ("bytes=100-", 100, n - 1), ("bytes=-5", n - 5, n - 1),
+                 (f"bytes={n - 3}-{n + 1000}", n - 3, n - 1), ("bytes=0-0", 0, 0),
+                 ("bytes=1048570-2097160", 1048570, 2097160), (f"bytes=-{n + 10}", 0, n - 1)]
+        for rng, a, b in cases:
+            with self.subTest(range=rng):
+                r = self.gw.get(f"{FS}/public/big.bin", dict(self.h, Range=rng))
+                self.assertEqual(r.status, 206, r)
+                self.assertEqual(r.header("Content-Range"), f"bytes {a}-{b}/{n}")
+                self.assertEqual(r.header("Content-Length"), str(b - a + 1))
+                self.assertTrue(r.body == big[a:b + 1], "range bytes differ")
+        for rng in (f"bytes={n}-", "bytes=99999999-", "bytes=-0"):
+            with self.subTest(range=rng):
+                r = self.gw.get(f"{FS}/public/big.bin", dict(self.h, Range=rng))
+                self.assertError(r, 416, "range_not_satisfiable")
+                self.assertEqual(r.header("Content-Range"), f"bytes */{n}")
+        # ignored: several ranges, another unit, nonsense -> the whole file
+        for rng in ("bytes=0-1,5-6", "items=0-5", "bytes=5-1", "garbage"):
+            with self.subTest(range=rng):
+                r = self.gw.get(f"{FS}/public/hello.txt", dict(self.h, Range=rng))
+                self.assertEqual((r.status, r.body), (200, b"Hello, world!\n"))
+                self.assertIsNone(r.header("Content-Range"))
+        r = self.gw.get(f"{FS}/public/empty%20folder/", dict(self.h, Range="bytes=0-1"))
+        self.assertEqual(r.status, 200)
+
+    def test_conditional(self):
+        url = f"{FS}/public/hello.txt"
+        r = self.gw.get(url, self.h)
+        etag, lm = r.header("ETag"), r.header("Last-Modified")
+        for h in ({"If-None-Match": etag}, {"If-None-Match": f'"zz", {etag}'},
+                  {"If-None-Match": "W/" + etag}, {"If-None-Match": "*"},
+                  {"If-Modified-Since": lm},
+                  {"If-Modified-Since": "Fri, 31 Dec 9999 23:59:59 GMT"}):
+            with self.subTest(h=h):
+                r = self.gw.get(url, dict(self.h, **h))
+                self.assertEqual((r.status, r.body), (304, b""))
+                self.assertEqual(r.header("ETag"), etag)
+                self.assertEqual(r.header("Last-Modified"), lm)
+        for h in ({"If-None-Match": '"other"'},
+                  {"If-Modified-Since": "Sat, 01 Jan 2000 00:00:00 GMT"},
+                  {"If-None-Match": '"other"', "If-Modified-Since": lm},  # INM wins
+                  {"If-Modified-Since": "not a date"}):
+            with self.subTest(h=h):
+                r = self.gw.get(url, dict(self.h, **h))
+                self.assertEqual((r.status, r.body), (200, b"Hello, world!\n"))
+
+    def test_download_disposition(self):
+        for name, ascii_name in (
+                ("\u00dcn\u00efc\u00f8d\u00e9 \u30d5\u30a1\u30a4\u30eb.txt", "_n_c_d_ ____.txt"),
+                ("Tom & Jerry.txt", "Tom & Jerry.txt"), ("100% done.txt", "100% done.txt"),
+                ("it's.txt", "it's.txt")):
+            with self.subTest(name=name):
+                r = self.gw.get(f"{FS}/public/{q(name)}?download=1", self.h)
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(r.body, SEEDED_PUBLIC[name])
+                enc = urllib.parse.quote(name.encode(), safe="-._~")
+                self.assertEqual(r.header("Content-Disposition"),
+                                 f"attachment; filename=\"{ascii_name}\"; "
+                                 f"filename*=UTF-8''{enc}")
+        r = self.gw.get(f"{FS}/public/hello.txt?download=0", self.h)
+        self.assertIsNone(r.header("Content-Disposition"))
+
+    def test_traversal_rejected(self):
+        # every one answers 400 before any authentication or sandbox
+        paths = ["/public/%2e%2e/alice_private/secret.txt",
+                 "/public/%2E%2E/alice_private/secret.txt",
+                 "/public/../alice_private/secret.txt",
+                 "/public/..%2falice_private/secret.txt",
+                 "/public/..%2Falice_private%2Fsecret.txt",
+                 "/public/nested/%2e%2e%2f%2e%2e%2fhello.txt",
+                 "/public/hello.txt%00.jpg",
+                 "/public/%00",
+                 "/public/nested\\..\\hello.txt",
+                 "/public/nested%5c..%5chello.txt",
+                 "/public//hello.txt",
+                 "//public/hello.txt",
+                 "/public/./hello.txt",
+                 "/public/%2e/hello.txt",
+                 "/public/nested/.",
+                 "/public/nested/..",
+                 "/%2e%2e/public/hello.txt",
+                 "/public/%ff%fe.txt",
+                 "/public/%c0%ae%c0%ae/hello.txt",  # overlong UTF-8 '.'
+                 "/public/bad%zzescape",
+                 "/public/trunc%2"]
+        m0 = self.gw.metrics()
+        for p in paths:
+            for method in ("GET", "PUT", "POST", "DELETE"):
+                for h in ({}, self.h, basic("SMBGATE\\" + ALICE, ALICE_PW)):
+                    with self.subTest(path=p, method=method, auth=bool(h)):
+                        body = b'{"op":"mkdir"}' if method in ("PUT", "POST") else None
+                        r = self.gw.request(method, "/api/v1/fs/fixture" + p,
+                                            dict(h, **{"Content-Type": "application/json"}),
+                                            body)
+                        self.assertError(r, 400, "bad_path")
+        m1 = self.gw.metrics()
+        # no sandbox was spawned for the Basic user, no SMB error happened
+        self.assertEqual(m1["smbgate_sandbox_spawn_seconds_count"],
+                         m0["smbgate_sandbox_spawn_seconds_count"])
+        for k in m0:
+            if k.startswith("smbgate_smb_errors_total"):
+                self.assertEqual(m0[k], m1[k], k)
+        self.assertDisk(os.path.join(PRIVATE, "secret.txt"), b"alice only\n")
+        # the "to" of move/copy is checked too
+        name, path = self.scratch()
+        self.mk(os.path.join(path, "f.txt"), b"f")
+        for to in ("/../alice_private/x", "/a/../../x", "x.txt", "//x", "/./x", "/a\\b",
+                   "/nul\u0000x", "/", ""):
+            with self.subTest(to=to):
+                r = self.gw.request("POST", f"{FS}/public/{name}/f.txt", self.h,
+                                    json.dumps({"op": "copy", "to": to}).encode())
+                self.assertEqual(r.status, 400, r)
+        self.assertEqual(os.listdir(path), ["f.txt"])
+
+    def test_dead_and_slow_servers(self):
+        m0 = self.gw.metrics()
+        r = self.gw.request("POST", "/api/v1/login", {"Content-Type": "application/json"},
+                            json.dumps({"username": ALICE, "password": ALICE_PW,
+                                        "server": "dead"}).encode())
+        self.assertError(r, 502, "server_unreachable")
+        self.assertError(self.gw.get("/api/v1/fs/dead/", basic(ALICE, ALICE_PW)), 502)
+        t0 = time.monotonic()
+        r = self.gw.get("/api/v1/fs/slow/", basic(ALICE, ALICE_PW))
+        took = time.monotonic() - t0
+        self.assertError(r, 504, "timeout")
+        self.assertLess(took, 15)
+        r = self.gw.request("POST", "/api/v1/login", {"Content-Type": "application/json"},
+                            json.dumps({"username": BOB, "password": BOB_PW,
+                                        "server": "slow"}).encode())
+        self.assertError(r, 504, "timeout")
+        # none of those left a sandbox or a session behind
+        self.assertTrue(wait_until(
+            lambda: self.gw.metrics()["smbgate_sandboxes_active"]
+            == m0["smbgate_sandboxes_active"], 5), self.gw.metrics())
+        self.assertEqual(self.gw.metrics()["smbgate_sessions_active"],
+                         m0["smbgate_sessions_active"])
+        self.assertEqual(self.gw.get("/healthz").status, 200)
+
+
+class T04Write(Base):
+    def setUp(self):
+        super().setUp()
+        self.gw = MAIN
+        self.tok = self.login()
+        self.h = bearer(self.tok)
+        self.name, self.path = self.scratch()
+        self.url = f"{FS}/public/{q(self.name)}"
+
+    def put(self, rel, data, **hdrs):
+        return self.gw.request("PUT", f"{self.url}/{q(rel)}", dict(self.h, **hdrs), data)
+
+    def post(self, rel, obj, raw=None):
+        body = raw if raw is not None else json.dumps(obj).encode()
+        return self.gw.request("POST", f"{self.url}/{q(rel)}",
+                               dict(self.h, **{"Content-Type": "application/json"}), body)
+
+    def test_put(self):
+        disk = os.path.join(self.path, "new.txt")
+        r = self.put("new.txt", b"first\n")
+        self.assertEqual((r.status, r.body), (201, b""))
+        self.assertDisk(disk, b"first\n")
+        r = self.put("new.txt", b"second version\n")
+        self.assertEqual((r.status, r.body), (204, b""))
+        self.assertDisk(disk, b"second version\n")
+        self.assertEqual(self.gw.get(f"{self.url}/new.txt", self.h).body, b"second version\n")
+        # If-None-Match: * on an existing file: 412, nothing changes
+        r = self.put("new.txt", b"clobber", **{"If-None-Match": "*"})
+        self.assertError(r, 412, "exists")
+        self.assertDisk(disk, b"second version\n")
+        self.assertEqual(self.gw.get(f"{self.url}/new.txt", self.h).body, b"second version\n")
+        r = self.put("fresh.txt", b"fresh", **{"If-None-Match": "*"})
+        self.assertEqual(r.status, 201, r)
+        self.assertDisk(os.path.join(self.path, "fresh.txt"), b"fresh")
+        # empty and binary and large files, byte exact
+        self.assertEqual(self.put("empty.bin", b"").status, 201)
+        self.assertDisk(os.path.join(self.path, "empty.bin"), b"")
+        blob = os.urandom(5 * 1024 * 1024 + 3)
+        t0 = time.monotonic()
+        self.assertEqual(self.put("blob.bin", blob).status, 201)
+        took = time.monotonic() - t0
+        self.assertDisk(os.path.join(self.path, "blob.bin"), blob)
+        r = self.gw.get(f"{self.url}/blob.bin", self.h)
+        self.assertTrue(r.body == blob)
+        print(f"  5 MiB PUT {took:.2f} s", file=sys.stderr)
+        # Expect: 100-continue (curl sends it for bodies over 1 MiB)
+        data = os.urandom(2 * 1024 * 1024)
+        with socket.create_connection(("127.0.0.1", self.gw.port), timeout=TIMEOUT) as s:
+            s.sendall((f"PUT {self.url}/expect.bin HTTP/1.1\r\nHost: x\r\n"
+                       f"Authorization: Bearer {self.tok}\r\nExpect: 100-continue\r\n"
+                       f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n").encode())
+            interim = b""
+            while b"\r\n\r\n" not in interim:
+                c = s.recv(1)
+                self.assertTrue(c)
+                interim += c
+            self.assertTrue(interim.startswith(b"HTTP/1.1 100 "), interim)
+            s.sendall(data)
+            ans = b""
+            while True:
+                c = s.recv(65536)
+                if not c:
+                    break
+                ans += c
+        self.assertEqual(parse_raw(ans)[0], 201, ans)
+        self.assertDisk(os.path.join(self.path, "expect.bin"), data)
+        # awkward names
+        for n in ("new file #1 + 100% & 'q'.txt", "r\u00e9sum\u00e9 \u2713 \u30d5.txt",
+                  "semi;colon=eq?.txt", "brackets [x] {y}.txt"):
+            with self.subTest(name=n):
+                if "?" in n:
+                    r = self.put(n, b"?")
+                    # '?' is not valid in SMB names
+                    self.assertError(r, 400)
+                    self.assertFalse(os.path.exists(os.path.join(self.path, n)))
+                    continue
+                r = self.put(n, n.encode())
+                self.assertEqual(r.status, 201, r)
+                self.assertDisk(os.path.join(self.path, n), n.encode())
+                self.assertEqual(self.gw.get(f"{self.url}/{q(n)}", self.h).body, n.encode())
+        names = {e["name"] for e in self.gw.get(self.url + "/", self.h).json()["entries"]}
+        self.assertIn("r\u00e9sum\u00e9 \u2713 \u30d5.txt", names)
+        self.assertNoTemp(self.path)
+
+    def test_put_errors(self):
+        self.put("keep.txt", b"keep\n")
+        # no Content-Length (and chunked, which has none): 411
+        for extra in (b"", b"Transfer-Encoding: chunked\r\n"):
+            with self.subTest(extra=extra):
+                req = (f"PUT {self.url}/keep.txt HTTP/1.1\r\nHost: x\r\n"
+                       f"Authorization: Bearer {self.tok}\r\nConnection: close\r\n").encode()
+                req += extra + b"\r\n"
+                if extra:
+                    req += b"5\r\nchunk\r\n0\r\n\r\n"
+                st, hd, body = parse_raw(raw_exchange(self.gw.port, req))
+                self.assertEqual(st, 411, body)
+                self.assertEqual(json.loads(body)["error"]["code"], "length_required")
+        self.assertDisk(os.path.join(self.path, "keep.txt"), b"keep\n")
+        # read-only share, missing parent, a folder in the way
+        r = self.gw.request("PUT", f"{FS}/readonly/new.txt", self.h, b"x")
+        self.assertError(r, 403, "access_denied")
+        self.assertFalse(os.path.exists(os.path.join(READONLY, "new.txt")))
+        r = self.gw.request("PUT", f"{FS}/readonly/readme.txt", self.h, b"x")
+        self.assertError(r, 403)
+        self.assertDisk(os.path.join(READONLY, "readme.txt"), b"read only\n")
+        self.assertError(self.put("no/such/dir.txt", b"x"), 404, "not_found")
+        self.mk(os.path.join(self.path, "adir"))
+        r = self.put("adir", b"x")
+        self.assertIn(r.status, (409,), r)
+        self.assertError(r, 409)
+        self.assertTrue(os.path.isdir(os.path.join(self.path, "adir")))
+        self.assertEqual(self.put("keep.txt", b"x", **{"Content-Length": "-1"}).status, 400)
+        self.assertNoTemp(self.path)
+        self.assertEqual(self.gw.get(f"{self.url}/keep.txt", self.h).body, b"keep\n")
+
+    def test_interrupted_put(self):
+        disk = os.path.join(self.path, "victim.txt")
+        self.assertEqual(self.put("victim.txt", b"old content\n").status, 201)
+        for target, existed in (("victim.txt", True), ("newcomer.txt", False)):
+            with self.subTest(target=target):
+                s = socket.create_connection(("127.0.0.1", self.gw.port), timeout=TIMEOUT)
+                s.sendall((f"PUT {self.url}/{target} HTTP/1.1\r\nHost: x\r\n"
+                           f"Authorization: Bearer {self.tok}\r\n"
+                           f"Content-Type: application/octet-stream\r\n"
+                           f"Content-Length: {1024 * 1024}\r\n\r\n").encode())
+                s.sendall(b"N" * (100 * 1024))
+                # the upload is under way: its temporary is on disk
+                temp = wait_until(lambda: [n for n in os.listdir(self.path)
+                                           if ".~smbgate-" in n], 10)
+                self.assertTrue(temp, "no temporary file appeared during the upload")
+                s.close()
+                gone = wait_until(lambda: not [n for n in os.listdir(self.path)
+                                               if ".~smbgate-" in n], 10)
+                self.assertTrue(gone, f"temporary left: {os.listdir(self.path)}")
+                if existed:
+                    self.assertDisk(disk, b"old content\n")
+                    r = self.gw.get(f"{self.url}/victim.txt", self.h)
+                    self.assertEqual((r.status, r.body), (200, b"old content\n"))
+                else:
+                    self.assertFalse(os.path.exists(os.path.join(self.path, target)))
+                    self.assertError(self.gw.get(f"{self.url}/{target}", self.h), 404)
+        self.assertNoTemp(PUBLIC)
+        # the session still works afterwards
+        self.assertEqual(self.put("victim.txt", b"new\n").status, 204)
+        self.assertDisk(disk, b"new\n")
+
+    def test_mkdir_move_copy(self):
+        p = self.path
+        r = self.post("d", {"op": "mkdir"})
+        self.assertEqual((r.status, r.body), (201, b""))
+        self.assertTrue(os.path.isdir(os.path.join(p, "d")))
+        self.assertError(self.post("d", {"op": "mkdir"}), 409, "exists")
+        self.assertError(self.post("no/such/d", {"op": "mkdir"}), 404)
+        r = self.gw.request("POST", f"{FS}/readonly/newdir",
+                            dict(self.h, **{"Content-Type": "application/json"}),
+                            b'{"op":"mkdir"}')
+        self.assertError(r, 403, "access_denied")
+        self.assertFalse(os.path.exists(os.path.join(READONLY, "newdir")))
+        self.put("a.txt", b"AAA")
+        self.put("b.txt", b"BBB")
+        base = "/" + self.name
+        # copy: new target 201; existing target 409 and unchanged; overwrite 204
+        r = self.post("a.txt", {"op": "copy", "to": base + "/c.txt"})
+        self.assertEqual((r.status, r.body), (201, b""))
+        self.assertDisk(os.path.join(p, "c.txt"), b"AAA")
+        self.assertDisk(os.path.join(p, "a.txt"), b"AAA")
+        r = self.post("a.txt", {"op": "copy", "to": base + "/b.txt"})
+        self.assertError(r, 409, "exists")
+        self.assertDisk(os.path.join(p, "b.txt"), b"BBB")
+        self.assertEqual(self.gw.get(f"{self.url}/b.txt", self.h).body, b"BBB")
+        r = self.post("a.txt", {"op": "copy", "to": base + "/b.txt", "overwrite": False})
+        self.assertError(r, 409, "exists")
+        self.assertDisk(os.path.join(p, "b.txt"), b"BBB")
+        r = self.post("a.txt", {"op": "copy", "to": base + "/b.txt", "overwrite": True})
+        self.assertEqual(r.status, 204, r)
+        self.assertDisk(os.path.join(p, "b.txt"), b"AAA")
+        # copy of a big file, byte exact, into a subfolder with an awkward name
+        self.mk(os.path.join(p, "sub #1 & é"))
+        self.mk(os.path.join(p, "big.bin"), SEEDED_PUBLIC["big.bin"])
+        r = self.post("big.bin", {"op": "copy", "to": base + "/sub #1 & é/big copy.bin"})
+        self.assertEqual(r.status, 201, r)
+        self.assertDisk(os.path.join(p, "sub #1 & é", "big copy.bin"), SEEDED_PUBLIC["big.bin"])
+        # move: new target 201, source gone; existing target 409, both unchanged
+        self.put("m.txt", b"MMM")
+        r = self.post("m.txt", {"op": "move", "to": base + "/d/moved.txt"})
+        self.assertEqual((r.status, r.body), (201, b""))
+        self.assertFalse(os.path.exists(os.path.join(p, "m.txt")))
+        self.assertDisk(os.path.join(p, "d", "moved.txt"), b"MMM")
+        self.assertError(self.gw.get(f"{self.url}/m.txt", self.h), 404)
+        r = self.post("d/moved.txt", {"op": "move", "to": base + "/c.txt"})
+        self.assertError(r, 409, "exists")
+        self.assertDisk(os.path.join(p, "d", "moved.txt"), b"MMM")
+        self.assertDisk(os.path.join(p, "c.txt"), b"AAA")
+        r = self.post("d/moved.txt", {"op": "move", "to": base + "/c.txt", "overwrite": True})
+        self.assertEqual(r.status, 204, r)
+        self.assertDisk(os.path.join(p, "c.txt"), b"MMM")
+        self.assertFalse(os.path.exists(os.path.join(p, "d", "moved.txt")))
+        # a folder moves too
+        r = self.post("d", {"op": "move", "to": base + "/d2"})
+        self.assertEqual(r.status, 201, r)
+        self.assertTrue(os.path.isdir(os.path.join(p, "d2")))
+        self.assertError(self.post("nope.txt", {"op": "move", "to": base + "/x"}), 404)
+        # on the read-only share
+        r = self.gw.request("POST", f"{FS}/readonly/readme.txt",
+                            dict(self.h, **{"Content-Type": "application/json"}),
+                            b'{"op":"move","to":"/moved.txt"}')
+        self.assertError(r, 403)
+        self.assertDisk(os.path.join(READONLY, "readme.txt"), b"read only\n")
+        # malformed operations: 400, nothing changes
+        before = sorted(os.listdir(p))
+        for obj, raw in (({"op": "chmod"}, None), ({"op": "mkdir", "to": "/x"}, None),
+                         ({"op": "copy"}, None), ({"op": "move", "to": 5}, None),
+                         ({"op": "copy", "to": base + "/z", "overwrite": "yes"}, None),
+                         ({"op": "copy", "to": base + "/z", "x": 1}, None),
+                         (None, b"not json"), (None, b"[]"), (None, b""),
+                         (None, b'{"op":"mkdir","op":"mkdir"}')):
+            with self.subTest(obj=obj, raw=raw):
+                self.assertError(self.post("a.txt", obj, raw), 400)
+        self.assertEqual(sorted(os.listdir(p)), before)
+        self.assertNoTemp(p)
+
+    def test_delete(self):
+        p = self.path
+        self.put("f.txt", b"f")
+        r = self.gw.request("DELETE", f"{self.url}/f.txt", self.h)
+        self.assertEqual((r.status, r.body), (204, b""))
+        self.assertFalse(os.path.exists(os.path.join(p, "f.txt")))
+        self.assertError(self.gw.get(f"{self.url}/f.txt", self.h), 404)
+        self.assertError(self.gw.request("DELETE", f"{self.url}/f.txt", self.h), 404,
+                         "not_found")
+        self.mk(os.path.join(p, "tree"))
+        self.mk(os.path.join(p, "tree", "sub"))
+        self.mk(os.path.join(p, "tree", "sub", "x.txt"), b"x")
+        r = self.gw.request("DELETE", f"{self.url}/tree", self.h)
+        self.assertError(r, 409, "not_empty")
+        self.assertDisk(os.path.join(p, "tree", "sub", "x.txt"), b"x")
+        r = self.gw.request("DELETE", f"{self.url}/tree?recursive=0", self.h)
+        self.assertError(r, 409, "not_empty")
+        r = self.gw.request("DELETE", f"{self.url}/tree?recursive=1", self.h)
+        self.assertEqual(r.status, 204, r)
+        self.assertFalse(os.path.exists(os.path.join(p, "tree")))
+        self.mk(os.path.join(p, "empty"))
+        self.assertEqual(self.gw.request("DELETE", f"{self.url}/empty/", self.h).status, 204)
+        self.assertFalse(os.path.exists(os.path.join(p, "empty")))
+        r = self.gw.request("DELETE", f"{FS}/readonly/readme.txt", self.h)
+        self.assertError(r, 403, "access_denied")
+        self.assertDisk(os.path.join(READONLY, "readme.txt"), b"read only\n")
+
+
+class T05Limits(Base):
+    def setUp(self):
+        super().setUp()
+        self.gw = MAIN
+
+    def test_oversized_headers(self):
+        for req in ((b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (100 * 1024)
+                     + b"\r\n\r\n"),
+                    (b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                     + b"".join(b"X-H%d: %s\r\n" % (i, b"b" * 100) for i in range(1000))
+                     + b"\r\n")):
+            ans = raw_exchange(self.gw.port, req)
+            st, hd, _ = parse_raw(ans)
+            self.assertEqual(st, 431, ans[:200])
+            self.assertEqual(hd.get("connection", "").lower(), "close")
+        ans = raw_exchange(self.gw.port, b"GET /" + b"a" * (100 * 1024) + b" HTTP/1.1\r\n"
+                           b"Host: x\r\n\r\n")
+        self.assertEqual(parse_raw(ans)[0], 414, ans[:200])
+        # the path check has its own, lower limit
+        long = "/".join(["x" * 200] * 30)
+        r = self.gw.get(f"{FS}/public/{long}", basic(ALICE, ALICE_PW))
+        self.assertError(r, 414, "path_too_long")
+        self.assertEqual(self.gw.get("/healthz").status, 200)
+
+    def test_oversized_json(self):
+        big = json.dumps({"username": ALICE, "password": "x" * (70 * 1024)}).encode()
+        r = self.gw.request("POST", "/api/v1/login", {"Content-Type": "application/json",
+                                                      "Connection": "close"}, big)
+        self.assertError(r, 413, "too_large")
+        tok = self.login()
+        name, path = self.scratch()
+        body = json.dumps({"op": "mkdir", "pad": "y" * (70 * 1024)}).encode()
+        r = self.gw.request("POST", f"{FS}/public/{name}/d",
+                            {"Authorization": f"Bearer {tok}",
+                             "Content-Type": "application/json", "Connection": "close"}, body)
+        self.assertError(r, 413, "too_large")
+        # the same without a Content-Length (chunked): counted while read
+        for url, auth in (("/api/v1/login", ""), (f"{FS}/public/{name}/d",
+                                                   f"Authorization: Bearer {tok}\r\n")):
+            with self.subTest(url=url):
+                chunks = b""
+                for i in range(0, len(body), 8192):
+                    c = body[i:i + 8192]
+                    chunks += b"%x\r\n%s\r\n" % (len(c), c)
+                req = (f"POST {url} HTTP/1.1\r\nHost: x\r\n{auth}"
+                       "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                       "Connection: close\r\n\r\n").encode() + chunks + b"0\r\n\r\n"
+                st, _hd, b = parse_raw(raw_exchange(self.gw.port, req))
+                self.assertEqual(st, 413, b)
+                self.assertEqual(json.loads(b)["error"]["code"], "too_large")
+        self.assertFalse(os.path.exists(os.path.join(path, "d")))
+        # exactly at the limit is not "too large" (but not a valid login either)
+        pad = 64 * 1024 - len(json.dumps({"username": "u", "password": ""}).encode())
+        ok = json.dumps({"username": "u", "password": "p" * pad}).encode()
+        self.assertEqual(len(ok), 64 * 1024)
+        r = self.gw.request("POST", "/api/v1/login", {"Content-Type": "application/json"}, ok)
+        self.assertError(r, 400)
+        self.assertEqual(self.gw.get("/healthz").status, 200)
+
+
+class T06SandboxDeath(Base):
+    def setUp(self):
+        super().setUp()
+        self.gw = MAIN
+
+    def test_killed_sandbox_gives_502_then_401(self):
+        before = {w for _i, w, _h in self.gw.sandboxes(BOB)}
+        tok = self.login(BOB, BOB_PW)
+        mine = [(i, w) for i, w, _h in self.gw.sandboxes(BOB) if w not in before]
+        self.assertEqual(len(mine), 1)
+        self.assertEqual(self.gw.get(f"{FS}/public/", bearer(tok)).status, 200)
+        for pid in mine[0]:
+            os.kill(pid, signal.SIGKILL)
+        self.assertTrue(wait_until(lambda: not any(alive(p) for p in mine[0]), 3))
+        r = self.gw.get(f"{FS}/public/hello.txt", bearer(tok))
+        self.assertError(r, 502, "sandbox_failed")
+        self.assertError(self.gw.get(f"{FS}/public/", bearer(tok)), 401)
+        self.assertEqual(self.gw.get("/healthz").status, 200)
+
+    def test_killed_mid_download(self):
+        name, path = self.scratch()
+        size = 64 * 1024 * 1024
+        data = pattern(size)
+        self.mk(os.path.join(path, "huge.bin"), data)
+        # another user's session, which must not notice anything
+        tb = self.login(BOB, BOB_PW)
+        self.assertEqual(self.gw.get(f"{FS}/public/", bearer(tb)).status, 200)
+        bob_before = {w for _i, w, _h in self.gw.sandboxes(BOB)}
+        self.assertTrue(bob_before)
+        ab = basic(ALICE, ALICE_PW)
+        self.assertEqual(self.gw.get(f"{FS}/public/hello.txt", ab).status, 200)
+        spawned0 = self.gw.metrics()["smbgate_sandbox_spawn_seconds_count"]
+
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
+        s.settimeout(TIMEOUT)
+        s.connect(("127.0.0.1", self.gw.port))
+        s.sendall((f"GET {FS}/public/{name}/huge.bin HTTP/1.1\r\nHost: x\r\n"
+                   f"Authorization: {ab['Authorization']}\r\n"
+                   "Connection: close\r\n\r\n").encode())
+        got = b""
+        while b"\r\n\r\n" not in got or len(got.partition(b"\r\n\r\n")[2]) < 256 * 1024:
+            c = s.recv(65536)
+            self.assertTrue(c, "connection closed before the download got going")
+            got += c
+        st, hd, body = parse_raw(got)
+        self.assertEqual(st, 200)
+        self.assertEqual(hd["content-length"], str(size))
+        victims = [(i, w) for i, w, h in self.gw.sandboxes(ALICE)]
+        self.assertTrue(victims)
+        for i, w in victims:
+            os.kill(i, signal.SIGKILL)
+            try:
+                os.kill(w, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        t0 = time.monotonic()
+        s.settimeout(20)
+        closed = False
+        while time.monotonic() - t0 < 20:
+            try:
+                c = s.recv(1024 * 1024)
+            except ConnectionResetError:
+                closed = True
+                break
+            except socket.timeout:
+                break
+            if not c:
+                closed = True
+                break
+            body += c
+        s.close()
+        self.assertTrue(closed, "the cut download did not end within 20 s")
+        self.assertLess(len(body), size, "the whole file arrived: the kill came too late")
+        self.assertTrue(body == data[:len(body)], "the bytes before the cut are wrong")
+        print(f"  cut download: {len(body)} of {size} bytes, ended "
+              f"{time.monotonic() - t0:.2f} s after the kill", file=sys.stderr)
+        dead = [p for v in victims for p in v]
+        self.assertTrue(wait_until(lambda: not any(alive(p) for p in dead), 3))
+        self.assertEqual(self.gw.get("/healthz").status, 200)
+        # the same Basic credentials get a fresh sandbox, and it works
+        r = self.gw.get(f"{FS}/public/hello.txt", ab)
+        self.assertEqual((r.status, r.body), (200, b"Hello, world!\n"))
+        self.assertGreater(self.gw.metrics()["smbgate_sandbox_spawn_seconds_count"], spawned0)
+        fresh = {w for _i, w, _h in self.gw.sandboxes(ALICE)}
+        self.assertTrue(fresh)
+        self.assertFalse(fresh & set(dead))
+        r = self.gw.get(f"{FS}/public/{name}/huge.bin", dict(ab, Range="bytes=-1000"))
+        self.assertEqual((r.status, r.body), (206, data[-1000:]))
+        # bob never noticed
+        r = self.gw.get(f"{FS}/public/hello.txt", bearer(tb))
+        self.assertEqual((r.status, r.body), (200, b"Hello, world!\n"))
+        self.assertTrue(all(alive(w) for w in bob_before))
+        self.assertEqual({w for _i, w, _h in self.gw.sandboxes(BOB)}, bob_before)
+        # the failed sessions are gone from the gauges
+        m = self.gw.metrics()
+        n = len(self.gw.sandboxes())
+        self.assertEqual(m["smbgate_sandboxes_active"], n)
+
+
+    def test_client_abort_mid_download(self):
+        # The client goes away in the middle of a download: the session and its
+        # sandbox carry on (no respawn, no 502).
+        name, path = self.scratch()
+        size = 64 * 1024 * 1024  # far more than every buffer on the way
+        self.mk(os.path.join(path, "huge.bin"), pattern(size))
+        tok = self.login(BOB, BOB_PW)
+        h = bearer(tok)
+        self.assertEqual(self.gw.get(f"{FS}/public/", h).status, 200)
+        mine = {w for _i, w, _h in self.gw.sandboxes(BOB)}
+        aborted0 = self.gw.log_bytes().count(b"huge.bin\" 200 ")
+        spawned0 = self.gw.metrics()["smbgate_sandbox_spawn_seconds_count"]
+        for _ in range(3):
+            s = socket.create_connection(("127.0.0.1", self.gw.port), timeout=TIMEOUT)
+            s.sendall((f"GET {FS}/public/{name}/huge.bin HTTP/1.1\r\nHost: x\r\n"
+                       f"Authorization: Bearer {tok}\r\n\r\n").encode())
+            got = b""
+            while len(got) < 100 * 1024:
+                c = s.recv(65536)
+                self.assertTrue(c)
+                got += c
+            s.close()
+            t0 = time.monotonic()
+            r = self.gw.get(f"{FS}/public/hello.txt", h)
+            self.assertEqual((r.status, r.body), (200, b"Hello, world!\n"))
+            self.assertLess(time.monotonic() - t0, 10)
+        # the gateway saw three aborted downloads
+        self.assertTrue(wait_until(lambda: self.gw.log_bytes().count(
+            b"huge.bin\" 200 ") - aborted0 == 3, 5))
+        self.assertEqual(len(re.findall(rb"huge.bin\" 200 \d+ \d+ms user=bob \(aborted\)",
+                                        self.gw.log_bytes())), 3)
+        r = self.gw.get(f"{FS}/public/big.bin", h)
+        self.assertTrue(r.status == 200 and r.body == SEEDED_PUBLIC["big.bin"])
+        self.assertEqual(self.gw.metrics()["smbgate_sandbox_spawn_seconds_count"], spawned0)
+        self.assertTrue(all(alive(w) for w in mine))
+
+    def test_concurrent_requests_one_session(self):
+        # One sandbox serves one request at a time; parallel requests of a
+        # session wait their turn and all succeed, byte exact.
+        tok = self.login(ALICE, ALICE_PW)
+        h = bearer(tok)
+        results = [None] * 6
+
+        def fetch(i):
+            try:
+                path = "big.bin" if i % 2 == 0 else "hello.txt"
+                r = self.gw.get(f"{FS}/public/{path}", h)
+                results[i] = (r.status, r.body == SEEDED_PUBLIC[path])
+            except Exception as e:  # reported below
+                results[i] = repr(e)
+
+        threads = [threading.Thread(target=fetch, args=(i,)) for i in range(len(results))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertFalse(any(t.is_alive() for t in threads), "requests hung")
+        self.assertEqual(results, [(200, True)] * len(results))
+
+
+class T07OtherInstances(Base):
+    def test_limits(self):
+        gw = self.gw = Gateway("limits", "max_sessions = 2\nmax_upload_size = 1K")
+        try:
+            gw.start()
+            ta = self.login(ALICE, ALICE_PW, gw)
+            tb = self.login(BOB, BOB_PW, gw)
+            r = gw.login(ALICE, ALICE_PW, expect=503)
+            self.assertError(r, 503, "too_many_sessions")
+            self.assertError(gw.get(f"{FS}/public/", basic("SMBGATE\\" + BOB, BOB_PW)), 503,
+                             "too_many_sessions")
+            self.assertEqual(gw.metrics()["smbgate_sessions_active"], 2)
+            self.assertEqual(gw.metrics()["smbgate_sandboxes_active"], 2)
+            # Basic reuses alice's session, so it is not refused
+            self.assertEqual(gw.get(f"{FS}/public/", basic(ALICE, ALICE_PW)).status, 200)
+            # uploads over max_upload_size: 413 before the body is read
+            name, path = self.scratch()
+            r = gw.request("PUT", f"{FS}/public/{name}/big.txt", bearer(ta), b"z" * 1025)
+            self.assertError(r, 413, "too_large")
+            self.assertEqual(os.listdir(path), [])
+            r = gw.request("PUT", f"{FS}/public/{name}/ok.txt", bearer(ta), b"k" * 1024)
+            self.assertEqual(r.status, 201, r)
+            self.assertDisk(os.path.join(path, "ok.txt"), b"k" * 1024)
+            r = gw.request("PUT", f"{FS}/public/{name}/ok.txt", bearer(ta), b"z" * 4096)
+            self.assertError(r, 413)
+            # with Expect: 100-continue the refusal comes instead of "100 Continue"
+            ans = raw_exchange(gw.port, (
+                f"PUT {FS}/public/{name}/ok.txt HTTP/1.1\r\nHost: x\r\n"
+                f"Authorization: Bearer {ta}\r\nExpect: 100-continue\r\n"
+                f"Content-Length: {10 ** 9}\r\nConnection: close\r\n\r\n").encode())
+            self.assertTrue(ans.startswith(b"HTTP/1.1 413 "), ans[:100])
+            self.assertDisk(os.path.join(path, "ok.txt"), b"k" * 1024)
+            # a logout frees a slot
+            self.assertEqual(gw.logout(tb).status, 204)
+            self.tokens.remove(tb)
+            self.login(BOB, BOB_PW, gw)
+        finally:
+            for t in self.tokens:
+                gw.logout(t)
+            self.tokens = []
+            gw.stop()
+
+    def test_session_idle_timeout(self):
+        gw = self.gw = Gateway("expiry", "session_idle_timeout = 2")
+        try:
+            gw.start()
+            r = gw.request("POST", "/api/v1/login", {"Content-Type": "application/json"},
+                           json.dumps({"username": ALICE, "password": ALICE_PW}).encode())
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json()["expires_in"], 2)
+            tok = r.json()["token"]
+            sbx = gw.sandboxes(ALICE)
+            self.assertEqual(len(sbx), 1)
+            time.sleep(1)
+            t_used = time.monotonic()
+            self.assertEqual(gw.get(f"{FS}/public/", bearer(tok)).status, 200)
+            # watch without touching the session
+            dead = wait_until(lambda: gw.metrics()["smbgate_sessions_active"] == 0, 12, 0.1)
+            t_dead = time.monotonic()
+            self.assertTrue(dead, "the idle session did not end within 12 s")
+            self.assertGreaterEqual(t_dead - t_used, 2.0)
+            self.assertLessEqual(t_dead - t_used, 8.0)
+            print(f"  idle session ended {t_dead - t_used:.2f} s after its last use",
+                  file=sys.stderr)
+            self.assertError(gw.get(f"{FS}/public/", bearer(tok)), 401, "unauthorized")
+            self.assertTrue(wait_until(lambda: not any(alive(p) for p in sbx[0][:2]), 3))
+            self.assertEqual(gw.metrics()["smbgate_sandboxes_active"], 0)
+        finally:
+            gw.stop()
+
+    def test_login_rate_limit(self):
+        gw = self.gw = Gateway("ratelimit")
+        bad = json.dumps({"username": ALICE, "password": "wrong"}).encode()
+        hj = {"Content-Type": "application/json"}
+        try:
+            gw.start()
+            times = []
+            for _ in range(6):
+                t0 = time.monotonic()
+                r = gw.request("POST", "/api/v1/login", hj, bad)
+                times.append(time.monotonic() - t0)
+                self.assertError(r, 401, "auth_failed")
+            print("  failed logins took " + ", ".join(f"{t:.2f}" for t in times) + " s",
+                  file=sys.stderr)
+            for t in times[:5]:
+                self.assertLess(t, 1.0)
+            self.assertGreaterEqual(times[5], 1.0)
+            # Basic failures are slowed the same way (7th failure: 2 s)
+            t0 = time.monotonic()
+            self.assertError(gw.get(f"{FS}/public/", basic(ALICE, "wrong")), 401)
+            self.assertGreaterEqual(time.monotonic() - t0, 2.0)
+            # the right password still gets in (slowly), and clears the count
+            t0 = time.monotonic()
+            self.login(ALICE, ALICE_PW, gw)
+            self.assertGreaterEqual(time.monotonic() - t0, 4.0)
+            t0 = time.monotonic()
+            self.assertError(gw.request("POST", "/api/v1/login", hj, bad), 401)
+            self.assertLess(time.monotonic() - t0, 1.0)
+        finally:
+            for t in self.tokens:
+                gw.logout(t)
+            self.tokens = []
+            gw.stop()
+
+
+def main():
+    t0 = time.monotonic()
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    result = unittest.TextTestRunner(verbosity=2, stream=sys.stderr).run(suite)
+    ok = result.wasSuccessful() and result.testsRun > 0 and not result.skipped
+    print("\ntimings:", file=sys.stderr)
+    for name, t in TIMINGS:
+        print(f"  {t:7.2f} s  {name}", file=sys.stderr)
+    print(f"  {time.monotonic() - t0:7.2f} s  total", file=sys.stderr)
+    if not ok:
+        for gw in GATEWAYS:
+            print(f"\n==== gateway {gw.name} log ({gw.logpath}) ====", file=sys.stderr)
+            sys.stderr.write(gw.log_bytes()[-60000:].decode(errors="replace"))
+    for gw in GATEWAYS:
+        gw.cleanup()
+        shutil.rmtree(gw.dir, ignore_errors=True)  # its log was printed on failure
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
