@@ -143,6 +143,7 @@ static enum MHD_Result list_dir(struct gw_req *r, struct MHD_Connection *c, stru
 struct download {
 	struct gw *gw;
 	struct gw_session *s;
+	struct sbxc_lane *lane;
 	int fd;
 	uint64_t expected;
 	uint64_t sent;
@@ -174,7 +175,7 @@ static void download_free(void *cls)
 	uint64_t bytes = 0;
 
 	close(d->fd); /* an aborted download: the worker stops on EPIPE */
-	int err = sbxc_read_end(client_of(d->s), &bytes);
+	int err = sbxc_read_end(d->lane, &bytes);
 	if (err < 0)
 		gw_session_failed(d->gw, d->s);
 	gw_session_put(d->s);
@@ -277,18 +278,21 @@ static enum MHD_Result get_file(struct gw_req *r, struct MHD_Connection *c, stru
 		resp = MHD_create_response_from_callback(len, 4096, no_read, NULL, NULL);
 	} else {
 		struct proto_read_ok ok;
+		struct sbxc_lane *lane;
 		int fd;
-		int err = sbxc_read_begin(client_of(s), p->share, p->path, start, len, &ok, &fd);
+		int err =
+		    sbxc_read_begin(client_of(s), p->share, p->path, start, len, &ok, &fd, &lane);
 		if (err)
 			return fail(r, c, s, err);
 		struct download *d = calloc(1, sizeof(*d));
 		if (!d) {
 			close(fd);
-			sbxc_read_end(client_of(s), NULL);
+			sbxc_read_end(lane, NULL);
 			gw_session_put(s);
 			return MHD_NO;
 		}
-		*d = (struct download){.gw = r->gw, .s = s, .fd = fd, .expected = ok.length};
+		*d = (struct download){
+		    .gw = r->gw, .s = s, .lane = lane, .fd = fd, .expected = ok.length};
 		len = ok.length;
 		resp = MHD_create_response_from_callback(len, STREAM_BLOCK, download_read, d,
 							 download_free);
@@ -325,6 +329,7 @@ static enum MHD_Result get_path(struct gw_req *r, struct MHD_Connection *c, stru
 
 struct upload {
 	struct gw_session *s;
+	struct sbxc_lane *lane;
 	int fd;
 	uint64_t size, got;
 	bool broken;	/* the worker stopped reading (it will say why) */
@@ -338,7 +343,7 @@ static void upload_abort(struct gw_req *r)
 	if (!u)
 		return;
 	close(u->fd); /* short of the announced size: the worker drops its temporary */
-	int err = sbxc_write_end(client_of(u->s), NULL, NULL);
+	int err = sbxc_write_end(u->lane, NULL, NULL);
 	if (err < 0)
 		gw_session_failed(r->gw, u->s);
 	gw_session_put(u->s);
@@ -399,7 +404,7 @@ static enum MHD_Result put_start(struct gw_req *r, struct MHD_Connection *c, siz
 		return MHD_NO;
 	}
 	int err = sbxc_write_begin(client_of(s), p->share, p->path,
-				   exclusive ? 0 : PROTO_F_OVERWRITE, size, &u->fd);
+				   exclusive ? 0 : PROTO_F_OVERWRITE, size, &u->fd, &u->lane);
 	if (err) {
 		free(u);
 		return fail(r, c, s, err);
@@ -439,7 +444,7 @@ static enum MHD_Result put_data(struct gw_req *r, struct MHD_Connection *c, cons
 	uint32_t created = 0;
 	uint64_t bytes = 0;
 	close(u->fd);
-	int err = sbxc_write_end(client_of(u->s), &created, &bytes);
+	int err = sbxc_write_end(u->lane, &created, &bytes);
 	struct gw_session *s = u->s;
 	bool exclusive = u->exclusive;
 	free(u);

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,40 +19,57 @@
 
 #define PIPE_SIZE (1024 * 1024)
 
-struct sbxc {
-	struct sbx *sbx;
-	pthread_mutex_t lock;
+/* One request/answer channel to a worker process of the sandbox. */
+struct sbxc_lane {
+	struct sbxc *c;
+	int fd;	   /* lane 0: the sandbox's control socket (owned by the sbx) */
+	bool busy; /* under c->lock */
 	uint32_t seq;
-	int dead;
-	int timeout_ms;
 	uint8_t out[PROTO_MAX_MSG];
 	uint8_t in[PROTO_MAX_MSG];
 };
 
+struct sbxc {
+	struct sbx *sbx;
+	pthread_mutex_t lock; /* the lanes table */
+	pthread_cond_t idle;
+	struct sbxc_lane *lanes[SBXC_MAX_LANES];
+	unsigned n_lanes;
+	bool growing; /* a LANE request is under way */
+	atomic_int dead;
+	int timeout_ms;
+};
+
 #define ANS(t) (1u << ((t) >> 1)) /* answer types are odd and small */
+
+static void kill_all(struct sbxc *c)
+{
+	sbx_kill(c->sbx);
+	atomic_store(&c->dead, 1);
+}
 
 static int violation(struct sbxc *c, const char *why)
 {
 	fprintf(stderr, "smbgate: sandbox %d: protocol violation (%s): killed\n", (int)c->sbx->pid,
 		why);
-	sbx_kill(c->sbx);
-	c->dead = 1;
+	kill_all(c);
 	return -EPROTO;
 }
 
-static int send_req(struct sbxc *c, uint16_t type, const void *body, size_t len,
+static int send_req(struct sbxc_lane *l, uint16_t type, const void *body, size_t len,
 		    const char *const *strs, unsigned n_str, int fd)
 {
+	struct sbxc *c = l->c;
 	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {.iov_base = c->out};
+	struct iovec iov = {.iov_base = l->out};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	int n;
 	ssize_t w;
 
-	if (c->dead)
+	if (atomic_load(&c->dead))
 		return -EPIPE;
-	c->seq++;
-	n = proto_encode(c->out, sizeof(c->out), type, c->seq, body, len, strs, n_str);
+	l->seq++;
+	n = proto_encode(l->out, sizeof(l->out), type, l->seq, body, len, strs, n_str);
 	if (n < 0)
 		return n;
 	iov.iov_len = (size_t)n;
@@ -64,31 +83,32 @@ static int send_req(struct sbxc *c, uint16_t type, const void *body, size_t len,
 		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 	}
 	do
-		w = sendmsg(c->sbx->ctl, &mh, MSG_NOSIGNAL);
+		w = sendmsg(l->fd, &mh, MSG_NOSIGNAL);
 	while (w < 0 && errno == EINTR);
 	if (type == PROTO_AUTH || type == PROTO_CHECK)
-		explicit_bzero(c->out, (size_t)n);
+		explicit_bzero(l->out, (size_t)n);
 	if (w != n) {
-		sbx_kill(c->sbx);
-		c->dead = 1;
+		kill_all(c);
 		return -ECONNRESET;
 	}
 	return 0;
 }
 
-/* Receives one answer to the current request, of a type in @allowed. */
-static int recv_ans(struct sbxc *c, uint32_t allowed, struct proto_msg *m)
+/* Receives one answer to the current request of @l, of a type in @allowed.
+ * With @ret_fd, the answer may carry one fd (only LANE's END does). */
+static int recv_ans_fd(struct sbxc_lane *l, uint32_t allowed, struct proto_msg *m, int *ret_fd)
 {
+	struct sbxc *c = l->c;
 	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
-	struct iovec iov = {.iov_base = c->in, .iov_len = sizeof(c->in)};
+	struct iovec iov = {.iov_base = l->in, .iov_len = sizeof(l->in)};
 	struct msghdr mh = {
 	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-	struct pollfd p = {.fd = c->sbx->ctl, .events = POLLIN};
-	bool fds = false;
+	struct pollfd p = {.fd = l->fd, .events = POLLIN};
+	int got_fd = -1, n_fds = 0;
 	ssize_t n;
 	int r;
 
-	if (c->dead)
+	if (atomic_load(&c->dead))
 		return -EPIPE;
 	do
 		r = poll(&p, 1, c->timeout_ms);
@@ -96,12 +116,11 @@ static int recv_ans(struct sbxc *c, uint32_t allowed, struct proto_msg *m)
 	if (r == 0) {
 		fprintf(stderr, "smbgate: sandbox %d: no answer in time: killed\n",
 			(int)c->sbx->pid);
-		sbx_kill(c->sbx);
-		c->dead = 1;
+		kill_all(c);
 		return -ETIMEDOUT;
 	}
 	do
-		n = recvmsg(c->sbx->ctl, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		n = recvmsg(l->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); n >= 0 && cm; cm = CMSG_NXTHDR(&mh, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
@@ -109,34 +128,53 @@ static int recv_ans(struct sbxc *c, uint32_t allowed, struct proto_msg *m)
 		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
 			int fd;
 			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			close(fd);
-			fds = true;
+			if (n_fds++ == 0 && ret_fd)
+				got_fd = fd;
+			else
+				close(fd);
 		}
 	}
 	if (n <= 0) {
 		/* The worker exited or the sandbox was killed. */
-		sbx_kill(c->sbx);
-		c->dead = 1;
+		if (got_fd >= 0)
+			close(got_fd);
+		kill_all(c);
 		return -ECONNRESET;
 	}
-	if (fds)
+	if (n_fds > (ret_fd ? 1 : 0)) {
+		if (got_fd >= 0)
+			close(got_fd);
 		return violation(c, "unexpected fd");
+	}
+	if (ret_fd)
+		*ret_fd = got_fd;
 	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
 		return violation(c, "oversized message");
-	if (proto_decode(c->in, (size_t)n, m) < 0)
-		return violation(c, "malformed message");
-	if (!(m->hdr.type & 1) || m->hdr.type > 31 || !(allowed & ANS(m->hdr.type)))
-		return violation(c, "unexpected message type");
-	if (m->hdr.seq != c->seq)
-		return violation(c, "out of sequence");
+	const char *bad = NULL;
+	if (proto_decode(l->in, (size_t)n, m) < 0)
+		bad = "malformed message";
+	else if (!(m->hdr.type & 1) || m->hdr.type > 31 || !(allowed & ANS(m->hdr.type)))
+		bad = "unexpected message type";
+	else if (m->hdr.seq != l->seq)
+		bad = "out of sequence";
+	if (bad) {
+		if (got_fd >= 0)
+			close(got_fd);
+		return violation(c, bad);
+	}
 	return 0;
 }
 
+static int recv_ans(struct sbxc_lane *l, uint32_t allowed, struct proto_msg *m)
+{
+	return recv_ans_fd(l, allowed, m, NULL);
+}
+
 /* Waits for END (0, fills *@end) or ERROR (its code). */
-static int wait_end(struct sbxc *c, struct proto_end *end)
+static int wait_end(struct sbxc_lane *l, struct proto_end *end)
 {
 	struct proto_msg m;
-	int r = recv_ans(c, ANS(PROTO_END) | ANS(PROTO_ERROR), &m);
+	int r = recv_ans(l, ANS(PROTO_END) | ANS(PROTO_ERROR), &m);
 
 	if (r < 0)
 		return r;
@@ -147,10 +185,119 @@ static int wait_end(struct sbxc *c, struct proto_end *end)
 	return 0;
 }
 
+/* ---- lanes ---- */
+
+static struct sbxc_lane *lane_new(struct sbxc *c, int fd)
+{
+	struct sbxc_lane *l = calloc(1, sizeof(*l));
+	if (l) {
+		l->c = c;
+		l->fd = fd;
+	}
+	return l;
+}
+
+/* Waits for the HELLO a worker (or a lane's copy) sends first. */
+static int expect_hello(struct sbxc_lane *l)
+{
+	struct proto_msg m;
+	int r = recv_ans(l, ANS(PROTO_HELLO), &m);
+
+	if (r == 0 && (m.u.hello.version != PROTO_VERSION || m.hdr.seq != 0))
+		r = violation(l->c, "bad HELLO");
+	return r;
+}
+
+/* Takes an idle lane, waiting for one when all are busy. Never fails. */
+static struct sbxc_lane *lane_get(struct sbxc *c)
+{
+	struct sbxc_lane *l = NULL;
+
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		for (unsigned i = 0; i < c->n_lanes && !l; i++)
+			if (!c->lanes[i]->busy)
+				l = c->lanes[i];
+		if (l)
+			break;
+		pthread_cond_wait(&c->idle, &c->lock);
+	}
+	l->busy = true;
+	pthread_mutex_unlock(&c->lock);
+	return l;
+}
+
+static void lane_put(struct sbxc_lane *l)
+{
+	struct sbxc *c = l->c;
+
+	pthread_mutex_lock(&c->lock);
+	l->busy = false;
+	pthread_cond_signal(&c->idle);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * Before a long transfer on @l: when no other lane would be left idle, asks
+ * @l's worker for one more (up to SBXC_MAX_LANES), so that listings and
+ * other requests of the session go on during the transfer. Best effort.
+ */
+static void lane_spare(struct sbxc_lane *l)
+{
+	struct sbxc *c = l->c;
+	struct proto_msg m;
+	bool need = false;
+	int fd = -1, r;
+
+	pthread_mutex_lock(&c->lock);
+	if (c->n_lanes < SBXC_MAX_LANES && !c->growing) {
+		need = true;
+		for (unsigned i = 0; i < c->n_lanes; i++)
+			if (!c->lanes[i]->busy)
+				need = false;
+		c->growing = need;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (!need)
+		return;
+	r = send_req(l, PROTO_LANE, NULL, 0, NULL, 0, -1);
+	if (r == 0)
+		r = recv_ans_fd(l, ANS(PROTO_END) | ANS(PROTO_ERROR), &m, &fd);
+	if (r == 0 && m.hdr.type == PROTO_END) {
+		int type = 0, domain = 0;
+		socklen_t tl = sizeof(type), dl = sizeof(domain);
+		/* The fd comes from the untrusted side: it must be what we asked for. */
+		if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
+		    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dl) < 0 ||
+		    type != SOCK_SEQPACKET || domain != AF_UNIX) {
+			if (fd >= 0)
+				close(fd);
+			violation(c, "LANE without a SOCK_SEQPACKET socket");
+			fd = -1;
+		}
+	} else if (fd >= 0) {
+		close(fd); /* an ERROR with an fd: recv_ans_fd allowed one */
+		fd = -1;
+	}
+	struct sbxc_lane *nl = fd >= 0 ? lane_new(c, fd) : NULL;
+	if (fd >= 0 && !nl)
+		close(fd);
+	if (nl && expect_hello(nl) != 0) {
+		close(nl->fd);
+		free(nl);
+		nl = NULL;
+	}
+	pthread_mutex_lock(&c->lock);
+	if (nl)
+		c->lanes[c->n_lanes++] = nl;
+	c->growing = false;
+	pthread_cond_broadcast(&c->idle);
+	pthread_mutex_unlock(&c->lock);
+}
+
 int sbxc_new(struct sbx *b, unsigned timeout_s, struct sbxc **ret)
 {
 	struct sbxc *c = calloc(1, sizeof(*c));
-	struct proto_msg m;
 	int r;
 
 	if (!c) {
@@ -160,9 +307,14 @@ int sbxc_new(struct sbx *b, unsigned timeout_s, struct sbxc **ret)
 	c->sbx = b;
 	c->timeout_ms = (int)(timeout_s ? timeout_s : 30) * 1000 + 5000;
 	pthread_mutex_init(&c->lock, NULL);
-	r = recv_ans(c, ANS(PROTO_HELLO), &m);
-	if (r == 0 && (m.u.hello.version != PROTO_VERSION || m.hdr.seq != 0))
-		r = violation(c, "bad HELLO");
+	pthread_cond_init(&c->idle, NULL);
+	c->lanes[0] = lane_new(c, b->ctl);
+	if (!c->lanes[0]) {
+		sbxc_free(c);
+		return -ENOMEM;
+	}
+	c->n_lanes = 1;
+	r = expect_hello(c->lanes[0]);
 	if (r < 0) {
 		sbxc_free(c);
 		return r;
@@ -175,7 +327,14 @@ void sbxc_free(struct sbxc *c)
 {
 	if (!c)
 		return;
+	/* Lane 0's socket belongs to the sbx; the others are ours. */
+	for (unsigned i = 0; i < c->n_lanes; i++) {
+		if (i > 0)
+			close(c->lanes[i]->fd);
+		free(c->lanes[i]);
+	}
 	sbx_free(c->sbx);
+	pthread_cond_destroy(&c->idle);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
@@ -187,7 +346,15 @@ struct sbx *sbxc_sbx(struct sbxc *c)
 
 int sbxc_dead(struct sbxc *c)
 {
-	return c->dead || !sbx_alive(c->sbx);
+	return atomic_load(&c->dead) || !sbx_alive(c->sbx);
+}
+
+unsigned sbxc_lanes(struct sbxc *c)
+{
+	pthread_mutex_lock(&c->lock);
+	unsigned n = c->n_lanes;
+	pthread_mutex_unlock(&c->lock);
+	return n;
 }
 
 int sbxc_auth(struct sbxc *c, const struct cfg_server *srv, const char *domain, const char *user,
@@ -205,26 +372,30 @@ int sbxc_auth(struct sbxc *c, const struct cfg_server *srv, const char *domain, 
 	bool literal =
 	    strspn(srv->host, "0123456789.") == strlen(srv->host) || strchr(srv->host, ':');
 	const char *strs[4] = {literal ? "127.0.0.1" : srv->host, domain, user, password};
+	struct sbxc_lane *l = lane_get(c);
 	int r;
 
-	pthread_mutex_lock(&c->lock);
-	r = send_req(c, PROTO_AUTH, &a, sizeof(a), strs, 4, -1);
+	if (l != c->lanes[0] || c->n_lanes != 1) {
+		lane_put(l);
+		return -EINVAL; /* AUTH comes first, on the only lane */
+	}
+	r = send_req(l, PROTO_AUTH, &a, sizeof(a), strs, 4, -1);
 	if (r == 0)
-		r = wait_end(c, NULL);
-	pthread_mutex_unlock(&c->lock);
+		r = wait_end(l, NULL);
+	lane_put(l);
 	return r;
 }
 
-static int listing(struct sbxc *c, uint16_t type, const char *const *strs, unsigned n_str,
+static int listing(struct sbxc_lane *l, uint16_t type, const char *const *strs, unsigned n_str,
 		   sbxc_entry_cb cb, void *ud)
 {
 	struct proto_msg m;
 	uint64_t total = 0;
 	int stop = 0, r;
 
-	r = send_req(c, type, NULL, 0, strs, n_str, -1);
+	r = send_req(l, type, NULL, 0, strs, n_str, -1);
 	while (r == 0) {
-		r = recv_ans(c, ANS(PROTO_ENTRIES) | ANS(PROTO_END) | ANS(PROTO_ERROR), &m);
+		r = recv_ans(l, ANS(PROTO_ENTRIES) | ANS(PROTO_END) | ANS(PROTO_ERROR), &m);
 		if (r < 0)
 			break;
 		if (m.hdr.type == PROTO_ERROR)
@@ -233,7 +404,7 @@ static int listing(struct sbxc *c, uint16_t type, const char *const *strs, unsig
 			return stop;
 		total += m.u.entries.count;
 		if (total > PROTO_MAX_LIST_ENTRIES)
-			return violation(c, "listing too long");
+			return violation(l->c, "listing too long");
 		struct proto_entry_rec rec;
 		const char *name;
 		size_t pos = 0;
@@ -245,37 +416,36 @@ static int listing(struct sbxc *c, uint16_t type, const char *const *strs, unsig
 
 int sbxc_shares(struct sbxc *c, sbxc_entry_cb cb, void *ud)
 {
-	pthread_mutex_lock(&c->lock);
-	int r = listing(c, PROTO_SHARES, NULL, 0, cb, ud);
-	pthread_mutex_unlock(&c->lock);
+	struct sbxc_lane *l = lane_get(c);
+	int r = listing(l, PROTO_SHARES, NULL, 0, cb, ud);
+	lane_put(l);
 	return r;
 }
 
 int sbxc_list(struct sbxc *c, const char *share, const char *path, sbxc_entry_cb cb, void *ud)
 {
 	const char *strs[2] = {share, path};
-
-	pthread_mutex_lock(&c->lock);
-	int r = listing(c, PROTO_LIST, strs, 2, cb, ud);
-	pthread_mutex_unlock(&c->lock);
+	struct sbxc_lane *l = lane_get(c);
+	int r = listing(l, PROTO_LIST, strs, 2, cb, ud);
+	lane_put(l);
 	return r;
 }
 
 int sbxc_stat(struct sbxc *c, const char *share, const char *path, struct proto_stat *ret)
 {
 	const char *strs[2] = {share, path};
+	struct sbxc_lane *l = lane_get(c);
 	struct proto_msg m;
 	int r;
 
-	pthread_mutex_lock(&c->lock);
-	r = send_req(c, PROTO_STAT, NULL, 0, strs, 2, -1);
+	r = send_req(l, PROTO_STAT, NULL, 0, strs, 2, -1);
 	if (r == 0)
-		r = recv_ans(c, ANS(PROTO_STAT_OK) | ANS(PROTO_ERROR), &m);
+		r = recv_ans(l, ANS(PROTO_STAT_OK) | ANS(PROTO_ERROR), &m);
 	if (r == 0 && m.hdr.type == PROTO_ERROR)
 		r = (int)m.u.error.code;
 	else if (r == 0)
 		*ret = m.u.stat;
-	pthread_mutex_unlock(&c->lock);
+	lane_put(l);
 	return r;
 }
 
@@ -288,21 +458,23 @@ static int make_pipe(int p[2])
 }
 
 int sbxc_read_begin(struct sbxc *c, const char *share, const char *path, uint64_t offset,
-		    uint64_t length, struct proto_read_ok *ret_ok, int *ret_fd)
+		    uint64_t length, struct proto_read_ok *ret_ok, int *ret_fd,
+		    struct sbxc_lane **ret_lane)
 {
 	struct proto_range range = {.offset = offset, .length = length};
 	const char *strs[2] = {share, path};
+	struct sbxc_lane *l = lane_get(c);
 	struct proto_msg m;
 	int p[2], r;
 
-	pthread_mutex_lock(&c->lock);
+	lane_spare(l);
 	r = make_pipe(p);
 	if (r < 0)
-		goto unlock;
-	r = send_req(c, PROTO_READ, &range, sizeof(range), strs, 2, p[1]);
+		goto out;
+	r = send_req(l, PROTO_READ, &range, sizeof(range), strs, 2, p[1]);
 	close(p[1]);
 	if (r == 0)
-		r = recv_ans(c, ANS(PROTO_READ_OK) | ANS(PROTO_ERROR), &m);
+		r = recv_ans(l, ANS(PROTO_READ_OK) | ANS(PROTO_ERROR), &m);
 	if (r == 0 && m.hdr.type == PROTO_ERROR)
 		r = (int)m.u.error.code;
 	if (r == 0 && (offset > m.u.read_ok.st.size || m.u.read_ok.length > length ||
@@ -310,55 +482,58 @@ int sbxc_read_begin(struct sbxc *c, const char *share, const char *path, uint64_
 		r = violation(c, "READ_OK does not match the request");
 	if (r != 0) {
 		close(p[0]);
-		goto unlock;
+		goto out;
 	}
 	*ret_ok = m.u.read_ok;
 	*ret_fd = p[0];
-	return 0; /* still locked: sbxc_read_end() unlocks */
-unlock:
-	pthread_mutex_unlock(&c->lock);
+	*ret_lane = l; /* still busy: sbxc_read_end() gives it back */
+	return 0;
+out:
+	lane_put(l);
 	return r;
 }
 
-int sbxc_read_end(struct sbxc *c, uint64_t *ret_bytes)
+int sbxc_read_end(struct sbxc_lane *l, uint64_t *ret_bytes)
 {
 	struct proto_end end = {0};
-	int r = wait_end(c, &end);
+	int r = wait_end(l, &end);
 
 	if (r == 0 && ret_bytes)
 		*ret_bytes = end.bytes;
-	pthread_mutex_unlock(&c->lock);
+	lane_put(l);
 	return r;
 }
 
 int sbxc_write_begin(struct sbxc *c, const char *share, const char *path, uint32_t flags,
-		     uint64_t size, int *ret_fd)
+		     uint64_t size, int *ret_fd, struct sbxc_lane **ret_lane)
 {
 	struct proto_write_req wr = {.flags = flags, .size = size};
 	const char *strs[2] = {share, path};
+	struct sbxc_lane *l = lane_get(c);
 	int p[2], r;
 
-	pthread_mutex_lock(&c->lock);
+	lane_spare(l);
 	r = make_pipe(p);
 	if (r < 0) {
-		pthread_mutex_unlock(&c->lock);
+		lane_put(l);
 		return r;
 	}
-	r = send_req(c, PROTO_WRITE, &wr, sizeof(wr), strs, 2, p[0]);
+	r = send_req(l, PROTO_WRITE, &wr, sizeof(wr), strs, 2, p[0]);
 	close(p[0]);
 	if (r != 0) {
 		close(p[1]);
-		pthread_mutex_unlock(&c->lock);
+		lane_put(l);
 		return r;
 	}
 	*ret_fd = p[1];
-	return 0; /* still locked: sbxc_write_end() unlocks */
+	*ret_lane = l; /* still busy: sbxc_write_end() gives it back */
+	return 0;
 }
 
-int sbxc_write_end(struct sbxc *c, uint32_t *ret_created, uint64_t *ret_bytes)
+int sbxc_write_end(struct sbxc_lane *l, uint32_t *ret_created, uint64_t *ret_bytes)
 {
 	struct proto_end end = {0};
-	int r = wait_end(c, &end);
+	int r = wait_end(l, &end);
 
 	if (r == 0) {
 		if (ret_created)
@@ -366,7 +541,7 @@ int sbxc_write_end(struct sbxc *c, uint32_t *ret_created, uint64_t *ret_bytes)
 		if (ret_bytes)
 			*ret_bytes = end.bytes;
 	}
-	pthread_mutex_unlock(&c->lock);
+	lane_put(l);
 	return r;
 }
 
@@ -374,15 +549,15 @@ static int simple(struct sbxc *c, uint16_t type, const void *body, size_t len,
 		  const char *const *strs, unsigned n_str, uint32_t *ret_created)
 {
 	struct proto_end end = {0};
+	struct sbxc_lane *l = lane_get(c);
 	int r;
 
-	pthread_mutex_lock(&c->lock);
-	r = send_req(c, type, body, len, strs, n_str, -1);
+	r = send_req(l, type, body, len, strs, n_str, -1);
 	if (r == 0)
-		r = wait_end(c, &end);
+		r = wait_end(l, &end);
 	if (r == 0 && ret_created)
 		*ret_created = end.created;
-	pthread_mutex_unlock(&c->lock);
+	lane_put(l);
 	return r;
 }
 

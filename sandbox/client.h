@@ -10,8 +10,13 @@
  *
  * Return values of every call: 0 success; > 0 an enum proto_err the worker
  * answered (the sandbox is fine); < 0 a negative errno (the sandbox is gone).
- * Thread-safe: one request at a time per client (a mutex); a READ or WRITE
- * holds it from _begin() to _end().
+ *
+ * Thread-safe. A worker answers one request at a time, so the client keeps
+ * "lanes": the first is the worker the sandbox started; before a download or
+ * upload takes the last idle lane, the worker is asked to fork a copy with
+ * its own SMB connections (PROTO_LANE), up to SBXC_MAX_LANES, so that
+ * listings go on while files move. A call takes an idle lane, or waits for
+ * one; a READ or WRITE keeps its lane from _begin() to _end().
  */
 #pragma once
 
@@ -22,6 +27,9 @@
 #include "spawn.h"
 
 struct sbxc;
+struct sbxc_lane;
+
+#define SBXC_MAX_LANES 4
 
 /*
  * Takes ownership of @b, waits for the worker's HELLO. @timeout_s bounds
@@ -36,6 +44,9 @@ struct sbx *sbxc_sbx(struct sbxc *c);
 
 /* Whether the sandbox was killed or died: every call would fail. */
 int sbxc_dead(struct sbxc *c);
+
+/* How many lanes (worker processes) the session has. */
+unsigned sbxc_lanes(struct sbxc *c);
 
 /* Logs in: the worker connects to @srv through the pinhole. @password is
  * only read (the caller wipes it); the message that carried it is wiped. */
@@ -56,22 +67,25 @@ int sbxc_stat(struct sbxc *c, const char *share, const char *path, struct proto_
 
 /*
  * Download: on 0, *@ret_fd is the read end of a pipe (caller closes it) that
- * carries *@ret_ok .length bytes then EOF; read it to the end (or close it
- * early to abort), then call sbxc_read_end(). On any other return nothing is
- * left to do.
+ * carries *@ret_ok .length bytes then EOF, and *@ret_lane the lane it holds;
+ * read the pipe to the end (or close it early to abort), then call
+ * sbxc_read_end() with that lane, exactly once. On any other return nothing
+ * is left to do.
  */
 int sbxc_read_begin(struct sbxc *c, const char *share, const char *path, uint64_t offset,
-		    uint64_t length, struct proto_read_ok *ret_ok, int *ret_fd);
-int sbxc_read_end(struct sbxc *c, uint64_t *ret_bytes);
+		    uint64_t length, struct proto_read_ok *ret_ok, int *ret_fd,
+		    struct sbxc_lane **ret_lane);
+int sbxc_read_end(struct sbxc_lane *l, uint64_t *ret_bytes);
 
 /*
- * Upload: on 0, *@ret_fd is the write end of a pipe (caller closes it): write
- * @size bytes (UINT64_MAX: unknown) and close it, then call sbxc_write_end().
- * Closing early aborts the upload (the worker removes its temporary file).
+ * Upload: on 0, *@ret_fd is the write end of a pipe (caller closes it) and
+ * *@ret_lane the lane it holds: write @size bytes (UINT64_MAX: unknown) and
+ * close it, then call sbxc_write_end() with that lane, exactly once. Closing
+ * early aborts the upload (the worker removes its temporary file).
  */
 int sbxc_write_begin(struct sbxc *c, const char *share, const char *path, uint32_t flags,
-		     uint64_t size, int *ret_fd);
-int sbxc_write_end(struct sbxc *c, uint32_t *ret_created, uint64_t *ret_bytes);
+		     uint64_t size, int *ret_fd, struct sbxc_lane **ret_lane);
+int sbxc_write_end(struct sbxc_lane *l, uint32_t *ret_created, uint64_t *ret_bytes);
 
 int sbxc_mkdir(struct sbxc *c, const char *share, const char *path);
 int sbxc_rename(struct sbxc *c, const char *share, const char *from, const char *to, uint32_t flags,

@@ -31,6 +31,7 @@ static const struct spec specs[] = {
 	{PROTO_COPY,    "COPY",    sizeof(struct proto_flags), 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_MAX_PATH}, false, true},
 	{PROTO_UNLINK,  "UNLINK",  0, 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
 	{PROTO_RMDIR,   "RMDIR",   sizeof(struct proto_flags), 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
+	{PROTO_LANE,    "LANE",    0, 0, {0}, false, true},
 	{PROTO_CHECK,   "CHECK",   0, 1, {PROTO_MAX_CRED}, false, true},
 	{PROTO_HELLO,   "HELLO",   sizeof(struct proto_hello), 0, {0}, false, true},
 	{PROTO_ERROR,   "ERROR",   sizeof(struct proto_error), 1, {1024}, false, true},

@@ -49,6 +49,9 @@ enum proto_type {
 	PROTO_UNLINK = 20, /* strings: share, path. -> END | ERROR */
 	PROTO_RMDIR = 22,  /* body: flags; strings: share, path. -> END | ERROR */
 	PROTO_CHECK = 24,  /* strings: password. Is it the one of AUTH? -> END | ERROR (AUTH) */
+	PROTO_LANE = 26,   /* a second channel: the worker forks a copy with its own SMB
+			      connections. -> END carrying one fd (a SOCK_SEQPACKET socket
+			      on which the copy first sends HELLO) | ERROR */
 
 	/* answers: odd */
 	PROTO_HELLO = 1,   /* body: version. Sent once by the worker when it starts. */

@@ -32,6 +32,7 @@ struct smb {
 	char domain[PROTO_MAX_CRED + 1];
 	char user[PROTO_MAX_CRED + 1];
 	char password[PROTO_MAX_CRED + 1];
+	struct smb_params params; /* .server points at server[] */
 };
 
 static void auth_cb(SMBCCTX *ctx, const char *server, const char *share, char *wg, int wglen,
@@ -174,8 +175,8 @@ static int64_t ts_sec(const struct timespec *ts)
 	return (int64_t)ts->tv_sec;
 }
 
-int smb_open(const struct smb_params *p, const char *domain, const char *user, const char *password,
-	     struct smb **ret)
+static int smb_new(const struct smb_params *p, const char *domain, const char *user,
+		   const char *password, bool verify, struct smb **ret)
 {
 	static const char *const protos[] = {
 	    [CFG_PROTO_NT1] = "NT1",	     [CFG_PROTO_SMB2_02] = "SMB2_02",
@@ -199,6 +200,8 @@ int smb_open(const struct smb_params *p, const char *domain, const char *user, c
 	}
 	snprintf(s->server, sizeof(s->server), "%s", p->server);
 	s->show_hidden = p->show_hidden;
+	s->params = *p;
+	s->params.server = s->server;
 
 	smbc_setDebug(s->ctx, 0);
 	smbc_setOptionDebugToStderr(s->ctx, 1);
@@ -225,6 +228,10 @@ int smb_open(const struct smb_params *p, const char *domain, const char *user, c
 	}
 	smbc_setOptionProtocols(s->ctx, protos[p->min_protocol], protos[p->max_protocol]);
 
+	if (!verify) {
+		*ret = s;
+		return 0;
+	}
 	/* Check them: list the shares. */
 	char url[PROTO_MAX_NAME + 16];
 	snprintf(url, sizeof(url), "smb://%s/", s->server);
@@ -239,6 +246,17 @@ int smb_open(const struct smb_params *p, const char *domain, const char *user, c
 fail:
 	smb_free(s);
 	return r;
+}
+
+int smb_open(const struct smb_params *p, const char *domain, const char *user, const char *password,
+	     struct smb **ret)
+{
+	return smb_new(p, domain, user, password, true, ret);
+}
+
+int smb_clone(const struct smb *s, struct smb **ret)
+{
+	return smb_new(&s->params, s->domain, s->user, s->password, false, ret);
 }
 
 void smb_free(struct smb *s)

@@ -34,6 +34,10 @@ int smb_open(const struct smb_params *p, const char *domain, const char *user, c
 	     struct smb **ret);
 void smb_free(struct smb *s);
 
+/* A new context with the same server and credentials (its own connections),
+ * not checked again. Returns 0 and *@ret (free with smb_free()), or a proto_err. */
+int smb_clone(const struct smb *s, struct smb **ret);
+
 /* Whether @password is the one smb_open() was given (constant time): 0 or PROTO_E_AUTH. */
 int smb_check_password(const struct smb *s, const char *password);
 

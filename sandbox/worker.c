@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -254,6 +256,57 @@ static void h_check(struct worker *w, const struct proto_msg *m, int fd)
 	reply_status(w, m->hdr.seq, smb_check_password(w->smb, m->str[0]));
 }
 
+/* A new lane: a forked copy of this worker with its own SMB connections and
+ * its own control socket, so that a long transfer does not hold up the rest. */
+static void h_lane(struct worker *w, const struct proto_msg *m, int fd)
+{
+	struct smb *copy = NULL;
+	int sv[2];
+	(void)fd;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		reply_error(w, m->hdr.seq, PROTO_E_IO);
+		return;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		reply_error(w, m->hdr.seq, PROTO_E_IO);
+		return;
+	}
+	if (pid == 0) {
+		struct proto_hello hello = {.version = PROTO_VERSION};
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		close(sv[0]);
+		if (dup3(sv[1], CTL_FD, O_CLOEXEC) < 0)
+			_exit(1);
+		close(sv[1]);
+		/* The parent's context shares its connections with the parent:
+		 * never touch it again here (no logoff, no close). */
+		if (smb_clone(w->smb, &copy) != 0)
+			_exit(1);
+		w->smb = copy;
+		reply(w, PROTO_HELLO, 0, &hello, sizeof(hello), NULL, 0);
+		return; /* back to the main loop, on the new socket */
+	}
+	close(sv[1]);
+	struct proto_end e = {0};
+	int n = proto_encode(w->out, sizeof(w->out), PROTO_END, m->hdr.seq, &e, sizeof(e), NULL, 0);
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = w->out, .iov_len = (size_t)n};
+	struct msghdr mh = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &sv[0], sizeof(int));
+	if (n < 0 || sendmsg(CTL_FD, &mh, MSG_NOSIGNAL) != n)
+		exit(0);
+	close(sv[0]);
+}
+
 static const struct {
 	uint16_t type;
 	enum when when;
@@ -265,6 +318,7 @@ static const struct {
     {PROTO_MKDIR, AUTHED, h_mkdir}, {PROTO_RENAME, AUTHED, h_rename},
     {PROTO_COPY, AUTHED, h_copy},   {PROTO_UNLINK, AUTHED, h_unlink},
     {PROTO_RMDIR, AUTHED, h_rmdir}, {PROTO_CHECK, AUTHED, h_check},
+    {PROTO_LANE, AUTHED, h_lane},
 };
 
 /* After start-up the worker never executes anything again. */
@@ -286,6 +340,7 @@ int main(void)
 	struct proto_hello hello = {.version = PROTO_VERSION};
 
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_IGN); /* lanes reap themselves */
 	forbid_exec();
 	reply(&w, PROTO_HELLO, 0, &hello, sizeof(hello), NULL, 0);
 

@@ -564,8 +564,9 @@ static int read_range(struct sbxc *c, const char *share, const char *path, uint6
 		      uint64_t len, char **out, size_t *out_len)
 {
 	struct proto_read_ok ok;
+	struct sbxc_lane *lane;
 	int fd;
-	int r = sbxc_read_begin(c, share, path, off, len, &ok, &fd);
+	int r = sbxc_read_begin(c, share, path, off, len, &ok, &fd, &lane);
 	if (r)
 		return r;
 	size_t cap = ok.length + 1, got = 0;
@@ -580,7 +581,7 @@ static int read_range(struct sbxc *c, const char *share, const char *path, uint6
 	}
 	close(fd);
 	uint64_t bytes = 0;
-	r = sbxc_read_end(c, &bytes);
+	r = sbxc_read_end(lane, &bytes);
 	assert_int_equal(bytes, got);
 	assert_int_equal(got, ok.length);
 	*out = buf;
@@ -630,8 +631,9 @@ static void test_read(void **state)
 static int upload(struct sbxc *c, const char *share, const char *path, uint32_t flags,
 		  const char *data, size_t len, uint32_t *created)
 {
+	struct sbxc_lane *lane;
 	int fd;
-	int r = sbxc_write_begin(c, share, path, flags, len, &fd);
+	int r = sbxc_write_begin(c, share, path, flags, len, &fd, &lane);
 	if (r)
 		return r;
 	signal(SIGPIPE, SIG_IGN);
@@ -643,7 +645,7 @@ static int upload(struct sbxc *c, const char *share, const char *path, uint32_t 
 	}
 	close(fd);
 	uint64_t bytes = 0;
-	r = sbxc_write_end(c, created, &bytes);
+	r = sbxc_write_end(lane, created, &bytes);
 	if (r == 0)
 		assert_int_equal(bytes, len);
 	return r;
@@ -690,12 +692,14 @@ static void test_write_replace_and_interrupt(void **state)
 	expect_content(s.c, "public", name, "second!\n", 8);
 	/* Interrupted: 1 MiB announced, 100 bytes sent, then the pipe closes. */
 	int fd;
-	assert_int_equal(sbxc_write_begin(s.c, "public", name, PROTO_F_OVERWRITE, 1 << 20, &fd), 0);
+	struct sbxc_lane *lane;
+	assert_int_equal(
+	    sbxc_write_begin(s.c, "public", name, PROTO_F_OVERWRITE, 1 << 20, &fd, &lane), 0);
 	char junk[100];
 	memset(junk, 'x', sizeof(junk));
 	assert_int_equal(write(fd, junk, sizeof(junk)), sizeof(junk));
 	close(fd);
-	assert_int_equal(sbxc_write_end(s.c, NULL, NULL), PROTO_E_IO);
+	assert_int_equal(sbxc_write_end(lane, NULL, NULL), PROTO_E_IO);
 	expect_content(s.c, "public", name, "second!\n", 8);
 	assert_true(no_temporaries(s.c, "public", ""));
 	/* A 4 MiB upload round trip. */
@@ -729,6 +733,51 @@ static void test_check_password(void **state)
 	assert_int_equal(sbxc_check(s.c, ""), PROTO_E_AUTH);
 	assert_false(sbxc_dead(s.c));
 	close_session(&s);
+}
+
+/* A download that is not being read does not hold up the session: the
+ * listing goes through a second lane (a forked copy of the worker). */
+static void test_lanes(void **state)
+{
+	(void)state;
+	struct session s = login(FIXTURE_ALICE, FIXTURE_ALICE_PASS);
+	struct proto_read_ok ok;
+	struct sbxc_lane *lane;
+	struct names n = {0};
+	int fd;
+
+	assert_int_equal(sbxc_lanes(s.c), 1);
+	assert_int_equal(sbxc_read_begin(s.c, "public", "big.bin", 0, UINT64_MAX, &ok, &fd, &lane),
+			 0);
+	assert_int_equal(sbxc_lanes(s.c), 2);
+	/* The first worker is stuck writing into a full pipe; this one is not. */
+	assert_int_equal(sbxc_list(s.c, "public", "Dossier été", collect, &n), 0);
+	assert_int_equal(n.n, 1);
+	struct proto_stat st;
+	assert_int_equal(sbxc_stat(s.c, "public", "hello.txt", &st), 0);
+	/* Then the download completes, byte for byte. */
+	size_t got = 0;
+	char buf[65536];
+	bool same = true;
+	for (ssize_t r; (r = read(fd, buf, sizeof(buf))) > 0; got += (size_t)r)
+		for (ssize_t i = 0; i < r; i++)
+			same &= (unsigned char)buf[i] == (got + (size_t)i) % 251;
+	close(fd);
+	uint64_t bytes = 0;
+	assert_int_equal(sbxc_read_end(lane, &bytes), 0);
+	assert_int_equal(got, ok.length);
+	assert_int_equal(bytes, got);
+	assert_true(same);
+	/* A second transfer reuses the idle lanes. */
+	char *data;
+	size_t len;
+	assert_int_equal(read_range(s.c, "public", "hello.txt", 0, UINT64_MAX, &data, &len), 0);
+	free(data);
+	assert_true(sbxc_lanes(s.c) <= SBXC_MAX_LANES);
+	assert_false(sbxc_dead(s.c));
+	pid_t pid = s.pid;
+	close_session(&s);
+	assert_true(gone_within(pid, 3000));
 }
 
 static void test_access_denied(void **state)
@@ -847,6 +896,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_write_replace_and_interrupt),
 	    cmocka_unit_test(test_access_denied),
 	    cmocka_unit_test(test_check_password),
+	    cmocka_unit_test(test_lanes),
 	    cmocka_unit_test(test_dir_ops),
 	    cmocka_unit_test(test_logout_kills),
 	};
