@@ -19,7 +19,7 @@
 #include "proto.h"
 #include "sbxsession.h"
 
-#define STREAM_BLOCK (256 * 1024)
+#define STREAM_BLOCK (1024 * 1024)
 
 static const char *arg(struct MHD_Connection *c, const char *name)
 {
@@ -123,6 +123,11 @@ static enum MHD_Result list_dir(struct gw_req *r, struct MHD_Connection *c, stru
 	int err = sbxc_list(client_of(s), p->share, p->path, collect_entry, &k);
 	if (err) {
 		json_decref(k.entries);
+		if (err == PROTO_E_NOT_DIR && p->trailing_slash) {
+			gw_session_put(s);
+			return gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found",
+					      "this is a file, not a folder");
+		}
 		return fail(r, c, s, err);
 	}
 	gw_session_put(s);
@@ -315,8 +320,13 @@ static enum MHD_Result get_file(struct gw_req *r, struct MHD_Connection *c, stru
 static enum MHD_Result get_path(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
 				const struct gw_path *p)
 {
-	struct proto_stat st;
-	int err = sbxc_stat(client_of(s), p->share, p->path, &st);
+	struct proto_stat st = {0};
+	int err;
+
+	/* A trailing slash says "folder": one round trip, no stat first. */
+	if (p->trailing_slash || !*p->path)
+		return list_dir(r, c, s, p);
+	err = sbxc_stat(client_of(s), p->share, p->path, &st);
 
 	if (err)
 		return fail(r, c, s, err);

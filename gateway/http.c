@@ -92,8 +92,10 @@ enum MHD_Result gw_reply_error(struct gw_req *r, struct MHD_Connection *c, unsig
 	json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
 	if (!body)
 		return MHD_NO;
-	if (status == MHD_HTTP_UNAUTHORIZED) {
-		/* Add the Basic challenge: rebuild the answer by hand. */
+	/* The Basic challenge is for curl and friends; the web UI (which sends
+	 * X-Requested-With on every call) must not get the browser's own prompt. */
+	if (status == MHD_HTTP_UNAUTHORIZED &&
+	    !MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Requested-With")) {
 		char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
 		json_decref(body);
 		if (!text)
@@ -295,6 +297,16 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
 		if (!get)
 			return method_not_allowed(r, c, "GET, HEAD");
 		return gw_api_metrics(r, c);
+	}
+	if (strcmp(url, "/api/v1/servers") == 0) {
+		if (!get)
+			return method_not_allowed(r, c, "GET, HEAD");
+		/* The names only (no hosts): what the login form offers. */
+		json_t *list = json_array();
+		for (size_t i = 0; i < gw->cfg->n_servers; i++)
+			json_array_append_new(list,
+					      json_pack("{s:s}", "name", gw->cfg->servers[i].name));
+		return gw_reply_json(r, c, MHD_HTTP_OK, json_pack("{s:o}", "servers", list));
 	}
 	if (strcmp(url, "/api/v1/login") == 0) {
 		if (strcmp(method, "POST") != 0)

@@ -17,7 +17,10 @@
 
 #include "client.h"
 
-#define PIPE_SIZE (1024 * 1024)
+/* Pipes between the gateway and a worker: large, so that the worker can
+ * issue its next SMB read while the gateway still sends the last one. */
+#define PIPE_SIZE     (4 * 1024 * 1024)
+#define PIPE_SIZE_MIN (1024 * 1024)
 
 /* One request/answer channel to a worker process of the sandbox. */
 struct sbxc_lane {
@@ -453,7 +456,9 @@ static int make_pipe(int p[2])
 {
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
-	(void)fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE);
+	/* Unprivileged, /proc/sys/fs/pipe-max-size (1 MiB by default) caps it. */
+	if (fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE) < 0)
+		(void)fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE_MIN);
 	return 0;
 }
 

@@ -17,7 +17,7 @@
 #include "cfg.h"
 #include "smb.h"
 
-#define IO_BUF	      (1024 * 1024) /* a round trip per call: large buffers */
+#define IO_BUF	      (4 * 1024 * 1024) /* a round trip per call: large buffers */
 #define URL_MAX	      (PROTO_MAX_PATH * 3 + PROTO_MAX_NAME * 3 + 300)
 #define RMDIR_DEPTH   64
 #define RMDIR_ENTRIES 100000
@@ -382,7 +382,7 @@ int smb_read(struct smb *s, const char *share, const char *path, uint64_t offset
 	     void *ud, uint64_t *written)
 {
 	char url[URL_MAX];
-	struct proto_stat pst;
+	struct proto_stat pst = {0};
 	struct stat st;
 	SMBCFILE *f;
 	uint64_t left, done = 0;
@@ -460,7 +460,7 @@ static int replace(struct smb *s, const char *share, const char *path, const cha
 		   const char *target, uint32_t flags, uint32_t *created)
 {
 	char bak_path[PROTO_MAX_PATH + 64], bak[URL_MAX];
-	struct proto_stat st;
+	struct proto_stat st = {0};
 	int ex = url_exists(s, target, &st), r;
 
 	if (ex < 0)
@@ -493,7 +493,7 @@ static int replace(struct smb *s, const char *share, const char *path, const cha
 
 static int check_target(struct smb *s, const char *url, uint32_t flags)
 {
-	struct proto_stat st;
+	struct proto_stat st = {0};
 	int ex = url_exists(s, url, &st);
 
 	if (ex < 0)
@@ -611,7 +611,7 @@ int smb_rename(struct smb *s, const char *share, const char *from, const char *t
 	       uint32_t *created)
 {
 	char ufrom[URL_MAX], uto[URL_MAX];
-	struct proto_stat st, tst;
+	struct proto_stat st = {0}, tst = {0};
 	int r, ex;
 
 	*created = 0;
@@ -656,7 +656,7 @@ int smb_copy(struct smb *s, const char *share, const char *from, const char *to,
 	     uint32_t *created, uint64_t *copied)
 {
 	char ufrom[URL_MAX], uto[URL_MAX], tmp[URL_MAX], tmp_path[PROTO_MAX_PATH + 64];
-	struct proto_stat st;
+	struct proto_stat st = {0};
 	SMBCFILE *src, *dst;
 	uint64_t done = 0;
 	int r;
@@ -735,7 +735,7 @@ abort:
 int smb_unlink(struct smb *s, const char *share, const char *path)
 {
 	char url[URL_MAX];
-	struct proto_stat st;
+	struct proto_stat st = {0};
 	int r = make_url(s, url, sizeof(url), share, path);
 
 	if (r)
@@ -836,7 +836,7 @@ static int rmdir_url(struct smb *s, const char *url, int depth, size_t *budget)
 int smb_rmdir(struct smb *s, const char *share, const char *path, uint32_t flags)
 {
 	char url[URL_MAX];
-	struct proto_stat st;
+	struct proto_stat st = {0};
 	size_t budget = RMDIR_ENTRIES;
 	int r = make_url(s, url, sizeof(url), share, path);
 
