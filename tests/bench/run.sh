@@ -1,0 +1,98 @@
+#!/bin/bash
+# tests/bench/run.sh - smbgate's benchmark, side by side with smbclient and
+# rclone serve http, against a private Samba server (tests/fixtures/).
+#
+#   tests/bench/run.sh [--smoke] [--build-dir DIR] [--no-install] [BENCH OPTIONS]
+#
+#   --smoke            tiny sizes (16 MiB, 200 entries, 5 logins, 5 sessions),
+#                      under a minute; checks that every figure exists and the
+#                      gateway's bytes are right, asserts no timing
+#   --build-dir DIR    use the smbgate binaries of this meson build directory
+#                      (default: build and use $root/build-bench,
+#                      --buildtype=release -Dwerror=false)
+#   --no-install       do not apt-get install rclone when it is missing
+#                      (the full run installs it; --smoke never does)
+# Options passed on to bench.py (defaults of the full run):
+#   --size-mib 1024 --runs 3 --entries 10000 --list-runs 5 --logins 50
+#   --sessions "50 200 500" --parallel 4 --no-rclone --skip transfer,enc,list,login,sessions
+#   --json FILE
+# Needs root (the Samba fixture and the gateway's sandboxes), samba, smbclient,
+# libnss-wrapper, curl, python3. Prints the table on stdout, progress on stderr.
+set -euo pipefail
+
+here=$(dirname -- "$(realpath -- "${BASH_SOURCE[0]}")")
+root=$(realpath -- "$here/../..")
+
+build_dir="" install=1 smoke=0
+pass=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--build-dir)
+		build_dir=$(realpath -- "$2")
+		shift 2
+		;;
+	--no-install)
+		install=0
+		shift
+		;;
+	--smoke)
+		smoke=1
+		pass+=("$1")
+		shift
+		;;
+	-h | --help)
+		sed -n '2,/^set -e/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
+		exit 0
+		;;
+	*)
+		pass+=("$1")
+		shift
+		;;
+	esac
+done
+
+[ "$(id -u)" -eq 0 ] || {
+	echo "run.sh: must run as root (Samba fixture, sandboxes)" >&2
+	exit 1
+}
+for t in curl smbclient python3; do
+	command -v "$t" >/dev/null || {
+		echo "run.sh: $t not found" >&2
+		exit 1
+	}
+done
+
+if ! command -v rclone >/dev/null; then
+	if [ "$smoke" -eq 0 ] && [ "$install" -eq 1 ]; then
+		if apt-cache policy rclone 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+			echo "run.sh: installing Debian's rclone" >&2
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -q rclone >&2 ||
+				echo "run.sh: apt-get install rclone failed: rclone column n/a" >&2
+		else
+			echo "run.sh: no rclone package in this Debian: rclone column n/a" >&2
+		fi
+	else
+		echo "run.sh: rclone not installed: rclone column n/a" >&2
+	fi
+fi
+
+if [ -z "$build_dir" ]; then
+	build_dir="$root/build-bench"
+	echo "run.sh: building smbgate (release) in $build_dir" >&2
+	# -Dwerror=false: at -O3 GCC 12 warns -Wmaybe-uninitialized in
+	# sandbox/smb.c, which -Werror turns into a failed release build.
+	"$root/packaging/build.sh" "$build_dir" --buildtype=release -Dwerror=false
+fi
+smbgate="$build_dir/gateway/smbgate"
+worker="$build_dir/sandbox/smbgate-worker"
+for b in "$smbgate" "$worker"; do
+	[ -x "$b" ] || {
+		echo "run.sh: $b not found (build first)" >&2
+		exit 1
+	}
+done
+
+py=/usr/bin/python3
+[ -x "$py" ] || py=$(command -v python3)
+exec "$root/tests/fixtures/with-samba.sh" "$py" "$here/bench.py" \
+	--smbgate "$smbgate" --worker "$worker" "${pass[@]}"
