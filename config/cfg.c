@@ -37,6 +37,7 @@
 #define DEFAULT_MEMORY_LIMIT  (256ULL << 20)
 #define MIN_MEMORY_LIMIT      (1ULL << 20)
 #define DEFAULT_MAX_PROCESSES 64
+#define DEFAULT_PRESTART      1
 #define DEFAULT_UID_MIN	      200000
 #define DEFAULT_UID_MAX	      265535
 #define DEFAULT_SMB_PORT      445
@@ -89,6 +90,7 @@ enum sandbox_key {
 	SBX_MEMORY_LIMIT,
 	SBX_MAX_PROCESSES,
 	SBX_UID_RANGE,
+	SBX_PRESTART,
 	_SBX_MAX,
 };
 
@@ -96,6 +98,7 @@ static const char *const sandbox_keys[_SBX_MAX] = {
     [SBX_MEMORY_LIMIT] = "memory_limit",
     [SBX_MAX_PROCESSES] = "max_processes",
     [SBX_UID_RANGE] = "uid_range",
+    [SBX_PRESTART] = "prestart",
 };
 
 enum server_key {
@@ -598,6 +601,11 @@ static int handle_sandbox(struct parser *p, enum sandbox_key k, const char *v)
 			return value_error(p, r, key,
 					   "not MIN-MAX with 0 < MIN <= MAX < 4294967295", v);
 		return 0;
+	case SBX_PRESTART:
+		if (parse_unsigned(v, 0, CFG_MAX_PRESTART, &n) < 0)
+			return fail_value(p, key, "not a number between 0 and 16", v);
+		c->prestart = (unsigned)n;
+		return 0;
 	case _SBX_MAX:
 		break;
 	}
@@ -960,6 +968,7 @@ static struct cfg *cfg_new(const char *path)
 	c->max_upload_size = 0;
 	c->memory_limit = DEFAULT_MEMORY_LIMIT;
 	c->max_processes = DEFAULT_MAX_PROCESSES;
+	c->prestart = DEFAULT_PRESTART;
 	c->uid_min = DEFAULT_UID_MIN;
 	c->uid_max = DEFAULT_UID_MAX;
 	return c;

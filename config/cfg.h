@@ -37,6 +37,7 @@ enum cfg_encryption {
 #define CFG_MAX_SESSIONS     100000
 #define CFG_MAX_IDLE_TIMEOUT 604800 /* one week */
 #define CFG_MAX_PROCESSES    65536
+#define CFG_MAX_PRESTART     16
 
 struct cfg_server {
 	char *name;			/* from the section header; unique */
@@ -66,6 +67,7 @@ struct cfg {
 	/* [sandbox] */
 	uint64_t memory_limit;	/* bytes, 0 = unlimited; default 256M */
 	unsigned max_processes; /* default 64 */
+	unsigned prestart;	/* sandboxes kept ready per server, 0..16; default 1 */
 	uint32_t uid_min;	/* host uid/gid range used when run as root */
 	uint32_t uid_max;	/* default 200000-265535 */
 

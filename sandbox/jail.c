@@ -22,6 +22,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -349,6 +350,67 @@ _Noreturn static void exec_worker(const struct jail_params *p)
 	_exit(127);
 }
 
+/* Exits like the worker did. */
+_Noreturn static void exit_as(int status)
+{
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+/*
+ * PID 1 of a started sandbox: reaps while it waits for a session to claim it
+ * (JAIL_SETUP_CLAIM with the hostname), then answers and closes the setup
+ * socket. Exits when the worker exits or the spawner goes away first.
+ */
+static void wait_for_claim(pid_t worker)
+{
+	sigset_t mask;
+	int sfd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		_exit(127);
+	for (;;) {
+		struct pollfd pf[2] = {{.fd = setup_fd, .events = POLLIN},
+				       {.fd = sfd, .events = POLLIN}};
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(127);
+		}
+		if (pf[1].revents) {
+			struct signalfd_siginfo si;
+			int status;
+			pid_t w;
+			while (read(sfd, &si, sizeof(si)) > 0)
+				;
+			while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+				if (w == worker)
+					exit_as(status);
+		}
+		if (pf[0].revents) {
+			struct jail_setup m = {0};
+			ssize_t n = recv(setup_fd, &m, sizeof(m), 0);
+			if (n != (ssize_t)sizeof(m) || m.msg != JAIL_SETUP_CLAIM)
+				_exit(127); /* the spawner is gone, or confused */
+			m.step[sizeof(m.step) - 1] = '\0';
+			struct jail_setup a = {.msg = JAIL_SETUP_CLAIMED};
+			if (sethostname(m.step, strlen(m.step)) < 0)
+				a = (struct jail_setup){.msg = JAIL_SETUP_FAIL, .err = errno};
+			if (send(setup_fd, &a, sizeof(a), MSG_NOSIGNAL) != sizeof(a) ||
+			    a.msg != JAIL_SETUP_CLAIMED)
+				_exit(127);
+			close(setup_fd);
+			setup_fd = -1;
+			close(sfd);
+			sigprocmask(SIG_UNBLOCK, &mask, NULL);
+			return;
+		}
+	}
+}
+
 /* Closes every fd but 0, 1, 2 and the @n in @keep. */
 static void close_except(const int *keep, size_t n)
 {
@@ -440,10 +502,9 @@ _Noreturn void jail_child_main(const struct jail_params *p)
 		}
 	}
 	close(lfd);
-	close(setup_fd);
 	close(p->ctl_fd);
 	close(p->stderr_fd);
-	setup_fd = -1;
+	wait_for_claim(worker);
 	caps_drop_all();
 	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 
@@ -455,6 +516,6 @@ _Noreturn void jail_child_main(const struct jail_params *p)
 		if (w < 0)
 			_exit(127);
 		if (w == worker)
-			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+			exit_as(status);
 	}
 }

@@ -31,9 +31,11 @@
 
 /* Messages on the setup socket between the spawner and the clone child. */
 enum jail_setup_msg {
-	JAIL_SETUP_GO = 1,    /* spawner -> child: id maps written, go on */
-	JAIL_SETUP_READY = 2, /* child -> spawner: set up; carries the pinhole listener fd */
-	JAIL_SETUP_FAIL = 3,  /* child -> spawner: failed; carries errno and the step */
+	JAIL_SETUP_GO = 1,	/* spawner -> child: id maps written, go on */
+	JAIL_SETUP_READY = 2,	/* child -> spawner: set up; carries the pinhole listener fd */
+	JAIL_SETUP_FAIL = 3,	/* child -> spawner: failed; carries errno and the step */
+	JAIL_SETUP_CLAIM = 4,	/* spawner -> PID 1: a session takes the sandbox; step = hostname */
+	JAIL_SETUP_CLAIMED = 5, /* PID 1 -> spawner: hostname set, last capabilities dropped */
 };
 
 struct jail_setup {
@@ -57,9 +59,12 @@ struct jail_params {
 
 /*
  * Runs in the child of clone(CLONE_NEW*): waits for JAIL_SETUP_GO, builds the
- * sandbox, reports JAIL_SETUP_READY (or JAIL_SETUP_FAIL), starts the worker
- * as PID 2 and becomes the reaping PID 1. Never returns; exits with the
- * worker's status (or 127 when setup failed).
+ * sandbox, starts the worker as PID 2, reports JAIL_SETUP_READY (or
+ * JAIL_SETUP_FAIL) and becomes the reaping PID 1. The sandbox may wait
+ * started but unclaimed (the spawner's spares): on JAIL_SETUP_CLAIM, PID 1
+ * sets the session's hostname, answers JAIL_SETUP_CLAIMED and drops its last
+ * capabilities. Never returns; exits with the worker's status (or 127 when
+ * setup failed, or when the spawner goes away before the claim).
  */
 _Noreturn void jail_child_main(const struct jail_params *p);
 

@@ -66,8 +66,29 @@ struct spawner_state {
 	struct child_slot *slots; /* root mode: one per uid in the range */
 	size_t n_slots;
 	size_t next_slot;
-	char cgroup[512]; /* delegated cgroup v2 directory, or "" */
+	char cgroup[512];    /* delegated cgroup v2 directory, or "" */
+	struct ready *spare; /* cfg->prestart started, unclaimed sandboxes per server */
+	size_t *n_spare;
 };
+
+/* A started sandbox, not yet handed to the gateway. */
+struct ready {
+	pid_t pid;
+	int pidfd, ctl, lfd, setup;
+	uint32_t uid;
+};
+
+static void ready_close(struct ready *rd, bool kill_it)
+{
+	if (kill_it && rd->pidfd >= 0)
+		(void)syscall(SYS_pidfd_send_signal, rd->pidfd, SIGKILL, NULL, 0);
+	int *fds[] = {&rd->pidfd, &rd->ctl, &rd->lfd, &rd->setup};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (*fds[i] >= 0) {
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
+}
 
 static ssize_t send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n_fds)
 {
@@ -281,25 +302,29 @@ static void reap(struct spawner_state *st)
 		for (size_t i = 0; i < st->n_slots; i++)
 			if (st->slots[i].pid == pid)
 				st->slots[i].pid = 0;
+		/* A spare that died waiting (it should not): forget it. */
+		for (size_t sv = 0; sv < st->cfg->n_servers; sv++) {
+			struct ready *pool = &st->spare[sv * st->cfg->prestart];
+			for (size_t i = 0; i < st->n_spare[sv]; i++)
+				if (pool[i].pid == pid) {
+					ready_close(&pool[i], false);
+					pool[i] = pool[--st->n_spare[sv]];
+					break;
+				}
+		}
 	}
 }
 
-/* Creates one sandbox; on success the fds in @out are the gateway's to keep. */
-static int spawn_one(struct spawner_state *st, const struct spawn_req *req, struct spawn_rep *rep,
-		     int out[3])
+/* Starts one sandbox for @server, up to its worker; it waits to be claimed. */
+static int start_one(struct spawner_state *st, size_t server, struct ready *ret)
 {
 	struct child_slot *slot = NULL, unpriv_slot = {0};
 	int ctl[2] = {-1, -1}, setup[2] = {-1, -1}, pidfd = -1, lfd = -1;
-	char hostname[64], map[64];
-	const struct cfg_server *srv;
+	char map[64];
+	const struct cfg_server *srv = &st->cfg->servers[server];
 	struct jail_setup m;
 	pid_t pid = -1;
 	int r;
-
-	if (req->server_index >= st->cfg->n_servers)
-		return -EINVAL;
-	srv = &st->cfg->servers[req->server_index];
-	sanitize_hostname(req->user, hostname, sizeof(hostname));
 
 	if (st->root) {
 		slot = slot_alloc(st);
@@ -322,7 +347,7 @@ static int spawn_one(struct spawner_state *st, const struct spawn_req *req, stru
 	    .worker_path = st->worker_path,
 	    .stderr_fd = 2,
 	    .map_root = st->root,
-	    .hostname = hostname,
+	    .hostname = "sandbox",
 	    .server_name = host_is_ip_literal(srv->host) ? NULL : srv->host,
 	    .max_processes = st->cfg->max_processes,
 	    .argv = st->argv,
@@ -392,14 +417,12 @@ static int spawn_one(struct spawner_state *st, const struct spawn_req *req, stru
 		r = -EPROTO;
 		goto fail;
 	}
-	close(setup[0]);
-
-	rep->err = 0;
-	rep->pid = pid;
-	rep->uid = slot->uid;
-	out[0] = ctl[0];
-	out[1] = pidfd;
-	out[2] = lfd;
+	*ret = (struct ready){.pid = pid,
+			      .pidfd = pidfd,
+			      .ctl = ctl[0],
+			      .lfd = lfd,
+			      .setup = setup[0],
+			      .uid = slot->uid};
 	return 0;
 
 fail:
@@ -420,6 +443,74 @@ fail:
 	return r;
 }
 
+/* Gives a started sandbox to a session: its hostname, then the last
+ * capabilities of its PID 1 go. On success @rd's fds are the gateway's. */
+static int claim(struct ready *rd, const char *user)
+{
+	struct jail_setup m = {.msg = JAIL_SETUP_CLAIM};
+	struct pollfd pfd = {.fd = rd->setup, .events = POLLIN};
+
+	sanitize_hostname(user, m.step, sizeof(m.step));
+	if (send(rd->setup, &m, sizeof(m), MSG_NOSIGNAL) != sizeof(m))
+		return -EPIPE;
+	if (poll(&pfd, 1, SETUP_TIMEOUT_MS) <= 0)
+		return -ETIMEDOUT;
+	memset(&m, 0, sizeof(m));
+	if (recv(rd->setup, &m, sizeof(m), 0) != sizeof(m) || m.msg != JAIL_SETUP_CLAIMED)
+		return -EPROTO;
+	close(rd->setup);
+	rd->setup = -1;
+	return 0;
+}
+
+/* A sandbox for a session: a spare when there is one, else a new one. */
+static int provide(struct spawner_state *st, const struct spawn_req *req, struct spawn_rep *rep,
+		   int out[3])
+{
+	size_t sv = req->server_index;
+	struct ready rd;
+	int r;
+
+	if (sv >= st->cfg->n_servers)
+		return -EINVAL;
+	for (;;) {
+		if (st->n_spare[sv] > 0) {
+			rd = st->spare[sv * st->cfg->prestart + --st->n_spare[sv]];
+		} else {
+			r = start_one(st, sv, &rd);
+			if (r < 0)
+				return r;
+		}
+		r = claim(&rd, req->user);
+		if (r == 0)
+			break;
+		ready_close(&rd, true);
+		if (r != -EPIPE || st->n_spare[sv] == 0)
+			return r; /* a spare that died meanwhile: take the next */
+	}
+	*rep = (struct spawn_rep){.pid = rd.pid, .uid = rd.uid};
+	out[0] = rd.ctl;
+	out[1] = rd.pidfd;
+	out[2] = rd.lfd;
+	return 0;
+}
+
+/* Starts one spare for the first server short of them. Returns whether
+ * more are missing. */
+static bool refill(struct spawner_state *st)
+{
+	for (size_t sv = 0; sv < st->cfg->n_servers; sv++) {
+		if (st->n_spare[sv] >= st->cfg->prestart)
+			continue;
+		struct ready rd;
+		if (start_one(st, sv, &rd) < 0)
+			return false; /* try again at the next request */
+		st->spare[sv * st->cfg->prestart + st->n_spare[sv]++] = rd;
+		return true;
+	}
+	return false;
+}
+
 _Noreturn static void spawner_main(struct spawner_state *st, pid_t gateway)
 {
 	sigset_t mask;
@@ -436,10 +527,17 @@ _Noreturn static void spawner_main(struct spawner_state *st, pid_t gateway)
 	if (sfd < 0)
 		_exit(1);
 
+	bool short_of_spares = st->cfg->prestart > 0;
 	for (;;) {
 		struct pollfd p[2] = {{.fd = st->sock, .events = POLLIN},
 				      {.fd = sfd, .events = POLLIN}};
-		if (poll(p, 2, -1) < 0) {
+		/* Idle: start the spares that are missing, one at a time. */
+		int ready = poll(p, 2, short_of_spares ? 0 : -1);
+		if (ready == 0) {
+			short_of_spares = refill(st);
+			continue;
+		}
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			_exit(1);
@@ -461,7 +559,8 @@ _Noreturn static void spawner_main(struct spawner_state *st, pid_t gateway)
 			struct spawn_rep rep = {0};
 			int fds[3];
 			reap(st);
-			int r = spawn_one(st, &req, &rep, fds);
+			int r = provide(st, &req, &rep, fds);
+			short_of_spares = st->cfg->prestart > 0;
 			if (r < 0) {
 				rep.err = -r;
 				(void)send_fds(st->sock, &rep, sizeof(rep), NULL, 0);
@@ -522,6 +621,12 @@ int sbx_spawner_start(const struct cfg *cfg, const struct sbx_spawner_options *o
 			st.slots[i].uid = cfg->uid_min + (uint32_t)i;
 	}
 	cgroup_detect(&st);
+	st.spare = calloc(cfg->n_servers * (cfg->prestart ? cfg->prestart : 1), sizeof(*st.spare));
+	st.n_spare = calloc(cfg->n_servers, sizeof(*st.n_spare));
+	if (!st.spare || !st.n_spare) {
+		r = -ENOMEM;
+		goto fail;
+	}
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = -errno;
@@ -545,6 +650,8 @@ int sbx_spawner_start(const struct cfg *cfg, const struct sbx_spawner_options *o
 	close(st.exec_fd);
 	free(st.worker_path);
 	free(st.slots);
+	free(st.spare);
+	free(st.n_spare);
 	s->pid = pid;
 	s->sock = sv[0];
 	s->cfg = cfg;
@@ -555,6 +662,8 @@ fail:
 	close(st.exec_fd);
 	free(st.worker_path);
 	free(st.slots);
+	free(st.spare);
+	free(st.n_spare);
 	free(s);
 	return r;
 }

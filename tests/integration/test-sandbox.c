@@ -6,6 +6,7 @@
  *
  *   test-sandbox WORKER PROBE     (run under tests/fixtures/with-samba.sh)
  */
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <fcntl.h>
@@ -228,6 +229,7 @@ static void test_isolation(void **state)
 	struct sbx_spawner *sp;
 	assert_int_equal(sbx_spawner_start(cfg, &o, &sp), 0);
 	struct session s = open_sandbox(sp, "ACME\\Alice.Smith");
+	assert_int_equal(send(s.b->ctl, "g", 1, 0), 1); /* claimed: report */
 	char *rep = probe_report(s.b->ctl);
 
 	/* All six namespaces differ from ours. */
@@ -304,6 +306,75 @@ static void test_isolation(void **state)
 	close_session(&s);
 	sbx_spawner_free(sp);
 	close(lfd);
+}
+
+/* The children of @ppid, by reading /proc (at most @max). */
+static int children_of(pid_t ppid, pid_t *out, int max)
+{
+	int n = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	while (d && (e = readdir(d)) && n < max) {
+		char path[64], buf[512];
+		pid_t pid = (pid_t)atoi(e->d_name);
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		FILE *f = fopen(path, "re");
+		if (!f)
+			continue;
+		size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[len] = '\0';
+		char *rp = strrchr(buf, ')');
+		int pp = 0;
+		char state;
+		if (rp && sscanf(rp + 1, " %c %d", &state, &pp) == 2 && pp == ppid && state != 'Z')
+			out[n++] = pid;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* A spare sandbox waits, started, before anyone asks; a login takes it (with
+ * the user's hostname) and another spare is started behind it. */
+static void test_spares(void **state)
+{
+	(void)state;
+	const char *args[] = {"sleep", NULL};
+	struct sbx_spawner_options o = {.worker_path = probe_path, .worker_args = args};
+	struct sbx_spawner *sp;
+	pid_t kids[8];
+	int n = 0;
+
+	/* One spare per server (the configuration has two). */
+	const int spares = (int)(cfg->prestart * cfg->n_servers);
+	assert_int_equal(spares, 2);
+	assert_int_equal(sbx_spawner_start(cfg, &o, &sp), 0);
+	for (int i = 0; i < 300 && (n = children_of(sbx_spawner_pid(sp), kids, 8)) < spares; i++)
+		usleep(10000);
+	assert_int_equal(n, spares);
+	struct session s = open_sandbox(sp, "Spare.User");
+	assert_true(s.pid == kids[0] || s.pid == kids[1]);
+	char buf[16];
+	assert_int_equal(recv(s.b->ctl, buf, sizeof(buf), 0), 5); /* "ready" */
+	/* The claim set the hostname. */
+	char cmd[128], host[64] = "";
+	snprintf(cmd, sizeof(cmd), "nsenter -t %d -u hostname", (int)s.pid);
+	FILE *f = popen(cmd, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(host, sizeof(host), f));
+	pclose(f);
+	assert_string_equal(host, "spare-user\n");
+	/* A new spare follows. */
+	for (int i = 0; i < 300 && (n = children_of(sbx_spawner_pid(sp), kids, 8)) < spares + 1;
+	     i++)
+		usleep(10000);
+	assert_int_equal(n, spares + 1);
+	close_session(&s);
+	sbx_spawner_free(sp);
 }
 
 /* Two sandboxes never share a host uid (as root). */
@@ -450,6 +521,8 @@ static void test_unprivileged(void **state)
 			_exit(12);
 		if (b->uid != getuid())
 			_exit(13);
+		if (send(b->ctl, "g", 1, 0) != 1)
+			_exit(17);
 		char *rep = probe_report(b->ctl);
 		const char *uid = report_get(rep, "uid");
 		if (!uid || strcmp(uid, "1000") != 0)
@@ -883,6 +956,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_isolation),
 	    cmocka_unit_test(test_distinct_uids),
+	    cmocka_unit_test(test_spares),
 	    cmocka_unit_test(test_spawner_death_kills_sandboxes),
 	    cmocka_unit_test(test_gateway_death_kills_sandboxes),
 	    cmocka_unit_test(test_malformed_worker_killed),
