@@ -386,8 +386,10 @@ int gw_http_start(struct gw *gw, struct gw_http **ret)
 {
 	const struct cfg *cfg = gw->cfg;
 	struct sockaddr_storage ss = {0};
-	unsigned flags =
-	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	/* poll(), not select(): every session holds a few fds, and select()
+	 * cannot see a connection whose fd is 1024 or more. */
+	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_POLL | MHD_USE_ERROR_LOG;
 	struct gw_http *h = calloc(1, sizeof(*h));
 
 	if (!h)
