@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,6 +20,7 @@
 #include "smb.h"
 
 #define IO_BUF	      (4 * 1024 * 1024) /* a round trip per call: large buffers */
+#define STRIPE_MIN    (2 * IO_BUF)	/* from here on, two readers take turns */
 #define URL_MAX	      (PROTO_MAX_PATH * 3 + PROTO_MAX_NAME * 3 + 300)
 #define RMDIR_DEPTH   64
 #define RMDIR_ENTRIES 100000
@@ -377,6 +380,180 @@ static int write_all(int fd, const char *buf, size_t n)
 	return 0;
 }
 
+/* Reads up to @n bytes at @off of @f into @buf, as many calls as it takes:
+ * the count (short at the end of the file), or -1 with errno. */
+static ssize_t read_at(struct smb *s, SMBCFILE *f, char *buf, uint64_t off, size_t n)
+{
+	size_t got = 0;
+
+	if (smbc_getFunctionLseek(s->ctx)(s->ctx, f, (off_t)off, SEEK_SET) < 0)
+		return -1;
+	while (got < n) {
+		ssize_t r = smbc_getFunctionRead(s->ctx)(s->ctx, f, buf + got, n - got);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+/* One SMB read at a time, each written to @fd before the next. */
+static int read_chunks(struct smb *s, SMBCFILE *f, uint64_t offset, uint64_t left, int fd,
+		       uint64_t *done)
+{
+	while (left > 0) {
+		size_t want = left < IO_BUF ? (size_t)left : IO_BUF;
+		ssize_t n = read_at(s, f, s->buf, offset, want);
+		if (n < 0)
+			return last_err();
+		if (n == 0)
+			return 0; /* the file shrank: the gateway sees a short body */
+		if (write_all(fd, s->buf, (size_t)n) < 0)
+			return PROTO_E_IO; /* the reader went away */
+		offset += (uint64_t)n;
+		left -= (uint64_t)n;
+		*done += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* The turn of a chunk: passed between the two readers of read_striped(). */
+struct turn {
+	char what; /* 'W': wrote a whole chunk, go on; 'S': stop (end of file); 'X': failed */
+	uint64_t bytes;
+};
+
+static int turn_send(int fd, char what, uint64_t bytes)
+{
+	struct turn t = {.what = what, .bytes = bytes};
+	return write(fd, &t, sizeof(t)) == sizeof(t) ? 0 : -1;
+}
+
+static struct turn turn_wait(int fd)
+{
+	struct turn t = {.what = 'X'};
+	ssize_t n;
+	do
+		n = read(fd, &t, sizeof(t));
+	while (n < 0 && errno == EINTR);
+	if (n != sizeof(t))
+		t.what = 'X'; /* the other one died */
+	return t;
+}
+
+/*
+ * Large reads: libsmbclient keeps one read in flight, and a stop-and-wait
+ * stream uses half of what the link gives. Two readers, this worker and a
+ * forked copy with its own SMB connection, take the chunks in turns (even
+ * ones here, odd ones there): one reads the next chunk while the other writes
+ * its own into @fd, and a turn token keeps the bytes in order.
+ */
+static int read_striped(struct smb *s, const char *url, SMBCFILE *f, uint64_t offset, uint64_t left,
+			int fd, uint64_t *done)
+{
+	const uint64_t end = offset + left;
+	int to_copy[2], to_me[2];
+	int r = 0;
+
+	if (pipe2(to_copy, O_CLOEXEC) < 0)
+		return read_chunks(s, f, offset, left, fd, done);
+	if (pipe2(to_me, O_CLOEXEC) < 0) {
+		close(to_copy[0]);
+		close(to_copy[1]);
+		return read_chunks(s, f, offset, left, fd, done);
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		for (int i = 0; i < 2; i++) {
+			close(to_copy[i]);
+			close(to_me[i]);
+		}
+		return read_chunks(s, f, offset, left, fd, done);
+	}
+	if (pid == 0) {
+		/* The copy: odd chunks, its own context (the parent's shares its
+		 * connection with the parent: never touch it). */
+		struct smb *c = NULL;
+		SMBCFILE *cf;
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		close(to_copy[1]);
+		close(to_me[0]);
+		if (smb_clone(s, &c) != 0 ||
+		    !(cf = smbc_getFunctionOpen(c->ctx)(c->ctx, url, O_RDONLY, 0))) {
+			turn_send(to_me[1], 'X', 0);
+			_exit(1);
+		}
+		for (uint64_t k = 1;; k += 2) {
+			uint64_t at = offset + k * IO_BUF;
+			if (at >= end)
+				_exit(0);
+			size_t want = end - at < IO_BUF ? (size_t)(end - at) : IO_BUF;
+			ssize_t n = read_at(c, cf, c->buf, at, want);
+			struct turn t = turn_wait(to_copy[0]);
+			if (t.what != 'W')
+				_exit(0);
+			if (n < 0 || write_all(fd, c->buf, (size_t)n) < 0) {
+				turn_send(to_me[1], 'X', 0);
+				_exit(1);
+			}
+			turn_send(to_me[1], (size_t)n == want ? 'W' : 'S', (uint64_t)n);
+			if ((size_t)n != want)
+				_exit(0);
+		}
+	}
+	close(to_copy[0]);
+	close(to_me[1]);
+	for (uint64_t k = 0;; k += 2) {
+		uint64_t at = offset + k * IO_BUF;
+		if (at >= end)
+			break;
+		size_t want = end - at < IO_BUF ? (size_t)(end - at) : IO_BUF;
+		ssize_t n = read_at(s, f, s->buf, at, want);
+		if (k > 0) {
+			struct turn t = turn_wait(to_me[0]);
+			if (t.what == 'X') {
+				r = PROTO_E_IO;
+				break;
+			}
+			*done += t.bytes;
+			if (t.what == 'S')
+				break;
+		}
+		if (n < 0) {
+			r = last_err();
+			break;
+		}
+		if (write_all(fd, s->buf, (size_t)n) < 0) {
+			r = PROTO_E_IO; /* the reader went away */
+			break;
+		}
+		*done += (uint64_t)n;
+		if ((size_t)n != want)
+			break; /* the file shrank */
+		if (at + want >= end)
+			break;
+		/* The copy writes the next chunk, then hands the turn back. */
+		if (turn_send(to_copy[1], 'W', 0) < 0) {
+			r = PROTO_E_IO;
+			break;
+		}
+		if (at + want + IO_BUF >= end) {
+			/* That was the last chunk: wait for it. */
+			struct turn t = turn_wait(to_me[0]);
+			if (t.what == 'X')
+				r = PROTO_E_IO;
+			else
+				*done += t.bytes;
+			break;
+		}
+	}
+	close(to_copy[1]); /* the copy stops at its next turn, if any */
+	close(to_me[0]);
+	return r;
+}
+
 int smb_read(struct smb *s, const char *share, const char *path, uint64_t offset, uint64_t length,
 	     int fd, int (*started)(void *ud, const struct proto_stat *st, uint64_t length),
 	     void *ud, uint64_t *written)
@@ -417,22 +594,10 @@ int smb_read(struct smb *s, const char *share, const char *path, uint64_t offset
 		r = last_err();
 		goto out;
 	}
-	while (left > 0) {
-		size_t want = left < IO_BUF ? (size_t)left : IO_BUF;
-		ssize_t n = smbc_getFunctionRead(s->ctx)(s->ctx, f, s->buf, want);
-		if (n < 0) {
-			r = last_err();
-			goto out;
-		}
-		if (n == 0)
-			break; /* the file shrank: the gateway sees a short body */
-		if (write_all(fd, s->buf, (size_t)n) < 0) {
-			r = PROTO_E_IO; /* the reader went away */
-			goto out;
-		}
-		left -= (uint64_t)n;
-		done += (uint64_t)n;
-	}
+	if (left >= STRIPE_MIN)
+		r = read_striped(s, url, f, offset, left, fd, &done);
+	else
+		r = read_chunks(s, f, offset, left, fd, &done);
 out:
 	smbc_getFunctionClose(s->ctx)(s->ctx, f);
 	*written = done;

@@ -701,6 +701,49 @@ static void test_read(void **state)
 	close_session(&s);
 }
 
+/* Large reads go through two readers taking turns (chunks of 4 MiB): every
+ * byte arrives, in order, whatever the range. */
+static void test_read_striped(void **state)
+{
+	(void)state;
+	const size_t size = 13 * 1024 * 1024 + 123;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/striped.bin", fixture_require("SAMBA_SHARE_PUBLIC"));
+	unsigned char *want = malloc(size);
+	for (size_t i = 0; i < size; i++)
+		want[i] = (unsigned char)((i * 2654435761u) >> 13);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(want, 1, size, f), size);
+	fclose(f);
+	assert_int_equal(chmod(path, 0644), 0);
+
+	struct session s = login(FIXTURE_BOB, FIXTURE_BOB_PASS);
+	static const struct {
+		uint64_t off, len;
+	} ranges[] = {
+	    {0, UINT64_MAX},			/* all: 4 chunks, the last short */
+	    {4194303, 8 * 1024 * 1024 + 1000},	/* unaligned, across three chunk borders */
+	    {123, 8 * 1024 * 1024},		/* exactly two chunks, unaligned */
+	    {12 * 1024 * 1024 + 5, UINT64_MAX}, /* the tail only: one reader */
+	};
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
+		char *data;
+		size_t len;
+		uint64_t off = ranges[i].off;
+		uint64_t n = ranges[i].len < size - off ? ranges[i].len : size - off;
+		assert_int_equal(
+		    read_range(s.c, "public", "striped.bin", off, ranges[i].len, &data, &len), 0);
+		assert_int_equal(len, n);
+		if (memcmp(data, want + off, n) != 0)
+			fail_msg("range %zu differs", i);
+		free(data);
+	}
+	assert_int_equal(sbxc_unlink(s.c, "public", "striped.bin"), 0);
+	free(want);
+	close_session(&s);
+}
+
 static int upload(struct sbxc *c, const char *share, const char *path, uint32_t flags,
 		  const char *data, size_t len, uint32_t *created)
 {
@@ -967,6 +1010,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_shares),
 	    cmocka_unit_test(test_list_awkward_names),
 	    cmocka_unit_test(test_read),
+	    cmocka_unit_test(test_read_striped),
 	    cmocka_unit_test(test_write_replace_and_interrupt),
 	    cmocka_unit_test(test_access_denied),
 	    cmocka_unit_test(test_check_password),
