@@ -9,7 +9,7 @@
 #                      gateway's bytes are right, asserts no timing
 #   --build-dir DIR    use the smbgate binaries of this meson build directory
 #                      (default: build and use $root/build-bench,
-#                      --buildtype=release -Dwerror=false)
+#                      --buildtype=release)
 #   --no-install       do not apt-get install rclone when it is missing
 #                      (the full run installs it; --smoke never does)
 # Options passed on to bench.py (defaults of the full run):
@@ -79,9 +79,7 @@ fi
 if [ -z "$build_dir" ]; then
 	build_dir="$root/build-bench"
 	echo "run.sh: building smbgate (release) in $build_dir" >&2
-	# -Dwerror=false: at -O3 GCC 12 warns -Wmaybe-uninitialized in
-	# sandbox/smb.c, which -Werror turns into a failed release build.
-	"$root/packaging/build.sh" "$build_dir" --buildtype=release -Dwerror=false
+	"$root/packaging/build.sh" "$build_dir" --buildtype=release
 fi
 smbgate="$build_dir/gateway/smbgate"
 worker="$build_dir/sandbox/smbgate-worker"
