@@ -283,6 +283,8 @@ test('copy and move a selection to another folder', {timeout: 90000}, async () =
   await page.locator('#message:has-text("Moved 1 item")').waitFor();
   assert.equal(await exists(path.join(PUBLIC, DOSSIER, up2.name)), false);
   assert.deepEqual(await readFile(path.join(PUBLIC, up2.name)), up2.buffer);
+  // The listing refreshes after the message: wait for the row to go.
+  await row(page, up2.name).waitFor({state: 'detached', timeout: 10000});
   assert.equal(await row(page, up2.name).count(), 0);
 });
 
