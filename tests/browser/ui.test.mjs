@@ -270,13 +270,23 @@ test('copy and move a selection to another folder', {timeout: 90000}, async () =
   assert.match(await page.textContent('#message'), /2 selected/);
   await page.click('#btn-copy');
   await page.fill('#dialog-input', '/nested');
+  // The listing is fetched again after the copy (and the selection cleared):
+  // wait for that answer before selecting anew.
+  const relisted = page.waitForResponse((r) => r.request().method() === 'GET' &&
+    decodeURIComponent(r.url()).endsWith(`/public/${DOSSIER}/`));
   await page.click('#dialog-ok');
   await page.locator('#message:has-text("Copied 2 items")').waitFor();
+  await relisted;
   assert.equal(await readFile(path.join(PUBLIC, 'nested', up1.name), 'utf8'), 'second version\n');
   assert.deepEqual(await readFile(path.join(PUBLIC, 'nested', up2.name)), up2.buffer);
   assert.ok(await exists(path.join(PUBLIC, DOSSIER, up1.name)), 'copy keeps the source');
 
-  await row(page, up2.name).locator('input.sel').check();
+  // (the rows are drawn from that answer a moment later)
+  for (let i = 0; i < 50; i++) {
+    await row(page, up2.name).locator('input.sel').check();
+    if (await page.isEnabled('#btn-move')) break;
+    await page.waitForTimeout(100);
+  }
   await page.click('#btn-move');
   await page.fill('#dialog-input', '/');
   await page.click('#dialog-ok');
