@@ -19,11 +19,14 @@
 #include "cfg.h"
 #include "smb.h"
 
-#define IO_BUF	      (4 * 1024 * 1024) /* a round trip per call: large buffers */
-#define STRIPE_MIN    (2 * IO_BUF)	/* from here on, two readers take turns */
-#define URL_MAX	      (PROTO_MAX_PATH * 3 + PROTO_MAX_NAME * 3 + 300)
-#define RMDIR_DEPTH   64
-#define RMDIR_ENTRIES 100000
+#define IO_BUF (4 * 1024 * 1024) /* a round trip per call: large buffers */
+/* readdirplus (not readdirplus2, which builds a path and a stat per entry:
+ * 8 µs each, 80 ms for 10 000) gives the DOS attributes: */
+#define FILE_ATTR_DIRECTORY 0x10
+#define STRIPE_MIN	    (2 * IO_BUF) /* from here on, two readers take turns */
+#define URL_MAX		    (PROTO_MAX_PATH * 3 + PROTO_MAX_NAME * 3 + 300)
+#define RMDIR_DEPTH	    64
+#define RMDIR_ENTRIES	    100000
 
 struct smb {
 	SMBCCTX *ctx;
@@ -339,7 +342,6 @@ int smb_list(struct smb *s, const char *share, const char *path, smb_entry_cb cb
 {
 	char url[URL_MAX];
 	const struct libsmb_file_info *fi;
-	struct stat st;
 	SMBCFILE *d;
 	int r = make_url(s, url, sizeof(url), share, path);
 
@@ -348,7 +350,7 @@ int smb_list(struct smb *s, const char *share, const char *path, smb_entry_cb cb
 	d = smbc_getFunctionOpendir(s->ctx)(s->ctx, url);
 	if (!d)
 		return last_err();
-	while ((fi = smbc_getFunctionReaddirPlus2(s->ctx)(s->ctx, d, &st)) != NULL) {
+	while ((fi = smbc_getFunctionReaddirPlus(s->ctx)(s->ctx, d)) != NULL) {
 		if (!fi->name || strcmp(fi->name, ".") == 0 || strcmp(fi->name, "..") == 0)
 			continue;
 		if (!proto_name_valid(fi->name)) {
@@ -356,7 +358,7 @@ int smb_list(struct smb *s, const char *share, const char *path, smb_entry_cb cb
 				(*skipped)++;
 			continue;
 		}
-		bool dir = S_ISDIR(st.st_mode);
+		bool dir = fi->attrs & FILE_ATTR_DIRECTORY;
 		r = cb(ud, dir ? PROTO_FT_DIR : PROTO_FT_FILE, dir ? 0 : fi->size,
 		       ts_sec(&fi->mtime_ts), fi->name);
 		if (r)
@@ -935,7 +937,6 @@ static int rmdir_url(struct smb *s, const char *url, int depth, size_t *budget)
 {
 	const struct libsmb_file_info *fi;
 	struct name_list l = {0};
-	struct stat st;
 	SMBCFILE *d;
 	int r = 0;
 
@@ -944,7 +945,7 @@ static int rmdir_url(struct smb *s, const char *url, int depth, size_t *budget)
 	d = smbc_getFunctionOpendir(s->ctx)(s->ctx, url);
 	if (!d)
 		return last_err();
-	while ((fi = smbc_getFunctionReaddirPlus2(s->ctx)(s->ctx, d, &st)) != NULL) {
+	while ((fi = smbc_getFunctionReaddirPlus(s->ctx)(s->ctx, d)) != NULL) {
 		if (!fi->name || strcmp(fi->name, ".") == 0 || strcmp(fi->name, "..") == 0)
 			continue;
 		if (*budget == 0) {
@@ -970,7 +971,7 @@ static int rmdir_url(struct smb *s, const char *url, int depth, size_t *budget)
 			r = PROTO_E_IO;
 			break;
 		}
-		l.dirs[l.n++] = S_ISDIR(st.st_mode);
+		l.dirs[l.n++] = fi->attrs & FILE_ATTR_DIRECTORY;
 	}
 	smbc_getFunctionClosedir(s->ctx)(s->ctx, d);
 	for (size_t i = 0; r == 0 && i < l.n; i++) {

@@ -50,7 +50,7 @@ int smb_shares(struct smb *s, smb_entry_cb cb, void *ud);
 
 int smb_stat(struct smb *s, const char *share, const char *path, struct proto_stat *ret);
 
-/* One pass (readdirplus2); skips "." and "..", and names that are not valid
+/* One pass (readdirplus); skips "." and "..", and names that are not valid
  * UTF-8 or hold '/' or '\\' (counted in *@skipped). */
 int smb_list(struct smb *s, const char *share, const char *path, smb_entry_cb cb, void *ud,
 	     unsigned *skipped);
