@@ -74,7 +74,8 @@ struct collect {
 	bool shares;
 };
 
-static int collect_entry(void *ud, const struct proto_entry_rec *rec, const char *name)
+static int collect_entry(void *ud, const struct proto_entry_rec *rec, const char *name,
+			 const char *comment)
 {
 	struct collect *k = ud;
 	json_t *e;
@@ -82,7 +83,7 @@ static int collect_entry(void *ud, const struct proto_entry_rec *rec, const char
 	if (k->shares) {
 		if (rec->ftype != PROTO_FT_SHARE)
 			return 0;
-		e = json_pack("{s:s,s:s}", "name", name, "type", "share");
+		e = json_pack("{s:s,s:s,s:s}", "name", name, "type", "share", "comment", comment);
 	} else {
 		char mt[32];
 		if (rec->ftype == PROTO_FT_SHARE)

@@ -409,10 +409,10 @@ static int listing(struct sbxc_lane *l, uint16_t type, const char *const *strs, 
 		if (total > PROTO_MAX_LIST_ENTRIES)
 			return violation(l->c, "listing too long");
 		struct proto_entry_rec rec;
-		const char *name;
+		const char *name, *comment;
 		size_t pos = 0;
-		while (!stop && proto_entries_next(&m, &pos, &rec, &name))
-			stop = cb(ud, &rec, name);
+		while (!stop && proto_entries_next_comment(&m, &pos, &rec, &name, &comment))
+			stop = cb(ud, &rec, name, comment);
 	}
 	return r;
 }

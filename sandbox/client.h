@@ -59,7 +59,8 @@ int sbxc_check(struct sbxc *c, const char *password);
 
 /* Called per entry; a non-zero return stops reading the answer (the rest is
  * still drained and validated) and is what the listing call returns. */
-typedef int (*sbxc_entry_cb)(void *ud, const struct proto_entry_rec *rec, const char *name);
+typedef int (*sbxc_entry_cb)(void *ud, const struct proto_entry_rec *rec, const char *name,
+			     const char *comment);
 
 int sbxc_shares(struct sbxc *c, sbxc_entry_cb cb, void *ud);
 int sbxc_list(struct sbxc *c, const char *share, const char *path, sbxc_entry_cb cb, void *ud);

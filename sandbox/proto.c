@@ -199,6 +199,15 @@ static int decode_entries(struct proto_msg *m, const uint8_t *p, size_t left)
 			return -EBADMSG;
 		p += l + 1;
 		left -= l + 1;
+		if (rec.ftype == PROTO_FT_SHARE) {
+			/* a share's comment: free text, bounded, no control characters */
+			const char *comment = (const char *)p;
+			l = strnlen(comment, left);
+			if (l == left || !proto_comment_valid(comment))
+				return -EBADMSG;
+			p += l + 1;
+			left -= l + 1;
+		}
 		n++;
 	}
 	return n == m->u.entries.count ? 0 : -EBADMSG;
@@ -303,23 +312,52 @@ void proto_entries_init(struct proto_entries_builder *b, void *buf, size_t size,
 	memcpy(b->buf, &hdr, sizeof(hdr));
 }
 
-int proto_entries_add(struct proto_entries_builder *b, uint32_t ftype, uint64_t size, int64_t mtime,
-		      const char *name)
+bool proto_comment_valid(const char *comment)
+{
+	size_t len = strnlen(comment, PROTO_MAX_COMMENT + 1);
+
+	if (len > PROTO_MAX_COMMENT || !proto_utf8_valid(comment, len))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)comment[i] < 0x20 || comment[i] == 0x7f)
+			return false;
+	return true;
+}
+
+int proto_entries_add_comment(struct proto_entries_builder *b, uint32_t ftype, uint64_t size,
+			      int64_t mtime, const char *name, const char *comment)
 {
 	struct proto_entry_rec rec = {.ftype = ftype, .size = size, .mtime = mtime};
-	size_t l;
+	size_t l, cl = 0;
 
 	if (ftype < PROTO_FT_FILE || ftype > PROTO_FT_SHARE || !proto_name_valid(name))
 		return -EINVAL;
+	if (ftype == PROTO_FT_SHARE) {
+		if (!comment)
+			comment = "";
+		if (!proto_comment_valid(comment))
+			return -EINVAL;
+		cl = strlen(comment) + 1;
+	}
 	l = strlen(name) + 1;
-	if (b->used + sizeof(rec) + l > b->size)
+	if (b->used + sizeof(rec) + l + cl > b->size)
 		return -EMSGSIZE;
 	memcpy(b->buf + b->used, &rec, sizeof(rec));
 	b->used += sizeof(rec);
 	memcpy(b->buf + b->used, name, l);
 	b->used += l;
+	if (cl) {
+		memcpy(b->buf + b->used, comment, cl);
+		b->used += cl;
+	}
 	b->count++;
 	return 0;
+}
+
+int proto_entries_add(struct proto_entries_builder *b, uint32_t ftype, uint64_t size, int64_t mtime,
+		      const char *name)
+{
+	return proto_entries_add_comment(b, ftype, size, mtime, name, NULL);
 }
 
 size_t proto_entries_finish(struct proto_entries_builder *b)
@@ -334,13 +372,27 @@ size_t proto_entries_finish(struct proto_entries_builder *b)
 	return b->used;
 }
 
-int proto_entries_next(const struct proto_msg *m, size_t *pos, struct proto_entry_rec *rec,
-		       const char **name)
+int proto_entries_next_comment(const struct proto_msg *m, size_t *pos, struct proto_entry_rec *rec,
+			       const char **name, const char **comment)
 {
+	const char *c = "";
+
 	if (m->hdr.type != PROTO_ENTRIES || *pos >= m->rec_len)
 		return 0;
 	memcpy(rec, m->rec + *pos, sizeof(*rec));
 	*name = (const char *)(m->rec + *pos + sizeof(*rec));
 	*pos += sizeof(*rec) + strlen(*name) + 1;
+	if (rec->ftype == PROTO_FT_SHARE) {
+		c = (const char *)(m->rec + *pos);
+		*pos += strlen(c) + 1;
+	}
+	if (comment)
+		*comment = c;
 	return 1;
+}
+
+int proto_entries_next(const struct proto_msg *m, size_t *pos, struct proto_entry_rec *rec,
+		       const char **name)
+{
+	return proto_entries_next_comment(m, pos, rec, name, NULL);
 }

@@ -30,6 +30,7 @@
 #define PROTO_MAX_NAME	       1024  /* one file or share name, bytes */
 #define PROTO_MAX_CRED	       512   /* user, domain or password, bytes */
 #define PROTO_MAX_STRINGS      4
+#define PROTO_MAX_COMMENT      256    /* a share's comment, bytes */
 #define PROTO_MAX_LIST_ENTRIES 100000 /* entries of one listing, all batches */
 
 enum proto_type {
@@ -157,7 +158,8 @@ struct proto_end {
 	uint64_t bytes; /* READ/WRITE/COPY: bytes transferred */
 };
 
-/* One record of an ENTRIES message: this fixed part, then the NUL-terminated name. */
+/* One record of an ENTRIES message: this fixed part, then the NUL-terminated
+ * name; a share's record then has its NUL-terminated comment (maybe empty). */
 struct proto_entry_rec {
 	uint32_t ftype;
 	uint32_t reserved;
@@ -233,6 +235,10 @@ struct proto_entries_builder {
 void proto_entries_init(struct proto_entries_builder *b, void *buf, size_t size, uint32_t seq);
 int proto_entries_add(struct proto_entries_builder *b, uint32_t ftype, uint64_t size, int64_t mtime,
 		      const char *name);
+/* The same with a share's @comment (NULL: empty; ignored for other types);
+ * -EINVAL also for a comment proto_comment_valid() refuses. */
+int proto_entries_add_comment(struct proto_entries_builder *b, uint32_t ftype, uint64_t size,
+			      int64_t mtime, const char *name, const char *comment);
 size_t proto_entries_finish(struct proto_entries_builder *b);
 
 /*
@@ -242,6 +248,13 @@ size_t proto_entries_finish(struct proto_entries_builder *b);
  */
 int proto_entries_next(const struct proto_msg *m, size_t *pos, struct proto_entry_rec *rec,
 		       const char **name);
+/* The same, also giving the comment of a share ("" for other types). */
+int proto_entries_next_comment(const struct proto_msg *m, size_t *pos, struct proto_entry_rec *rec,
+			       const char **name, const char **comment);
+
+/* Whether @comment is acceptable as a share's comment: valid UTF-8, at most
+ * PROTO_MAX_COMMENT bytes, no control characters. */
+bool proto_comment_valid(const char *comment);
 
 /* Whether @s (@len bytes) is valid UTF-8 without NUL (no overlongs, no surrogates). */
 bool proto_utf8_valid(const char *s, size_t len);

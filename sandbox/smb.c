@@ -307,7 +307,9 @@ int smb_shares(struct smb *s, smb_entry_cb cb, void *ud)
 			continue;
 		if (!proto_name_valid(e->name))
 			continue;
-		r = cb(ud, PROTO_FT_SHARE, 0, 0, e->name);
+		/* The comment is the server's free text: kept only when it is clean. */
+		r = cb(ud, PROTO_FT_SHARE, 0, 0, e->name,
+		       e->commentlen > 0 && proto_comment_valid(e->comment) ? e->comment : "");
 		if (r)
 			break;
 	}
@@ -360,7 +362,7 @@ int smb_list(struct smb *s, const char *share, const char *path, smb_entry_cb cb
 		}
 		bool dir = fi->attrs & FILE_ATTR_DIRECTORY;
 		r = cb(ud, dir ? PROTO_FT_DIR : PROTO_FT_FILE, dir ? 0 : fi->size,
-		       ts_sec(&fi->mtime_ts), fi->name);
+		       ts_sec(&fi->mtime_ts), fi->name, NULL);
 		if (r)
 			break;
 	}

@@ -41,9 +41,10 @@ int smb_clone(const struct smb *s, struct smb **ret);
 /* Whether @password is the one smb_open() was given (constant time): 0 or PROTO_E_AUTH. */
 int smb_check_password(const struct smb *s, const char *password);
 
-/* Called once per entry; a non-zero return stops the listing and is returned. */
+/* Called once per entry (@comment: a share's, else NULL); a non-zero return
+ * stops the listing and is returned. */
 typedef int (*smb_entry_cb)(void *ud, uint32_t ftype, uint64_t size, int64_t mtime,
-			    const char *name);
+			    const char *name, const char *comment);
 
 /* The server's disk shares (no IPC$, printers; "name$" only with show_hidden). */
 int smb_shares(struct smb *s, smb_entry_cb cb, void *ud);

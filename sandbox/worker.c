@@ -89,18 +89,19 @@ struct lister {
 	uint64_t total;
 };
 
-static int list_cb(void *ud, uint32_t ftype, uint64_t size, int64_t mtime, const char *name)
+static int list_cb(void *ud, uint32_t ftype, uint64_t size, int64_t mtime, const char *name,
+		   const char *comment)
 {
 	struct lister *l = ud;
 	int r;
 
 	if (++l->total > PROTO_MAX_LIST_ENTRIES)
 		return PROTO_E_TOO_BIG;
-	r = proto_entries_add(&l->b, ftype, size, mtime, name);
+	r = proto_entries_add_comment(&l->b, ftype, size, mtime, name, comment);
 	if (r == -EMSGSIZE) {
 		send_msg(l->w->out, proto_entries_finish(&l->b));
 		proto_entries_init(&l->b, l->w->out, sizeof(l->w->out), l->seq);
-		r = proto_entries_add(&l->b, ftype, size, mtime, name);
+		r = proto_entries_add_comment(&l->b, ftype, size, mtime, name, comment);
 	}
 	if (r == -EINVAL) {
 		l->total--;

@@ -43,13 +43,16 @@ static void check_entries(const struct proto_msg *m, const uint8_t *data, size_t
 	CHECK(m->rec == data + sizeof(struct proto_hdr) + sizeof(struct proto_entries));
 	CHECK(m->rec_len == size - sizeof(struct proto_hdr) - sizeof(struct proto_entries));
 	proto_entries_init(&b, out, sizeof(out), m->hdr.seq);
-	while (proto_entries_next(m, &pos, &rec, &name)) {
+	const char *comment;
+	while (proto_entries_next_comment(m, &pos, &rec, &name, &comment)) {
 		CHECK(pos > last && pos <= m->rec_len);
 		last = pos;
 		CHECK(rec.ftype >= PROTO_FT_FILE && rec.ftype <= PROTO_FT_SHARE);
 		CHECK(rec.reserved == 0);
 		CHECK(proto_name_valid(name));
-		CHECK(proto_entries_add(&b, rec.ftype, rec.size, rec.mtime, name) == 0);
+		CHECK(proto_comment_valid(comment));
+		CHECK(proto_entries_add_comment(&b, rec.ftype, rec.size, rec.mtime, name,
+						comment) == 0);
 		n++;
 	}
 	CHECK(pos == m->rec_len);

@@ -17,8 +17,11 @@ def msg(mtype, body=b"", strings=(), seq=1):
 
 def entries(recs, seq=1):
     out = b""
-    for ftype, size, mtime, name in recs:
+    for rec in recs:
+        ftype, size, mtime, name = rec[:4]
         out += struct.pack("<IIQq", ftype, 0, size, mtime) + name.encode() + b"\0"
+        if ftype == 3:  # a share's record ends with its comment
+            out += (rec[4] if len(rec) > 4 else "").encode() + b"\0"
     return msg(7, struct.pack("<I", len(recs)) + out, seq=seq)
 
 
@@ -46,7 +49,8 @@ SEEDS = {
     "read_ok": msg(9, struct.pack("<IIQqQ", 1, 0, 10, 1700000000, 10)),
     "end": msg(11, struct.pack("<IIQ", 1, 0, 99)),
     "entries-empty": entries([]),
-    "entries-shares": entries([(3, 0, 0, "data"), (3, 0, 0, "public"), (3, 0, 0, "hidden$")]),
+    "entries-shares": entries([(3, 0, 0, "data", "Team data"), (3, 0, 0, "public"),
+                               (3, 0, 0, "hidden$", "Ünïcødé comment")]),
     "entries-awkward": entries([(1 + i % 2, i * 1000, 1700000000 + i, n)
                                 for i, n in enumerate(AWKWARD)]),
 }

@@ -559,8 +559,13 @@ struct names {
 	int n;
 };
 
-static int collect(void *ud, const struct proto_entry_rec *rec, const char *name)
+static char public_comment[256];
+
+static int collect(void *ud, const struct proto_entry_rec *rec, const char *name,
+		   const char *comment)
 {
+	if (rec->ftype == PROTO_FT_SHARE && strcmp(name, "public") == 0)
+		snprintf(public_comment, sizeof(public_comment), "%s", comment);
 	struct names *n = ud;
 	if (n->n < 64) {
 		snprintf(n->list[n->n], sizeof(n->list[0]), "%s", name);
@@ -583,6 +588,7 @@ static void test_shares(void **state)
 	struct session s = login(FIXTURE_ALICE, FIXTURE_ALICE_PASS);
 	struct names n = {0};
 	assert_int_equal(sbxc_shares(s.c, collect, &n), 0);
+	assert_string_equal(public_comment, "Shared by alice & bob: caf\xc3\xa9");
 	assert_true(has(&n, "public", PROTO_FT_SHARE));
 	assert_true(has(&n, "alice_private", PROTO_FT_SHARE));
 	assert_true(has(&n, "readonly", PROTO_FT_SHARE));

@@ -861,6 +861,10 @@ class T03Read(Base):
         names = [e["name"] for e in j["entries"]]
         self.assertEqual(sorted(names), ["alice_private", "public", "readonly"])
         self.assertTrue(all(e["type"] == "share" for e in j["entries"]))
+        # a share's comment comes along (empty when the share has none)
+        comments = {e["name"]: e["comment"] for e in j["entries"]}
+        self.assertEqual(comments["public"], "Shared by alice & bob: café")
+        self.assertEqual(comments["readonly"], "")
         r = self.gw.get("/api/v1/fs/fixture", self.h)  # without the slash
         self.assertEqual(r.status, 200, r)
         r = self.gw.get(f"{FS}/", basic(BOB, BOB_PW))

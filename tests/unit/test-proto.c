@@ -915,6 +915,73 @@ static const char *const awkward[] = {
     "\xf4\x8f\xbf\xbf", /* U+10FFFF */
 };
 
+/* A share's record carries its comment (maybe empty); other records none. */
+static void test_share_comments(void **state)
+{
+	static uint8_t msg[PROTO_MAX_MSG];
+	struct proto_entries_builder b;
+	struct proto_entry_rec rec;
+	struct proto_msg m;
+	const char *name, *comment;
+	size_t n, pos = 0;
+	char long_comment[PROTO_MAX_COMMENT + 2];
+
+	(void)state;
+	proto_entries_init(&b, msg, sizeof(msg), 9);
+	assert_int_equal(proto_entries_add_comment(&b, PROTO_FT_SHARE, 0, 0, "public",
+						   "Shared by alice & bob: caf\xc3\xa9"),
+			 0);
+	assert_int_equal(proto_entries_add_comment(&b, PROTO_FT_SHARE, 0, 0, "data", NULL), 0);
+	assert_int_equal(proto_entries_add_comment(&b, PROTO_FT_FILE, 7, 1, "f.txt", "ignored"), 0);
+	/* refused comments: control characters, invalid UTF-8, too long */
+	assert_int_equal(proto_entries_add_comment(&b, PROTO_FT_SHARE, 0, 0, "x", "a\nb"), -EINVAL);
+	assert_int_equal(proto_entries_add_comment(&b, PROTO_FT_SHARE, 0, 0, "x", "\xff"), -EINVAL);
+	memset(long_comment, 'c', sizeof(long_comment) - 1);
+	long_comment[sizeof(long_comment) - 1] = '\0';
+	assert_int_equal(proto_entries_add_comment(&b, PROTO_FT_SHARE, 0, 0, "x", long_comment),
+			 -EINVAL);
+	long_comment[PROTO_MAX_COMMENT] = '\0';
+	assert_true(proto_comment_valid(long_comment));
+	n = proto_entries_finish(&b);
+	assert_int_equal(proto_decode(msg, n, &m), 0);
+	assert_int_equal(m.u.entries.count, 3);
+	assert_int_equal(proto_entries_next_comment(&m, &pos, &rec, &name, &comment), 1);
+	assert_string_equal(name, "public");
+	assert_string_equal(comment, "Shared by alice & bob: caf\xc3\xa9");
+	assert_int_equal(proto_entries_next_comment(&m, &pos, &rec, &name, &comment), 1);
+	assert_string_equal(name, "data");
+	assert_string_equal(comment, "");
+	assert_int_equal(proto_entries_next_comment(&m, &pos, &rec, &name, &comment), 1);
+	assert_string_equal(name, "f.txt");
+	assert_string_equal(comment, "");
+	assert_int_equal(proto_entries_next_comment(&m, &pos, &rec, &name, &comment), 0);
+	/* a share's record whose comment is not terminated: refused */
+	{
+		static uint8_t one[256];
+		struct proto_entries_builder b1;
+		struct proto_hdr h;
+		proto_entries_init(&b1, one, sizeof(one), 3);
+		assert_int_equal(proto_entries_add_comment(&b1, PROTO_FT_SHARE, 0, 0, "s", "cc"),
+				 0);
+		size_t n1 = proto_entries_finish(&b1);
+		assert_int_equal(proto_decode(one, n1, &m), 0);
+		assert_int_equal(one[n1 - 1], 0);
+		memcpy(&h, one, sizeof(h));
+		h.len--; /* drop the comment's NUL, keep the header consistent */
+		memcpy(one, &h, sizeof(h));
+		assert_int_equal(proto_decode(one, n1 - 1, &m), -EBADMSG);
+		/* and without any comment at all (as a file's record would be) */
+		h.len -= 2;
+		memcpy(one, &h, sizeof(h));
+		assert_int_equal(proto_decode(one, n1 - 3, &m), -EBADMSG);
+	}
+	/* a share's comment with a control character: refused */
+	uint8_t *c = memchr(msg + 16 + 24 + 7, 'S', n);
+	assert_non_null(c);
+	*c = '\t';
+	assert_int_equal(proto_decode(msg, n, &m), -EBADMSG);
+}
+
 static void test_entries_builder(void **state)
 {
 	static uint8_t msg[PROTO_MAX_MSG];
@@ -1344,9 +1411,9 @@ int main(void)
 	    cmocka_unit_test(test_bad_error),	     cmocka_unit_test(test_bad_flags),
 	    cmocka_unit_test(test_bad_answers),	     cmocka_unit_test(test_bad_entries),
 	    cmocka_unit_test(test_entries_builder),  cmocka_unit_test(test_entries_small),
-	    cmocka_unit_test(test_encode_errors),    cmocka_unit_test(test_utf8_valid),
-	    cmocka_unit_test(test_name_valid),	     cmocka_unit_test(test_err_name),
-	    cmocka_unit_test(test_type_name),
+	    cmocka_unit_test(test_share_comments),   cmocka_unit_test(test_encode_errors),
+	    cmocka_unit_test(test_utf8_valid),	     cmocka_unit_test(test_name_valid),
+	    cmocka_unit_test(test_err_name),	     cmocka_unit_test(test_type_name),
 	};
 
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
