@@ -559,21 +559,6 @@ static enum MHD_Result delete_path(struct gw_req *r, struct MHD_Connection *c, s
 	return gw_reply_empty(r, c, MHD_HTTP_NO_CONTENT);
 }
 
-static enum MHD_Result not_allowed(struct gw_req *r, struct MHD_Connection *c, const char *allow)
-{
-	json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", "method_not_allowed", "message",
-				 "method not allowed here");
-	char *text = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	if (!text)
-		return MHD_NO;
-	struct MHD_Response *resp =
-	    MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-	return gw_queue(r, c, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
-}
-
 static enum MHD_Result bad_path(struct gw_req *r, struct MHD_Connection *c, int err)
 {
 	if (err == -ENAMETOOLONG)
@@ -628,7 +613,7 @@ enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char
 	bool get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
 
 	if (!p.server) {
-		ret = get ? list_servers(r, c) : not_allowed(r, c, "GET, HEAD");
+		ret = get ? list_servers(r, c) : gw_reply_not_allowed(r, c, "GET, HEAD");
 		goto out;
 	}
 	const struct cfg_server *srv = cfg_server_find(r->gw->cfg, p.server);
@@ -638,7 +623,7 @@ enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char
 	}
 	size_t server = (size_t)(srv - r->gw->cfg->servers);
 	if (!p.share) {
-		ret = get ? list_shares(r, c, server, &p) : not_allowed(r, c, "GET, HEAD");
+		ret = get ? list_shares(r, c, server, &p) : gw_reply_not_allowed(r, c, "GET, HEAD");
 		goto out;
 	}
 	if (put) {
@@ -646,11 +631,11 @@ enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char
 		goto out;
 	}
 	if (!get && strcmp(m, "POST") != 0 && strcmp(m, "DELETE") != 0) {
-		ret = not_allowed(r, c, "GET, HEAD, PUT, POST, DELETE");
+		ret = gw_reply_not_allowed(r, c, "GET, HEAD, PUT, POST, DELETE");
 		goto out;
 	}
 	if (!get && !*p.path) {
-		ret = not_allowed(r, c, "GET, HEAD");
+		ret = gw_reply_not_allowed(r, c, "GET, HEAD");
 		goto out;
 	}
 	struct gw_session *s = gw_authenticate(r, c, server);

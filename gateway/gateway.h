@@ -70,6 +70,8 @@ enum MHD_Result gw_reply_json(struct gw_req *r, struct MHD_Connection *c, unsign
 enum MHD_Result gw_reply_error(struct gw_req *r, struct MHD_Connection *c, unsigned status,
 			       const char *code, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+/* 405 with the Allow header (@allow: "GET, HEAD"...). */
+enum MHD_Result gw_reply_not_allowed(struct gw_req *r, struct MHD_Connection *c, const char *allow);
 /* No body (204, 304...). */
 enum MHD_Result gw_reply_empty(struct gw_req *r, struct MHD_Connection *c, unsigned status);
 /* An answer for a worker error code (enum proto_err) or a negative errno of the client. */

@@ -192,8 +192,7 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
 	return strlen(s);
 }
 
-static enum MHD_Result method_not_allowed(struct gw_req *r, struct MHD_Connection *c,
-					  const char *allow)
+enum MHD_Result gw_reply_not_allowed(struct gw_req *r, struct MHD_Connection *c, const char *allow)
 {
 	json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", "method_not_allowed", "message",
 				 "method not allowed here");
@@ -290,17 +289,17 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
 	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	if (strcmp(url, "/healthz") == 0) {
 		if (!get)
-			return method_not_allowed(r, c, "GET, HEAD");
+			return gw_reply_not_allowed(r, c, "GET, HEAD");
 		return gw_reply_json(r, c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
 	}
 	if (strcmp(url, "/metrics") == 0) {
 		if (!get)
-			return method_not_allowed(r, c, "GET, HEAD");
+			return gw_reply_not_allowed(r, c, "GET, HEAD");
 		return gw_api_metrics(r, c);
 	}
 	if (strcmp(url, "/api/v1/servers") == 0) {
 		if (!get)
-			return method_not_allowed(r, c, "GET, HEAD");
+			return gw_reply_not_allowed(r, c, "GET, HEAD");
 		/* The names only (no hosts): what the login form offers. */
 		json_t *list = json_array();
 		for (size_t i = 0; i < gw->cfg->n_servers; i++)
@@ -310,19 +309,19 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
 	}
 	if (strcmp(url, "/api/v1/login") == 0) {
 		if (strcmp(method, "POST") != 0)
-			return method_not_allowed(r, c, "POST");
+			return gw_reply_not_allowed(r, c, "POST");
 		return gw_api_login(r, c);
 	}
 	if (strcmp(url, "/api/v1/logout") == 0) {
 		if (strcmp(method, "POST") != 0)
-			return method_not_allowed(r, c, "POST");
+			return gw_reply_not_allowed(r, c, "POST");
 		return gw_api_logout(r, c);
 	}
 	if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0)
 		return gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found",
 				      "no such API endpoint");
 	if (!get)
-		return method_not_allowed(r, c, "GET, HEAD");
+		return gw_reply_not_allowed(r, c, "GET, HEAD");
 	return gw_static(r, c, url);
 }
 
