@@ -445,6 +445,11 @@ function render() {
       if (view) { a.target = '_blank'; a.rel = 'noopener'; a.title = 'Open in a new tab'; } else { a.download = e.name; }
     }
     a.append(icon(iconFor(e)), el('span', {}, e.name));
+    // A share's comment (set on the file server), quietly beside its name.
+    if (e.type === 'share' && e.comment) {
+      a.append(el('small', {class: 'comment'}, e.comment));
+      a.title = e.comment;
+    }
     tr.append(el('td', {class: 'c-name'}, a));
     tr.append(el('td', {class: 'c-size'}, e.type === 'file' ? humanSize(e.size) : ''));
     tr.append(el('td', {class: 'c-mtime', title: e.mtime || ''}, fmtDate(e.mtime)));

@@ -100,6 +100,9 @@ test('log in with the right password: the shares of the server', {timeout: 90000
   assert.equal(new URL(page.url()).hash, '#/' + SERVER);
   const names = await rowNames(page);
   for (const s of ['public', 'alice_private', 'readonly']) assert.ok(names.includes(s), `share ${s} listed: ${names}`);
+  // A share's comment from the server shows beside its name.
+  assert.equal(await page.textContent('#rows tr[data-name="public"] small.comment'),
+    'Shared by alice & bob: café');
   assert.match(await page.textContent('#who-text'), new RegExp(ALICE[0]));
   // The password is nowhere in storage or the URL.
   const stored = await page.evaluate(() => JSON.stringify({...localStorage}) + JSON.stringify({...sessionStorage}) + location.href);
