@@ -581,26 +581,9 @@ enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char
 	if (r->upload)
 		return put_data(r, c, upload_data, upload_data_size);
 	if (!put) {
-		/* Other methods: collect (POST) or drop the body, then act. */
-		if (*upload_data_size) {
-			if (strcmp(m, "POST") == 0 && !r->body_too_big) {
-				if (r->body_len + *upload_data_size > GW_MAX_JSON_BODY) {
-					r->body_too_big = true;
-				} else {
-					char *nb =
-					    realloc(r->body, r->body_len + *upload_data_size + 1);
-					if (!nb)
-						return MHD_NO;
-					memcpy(nb + r->body_len, upload_data, *upload_data_size);
-					r->body_len += *upload_data_size;
-					nb[r->body_len] = '\0';
-					r->body = nb;
-				}
-			}
-			r->bytes_in += *upload_data_size;
-			*upload_data_size = 0;
+		/* Other methods: collect the body (POST's JSON; bounded), then act. */
+		if (!gw_collect_body(r, upload_data, upload_data_size))
 			return MHD_YES;
-		}
 		if (r->body_too_big)
 			return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
 					      "request bodies are limited to %d bytes",

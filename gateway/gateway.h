@@ -77,6 +77,13 @@ enum MHD_Result gw_reply_empty(struct gw_req *r, struct MHD_Connection *c, unsig
 /* An answer for a worker error code (enum proto_err) or a negative errno of the client. */
 enum MHD_Result gw_reply_sbx_error(struct gw_req *r, struct MHD_Connection *c, int err);
 
+/*
+ * Collects a request body chunk into r->body (NUL-terminated, at most
+ * GW_MAX_JSON_BODY bytes; past that r->body_too_big and nothing is kept),
+ * consuming *@size. Returns true once the body is complete (*@size was 0).
+ */
+bool gw_collect_body(struct gw_req *r, const char *data, size_t *size);
+
 /* The client's address as text (for rate limiting); buf of 64 bytes. */
 void gw_client_addr(struct MHD_Connection *c, char buf[64]);
 

@@ -207,30 +207,36 @@ enum MHD_Result gw_reply_not_allowed(struct gw_req *r, struct MHD_Connection *c,
 	return gw_queue(r, c, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
 }
 
-/* Collects a JSON body into r->body (bounded). Returns true when complete. */
-static bool collect_body(struct gw_req *r, const char *data, size_t *size)
+bool gw_collect_body(struct gw_req *r, const char *data, size_t *size)
 {
 	if (*size == 0)
 		return true;
+	r->bytes_in += *size;
+	if (!r->body_too_big && r->body_len + *size > GW_MAX_JSON_BODY)
+		r->body_too_big = true;
 	if (!r->body_too_big) {
-		if (r->body_len + *size > GW_MAX_JSON_BODY) {
-			r->body_too_big = true;
+		/* Grown by hand, not realloc(): the old buffer (a login body holds
+		 * a password) is wiped before it is freed. */
+		char *nb = malloc(r->body_len + *size + 1);
+		if (nb) {
 			if (r->body)
-				explicit_bzero(r->body, r->body_len);
-			free(r->body);
-			r->body = NULL;
-			r->body_len = 0;
+				memcpy(nb, r->body, r->body_len);
+			memcpy(nb + r->body_len, data, *size);
+			nb[r->body_len + *size] = '\0';
 		} else {
-			char *nb = realloc(r->body, r->body_len + *size + 1);
-			if (nb) {
-				memcpy(nb + r->body_len, data, *size);
-				r->body_len += *size;
-				nb[r->body_len] = '\0';
-				r->body = nb;
-			} else {
-				r->body_too_big = true;
-			}
+			r->body_too_big = true;
 		}
+		if (r->body) {
+			explicit_bzero(r->body, r->body_len);
+			free(r->body);
+		}
+		r->body = nb;
+		r->body_len = nb ? r->body_len + *size : 0;
+	} else if (r->body) {
+		explicit_bzero(r->body, r->body_len);
+		free(r->body);
+		r->body = NULL;
+		r->body_len = 0;
 	}
 	*size = 0;
 	return false;
@@ -279,9 +285,8 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
 		return gw_api_fs(r, c, strcmp(url, "/api/v1/fs") == 0 ? "/" : url + 10, upload_data,
 				 upload_data_size);
 
-	if (!collect_body(r, upload_data, upload_data_size))
+	if (!gw_collect_body(r, upload_data, upload_data_size))
 		return MHD_YES;
-	r->bytes_in = r->body_len;
 	if (r->body_too_big)
 		return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
 				      "request bodies are limited to %d bytes", GW_MAX_JSON_BODY);
