@@ -22,11 +22,12 @@
 #define IO_BUF (4 * 1024 * 1024) /* a round trip per call: large buffers */
 /* readdirplus (not readdirplus2, which builds a path and a stat per entry:
  * 8 µs each, 80 ms for 10 000) gives the DOS attributes: */
-#define FILE_ATTR_DIRECTORY 0x10
-#define STRIPE_MIN	    (2 * IO_BUF) /* from here on, two readers take turns */
-#define URL_MAX		    (PROTO_MAX_PATH * 3 + PROTO_MAX_NAME * 3 + 300)
-#define RMDIR_DEPTH	    64
-#define RMDIR_ENTRIES	    100000
+#define FILE_ATTR_DIRECTORY	0x10
+#define FILE_ATTR_REPARSE_POINT 0x400
+#define STRIPE_MIN		(2 * IO_BUF) /* from here on, two readers take turns */
+#define URL_MAX			(PROTO_MAX_PATH * 3 + PROTO_MAX_NAME * 3 + 300)
+#define RMDIR_DEPTH		64
+#define RMDIR_ENTRIES		100000
 
 struct smb {
 	SMBCCTX *ctx;
@@ -124,6 +125,26 @@ static int url_append(char *buf, size_t size, size_t *len, const char *s, size_t
 	return 0;
 }
 
+/* Whether @name may travel to the server as a file or share name: what
+ * proto_name_valid() allows, but no SMB wildcard ('*', '?': SMB1 unlink and
+ * rename take patterns) and no ':' (alternate data streams). */
+static bool smb_name_ok(const char *name)
+{
+	return proto_name_valid(name) && !strpbrk(name, "*?:");
+}
+
+bool smb_path_reserved(const char *path)
+{
+	for (const char *p = path; p && *p;) {
+		if (strncmp(p, SMB_TMP_PREFIX, strlen(SMB_TMP_PREFIX)) == 0)
+			return true;
+		p = strchr(p, '/');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
 /* smb://server/share/seg/seg with every segment checked and encoded. */
 static int make_url(const struct smb *s, char *buf, size_t size, const char *share,
 		    const char *path)
@@ -131,7 +152,7 @@ static int make_url(const struct smb *s, char *buf, size_t size, const char *sha
 	size_t len;
 	int n;
 
-	if (!proto_name_valid(share))
+	if (!smb_name_ok(share) || strcasecmp(share, "IPC$") == 0)
 		return PROTO_E_BAD_NAME;
 	n = snprintf(buf, size, "smb://%s/", s->server);
 	if (n < 0 || (size_t)n >= size)
@@ -149,7 +170,7 @@ static int make_url(const struct smb *s, char *buf, size_t size, const char *sha
 			return PROTO_E_BAD_NAME;
 		memcpy(name, p, seg);
 		name[seg] = '\0';
-		if (!proto_name_valid(name))
+		if (!smb_name_ok(name))
 			return PROTO_E_BAD_NAME;
 		if (len + 2 > size)
 			return PROTO_E_BAD_NAME;
@@ -171,7 +192,7 @@ static int make_tmp_path(char *buf, size_t size, const char *path, const char *t
 
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return PROTO_E_IO;
-	int n = snprintf(buf, size, "%.*s.~smbgate-%s-%016llx.tmp", (int)dirlen, path, tag,
+	int n = snprintf(buf, size, "%.*s" SMB_TMP_PREFIX "%s-%016llx.tmp", (int)dirlen, path, tag,
 			 (unsigned long long)rnd);
 	return n < 0 || (size_t)n >= size ? PROTO_E_BAD_NAME : 0;
 }
@@ -360,6 +381,8 @@ int smb_list(struct smb *s, const char *share, const char *path, smb_entry_cb cb
 				(*skipped)++;
 			continue;
 		}
+		if (smb_path_reserved(fi->name))
+			continue; /* an upload in progress, not a file yet */
 		bool dir = fi->attrs & FILE_ATTR_DIRECTORY;
 		r = cb(ud, dir ? PROTO_FT_DIR : PROTO_FT_FILE, dir ? 0 : fi->size,
 		       ts_sec(&fi->mtime_ts), fi->name, NULL);
@@ -502,6 +525,8 @@ static int read_striped(struct smb *s, const char *url, SMBCFILE *f, uint64_t of
 				turn_send(to_me[1], 'X', 0);
 				_exit(1);
 			}
+			if ((size_t)n != want || at + want >= end)
+				close(fd); /* the last chunk: EOF may come before END */
 			turn_send(to_me[1], (size_t)n == want ? 'W' : 'S', (uint64_t)n);
 			if ((size_t)n != want)
 				_exit(0);
@@ -594,10 +619,6 @@ int smb_read(struct smb *s, const char *share, const char *path, uint64_t offset
 	r = started(ud, &pst, left);
 	if (r)
 		goto out;
-	if (offset && smbc_getFunctionLseek(s->ctx)(s->ctx, f, (off_t)offset, SEEK_SET) < 0) {
-		r = last_err();
-		goto out;
-	}
 	if (left >= STRIPE_MIN)
 		r = read_striped(s, url, f, offset, left, fd, &done);
 	else
@@ -623,50 +644,56 @@ static void unlink_quiet(struct smb *s, const char *url)
 	errno = saved;
 }
 
-/* Moves the complete temporary @tmp over @target: the old target stays
- * recoverable under a backup name until the new one is in place. */
+static int check_target(struct smb *s, const char *url, uint32_t flags, int *existed);
+
+/* Moves the complete temporary @tmp over @target and removes @tmp when that
+ * fails: the old target stays recoverable under a backup name until the new
+ * one is in place, and is put back if the final rename fails. */
 static int replace(struct smb *s, const char *share, const char *path, const char *tmp,
 		   const char *target, uint32_t flags, uint32_t *created)
 {
 	char bak_path[PROTO_MAX_PATH + 64], bak[URL_MAX];
-	struct proto_stat st = {0};
-	int ex = url_exists(s, target, &st), r;
+	int ex = 0, r = check_target(s, target, flags, &ex);
 
-	if (ex < 0)
-		return -ex;
-	*created = !ex;
-	if (ex && st.ftype == PROTO_FT_DIR)
-		return PROTO_E_IS_DIR;
-	if (ex && !(flags & PROTO_F_OVERWRITE))
-		return PROTO_E_EXISTS;
-	if (!ex) {
-		if (smbc_getFunctionRename(s->ctx)(s->ctx, tmp, s->ctx, target) < 0)
-			return last_err();
-		return 0;
-	}
+	if (r == 0)
+		*created = !ex;
+	if (r == 0 && !ex && smbc_getFunctionRename(s->ctx)(s->ctx, tmp, s->ctx, target) < 0)
+		r = last_err();
+	if (r || !ex)
+		goto out;
 	r = make_tmp_path(bak_path, sizeof(bak_path), path, "old");
 	if (r == 0)
 		r = make_url(s, bak, sizeof(bak), share, bak_path);
-	if (r)
-		return r;
-	if (smbc_getFunctionRename(s->ctx)(s->ctx, target, s->ctx, bak) < 0)
-		return last_err();
-	if (smbc_getFunctionRename(s->ctx)(s->ctx, tmp, s->ctx, target) < 0) {
+	if (r == 0 && smbc_getFunctionRename(s->ctx)(s->ctx, target, s->ctx, bak) < 0)
 		r = last_err();
-		(void)smbc_getFunctionRename(s->ctx)(s->ctx, bak, s->ctx, target);
+	if (r)
+		goto out;
+	if (smbc_getFunctionRename(s->ctx)(s->ctx, tmp, s->ctx, target) == 0) {
+		unlink_quiet(s, bak);
+		return 0;
+	}
+	r = last_err();
+	if (smbc_getFunctionRename(s->ctx)(s->ctx, bak, s->ctx, target) < 0) {
+		/* Neither in place: keep both rather than lose data; say where. */
+		fprintf(stderr, "smbgate-worker: replacing %s failed; old file kept as %s\n", path,
+			bak_path);
 		return r;
 	}
-	unlink_quiet(s, bak);
-	return 0;
+out:
+	if (r)
+		unlink_quiet(s, tmp);
+	return r;
 }
 
-static int check_target(struct smb *s, const char *url, uint32_t flags)
+static int check_target(struct smb *s, const char *url, uint32_t flags, int *existed)
 {
 	struct proto_stat st = {0};
 	int ex = url_exists(s, url, &st);
 
 	if (ex < 0)
 		return -ex;
+	if (existed)
+		*existed = ex;
 	if (ex && st.ftype == PROTO_FT_DIR)
 		return PROTO_E_IS_DIR;
 	if (ex && !(flags & PROTO_F_OVERWRITE))
@@ -698,10 +725,7 @@ static int commit_tmp(struct smb *s, SMBCFILE *f, const char *share, const char 
 		unlink_quiet(s, tmp);
 		return r;
 	}
-	r = replace(s, share, path, tmp, target, flags, created);
-	if (r)
-		unlink_quiet(s, tmp);
-	return r;
+	return replace(s, share, path, tmp, target, flags, created);
 }
 
 int smb_write(struct smb *s, const char *share, const char *path, uint32_t flags, int fd,
@@ -722,7 +746,7 @@ int smb_write(struct smb *s, const char *share, const char *path, uint32_t flags
 	if (r == 0)
 		r = make_url(s, tmp, sizeof(tmp), share, tmp_path);
 	if (r == 0)
-		r = check_target(s, url, flags);
+		r = check_target(s, url, flags, NULL);
 	if (r)
 		return r;
 	f = smbc_getFunctionOpen(s->ctx)(s->ctx, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
@@ -849,7 +873,7 @@ int smb_copy(struct smb *s, const char *share, const char *from, const char *to,
 		return PROTO_E_IS_DIR;
 	if (strcmp(from, to) == 0)
 		return PROTO_E_EXISTS;
-	r = check_target(s, uto, flags);
+	r = check_target(s, uto, flags, NULL);
 	if (r)
 		return r;
 	src = smbc_getFunctionOpen(s->ctx)(s->ctx, ufrom, O_RDONLY, 0);
@@ -923,7 +947,7 @@ int smb_unlink(struct smb *s, const char *share, const char *path)
 
 struct name_list {
 	char **names;
-	bool *dirs;
+	bool *dirs, *links;
 	size_t n, cap;
 };
 
@@ -933,6 +957,7 @@ static void name_list_free(struct name_list *l)
 		free(l->names[i]);
 	free(l->names);
 	free(l->dirs);
+	free(l->links);
 }
 
 static int rmdir_url(struct smb *s, const char *url, int depth, size_t *budget)
@@ -961,19 +986,27 @@ static int rmdir_url(struct smb *s, const char *url, int depth, size_t *budget)
 			if (nn)
 				l.names = nn;
 			bool *nd = nn ? realloc(l.dirs, cap * sizeof(*nd)) : NULL;
-			if (!nn || !nd) {
+			if (nd)
+				l.dirs = nd;
+			bool *nl = nd ? realloc(l.links, cap * sizeof(*nl)) : NULL;
+			if (!nn || !nd || !nl) {
 				r = PROTO_E_IO;
 				break;
 			}
-			l.dirs = nd;
+			l.links = nl;
 			l.cap = cap;
 		}
+		if (!smb_name_ok(fi->name))
+			continue; /* left there: the final rmdir says "not empty" */
 		l.names[l.n] = strdup(fi->name);
 		if (!l.names[l.n]) {
 			r = PROTO_E_IO;
 			break;
 		}
-		l.dirs[l.n++] = fi->attrs & FILE_ATTR_DIRECTORY;
+		/* A junction or symbolic link to a folder is removed itself, never
+		 * entered: what it points to is not part of this tree. */
+		l.dirs[l.n] = fi->attrs & FILE_ATTR_DIRECTORY;
+		l.links[l.n++] = fi->attrs & FILE_ATTR_REPARSE_POINT;
 	}
 	smbc_getFunctionClosedir(s->ctx)(s->ctx, d);
 	for (size_t i = 0; r == 0 && i < l.n; i++) {
@@ -990,7 +1023,9 @@ static int rmdir_url(struct smb *s, const char *url, int depth, size_t *budget)
 			r = PROTO_E_BAD_NAME;
 			break;
 		}
-		if (l.dirs[i])
+		if (l.dirs[i] && l.links[i])
+			r = smbc_getFunctionRmdir(s->ctx)(s->ctx, child) < 0 ? last_err() : 0;
+		else if (l.dirs[i])
 			r = rmdir_url(s, child, depth + 1, budget);
 		else if (smbc_getFunctionUnlink(s->ctx)(s->ctx, child) < 0)
 			r = last_err();

@@ -10,6 +10,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "proto.h"
@@ -93,6 +94,13 @@ int smb_unlink(struct smb *s, const char *share, const char *path);
 
 /* Removes a directory; with PROTO_F_RECURSIVE its content first. */
 int smb_rmdir(struct smb *s, const char *share, const char *path, uint32_t flags);
+
+/* Temporary files of uploads and copies start with this; user paths that
+ * name one are refused (smb_path_reserved()) and listings leave them out. */
+#define SMB_TMP_PREFIX ".~smbgate-"
+
+/* Whether a segment of @path starts with SMB_TMP_PREFIX. */
+bool smb_path_reserved(const char *path);
 
 /* Maps an errno from libsmbclient to the stable set. */
 int smb_errno_to_proto(int err);

@@ -595,6 +595,7 @@ int sbx_spawner_start(const struct cfg *cfg, const struct sbx_spawner_options *o
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		close(st.exec_fd);
+		free(st.worker_path);
 		return -ENOMEM;
 	}
 	st.argv[a++] = (char *)"smbgate-worker";

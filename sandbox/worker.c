@@ -386,10 +386,16 @@ int main(void)
 		if (i == sizeof(dispatch) / sizeof(dispatch[0]))
 			die("unknown request");
 		enum when now = w.smb ? AUTHED : PRE_AUTH;
-		if (dispatch[i].when != now) {
+		/* Paths in a share (every string after the share's name) must not
+		 * name the temporaries of uploads in progress. */
+		bool reserved = false;
+		if (m.hdr.type != PROTO_AUTH && m.hdr.type != PROTO_CHECK)
+			for (unsigned k = 1; k < m.n_str; k++)
+				reserved |= smb_path_reserved(m.str[k]);
+		if (dispatch[i].when != now || reserved) {
 			if (fd >= 0)
 				close(fd);
-			reply_error(&w, m.hdr.seq, PROTO_E_INVALID);
+			reply_error(&w, m.hdr.seq, reserved ? PROTO_E_BAD_NAME : PROTO_E_INVALID);
 		} else {
 			dispatch[i].fn(&w, &m, fd);
 		}

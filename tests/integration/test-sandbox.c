@@ -902,6 +902,45 @@ static void test_lanes(void **state)
 	assert_true(gone_within(pid, 3000));
 }
 
+/* Names that must not reach the server: SMB wildcards, streams, IPC$, and the
+ * temporaries of uploads in progress (which listings also leave out). */
+static void test_refused_names(void **state)
+{
+	(void)state;
+	struct session s = login(FIXTURE_ALICE, FIXTURE_ALICE_PASS);
+	struct proto_stat st;
+	struct names n = {0};
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/.~smbgate-new-0123456789abcdef.tmp",
+		 fixture_require("SAMBA_SHARE_PUBLIC"));
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("partial", f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0666), 0);
+	assert_int_equal(sbxc_stat(s.c, "public", ".~smbgate-new-0123456789abcdef.tmp", &st),
+			 PROTO_E_BAD_NAME);
+	assert_int_equal(sbxc_unlink(s.c, "public", ".~smbgate-new-0123456789abcdef.tmp"),
+			 PROTO_E_BAD_NAME);
+	assert_int_equal(
+	    sbxc_rename(s.c, "public", "hello.txt", "nested/.~smbgate-old-1.tmp", 0, NULL),
+	    PROTO_E_BAD_NAME);
+	assert_int_equal(sbxc_list(s.c, "public", "", collect, &n), 0);
+	for (int i = 0; i < n.n; i++)
+		assert_true(strncmp(n.list[i], ".~smbgate-", 10) != 0);
+	assert_int_equal(access(path, F_OK), 0); /* still there, untouched */
+	unlink(path);
+	assert_int_equal(sbxc_stat(s.c, "public", "*.txt", &st), PROTO_E_BAD_NAME);
+	assert_int_equal(sbxc_stat(s.c, "public", "hell?.txt", &st), PROTO_E_BAD_NAME);
+	assert_int_equal(sbxc_stat(s.c, "public", "hello.txt:stream", &st), PROTO_E_BAD_NAME);
+	assert_int_equal(sbxc_stat(s.c, "IPC$", "", &st), PROTO_E_BAD_NAME);
+	assert_int_equal(sbxc_stat(s.c, "ipc$", "x", &st), PROTO_E_BAD_NAME);
+	assert_int_equal(sbxc_stat(s.c, "public", "hello.txt", &st), 0);
+	assert_false(sbxc_dead(s.c));
+	close_session(&s);
+}
+
 static void test_access_denied(void **state)
 {
 	(void)state;
@@ -1019,6 +1058,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_read_striped),
 	    cmocka_unit_test(test_write_replace_and_interrupt),
 	    cmocka_unit_test(test_access_denied),
+	    cmocka_unit_test(test_refused_names),
 	    cmocka_unit_test(test_check_password),
 	    cmocka_unit_test(test_lanes),
 	    cmocka_unit_test(test_dir_ops),
