@@ -208,6 +208,12 @@ static void set_cookie(struct gw *gw, struct MHD_Response *resp, const char *tok
 	explicit_bzero(cookie, sizeof(cookie));
 }
 
+/* Whether a JSON string holds no "\u0000" (C would cut it short there). */
+bool gw_json_text(json_t *v)
+{
+	return strlen(json_string_value(v)) == json_string_length(v);
+}
+
 /* Wipes a string inside a jansson value (jansson frees without wiping). */
 static void wipe_json_string(json_t *v)
 {
@@ -240,7 +246,8 @@ enum MHD_Result gw_api_login(struct gw_req *r, struct MHD_Connection *c)
 	js = json_object_get(body, "server");
 	jw = json_object_get(body, "workgroup");
 	if (!json_is_string(ju) || !json_is_string(jp) || (js && !json_is_string(js)) ||
-	    (jw && !json_is_string(jw)) || json_object_size(body) > 4 ||
+	    (jw && !json_is_string(jw)) || json_object_size(body) > 4 || !gw_json_text(ju) ||
+	    (js && !gw_json_text(js)) || (jw && !gw_json_text(jw)) ||
 	    !text_ok(json_string_value(ju), GW_MAX_CREDENTIAL) ||
 	    json_string_length(jp) > GW_MAX_CREDENTIAL ||
 	    strlen(json_string_value(jp)) != json_string_length(jp) ||
@@ -268,7 +275,6 @@ enum MHD_Result gw_api_login(struct gw_req *r, struct MHD_Connection *c)
 
 	struct gw_session *s = NULL;
 	const char *login_name = json_string_value(ju);
-	snprintf(r->user, sizeof(r->user), "%s", login_name);
 	int err = open_session(gw, server, login_name, json_string_value(jp),
 			       jw ? json_string_value(jw) : NULL, &s, token);
 	wipe_json_string(jp);
@@ -278,6 +284,9 @@ enum MHD_Result gw_api_login(struct gw_req *r, struct MHD_Connection *c)
 		return reply_open_error(r, c, err);
 	}
 	rl_record(addr, false);
+	/* Logged only once the server accepted it: a password typed in the
+	 * user name field never reaches the log. */
+	snprintf(r->user, sizeof(r->user), "%s", login_name);
 	json_t *ans = json_pack("{s:s,s:s,s:s,s:I}", "token", token, "user", login_name, "server",
 				gw->cfg->servers[server].name, "expires_in",
 				(json_int_t)gw_session_expires_in(s));
@@ -313,17 +322,31 @@ enum MHD_Result gw_api_logout(struct gw_req *r, struct MHD_Connection *c)
 	return gw_queue(r, c, MHD_HTTP_NO_CONTENT, resp);
 }
 
-bool gw_auth_by_cookie(struct MHD_Connection *c)
+static bool changes_state(const struct gw_req *r)
 {
-	return !MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION) &&
-	       MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "smbgate_session");
+	return strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
+}
+
+/* Credentials a browser sends by itself (the cookie; Basic it cached) must
+ * not serve another site: a request that changes state and says it comes
+ * from another origin is refused. */
+static bool same_origin(struct MHD_Connection *c)
+{
+	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	const char *sep;
+
+	if (!origin)
+		return true; /* curl and friends; old browsers send the headers below */
+	sep = strstr(origin, "://");
+	return host && sep && strcasecmp(sep + 3, host) == 0;
 }
 
 /* Cookie-authenticated requests that change state need a header a cross-site
  * form cannot send: Content-Type: application/json or X-Requested-With. */
 static bool csrf_ok(struct gw_req *r, struct MHD_Connection *c)
 {
-	if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)
+	if (!changes_state(r))
 		return true;
 	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Requested-With"))
 		return true;
@@ -354,7 +377,6 @@ static struct gw_session *by_basic(struct gw_req *r, struct MHD_Connection *c, s
 			       "malformed Basic credentials");
 		return NULL;
 	}
-	snprintf(r->user, sizeof(r->user), "%s", user);
 	gw_client_addr(c, addr);
 	/* The user's sandbox, if one is running, checks the password itself. */
 	s = gw_sessions_find_user(gw->sessions, user, server);
@@ -380,6 +402,8 @@ static struct gw_session *by_basic(struct gw_req *r, struct MHD_Connection *c, s
 	}
 	explicit_bzero(pass, strlen(pass));
 	MHD_free(pass);
+	if (err == 0)
+		snprintf(r->user, sizeof(r->user), "%s", user);
 	MHD_free(user);
 	if (err != 0) {
 		if (err == PROTO_E_AUTH)
@@ -400,8 +424,14 @@ struct gw_session *gw_authenticate(struct gw_req *r, struct MHD_Connection *c, s
 	const char *token = NULL;
 	struct gw_session *s;
 
-	if (auth && strncasecmp(auth, "Basic ", 6) == 0)
+	if (auth && strncasecmp(auth, "Basic ", 6) == 0) {
+		if (changes_state(r) && !same_origin(c)) {
+			gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "csrf",
+				       "a request from another site cannot change anything here");
+			return NULL;
+		}
 		return by_basic(r, c, server);
+	}
 	if (auth && strncasecmp(auth, "Bearer ", 7) == 0)
 		token = auth + 7;
 	else if (!auth)
@@ -418,7 +448,7 @@ struct gw_session *gw_authenticate(struct gw_req *r, struct MHD_Connection *c, s
 		return NULL;
 	}
 	snprintf(r->user, sizeof(r->user), "%s", gw_session_user(s));
-	if (!auth && !csrf_ok(r, c)) {
+	if (!auth && (!csrf_ok(r, c) || (changes_state(r) && !same_origin(c)))) {
 		gw_session_put(s);
 		gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "csrf",
 			       "requests that change something need the X-Requested-With header "

@@ -234,11 +234,6 @@ static enum MHD_Result get_file(struct gw_req *r, struct MHD_Connection *c, stru
 	unsigned status = MHD_HTTP_OK;
 	struct MHD_Response *resp;
 
-	if (p->trailing_slash) {
-		gw_session_put(s);
-		return gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found",
-				      "this is a file, not a folder");
-	}
 	gw_etag(st->size, st->mtime, etag);
 	/* Conditional requests: If-None-Match wins over If-Modified-Since. */
 	const char *inm = header(c, MHD_HTTP_HEADER_IF_NONE_MATCH);
@@ -342,7 +337,6 @@ struct upload {
 	struct gw_session *s;
 	struct sbxc_lane *lane;
 	int fd;
-	uint64_t size, got;
 	bool broken;	/* the worker stopped reading (it will say why) */
 	bool exclusive; /* If-None-Match: * */
 };
@@ -374,8 +368,7 @@ static enum MHD_Result put_start(struct gw_req *r, struct MHD_Connection *c, siz
 	char *end;
 
 	if (!*p->path || p->trailing_slash)
-		return gw_reply_error(r, c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
-				      "PUT needs a file path");
+		return gw_reply_not_allowed(r, c, "GET, HEAD"); /* a folder takes no PUT */
 	s = gw_authenticate(r, c, server);
 	if (!s)
 		return MHD_YES;
@@ -421,7 +414,6 @@ static enum MHD_Result put_start(struct gw_req *r, struct MHD_Connection *c, siz
 		return fail(r, c, s, err);
 	}
 	u->s = s;
-	u->size = size;
 	u->exclusive = exclusive;
 	r->upload = u;
 	r->upload_abort = upload_abort;
@@ -436,7 +428,6 @@ static enum MHD_Result put_data(struct gw_req *r, struct MHD_Connection *c, cons
 	if (*size > 0) {
 		size_t n = *size;
 		*size = 0;
-		u->got += n;
 		r->bytes_in += n;
 		while (!u->broken && n > 0) {
 			ssize_t w = write(u->fd, data, n);
@@ -494,7 +485,7 @@ static enum MHD_Result post_op(struct gw_req *r, struct MHD_Connection *c, struc
 	jt = json_object_get(body, "to");
 	jw = json_object_get(body, "overwrite");
 	op = json_is_string(jo) ? json_string_value(jo) : NULL;
-	to = json_is_string(jt) ? json_string_value(jt) : NULL;
+	to = json_is_string(jt) && gw_json_text(jt) ? json_string_value(jt) : NULL;
 	size_t known = (jo != NULL) + (jt != NULL) + (jw != NULL);
 	if (!op || json_object_size(body) != known || (jw && !json_is_boolean(jw)) || (jt && !to)) {
 		json_decref(body);

@@ -99,8 +99,8 @@ enum MHD_Result gw_api_logout(struct gw_req *r, struct MHD_Connection *c);
  * about (SIZE_MAX when none, e.g. GET /api/v1/fs/).
  */
 struct gw_session *gw_authenticate(struct gw_req *r, struct MHD_Connection *c, size_t server);
-/* Whether the request was authenticated by cookie (and so needs CSRF protection). */
-bool gw_auth_by_cookie(struct MHD_Connection *c);
+/* Whether a JSON string value holds no "\u0000". */
+bool gw_json_text(json_t *v);
 /* Ends a session whose sandbox died or broke the protocol. */
 void gw_session_failed(struct gw *gw, struct gw_session *s);
 

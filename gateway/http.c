@@ -386,6 +386,16 @@ static char *read_file(const char *path)
 	return buf;
 }
 
+/* Frees what gw_http_start() read, wiping the private key. */
+static void free_keys(struct gw_http *h)
+{
+	if (h->key)
+		explicit_bzero(h->key, strlen(h->key));
+	free(h->key);
+	free(h->cert);
+	h->key = h->cert = NULL;
+}
+
 int gw_http_start(struct gw *gw, struct gw_http **ret)
 {
 	const struct cfg *cfg = gw->cfg;
@@ -428,6 +438,7 @@ int gw_http_start(struct gw *gw, struct gw_http **ret)
 	    {MHD_OPTION_HTTPS_MEM_KEY, 0, h->key},
 	    {MHD_OPTION_END, 0, NULL},
 	};
+	errno = 0;
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, route, gw, MHD_OPTION_SOCK_ADDR,
 				(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT,
 				(unsigned)GW_CONNECTION_TIMEOUT, MHD_OPTION_CONNECTION_LIMIT,
@@ -442,16 +453,14 @@ int gw_http_start(struct gw *gw, struct gw_http **ret)
 		int err = errno ? errno : EADDRINUSE;
 		fprintf(stderr, "smbgate: cannot listen on %s:%u: %s\n", cfg->listen_host,
 			cfg->listen_port, strerror(err));
-		free(h->cert);
-		free(h->key);
+		free_keys(h);
 		free(h);
 		return -err;
 	}
 	*ret = h;
 	return 0;
 inval:
-	free(h->cert);
-	free(h->key);
+	free_keys(h);
 	free(h);
 	return -EINVAL;
 }
@@ -467,9 +476,6 @@ void gw_http_stop(struct gw_http *h)
 	if (!h)
 		return;
 	MHD_stop_daemon(h->d);
-	if (h->key)
-		explicit_bzero(h->key, strlen(h->key));
-	free(h->cert);
-	free(h->key);
+	free_keys(h);
 	free(h);
 }

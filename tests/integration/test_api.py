@@ -846,6 +846,39 @@ class T02Auth(Base):
         self.assertEqual(self.gw.get(f"{FS}/public/", basic(user, BOB_PW)).status, 200)
 
 
+class T02bCrossSite(Base):
+    """Credentials a browser sends by itself must not serve another site; what
+    fails to log in is not logged."""
+
+    def setUp(self):
+        super().setUp()
+        self.gw = MAIN
+
+    def test_cross_site_basic_refused(self):
+        name, path = self.scratch()
+        url = f"{FS}/public/{name}/x.txt"
+        h = dict(basic(ALICE, ALICE_PW), Origin="http://evil.example")
+        self.assertError(self.gw.request("PUT", url, h, b"evil"), 403, "csrf")
+        self.assertFalse(os.path.exists(os.path.join(path, "x.txt")))
+        h["Origin"] = f"http://127.0.0.1:{self.gw.port}"
+        r = self.gw.request("PUT", url, h, b"mine")
+        self.assertEqual(r.status, 201, r)
+        with open(os.path.join(path, "x.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"mine")
+
+    def test_failed_login_name_not_logged(self):
+        secret = f"typed-the-password-here-{os.getpid()}"
+        r = self.gw.request("POST", "/api/v1/login", {"Content-Type": "application/json"},
+                            json.dumps({"username": secret, "password": "x"}).encode())
+        self.assertError(r, 401)
+        self.assertNotIn(secret.encode(), self.gw.log_bytes())
+
+    def test_nul_in_json_strings(self):
+        r = self.gw.request("POST", "/api/v1/login", {"Content-Type": "application/json"},
+                            b'{"username": "alice\\u0000x", "password": "p"}')
+        self.assertError(r, 400)
+
+
 class T03Read(Base):
     def setUp(self):
         super().setUp()
