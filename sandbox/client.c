@@ -372,9 +372,8 @@ int sbxc_auth(struct sbxc *c, const struct cfg_server *srv, const char *domain, 
 	};
 	/* The worker connects to the pinhole under the server's own name; an
 	 * IP literal becomes the pinhole's address. */
-	bool literal =
-	    strspn(srv->host, "0123456789.") == strlen(srv->host) || strchr(srv->host, ':');
-	const char *strs[4] = {literal ? "127.0.0.1" : srv->host, domain, user, password};
+	const char *strs[4] = {sbx_host_is_ip_literal(srv->host) ? "127.0.0.1" : srv->host, domain,
+			       user, password};
 	struct sbxc_lane *l = lane_get(c);
 	int r;
 

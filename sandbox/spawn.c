@@ -191,7 +191,7 @@ static void sanitize_hostname(const char *user, char *out, size_t size)
 	out[j] = '\0';
 }
 
-static bool host_is_ip_literal(const char *host)
+bool sbx_host_is_ip_literal(const char *host)
 {
 	return strspn(host, "0123456789.") == strlen(host) || strchr(host, ':');
 }
@@ -348,7 +348,7 @@ static int start_one(struct spawner_state *st, size_t server, struct ready *ret)
 	    .stderr_fd = 2,
 	    .map_root = st->root,
 	    .hostname = "sandbox",
-	    .server_name = host_is_ip_literal(srv->host) ? NULL : srv->host,
+	    .server_name = sbx_host_is_ip_literal(srv->host) ? NULL : srv->host,
 	    .max_processes = st->cfg->max_processes,
 	    .argv = st->argv,
 	    .envp = st->envp,

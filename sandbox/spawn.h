@@ -15,6 +15,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -62,11 +63,19 @@ pid_t sbx_spawner_pid(const struct sbx_spawner *s);
  */
 int sbx_spawn(struct sbx_spawner *s, size_t server_index, const char *user, struct sbx **ret);
 
+/* Whether a configured host is an IP literal (the worker then reaches the
+ * pinhole by address; a name is mapped to it in the sandbox's /etc/hosts). */
+bool sbx_host_is_ip_literal(const char *host);
+
 /* Kills the sandbox (SIGKILL to its PID 1 through the pidfd). Idempotent. */
 void sbx_kill(struct sbx *b);
 
 /* Whether the sandbox is still running (its pidfd is not yet readable). */
 int sbx_alive(const struct sbx *b);
+
+/* Whether a configured host is an IP literal (the worker then reaches the
+ * pinhole by address; a name is mapped to it in the sandbox's /etc/hosts). */
+bool sbx_host_is_ip_literal(const char *host);
 
 /* Kills the sandbox and frees @b, closing every fd. NULL is allowed. */
 void sbx_free(struct sbx *b);
