@@ -264,7 +264,13 @@ static int smb_new(const struct smb_params *p, const char *domain, const char *u
 	snprintf(url, sizeof(url), "smb://%s/", s->server);
 	SMBCFILE *d = smbc_getFunctionOpendir(s->ctx)(s->ctx, url);
 	if (!d) {
-		r = errno == EACCES || errno == EPERM ? PROTO_E_AUTH : last_err();
+		/* Refused credentials, or no answer in time; anything else here
+		 * means the server could not be talked to (through the pinhole,
+		 * an unreachable server is a connection closed early: ECONNRESET,
+		 * EIO or ENOTCONN depending on when libsmbclient notices). */
+		r = errno == EACCES || errno == EPERM ? PROTO_E_AUTH
+		    : errno == ETIMEDOUT	      ? PROTO_E_TIMEOUT
+						      : PROTO_E_UNREACHABLE;
 		goto fail;
 	}
 	smbc_getFunctionClosedir(s->ctx)(s->ctx, d);
