@@ -29,7 +29,7 @@ static const char *const allowed[] = {
 	"faccessat2", "readlink", "readlinkat", "getdents", "getdents64", "mkdir", "mkdirat",
 	"unlink", "unlinkat", "rename", "renameat", "renameat2", "rmdir", "ftruncate",
 	"truncate", "fsync", "fdatasync", "fcntl", "fcntl64", "flock", "dup", "dup2", "dup3",
-	"pipe", "pipe2", "splice", "tee", "sendfile", "sendfile64", "umask", "chdir", "fchdir",
+	"pipe", "pipe2", "splice", "vmsplice", "tee", "sendfile", "sendfile64", "umask", "chdir", "fchdir",
 	"getcwd", "fadvise64", "fadvise64_64", "readahead",
 	/* memory */
 	"mmap", "mmap2", "munmap", "mprotect", "mremap", "madvise", "brk", "mincore",

@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <libsmbclient.h>
@@ -33,7 +35,8 @@ struct smb {
 	SMBCCTX *ctx;
 	char server[PROTO_MAX_NAME + 1];
 	int show_hidden;
-	char *buf; /* IO_BUF bytes */
+	char *buf;     /* IO_BUF bytes */
+	char *zbuf[2]; /* IO_BUF bytes each, page-aligned, made on first use: read_striped() */
 	/* The credentials, for libsmbclient's auth callback (it asks again on
 	 * every new connection). Wiped in smb_free(). */
 	char domain[PROTO_MAX_CRED + 1];
@@ -299,6 +302,9 @@ void smb_free(struct smb *s)
 	if (s->ctx)
 		smbc_free_context(s->ctx, 1);
 	free(s->buf);
+	for (int i = 0; i < 2; i++)
+		if (s->zbuf[i])
+			munmap(s->zbuf[i], IO_BUF);
 	explicit_bzero(s, sizeof(*s));
 	free(s);
 }
@@ -413,6 +419,49 @@ static int write_all(int fd, const char *buf, size_t n)
 	return 0;
 }
 
+/* Hands @n bytes at @buf to the pipe @fd by reference (vmsplice): no copy
+ * into pipe pages. The pages must not change until the reader has read them:
+ * see read_striped(). 0, or -1 with errno. */
+static int splice_all(int fd, const char *buf, size_t n)
+{
+	struct iovec v = {.iov_base = (void *)buf, .iov_len = n};
+
+	while (v.iov_len > 0) {
+		ssize_t w = vmsplice(fd, &v, 1, 0);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		v.iov_base = (char *)v.iov_base + w;
+		v.iov_len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Chunk @k's buffer: s->buf when copying, else one of two page-aligned ones in
+ * turn (made on first use). NULL when they cannot be made. */
+static char *chunk_buf(struct smb *s, bool by_ref, uint64_t k)
+{
+	if (!by_ref)
+		return s->buf;
+	char **b = &s->zbuf[(k / 2) % 2];
+	if (!*b) {
+		void *m =
+		    mmap(NULL, IO_BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return NULL;
+		/* The forked reader makes its own: no copy-on-write faults here. */
+		(void)madvise(m, IO_BUF, MADV_DONTFORK);
+		*b = m;
+	}
+	return *b;
+}
+
+static int put_chunk(int fd, bool by_ref, const char *buf, size_t n)
+{
+	return by_ref ? splice_all(fd, buf, n) : write_all(fd, buf, n);
+}
+
 /* Reads up to @n bytes at @off of @f into @buf, as many calls as it takes:
  * the count (short at the end of the file), or -1 with errno. */
 static ssize_t read_at(struct smb *s, SMBCFILE *f, char *buf, uint64_t off, size_t n)
@@ -482,6 +531,13 @@ static struct turn turn_wait(int fd)
  * forked copy with its own SMB connection, take the chunks in turns (even
  * ones here, odd ones there): one reads the next chunk while the other writes
  * its own into @fd, and a turn token keeps the bytes in order.
+ *
+ * When @fd is a pipe that holds at most one chunk, the chunks go in by
+ * reference (vmsplice) from two buffers per reader, used in turn. A buffer is
+ * filled again only after its reader waited for the turn of the other
+ * reader's next chunk, so a whole chunk entered the pipe after it: a pipe is
+ * first in, first out and holds one chunk at most, so the gateway has read
+ * every page of the buffer by then. (A short chunk is the last one.)
  */
 static int read_striped(struct smb *s, const char *url, SMBCFILE *f, uint64_t offset, uint64_t left,
 			int fd, uint64_t *done)
@@ -489,6 +545,8 @@ static int read_striped(struct smb *s, const char *url, SMBCFILE *f, uint64_t of
 	const uint64_t end = offset + left;
 	int to_copy[2], to_me[2];
 	int r = 0;
+	int cap = fcntl(fd, F_GETPIPE_SZ);
+	bool by_ref = cap > 0 && cap <= IO_BUF && chunk_buf(s, true, 0) && chunk_buf(s, true, 2);
 
 	if (pipe2(to_copy, O_CLOEXEC) < 0)
 		return read_chunks(s, f, offset, left, fd, done);
@@ -523,11 +581,12 @@ static int read_striped(struct smb *s, const char *url, SMBCFILE *f, uint64_t of
 			if (at >= end)
 				_exit(0);
 			size_t want = end - at < IO_BUF ? (size_t)(end - at) : IO_BUF;
-			ssize_t n = read_at(c, cf, c->buf, at, want);
+			char *buf = chunk_buf(c, by_ref, k);
+			ssize_t n = buf ? read_at(c, cf, buf, at, want) : -1;
 			struct turn t = turn_wait(to_copy[0]);
 			if (t.what != 'W')
 				_exit(0);
-			if (n < 0 || write_all(fd, c->buf, (size_t)n) < 0) {
+			if (n < 0 || put_chunk(fd, by_ref, buf, (size_t)n) < 0) {
 				turn_send(to_me[1], 'X', 0);
 				_exit(1);
 			}
@@ -545,7 +604,8 @@ static int read_striped(struct smb *s, const char *url, SMBCFILE *f, uint64_t of
 		if (at >= end)
 			break;
 		size_t want = end - at < IO_BUF ? (size_t)(end - at) : IO_BUF;
-		ssize_t n = read_at(s, f, s->buf, at, want);
+		char *buf = chunk_buf(s, by_ref, k);
+		ssize_t n = read_at(s, f, buf, at, want);
 		if (k > 0) {
 			struct turn t = turn_wait(to_me[0]);
 			if (t.what == 'X') {
@@ -560,7 +620,7 @@ static int read_striped(struct smb *s, const char *url, SMBCFILE *f, uint64_t of
 			r = last_err();
 			break;
 		}
-		if (write_all(fd, s->buf, (size_t)n) < 0) {
+		if (put_chunk(fd, by_ref, buf, (size_t)n) < 0) {
 			r = PROTO_E_IO; /* the reader went away */
 			break;
 		}

@@ -1561,6 +1561,37 @@ class T06SandboxDeath(Base):
         self.assertEqual(m["smbgate_sandboxes_active"], n)
 
 
+    def test_slow_client_large_download(self):
+        # A large file to a client that reads slowly: the sandbox hands the
+        # chunks to the gateway by reference, and a buffer refilled too early
+        # would show here as wrong bytes. Random data: no chunk looks like
+        # another.
+        name, path = self.scratch()
+        size = 24 * 1024 * 1024 + 5
+        data = os.urandom(size)
+        self.mk(os.path.join(path, "slow.bin"), data)
+        ab = basic(ALICE, ALICE_PW)
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
+        s.settimeout(TIMEOUT)
+        s.connect(("127.0.0.1", self.gw.port))
+        s.sendall((f"GET {FS}/public/{name}/slow.bin HTTP/1.1\r\nHost: x\r\n"
+                   f"Authorization: {ab['Authorization']}\r\n"
+                   "Connection: close\r\n\r\n").encode())
+        got = bytearray()
+        while True:
+            c = s.recv(64 * 1024)
+            if not c:
+                break
+            got += c
+            time.sleep(0.002)
+        s.close()
+        st, hd, body = parse_raw(bytes(got))
+        self.assertEqual(st, 200)
+        self.assertEqual(hd["content-length"], str(size))
+        self.assertEqual(len(body), size)
+        self.assertTrue(body == data, "the slowly read bytes differ from the file")
+
     def test_client_abort_mid_download(self):
         # The client goes away in the middle of a download: the session and its
         # sandbox carry on (no respawn, no 502).
