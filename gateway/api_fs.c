@@ -19,7 +19,7 @@
 #include "proto.h"
 #include "sbxsession.h"
 
-#define STREAM_BLOCK (4 * 1024 * 1024)
+#define STREAM_BLOCK (1024 * 1024)
 
 static const char *arg(struct MHD_Connection *c, const char *name)
 {
