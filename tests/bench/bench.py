@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 MIB = 1024 * 1024
@@ -259,12 +260,65 @@ def timed(cmd, env=None, check_out=None):
     return dt, out
 
 
-def smbclient(cmds, encrypt=False):
+class SpliceRelay:
+    """The shape of smbgate's pinhole without the rest of smbgate: a TCP
+    listener on loopback whose connections are relayed to smbd with splice(2)
+    (socket -> pipe -> socket, no copy in user space). smbclient through it
+    shows what one relayed hop costs on this machine, measured in the same run."""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.ls = socket.socket()
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(16)
+        self.port = self.ls.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.ls.accept()
+            except OSError:
+                return
+            u = socket.create_connection(("127.0.0.1", self.target))
+            for x in (c, u):
+                x.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            threading.Thread(target=self._pump, args=(c, u), daemon=True).start()
+            threading.Thread(target=self._pump, args=(u, c), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst):
+        r, w = os.pipe()
+        try:
+            import fcntl
+            fcntl.fcntl(w, 1031, 1 << 20)  # F_SETPIPE_SZ, as the pinhole
+        except OSError:
+            pass
+        try:
+            while True:
+                n = os.splice(src.fileno(), w, 1 << 20)
+                if n == 0:
+                    break
+                while n:
+                    n -= os.splice(r, dst.fileno(), n)
+        except OSError:
+            pass
+        for f in (lambda: dst.shutdown(socket.SHUT_WR), lambda: os.close(r), lambda: os.close(w)):
+            try:
+                f()
+            except OSError:
+                pass
+
+    def stop(self):
+        self.ls.close()
+
+
+def smbclient(cmds, encrypt=False, port=None):
     cmd = [
         "smbclient",
         "//127.0.0.1/public",
         "-p",
-        os.environ["SAMBA_PORT"],
+        str(port) if port else os.environ["SAMBA_PORT"],
         "-s",
         os.environ["SAMBA_CLIENT_CONF"],
         "-A",
@@ -509,8 +563,9 @@ def transfers(a, gw, rclone, big, big_sha, size, rows, results, work, encrypted)
     else:
         log(f"download{tag}: sha256 matches ({got[:16]}...)")
 
-    g, s, rc = [], [], []
+    g, s, rc, rl = [], [], [], []
     hwm_dl = []
+    relay = None if encrypted else SpliceRelay(int(os.environ["SAMBA_PORT"]))
     for i in range(a.runs):
         reset_hwm(gw.pid)
         dt, _ = timed(["curl", "-sS", "-u", auth, "-o", "/dev/null", "-w", "%{http_code}", gurl],
@@ -524,13 +579,27 @@ def transfers(a, gw, rclone, big, big_sha, size, rows, results, work, encrypted)
                            f"http://127.0.0.1:{rclone.port}/bench/big.bin"],
                           check_out=curl_code({"200"}))
             rc.append(dt)
+        if relay:
+            dt, _ = timed(smbclient("get bench/big.bin /dev/null", False, relay.port))
+            rl.append(dt)
         log(f"download{tag} run {i + 1}: gateway {g[-1]:.2f}s smbclient {s[-1]:.2f}s"
-            + (f" rclone {rc[-1]:.2f}s" if rclone else ""))
+            + (f" rclone {rc[-1]:.2f}s" if rclone else "")
+            + (f" smbclient-relayed {rl[-1]:.2f}s" if relay else ""))
+    if relay:
+        relay.stop()
     gm, sm = mbps(size, g), mbps(size, s)
     ratio = statistics.median(gm) / statistics.median(sm)
     rows.append(Row(f"download {a.size_mib} MiB{' enc' if encrypted else ''}", "MB/s", gm, sm,
                     "smbclient get", None if encrypted else (mbps(size, rc) if rclone else "n/a"),
                     "≥ 0.90×", ratio >= 0.9, ratio))
+    if relay:
+        # Not a target: what the pinhole's shape alone costs smbclient.
+        rm = mbps(size, rl)
+        rr = statistics.median(rm) / statistics.median(sm)
+        rows.append(Row(f"download {a.size_mib} MiB: smbclient through a splice relay", "MB/s",
+                        rm, sm, "smbclient get", None, "(reference)", None, rr,
+                        f"one relayed hop, as the pinhole's; gateway / relayed smbclient: "
+                        f"{statistics.median(gm) / statistics.median(rm):.2f}×"))
 
     # Upload: the same file, to a name removed before each run.
     up_g = os.path.join(os.path.dirname(big), "up-gw.bin")
