@@ -13,7 +13,7 @@
 #   --no-install       do not apt-get install rclone when it is missing
 #                      (the full run installs it; --smoke never does)
 # Options passed on to bench.py (defaults of the full run):
-#   --size-mib 1024 --runs 3 --entries 10000 --list-runs 5 --logins 50
+#   --size-mib 1024 --runs 5 --entries 10000 --list-runs 5 --logins 50
 #   --sessions "50 200 500" --parallel 4 --no-rclone --skip transfer,enc,list,login,sessions
 #   --json FILE
 # Needs root (the Samba fixture and the gateway's sandboxes), samba, smbclient,
