@@ -26,10 +26,14 @@
  * 8 µs each, 80 ms for 10 000) gives the DOS attributes: */
 #define FILE_ATTR_DIRECTORY	0x10
 #define FILE_ATTR_REPARSE_POINT 0x400
-#define STRIPE_MIN		(2 * IO_BUF) /* from here on, two readers take turns */
-#define URL_MAX			(PROTO_MAX_PATH * 3 + PROTO_MAX_NAME * 3 + 300)
-#define RMDIR_DEPTH		64
-#define RMDIR_ENTRIES		100000
+/* From here on, two readers take turns (read_striped()). Below it the second
+ * reader's own SMB session costs more than it brings: on loopback, 16 MiB took
+ * 29 ms with one reader and 43 ms with two, 64 MiB 95 and 98 ms, 1 GiB 1.49
+ * and 1.20 s (docs/performance.md). */
+#define STRIPE_MIN    (16 * (uint64_t)IO_BUF)
+#define URL_MAX	      (PROTO_MAX_PATH * 3 + PROTO_MAX_NAME * 3 + 300)
+#define RMDIR_DEPTH   64
+#define RMDIR_ENTRIES 100000
 
 struct smb {
 	SMBCCTX *ctx;
@@ -442,13 +446,13 @@ static int splice_all(int fd, const char *buf, size_t n)
 	return 0;
 }
 
-/* Chunk @k's buffer: s->buf when copying, else one of two page-aligned ones in
- * turn (made on first use). NULL when they cannot be made. */
-static char *chunk_buf(struct smb *s, bool by_ref, uint64_t k)
+/* A reader's buffer: s->buf when copying, else page-aligned buffer @which (0
+ * or 1; made on first use). NULL when it cannot be made. */
+static char *chunk_buf(struct smb *s, bool by_ref, unsigned which)
 {
 	if (!by_ref)
 		return s->buf;
-	char **b = &s->zbuf[(k / 2) % 2];
+	char **b = &s->zbuf[which % 2];
 	if (!*b) {
 		void *m =
 		    mmap(NULL, IO_BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -464,6 +468,20 @@ static char *chunk_buf(struct smb *s, bool by_ref, uint64_t k)
 static int put_chunk(int fd, bool by_ref, const char *buf, size_t n)
 {
 	return by_ref ? splice_all(fd, buf, n) : write_all(fd, buf, n);
+}
+
+/*
+ * Whether chunks can go into @fd by reference (vmsplice). Each reader then
+ * fills its two buffers in turn, and fills one again only after a whole
+ * chunk (IO_BUF bytes) entered the pipe after it: a pipe is first in, first
+ * out and here holds one chunk at most, so by then the gateway has read every
+ * page of that buffer. (Only the last chunk is short.) Needs @fd to be such a
+ * pipe and both buffers made.
+ */
+static bool by_ref_ok(struct smb *s, int fd)
+{
+	int cap = fcntl(fd, F_GETPIPE_SZ);
+	return cap > 0 && cap <= IO_BUF && chunk_buf(s, true, 0) && chunk_buf(s, true, 1);
 }
 
 /* Reads up to @n bytes at @off of @f into @buf, as many calls as it takes:
@@ -485,22 +503,28 @@ static ssize_t read_at(struct smb *s, SMBCFILE *f, char *buf, uint64_t off, size
 	return (ssize_t)got;
 }
 
-/* One SMB read at a time, each written to @fd before the next. */
+/* One SMB read at a time, each written to @fd before the next; by reference
+ * from two buffers in turn when there is more than one chunk (by_ref_ok()). */
 static int read_chunks(struct smb *s, SMBCFILE *f, uint64_t offset, uint64_t left, int fd,
 		       uint64_t *done)
 {
-	while (left > 0) {
+	bool by_ref = left > IO_BUF && by_ref_ok(s, fd);
+
+	for (unsigned k = 0; left > 0; k++) {
 		size_t want = left < IO_BUF ? (size_t)left : IO_BUF;
-		ssize_t n = read_at(s, f, s->buf, offset, want);
+		char *buf = chunk_buf(s, by_ref, k % 2);
+		ssize_t n = read_at(s, f, buf, offset, want);
 		if (n < 0)
 			return last_err();
 		if (n == 0)
 			return 0; /* the file shrank: the gateway sees a short body */
-		if (write_all(fd, s->buf, (size_t)n) < 0)
+		if (put_chunk(fd, by_ref, buf, (size_t)n) < 0)
 			return PROTO_E_IO; /* the reader went away */
 		offset += (uint64_t)n;
 		left -= (uint64_t)n;
 		*done += (uint64_t)n;
+		if ((size_t)n != want)
+			return 0; /* the file shrank */
 	}
 	return 0;
 }
@@ -536,12 +560,9 @@ static struct turn turn_wait(int fd)
  * ones here, odd ones there): one reads the next chunk while the other writes
  * its own into @fd, and a turn token keeps the bytes in order.
  *
- * When @fd is a pipe that holds at most one chunk, the chunks go in by
- * reference (vmsplice) from two buffers per reader, used in turn. A buffer is
- * filled again only after its reader waited for the turn of the other
- * reader's next chunk, so a whole chunk entered the pipe after it: a pipe is
- * first in, first out and holds one chunk at most, so the gateway has read
- * every page of the buffer by then. (A short chunk is the last one.)
+ * By reference when by_ref_ok(): each reader uses its two buffers in turn
+ * (chunk k in buffer k / 2 % 2) and refills one only after it waited for the
+ * turn of the other reader's next chunk, which entered the pipe in full.
  */
 static int read_striped(struct smb *s, const char *url, SMBCFILE *f, uint64_t offset, uint64_t left,
 			int fd, uint64_t *done)
@@ -549,8 +570,7 @@ static int read_striped(struct smb *s, const char *url, SMBCFILE *f, uint64_t of
 	const uint64_t end = offset + left;
 	int to_copy[2], to_me[2];
 	int r = 0;
-	int cap = fcntl(fd, F_GETPIPE_SZ);
-	bool by_ref = cap > 0 && cap <= IO_BUF && chunk_buf(s, true, 0) && chunk_buf(s, true, 2);
+	bool by_ref = by_ref_ok(s, fd);
 
 	if (pipe2(to_copy, O_CLOEXEC) < 0)
 		return read_chunks(s, f, offset, left, fd, done);
@@ -585,7 +605,7 @@ static int read_striped(struct smb *s, const char *url, SMBCFILE *f, uint64_t of
 			if (at >= end)
 				_exit(0);
 			size_t want = end - at < IO_BUF ? (size_t)(end - at) : IO_BUF;
-			char *buf = chunk_buf(c, by_ref, k);
+			char *buf = chunk_buf(c, by_ref, (unsigned)(k / 2));
 			ssize_t n = buf ? read_at(c, cf, buf, at, want) : -1;
 			struct turn t = turn_wait(to_copy[0]);
 			if (t.what != 'W')
@@ -608,7 +628,7 @@ static int read_striped(struct smb *s, const char *url, SMBCFILE *f, uint64_t of
 		if (at >= end)
 			break;
 		size_t want = end - at < IO_BUF ? (size_t)(end - at) : IO_BUF;
-		char *buf = chunk_buf(s, by_ref, k);
+		char *buf = chunk_buf(s, by_ref, (unsigned)(k / 2));
 		ssize_t n = read_at(s, f, buf, at, want);
 		if (k > 0) {
 			struct turn t = turn_wait(to_me[0]);

@@ -719,12 +719,14 @@ static void test_read(void **state)
 	close_session(&s);
 }
 
-/* Large reads go through two readers taking turns (chunks of 4 MiB): every
- * byte arrives, in order, whatever the range. */
+/* Reads of 64 MiB and more go through two readers taking turns (chunks of
+ * 4 MiB), smaller ones of several chunks through one reader with two buffers:
+ * every byte arrives, in order, whatever the range. */
 static void test_read_striped(void **state)
 {
 	(void)state;
-	const size_t size = 13 * 1024 * 1024 + 123;
+	const size_t M = 1024 * 1024;
+	const size_t size = 68 * M + 123;
 	char path[512];
 	snprintf(path, sizeof(path), "%s/striped.bin", fixture_require("SAMBA_SHARE_PUBLIC"));
 	unsigned char *want = malloc(size);
@@ -741,13 +743,15 @@ static void test_read_striped(void **state)
 	assert_int_equal(chmod(path, 0644), 0);
 
 	struct session s = login(FIXTURE_BOB, FIXTURE_BOB_PASS);
-	static const struct {
+	const struct {
 		uint64_t off, len;
 	} ranges[] = {
-	    {0, UINT64_MAX},			/* all: 4 chunks, the last short */
-	    {4194303, 8 * 1024 * 1024 + 1000},	/* unaligned, across three chunk borders */
-	    {123, 8 * 1024 * 1024},		/* exactly two chunks, unaligned */
-	    {12 * 1024 * 1024 + 5, UINT64_MAX}, /* the tail only: one reader */
+	    {0, UINT64_MAX},		/* all, two readers: 18 chunks, the last short */
+	    {4 * M - 1, 64 * M + 1000}, /* two readers, unaligned, the last chunk short */
+	    {123, 64 * M},		/* two readers, exactly 16 chunks, unaligned */
+	    {56 * M + 5, UINT64_MAX},	/* one reader, 4 chunks, the last short */
+	    {M, 8 * M},			/* one reader, exactly two chunks */
+	    {size - 1000, UINT64_MAX},	/* one reader, one short chunk */
 	};
 	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
 		char *data;
@@ -761,17 +765,23 @@ static void test_read_striped(void **state)
 			fail_msg("range %zu differs", i);
 		free(data);
 	}
-	/* A slow reader: the readers hand their buffers to the pipe by reference
-	 * (vmsplice) and must not refill one the gateway has not read yet. */
-	char *data = NULL;
-	size_t len = 0;
-	assert_int_equal(read_range_paced(s.c, "public", "striped.bin", 0, UINT64_MAX, 128 * 1024,
-					  4000, &data, &len),
-			 0);
-	assert_int_equal(len, size);
-	if (memcmp(data, want, size) != 0)
-		fail_msg("the slowly read file differs");
-	free(data);
+	/* A slow reader (the pipe full all along), with two readers and with
+	 * one: the buffers go into the pipe by reference (vmsplice), and one
+	 * refilled before the gateway read it would show here. */
+	const struct {
+		uint64_t off, len;
+	} slow[] = {{0, UINT64_MAX}, {56 * M + 5, UINT64_MAX}};
+	for (size_t i = 0; i < sizeof(slow) / sizeof(slow[0]); i++) {
+		char *data = NULL;
+		size_t len = 0;
+		assert_int_equal(read_range_paced(s.c, "public", "striped.bin", slow[i].off,
+						  slow[i].len, 256 * 1024, 2000, &data, &len),
+				 0);
+		assert_int_equal(len, size - slow[i].off);
+		if (memcmp(data, want + slow[i].off, len) != 0)
+			fail_msg("slow read %zu differs", i);
+		free(data);
+	}
 	assert_int_equal(sbxc_unlink(s.c, "public", "striped.bin"), 0);
 	free(want);
 	close_session(&s);
