@@ -22,15 +22,23 @@
 #include "smb.h"
 
 #define IO_BUF (4 * 1024 * 1024) /* a round trip per call: large buffers */
+/* Downloads go in chunks of this size, and their pipe is made to hold one.
+ * Small enough that the gateway reads the bytes while they are still in the
+ * CPU's cache: on loopback 1 GiB took 1.02 s in 512 KiB chunks, 1.08 s in
+ * 1 MiB, 1.12 s in 2 MiB, 1.24 s in 4 MiB, 1.16 s in 256 KiB and 1.72 s in
+ * 128 KiB (a round trip each; docs/performance.md). At most IO_BUF. */
+#define READ_CHUNK (512 * 1024)
 /* readdirplus (not readdirplus2, which builds a path and a stat per entry:
  * 8 µs each, 80 ms for 10 000) gives the DOS attributes: */
 #define FILE_ATTR_DIRECTORY	0x10
 #define FILE_ATTR_REPARSE_POINT 0x400
 /* From here on, two readers take turns (read_striped()). Below it the second
- * reader's own SMB session costs more than it brings: on loopback, 16 MiB took
- * 29 ms with one reader and 43 ms with two, 64 MiB 95 and 98 ms, 1 GiB 1.49
- * and 1.20 s (docs/performance.md). */
-#define STRIPE_MIN    (16 * (uint64_t)IO_BUF)
+ * reader's own SMB session costs more than it brings: on loopback with
+ * 512 KiB chunks, one reader / two took 20 / 35 ms for 16 MiB, 121 / 147 ms
+ * for 128 MiB, 268 / 277 ms for 256 MiB, 593 / 504 ms for 512 MiB and
+ * 1.16 / 1.00 s (medians) for 1 GiB. On a real network, where one reader
+ * waits a round trip per chunk, two pay off sooner: hence 64 MiB. */
+#define STRIPE_MIN    (64 * (uint64_t)1024 * 1024)
 #define URL_MAX	      (PROTO_MAX_PATH * 3 + PROTO_MAX_NAME * 3 + 300)
 #define RMDIR_DEPTH   64
 #define RMDIR_ENTRIES 100000
@@ -40,7 +48,7 @@ struct smb {
 	char server[PROTO_MAX_NAME + 1];
 	int show_hidden;
 	char *buf;     /* IO_BUF bytes */
-	char *zbuf[2]; /* IO_BUF bytes each, page-aligned, made on first use: read_striped() */
+	char *zbuf[2]; /* READ_CHUNK bytes each, page-aligned, made on first use */
 	/* The credentials, for libsmbclient's auth callback (it asks again on
 	 * every new connection). Wiped in smb_free(). */
 	char domain[PROTO_MAX_CRED + 1];
@@ -312,7 +320,7 @@ void smb_free(struct smb *s)
 	free(s->buf);
 	for (int i = 0; i < 2; i++)
 		if (s->zbuf[i])
-			munmap(s->zbuf[i], IO_BUF);
+			munmap(s->zbuf[i], READ_CHUNK);
 	explicit_bzero(s, sizeof(*s));
 	free(s);
 }
@@ -454,12 +462,12 @@ static char *chunk_buf(struct smb *s, bool by_ref, unsigned which)
 		return s->buf;
 	char **b = &s->zbuf[which % 2];
 	if (!*b) {
-		void *m =
-		    mmap(NULL, IO_BUF, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		void *m = mmap(NULL, READ_CHUNK, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m == MAP_FAILED)
 			return NULL;
 		/* The forked reader makes its own: no copy-on-write faults here. */
-		(void)madvise(m, IO_BUF, MADV_DONTFORK);
+		(void)madvise(m, READ_CHUNK, MADV_DONTFORK);
 		*b = m;
 	}
 	return *b;
@@ -473,15 +481,16 @@ static int put_chunk(int fd, bool by_ref, const char *buf, size_t n)
 /*
  * Whether chunks can go into @fd by reference (vmsplice). Each reader then
  * fills its two buffers in turn, and fills one again only after a whole
- * chunk (IO_BUF bytes) entered the pipe after it: a pipe is first in, first
+ * chunk (READ_CHUNK bytes) entered the pipe after it: a pipe is first in, first
  * out and here holds one chunk at most, so by then the gateway has read every
  * page of that buffer. (Only the last chunk is short.) Needs @fd to be such a
  * pipe and both buffers made.
  */
 static bool by_ref_ok(struct smb *s, int fd)
 {
+	(void)fcntl(fd, F_SETPIPE_SZ, READ_CHUNK); /* the pipe is still empty */
 	int cap = fcntl(fd, F_GETPIPE_SZ);
-	return cap > 0 && cap <= IO_BUF && chunk_buf(s, true, 0) && chunk_buf(s, true, 1);
+	return cap > 0 && cap <= READ_CHUNK && chunk_buf(s, true, 0) && chunk_buf(s, true, 1);
 }
 
 /* Reads up to @n bytes at @off of @f into @buf, as many calls as it takes:
@@ -508,10 +517,10 @@ static ssize_t read_at(struct smb *s, SMBCFILE *f, char *buf, uint64_t off, size
 static int read_chunks(struct smb *s, SMBCFILE *f, uint64_t offset, uint64_t left, int fd,
 		       uint64_t *done)
 {
-	bool by_ref = left > IO_BUF && by_ref_ok(s, fd);
+	bool by_ref = left > READ_CHUNK && by_ref_ok(s, fd);
 
 	for (unsigned k = 0; left > 0; k++) {
-		size_t want = left < IO_BUF ? (size_t)left : IO_BUF;
+		size_t want = left < READ_CHUNK ? (size_t)left : READ_CHUNK;
 		char *buf = chunk_buf(s, by_ref, k % 2);
 		ssize_t n = read_at(s, f, buf, offset, want);
 		if (n < 0)
@@ -601,10 +610,10 @@ static int read_striped(struct smb *s, const char *url, SMBCFILE *f, uint64_t of
 			_exit(1);
 		}
 		for (uint64_t k = 1;; k += 2) {
-			uint64_t at = offset + k * IO_BUF;
+			uint64_t at = offset + k * READ_CHUNK;
 			if (at >= end)
 				_exit(0);
-			size_t want = end - at < IO_BUF ? (size_t)(end - at) : IO_BUF;
+			size_t want = end - at < READ_CHUNK ? (size_t)(end - at) : READ_CHUNK;
 			char *buf = chunk_buf(c, by_ref, (unsigned)(k / 2));
 			ssize_t n = buf ? read_at(c, cf, buf, at, want) : -1;
 			struct turn t = turn_wait(to_copy[0]);
@@ -624,10 +633,10 @@ static int read_striped(struct smb *s, const char *url, SMBCFILE *f, uint64_t of
 	close(to_copy[0]);
 	close(to_me[1]);
 	for (uint64_t k = 0;; k += 2) {
-		uint64_t at = offset + k * IO_BUF;
+		uint64_t at = offset + k * READ_CHUNK;
 		if (at >= end)
 			break;
-		size_t want = end - at < IO_BUF ? (size_t)(end - at) : IO_BUF;
+		size_t want = end - at < READ_CHUNK ? (size_t)(end - at) : READ_CHUNK;
 		char *buf = chunk_buf(s, by_ref, (unsigned)(k / 2));
 		ssize_t n = read_at(s, f, buf, at, want);
 		if (k > 0) {
@@ -658,7 +667,7 @@ static int read_striped(struct smb *s, const char *url, SMBCFILE *f, uint64_t of
 			r = PROTO_E_IO;
 			break;
 		}
-		if (at + want + IO_BUF >= end) {
+		if (at + want + READ_CHUNK >= end) {
 			/* That was the last chunk: wait for it. */
 			struct turn t = turn_wait(to_me[0]);
 			if (t.what == 'X')

@@ -719,8 +719,8 @@ static void test_read(void **state)
 	close_session(&s);
 }
 
-/* Reads of 64 MiB and more go through two readers taking turns (chunks of
- * 4 MiB), smaller ones of several chunks through one reader with two buffers:
+/* Reads of 64 MiB and more go through two readers taking turns (in chunks of
+ * 512 KiB), smaller ones of several chunks through one reader with two buffers:
  * every byte arrives, in order, whatever the range. */
 static void test_read_striped(void **state)
 {
@@ -746,11 +746,11 @@ static void test_read_striped(void **state)
 	const struct {
 		uint64_t off, len;
 	} ranges[] = {
-	    {0, UINT64_MAX},		/* all, two readers: 18 chunks, the last short */
+	    {0, UINT64_MAX},		/* all, two readers, the last chunk short */
 	    {4 * M - 1, 64 * M + 1000}, /* two readers, unaligned, the last chunk short */
-	    {123, 64 * M},		/* two readers, exactly 16 chunks, unaligned */
-	    {56 * M + 5, UINT64_MAX},	/* one reader, 4 chunks, the last short */
-	    {M, 8 * M},			/* one reader, exactly two chunks */
+	    {123, 64 * M},		/* two readers, whole chunks only, unaligned */
+	    {56 * M + 5, UINT64_MAX},	/* one reader, the last chunk short */
+	    {M, 8 * M},			/* one reader, whole chunks only */
 	    {size - 1000, UINT64_MAX},	/* one reader, one short chunk */
 	};
 	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++) {
