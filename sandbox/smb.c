@@ -26,7 +26,9 @@
  * Small enough that the gateway reads the bytes while they are still in the
  * CPU's cache: on loopback 1 GiB took 1.02 s in 512 KiB chunks, 1.08 s in
  * 1 MiB, 1.12 s in 2 MiB, 1.24 s in 4 MiB, 1.16 s in 256 KiB and 1.72 s in
- * 128 KiB (a round trip each; docs/performance.md). At most IO_BUF. */
+ * 128 KiB (a round trip each; docs/performance.md). A power of two (the
+ * kernel rounds a pipe's size up to one, and a bigger pipe than a chunk means
+ * copying, see by_ref_ok()), at most IO_BUF. */
 #define READ_CHUNK (512 * 1024)
 /* readdirplus (not readdirplus2, which builds a path and a stat per entry:
  * 8 µs each, 80 ms for 10 000) gives the DOS attributes: */
