@@ -26,8 +26,8 @@ struct smb_params {
 };
 
 /*
- * Creates the context and checks the credentials by listing the server's
- * shares. The context keeps one copy of the credentials for libsmbclient's
+ * Creates the context and checks the credentials with a session setup (see
+ * smb_new() in smb.c). The context keeps one copy of the credentials for libsmbclient's
  * auth callback (wiped by smb_free()); the caller wipes its own. Returns 0 and *@ret (caller frees
  * with smb_free()), or PROTO_E_AUTH, PROTO_E_UNREACHABLE, PROTO_E_TIMEOUT...
  */
