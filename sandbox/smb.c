@@ -572,8 +572,10 @@ static struct turn turn_wait(int fd)
  * its own into @fd, and a turn token keeps the bytes in order.
  *
  * By reference when by_ref_ok(): each reader uses its two buffers in turn
- * (chunk k in buffer k / 2 % 2) and refills one only after it waited for the
- * turn of the other reader's next chunk, which entered the pipe in full.
+ * (chunk k in buffer k / 2 % 2). A reader refills a buffer (chunk k, before it
+ * waits for its turn) only after its own chunk k - 2 entered the pipe in full
+ * after that buffer's chunk k - 4: the rule of by_ref_ok() holds whatever the
+ * other reader does.
  */
 static int read_striped(struct smb *s, const char *url, SMBCFILE *f, uint64_t offset, uint64_t left,
 			int fd, uint64_t *done)

@@ -284,7 +284,8 @@ static void h_lane(struct worker *w, const struct proto_msg *m, int fd)
 			_exit(1);
 		close(sv[1]);
 		/* The parent's context shares its connections with the parent:
-		 * never touch it again here (no logoff, no close). */
+		 * never touch it again here (no logoff, no close; and no
+		 * smb_free(): its read buffers are MADV_DONTFORK, not mapped here). */
 		if (smb_clone(w->smb, &copy) != 0)
 			_exit(1);
 		w->smb = copy;
