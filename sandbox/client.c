@@ -17,8 +17,9 @@
 
 #include "client.h"
 
-/* Pipes between the gateway and a worker: large, so that the worker can
- * issue its next SMB read while the gateway still sends the last one. */
+/* Upload pipes between the gateway and a worker: large, so that the gateway
+ * can take the next bytes while the worker still writes the last ones. The
+ * worker sizes download pipes itself (READ_CHUNK in smb.c). */
 #define PIPE_SIZE     (4 * 1024 * 1024)
 #define PIPE_SIZE_MIN (1024 * 1024)
 
@@ -472,7 +473,7 @@ int sbxc_read_begin(struct sbxc *c, const char *share, const char *path, uint64_
 	int p[2], r;
 
 	lane_spare(l);
-	r = make_pipe(p);
+	r = pipe2(p, O_CLOEXEC) < 0 ? -errno : 0;
 	if (r < 0)
 		goto out;
 	r = send_req(l, PROTO_READ, &range, sizeof(range), strs, 2, p[1]);

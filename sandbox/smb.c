@@ -490,7 +490,6 @@ static int put_chunk(int fd, bool by_ref, const char *buf, size_t n)
  */
 static bool by_ref_ok(struct smb *s, int fd)
 {
-	(void)fcntl(fd, F_SETPIPE_SZ, READ_CHUNK); /* the pipe is still empty */
 	int cap = fcntl(fd, F_GETPIPE_SZ);
 	return cap > 0 && cap <= READ_CHUNK && chunk_buf(s, true, 0) && chunk_buf(s, true, 1);
 }
@@ -700,18 +699,21 @@ int smb_read(struct smb *s, const char *share, const char *path, uint64_t offset
 	*written = 0;
 	if (r)
 		return r;
-	r = stat_url(s, url, &pst);
-	if (r)
-		return r;
-	if (pst.ftype == PROTO_FT_DIR)
-		return PROTO_E_IS_DIR;
+	/* The open handle says what it is: no stat of the path first (a round
+	 * trip more per download). */
 	f = smbc_getFunctionOpen(s->ctx)(s->ctx, url, O_RDONLY, 0);
 	if (!f)
 		return last_err();
-	if (smbc_getFunctionFstat(s->ctx)(s->ctx, f, &st) == 0) {
-		pst.size = (uint64_t)st.st_size;
-		pst.mtime = (int64_t)st.st_mtime;
+	if (smbc_getFunctionFstat(s->ctx)(s->ctx, f, &st) < 0) {
+		r = last_err();
+		goto out;
 	}
+	if (S_ISDIR(st.st_mode)) {
+		r = PROTO_E_IS_DIR;
+		goto out;
+	}
+	pst = (struct proto_stat){
+	    .ftype = PROTO_FT_FILE, .size = (uint64_t)st.st_size, .mtime = (int64_t)st.st_mtime};
 	if (offset > pst.size) {
 		r = PROTO_E_INVALID;
 		goto out;
@@ -722,6 +724,9 @@ int smb_read(struct smb *s, const char *share, const char *path, uint64_t offset
 	r = started(ud, &pst, left);
 	if (r)
 		goto out;
+	/* The pipe holds one chunk (READ_CHUNK; by_ref_ok()). It is still empty,
+	 * Should @fd not be a pipe, this fails, harmlessly. */
+	(void)fcntl(fd, F_SETPIPE_SZ, READ_CHUNK);
 	if (left >= STRIPE_MIN)
 		r = read_striped(s, url, f, offset, left, fd, &done);
 	else

@@ -699,7 +699,7 @@ static void test_read(void **state)
 	assert_int_equal(len, 5);
 	assert_memory_equal(data, "world", 5);
 	free(data);
-	/* 3 MiB + 7 bytes, byte i = i % 251, through 1 MiB pipe buffers. */
+	/* 3 MiB + 7 bytes, byte i = i % 251, through a pipe of one 512 KiB chunk. */
 	assert_int_equal(read_range(s.c, "public", "big.bin", 0, UINT64_MAX, &data, &len), 0);
 	assert_int_equal(len, 3 * 1024 * 1024 + 7);
 	for (size_t i = 0; i < len; i++)
