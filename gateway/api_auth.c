@@ -6,9 +6,11 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,61 +18,128 @@
 #include "proto.h"
 #include "sbxsession.h"
 
-/* ---- slowing down repeated failures ---- */
+/* ---- slowing down repeated failures ----
+ *
+ * Failures are counted twice, independently: per client address and per
+ * user name (on one server). The wait before a login's credentials are looked
+ * at is the longer of the two. A success clears its own user name's count
+ * only: another account's success from the same address (an attacker's own
+ * account between guesses) clears nothing. Counts are kept in a fixed table
+ * under a random key; a full neighbourhood drops its oldest count.
+ */
 
-#define RL_SLOTS	1024
+#define RL_SLOTS	4096
+#define RL_PROBE	8   /* slots looked at for one key */
 #define RL_FREE_FAILS	5   /* failures before any delay */
 #define RL_MAX_DELAY	16  /* seconds */
 #define RL_FORGET_AFTER 900 /* seconds without a failure */
 
 static struct {
 	pthread_mutex_t lock;
+	uint64_t seed;
 	struct {
-		char addr[64];
+		uint64_t key; /* 0: free */
 		unsigned fails;
 		time_t last;
 	} slot[RL_SLOTS];
 } rl = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-static unsigned rl_hash(const char *s)
+/* A key for @kind ('a'ddress or 'u'ser) and @text, never 0 (lock held). */
+static uint64_t rl_key(char kind, const char *text, size_t server)
 {
-	unsigned h = 2166136261u;
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h % RL_SLOTS;
+	if (!rl.seed) {
+		while (!rl.seed)
+			if (getrandom(&rl.seed, sizeof(rl.seed), 0) != sizeof(rl.seed))
+				rl.seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+	}
+	uint64_t h = 14695981039346656037ull ^ rl.seed;
+	h = (h ^ (unsigned char)kind) * 1099511628211ull;
+	h = (h ^ server) * 1099511628211ull;
+	for (const char *p = text; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h ^= h >> 31;
+	return h ? h : 1;
 }
 
-/* Seconds this address waits before its credentials are even looked at. */
-static unsigned rl_delay(const char *addr)
+/* The slot of @key, made when @make (lock held); NULL when not found. */
+static unsigned rl_find(uint64_t key, bool make, time_t now)
 {
-	unsigned i = rl_hash(addr), d = 0;
+	unsigned first = (unsigned)(key % RL_SLOTS), pick = RL_SLOTS;
+
+	for (unsigned i = 0; i < RL_PROBE; i++) {
+		unsigned j = (first + i) % RL_SLOTS;
+		bool stale = !rl.slot[j].key || now - rl.slot[j].last >= RL_FORGET_AFTER;
+		if (rl.slot[j].key == key && !stale)
+			return j;
+		if (rl.slot[j].key == key)
+			rl.slot[j].key = 0;
+		if (pick == RL_SLOTS || (stale && rl.slot[pick].key) ||
+		    (rl.slot[pick].key && rl.slot[j].last < rl.slot[pick].last))
+			pick = j;
+	}
+	if (!make)
+		return RL_SLOTS;
+	rl.slot[pick].key = key;
+	rl.slot[pick].fails = 0;
+	rl.slot[pick].last = now;
+	return pick;
+}
+
+static unsigned rl_delay_of(uint64_t key, time_t now)
+{
+	unsigned i = rl_find(key, false, now);
+
+	if (i == RL_SLOTS || rl.slot[i].fails < RL_FREE_FAILS)
+		return 0;
+	unsigned n = rl.slot[i].fails - RL_FREE_FAILS;
+	return n >= 4 ? RL_MAX_DELAY : 1u << n;
+}
+
+/* The user name that counts: without DOMAIN\ or @realm, ASCII lower case. */
+static void rl_user(const char *login_name, char out[GW_MAX_CREDENTIAL + 1])
+{
+	const char *bs = strchr(login_name, '\\');
+	size_t n = 0;
+
+	for (const char *p = bs ? bs + 1 : login_name; *p && *p != '@' && n < GW_MAX_CREDENTIAL;
+	     p++)
+		out[n++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
+	out[n] = '\0';
+}
+
+/* Seconds this login waits before its credentials are even looked at. */
+static unsigned rl_delay(const char *addr, const char *login_name, size_t server)
+{
+	char user[GW_MAX_CREDENTIAL + 1];
 	time_t now = time(NULL);
 
+	rl_user(login_name, user);
 	pthread_mutex_lock(&rl.lock);
-	if (strcmp(rl.slot[i].addr, addr) == 0 && now - rl.slot[i].last < RL_FORGET_AFTER &&
-	    rl.slot[i].fails >= RL_FREE_FAILS) {
-		unsigned n = rl.slot[i].fails - RL_FREE_FAILS;
-		d = n >= 4 ? RL_MAX_DELAY : 1u << n;
-	}
+	unsigned a = rl_delay_of(rl_key('a', addr, 0), now);
+	unsigned u = rl_delay_of(rl_key('u', user, server), now);
 	pthread_mutex_unlock(&rl.lock);
-	return d;
+	return a > u ? a : u;
 }
 
-static void rl_record(const char *addr, bool failed)
+static void rl_record(const char *addr, const char *login_name, size_t server, bool failed)
 {
-	unsigned i = rl_hash(addr);
+	char user[GW_MAX_CREDENTIAL + 1];
 	time_t now = time(NULL);
 
+	rl_user(login_name, user);
 	pthread_mutex_lock(&rl.lock);
-	if (strcmp(rl.slot[i].addr, addr) != 0 || now - rl.slot[i].last >= RL_FORGET_AFTER) {
-		snprintf(rl.slot[i].addr, sizeof(rl.slot[i].addr), "%s", addr);
-		rl.slot[i].fails = 0;
-	}
+	uint64_t ukey = rl_key('u', user, server);
 	if (failed) {
+		unsigned i = rl_find(rl_key('a', addr, 0), true, now);
+		rl.slot[i].fails++;
+		rl.slot[i].last = now;
+		i = rl_find(ukey, true, now);
 		rl.slot[i].fails++;
 		rl.slot[i].last = now;
 	} else {
-		rl.slot[i].fails = 0;
+		unsigned i = rl_find(ukey, false, now);
+		if (i != RL_SLOTS)
+			rl.slot[i].key = 0;
 	}
 	pthread_mutex_unlock(&rl.lock);
 }
@@ -269,21 +338,21 @@ enum MHD_Result gw_api_login(struct gw_req *r, struct MHD_Connection *c)
 		}
 		server = (size_t)(srv - gw->cfg->servers);
 	}
-	unsigned delay = rl_delay(addr);
-	if (delay)
-		sleep(delay);
-
 	struct gw_session *s = NULL;
 	const char *login_name = json_string_value(ju);
+	unsigned delay = rl_delay(addr, login_name, server);
+	if (delay)
+		sleep(delay);
 	int err = open_session(gw, server, login_name, json_string_value(jp),
 			       jw ? json_string_value(jw) : NULL, &s, token);
 	wipe_json_string(jp);
 	if (err != 0) {
-		rl_record(addr, err == PROTO_E_AUTH);
+		if (err == PROTO_E_AUTH)
+			rl_record(addr, login_name, server, true);
 		json_decref(body);
 		return reply_open_error(r, c, err);
 	}
-	rl_record(addr, false);
+	rl_record(addr, login_name, server, false);
 	/* Logged only once the server accepted it: a password typed in the
 	 * user name field never reaches the log. */
 	snprintf(r->user, sizeof(r->user), "%s", login_name);
@@ -393,12 +462,13 @@ static struct gw_session *by_basic(struct gw_req *r, struct MHD_Connection *c, s
 		}
 	}
 	if (!s) {
-		unsigned delay = rl_delay(addr);
+		unsigned delay = rl_delay(addr, user, server);
 		if (delay)
 			sleep(delay);
 		err = open_session(gw, server, user, pass, NULL, &s, token);
 		explicit_bzero(token, sizeof(token));
-		rl_record(addr, err == PROTO_E_AUTH);
+		if (err == 0 || err == PROTO_E_AUTH)
+			rl_record(addr, user, server, err == PROTO_E_AUTH);
 	}
 	explicit_bzero(pass, strlen(pass));
 	MHD_free(pass);

@@ -442,7 +442,9 @@ int gw_sessions_reserve(struct gw_sessions *t, const char *user, size_t server)
 		goto out;
 	}
 	u = user_find(t, user, len, server);
-	if (u && u->n_live + u->n_reserved >= t->max_per_user) {
+	/* Only sessions count here, not logins still being checked: a flood of
+	 * wrong passwords must not lock the right one out. */
+	if (u && u->n_live >= t->max_per_user) {
 		r = -EUSERS;
 		goto out;
 	}
@@ -526,6 +528,12 @@ int gw_sessions_add(struct gw_sessions *t, const char *user, size_t server, void
 		pthread_mutex_unlock(&t->lock);
 		r = -ENOENT;
 		valid = false; /* nothing to release */
+		goto fail_unlocked;
+	}
+	if (u->n_live >= t->max_per_user) {
+		/* Logins of one user that ran at once and all succeeded. */
+		pthread_mutex_unlock(&t->lock);
+		r = -EUSERS;
 		goto fail_unlocked;
 	}
 	/* A collision of 256-bit random tokens will not happen; check anyway. */

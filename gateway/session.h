@@ -16,7 +16,10 @@
  * that made-up user names cannot flood it.
  *
  * Limits: at most max_sessions sessions and reservations in all (-EBUSY), at
- * most max_per_user of them for one (user, server) pair (-EUSERS). A session
+ * most max_per_user sessions for one (user, server) pair (-EUSERS).
+ * Reservations (logins still being checked) do not count against the pair's
+ * limit, so that a flood of wrong passwords never refuses the right one; the
+ * pair's limit is checked again when a reservation becomes a session. A session
  * that has not been used for idle_timeout_s seconds expires: its token dies
  * and the table drops its reference. Expiry runs in gw_sessions_expire() and
  * lazily in gw_sessions_reserve(), _get() and _find_user(), so an expired
@@ -81,7 +84,7 @@ void gw_sessions_free(struct gw_sessions *t);
  * the limits hold when many logins run at once. Expires idle sessions first.
  * Returns 0 (release with gw_sessions_unreserve(), or turn into a session with
  * gw_sessions_add()), -EBUSY when max_sessions are in use (HTTP 503), -EUSERS
- * when that pair already has max_per_user (HTTP 429 or 503), -EINVAL for a
+ * when that pair already has max_per_user live sessions (HTTP 503), -EINVAL for a
  * NULL, empty or too long @user, or -ENOMEM. Nothing changes on failure.
  */
 int gw_sessions_reserve(struct gw_sessions *t, const char *user, size_t server);
@@ -102,7 +105,9 @@ void gw_sessions_unreserve(struct gw_sessions *t, const char *user, size_t serve
  * On success writes the token, NUL-terminated, to @token_out (at least
  * GW_TOKEN_LEN + 1 bytes) and returns 0 and a new reference in *@ret (release
  * with gw_session_put()). Errors: -EINVAL (NULL argument, bad @user),
- * -ENOENT (no reservation for that pair), -ENOMEM, or an errno of getrandom();
+ * -ENOENT (no reservation for that pair), -EUSERS (the pair reached
+ * max_per_user sessions while this login was checked), -ENOMEM, or an errno
+ * of getrandom();
  * @token_out and *@ret are untouched on failure.
  */
 int gw_sessions_add(struct gw_sessions *t, const char *user, size_t server, void *sbx,

@@ -297,20 +297,51 @@ static void test_per_user_limit(void **state)
 
 	(void)state;
 	gw_session_put(login(t, "alice", 0, 0, token));
+	/* Logins still being checked hold no slot of the user: many at once
+	 * (wrong passwords, say) never refuse the right one. */
 	assert_int_equal(gw_sessions_reserve(t, "alice", 0), 0);
-	assert_int_equal(gw_sessions_reserve(t, "alice", 0), -EUSERS);
+	assert_int_equal(gw_sessions_reserve(t, "alice", 0), 0);
+	assert_int_equal(gw_sessions_reserve(t, "alice", 0), 0);
 	assert_int_equal(gw_sessions_count(t), 1);
-	assert_int_equal(gw_sessions_reserved(t), 1);
+	assert_int_equal(gw_sessions_reserved(t), 3);
 	/* Another server, another user, another spelling: other pairs. */
 	assert_int_equal(gw_sessions_reserve(t, "alice", 1), 0);
 	assert_int_equal(gw_sessions_reserve(t, "bob", 0), 0);
 	assert_int_equal(gw_sessions_reserve(t, "ACME\\alice", 0), 0);
-	assert_int_equal(gw_sessions_reserved(t), 4);
+	assert_int_equal(gw_sessions_reserved(t), 6);
+	gw_sessions_unreserve(t, "alice", 0);
 	gw_sessions_unreserve(t, "alice", 0);
 	gw_session_put(login(t, "alice", 0, 1, token));
+	/* The limit is on sessions: the pair has 2 now. */
 	assert_int_equal(gw_sessions_reserve(t, "alice", 0), -EUSERS);
+	assert_int_equal(gw_sessions_reserved(t), 4);
 	gw_sessions_free(t);
 	assert_int_equal(freed_total, 2);
+}
+
+static void test_per_user_limit_on_add(void **state)
+{
+	struct gw_sessions *t = table(100, 2, 60);
+	char token[GW_TOKEN_LEN + 1];
+	struct gw_session *s = (struct gw_session *)0x1;
+
+	(void)state;
+	/* Three logins of one user checked at once, all right: the third to
+	 * finish finds the limit reached, and nothing of it stays. */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(gw_sessions_reserve(t, "alice", 0), 0);
+	assert_int_equal(gw_sessions_add(t, "alice", 0, fake_new(0), token, &s), 0);
+	gw_session_put(s);
+	assert_int_equal(gw_sessions_add(t, "alice", 0, fake_new(1), token, &s), 0);
+	gw_session_put(s);
+	s = (struct gw_session *)0x1;
+	assert_int_equal(gw_sessions_add(t, "alice", 0, fake_new(2), token, &s), -EUSERS);
+	assert_ptr_equal(s, (struct gw_session *)0x1);
+	assert_int_equal(freed[2], 1); /* its sandbox went */
+	assert_int_equal(gw_sessions_count(t), 2);
+	assert_int_equal(gw_sessions_reserved(t), 0);
+	gw_sessions_free(t);
+	assert_int_equal(freed_total, 3);
 }
 
 static void test_reserve_accounting(void **state)
@@ -588,9 +619,13 @@ static void *stress_thread(void *arg)
 					gw_sessions_unreserve(st->t, user, server);
 				break;
 			}
-			assert_int_equal(
-			    gw_sessions_add(st->t, user, server, fake_new(id), tok, &s), 0);
+			/* Reservations do not count against the user's limit: the
+			 * add itself may find it reached (and frees the sandbox). */
+			e = gw_sessions_add(st->t, user, server, fake_new(id), tok, &s);
+			assert_true(e == 0 || e == -EUSERS);
 			__atomic_add_fetch(&st->created, 1, __ATOMIC_RELAXED);
+			if (e < 0)
+				break;
 			pthread_mutex_lock(&st->pool_lock);
 			memcpy(st->pool[rnd(&w->seed) % POOL], tok, sizeof(tok));
 			pthread_mutex_unlock(&st->pool_lock);
@@ -682,6 +717,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_end_with_outstanding_reference, setup),
 	    cmocka_unit_test_setup(test_max_sessions, setup),
 	    cmocka_unit_test_setup(test_per_user_limit, setup),
+	    cmocka_unit_test_setup(test_per_user_limit_on_add, setup),
 	    cmocka_unit_test_setup(test_reserve_accounting, setup),
 	    cmocka_unit_test_setup(test_idle_expiry, setup),
 	    cmocka_unit_test_setup(test_find_user, setup),
