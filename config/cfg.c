@@ -30,22 +30,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_LISTEN_HOST   "127.0.0.1"
-#define DEFAULT_LISTEN_PORT   8080
-#define DEFAULT_IDLE_TIMEOUT  900
-#define DEFAULT_MAX_SESSIONS  200
-#define DEFAULT_MEMORY_LIMIT  (256ULL << 20)
-#define MIN_MEMORY_LIMIT      (1ULL << 20)
-#define DEFAULT_MAX_PROCESSES 64
-#define DEFAULT_PRESTART      1
-#define DEFAULT_UID_MIN	      200000
-#define DEFAULT_UID_MAX	      265535
-#define DEFAULT_SMB_PORT      445
-#define DEFAULT_WORKGROUP     "WORKGROUP"
-#define DEFAULT_SMB_TIMEOUT   30
-#define MAX_SMB_TIMEOUT	      3600
-#define MAX_QUOTED	      128 /* bytes of a value echoed in a message */
-#define MAX_SECTION	      (CFG_MAX_NAME + 16)
+#define DEFAULT_LISTEN_HOST    "127.0.0.1"
+#define DEFAULT_LISTEN_PORT    8080
+#define DEFAULT_IDLE_TIMEOUT   900
+#define DEFAULT_HEADER_TIMEOUT 30
+#define DEFAULT_MIN_BODY_RATE  1024
+#define DEFAULT_MAX_SESSIONS   200
+#define DEFAULT_MEMORY_LIMIT   (256ULL << 20)
+#define MIN_MEMORY_LIMIT       (1ULL << 20)
+#define DEFAULT_MAX_PROCESSES  64
+#define DEFAULT_PRESTART       1
+#define DEFAULT_UID_MIN	       200000
+#define DEFAULT_UID_MAX	       265535
+#define DEFAULT_SMB_PORT       445
+#define DEFAULT_WORKGROUP      "WORKGROUP"
+#define DEFAULT_SMB_TIMEOUT    30
+#define MAX_SMB_TIMEOUT	       3600
+#define MAX_QUOTED	       128 /* bytes of a value echoed in a message */
+#define MAX_SECTION	       (CFG_MAX_NAME + 16)
 
 static inline void freep(void *p)
 {
@@ -74,6 +76,8 @@ enum gateway_key {
 	GW_SESSION_IDLE_TIMEOUT,
 	GW_MAX_SESSIONS,
 	GW_MAX_UPLOAD_SIZE,
+	GW_HEADER_TIMEOUT,
+	GW_MIN_BODY_RATE,
 	_GW_MAX,
 };
 
@@ -84,6 +88,8 @@ static const char *const gateway_keys[_GW_MAX] = {
     [GW_SESSION_IDLE_TIMEOUT] = "session_idle_timeout",
     [GW_MAX_SESSIONS] = "max_sessions",
     [GW_MAX_UPLOAD_SIZE] = "max_upload_size",
+    [GW_HEADER_TIMEOUT] = "header_timeout",
+    [GW_MIN_BODY_RATE] = "min_body_rate",
 };
 
 enum sandbox_key {
@@ -566,6 +572,19 @@ static int handle_gateway(struct parser *p, enum gateway_key k, const char *v)
 						       : "not a size such as 0, 512K, 100M or 2G",
 					  v);
 		return 0;
+	case GW_HEADER_TIMEOUT:
+		if (parse_unsigned(v, 1, CFG_MAX_HEADER_TIMEOUT, &n) < 0)
+			return fail_value(p, key, "not a number between 1 and 3600", v);
+		c->header_timeout = (unsigned)n;
+		return 0;
+	case GW_MIN_BODY_RATE:
+		r = cfg_parse_size(v, &n);
+		if (r < 0 || n > CFG_MAX_BODY_RATE)
+			return fail_value(
+			    p, key,
+			    "not a rate such as 0, 512 or 1K (bytes per second, at most 1G)", v);
+		c->min_body_rate = n;
+		return 0;
 	case _GW_MAX:
 		break;
 	}
@@ -966,6 +985,8 @@ static struct cfg *cfg_new(const char *path)
 	c->session_idle_timeout = DEFAULT_IDLE_TIMEOUT;
 	c->max_sessions = DEFAULT_MAX_SESSIONS;
 	c->max_upload_size = 0;
+	c->header_timeout = DEFAULT_HEADER_TIMEOUT;
+	c->min_body_rate = DEFAULT_MIN_BODY_RATE;
 	c->memory_limit = DEFAULT_MEMORY_LIMIT;
 	c->max_processes = DEFAULT_MAX_PROCESSES;
 	c->prestart = DEFAULT_PRESTART;

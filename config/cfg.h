@@ -29,15 +29,17 @@ enum cfg_encryption {
 };
 
 /* Upper bounds on what an administrator can configure. */
-#define CFG_MAX_SERVERS	     64
-#define CFG_MAX_NAME	     63	 /* [server NAME]: [A-Za-z0-9._-], appears in URLs */
-#define CFG_MAX_HOST	     253 /* DNS name or IP literal */
-#define CFG_MAX_WORKGROUP    15	 /* NetBIOS domain name */
-#define CFG_MAX_PATH	     4095
-#define CFG_MAX_SESSIONS     100000
-#define CFG_MAX_IDLE_TIMEOUT 604800 /* one week */
-#define CFG_MAX_PROCESSES    65536
-#define CFG_MAX_PRESTART     16
+#define CFG_MAX_SERVERS	       64
+#define CFG_MAX_NAME	       63  /* [server NAME]: [A-Za-z0-9._-], appears in URLs */
+#define CFG_MAX_HOST	       253 /* DNS name or IP literal */
+#define CFG_MAX_WORKGROUP      15  /* NetBIOS domain name */
+#define CFG_MAX_PATH	       4095
+#define CFG_MAX_SESSIONS       100000
+#define CFG_MAX_IDLE_TIMEOUT   604800 /* one week */
+#define CFG_MAX_HEADER_TIMEOUT 3600
+#define CFG_MAX_BODY_RATE      (1ULL << 30)
+#define CFG_MAX_PROCESSES      65536
+#define CFG_MAX_PRESTART       16
 
 struct cfg_server {
 	char *name;			/* from the section header; unique */
@@ -63,6 +65,8 @@ struct cfg {
 	unsigned session_idle_timeout; /* seconds; default 900 */
 	unsigned max_sessions;	       /* default 200 */
 	uint64_t max_upload_size;      /* bytes, 0 = unlimited; default 0 */
+	unsigned header_timeout;       /* seconds for request line + headers; default 30 */
+	uint64_t min_body_rate;	       /* bytes/s a request body must keep up; 0 = none; 1K */
 
 	/* [sandbox] */
 	uint64_t memory_limit;	/* bytes, 0 = unlimited; default 256M */

@@ -25,10 +25,12 @@
 #define GW_MAX_PER_USER	      8	  /* sessions of one user on one server */
 #define GW_CONNECTION_LIMIT   512
 #define GW_PER_IP_LIMIT	      128
+#define GW_CONNECTION_RESERVE 64	  /* for addresses holding < GW_CONNS_LIGHT (conns.h) */
 #define GW_CONNECTION_TIMEOUT 120	  /* seconds without progress on one connection */
 #define GW_MEMORY_PER_CONN    (64 * 1024) /* request line + headers must fit */
 
 struct gw_metrics;
+struct gw_conns;
 
 struct gw {
 	const struct cfg *cfg;
@@ -36,6 +38,7 @@ struct gw {
 	struct pinhole *pinhole;
 	struct gw_sessions *sessions;
 	struct gw_metrics *metrics;
+	struct gw_conns *conns; /* set by gw_http_start() */
 	bool tls;
 };
 
@@ -43,7 +46,10 @@ struct gw {
 struct gw_req {
 	struct gw *gw;
 	char method[8];
-	char *url; /* raw path, not unescaped (owned) */
+	char *url;	     /* raw path, not unescaped (owned) */
+	const char *raw_uri; /* libmicrohttpd's request target, as the URI log saw it */
+	size_t raw_uri_len;  /* its strlen() then: shorter than the target with a NUL */
+	bool close;	     /* answer with Connection: close (framing not trusted) */
 	int64_t start_us;
 	unsigned status;
 	uint64_t bytes_out;

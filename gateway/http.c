@@ -14,11 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conns.h"
 #include "http.h"
 #include "proto.h"
 
 struct gw_http {
 	struct MHD_Daemon *d;
+	struct gw_conns *conns;
 	char *cert, *key;
 };
 
@@ -52,6 +54,8 @@ enum MHD_Result gw_queue(struct gw_req *r, struct MHD_Connection *c, unsigned st
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (r->close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(c, status, resp);
 	MHD_destroy_response(resp);
 	r->status = status;
@@ -242,39 +246,111 @@ bool gw_collect_body(struct gw_req *r, const char *data, size_t *size)
 	return false;
 }
 
-static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *url,
-			     const char *method, const char *version, const char *upload_data,
-			     size_t *upload_data_size, void **con_cls)
+/*
+ * The request object, made when libmicrohttpd has parsed the request line and
+ * before it touches the target (the URI log callback): what it sees here is
+ * the whole target up to the first NUL byte.
+ */
+static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *c)
 {
-	struct gw *gw = cls;
-	struct gw_req *r = *con_cls;
-	(void)version;
+	struct gw_req *r = calloc(1, sizeof(*r));
 
-	if (!r) {
-		r = calloc(1, sizeof(*r));
-		if (!r)
-			return MHD_NO;
-		r->gw = gw;
-		r->start_us = gw_now_us();
-		snprintf(r->method, sizeof(r->method), "%s", method);
-		r->url = strdup(url);
-		if (!r->url) {
-			free(r);
-			return MHD_NO;
-		}
-		*con_cls = r;
-		/* A body larger than any JSON we accept is refused before it is read. */
-		const char *cl =
-		    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		bool is_fs = strncmp(url, "/api/v1/fs/", 11) == 0 || strcmp(url, "/api/v1/fs") == 0;
-		if (cl && !(is_fs && strcmp(method, "PUT") == 0) &&
-		    strtoull(cl, NULL, 10) > GW_MAX_JSON_BODY)
-			return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
-					      "request bodies are limited to %d bytes",
-					      GW_MAX_JSON_BODY);
-		if (!is_fs || strcmp(method, "PUT") != 0)
-			return MHD_YES; /* the body (if any) comes next */
+	(void)c;
+	if (!r)
+		return NULL;
+	r->gw = cls;
+	r->start_us = gw_now_us();
+	if (uri) {
+		r->raw_uri = uri;
+		r->raw_uri_len = strlen(uri);
 	}
+	return r;
+}
+
+/* The headers that frame a request's body. */
+struct framing {
+	unsigned n_length, n_encoding;
+	const char *length, *encoding;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	struct framing *f = cls;
+
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		f->n_length++;
+		f->length = value;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		f->n_encoding++;
+		f->encoding = value;
+	}
+	return MHD_YES;
+}
+
+/*
+ * Refuses a request whose target or body framing cannot be trusted, before
+ * any of its body is read; such answers close the connection, since what
+ * follows on it cannot be told apart from a next request (smuggling behind
+ * a proxy). Returns true after queuing the answer; else sets *@body to
+ * whether a body follows.
+ */
+static bool refuse_framing(struct gw_req *r, struct MHD_Connection *c, const char *url,
+			   const char *version, bool *body)
+{
+	struct framing f = {0};
+
+	/* libmicrohttpd ends the target at a NUL byte ("/a.txt\0.jpg" would
+	 * serve /a.txt): the request line's version follows the whole target. */
+	if (r->raw_uri == url && version && *version && version > url &&
+	    (size_t)(version - 1 - url) != r->raw_uri_len) {
+		r->close = true;
+		gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
+			       "the request target holds a NUL byte");
+		return true;
+	}
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+	if (f.n_encoding && strcasecmp(f.encoding, "chunked") != 0) {
+		r->close = true;
+		gw_reply_error(r, c, MHD_HTTP_NOT_IMPLEMENTED, "not_implemented",
+			       "only Transfer-Encoding: chunked is supported");
+		return true;
+	}
+	if (f.n_encoding > 1 || f.n_length > 1 || (f.n_encoding && f.n_length)) {
+		r->close = true;
+		gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_framing",
+			       "conflicting Content-Length / Transfer-Encoding headers");
+		return true;
+	}
+	*body = f.n_encoding || (f.length && strtoull(f.length, NULL, 10) > 0);
+	return false;
+}
+
+/* The first call of a request: its headers are in, its body (if any) not. */
+static enum MHD_Result first_call(struct gw_req *r, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version)
+{
+	bool body = false;
+
+	if (refuse_framing(r, c, url, version, &body))
+		return MHD_YES;
+	gw_conns_headers_done(c, body);
+	/* A body larger than any JSON we accept is refused before it is read. */
+	const char *cl =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	bool is_fs = strncmp(url, "/api/v1/fs/", 11) == 0 || strcmp(url, "/api/v1/fs") == 0;
+	if (cl && !(is_fs && strcmp(method, "PUT") == 0) &&
+	    strtoull(cl, NULL, 10) > GW_MAX_JSON_BODY)
+		return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+				      "request bodies are limited to %d bytes", GW_MAX_JSON_BODY);
+	return MHD_YES;
+}
+
+static enum MHD_Result dispatch(struct gw *gw, struct gw_req *r, struct MHD_Connection *c,
+				const char *url, const char *method, const char *upload_data,
+				size_t *upload_data_size)
+{
 	if (r->responded) {
 		/* Answered early: swallow whatever body is left. */
 		*upload_data_size = 0;
@@ -330,15 +406,59 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
 	return gw_static(r, c, url);
 }
 
+static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *url,
+			     const char *method, const char *version, const char *upload_data,
+			     size_t *upload_data_size, void **con_cls)
+{
+	struct gw *gw = cls;
+	struct gw_req *r = *con_cls;
+	size_t offered = *upload_data_size;
+	enum MHD_Result ret;
+
+	if (!r) {
+		r = uri_logged(gw, NULL, c);
+		if (!r)
+			return MHD_NO;
+		*con_cls = r;
+	}
+	gw_conns_handler_enter(c);
+	if (!r->url) {
+		snprintf(r->method, sizeof(r->method), "%s", method);
+		r->url = strdup(url);
+		if (!r->url) {
+			gw_conns_handler_leave(c, 0, false);
+			return MHD_NO;
+		}
+		ret = first_call(r, c, url, method, version);
+		bool is_fs_put =
+		    strcmp(method, "PUT") == 0 &&
+		    (strncmp(url, "/api/v1/fs/", 11) == 0 || strcmp(url, "/api/v1/fs") == 0);
+		/* Uploads start at once; anything else waits for its body (if any). */
+		if (!r->responded && ret == MHD_YES && is_fs_put)
+			ret = dispatch(gw, r, c, url, method, upload_data, upload_data_size);
+		gw_conns_handler_leave(c, 0, false);
+		return ret;
+	}
+	ret = dispatch(gw, r, c, url, method, upload_data, upload_data_size);
+	gw_conns_handler_leave(c, offered - *upload_data_size, offered == 0);
+	return ret;
+}
+
 static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
 	struct gw *gw = cls;
 	struct gw_req *r = *con_cls;
-	(void)c;
 
+	gw_conns_request_done(c);
 	if (!r)
 		return;
+	if (!r->url) {
+		/* libmicrohttpd answered the request itself (a malformed header...). */
+		free(r);
+		*con_cls = NULL;
+		return;
+	}
 	if (r->upload_abort)
 		r->upload_abort(r); /* the client went away mid-upload */
 	int64_t ms = (gw_now_us() - r->start_us) / 1000;
@@ -433,26 +553,43 @@ int gw_http_start(struct gw *gw, struct gw_http **ret)
 		flags |= MHD_USE_TLS;
 		gw->tls = true;
 	}
+	struct gw_conns_limits lim = {
+	    .limit = GW_CONNECTION_LIMIT,
+	    .per_address = GW_PER_IP_LIMIT,
+	    .reserve = GW_CONNECTION_RESERVE,
+	    .header_timeout = cfg->header_timeout,
+	    .min_body_rate = cfg->min_body_rate,
+	};
+	int err = gw_conns_new(&lim, &h->conns);
+	if (err < 0) {
+		free_keys(h);
+		free(h);
+		return err;
+	}
+	gw->conns = h->conns;
 	struct MHD_OptionItem tls_opts[] = {
 	    {MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert},
 	    {MHD_OPTION_HTTPS_MEM_KEY, 0, h->key},
 	    {MHD_OPTION_END, 0, NULL},
 	};
 	errno = 0;
-	h->d = MHD_start_daemon(flags, 0, NULL, NULL, route, gw, MHD_OPTION_SOCK_ADDR,
-				(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT,
-				(unsigned)GW_CONNECTION_TIMEOUT, MHD_OPTION_CONNECTION_LIMIT,
-				(unsigned)GW_CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-				(unsigned)GW_PER_IP_LIMIT, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-				(size_t)GW_MEMORY_PER_CONN, MHD_OPTION_THREAD_STACK_SIZE,
-				(size_t)(256 * 1024), MHD_OPTION_UNESCAPE_CALLBACK, no_unescape,
-				NULL, MHD_OPTION_NOTIFY_COMPLETED, completed, gw,
-				MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_ARRAY,
-				cfg->tls_certificate ? tls_opts : &tls_opts[2], MHD_OPTION_END);
+	h->d = MHD_start_daemon(
+	    flags, 0, gw_conns_accept, h->conns, route, gw, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)GW_CONNECTION_TIMEOUT,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)GW_CONNECTION_LIMIT,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)GW_PER_IP_LIMIT,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)GW_MEMORY_PER_CONN,
+	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024), MHD_OPTION_UNESCAPE_CALLBACK,
+	    no_unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed, gw,
+	    MHD_OPTION_NOTIFY_CONNECTION, gw_conns_notify, h->conns, MHD_OPTION_URI_LOG_CALLBACK,
+	    uri_logged, gw, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_ARRAY,
+	    cfg->tls_certificate ? tls_opts : &tls_opts[2], MHD_OPTION_END);
 	if (!h->d) {
-		int err = errno ? errno : EADDRINUSE;
+		err = errno ? errno : EADDRINUSE;
 		fprintf(stderr, "smbgate: cannot listen on %s:%u: %s\n", cfg->listen_host,
 			cfg->listen_port, strerror(err));
+		gw_conns_free(h->conns);
+		gw->conns = NULL;
 		free_keys(h);
 		free(h);
 		return -err;
@@ -476,6 +613,7 @@ void gw_http_stop(struct gw_http *h)
 	if (!h)
 		return;
 	MHD_stop_daemon(h->d);
+	gw_conns_free(h->conns);
 	free_keys(h);
 	free(h);
 }

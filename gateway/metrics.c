@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conns.h"
 #include "gateway.h"
 #include "proto.h"
 
@@ -113,6 +114,17 @@ enum MHD_Result gw_api_metrics(struct gw_req *r, struct MHD_Connection *c)
 	for (unsigned e = 1; e <= PROTO_E_MAX; e++)
 		fprintf(f, "smbgate_smb_errors_total{code=\"%s\"} %llu\n", proto_err_name(e),
 			atomic_load(&m->smb_errors[e]));
+	if (r->gw->conns)
+		fprintf(f,
+			"# HELP smbgate_http_connections_open Client connections open.\n"
+			"# TYPE smbgate_http_connections_open gauge\n"
+			"smbgate_http_connections_open %u\n"
+			"# HELP smbgate_http_connections_cut_total Connections closed for too slow "
+			"headers or bodies.\n"
+			"# TYPE smbgate_http_connections_cut_total counter\n"
+			"smbgate_http_connections_cut_total %llu\n",
+			gw_conns_open(r->gw->conns),
+			(unsigned long long)gw_conns_cut(r->gw->conns));
 	fclose(f);
 	struct MHD_Response *resp =
 	    MHD_create_response_from_buffer(size, buf, MHD_RESPMEM_MUST_FREE);

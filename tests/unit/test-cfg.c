@@ -78,6 +78,8 @@ static void test_defaults(void **state)
 	assert_int_equal(c->session_idle_timeout, 900);
 	assert_int_equal(c->max_sessions, 200);
 	assert_int_equal(c->max_upload_size, 0);
+	assert_int_equal(c->header_timeout, 30);
+	assert_int_equal(c->min_body_rate, 1024);
 	assert_int_equal(c->memory_limit, 256ULL << 20);
 	assert_int_equal(c->max_processes, 64);
 	assert_int_equal(c->prestart, 1);
@@ -109,6 +111,8 @@ static void test_every_key(void **state)
 				   "session_idle_timeout = 604800\n"
 				   "max_sessions = 100000\n"
 				   "max_upload_size = 2GiB\n"
+				   "header_timeout = 3600\n"
+				   "min_body_rate = 0\n"
 				   "\n"
 				   "[sandbox]\n"
 				   "memory_limit = 0\n"
@@ -147,6 +151,8 @@ static void test_every_key(void **state)
 	assert_int_equal(c->session_idle_timeout, 604800);
 	assert_int_equal(c->max_sessions, 100000);
 	assert_int_equal(c->max_upload_size, 2ULL << 30);
+	assert_int_equal(c->header_timeout, 3600);
+	assert_int_equal(c->min_body_rate, 0);
 	assert_int_equal(c->memory_limit, 0);
 	assert_int_equal(c->max_processes, 65536);
 	assert_int_equal(c->prestart, 16);
@@ -164,7 +170,7 @@ static void test_every_key(void **state)
 	assert_int_equal(s->encryption, CFG_ENCRYPTION_REQUIRED);
 	assert_true(s->show_hidden_shares);
 	assert_int_equal(s->timeout, 3600);
-	assert_int_equal(s->line, 17);
+	assert_int_equal(s->line, 19);
 
 	s = &c->servers[1];
 	assert_string_equal(s->name, "v6");
@@ -173,7 +179,7 @@ static void test_every_key(void **state)
 	assert_int_equal(s->max_protocol, CFG_PROTO_SMB3_11);
 	assert_int_equal(s->encryption, CFG_ENCRYPTION_OFF);
 	assert_false(s->show_hidden_shares);
-	assert_int_equal(s->line, 26);
+	assert_int_equal(s->line, 28);
 
 	s = &c->servers[2];
 	assert_string_equal(s->host, "fe80::1");
