@@ -24,15 +24,20 @@
  * user name (on one server). The wait before a login's credentials are looked
  * at is the longer of the two. A success clears its own user name's count
  * only: another account's success from the same address (an attacker's own
- * account between guesses) clears nothing. Counts are kept in a fixed table
- * under a random key; a full neighbourhood drops its oldest count.
+ * account between guesses) clears nothing. It also makes that (address, user
+ * name) pair known for a day: a known pair skips the address's wait (an
+ * office behind one address is not slowed down for everybody by a few
+ * mistyped passwords), never the user name's. Everything is kept in one fixed
+ * table under a random key; a full neighbourhood drops its entry that ends
+ * first.
  */
 
 #define RL_SLOTS	4096
-#define RL_PROBE	8   /* slots looked at for one key */
-#define RL_FREE_FAILS	5   /* failures before any delay */
-#define RL_MAX_DELAY	16  /* seconds */
-#define RL_FORGET_AFTER 900 /* seconds without a failure */
+#define RL_PROBE	8	    /* slots looked at for one key */
+#define RL_FREE_FAILS	5	    /* failures before any delay */
+#define RL_MAX_DELAY	16	    /* seconds */
+#define RL_FORGET_AFTER 900	    /* seconds a count lasts after its last failure */
+#define RL_KNOWN_FOR	(24 * 3600) /* seconds a pair stays known after a success */
 
 static struct {
 	pthread_mutex_t lock;
@@ -40,48 +45,51 @@ static struct {
 	struct {
 		uint64_t key; /* 0: free */
 		unsigned fails;
-		time_t last;
+		time_t until; /* forgotten from then on */
 	} slot[RL_SLOTS];
 } rl = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* A key for @kind ('a'ddress or 'u'ser) and @text, never 0 (lock held). */
-static uint64_t rl_key(char kind, const char *text, size_t server)
+/*
+ * A key for @kind ('a'ddress, 'u'ser, 'k'nown pair) of @a (and @b), never 0
+ * (lock held).
+ */
+static uint64_t rl_key(char kind, const char *a, const char *b, size_t server)
 {
-	if (!rl.seed) {
-		while (!rl.seed)
-			if (getrandom(&rl.seed, sizeof(rl.seed), 0) != sizeof(rl.seed))
-				rl.seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
-	}
+	while (!rl.seed)
+		if (getrandom(&rl.seed, sizeof(rl.seed), 0) != sizeof(rl.seed))
+			rl.seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
 	uint64_t h = 14695981039346656037ull ^ rl.seed;
 	h = (h ^ (unsigned char)kind) * 1099511628211ull;
 	h = (h ^ server) * 1099511628211ull;
-	for (const char *p = text; *p; p++)
+	for (const char *p = a; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h = (h ^ 0x100) * 1099511628211ull; /* a separator no byte can fake */
+	for (const char *p = b; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ull;
 	h ^= h >> 31;
 	return h ? h : 1;
 }
 
-/* The slot of @key, made when @make (lock held); NULL when not found. */
+/* The slot of @key, made when @make (lock held); RL_SLOTS when not found. */
 static unsigned rl_find(uint64_t key, bool make, time_t now)
 {
 	unsigned first = (unsigned)(key % RL_SLOTS), pick = RL_SLOTS;
 
 	for (unsigned i = 0; i < RL_PROBE; i++) {
 		unsigned j = (first + i) % RL_SLOTS;
-		bool stale = !rl.slot[j].key || now - rl.slot[j].last >= RL_FORGET_AFTER;
-		if (rl.slot[j].key == key && !stale)
+		if (rl.slot[j].key && now >= rl.slot[j].until)
+			rl.slot[j].key = 0; /* forgotten */
+		if (rl.slot[j].key == key && key)
 			return j;
-		if (rl.slot[j].key == key)
-			rl.slot[j].key = 0;
-		if (pick == RL_SLOTS || (stale && rl.slot[pick].key) ||
-		    (rl.slot[pick].key && rl.slot[j].last < rl.slot[pick].last))
+		if (pick == RL_SLOTS || (rl.slot[pick].key && !rl.slot[j].key) ||
+		    (rl.slot[pick].key && rl.slot[j].until < rl.slot[pick].until))
 			pick = j;
 	}
 	if (!make)
 		return RL_SLOTS;
 	rl.slot[pick].key = key;
 	rl.slot[pick].fails = 0;
-	rl.slot[pick].last = now;
+	rl.slot[pick].until = now;
 	return pick;
 }
 
@@ -112,11 +120,13 @@ static unsigned rl_delay(const char *addr, const char *login_name, size_t server
 {
 	char user[GW_MAX_CREDENTIAL + 1];
 	time_t now = time(NULL);
+	unsigned a = 0;
 
 	rl_user(login_name, user);
 	pthread_mutex_lock(&rl.lock);
-	unsigned a = rl_delay_of(rl_key('a', addr, 0), now);
-	unsigned u = rl_delay_of(rl_key('u', user, server), now);
+	if (rl_find(rl_key('k', addr, user, server), false, now) == RL_SLOTS)
+		a = rl_delay_of(rl_key('a', addr, "", 0), now);
+	unsigned u = rl_delay_of(rl_key('u', user, "", server), now);
 	pthread_mutex_unlock(&rl.lock);
 	return a > u ? a : u;
 }
@@ -125,21 +135,24 @@ static void rl_record(const char *addr, const char *login_name, size_t server, b
 {
 	char user[GW_MAX_CREDENTIAL + 1];
 	time_t now = time(NULL);
+	unsigned i;
 
 	rl_user(login_name, user);
 	pthread_mutex_lock(&rl.lock);
-	uint64_t ukey = rl_key('u', user, server);
+	uint64_t ukey = rl_key('u', user, "", server);
 	if (failed) {
-		unsigned i = rl_find(rl_key('a', addr, 0), true, now);
+		i = rl_find(rl_key('a', addr, "", 0), true, now);
 		rl.slot[i].fails++;
-		rl.slot[i].last = now;
+		rl.slot[i].until = now + RL_FORGET_AFTER;
 		i = rl_find(ukey, true, now);
 		rl.slot[i].fails++;
-		rl.slot[i].last = now;
+		rl.slot[i].until = now + RL_FORGET_AFTER;
 	} else {
-		unsigned i = rl_find(ukey, false, now);
+		i = rl_find(ukey, false, now);
 		if (i != RL_SLOTS)
 			rl.slot[i].key = 0;
+		i = rl_find(rl_key('k', addr, user, server), true, now);
+		rl.slot[i].until = now + RL_KNOWN_FOR;
 	}
 	pthread_mutex_unlock(&rl.lock);
 }
@@ -267,14 +280,11 @@ static enum MHD_Result reply_open_error(struct gw_req *r, struct MHD_Connection 
 	return gw_reply_sbx_error(r, c, err);
 }
 
-static void set_cookie(struct gw *gw, struct MHD_Response *resp, const char *token)
+/* The session cookie for @token, in @buf (wiped by the caller). */
+static void make_cookie(const struct gw *gw, const char *token, char buf[GW_TOKEN_LEN + 128])
 {
-	char cookie[GW_TOKEN_LEN + 128];
-
-	snprintf(cookie, sizeof(cookie), "smbgate_session=%s; HttpOnly; SameSite=Strict; Path=/%s",
+	snprintf(buf, GW_TOKEN_LEN + 128, "smbgate_session=%s; HttpOnly; SameSite=Strict; Path=/%s",
 		 token, gw->tls ? "; Secure" : "");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
-	explicit_bzero(cookie, sizeof(cookie));
 }
 
 /* Whether a JSON string holds no "\u0000" (C would cut it short there). */
@@ -361,18 +371,12 @@ enum MHD_Result gw_api_login(struct gw_req *r, struct MHD_Connection *c)
 				(json_int_t)gw_session_expires_in(s));
 	json_decref(body);
 	gw_session_put(s);
-	char *text = json_dumps(ans, JSON_COMPACT | JSON_ENSURE_ASCII);
-	json_decref(ans);
-	if (!text)
-		return MHD_NO;
-	struct MHD_Response *resp =
-	    MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	r->bytes_out += strlen(text);
-	set_cookie(gw, resp, token);
+	char cookie[GW_TOKEN_LEN + 128];
+	make_cookie(gw, token, cookie);
 	explicit_bzero(token, sizeof(token));
-	ret = gw_queue(r, c, MHD_HTTP_OK, resp);
+	const char *const hdrs[] = {MHD_HTTP_HEADER_SET_COOKIE, cookie, NULL};
+	ret = gw_reply_json_with(r, c, MHD_HTTP_OK, ans, hdrs);
+	explicit_bzero(cookie, sizeof(cookie));
 	return ret;
 }
 
@@ -384,11 +388,10 @@ enum MHD_Result gw_api_logout(struct gw_req *r, struct MHD_Connection *c)
 		return MHD_YES;
 	gw_sessions_end(r->gw->sessions, s);
 	gw_session_put(s);
-	struct MHD_Response *resp =
-	    MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE,
-				"smbgate_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
-	return gw_queue(r, c, MHD_HTTP_NO_CONTENT, resp);
+	static const char *const hdrs[] = {
+	    MHD_HTTP_HEADER_SET_COOKIE,
+	    "smbgate_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", NULL};
+	return gw_reply_empty_with(r, c, MHD_HTTP_NO_CONTENT, hdrs);
 }
 
 static bool changes_state(const struct gw_req *r)

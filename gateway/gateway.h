@@ -17,6 +17,7 @@
 #include "pinhole.h"
 #include "session.h"
 #include "spawn.h"
+#include "reply.h"
 
 /* Limits on what an HTTP client controls. */
 #define GW_MAX_JSON_BODY      (64 * 1024) /* login and file operation bodies */
@@ -31,6 +32,16 @@
 
 struct gw_metrics;
 struct gw_conns;
+struct gw_route;
+struct gw_req;
+
+/*
+ * A request handler: @rest is the raw path after the route's own path;
+ * @upload_data and *@upload_data_size as libmicrohttpd gives them (only
+ * streaming routes see body bytes).
+ */
+typedef enum MHD_Result (*gw_handler)(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+				      const char *upload_data, size_t *upload_data_size);
 
 struct gw {
 	const struct cfg *cfg;
@@ -46,10 +57,11 @@ struct gw {
 struct gw_req {
 	struct gw *gw;
 	char method[8];
-	char *url;	     /* raw path, not unescaped (owned) */
-	const char *raw_uri; /* libmicrohttpd's request target, as the URI log saw it */
-	size_t raw_uri_len;  /* its strlen() then: shorter than the target with a NUL */
-	bool close;	     /* answer with Connection: close (framing not trusted) */
+	char *url;		      /* raw path, not unescaped (owned) */
+	const char *raw_uri;	      /* libmicrohttpd's request target, as the URI log saw it */
+	size_t raw_uri_len;	      /* its strlen() then: shorter than the target with a NUL */
+	bool close;		      /* answer with Connection: close (framing not trusted) */
+	const struct gw_route *route; /* http.c: the handler picked at the headers */
 	int64_t start_us;
 	unsigned status;
 	uint64_t bytes_out;
@@ -64,24 +76,7 @@ struct gw_req {
 	void (*upload_abort)(struct gw_req *r);
 };
 
-/* ---- answering (http.c) ---- */
-
-/* Queues @resp with @status and records it for the log; destroys @resp. */
-enum MHD_Result gw_queue(struct gw_req *r, struct MHD_Connection *c, unsigned status,
-			 struct MHD_Response *resp);
-/* A JSON answer; steals the reference to @body. Adds Cache-Control: no-store. */
-enum MHD_Result gw_reply_json(struct gw_req *r, struct MHD_Connection *c, unsigned status,
-			      json_t *body);
-/* {"error":{"code":@code,"message":...}} with @status. */
-enum MHD_Result gw_reply_error(struct gw_req *r, struct MHD_Connection *c, unsigned status,
-			       const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-/* 405 with the Allow header (@allow: "GET, HEAD"...). */
-enum MHD_Result gw_reply_not_allowed(struct gw_req *r, struct MHD_Connection *c, const char *allow);
-/* No body (204, 304...). */
-enum MHD_Result gw_reply_empty(struct gw_req *r, struct MHD_Connection *c, unsigned status);
-/* An answer for a worker error code (enum proto_err) or a negative errno of the client. */
-enum MHD_Result gw_reply_sbx_error(struct gw_req *r, struct MHD_Connection *c, int err);
+/* ---- answering: reply.h ---- */
 
 /*
  * Collects a request body chunk into r->body (NUL-terminated, at most

@@ -46,169 +46,12 @@ void gw_client_addr(struct MHD_Connection *c, char buf[64])
 			  64);
 }
 
-enum MHD_Result gw_queue(struct gw_req *r, struct MHD_Connection *c, unsigned status,
-			 struct MHD_Response *resp)
-{
-	enum MHD_Result ret;
-
-	if (!resp)
-		return MHD_NO;
-	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	if (r->close)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-	ret = MHD_queue_response(c, status, resp);
-	MHD_destroy_response(resp);
-	r->status = status;
-	r->responded = true;
-	return ret;
-}
-
-enum MHD_Result gw_reply_json(struct gw_req *r, struct MHD_Connection *c, unsigned status,
-			      json_t *body)
-{
-	char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
-	struct MHD_Response *resp;
-
-	json_decref(body);
-	if (!text)
-		return MHD_NO;
-	size_t len = strlen(text);
-	resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-	if (!resp) {
-		free(text);
-		return MHD_NO;
-	}
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	r->bytes_out += len;
-	return gw_queue(r, c, status, resp);
-}
-
-enum MHD_Result gw_reply_error(struct gw_req *r, struct MHD_Connection *c, unsigned status,
-			       const char *code, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
-	if (!body)
-		return MHD_NO;
-	/* The Basic challenge is for curl and friends; the web UI (which sends
-	 * X-Requested-With on every call) must not get the browser's own prompt. */
-	if (status == MHD_HTTP_UNAUTHORIZED &&
-	    !MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Requested-With")) {
-		char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
-		json_decref(body);
-		if (!text)
-			return MHD_NO;
-		size_t len = strlen(text);
-		struct MHD_Response *resp =
-		    MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-		if (!resp) {
-			free(text);
-			return MHD_NO;
-		}
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-					"Basic realm=\"smbgate\", charset=\"UTF-8\"");
-		r->bytes_out += len;
-		return gw_queue(r, c, status, resp);
-	}
-	return gw_reply_json(r, c, status, body);
-}
-
-enum MHD_Result gw_reply_empty(struct gw_req *r, struct MHD_Connection *c, unsigned status)
-{
-	struct MHD_Response *resp =
-	    MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-	return gw_queue(r, c, status, resp);
-}
-
-enum MHD_Result gw_reply_sbx_error(struct gw_req *r, struct MHD_Connection *c, int err)
-{
-	if (err < 0) {
-		if (err == -ETIMEDOUT)
-			return gw_reply_error(r, c, MHD_HTTP_GATEWAY_TIMEOUT, "timeout",
-					      "the file server did not answer in time");
-		return gw_reply_error(r, c, MHD_HTTP_BAD_GATEWAY, "sandbox_failed",
-				      "the session's sandbox ended; please retry");
-	}
-	gw_metrics_smb_error(r->gw->metrics, (unsigned)err);
-	switch (err) {
-	case PROTO_E_NOT_FOUND:
-		return gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found",
-				      "no such file or folder");
-	case PROTO_E_ACCESS:
-		return gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "access_denied",
-				      "the file server denied access");
-	case PROTO_E_EXISTS:
-		return gw_reply_error(r, c, MHD_HTTP_CONFLICT, "exists",
-				      "the target already exists");
-	case PROTO_E_NOT_EMPTY:
-		return gw_reply_error(r, c, MHD_HTTP_CONFLICT, "not_empty",
-				      "the folder is not empty (use ?recursive=1)");
-	case PROTO_E_NOT_DIR:
-		return gw_reply_error(r, c, MHD_HTTP_CONFLICT, "not_a_directory",
-				      "a part of the path is not a folder");
-	case PROTO_E_IS_DIR:
-		return gw_reply_error(r, c, MHD_HTTP_CONFLICT, "is_a_directory",
-				      "the path is a folder");
-	case PROTO_E_NO_SPACE:
-		return gw_reply_error(r, c, MHD_HTTP_INSUFFICIENT_STORAGE, "no_space",
-				      "no space left on the file server");
-	case PROTO_E_BAD_NAME:
-		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_name",
-				      "the file server does not accept this name");
-	case PROTO_E_UNREACHABLE:
-		return gw_reply_error(r, c, MHD_HTTP_BAD_GATEWAY, "server_unreachable",
-				      "the file server cannot be reached");
-	case PROTO_E_TIMEOUT:
-		return gw_reply_error(r, c, MHD_HTTP_GATEWAY_TIMEOUT, "timeout",
-				      "the file server did not answer in time");
-	case PROTO_E_AUTH:
-		return gw_reply_error(r, c, MHD_HTTP_UNAUTHORIZED, "auth_failed",
-				      "wrong user name or password");
-	case PROTO_E_INVALID:
-		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
-				      "the request is not valid here");
-	case PROTO_E_TOO_BIG:
-		return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_many_entries",
-				      "the folder has more than %d entries",
-				      PROTO_MAX_LIST_ENTRIES);
-	case PROTO_E_PROTOCOL:
-	case PROTO_E_IO:
-	default:
-		return gw_reply_error(r, c, MHD_HTTP_BAD_GATEWAY, "server_error",
-				      "the file server reported an error (%s)",
-				      proto_err_name((uint32_t)err));
-	}
-}
-
 /* The raw path is what we want: percent-decoding happens per segment (path.c). */
 static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
 {
 	(void)cls;
 	(void)c;
 	return strlen(s);
-}
-
-enum MHD_Result gw_reply_not_allowed(struct gw_req *r, struct MHD_Connection *c, const char *allow)
-{
-	json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", "method_not_allowed", "message",
-				 "method not allowed here");
-	char *text = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
-	if (!text)
-		return MHD_NO;
-	struct MHD_Response *resp =
-	    MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-	return gw_queue(r, c, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
 }
 
 bool gw_collect_body(struct gw_req *r, const char *data, size_t *size)
@@ -327,6 +170,153 @@ static bool refuse_framing(struct gw_req *r, struct MHD_Connection *c, const cha
 	return false;
 }
 
+/* ---- the routing table ---- */
+
+static enum MHD_Result h_fs(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+			    const char *upload_data, size_t *upload_data_size)
+{
+	return gw_api_fs(r, c, *rest ? rest : "/", upload_data, upload_data_size);
+}
+
+static enum MHD_Result h_healthz(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+				 const char *upload_data, size_t *upload_data_size)
+{
+	(void)rest, (void)upload_data, (void)upload_data_size;
+	return gw_reply_json(r, c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+}
+
+static enum MHD_Result h_metrics(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+				 const char *upload_data, size_t *upload_data_size)
+{
+	(void)rest, (void)upload_data, (void)upload_data_size;
+	return gw_api_metrics(r, c);
+}
+
+/* The servers' names only (no hosts): what the login form offers. */
+static enum MHD_Result h_servers(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+				 const char *upload_data, size_t *upload_data_size)
+{
+	const struct cfg *cfg = r->gw->cfg;
+	json_t *list = json_array();
+
+	(void)rest, (void)upload_data, (void)upload_data_size;
+	for (size_t i = 0; list && i < cfg->n_servers; i++)
+		json_array_append_new(list, json_pack("{s:s}", "name", cfg->servers[i].name));
+	return gw_reply_json(r, c, MHD_HTTP_OK, json_pack("{s:o}", "servers", list));
+}
+
+static enum MHD_Result h_login(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+			       const char *upload_data, size_t *upload_data_size)
+{
+	(void)rest, (void)upload_data, (void)upload_data_size;
+	return gw_api_login(r, c);
+}
+
+static enum MHD_Result h_logout(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+				const char *upload_data, size_t *upload_data_size)
+{
+	(void)rest, (void)upload_data, (void)upload_data_size;
+	return gw_api_logout(r, c);
+}
+
+static enum MHD_Result h_no_api(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+				const char *upload_data, size_t *upload_data_size)
+{
+	(void)rest, (void)upload_data, (void)upload_data_size;
+	return gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found", "no such API endpoint");
+}
+
+static enum MHD_Result h_static(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+				const char *upload_data, size_t *upload_data_size)
+{
+	(void)upload_data, (void)upload_data_size;
+	return gw_static(r, c, rest);
+}
+
+/*
+ * (method, path) -> handler. The first row whose path matches picks the
+ * group of rows with that same path; within it, the row whose methods name
+ * the request's method answers, else 405 with the group's methods in Allow
+ * (404 when no row matches: a target that is not a path).
+ * A prefix row matches its path and everything below it; the handler gets
+ * the rest of the raw path (from the '/' on; the whole path for "").
+ * Handlers of rows with .streams are called from the headers on and consume
+ * the body themselves; the others get it collected in r->body (JSON bodies,
+ * at most GW_MAX_JSON_BODY).
+ */
+static const struct gw_route {
+	const char *methods; /* "GET HEAD"; NULL: any (the handler answers 405) */
+	const char *path;
+	bool prefix;
+	bool streams;
+	gw_handler fn;
+} routes[] = {
+    {"PUT", "/api/v1/fs", true, true, h_fs},
+    {NULL, "/api/v1/fs", true, false, h_fs},
+    {"GET HEAD", "/healthz", false, false, h_healthz},
+    {"GET HEAD", "/metrics", false, false, h_metrics},
+    {"GET HEAD", "/api/v1/servers", false, false, h_servers},
+    {"POST", "/api/v1/login", false, false, h_login},
+    {"POST", "/api/v1/logout", false, false, h_logout},
+    {NULL, "/api", true, false, h_no_api},
+    {"GET HEAD", "", true, false, h_static},
+};
+
+static bool path_matches(const struct gw_route *rt, const char *url)
+{
+	size_t n = strlen(rt->path);
+
+	if (!rt->prefix)
+		return strcmp(url, rt->path) == 0;
+	return strncmp(url, rt->path, n) == 0 && (url[n] == '\0' || url[n] == '/');
+}
+
+static bool method_listed(const char *methods, const char *method)
+{
+	size_t n = strlen(method);
+
+	if (!methods)
+		return true;
+	for (const char *p = methods; (p = strstr(p, method)); p += n)
+		if ((p == methods || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+			return true;
+	return false;
+}
+
+/*
+ * The route of @url and @method; NULL after queuing 405 (with Allow). Every
+ * path matches some row (the last one takes any path).
+ */
+static const struct gw_route *find_route(struct gw_req *r, struct MHD_Connection *c,
+					 const char *url, const char *method)
+{
+	const struct gw_route *group = NULL;
+	char allow[128] = "";
+
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct gw_route *rt = &routes[i];
+		if (group && (strcmp(rt->path, group->path) != 0 || rt->prefix != group->prefix))
+			continue;
+		if (!group && !path_matches(rt, url))
+			continue;
+		group = rt;
+		if (method_listed(rt->methods, method))
+			return rt;
+		for (const char *m = rt->methods; m && *m;) {
+			size_t n = strcspn(m, " ");
+			size_t used = strlen(allow);
+			snprintf(allow + used, sizeof(allow) - used, "%s%.*s", used ? ", " : "",
+				 (int)n, m);
+			m += n + (m[n] == ' ');
+		}
+	}
+	if (group)
+		gw_reply_not_allowed(r, c, allow);
+	else
+		gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found", "no such page");
+	return NULL;
+}
+
 /* The first call of a request: its headers are in, its body (if any) not. */
 static enum MHD_Result first_call(struct gw_req *r, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version)
@@ -336,74 +326,38 @@ static enum MHD_Result first_call(struct gw_req *r, struct MHD_Connection *c, co
 	if (refuse_framing(r, c, url, version, &body))
 		return MHD_YES;
 	gw_conns_headers_done(c, body);
+	r->route = find_route(r, c, url, method);
+	if (!r->route)
+		return MHD_YES;
 	/* A body larger than any JSON we accept is refused before it is read. */
 	const char *cl =
 	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	bool is_fs = strncmp(url, "/api/v1/fs/", 11) == 0 || strcmp(url, "/api/v1/fs") == 0;
-	if (cl && !(is_fs && strcmp(method, "PUT") == 0) &&
-	    strtoull(cl, NULL, 10) > GW_MAX_JSON_BODY)
+	if (cl && !r->route->streams && strtoull(cl, NULL, 10) > GW_MAX_JSON_BODY)
 		return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
 				      "request bodies are limited to %d bytes", GW_MAX_JSON_BODY);
 	return MHD_YES;
 }
 
-static enum MHD_Result dispatch(struct gw *gw, struct gw_req *r, struct MHD_Connection *c,
-				const char *url, const char *method, const char *upload_data,
-				size_t *upload_data_size)
+static enum MHD_Result dispatch(struct gw_req *r, struct MHD_Connection *c, const char *url,
+				const char *upload_data, size_t *upload_data_size)
 {
-	if (r->responded) {
+	const struct gw_route *rt = r->route;
+
+	if (r->responded || !rt) {
 		/* Answered early: swallow whatever body is left. */
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-
-	if (strcmp(url, "/api/v1/fs") == 0 || strncmp(url, "/api/v1/fs/", 11) == 0)
-		return gw_api_fs(r, c, strcmp(url, "/api/v1/fs") == 0 ? "/" : url + 10, upload_data,
-				 upload_data_size);
-
-	if (!gw_collect_body(r, upload_data, upload_data_size))
-		return MHD_YES;
-	if (r->body_too_big)
-		return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
-				      "request bodies are limited to %d bytes", GW_MAX_JSON_BODY);
-
-	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-	if (strcmp(url, "/healthz") == 0) {
-		if (!get)
-			return gw_reply_not_allowed(r, c, "GET, HEAD");
-		return gw_reply_json(r, c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+	if (!rt->streams) {
+		if (!gw_collect_body(r, upload_data, upload_data_size))
+			return MHD_YES;
+		if (r->body_too_big)
+			return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+					      "request bodies are limited to %d bytes",
+					      GW_MAX_JSON_BODY);
 	}
-	if (strcmp(url, "/metrics") == 0) {
-		if (!get)
-			return gw_reply_not_allowed(r, c, "GET, HEAD");
-		return gw_api_metrics(r, c);
-	}
-	if (strcmp(url, "/api/v1/servers") == 0) {
-		if (!get)
-			return gw_reply_not_allowed(r, c, "GET, HEAD");
-		/* The names only (no hosts): what the login form offers. */
-		json_t *list = json_array();
-		for (size_t i = 0; i < gw->cfg->n_servers; i++)
-			json_array_append_new(list,
-					      json_pack("{s:s}", "name", gw->cfg->servers[i].name));
-		return gw_reply_json(r, c, MHD_HTTP_OK, json_pack("{s:o}", "servers", list));
-	}
-	if (strcmp(url, "/api/v1/login") == 0) {
-		if (strcmp(method, "POST") != 0)
-			return gw_reply_not_allowed(r, c, "POST");
-		return gw_api_login(r, c);
-	}
-	if (strcmp(url, "/api/v1/logout") == 0) {
-		if (strcmp(method, "POST") != 0)
-			return gw_reply_not_allowed(r, c, "POST");
-		return gw_api_logout(r, c);
-	}
-	if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0)
-		return gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found",
-				      "no such API endpoint");
-	if (!get)
-		return gw_reply_not_allowed(r, c, "GET, HEAD");
-	return gw_static(r, c, url);
+	return rt->fn(r, c, *rt->path ? url + strlen(rt->path) : url, upload_data,
+		      upload_data_size);
 }
 
 static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *url,
@@ -430,16 +384,13 @@ static enum MHD_Result route(void *cls, struct MHD_Connection *c, const char *ur
 			return MHD_NO;
 		}
 		ret = first_call(r, c, url, method, version);
-		bool is_fs_put =
-		    strcmp(method, "PUT") == 0 &&
-		    (strncmp(url, "/api/v1/fs/", 11) == 0 || strcmp(url, "/api/v1/fs") == 0);
-		/* Uploads start at once; anything else waits for its body (if any). */
-		if (!r->responded && ret == MHD_YES && is_fs_put)
-			ret = dispatch(gw, r, c, url, method, upload_data, upload_data_size);
+		/* Streaming handlers start at once; the others wait for the body. */
+		if (ret == MHD_YES && !r->responded && r->route->streams)
+			ret = dispatch(r, c, url, upload_data, upload_data_size);
 		gw_conns_handler_leave(c, 0, false);
 		return ret;
 	}
-	ret = dispatch(gw, r, c, url, method, upload_data, upload_data_size);
+	ret = dispatch(r, c, url, upload_data, upload_data_size);
 	gw_conns_handler_leave(c, offered - *upload_data_size, offered == 0);
 	return ret;
 }

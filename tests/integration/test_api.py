@@ -1744,13 +1744,21 @@ class T07OtherInstances(Base):
             t0 = time.monotonic()
             self.assertError(gw.get(f"{FS}/public/", basic(ALICE, "wrong")), 401)
             self.assertGreaterEqual(time.monotonic() - t0, 2.0)
-            # the right password still gets in (slowly); it clears the count of
-            # its user name, not that of the address (8 failures: 8 s)
+            # the right password still gets in (slowly), and clears the count
+            # of its user name; (this address, alice) is now known, so the
+            # address's own count does not slow her down
             t0 = time.monotonic()
             self.login(ALICE, ALICE_PW, gw)
             self.assertGreaterEqual(time.monotonic() - t0, 4.0)
             t0 = time.monotonic()
             self.assertError(gw.request("POST", "/api/v1/login", hj, bad), 401)
+            self.assertLess(time.monotonic() - t0, 1.0)
+            # another user name from this address is still slowed by it
+            # (8 failures: 8 s)
+            t0 = time.monotonic()
+            r = gw.request("POST", "/api/v1/login", hj,
+                           json.dumps({"username": "nobody", "password": "x"}).encode())
+            self.assertError(r, 401, "auth_failed")
             self.assertGreaterEqual(time.monotonic() - t0, 8.0)
         finally:
             for t in self.tokens:
@@ -2058,7 +2066,8 @@ class T12SlowClients(Base):
             held = m["smbgate_http_connections_open"]
             print(f"  {len(socks)} connects of 4 hoarding addresses; {held:.0f} open",
                   file=sys.stderr)
-            self.assertLessEqual(held, 512 - 64 + 1)
+            # the hoarders hold at most 448; this test's own few come on top
+            self.assertLessEqual(held, 512 - 64 + 3)
             self.assertGreaterEqual(held, 400)
         finally:
             for s in socks:
