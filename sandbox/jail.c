@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "jail.h"
 
 #define NEWROOT "/tmp"
@@ -484,19 +485,8 @@ _Noreturn void jail_child_main(const struct jail_params *p)
 
 	/* PID 1: hand the pinhole listener out, keep nothing, reap until the worker exits. */
 	{
-		char cbuf[CMSG_SPACE(sizeof(int))] = {0};
 		struct jail_setup ok = {.msg = JAIL_SETUP_READY};
-		struct iovec iov = {.iov_base = &ok, .iov_len = sizeof(ok)};
-		struct msghdr mh = {.msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = cbuf,
-				    .msg_controllen = sizeof(cbuf)};
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &lfd, sizeof(int));
-		if (sendmsg(setup_fd, &mh, MSG_NOSIGNAL) < 0) {
+		if (fdpass_send(setup_fd, &ok, sizeof(ok), &lfd, 1) < 0) {
 			kill(worker, SIGKILL);
 			_exit(127);
 		}

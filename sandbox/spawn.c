@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "jail.h"
+#include "fdpass.h"
 #include "spawn.h"
 
 #define SETUP_TIMEOUT_MS 10000
@@ -90,65 +91,22 @@ static void ready_close(struct ready *rd, bool kill_it)
 		}
 }
 
-static ssize_t send_fds(int sock, const void *buf, size_t len, const int *fds, size_t n_fds)
-{
-	char cbuf[CMSG_SPACE(sizeof(int) * 4)] = {0};
-	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-
-	if (n_fds > 0) {
-		mh.msg_control = cbuf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
-	}
-	return sendmsg(sock, &mh, MSG_NOSIGNAL);
-}
-
 /* Receives one datagram of exactly @len bytes and up to @max_fds fds (O_CLOEXEC).
  * Any other shape closes what came and fails with -EBADMSG. */
 static int recv_fds(int sock, void *buf, size_t len, int *fds, size_t max_fds, size_t *n_fds)
 {
-	char cbuf[CMSG_SPACE(sizeof(int) * 8)];
-	struct iovec iov = {.iov_base = buf, .iov_len = len};
-	struct msghdr mh = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-	size_t got = 0;
-	bool bad = false;
-	ssize_t n;
+	struct fdpass_info info;
+	ssize_t n = fdpass_recv(sock, buf, len, fds, max_fds, 0, &info);
 
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return -errno;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < k; i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (got < max_fds)
-				fds[got++] = fd;
-			else {
-				close(fd);
-				bad = true;
-			}
-		}
-	}
-	if (n == 0)
-		bad = true; /* EOF */
-	if (bad || (size_t)n != len || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-		for (size_t i = 0; i < got; i++)
+		return (int)n;
+	if (n == 0 || (size_t)n != len || info.trunc || info.ctrunc || info.received > max_fds) {
+		for (size_t i = 0; i < info.kept; i++)
 			close(fds[i]);
 		return n == 0 ? -ECONNRESET : -EBADMSG;
 	}
 	if (n_fds)
-		*n_fds = got;
+		*n_fds = info.kept;
 	return 0;
 }
 
@@ -563,10 +521,10 @@ _Noreturn static void spawner_main(struct spawner_state *st, pid_t gateway)
 			short_of_spares = st->cfg->prestart > 0;
 			if (r < 0) {
 				rep.err = -r;
-				(void)send_fds(st->sock, &rep, sizeof(rep), NULL, 0);
+				(void)fdpass_send(st->sock, &rep, sizeof(rep), NULL, 0);
 				continue;
 			}
-			(void)send_fds(st->sock, &rep, sizeof(rep), fds, 3);
+			(void)fdpass_send(st->sock, &rep, sizeof(rep), fds, 3);
 			for (int i = 0; i < 3; i++)
 				close(fds[i]);
 		}
