@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * sandbox/jail.h - what runs inside a new sandbox, from the clone() child to
- * the execve() of the worker: user ids, hostname, loopback, the pinhole
- * listener, the private root file system, capabilities, rlimits,
- * no_new_privs and seccomp; then the PID 1 that reaps (init.c).
+ * sandbox/init/jail.h - the sandbox's PID 1 (the clone() child of the
+ * spawner): from the new namespaces to the execve() of the worker (user ids,
+ * hostname, loopback, the pinhole listener, the private root file system,
+ * capabilities, rlimits, no_new_privs and seccomp), then the init that hands
+ * the pinhole listener out, waits to be claimed and reaps (all in jail.c).
  *
- * The spawner (spawn.c) is the only caller.
+ * The spawner (sandbox/spawner/spawner.c) is the only caller.
  */
 #pragma once
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * sandbox/spawn.h - the gateway side of sandbox creation.
+ * sandbox/gateway/spawn.h - the gateway side of sandbox creation (gateway
+ * process, HTTP threads).
  *
  * sbx_spawner_start() forks a long-lived, single-threaded spawner process
  * while the gateway is still single-threaded. Every sandbox is then created
@@ -72,10 +73,6 @@ void sbx_kill(struct sbx *b);
 
 /* Whether the sandbox is still running (its pidfd is not yet readable). */
 int sbx_alive(const struct sbx *b);
-
-/* Whether a configured host is an IP literal (the worker then reaches the
- * pinhole by address; a name is mapped to it in the sandbox's /etc/hosts). */
-bool sbx_host_is_ip_literal(const char *host);
 
 /* Kills the sandbox and frees @b, closing every fd. NULL is allowed. */
 void sbx_free(struct sbx *b);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * sandbox/pinhole.h - the gateway side of a sandbox's only way out.
+ * sandbox/gateway/pinhole.h - the gateway side of a sandbox's only way out
+ * (gateway process).
  *
  * A sandbox lives in a network namespace that holds nothing but `lo`. The
  * spawner creates a TCP listener on 127.0.0.1:445 inside it and hands the fd

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * sandbox/jail.c - the inside of a sandbox, from the clone() child to the
- * execve() of the worker. The order follows bubblewrap/nsjail: ids, hostname,
+ * sandbox/init/jail.c - the sandbox's PID 1 (the spawner's clone() child),
+ * from the new namespaces to the execve() of the worker, then the init that
+ * reaps. The order follows bubblewrap/nsjail: ids, hostname,
  * loopback and pinhole listener, private root (tmpfs + read-only binds,
  * fresh /proc, minimal /dev, generated /etc), pivot_root, then for the worker
  * setsid, fds, rlimits, capabilities, no_new_privs and seccomp last.

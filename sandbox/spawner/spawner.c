@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * sandbox/spawn.c - the spawner process and the gateway's handle on it.
- * See spawn.h.
+ * sandbox/spawner/spawner.c - the spawner process (single-threaded, forked
+ * by the gateway before any thread starts). Per sandbox: a host uid from the
+ * range, the socketpairs, one clone3() into new namespaces, the id maps and
+ * the cgroup written from outside, the handshake with the sandbox's PID 1;
+ * spares kept started ahead; children reaped. See spawner.h.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -24,32 +26,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jail.h"
 #include "fdpass.h"
-#include "spawn.h"
+#include "jail.h"
+#include "spawner.h"
 
 #define SETUP_TIMEOUT_MS 10000
 #define MAX_WORKER_ARGS	 16
-
-struct spawn_req {
-	uint32_t server_index;
-	char user[64];
-};
-
-struct spawn_rep {
-	int32_t err; /* 0 or a positive errno */
-	int32_t pid;
-	uint32_t uid;
-};
-
-struct sbx_spawner {
-	pid_t pid;
-	int sock; /* gateway end */
-	const struct cfg *cfg;
-	pthread_mutex_t lock;
-};
-
-/* ---- the spawner process ------------------------------------------------ */
 
 struct child_slot {
 	pid_t pid;
@@ -59,7 +41,6 @@ struct child_slot {
 struct spawner_state {
 	const struct cfg *cfg;
 	int sock;
-	int exec_fd;
 	char *worker_path; /* absolute */
 	bool root;
 	char *argv[MAX_WORKER_ARGS + 2];
@@ -91,9 +72,7 @@ static void ready_close(struct ready *rd, bool kill_it)
 		}
 }
 
-/* Receives one datagram of exactly @len bytes and up to @max_fds fds (O_CLOEXEC).
- * Any other shape closes what came and fails with -EBADMSG. */
-static int recv_fds(int sock, void *buf, size_t len, int *fds, size_t max_fds, size_t *n_fds)
+int spawner_recv(int sock, void *buf, size_t len, int *fds, size_t max_fds, size_t *n_fds)
 {
 	struct fdpass_info info;
 	ssize_t n = fdpass_recv(sock, buf, len, fds, max_fds, 0, &info);
@@ -273,32 +252,23 @@ static void reap(struct spawner_state *st)
 	}
 }
 
-/* Starts one sandbox for @server, up to its worker; it waits to be claimed. */
-static int start_one(struct spawner_state *st, size_t server, struct ready *ret)
+/* The host uid of a new sandbox: a free one of the range as root, else ours. */
+static struct child_slot *slot_for(struct spawner_state *st, struct child_slot *unpriv)
 {
-	struct child_slot *slot = NULL, unpriv_slot = {0};
-	int ctl[2] = {-1, -1}, setup[2] = {-1, -1}, pidfd = -1, lfd = -1;
-	char map[64];
-	const struct cfg_server *srv = &st->cfg->servers[server];
-	struct jail_setup m;
-	pid_t pid = -1;
-	int r;
+	if (st->root)
+		return slot_alloc(st);
+	unpriv->uid = getuid();
+	return unpriv;
+}
 
-	if (st->root) {
-		slot = slot_alloc(st);
-		if (!slot)
-			return -EAGAIN;
-	} else {
-		slot = &unpriv_slot;
-		slot->uid = getuid();
-	}
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, setup) < 0) {
-		r = -errno;
-		goto fail;
-	}
-
+/*
+ * clone3() into new namespaces; the child becomes the sandbox's PID 1
+ * (jail_child_main(), which waits for its id maps). Returns the child's pid
+ * (*@pidfd set), or a negative errno.
+ */
+static pid_t clone_jail(struct spawner_state *st, const struct cfg_server *srv, int ctl[2],
+			int setup[2], int *pidfd)
+{
 	struct jail_params params = {
 	    .setup_fd = setup[1],
 	    .ctl_fd = ctl[1],
@@ -314,67 +284,107 @@ static int start_one(struct spawner_state *st, size_t server, struct ready *ret)
 	struct clone_args ca = {
 	    .flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS |
 		     CLONE_NEWIPC | CLONE_PIDFD,
-	    .pidfd = (uint64_t)(uintptr_t)&pidfd,
+	    .pidfd = (uint64_t)(uintptr_t)pidfd,
 	    .exit_signal = SIGCHLD,
 	};
-	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-	if (pid < 0) {
-		r = -errno;
-		goto fail;
-	}
+	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+
+	if (pid < 0)
+		return -errno;
 	if (pid == 0) {
 		close(ctl[0]);
 		close(setup[0]);
 		close(st->sock);
 		jail_child_main(&params);
 	}
-	slot->pid = pid;
-	close(ctl[1]);
-	close(setup[1]);
-	ctl[1] = setup[1] = -1;
+	return pid;
+}
 
-	/* The child is waiting for its id maps. */
-	snprintf(map, sizeof(map), "%d %u 1\n", JAIL_UID, (unsigned)slot->uid);
+/* Maps the sandbox's uid/gid to @uid (and the group, as root) from outside. */
+static int write_id_maps(const struct spawner_state *st, pid_t pid, uid_t uid)
+{
+	char map[64];
+	int r;
+
+	snprintf(map, sizeof(map), "%d %u 1\n", JAIL_UID, (unsigned)uid);
 	r = write_proc(pid, "uid_map", map);
 	if (r == 0 && !st->root)
 		r = write_proc(pid, "setgroups", "deny");
 	snprintf(map, sizeof(map), "%d %u 1\n", JAIL_GID,
-		 st->root ? (unsigned)slot->uid : (unsigned)getgid());
+		 st->root ? (unsigned)uid : (unsigned)getgid());
 	if (r == 0)
 		r = write_proc(pid, "gid_map", map);
-	if (r < 0)
-		goto fail;
-	cgroup_place(st, pid);
+	return r;
+}
 
-	m = (struct jail_setup){.msg = JAIL_SETUP_GO};
-	if (send(setup[0], &m, sizeof(m), MSG_NOSIGNAL) < 0) {
+/*
+ * Lets the child go on with its set-up and waits for its answer: READY with
+ * the pinhole listener (*@lfd), or FAIL with the step (logged). Returns 0 or
+ * a negative errno (-ETIMEDOUT, -EPROTO).
+ */
+static int setup_handshake(int setup, pid_t pid, int *lfd)
+{
+	struct jail_setup m = {.msg = JAIL_SETUP_GO};
+	struct pollfd pfd = {.fd = setup, .events = POLLIN};
+	size_t n_fds = 0;
+	int r;
+
+	if (send(setup, &m, sizeof(m), MSG_NOSIGNAL) < 0)
+		return -errno;
+	r = poll(&pfd, 1, SETUP_TIMEOUT_MS);
+	if (r <= 0) {
+		fprintf(stderr, "smbgate: sandbox %d: setup timed out\n", (int)pid);
+		return r == 0 ? -ETIMEDOUT : -errno;
+	}
+	memset(&m, 0, sizeof(m));
+	r = spawner_recv(setup, &m, sizeof(m), lfd, 1, &n_fds);
+	if (r == 0 && m.msg == JAIL_SETUP_READY && n_fds == 1)
+		return 0;
+	if (r == 0 && m.msg == JAIL_SETUP_FAIL) {
+		m.step[sizeof(m.step) - 1] = '\0';
+		fprintf(stderr, "smbgate: sandbox %d: setup failed at %s: %s\n", (int)pid, m.step,
+			strerror(m.err));
+	} else {
+		fprintf(stderr, "smbgate: sandbox %d: setup failed\n", (int)pid);
+	}
+	if (r == 0 && n_fds == 1)
+		close(*lfd);
+	*lfd = -1;
+	return -EPROTO;
+}
+
+/* Starts one sandbox for @server, up to its worker; it waits to be claimed. */
+static int start_one(struct spawner_state *st, size_t server, struct ready *ret)
+{
+	struct child_slot *slot, unpriv_slot = {0};
+	int ctl[2] = {-1, -1}, setup[2] = {-1, -1}, pidfd = -1, lfd = -1;
+	pid_t pid = -1;
+	int r;
+
+	slot = slot_for(st, &unpriv_slot);
+	if (!slot)
+		return -EAGAIN;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, setup) < 0) {
 		r = -errno;
 		goto fail;
 	}
-	struct pollfd pfd = {.fd = setup[0], .events = POLLIN};
-	r = poll(&pfd, 1, SETUP_TIMEOUT_MS);
-	if (r <= 0) {
-		r = r == 0 ? -ETIMEDOUT : -errno;
-		fprintf(stderr, "smbgate: sandbox %d: setup timed out\n", (int)pid);
+	pid = clone_jail(st, &st->cfg->servers[server], ctl, setup, &pidfd);
+	if (pid < 0) {
+		r = pid;
 		goto fail;
 	}
-	size_t n_fds = 0;
-	memset(&m, 0, sizeof(m));
-	r = recv_fds(setup[0], &m, sizeof(m), &lfd, 1, &n_fds);
-	if (r < 0 || m.msg != JAIL_SETUP_READY || n_fds != 1) {
-		if (r == 0 && m.msg == JAIL_SETUP_FAIL) {
-			m.step[sizeof(m.step) - 1] = '\0';
-			fprintf(stderr, "smbgate: sandbox %d: setup failed at %s: %s\n", (int)pid,
-				m.step, strerror(m.err));
-		} else {
-			fprintf(stderr, "smbgate: sandbox %d: setup failed\n", (int)pid);
-		}
-		if (r == 0 && n_fds == 1)
-			close(lfd);
-		lfd = -1;
-		r = -EPROTO;
+	slot->pid = pid;
+	close(ctl[1]);
+	close(setup[1]);
+	ctl[1] = setup[1] = -1;
+	r = write_id_maps(st, pid, slot->uid);
+	if (r < 0)
 		goto fail;
-	}
+	cgroup_place(st, pid);
+	r = setup_handshake(setup[0], pid, &lfd);
+	if (r < 0)
+		goto fail;
 	*ret = (struct ready){.pid = pid,
 			      .pidfd = pidfd,
 			      .ctl = ctl[0],
@@ -396,8 +406,6 @@ fail:
 		if (setup[i] >= 0)
 			close(setup[i]);
 	}
-	if (lfd >= 0)
-		close(lfd);
 	return r;
 }
 
@@ -423,7 +431,7 @@ static int claim(struct ready *rd, const char *user)
 
 /* A sandbox for a session: a spare when there is one, else a new one. */
 static int provide(struct spawner_state *st, const struct spawn_req *req, struct spawn_rep *rep,
-		   int out[3])
+		   int out[SPAWN_REP_FDS])
 {
 	size_t sv = req->server_index;
 	struct ready rd;
@@ -515,7 +523,7 @@ _Noreturn static void spawner_main(struct spawner_state *st, pid_t gateway)
 				continue;
 			req.user[sizeof(req.user) - 1] = '\0';
 			struct spawn_rep rep = {0};
-			int fds[3];
+			int fds[SPAWN_REP_FDS];
 			reap(st);
 			int r = provide(st, &req, &rep, fds);
 			short_of_spares = st->cfg->prestart > 0;
@@ -524,38 +532,26 @@ _Noreturn static void spawner_main(struct spawner_state *st, pid_t gateway)
 				(void)fdpass_send(st->sock, &rep, sizeof(rep), NULL, 0);
 				continue;
 			}
-			(void)fdpass_send(st->sock, &rep, sizeof(rep), fds, 3);
-			for (int i = 0; i < 3; i++)
+			(void)fdpass_send(st->sock, &rep, sizeof(rep), fds, SPAWN_REP_FDS);
+			for (int i = 0; i < SPAWN_REP_FDS; i++)
 				close(fds[i]);
 		}
 	}
 }
 
-/* ---- the gateway side ---------------------------------------------------- */
-
-int sbx_spawner_start(const struct cfg *cfg, const struct sbx_spawner_options *opts,
-		      struct sbx_spawner **ret)
+int spawner_fork(const struct cfg *cfg, const struct sbx_spawner_options *opts, pid_t *ret_pid,
+		 int *ret_sock)
 {
 	struct spawner_state st = {.cfg = cfg, .root = geteuid() == 0};
-	struct sbx_spawner *s;
 	int sv[2], r;
 	size_t a = 0;
 
-	st.exec_fd = open(opts->worker_path, O_RDONLY | O_CLOEXEC);
-	if (st.exec_fd < 0)
+	/* The worker must be there and runnable before any sandbox is made. */
+	if (access(opts->worker_path, X_OK) < 0)
 		return -errno;
 	st.worker_path = realpath(opts->worker_path, NULL);
-	if (!st.worker_path) {
-		r = -errno;
-		close(st.exec_fd);
-		return r;
-	}
-	s = calloc(1, sizeof(*s));
-	if (!s) {
-		close(st.exec_fd);
-		free(st.worker_path);
-		return -ENOMEM;
-	}
+	if (!st.worker_path)
+		return -errno;
 	st.argv[a++] = (char *)"smbgate-worker";
 	for (size_t i = 0; opts->worker_args && opts->worker_args[i] && a < MAX_WORKER_ARGS + 1;
 	     i++)
@@ -574,7 +570,7 @@ int sbx_spawner_start(const struct cfg *cfg, const struct sbx_spawner_options *o
 		st.slots = calloc(st.n_slots, sizeof(*st.slots));
 		if (!st.slots) {
 			r = -ENOMEM;
-			goto fail;
+			goto out;
 		}
 		for (size_t i = 0; i < st.n_slots; i++)
 			st.slots[i].uid = cfg->uid_min + (uint32_t)i;
@@ -584,12 +580,11 @@ int sbx_spawner_start(const struct cfg *cfg, const struct sbx_spawner_options *o
 	st.n_spare = calloc(cfg->n_servers, sizeof(*st.n_spare));
 	if (!st.spare || !st.n_spare) {
 		r = -ENOMEM;
-		goto fail;
+		goto out;
 	}
-
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = -errno;
-		goto fail;
+		goto out;
 	}
 	pid_t gateway = getpid();
 	fflush(stderr);
@@ -598,7 +593,7 @@ int sbx_spawner_start(const struct cfg *cfg, const struct sbx_spawner_options *o
 		r = -errno;
 		close(sv[0]);
 		close(sv[1]);
-		goto fail;
+		goto out;
 	}
 	if (pid == 0) {
 		close(sv[0]);
@@ -606,110 +601,13 @@ int sbx_spawner_start(const struct cfg *cfg, const struct sbx_spawner_options *o
 		spawner_main(&st, gateway);
 	}
 	close(sv[1]);
-	close(st.exec_fd);
+	*ret_pid = pid;
+	*ret_sock = sv[0];
+	r = 0;
+out:
 	free(st.worker_path);
 	free(st.slots);
 	free(st.spare);
 	free(st.n_spare);
-	s->pid = pid;
-	s->sock = sv[0];
-	s->cfg = cfg;
-	pthread_mutex_init(&s->lock, NULL);
-	*ret = s;
-	return 0;
-fail:
-	close(st.exec_fd);
-	free(st.worker_path);
-	free(st.slots);
-	free(st.spare);
-	free(st.n_spare);
-	free(s);
 	return r;
-}
-
-void sbx_spawner_free(struct sbx_spawner *s)
-{
-	if (!s)
-		return;
-	close(s->sock);
-	kill(s->pid, SIGKILL);
-	while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
-		;
-	pthread_mutex_destroy(&s->lock);
-	free(s);
-}
-
-pid_t sbx_spawner_pid(const struct sbx_spawner *s)
-{
-	return s->pid;
-}
-
-int sbx_spawn(struct sbx_spawner *s, size_t server_index, const char *user, struct sbx **ret)
-{
-	struct spawn_req req = {.server_index = (uint32_t)server_index};
-	struct spawn_rep rep;
-	int fds[3];
-	size_t n_fds = 0;
-	struct sbx *b;
-	int r;
-
-	if (server_index >= s->cfg->n_servers)
-		return -EINVAL;
-	snprintf(req.user, sizeof(req.user), "%s", user ? user : "");
-	b = calloc(1, sizeof(*b));
-	if (!b)
-		return -ENOMEM;
-	pthread_mutex_lock(&s->lock);
-	if (send(s->sock, &req, sizeof(req), MSG_NOSIGNAL) < 0)
-		r = -errno;
-	else
-		r = recv_fds(s->sock, &rep, sizeof(rep), fds, 3, &n_fds);
-	pthread_mutex_unlock(&s->lock);
-	if (r == 0 && rep.err != 0) {
-		for (size_t i = 0; i < n_fds; i++)
-			close(fds[i]);
-		r = -rep.err;
-	} else if (r == 0 && n_fds != 3) {
-		for (size_t i = 0; i < n_fds; i++)
-			close(fds[i]);
-		r = -EBADMSG;
-	}
-	if (r < 0) {
-		free(b);
-		return r;
-	}
-	b->pid = rep.pid;
-	b->ctl = fds[0];
-	b->pidfd = fds[1];
-	b->listen_fd = fds[2];
-	b->uid = rep.uid;
-	b->server = &s->cfg->servers[server_index];
-	*ret = b;
-	return 0;
-}
-
-void sbx_kill(struct sbx *b)
-{
-	if (b && b->pidfd >= 0)
-		(void)syscall(SYS_pidfd_send_signal, b->pidfd, SIGKILL, NULL, 0);
-}
-
-int sbx_alive(const struct sbx *b)
-{
-	struct pollfd p = {.fd = b->pidfd, .events = POLLIN};
-	return poll(&p, 1, 0) == 0;
-}
-
-void sbx_free(struct sbx *b)
-{
-	if (!b)
-		return;
-	sbx_kill(b);
-	if (b->ctl >= 0)
-		close(b->ctl);
-	if (b->listen_fd >= 0)
-		close(b->listen_fd);
-	if (b->pidfd >= 0)
-		close(b->pidfd);
-	free(b);
 }

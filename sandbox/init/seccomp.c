@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * sandbox/seccomp.c - the worker's seccomp filter, built with libseccomp.
+ * sandbox/init/seccomp.c - the worker's seccomp filter, built with
+ * libseccomp and installed by the sandbox's PID 1 right before it execs the
+ * worker.
  *
  * Deny by default: a system call outside the allowlist fails with EPERM.
  * Calls that only an escape attempt would make (mount, ptrace, namespaces,

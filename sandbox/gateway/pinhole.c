@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * sandbox/pinhole.c - relay of a sandbox's connections to its configured
- * server only. See pinhole.h.
+ * sandbox/gateway/pinhole.c - relay of a sandbox's connections to its
+ * configured server only (gateway process: one relay thread and one resolver
+ * thread for all sandboxes). See pinhole.h.
  *
  * Threads. The relay thread owns every listener and connection: only it
  * touches them. Other threads talk to it through a command queue protected by

@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * sandbox/gateway/spawn.c - the gateway's handle on the spawner (gateway
+ * process, HTTP threads; one request at a time under a lock). See spawn.h.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "spawn.h"
+#include "spawner.h"
+
+struct sbx_spawner {
+	pid_t pid;
+	int sock; /* gateway end */
+	const struct cfg *cfg;
+	pthread_mutex_t lock;
+};
+
+int sbx_spawner_start(const struct cfg *cfg, const struct sbx_spawner_options *opts,
+		      struct sbx_spawner **ret)
+{
+	struct sbx_spawner *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	r = spawner_fork(cfg, opts, &s->pid, &s->sock);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	s->cfg = cfg;
+	pthread_mutex_init(&s->lock, NULL);
+	*ret = s;
+	return 0;
+}
+
+void sbx_spawner_free(struct sbx_spawner *s)
+{
+	if (!s)
+		return;
+	close(s->sock);
+	kill(s->pid, SIGKILL);
+	while (waitpid(s->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+pid_t sbx_spawner_pid(const struct sbx_spawner *s)
+{
+	return s->pid;
+}
+
+int sbx_spawn(struct sbx_spawner *s, size_t server_index, const char *user, struct sbx **ret)
+{
+	struct spawn_req req = {.server_index = (uint32_t)server_index};
+	struct spawn_rep rep;
+	int fds[SPAWN_REP_FDS];
+	size_t n_fds = 0;
+	struct sbx *b;
+	int r;
+
+	if (server_index >= s->cfg->n_servers)
+		return -EINVAL;
+	snprintf(req.user, sizeof(req.user), "%s", user ? user : "");
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	pthread_mutex_lock(&s->lock);
+	if (send(s->sock, &req, sizeof(req), MSG_NOSIGNAL) < 0)
+		r = -errno;
+	else
+		r = spawner_recv(s->sock, &rep, sizeof(rep), fds, SPAWN_REP_FDS, &n_fds);
+	pthread_mutex_unlock(&s->lock);
+	if (r == 0 && rep.err != 0) {
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
+		r = -rep.err;
+	} else if (r == 0 && n_fds != SPAWN_REP_FDS) {
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
+		r = -EBADMSG;
+	}
+	if (r < 0) {
+		free(b);
+		return r;
+	}
+	b->pid = rep.pid;
+	b->ctl = fds[0];
+	b->pidfd = fds[1];
+	b->listen_fd = fds[2];
+	b->uid = rep.uid;
+	b->server = &s->cfg->servers[server_index];
+	*ret = b;
+	return 0;
+}
+
+void sbx_kill(struct sbx *b)
+{
+	if (b && b->pidfd >= 0)
+		(void)syscall(SYS_pidfd_send_signal, b->pidfd, SIGKILL, NULL, 0);
+}
+
+int sbx_alive(const struct sbx *b)
+{
+	struct pollfd p = {.fd = b->pidfd, .events = POLLIN};
+	return poll(&p, 1, 0) == 0;
+}
+
+void sbx_free(struct sbx *b)
+{
+	if (!b)
+		return;
+	sbx_kill(b);
+	if (b->ctl >= 0)
+		close(b->ctl);
+	if (b->listen_fd >= 0)
+		close(b->listen_fd);
+	if (b->pidfd >= 0)
+		close(b->pidfd);
+	free(b);
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * sandbox/spawner/spawner.h - the spawner process, as the gateway's handle
+ * (sandbox/gateway/spawn.c) sees it: how it is started, and the one request
+ * and answer they exchange over their SOCK_SEQPACKET socket.
+ *
+ * Request: struct spawn_req. Answer: struct spawn_rep, with exactly three
+ * fds when err is 0 (the worker's control socket, the sandbox's pidfd, the
+ * pinhole listener) and none otherwise.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cfg.h"
+#include "spawn.h"
+
+struct spawn_req {
+	uint32_t server_index;
+	char user[64];
+};
+
+struct spawn_rep {
+	int32_t err; /* 0 or a positive errno */
+	int32_t pid;
+	uint32_t uid;
+};
+
+/* The fds of a successful answer, in this order. */
+#define SPAWN_REP_FDS 3
+
+/*
+ * Forks the spawner process for @cfg (which must outlive it) while the caller
+ * is single-threaded. Returns 0, its pid in *@ret_pid and the gateway's end of
+ * their socket in *@ret_sock (caller closes it), or a negative errno:
+ * -ENOENT/-EACCES for a worker that cannot be run, anything fork() or
+ * socketpair() returns. Out-parameters are untouched on failure.
+ */
+int spawner_fork(const struct cfg *cfg, const struct sbx_spawner_options *opts, pid_t *ret_pid,
+		 int *ret_sock);
+
+/*
+ * Receives one message of exactly @len bytes with at most @max_fds fds
+ * (O_CLOEXEC; the caller owns them). Any other shape (short, long, more fds,
+ * cut-short control data) closes whatever came and gives -EBADMSG; the peer's
+ * end gives -ECONNRESET. *@n_fds: the fds kept.
+ */
+int spawner_recv(int sock, void *buf, size_t len, int *fds, size_t max_fds, size_t *n_fds);
