@@ -5,7 +5,7 @@
 
 import {$} from './dom.js';
 import * as state from './state.js';
-import {entryOf, focusRow, render, rowOf} from './listing.js';
+import {entryOf, focusNextRow, focusRow, render, rowOf} from './listing.js';
 import {doDelete, doRename} from './actions.js';
 
 export function wireKeyboard() {
@@ -17,12 +17,9 @@ export function wireKeyboard() {
   $('rows').addEventListener('keydown', (ev) => {
     const tr = rowOf(ev.target);
     if (!tr) return;
-    const rows = [...$('rows').children];
-    const i = rows.indexOf(tr);
     if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
       ev.preventDefault();
-      const next = rows[i + (ev.key === 'ArrowDown' ? 1 : -1)];
-      next?.querySelector('a.open')?.focus();
+      focusNextRow(tr, ev.key === 'ArrowDown' ? 1 : -1);
     } else if (ev.key === ' ' && ev.target.matches('a.open') && state.inFolder()) {
       ev.preventDefault();
       const cb = tr.querySelector('input.sel');

@@ -130,6 +130,12 @@ export function focusRow(i) {
   if (links.length) links[Math.max(0, Math.min(i, links.length - 1))].focus();
 }
 
+// Focuses the row `step` rows after `tr` (-1: the one before), if there is one.
+export function focusNextRow(tr, step) {
+  const rows = [...$('rows').children];
+  rows[rows.indexOf(tr) + step]?.querySelector('a.open')?.focus();
+}
+
 // The row of a node inside it, and the entry a row shows.
 export function rowOf(node) { return node?.closest?.('#rows tr') || null; }
 export function entryOf(tr) { return tr && state.entryNamed(tr.dataset.name); }

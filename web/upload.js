@@ -17,7 +17,7 @@ const uploads = {queue: [], running: null, lastSegs: null};
 // True while files are being sent or wait to be.
 const uploading = () => Boolean(uploads.running || uploads.queue.length);
 
-export function addUploads(files) {
+function addUploads(files) {
   if (!state.inFolder() || !files.length) return;
   const panel = $('uploads');
   panel.hidden = false;
