@@ -156,8 +156,8 @@ struct parser {
 };
 
 /* Records the first error only; later ones are consequences of it. */
-__attribute__((format(printf, 3, 4))) static int fail(struct parser *p, int error, const char *fmt,
-						      ...)
+__attribute__((format(printf, 3, 4))) static int parse_error(struct parser *p, int error,
+							     const char *fmt, ...)
 {
 	va_list ap;
 
@@ -198,8 +198,8 @@ static int fail_value(struct parser *p, const char *key, const char *what, const
 {
 	char q[MAX_QUOTED * 4 + 8];
 
-	return fail(p, -EINVAL, "%s:%u: [%s] %s: %s: '%s'", p->path, p->line, p->section, key, what,
-		    printable(value, q, sizeof(q)));
+	return parse_error(p, -EINVAL, "%s:%u: [%s] %s: %s: '%s'", p->path, p->line, p->section,
+			   key, what, printable(value, q, sizeof(q)));
 }
 
 static bool is_blank(char c)
@@ -521,7 +521,7 @@ static int parse_path(const char *s, char **ret)
 
 static int oom(struct parser *p)
 {
-	return fail(p, -ENOMEM, "%s:%u: out of memory", p->path, p->line);
+	return parse_error(p, -ENOMEM, "%s:%u: out of memory", p->path, p->line);
 }
 
 /* Reports a value error: -ENOMEM as such, anything else with @what. */
@@ -588,7 +588,7 @@ static int handle_gateway(struct parser *p, enum gateway_key k, const char *v)
 	case _GW_MAX:
 		break;
 	}
-	return fail(p, -EINVAL, "%s:%u: internal error", p->path, p->line);
+	return parse_error(p, -EINVAL, "%s:%u: internal error", p->path, p->line);
 }
 
 static int handle_sandbox(struct parser *p, enum sandbox_key k, const char *v)
@@ -628,7 +628,7 @@ static int handle_sandbox(struct parser *p, enum sandbox_key k, const char *v)
 	case _SBX_MAX:
 		break;
 	}
-	return fail(p, -EINVAL, "%s:%u: internal error", p->path, p->line);
+	return parse_error(p, -EINVAL, "%s:%u: internal error", p->path, p->line);
 }
 
 static int handle_server(struct parser *p, enum server_key k, const char *v)
@@ -686,7 +686,7 @@ static int handle_server(struct parser *p, enum server_key k, const char *v)
 	case _SRV_MAX:
 		break;
 	}
-	return fail(p, -EINVAL, "%s:%u: internal error", p->path, p->line);
+	return parse_error(p, -EINVAL, "%s:%u: internal error", p->path, p->line);
 }
 
 static int find_key(const char *const *keys, size_t n, const char *name)
@@ -728,18 +728,20 @@ static int handler(void *user, const char *section, const char *name, const char
 		break;
 	case SECTION_NONE:
 	default:
-		fail(p, -EINVAL, "%s:%u: %s: key outside of any section", p->path, p->line, name);
+		parse_error(p, -EINVAL, "%s:%u: %s: key outside of any section", p->path, p->line,
+			    name);
 		return 0;
 	}
 
 	k = find_key(keys, n, name);
 	if (k < 0) {
-		fail(p, -EINVAL, "%s:%u: [%s] %s: unknown key", p->path, p->line, p->section, name);
+		parse_error(p, -EINVAL, "%s:%u: [%s] %s: unknown key", p->path, p->line, p->section,
+			    name);
 		return 0;
 	}
 	if (lines[k]) {
-		fail(p, -EINVAL, "%s:%u: [%s] %s: duplicate key, first set at line %u", p->path,
-		     p->line, p->section, name, lines[k]);
+		parse_error(p, -EINVAL, "%s:%u: [%s] %s: duplicate key, first set at line %u",
+			    p->path, p->line, p->section, name, lines[k]);
 		return 0;
 	}
 	lines[k] = p->line;
@@ -767,16 +769,16 @@ static int close_server(struct parser *p)
 		return 0;
 	p->server = NULL;
 	if (!s->host)
-		return fail(p, -EINVAL, "%s:%u: [server %s] host: required key missing", p->path,
-			    s->line, s->name);
+		return parse_error(p, -EINVAL, "%s:%u: [server %s] host: required key missing",
+				   p->path, s->line, s->name);
 	if (s->min_protocol > s->max_protocol) {
 		k = p->server_key_line[SRV_MIN_PROTOCOL] > p->server_key_line[SRV_MAX_PROTOCOL]
 			? SRV_MIN_PROTOCOL
 			: SRV_MAX_PROTOCOL;
-		return fail(p, -EINVAL,
-			    "%s:%u: [server %s] %s: min_protocol %s is above max_protocol %s",
-			    p->path, p->server_key_line[k], s->name, server_keys[k],
-			    cfg_protocol_name(s->min_protocol), cfg_protocol_name(s->max_protocol));
+		return parse_error(
+		    p, -EINVAL, "%s:%u: [server %s] %s: min_protocol %s is above max_protocol %s",
+		    p->path, p->server_key_line[k], s->name, server_keys[k],
+		    cfg_protocol_name(s->min_protocol), cfg_protocol_name(s->max_protocol));
 	}
 	return 0;
 }
@@ -788,19 +790,20 @@ static int open_server(struct parser *p, const char *name)
 	char q[MAX_QUOTED * 4 + 8];
 
 	if (!is_server_name(name))
-		return fail(p, -EINVAL,
-			    "%s:%u: [server]: not a server name (1 to 63 of A-Z a-z 0-9 . _ -, "
-			    "not . or ..): '%s'",
-			    p->path, p->line, printable(name, q, sizeof(q)));
+		return parse_error(
+		    p, -EINVAL,
+		    "%s:%u: [server]: not a server name (1 to 63 of A-Z a-z 0-9 . _ -, "
+		    "not . or ..): '%s'",
+		    p->path, p->line, printable(name, q, sizeof(q)));
 	for (size_t i = 0; i < c->n_servers; i++)
 		if (strcmp(c->servers[i].name, name) == 0)
-			return fail(
+			return parse_error(
 			    p, -EINVAL,
 			    "%s:%u: [server %s]: duplicate section, first defined at line %u",
 			    p->path, p->line, name, c->servers[i].line);
 	if (c->n_servers >= CFG_MAX_SERVERS)
-		return fail(p, -EINVAL, "%s:%u: [server %s]: too many servers (at most %d)",
-			    p->path, p->line, name, CFG_MAX_SERVERS);
+		return parse_error(p, -EINVAL, "%s:%u: [server %s]: too many servers (at most %d)",
+				   p->path, p->line, name, CFG_MAX_SERVERS);
 
 	if (!c->servers) {
 		c->servers = calloc(CFG_MAX_SERVERS, sizeof(*c->servers));
@@ -864,7 +867,7 @@ static int open_section(struct parser *p, const char *text, size_t len)
 		return open_server(p, name);
 	} else {
 		p->kind = SECTION_NONE;
-		return fail(
+		return parse_error(
 		    p, -EINVAL,
 		    "%s:%u: [%s]: unknown section (not [gateway], [sandbox] or [server NAME])",
 		    p->path, p->line, printable(t, q, sizeof(q)));
@@ -872,8 +875,9 @@ static int open_section(struct parser *p, const char *text, size_t len)
 
 	snprintf(p->section, sizeof(p->section), "%s", t);
 	if (*seen)
-		return fail(p, -EINVAL, "%s:%u: [%s]: duplicate section, first defined at line %u",
-			    p->path, p->line, t, *seen);
+		return parse_error(p, -EINVAL,
+				   "%s:%u: [%s]: duplicate section, first defined at line %u",
+				   p->path, p->line, t, *seen);
 	*seen = p->line;
 	return 0;
 }
@@ -899,14 +903,14 @@ static char *reader(char *str, int num, void *user)
 		if (ferror(p->file)) {
 			if (errno <= 0)
 				errno = EIO;
-			fail(p, -errno, "%s: read error: %m", p->path);
+			parse_error(p, -errno, "%s: read error: %m", p->path);
 		}
 		return NULL;
 	}
 	p->line++;
 	line = p->buf;
 	if ((size_t)n != strlen(line)) {
-		fail(p, -EINVAL, "%s:%u: line contains a NUL byte", p->path, p->line);
+		parse_error(p, -EINVAL, "%s:%u: line contains a NUL byte", p->path, p->line);
 		return NULL;
 	}
 	/* inih needs room for the text, "\r\n" and a NUL; it would split a longer line */
@@ -916,8 +920,8 @@ static char *reader(char *str, int num, void *user)
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	if (len > (size_t)num - 3 || (size_t)n > (size_t)num - 1) {
-		fail(p, -EINVAL, "%s:%u: line too long (more than %d bytes)", p->path, p->line,
-		     num - 3);
+		parse_error(p, -EINVAL, "%s:%u: line too long (more than %d bytes)", p->path,
+			    p->line, num - 3);
 		return NULL;
 	}
 	memcpy(str, line, (size_t)n + 1);
@@ -929,10 +933,11 @@ static char *reader(char *str, int num, void *user)
 		while (is_blank(*s))
 			s++;
 		if (*s && *s != ';' && *s != '#') {
-			fail(p, -EINVAL,
-			     "%s:%u: indented line (taken as a continuation line; remove the "
-			     "leading blanks)",
-			     p->path, p->line);
+			parse_error(
+			    p, -EINVAL,
+			    "%s:%u: indented line (taken as a continuation line; remove the "
+			    "leading blanks)",
+			    p->path, p->line);
 			return NULL;
 		}
 	}
@@ -955,17 +960,17 @@ static int check_file(struct parser *p)
 	unsigned key = p->gateway_key_line[GW_TLS_KEY];
 
 	if (cert && !key)
-		return fail(
+		return parse_error(
 		    p, -EINVAL,
 		    "%s:%u: [gateway] tls_certificate: tls_key missing (set both or neither)",
 		    p->path, cert);
 	if (key && !cert)
-		return fail(
+		return parse_error(
 		    p, -EINVAL,
 		    "%s:%u: [gateway] tls_key: tls_certificate missing (set both or neither)",
 		    p->path, key);
 	if (c->n_servers == 0)
-		return fail(p, -EINVAL, "%s: no [server NAME] section", p->path);
+		return parse_error(p, -EINVAL, "%s: no [server NAME] section", p->path);
 	return 0;
 }
 
@@ -1008,25 +1013,26 @@ int cfg_load(const char *path, struct cfg **ret, char *err, size_t errlen)
 	if (err && errlen > 0)
 		err[0] = '\0';
 	if (!path || !ret)
-		return fail(&p, -EINVAL, "%s: invalid argument", path ? path : "(null)");
+		return parse_error(&p, -EINVAL, "%s: invalid argument", path ? path : "(null)");
 
 	f = fopen(path, "re");
 	if (!f)
-		return fail(&p, -errno, "%s: cannot open: %m", path);
+		return parse_error(&p, -errno, "%s: cannot open: %m", path);
 
 	p.file = f;
 	p.cfg = cfg_new(path);
 	if (!p.cfg)
-		return fail(&p, -ENOMEM, "%s: out of memory", path);
+		return parse_error(&p, -ENOMEM, "%s: out of memory", path);
 
 	r = ini_parse_stream(reader, &p, handler, &p);
 	if (r > 0 && (!p.error || (unsigned)r < p.line)) {
 		/* inih's own complaint, on a line before the one we stopped at */
 		p.error = 0;
-		fail(&p, -EINVAL,
-		     "%s:%d: syntax error: not '[section]', 'key = value' or a comment", path, r);
+		parse_error(&p, -EINVAL,
+			    "%s:%d: syntax error: not '[section]', 'key = value' or a comment",
+			    path, r);
 	} else if (r < 0 && !p.error) {
-		fail(&p, -ENOMEM, "%s: out of memory", path);
+		parse_error(&p, -ENOMEM, "%s: out of memory", path);
 	}
 	if (!p.error && close_server(&p) == 0)
 		check_file(&p);

@@ -40,7 +40,7 @@
 static int setup_fd = -1;
 
 /* Reports a failed step to the spawner and exits. */
-_Noreturn static void fail(const char *step, int err)
+_Noreturn static void setup_failed(const char *step, int err)
 {
 	struct jail_setup m = {.msg = JAIL_SETUP_FAIL, .err = err > 0 ? err : EIO};
 
@@ -55,7 +55,7 @@ _Noreturn static void fail(const char *step, int err)
 #define CHECK(expr, step)                                                                          \
 	do {                                                                                       \
 		if ((expr) < 0)                                                                    \
-			fail(step, errno);                                                         \
+			setup_failed(step, errno);                                                 \
 	} while (0)
 
 static void write_file(const char *path, const char *content, mode_t mode)
@@ -64,16 +64,16 @@ static void write_file(const char *path, const char *content, mode_t mode)
 	size_t len = strlen(content);
 
 	if (fd < 0)
-		fail(path, errno);
+		setup_failed(path, errno);
 	if (write(fd, content, len) != (ssize_t)len)
-		fail(path, errno ? errno : EIO);
+		setup_failed(path, errno ? errno : EIO);
 	close(fd);
 }
 
 static void make_dir(const char *path, mode_t mode)
 {
 	if (mkdir(path, mode) < 0 && errno != EEXIST)
-		fail(path, errno);
+		setup_failed(path, errno);
 }
 
 /* Binds @src read-only on @dst, keeping the flags the kernel locks (nosuid, nodev...). */
@@ -106,7 +106,7 @@ static void bind_file(const char *src, const char *dst, bool ro)
 	int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 
 	if (fd < 0)
-		fail(dst, errno);
+		setup_failed(dst, errno);
 	close(fd);
 	if (ro) {
 		bind_ro(src, dst);
@@ -128,7 +128,7 @@ static void mirror_top(const char *name)
 	if (S_ISLNK(st.st_mode)) {
 		ssize_t n = readlink(src, target, sizeof(target) - 1);
 		if (n < 0)
-			fail(src, errno);
+			setup_failed(src, errno);
 		target[n] = '\0';
 		CHECK(symlink(target, dst), dst);
 	} else if (S_ISDIR(st.st_mode)) {
@@ -148,7 +148,7 @@ static void loopback_up(void)
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
-		fail("lo", errno);
+		setup_failed("lo", errno);
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
 	CHECK(ioctl(fd, SIOCGIFFLAGS, &ifr), "lo flags");
 	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
@@ -163,7 +163,7 @@ static int pinhole_listener(void)
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
 	if (fd < 0)
-		fail("pinhole socket", errno);
+		setup_failed("pinhole socket", errno);
 	inet_pton(AF_INET, JAIL_PINHOLE_ADDR, &sa.sin_addr);
 	CHECK(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), "pinhole");
 	CHECK(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), "pinhole bind");
@@ -303,7 +303,7 @@ static void caps_drop_all(void)
 
 	for (int cap = 0; cap <= 63; cap++)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
-			fail("drop bounding set", errno);
+			setup_failed("drop bounding set", errno);
 	CHECK(prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), "clear ambient");
 	CHECK(syscall(SYS_capset, &h, d), "drop capabilities");
 }
@@ -324,12 +324,12 @@ _Noreturn static void exec_worker(const struct jail_params *p)
 	CHECK(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "pdeathsig");
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull < 0)
-		fail("/dev/null", errno);
+		setup_failed("/dev/null", errno);
 	int hi_null = fcntl(devnull, F_DUPFD_CLOEXEC, 10);
 	int hi_ctl = fcntl(p->ctl_fd, F_DUPFD_CLOEXEC, 10);
 	int hi_log = fcntl(p->stderr_fd, F_DUPFD_CLOEXEC, 10);
 	if (hi_null < 0 || hi_ctl < 0 || hi_log < 0)
-		fail("move fds", errno);
+		setup_failed("move fds", errno);
 	CHECK(dup2(hi_null, 0), "dup2 stdin");
 	CHECK(dup2(hi_null, 1), "dup2 stdout");
 	CHECK(dup2(hi_log, 2), "dup2 stderr");
@@ -345,7 +345,7 @@ _Noreturn static void exec_worker(const struct jail_params *p)
 	CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs");
 	int r = jail_seccomp_apply();
 	if (r < 0)
-		fail("seccomp", -r);
+		setup_failed("seccomp", -r);
 	execve(JAIL_WORKER_PATH, p->argv, p->envp);
 	/* fd 2 is the gateway's log; the spawner already got READY. */
 	dprintf(2, "smbgate: sandbox: cannot execute the worker: %s\n", strerror(errno));
@@ -454,7 +454,7 @@ _Noreturn void jail_child_main(const struct jail_params *p)
 	 * may sit below a directory only the gateway's uid can traverse. */
 	worker_fd = open(p->worker_path, O_PATH | O_CLOEXEC);
 	if (worker_fd < 0)
-		fail("open worker", errno);
+		setup_failed("open worker", errno);
 
 	if (p->map_root)
 		CHECK(setgroups(0, NULL), "setgroups");
@@ -476,7 +476,7 @@ _Noreturn void jail_child_main(const struct jail_params *p)
 
 	worker = fork();
 	if (worker < 0)
-		fail("fork worker", errno);
+		setup_failed("fork worker", errno);
 	if (worker == 0) {
 		close(lfd);
 		close(setup_fd);
