@@ -42,6 +42,95 @@ static struct sbxc *client_of(struct gw_session *s)
 	return ((struct gw_sbx *)gw_session_sbx(s))->c;
 }
 
+/* ---- upload temporaries left by dead sandboxes (orphans.h) ---- */
+
+/* Logs @what, then where the temporary @tmp of an upload to @path is:
+ * share/dir/name, as on the server, then @after. */
+static void log_tmp(struct gw *gw, const char *user, size_t server, const char *share,
+		    const char *path, const char *tmp, const char *what, const char *after)
+{
+	const char *slash = strrchr(path, '/');
+	int dl = slash ? (int)(slash - path + 1) : 0;
+
+	fprintf(stderr, "smbgate: user=%s server=%s: %s %s/%.*s%s%s%s\n", user,
+		gw->cfg->servers[server].name, what, share, dl, path, tmp, after ? " " : "",
+		after ? after : "");
+}
+
+static void log_orphan(struct gw *gw, const struct gw_orphan *e, const char *what)
+{
+	log_tmp(gw, e->user, e->server, e->share, e->path, e->tmp, what, NULL);
+}
+
+void gw_orphans_log_dropped(struct gw *gw, struct gw_orphan *list, const char *why)
+{
+	while (list) {
+		struct gw_orphan *next = list->next;
+		char what[160];
+		snprintf(what, sizeof(what),
+			 "upload temporary left on the file server (%s); remove it by hand:", why);
+		log_orphan(gw, list, what);
+		gw_orphan_free(list);
+		list = next;
+	}
+}
+
+/* Removes, through @s's sandbox, the temporaries that dead sandboxes of the
+ * same user left; a temporary that cannot be removed now waits for another
+ * try. Called for every authenticated request: cheap when nothing waits. */
+static void drop_orphans(struct gw *gw, struct gw_session *s)
+{
+	struct gw_orphan *list =
+	    gw_orphans_take(gw->orphans, gw_session_user(s), gw_session_server(s));
+
+	while (list) {
+		struct gw_orphan *e = list, *dropped = NULL;
+		list = e->next;
+		e->next = NULL;
+		int err = sbxc_drop_tmp(client_of(s), e->share, e->path, e->tmp);
+		if (err < 0 && !sbxc_dead(client_of(s))) {
+			gw_orphans_log_dropped(gw, e, "the request cannot be sent"); /* never */
+			continue;
+		}
+		if (err == 0 || err == PROTO_E_NOT_FOUND) {
+			log_orphan(gw, e,
+				   err == 0 ? "removed the upload temporary"
+					    : "the upload temporary was already gone:");
+			gw_orphan_free(e);
+			continue;
+		}
+		if (err > 0 && ++e->tries >= GW_ORPHANS_TRIES) {
+			char why[80];
+			snprintf(why, sizeof(why), "%u failed attempts, the last: %s", e->tries,
+				 proto_err_name((uint32_t)err));
+			gw_orphans_log_dropped(gw, e, why);
+			continue;
+		}
+		gw_orphans_put_back(gw->orphans, e, &dropped);
+		gw_orphans_log_dropped(gw, dropped, "too many waiting");
+		if (err < 0) {
+			/* This sandbox is gone too: the rest waits for the next one
+			 * (the request itself then fails as usual). */
+			while (list) {
+				e = list;
+				list = e->next;
+				gw_orphans_put_back(gw->orphans, e, &dropped);
+				gw_orphans_log_dropped(gw, dropped, "too many waiting");
+			}
+		}
+	}
+}
+
+/* gw_authenticate(), then the cleanup of what that user's dead sandboxes left. */
+static struct gw_session *authenticate(struct gw_req *r, struct MHD_Connection *c, size_t server)
+{
+	struct gw_session *s = gw_authenticate(r, c, server);
+
+	if (s)
+		drop_orphans(r->gw, s);
+	return s;
+}
+
 /* A failed call: a dead sandbox ends its session; the answer says what happened. */
 static enum MHD_Result fail(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
 			    int err)
@@ -56,7 +145,7 @@ static enum MHD_Result fail(struct gw_req *r, struct MHD_Connection *c, struct g
 
 static enum MHD_Result list_servers(struct gw_req *r, struct MHD_Connection *c)
 {
-	struct gw_session *s = gw_authenticate(r, c, SIZE_MAX);
+	struct gw_session *s = authenticate(r, c, SIZE_MAX);
 	if (!s)
 		return MHD_YES;
 	gw_session_put(s);
@@ -101,7 +190,7 @@ static int collect_entry(void *ud, const struct proto_entry_rec *rec, const char
 static enum MHD_Result list_shares(struct gw_req *r, struct MHD_Connection *c, size_t server,
 				   const struct gw_path *p)
 {
-	struct gw_session *s = gw_authenticate(r, c, server);
+	struct gw_session *s = authenticate(r, c, server);
 	if (!s)
 		return MHD_YES;
 	struct collect k = {.entries = json_array(), .shares = true};
@@ -337,9 +426,36 @@ struct upload {
 	struct gw_session *s;
 	struct sbxc_lane *lane;
 	int fd;
-	bool broken;	/* the worker stopped reading (it will say why) */
-	bool exclusive; /* If-None-Match: * */
+	bool broken;			  /* the worker stopped reading (it will say why) */
+	bool exclusive;			  /* If-None-Match: * */
+	char tmp[PROTO_TMP_NAME_LEN + 1]; /* the temporary beside the target */
+	char *share, *path;		  /* point into data */
+	char data[];
 };
+
+/* The sandbox died or was killed with the upload under way (sbxc_write_end()
+ * < 0): its temporary may be left on the server; remember it for the user's
+ * next sandbox (drop_orphans()). */
+static void upload_orphaned(struct gw *gw, struct upload *u)
+{
+	struct gw_orphan *dropped = NULL;
+	const char *user = gw_session_user(u->s);
+	size_t server = gw_session_server(u->s);
+	int r = gw_orphans_add(gw->orphans, user, server, u->share, u->path, u->tmp, &dropped);
+
+	log_tmp(gw, user, server, u->share, u->path, u->tmp, "the sandbox ended during an upload:",
+		r == 0 ? "will be removed at the user's next request"
+		       : "may be left on the file server; remove it by hand");
+	gw_orphans_log_dropped(gw, dropped, "too many waiting");
+}
+
+static void upload_free(struct gw_req *r, struct upload *u)
+{
+	gw_session_put(u->s);
+	free(u);
+	r->upload = NULL;
+	r->upload_abort = NULL;
+}
 
 static void upload_abort(struct gw_req *r)
 {
@@ -349,12 +465,11 @@ static void upload_abort(struct gw_req *r)
 		return;
 	close(u->fd); /* short of the announced size: the worker drops its temporary */
 	int err = sbxc_write_end(u->lane, NULL, NULL);
-	if (err < 0)
+	if (err < 0) {
+		upload_orphaned(r->gw, u);
 		gw_session_failed(r->gw, u->s);
-	gw_session_put(u->s);
-	free(u);
-	r->upload = NULL;
-	r->upload_abort = NULL;
+	}
+	upload_free(r, u);
 }
 
 static enum MHD_Result put_start(struct gw_req *r, struct MHD_Connection *c, size_t server,
@@ -369,7 +484,7 @@ static enum MHD_Result put_start(struct gw_req *r, struct MHD_Connection *c, siz
 
 	if (!*p->path || p->trailing_slash)
 		return gw_reply_not_allowed(r, c, "GET, HEAD"); /* a folder takes no PUT */
-	s = gw_authenticate(r, c, server);
+	s = authenticate(r, c, server);
 	if (!s)
 		return MHD_YES;
 	if (!cl) {
@@ -402,13 +517,17 @@ static enum MHD_Result put_start(struct gw_req *r, struct MHD_Connection *c, siz
 		if (err != PROTO_E_NOT_FOUND)
 			return fail(r, c, s, err);
 	}
-	struct upload *u = calloc(1, sizeof(*u));
+	size_t sl = strlen(p->share) + 1, pl = strlen(p->path) + 1;
+	struct upload *u = calloc(1, sizeof(*u) + sl + pl);
 	if (!u) {
 		gw_session_put(s);
 		return MHD_NO;
 	}
-	int err = sbxc_write_begin(client_of(s), p->share, p->path,
-				   exclusive ? 0 : PROTO_F_OVERWRITE, size, &u->fd, &u->lane);
+	u->share = memcpy(u->data, p->share, sl);
+	u->path = memcpy(u->data + sl, p->path, pl);
+	int err =
+	    sbxc_write_begin(client_of(s), p->share, p->path, exclusive ? 0 : PROTO_F_OVERWRITE,
+			     size, u->tmp, &u->fd, &u->lane);
 	if (err) {
 		free(u);
 		return fail(r, c, s, err);
@@ -449,6 +568,8 @@ static enum MHD_Result put_data(struct gw_req *r, struct MHD_Connection *c, cons
 	int err = sbxc_write_end(u->lane, &created, &bytes);
 	struct gw_session *s = u->s;
 	bool exclusive = u->exclusive;
+	if (err < 0)
+		upload_orphaned(r->gw, u);
 	free(u);
 	r->upload = NULL;
 	r->upload_abort = NULL;
@@ -612,7 +733,7 @@ enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char
 		ret = gw_reply_not_allowed(r, c, "GET, HEAD");
 		goto out;
 	}
-	struct gw_session *s = gw_authenticate(r, c, server);
+	struct gw_session *s = authenticate(r, c, server);
 	if (!s) {
 		ret = MHD_YES;
 		goto out;

@@ -14,6 +14,7 @@
 
 #include "cfg.h"
 #include "client.h"
+#include "orphans.h"
 #include "pinhole.h"
 #include "session.h"
 #include "spawn.h"
@@ -29,6 +30,11 @@
 #define GW_CONNECTION_RESERVE 64	  /* for addresses holding < GW_CONNS_LIGHT (conns.h) */
 #define GW_CONNECTION_TIMEOUT 120	  /* seconds without progress on one connection */
 #define GW_MEMORY_PER_CONN    (64 * 1024) /* request line + headers must fit */
+/* Upload temporaries left by dead sandboxes, waiting for their user (orphans.h). */
+#define GW_ORPHANS_MAX	    1024  /* in all */
+#define GW_ORPHANS_PER_USER 16	  /* per user and server */
+#define GW_ORPHANS_TTL	    86400 /* seconds an entry waits for its user */
+#define GW_ORPHANS_TRIES    3	  /* failed attempts to remove one before giving up */
 
 struct gw_metrics;
 struct gw_conns;
@@ -48,6 +54,7 @@ struct gw {
 	struct sbx_spawner *spawner;
 	struct pinhole *pinhole;
 	struct gw_sessions *sessions;
+	struct gw_orphans *orphans;
 	struct gw_metrics *metrics;
 	struct gw_conns *conns; /* set by gw_http_start() */
 	bool tls;
@@ -108,6 +115,9 @@ void gw_session_failed(struct gw *gw, struct gw_session *s);
 /* api_fs.c: everything under /api/v1/fs; @rest is the raw path after "/api/v1/fs". */
 enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char *rest,
 			  const char *upload_data, size_t *upload_data_size);
+/* api_fs.c: logs and frees a list of upload temporaries (orphans.h) that will
+ * not be removed, saying @why: they stay on the file server. NULL is allowed. */
+void gw_orphans_log_dropped(struct gw *gw, struct gw_orphan *list, const char *why);
 
 /* static.c: the web UI. Returns MHD_NO-equivalent handling: queues 404 when unknown. */
 enum MHD_Result gw_static(struct gw_req *r, struct MHD_Connection *c, const char *path);

@@ -86,6 +86,9 @@ static int run(const struct cfg *cfg, const char *config_path, const char *worke
 	if (r == 0)
 		r = gw_sessions_new(cfg->max_sessions, GW_MAX_PER_USER, cfg->session_idle_timeout,
 				    gw_sbx_free, &gw.sessions);
+	if (r == 0)
+		r = gw_orphans_new(GW_ORPHANS_MAX, GW_ORPHANS_PER_USER, GW_ORPHANS_TTL,
+				   &gw.orphans);
 	if (r < 0) {
 		fprintf(stderr, "smbgate: cannot start: %s\n", strerror(-r));
 		goto out;
@@ -107,11 +110,17 @@ static int run(const struct cfg *cfg, const char *config_path, const char *worke
 			break;
 		}
 		gw_sessions_expire(gw.sessions);
+		gw_orphans_log_dropped(&gw, gw_orphans_expire(gw.orphans),
+				       "its user did not come back in time");
 	}
 	exit_code = 0;
 out:
 	gw_http_stop(http);
 	gw_sessions_free(gw.sessions); /* ends every sandbox */
+	/* What is still waiting stays on the file servers: say where. */
+	if (gw.orphans)
+		gw_orphans_log_dropped(&gw, gw_orphans_take_all(gw.orphans), "smbgate stopped");
+	gw_orphans_free(gw.orphans);
 	pinhole_stop(gw.pinhole);
 	sbx_spawner_free(gw.spawner);
 	gw_metrics_free(gw.metrics);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -509,27 +510,58 @@ int sbxc_read_end(struct sbxc_lane *l, uint64_t *ret_bytes)
 	return r;
 }
 
+/* A fresh name for an upload's temporary (proto_tmp_name_valid()). */
+static int make_tmp_name(char out[PROTO_TMP_NAME_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char rnd[PROTO_TMP_HEX / 2];
+	size_t o = sizeof(PROTO_TMP_PREFIX) - 1;
+
+	for (size_t got = 0; got < sizeof(rnd);) {
+		ssize_t n = getrandom(rnd + got, sizeof(rnd) - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		got += (size_t)n;
+	}
+	memcpy(out, PROTO_TMP_PREFIX, o);
+	for (size_t i = 0; i < sizeof(rnd); i++) {
+		out[o++] = hex[rnd[i] >> 4];
+		out[o++] = hex[rnd[i] & 15];
+	}
+	memcpy(out + o, ".tmp", 5);
+	return 0;
+}
+
 int sbxc_write_begin(struct sbxc *c, const char *share, const char *path, uint32_t flags,
-		     uint64_t size, int *ret_fd, struct sbxc_lane **ret_lane)
+		     uint64_t size, char ret_tmp[PROTO_TMP_NAME_LEN + 1], int *ret_fd,
+		     struct sbxc_lane **ret_lane)
 {
 	struct proto_write_req wr = {.flags = flags, .size = size};
-	const char *strs[2] = {share, path};
-	struct sbxc_lane *l = lane_get(c);
+	char tmp[PROTO_TMP_NAME_LEN + 1];
+	const char *strs[3] = {share, path, tmp};
+	struct sbxc_lane *l;
 	int p[2], r;
 
+	r = make_tmp_name(tmp);
+	if (r < 0)
+		return r;
+	l = lane_get(c);
 	lane_spare(l);
 	r = make_pipe(p);
 	if (r < 0) {
 		lane_put(l);
 		return r;
 	}
-	r = send_req(l, PROTO_WRITE, &wr, sizeof(wr), strs, 2, p[0]);
+	r = send_req(l, PROTO_WRITE, &wr, sizeof(wr), strs, 3, p[0]);
 	close(p[0]);
 	if (r != 0) {
 		close(p[1]);
 		lane_put(l);
 		return r;
 	}
+	memcpy(ret_tmp, tmp, sizeof(tmp));
 	*ret_fd = p[1];
 	*ret_lane = l; /* still busy: sbxc_write_end() gives it back */
 	return 0;
@@ -570,6 +602,12 @@ int sbxc_check(struct sbxc *c, const char *password)
 {
 	const char *strs[1] = {password};
 	return simple(c, PROTO_CHECK, NULL, 0, strs, 1, NULL);
+}
+
+int sbxc_drop_tmp(struct sbxc *c, const char *share, const char *path, const char *tmp)
+{
+	const char *strs[3] = {share, path, tmp};
+	return simple(c, PROTO_DROP, NULL, 0, strs, 3, NULL);
 }
 
 int sbxc_mkdir(struct sbxc *c, const char *share, const char *path)

@@ -83,10 +83,21 @@ int sbxc_read_end(struct sbxc_lane *l, uint64_t *ret_bytes);
  * *@ret_lane the lane it holds: write @size bytes (UINT64_MAX: unknown) and
  * close it, then call sbxc_write_end() with that lane, exactly once. Closing
  * early aborts the upload (the worker removes its temporary file).
+ *
+ * @ret_tmp gets the name of the temporary file the worker writes beside
+ * @path (random, chosen here; NUL-terminated). Should sbxc_write_end() return
+ * a negative errno (the sandbox died or was killed), that file may be left on
+ * the server: sbxc_drop_tmp() in another sandbox of the same user removes it.
  */
 int sbxc_write_begin(struct sbxc *c, const char *share, const char *path, uint32_t flags,
-		     uint64_t size, int *ret_fd, struct sbxc_lane **ret_lane);
+		     uint64_t size, char ret_tmp[PROTO_TMP_NAME_LEN + 1], int *ret_fd,
+		     struct sbxc_lane **ret_lane);
 int sbxc_write_end(struct sbxc_lane *l, uint32_t *ret_created, uint64_t *ret_bytes);
+
+/* Removes the temporary @tmp (from sbxc_write_begin()) of an upload to @path
+ * whose sandbox died: 0, PROTO_E_NOT_FOUND when it is not there, another
+ * proto_err, or a negative errno (-EINVAL: @tmp is not such a name). */
+int sbxc_drop_tmp(struct sbxc *c, const char *share, const char *path, const char *tmp);
 
 int sbxc_mkdir(struct sbxc *c, const char *share, const char *path);
 int sbxc_rename(struct sbxc *c, const char *share, const char *from, const char *to, uint32_t flags,

@@ -25,7 +25,7 @@ static const struct spec specs[] = {
 	{PROTO_STAT,    "STAT",    0, 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
 	{PROTO_LIST,    "LIST",    0, 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
 	{PROTO_READ,    "READ",    sizeof(struct proto_range), 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, true, true},
-	{PROTO_WRITE,   "WRITE",   sizeof(struct proto_write_req), 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, true, true},
+	{PROTO_WRITE,   "WRITE",   sizeof(struct proto_write_req), 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_TMP_NAME_LEN}, true, true},
 	{PROTO_MKDIR,   "MKDIR",   0, 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
 	{PROTO_RENAME,  "RENAME",  sizeof(struct proto_flags), 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_MAX_PATH}, false, true},
 	{PROTO_COPY,    "COPY",    sizeof(struct proto_flags), 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_MAX_PATH}, false, true},
@@ -33,6 +33,7 @@ static const struct spec specs[] = {
 	{PROTO_RMDIR,   "RMDIR",   sizeof(struct proto_flags), 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
 	{PROTO_LANE,    "LANE",    0, 0, {0}, false, true},
 	{PROTO_CHECK,   "CHECK",   0, 1, {PROTO_MAX_CRED}, false, true},
+	{PROTO_DROP,    "DROP",    0, 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_TMP_NAME_LEN}, false, true},
 	{PROTO_HELLO,   "HELLO",   sizeof(struct proto_hello), 0, {0}, false, true},
 	{PROTO_ERROR,   "ERROR",   sizeof(struct proto_error), 1, {1024}, false, true},
 	{PROTO_STAT_OK, "STAT_OK", sizeof(struct proto_stat), 0, {0}, false, true},
@@ -129,6 +130,26 @@ bool proto_utf8_valid(const char *str, size_t len)
 	return true;
 }
 
+bool proto_tmp_name_valid(const char *name)
+{
+	const size_t pl = sizeof(PROTO_TMP_PREFIX) - 1;
+
+	if (strnlen(name, PROTO_TMP_NAME_LEN + 1) != PROTO_TMP_NAME_LEN ||
+	    memcmp(name, PROTO_TMP_PREFIX, pl) != 0 ||
+	    strcmp(name + pl + PROTO_TMP_HEX, ".tmp") != 0)
+		return false;
+	for (size_t i = pl; i < pl + PROTO_TMP_HEX; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* The string of @type that must name an upload's temporary, or -1. */
+static int tmp_name_index(uint16_t type)
+{
+	return type == PROTO_WRITE || type == PROTO_DROP ? 2 : -1;
+}
+
 bool proto_name_valid(const char *name)
 {
 	size_t len = strnlen(name, PROTO_MAX_NAME + 1);
@@ -161,6 +182,8 @@ int proto_encode(void *buf, size_t bufsize, uint16_t type, uint32_t seq, const v
 			return -EINVAL;
 		total += l + 1;
 	}
+	if (tmp_name_index(type) >= 0 && !proto_tmp_name_valid(strs[tmp_name_index(type)]))
+		return -EINVAL;
 	if (total > PROTO_MAX_MSG || total > bufsize)
 		return -EMSGSIZE;
 	hdr.len = (uint32_t)(total - sizeof(hdr));
@@ -295,6 +318,9 @@ int proto_decode(const void *buf, size_t len, struct proto_msg *ret)
 		left -= l + 1;
 	}
 	if (left != 0)
+		return -EBADMSG;
+	if (tmp_name_index(m.hdr.type) >= 0 &&
+	    !proto_tmp_name_valid(m.str[tmp_name_index(m.hdr.type)]))
 		return -EBADMSG;
 	m.n_str = s->n_str;
 	*ret = m;

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_VERSION 1
+#define PROTO_VERSION 2 /* 2: WRITE names its temporary; DROP */
 
 /* Caps, checked on both sides. */
 #define PROTO_MAX_MSG	       65536 /* one datagram, header included */
@@ -33,6 +33,17 @@
 #define PROTO_MAX_COMMENT      256    /* a share's comment, bytes */
 #define PROTO_MAX_LIST_ENTRIES 100000 /* entries of one listing, all batches */
 
+/*
+ * The temporary an upload writes beside its target before renaming it over
+ * the target. The gateway chooses its name (random) and sends it in WRITE, so
+ * that it knows what to remove should the worker die mid-upload (DROP).
+ * Exactly PROTO_TMP_PREFIX, PROTO_TMP_HEX lowercase hex digits, ".tmp": see
+ * proto_tmp_name_valid(). Clients of the gateway can never name it.
+ */
+#define PROTO_TMP_PREFIX   ".~smbgate-new-"
+#define PROTO_TMP_HEX	   32
+#define PROTO_TMP_NAME_LEN (sizeof(PROTO_TMP_PREFIX) - 1 + PROTO_TMP_HEX + 4)
+
 enum proto_type {
 	/* requests: even */
 	PROTO_AUTH = 2,	   /* body: struct proto_auth; strings: server, domain, user, password.
@@ -42,7 +53,9 @@ enum proto_type {
 	PROTO_LIST = 8,	   /* strings: share, path. -> ENTRIES..., END | ERROR */
 	PROTO_READ = 10,   /* body: offset, length; strings: share, path; fd: pipe write end.
 			      -> READ_OK (bytes follow in the pipe, then EOF), END | ERROR */
-	PROTO_WRITE = 12,  /* body: flags, size; strings: share, path; fd: pipe read end.
+	PROTO_WRITE = 12,  /* body: flags, size; strings: share, path, temporary (a name
+			      proto_tmp_name_valid() accepts: the file written beside path,
+			      then renamed over it); fd: pipe read end.
 			      -> END (body: created, bytes) | ERROR */
 	PROTO_MKDIR = 14,  /* strings: share, path. -> END | ERROR */
 	PROTO_RENAME = 16, /* body: flags; strings: share, from, to. -> END | ERROR */
@@ -53,6 +66,9 @@ enum proto_type {
 	PROTO_LANE = 26,   /* a second channel: the worker forks a copy with its own SMB
 			      connections. -> END carrying one fd (a SOCK_SEQPACKET socket
 			      on which the copy first sends HELLO) | ERROR */
+	PROTO_DROP = 28,   /* strings: share, path, temporary, as in WRITE: removes the
+			      temporary that an upload to path left when its worker died.
+			      -> END | ERROR (NOT_FOUND: no such temporary) */
 
 	/* answers: odd */
 	PROTO_HELLO = 1,   /* body: version. Sent once by the worker when it starts. */
@@ -258,6 +274,11 @@ bool proto_comment_valid(const char *comment);
 
 /* Whether @s (@len bytes) is valid UTF-8 without NUL (no overlongs, no surrogates). */
 bool proto_utf8_valid(const char *s, size_t len);
+
+/* Whether @name is the name of an upload's temporary: exactly PROTO_TMP_PREFIX,
+ * PROTO_TMP_HEX lowercase hex digits and ".tmp" (PROTO_TMP_NAME_LEN bytes).
+ * proto_encode() and proto_decode() refuse a WRITE or DROP without one. */
+bool proto_tmp_name_valid(const char *name);
 
 /* Whether @name is acceptable as one file or share name: valid UTF-8, 1..PROTO_MAX_NAME
  * bytes, no '/', '\\' or control characters... see proto.c; not "." or "..". */

@@ -44,6 +44,9 @@
 #define URL_MAX	      (PROTO_MAX_PATH * 3 + PROTO_MAX_NAME * 3 + 300)
 #define RMDIR_DEPTH   64
 #define RMDIR_ENTRIES 100000
+/* smb_drop_tmp() on a temporary still open on the server: 2 s at most. */
+#define DROP_BUSY_TRIES	  20
+#define DROP_BUSY_WAIT_MS 100
 
 struct smb {
 	SMBCCTX *ctx;
@@ -198,6 +201,18 @@ static int make_url(const struct smb *s, char *buf, size_t size, const char *sha
 			return 0;
 		p = slash + 1;
 	}
+}
+
+/* The gateway's temporary @tmp beside @path ("dir/<tmp>"). */
+static int tmp_beside(char *buf, size_t size, const char *path, const char *tmp)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+
+	if (!proto_tmp_name_valid(tmp))
+		return PROTO_E_BAD_NAME;
+	int n = snprintf(buf, size, "%.*s%s", (int)dirlen, path, tmp);
+	return n < 0 || (size_t)n >= size ? PROTO_E_BAD_NAME : 0;
 }
 
 /* A temporary name beside @path ("dir/.~smbgate-<hex>.tmp"). */
@@ -836,8 +851,8 @@ static int commit_tmp(struct smb *s, SMBCFILE *f, const char *share, const char 
 	return replace(s, share, path, tmp, target, flags, created);
 }
 
-int smb_write(struct smb *s, const char *share, const char *path, uint32_t flags, int fd,
-	      uint64_t size, uint32_t *created, uint64_t *written)
+int smb_write(struct smb *s, const char *share, const char *path, const char *tmp_name,
+	      uint32_t flags, int fd, uint64_t size, uint32_t *created, uint64_t *written)
 {
 	char url[URL_MAX], tmp[URL_MAX], tmp_path[PROTO_MAX_PATH + 64];
 	uint64_t done = 0;
@@ -850,7 +865,7 @@ int smb_write(struct smb *s, const char *share, const char *path, uint32_t flags
 		return PROTO_E_IS_DIR;
 	r = make_url(s, url, sizeof(url), share, path);
 	if (r == 0)
-		r = make_tmp_path(tmp_path, sizeof(tmp_path), path, "new");
+		r = tmp_beside(tmp_path, sizeof(tmp_path), path, tmp_name);
 	if (r == 0)
 		r = make_url(s, tmp, sizeof(tmp), share, tmp_path);
 	if (r == 0)
@@ -892,6 +907,30 @@ abort:
 	smbc_getFunctionClose(s->ctx)(s->ctx, f);
 	unlink_quiet(s, tmp);
 	return r;
+}
+
+int smb_drop_tmp(struct smb *s, const char *share, const char *path, const char *tmp_name)
+{
+	char tmp[URL_MAX], tmp_path[PROTO_MAX_PATH + 64];
+	int r;
+
+	if (!path || !*path)
+		return PROTO_E_INVALID;
+	r = tmp_beside(tmp_path, sizeof(tmp_path), path, tmp_name);
+	if (r == 0)
+		r = make_url(s, tmp, sizeof(tmp), share, tmp_path);
+	if (r)
+		return r;
+	/* The dead worker's handle may stay open on the server for a moment
+	 * (until it notices the connection is gone): a sharing violation, EBUSY.
+	 * Wait for that a little, not more. */
+	for (int i = 0;; i++) {
+		if (smbc_getFunctionUnlink(s->ctx)(s->ctx, tmp) == 0)
+			return 0;
+		if (errno != EBUSY || i == DROP_BUSY_TRIES)
+			return last_err();
+		usleep(DROP_BUSY_WAIT_MS * 1000);
+	}
 }
 
 int smb_mkdir(struct smb *s, const char *share, const char *path)

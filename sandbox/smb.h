@@ -69,14 +69,20 @@ int smb_read(struct smb *s, const char *share, const char *path, uint64_t offset
 	     void *ud, uint64_t *written);
 
 /*
- * Writes the bytes read from @fd until EOF into a temporary file beside
- * @path, then renames it over @path. @size: the bytes expected (UINT64_MAX:
+ * Writes the bytes read from @fd until EOF into the temporary file @tmp (a
+ * name proto_tmp_name_valid() accepts, chosen by the gateway) beside @path,
+ * then renames it over @path. @size: the bytes expected (UINT64_MAX:
  * unknown); EOF before that, a read error, or a server error removes the
  * temporary and leaves @path as it was. Without PROTO_F_OVERWRITE an existing
  * @path gives PROTO_E_EXISTS. *@created: 1 when @path did not exist.
  */
-int smb_write(struct smb *s, const char *share, const char *path, uint32_t flags, int fd,
-	      uint64_t size, uint32_t *created, uint64_t *written);
+int smb_write(struct smb *s, const char *share, const char *path, const char *tmp, uint32_t flags,
+	      int fd, uint64_t size, uint32_t *created, uint64_t *written);
+
+/* Removes the temporary @tmp that smb_write() of @path left when its worker
+ * died. 0, PROTO_E_NOT_FOUND when there is none, PROTO_E_BAD_NAME for a @tmp
+ * proto_tmp_name_valid() refuses, or another proto_err. */
+int smb_drop_tmp(struct smb *s, const char *share, const char *path, const char *tmp);
 
 int smb_mkdir(struct smb *s, const char *share, const char *path);
 

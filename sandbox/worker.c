@@ -200,8 +200,8 @@ static void h_write(struct worker *w, const struct proto_msg *m, int fd)
 {
 	uint32_t created = 0;
 	uint64_t written = 0;
-	int r = smb_write(w->smb, m->str[0], m->str[1], m->u.write.flags, fd, m->u.write.size,
-			  &created, &written);
+	int r = smb_write(w->smb, m->str[0], m->str[1], m->str[2], m->u.write.flags, fd,
+			  m->u.write.size, &created, &written);
 	close(fd);
 	if (r)
 		reply_error(w, m->hdr.seq, (uint32_t)r);
@@ -249,6 +249,13 @@ static void h_rmdir(struct worker *w, const struct proto_msg *m, int fd)
 {
 	(void)fd;
 	reply_status(w, m->hdr.seq, smb_rmdir(w->smb, m->str[0], m->str[1], m->u.flags.flags));
+}
+
+/* The gateway removes what an upload of a dead worker left behind. */
+static void h_drop(struct worker *w, const struct proto_msg *m, int fd)
+{
+	(void)fd;
+	reply_status(w, m->hdr.seq, smb_drop_tmp(w->smb, m->str[0], m->str[1], m->str[2]));
 }
 
 static void h_check(struct worker *w, const struct proto_msg *m, int fd)
@@ -309,18 +316,26 @@ static void h_lane(struct worker *w, const struct proto_msg *m, int fd)
 	close(sv[0]);
 }
 
+/* Strings of a request that are paths in a share, chosen by the gateway's
+ * clients: they must not name the temporaries of uploads (smb_path_reserved()).
+ * Bit k: the string k. WRITE's and DROP's third string is such a name, but
+ * the gateway's own, checked by proto_decode() (proto_tmp_name_valid()). */
+#define P1  (1u << 1)
+#define P12 ((1u << 1) | (1u << 2))
+
 static const struct {
 	uint16_t type;
 	enum when when;
+	unsigned paths;
 	void (*fn)(struct worker *w, const struct proto_msg *m, int fd);
 } dispatch[] = {
-    {PROTO_AUTH, PRE_AUTH, h_auth}, {PROTO_SHARES, AUTHED, h_shares},
-    {PROTO_STAT, AUTHED, h_stat},   {PROTO_LIST, AUTHED, h_list},
-    {PROTO_READ, AUTHED, h_read},   {PROTO_WRITE, AUTHED, h_write},
-    {PROTO_MKDIR, AUTHED, h_mkdir}, {PROTO_RENAME, AUTHED, h_rename},
-    {PROTO_COPY, AUTHED, h_copy},   {PROTO_UNLINK, AUTHED, h_unlink},
-    {PROTO_RMDIR, AUTHED, h_rmdir}, {PROTO_CHECK, AUTHED, h_check},
-    {PROTO_LANE, AUTHED, h_lane},
+    {PROTO_AUTH, PRE_AUTH, 0, h_auth},	{PROTO_SHARES, AUTHED, 0, h_shares},
+    {PROTO_STAT, AUTHED, P1, h_stat},	{PROTO_LIST, AUTHED, P1, h_list},
+    {PROTO_READ, AUTHED, P1, h_read},	{PROTO_WRITE, AUTHED, P1, h_write},
+    {PROTO_MKDIR, AUTHED, P1, h_mkdir}, {PROTO_RENAME, AUTHED, P12, h_rename},
+    {PROTO_COPY, AUTHED, P12, h_copy},	{PROTO_UNLINK, AUTHED, P1, h_unlink},
+    {PROTO_RMDIR, AUTHED, P1, h_rmdir}, {PROTO_CHECK, AUTHED, 0, h_check},
+    {PROTO_LANE, AUTHED, 0, h_lane},	{PROTO_DROP, AUTHED, P1, h_drop},
 };
 
 /* After start-up the worker never executes anything again. */
@@ -387,11 +402,10 @@ int main(void)
 		if (i == sizeof(dispatch) / sizeof(dispatch[0]))
 			die("unknown request");
 		enum when now = w.smb ? AUTHED : PRE_AUTH;
-		/* Paths in a share (every string after the share's name) must not
-		 * name the temporaries of uploads in progress. */
+		/* Paths in a share must not name the temporaries of uploads. */
 		bool reserved = false;
-		if (m.hdr.type != PROTO_AUTH && m.hdr.type != PROTO_CHECK)
-			for (unsigned k = 1; k < m.n_str; k++)
+		for (unsigned k = 1; k < m.n_str; k++)
+			if (dispatch[i].paths & (1u << k))
 				reserved |= smb_path_reserved(m.str[k]);
 		if (dispatch[i].when != now || reserved) {
 			if (fd >= 0)

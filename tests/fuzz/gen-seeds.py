@@ -30,6 +30,9 @@ AWKWARD = [
     "Tom & Jerry", "it's", '"quoted"', "emoji 😀.png", "...", ".hidden", "share$",
 ]
 
+# An upload's temporary, as the gateway names them (proto_tmp_name_valid()).
+TMP = ".~smbgate-new-0123456789abcdef0123456789abcdef.tmp"
+
 SEEDS = {
     "auth": msg(2, struct.pack("<6I", 1, 5, 1, 30, 1, 0),
                 ["files.example.com", "WORKGROUP", "alice", "s3cret pässwörd"]),
@@ -37,13 +40,14 @@ SEEDS = {
     "stat": msg(6, strings=["data", "/dir/Ünïcødé ファイル.txt"]),
     "list": msg(8, strings=["data$", "/a b/100% #1 + 2 & \"q\" 'x'/😀"]),
     "read": msg(10, struct.pack("<QQ", 10, 2**64 - 1), ["data", "/f.bin"]),
-    "write": msg(12, struct.pack("<IIQ", 1, 0, 1234), ["data", "/up.bin"]),
+    "write": msg(12, struct.pack("<IIQ", 1, 0, 1234), ["data", "/up.bin", TMP]),
     "mkdir": msg(14, strings=["data", "/new dir"]),
     "rename": msg(16, struct.pack("<I", 1), ["data", "/a", "/b"]),
     "copy": msg(18, struct.pack("<I", 0), ["data", "/a", "/ファイル"]),
     "unlink": msg(20, strings=["data", "/a"]),
     "rmdir": msg(22, struct.pack("<I", 2), ["data", "/d"]),
-    "hello": msg(1, struct.pack("<I", 1)),
+    "drop": msg(28, strings=["data", "dir/up.bin", TMP]),
+    "hello": msg(1, struct.pack("<I", 2)),
     "error": msg(3, struct.pack("<I", 1), ["no such file"]),
     "stat_ok": msg(5, struct.pack("<IIQq", 2, 0, 4096, 1700000000)),
     "read_ok": msg(9, struct.pack("<IIQqQ", 1, 0, 10, 1700000000, 10)),

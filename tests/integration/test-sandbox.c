@@ -11,6 +11,7 @@
 #include <grp.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -791,8 +792,9 @@ static int upload(struct sbxc *c, const char *share, const char *path, uint32_t 
 		  const char *data, size_t len, uint32_t *created)
 {
 	struct sbxc_lane *lane;
+	char tmp[PROTO_TMP_NAME_LEN + 1];
 	int fd;
-	int r = sbxc_write_begin(c, share, path, flags, len, &fd, &lane);
+	int r = sbxc_write_begin(c, share, path, flags, len, tmp, &fd, &lane);
 	if (r)
 		return r;
 	signal(SIGPIPE, SIG_IGN);
@@ -852,8 +854,10 @@ static void test_write_replace_and_interrupt(void **state)
 	/* Interrupted: 1 MiB announced, 100 bytes sent, then the pipe closes. */
 	int fd;
 	struct sbxc_lane *lane;
+	char tmp[PROTO_TMP_NAME_LEN + 1];
 	assert_int_equal(
-	    sbxc_write_begin(s.c, "public", name, PROTO_F_OVERWRITE, 1 << 20, &fd, &lane), 0);
+	    sbxc_write_begin(s.c, "public", name, PROTO_F_OVERWRITE, 1 << 20, tmp, &fd, &lane), 0);
+	assert_true(proto_tmp_name_valid(tmp));
 	char junk[100];
 	memset(junk, 'x', sizeof(junk));
 	assert_int_equal(write(fd, junk, sizeof(junk)), sizeof(junk));
@@ -878,6 +882,84 @@ static void test_write_replace_and_interrupt(void **state)
 	assert_int_equal(upload(s.c, "public", "nested", PROTO_F_OVERWRITE, "x", 1, &created),
 			 PROTO_E_IS_DIR);
 	assert_true(no_temporaries(s.c, "public", ""));
+	close_session(&s);
+}
+
+/* Whether the file @name exists in the fixture's share @share_key, on disk. */
+static bool on_disk(const char *share_key, const char *name)
+{
+	char path[2048];
+	int n = snprintf(path, sizeof(path), "%s/%s", fixture_require(share_key), name);
+	assert_true(n > 0 && (size_t)n < sizeof(path));
+	return access(path, F_OK) == 0;
+}
+
+struct kill_later {
+	struct sbx *b;
+	int ms;
+};
+
+static void *kill_later_run(void *arg)
+{
+	struct kill_later *k = arg;
+	usleep((useconds_t)k->ms * 1000);
+	sbx_kill(k->b);
+	return NULL;
+}
+
+/* A sandbox killed mid-upload leaves the temporary the client named; another
+ * sandbox of the user removes it with DROP, and nothing but such a temporary.
+ * DROP may come while the server still holds the dead worker's handle open
+ * (a sharing violation): it waits for the server to let go. */
+static void test_drop_temporary(void **state)
+{
+	(void)state;
+	struct session a = login(FIXTURE_BOB, FIXTURE_BOB_PASS);
+	char tmp[PROTO_TMP_NAME_LEN + 1], path[128];
+	struct sbxc_lane *lane;
+	int fd;
+
+	assert_int_equal(
+	    sbxc_write_begin(a.c, "public", "nested/cut.bin", 0, 1 << 20, tmp, &fd, &lane), 0);
+	assert_true(proto_tmp_name_valid(tmp));
+	char junk[64 * 1024];
+	memset(junk, 'x', sizeof(junk));
+	assert_int_equal(write(fd, junk, sizeof(junk)), sizeof(junk));
+	snprintf(path, sizeof(path), "nested/%s", tmp);
+	for (int i = 0; i < 200 && !on_disk("SAMBA_SHARE_PUBLIC", path); i++)
+		usleep(25 * 1000);
+	assert_true(on_disk("SAMBA_SHARE_PUBLIC", path));
+
+	struct session s = login(FIXTURE_BOB, FIXTURE_BOB_PASS);
+	/* What is not an upload temporary is refused before the server sees it. */
+	assert_int_equal(sbxc_drop_tmp(s.c, "public", "hello.txt", "hello.txt"), -EINVAL);
+	assert_int_equal(sbxc_drop_tmp(s.c, "public", "hello.txt", ".~smbgate-new-0.tmp"), -EINVAL);
+	char upper[PROTO_TMP_NAME_LEN + 1];
+	snprintf(upper, sizeof(upper), "%s", tmp);
+	upper[sizeof(PROTO_TMP_PREFIX) - 1] = 'A';
+	assert_int_equal(sbxc_drop_tmp(s.c, "public", "nested/cut.bin", upper), -EINVAL);
+	/* A target path in the reserved namespace: refused by the worker. */
+	assert_int_equal(sbxc_drop_tmp(s.c, "public", ".~smbgate-old-1/cut.bin", tmp),
+			 PROTO_E_BAD_NAME);
+	/* Beside another target: that folder has no such file. */
+	assert_int_equal(sbxc_drop_tmp(s.c, "public", "cut.bin", tmp), PROTO_E_NOT_FOUND);
+	assert_true(on_disk("SAMBA_SHARE_PUBLIC", path));
+	assert_false(sbxc_dead(s.c));
+
+	/* The uploading sandbox dies while DROP is under way. */
+	struct kill_later k = {.b = sbxc_sbx(a.c), .ms = 300};
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, kill_later_run, &k), 0);
+	assert_int_equal(sbxc_drop_tmp(s.c, "public", "nested/cut.bin", tmp), 0);
+	pthread_join(t, NULL);
+	assert_false(on_disk("SAMBA_SHARE_PUBLIC", path));
+	assert_false(on_disk("SAMBA_SHARE_PUBLIC", "nested/cut.bin"));
+	close(fd);
+	assert_true(sbxc_write_end(lane, NULL, NULL) < 0);
+	close_session(&a);
+	assert_int_equal(sbxc_drop_tmp(s.c, "public", "nested/cut.bin", tmp), PROTO_E_NOT_FOUND);
+	assert_true(no_temporaries(s.c, "public", "nested"));
+	assert_false(sbxc_dead(s.c));
 	close_session(&s);
 }
 
@@ -1094,6 +1176,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_read),
 	    cmocka_unit_test(test_read_striped),
 	    cmocka_unit_test(test_write_replace_and_interrupt),
+	    cmocka_unit_test(test_drop_temporary),
 	    cmocka_unit_test(test_access_denied),
 	    cmocka_unit_test(test_refused_names),
 	    cmocka_unit_test(test_check_password),

@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 import unittest
 import urllib.parse
 
@@ -2073,6 +2074,209 @@ class T12SlowClients(Base):
             for s in socks:
                 s.close()
             gw.stop()
+
+
+class T09UploadTempCleanup(Base):
+    """A worker or a lane SIGKILLed in the middle of an upload cannot remove
+    its .~smbgate-new-….tmp itself: the gateway, which named it, removes it
+    through that user's next sandbox, at the user's next request (bug 6 of
+    issue 10). Own gateway, so that the sandboxes of the session under test
+    are the only ones of that user."""
+    GW = None
+    TOTAL = 8 * 1024 * 1024  # the announced body
+    CHUNK = 1024 * 1024
+
+    @classmethod
+    def setUpClass(cls):
+        cls.GW = Gateway("tmpclean", "session_idle_timeout = 600")
+        cls.GW.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.GW.stop()
+
+    def setUp(self):
+        super().setUp()
+        self.gw = self.GW
+        self.name, self.path = self.scratch()
+        self.url = f"{FS}/public/{q(self.name)}"
+
+    # -- helpers --
+    def temps(self):
+        return sorted(n for n in os.listdir(self.path) if n.startswith(".~smbgate-new-"))
+
+    def session_workers(self, user):
+        """({pid: ppid} of every worker process of user's sandboxes, lanes
+        included (a lane is a forked copy of a worker), {init pids})."""
+        t = proc_table()
+        inits = {i for i, _w, _h in self.gw.sandboxes(user)}
+        out, frontier = {}, set(inits)
+        while frontier:
+            kids = {p for p, (c, pp) in t.items() if pp in frontier and c == "smbgate-worker"}
+            out.update({p: t[p][1] for p in kids})
+            frontier = kids
+        return out, inits
+
+    @staticmethod
+    def rchar(pid):
+        try:
+            with open(f"/proc/{pid}/io", encoding="ascii") as f:
+                for line in f:
+                    if line.startswith("rchar:"):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    def begin_put(self, rel, auth):
+        """Starts a PUT of TOTAL bytes and sends one CHUNK of them."""
+        s = socket.create_connection(("127.0.0.1", self.gw.port), timeout=TIMEOUT)
+        s.sendall((f"PUT {self.url}/{q(rel)} HTTP/1.1\r\nHost: x\r\n"
+                   f"Authorization: {auth}\r\nContent-Length: {self.TOTAL}\r\n"
+                   "Connection: close\r\n\r\n").encode())
+        put = types.SimpleNamespace(sock=s, sent=0)
+        self.send(put, self.CHUNK)
+        return put
+
+    @staticmethod
+    def send(put, n):
+        put.sock.sendall(b"U" * n)
+        put.sent += n
+
+    def wait_temps(self, n):
+        got = wait_until(lambda: len([t for t in self.temps()
+                                      if os.path.getsize(os.path.join(self.path, t)) > 0]) >= n,
+                         10)
+        self.assertTrue(got, f"no temporary with bytes appeared: {os.listdir(self.path)}")
+        return self.temps()
+
+    def uploader(self, put, user):
+        """The worker process that reads this upload's pipe: the one whose
+        read count grows by about a CHUNK while one more CHUNK is sent."""
+        workers, inits = self.session_workers(user)
+        self.assertTrue(workers, "no worker process found for the session")
+        before = {p: self.rchar(p) for p in workers}
+        self.send(put, self.CHUNK)
+
+        def moved():
+            grown = {p: self.rchar(p) - before[p] for p in workers}
+            best = max(grown, key=grown.get)
+            return best if grown[best] >= self.CHUNK // 2 else None
+        pid = wait_until(moved, 10)
+        self.assertTrue(pid, "no worker process read the upload's bytes")
+        return pid, workers, inits
+
+    def finish_put(self, put):
+        """Sends the rest of the body; returns (status, error code) of the answer."""
+        s = put.sock
+        try:
+            while put.sent < self.TOTAL:
+                self.send(put, min(self.CHUNK, self.TOTAL - put.sent))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # answered early
+        s.settimeout(20)
+        data = b""
+        try:
+            while True:
+                c = s.recv(65536)
+                if not c:
+                    break
+                data += c
+        except ConnectionResetError:
+            pass
+        s.close()
+        self.assertTrue(data, "no answer to the cut upload")
+        st, _hd, body = parse_raw(data)
+        try:
+            code = json.loads(body)["error"]["code"]
+        except (ValueError, KeyError, TypeError):
+            code = None
+        return st, code
+
+    def kill(self, pid):
+        os.kill(pid, signal.SIGKILL)
+        self.assertTrue(wait_until(lambda: not alive(pid), 5), f"worker {pid} survived SIGKILL")
+
+    def assertCleaned(self, what):
+        gone = wait_until(lambda: not self.temps(), 10)
+        self.assertTrue(gone, f"{what}: temporary left on the share: {self.temps()}")
+        self.assertNoTemp(self.path)
+
+    # -- tests --
+    def test_worker_killed_new_file(self):
+        tok = self.login(ALICE, ALICE_PW)
+        self.assertEqual(self.gw.get(self.url + "/", bearer(tok)).status, 200)
+        s = self.begin_put("fresh.bin", f"Bearer {tok}")
+        temps = self.wait_temps(1)
+        pid, workers, inits = self.uploader(s, ALICE)
+        self.assertIn(workers[pid], inits, "the first upload of a session runs in its worker")
+        self.kill(pid)
+        self.assertEqual(self.finish_put(s), (502, "sandbox_failed"))
+        self.assertFalse(os.path.exists(os.path.join(self.path, "fresh.bin")))
+        # the session ended with its sandbox
+        self.assertError(self.gw.get(self.url + "/", bearer(tok)), 401)
+        # another user's requests leave alice's temporary alone
+        tb = self.login(BOB, BOB_PW)
+        self.assertEqual(self.gw.get(self.url + "/", bearer(tb)).status, 200)
+        self.assertEqual(self.temps(), temps)
+        # alice's next session removes it, at its first request
+        tok2 = self.login(ALICE, ALICE_PW)
+        r = self.gw.get(self.url + "/", bearer(tok2))
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["entries"], [])
+        self.assertCleaned("after alice's next request")
+        self.assertIn(f"removed the upload temporary public/{self.name}/{temps[0]}".encode(),
+                      self.gw.log_bytes())
+        # and uploads work again
+        r = self.gw.request("PUT", f"{self.url}/fresh.bin", bearer(tok2), b"fresh\n")
+        self.assertEqual(r.status, 201, r)
+        self.assertDisk(os.path.join(self.path, "fresh.bin"), b"fresh\n")
+
+    def test_worker_killed_replacing(self):
+        disk = os.path.join(self.path, "report.txt")
+        self.mk(disk, b"old report\n")
+        ab = basic(ALICE, ALICE_PW)
+        self.assertEqual(self.gw.get(self.url + "/", ab).status, 200)
+        s = self.begin_put("report.txt", ab["Authorization"])
+        temps = self.wait_temps(1)
+        pid, workers, inits = self.uploader(s, ALICE)
+        self.assertIn(workers[pid], inits)
+        self.kill(pid)
+        self.assertEqual(self.finish_put(s), (502, "sandbox_failed"))
+        self.assertDisk(disk, b"old report\n")
+        # clients can never name the temporary, not even to delete it; this
+        # request (Basic: a fresh sandbox of alice) removes it
+        r = self.gw.request("DELETE", f"{self.url}/{q(temps[0])}", ab)
+        self.assertError(r, 400, "bad_name")
+        self.assertCleaned("after alice's next request")
+        self.assertDisk(disk, b"old report\n")
+        r = self.gw.get(f"{self.url}/report.txt", ab)
+        self.assertEqual((r.status, r.body), (200, b"old report\n"))
+
+    def test_lane_killed(self):
+        # Upload A holds the session's worker; upload B then runs in a lane
+        # (a forked copy of the worker). Killing the lane ends the whole
+        # sandbox: both uploads fail, both temporaries are removed later.
+        disk_a = os.path.join(self.path, "a.txt")
+        self.mk(disk_a, b"old a\n")
+        tok = self.login(ALICE, ALICE_PW)
+        sa = self.begin_put("a.txt", f"Bearer {tok}")
+        self.wait_temps(1)
+        sb = self.begin_put("b.bin", f"Bearer {tok}")
+        temps = self.wait_temps(2)
+        self.assertEqual(len(temps), 2)
+        pid, workers, inits = self.uploader(sb, ALICE)
+        self.assertNotIn(workers[pid], inits, "upload B should run in a lane")
+        self.assertIn(workers[pid], workers, "a lane is a child of a worker")
+        self.kill(pid)
+        self.assertEqual(self.finish_put(sb), (502, "sandbox_failed"))
+        self.assertEqual(self.finish_put(sa), (502, "sandbox_failed"))
+        self.assertDisk(disk_a, b"old a\n")
+        self.assertFalse(os.path.exists(os.path.join(self.path, "b.bin")))
+        tok2 = self.login(ALICE, ALICE_PW)
+        self.assertEqual(self.gw.get(self.url + "/", bearer(tok2)).status, 200)
+        self.assertCleaned("after alice's next request")
+        self.assertDisk(disk_a, b"old a\n")
 
 
 def main():

@@ -130,6 +130,10 @@ static const struct proto_read_ok s_read_ok = {
 static const struct proto_end s_end = {.created = 1, .bytes = 99};
 static const struct proto_end s_end0 = {.created = 0, .bytes = 0};
 
+/* Names of upload temporaries (proto_tmp_name_valid()). */
+#define TMP  ".~smbgate-new-0123456789abcdef0123456789abcdef.tmp"
+#define TMP2 ".~smbgate-new-ffffffffffffffffffffffffffffffff.tmp"
+
 #define B(x) &(x), sizeof(x)
 #define NB   NULL, 0
 
@@ -141,8 +145,8 @@ static const struct sample samples[] = {
     {PROTO_STAT, NB, {"", ""}, 2},
     {PROTO_LIST, NB, {"data$", "/a b/100% #1 + 2 & \"q\" 'x'/😀"}, 2},
     {PROTO_READ, B(s_range), {"data", "/f.bin"}, 2},
-    {PROTO_WRITE, B(s_write), {"data", "/up.bin"}, 2},
-    {PROTO_WRITE, B(s_write_unknown), {"data", "/up.bin"}, 2},
+    {PROTO_WRITE, B(s_write), {"data", "/up.bin", TMP}, 3},
+    {PROTO_WRITE, B(s_write_unknown), {"data", "/up.bin", TMP}, 3},
     {PROTO_MKDIR, NB, {"data", "/new dir"}, 2},
     {PROTO_RENAME, B(s_over), {"data", "/a", "/b"}, 3},
     {PROTO_RENAME, B(s_none), {"data", "/a", "/b"}, 3},
@@ -152,6 +156,8 @@ static const struct sample samples[] = {
     {PROTO_RMDIR, B(s_none), {"data", "/d"}, 2},
     {PROTO_CHECK, NB, {"Alice-pass-1"}, 1},
     {PROTO_LANE, NB, {NULL}, 0},
+    {PROTO_DROP, NB, {"data", "/dir/up.bin", TMP}, 3},
+    {PROTO_DROP, NB, {"data", "up.bin", TMP2}, 3},
     {PROTO_HELLO, B(s_hello), {NULL}, 0},
     {PROTO_ERROR, B(s_error), {"no such file"}, 1},
     {PROTO_ERROR, B(s_error_max), {""}, 1},
@@ -231,7 +237,7 @@ static void test_round_trip(void **state)
 		}
 	}
 	/* every type but ENTRIES (see test_entries_builder) */
-	for (unsigned t = 1; t <= PROTO_LANE; t++)
+	for (unsigned t = 1; t <= PROTO_DROP; t++)
 		if (t != PROTO_ENTRIES && strcmp(proto_type_name((uint16_t)t), "?") != 0)
 			assert_true(seen[t]);
 }
@@ -428,7 +434,7 @@ static void test_bad_size(void **state)
 
 static void test_bad_type(void **state)
 {
-	static const uint16_t bad[] = {0, 13, 15, 21, 23, 28, 0x100, 0x8002, 0xffff};
+	static const uint16_t bad[] = {0, 13, 15, 21, 23, 30, 0x100, 0x8002, 0xffff};
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY(bad); i++) {
@@ -671,7 +677,7 @@ static void test_bad_flags(void **state)
 		struct proto_flags f = {.flags = unknown[i]};
 		struct proto_write_req w = {.flags = unknown[i], .size = 1};
 
-		n = raw_msg(buf, PROTO_WRITE, &w, sizeof(w), TAIL("s\0/f"));
+		n = raw_msg(buf, PROTO_WRITE, &w, sizeof(w), TAIL("s\0/f\0" TMP));
 		expect_bad(buf, n, "WRITE unknown flags");
 		n = raw_msg(buf, PROTO_RENAME, &f, sizeof(f), TAIL("s\0/a\0/b"));
 		expect_bad(buf, n, "RENAME unknown flags");
@@ -687,7 +693,7 @@ static void test_bad_flags(void **state)
 		struct proto_flags over = {.flags = PROTO_F_OVERWRITE};
 		struct proto_write_req w = {.flags = PROTO_F_RECURSIVE};
 
-		n = raw_msg(buf, PROTO_WRITE, &w, sizeof(w), TAIL("s\0/f"));
+		n = raw_msg(buf, PROTO_WRITE, &w, sizeof(w), TAIL("s\0/f\0" TMP));
 		expect_bad(buf, n, "WRITE recursive");
 		n = raw_msg(buf, PROTO_RENAME, &rec, sizeof(rec), TAIL("s\0/a\0/b"));
 		expect_bad(buf, n, "RENAME recursive");
@@ -700,7 +706,7 @@ static void test_bad_flags(void **state)
 	/* WRITE's reserved field */
 	{
 		struct proto_write_req w = {.flags = 0, .reserved = 1, .size = 1};
-		n = raw_msg(buf, PROTO_WRITE, &w, sizeof(w), TAIL("s\0/f"));
+		n = raw_msg(buf, PROTO_WRITE, &w, sizeof(w), TAIL("s\0/f\0" TMP));
 		expect_bad(buf, n, "WRITE reserved");
 	}
 
@@ -710,6 +716,11 @@ static void test_bad_flags(void **state)
 		n = raw_msg(buf, PROTO_RMDIR, &f, sizeof(f), TAIL("s\0/d"));
 		decode_ok(buf, n, &m);
 		assert_int_equal(m.u.flags.flags, PROTO_F_RECURSIVE);
+		struct proto_write_req w = {.flags = PROTO_F_OVERWRITE, .size = 1};
+		n = raw_msg(buf, PROTO_WRITE, &w, sizeof(w), TAIL("s\0/f\0" TMP));
+		decode_ok(buf, n, &m);
+		assert_int_equal(m.u.write.flags, PROTO_F_OVERWRITE);
+		assert_string_equal(m.str[2], TMP);
 	}
 }
 
@@ -1334,6 +1345,81 @@ static void test_name_valid(void **state)
 
 /* ---- names ---------------------------------------------------------------------------- */
 
+/* Names of upload temporaries: exactly the gateway's pattern; WRITE and DROP
+ * carry one or are refused both ways. */
+static void test_tmp_names(void **state)
+{
+	static const char *const good[] = {TMP, TMP2,
+					   ".~smbgate-new-00000000000000000000000000000000.tmp"};
+	static const char *const bad[] = {
+	    "",
+	    "hello.txt",
+	    ".~smbgate-new-.tmp",
+	    ".~smbgate-new-0123456789abcdef.tmp",		   /* 16 digits */
+	    ".~smbgate-new-0123456789abcdef0123456789abcde.tmp",   /* 31 */
+	    ".~smbgate-new-0123456789abcdef0123456789abcdef0.tmp", /* 33 */
+	    ".~smbgate-new-0123456789ABCDEF0123456789abcdef.tmp",  /* upper case */
+	    ".~smbgate-new-0123456789abcdeg0123456789abcdef.tmp",  /* not hex */
+	    ".~smbgate-old-0123456789abcdef0123456789abcdef.tmp",  /* a backup's */
+	    ".~smbgate-new-0123456789abcdef0123456789abcdef.tmq",
+	    ".~smbgate-new-0123456789abcdef0123456789abcdef.tmp.",
+	    ".~smbgate-new-0123456789abcdef0123456789abcdef",
+	    "x.~smbgate-new-0123456789abcdef0123456789abcdef.tmp",
+	    "d/.~smbgate-new-0123456789abcdef0123456789abcdef.tmp",
+	    ".~smbgate-new-0123456789abcdef0123456789abcd/f.tmp",
+	    ".~SMBGATE-new-0123456789abcdef0123456789abcdef.tmp",
+	};
+	struct proto_write_req w = {.size = 1};
+	struct proto_msg m;
+	char tail[256];
+	size_t n;
+	int r;
+
+	(void)state;
+	assert_int_equal(strlen(TMP), PROTO_TMP_NAME_LEN);
+	for (size_t i = 0; i < ARRAY(good); i++) {
+		assert_true(proto_tmp_name_valid(good[i]));
+		assert_true(proto_name_valid(good[i])); /* a plain name, too */
+		const char *strs[] = {"s", "d/f", good[i]};
+		r = proto_encode(buf, sizeof(buf), PROTO_DROP, 1, NULL, 0, strs, 3);
+		assert_true(r > 0);
+		decode_ok(buf, (size_t)r, &m);
+		assert_string_equal(m.str[2], good[i]);
+		r = proto_encode(buf, sizeof(buf), PROTO_WRITE, 1, &w, sizeof(w), strs, 3);
+		assert_true(r > 0);
+		decode_ok(buf, (size_t)r, &m);
+	}
+	for (size_t i = 0; i < ARRAY(bad); i++) {
+		size_t l = strlen(bad[i]) + 1;
+		assert_false(proto_tmp_name_valid(bad[i]));
+		const char *strs[] = {"s", "d/f", bad[i]};
+		assert_int_equal(proto_encode(buf, sizeof(buf), PROTO_DROP, 1, NULL, 0, strs, 3),
+				 -EINVAL);
+		assert_int_equal(
+		    proto_encode(buf, sizeof(buf), PROTO_WRITE, 1, &w, sizeof(w), strs, 3),
+		    -EINVAL);
+		memcpy(tail, "s\0d/f", 6);
+		memcpy(tail + 6, bad[i], l);
+		n = raw_msg(buf, PROTO_DROP, NULL, 0, tail, 6 + l);
+		expect_bad(buf, n, "DROP with a bad temporary");
+		n = raw_msg(buf, PROTO_WRITE, &w, sizeof(w), tail, 6 + l);
+		expect_bad(buf, n, "WRITE with a bad temporary");
+	}
+	/* A NUL inside: the name ends early, what follows is a fourth string. */
+	n = raw_msg(buf, PROTO_DROP, NULL, 0,
+		    TAIL("s\0d/f\0.~smbgate-new-0123456789abcdef\0"
+			 "0123456789abcdef.tmp"));
+	expect_bad(buf, n, "DROP with a NUL in the temporary");
+	/* The temporary is a string of its own: two strings are not enough. */
+	n = raw_msg(buf, PROTO_DROP, NULL, 0, TAIL("s\0d/" TMP));
+	expect_bad(buf, n, "DROP with two strings");
+	n = raw_msg(buf, PROTO_WRITE, &w, sizeof(w), TAIL("s\0d/f"));
+	expect_bad(buf, n, "WRITE without a temporary");
+	/* DROP has no body. */
+	n = raw_msg(buf, PROTO_DROP, &s_none, sizeof(s_none), TAIL("s\0d/f\0" TMP));
+	expect_bad(buf, n, "DROP with a body");
+}
+
 static void test_err_name(void **state)
 {
 	static const char *const want[] = {
@@ -1379,10 +1465,10 @@ static void test_type_name(void **state)
 	    {PROTO_MKDIR, "MKDIR", false},     {PROTO_RENAME, "RENAME", false},
 	    {PROTO_COPY, "COPY", false},       {PROTO_UNLINK, "UNLINK", false},
 	    {PROTO_RMDIR, "RMDIR", false},     {PROTO_CHECK, "CHECK", false},
-	    {PROTO_LANE, "LANE", false},       {PROTO_HELLO, "HELLO", false},
-	    {PROTO_ERROR, "ERROR", false},     {PROTO_STAT_OK, "STAT_OK", false},
-	    {PROTO_ENTRIES, "ENTRIES", false}, {PROTO_READ_OK, "READ_OK", false},
-	    {PROTO_END, "END", false},
+	    {PROTO_LANE, "LANE", false},       {PROTO_DROP, "DROP", false},
+	    {PROTO_HELLO, "HELLO", false},     {PROTO_ERROR, "ERROR", false},
+	    {PROTO_STAT_OK, "STAT_OK", false}, {PROTO_ENTRIES, "ENTRIES", false},
+	    {PROTO_READ_OK, "READ_OK", false}, {PROTO_END, "END", false},
 	};
 
 	(void)state;
@@ -1414,6 +1500,7 @@ int main(void)
 	    cmocka_unit_test(test_share_comments),   cmocka_unit_test(test_encode_errors),
 	    cmocka_unit_test(test_utf8_valid),	     cmocka_unit_test(test_name_valid),
 	    cmocka_unit_test(test_err_name),	     cmocka_unit_test(test_type_name),
+	    cmocka_unit_test(test_tmp_names),
 	};
 
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
