@@ -387,7 +387,9 @@ enum MHD_Result gw_api_logout(struct gw_req *r, struct MHD_Connection *c)
 	if (!s)
 		return MHD_YES;
 	gw_sessions_end(r->gw->sessions, s);
+	/* The last reference: the sandbox and the credentials go before the answer. */
 	gw_session_put(s);
+	r->session = NULL;
 	static const char *const hdrs[] = {
 	    MHD_HTTP_HEADER_SET_COOKIE,
 	    "smbgate_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", NULL};
@@ -489,7 +491,8 @@ static struct gw_session *by_basic(struct gw_req *r, struct MHD_Connection *c, s
 	return s;
 }
 
-struct gw_session *gw_authenticate(struct gw_req *r, struct MHD_Connection *c, size_t server)
+static struct gw_session *authenticate_ref(struct gw_req *r, struct MHD_Connection *c,
+					   size_t server)
 {
 	struct gw *gw = r->gw;
 	const char *auth =
@@ -536,4 +539,11 @@ struct gw_session *gw_authenticate(struct gw_req *r, struct MHD_Connection *c, s
 		return NULL;
 	}
 	return s;
+}
+
+struct gw_session *gw_authenticate(struct gw_req *r, struct MHD_Connection *c, size_t server)
+{
+	if (!r->session)
+		r->session = authenticate_ref(r, c, server);
+	return r->session;
 }

@@ -132,12 +132,11 @@ static struct gw_session *authenticate(struct gw_req *r, struct MHD_Connection *
 }
 
 /* A failed call: a dead sandbox ends its session; the answer says what happened. */
-static enum MHD_Result fail(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
-			    int err)
+static enum MHD_Result reply_failed(struct gw_req *r, struct MHD_Connection *c,
+				    struct gw_session *s, int err)
 {
 	if (err < 0)
 		gw_session_failed(r->gw, s);
-	gw_session_put(s);
 	return gw_reply_sbx_error(r, c, err);
 }
 
@@ -148,7 +147,6 @@ static enum MHD_Result list_servers(struct gw_req *r, struct MHD_Connection *c)
 	struct gw_session *s = authenticate(r, c, SIZE_MAX);
 	if (!s)
 		return MHD_YES;
-	gw_session_put(s);
 	json_t *entries = json_array();
 	for (size_t i = 0; i < r->gw->cfg->n_servers; i++)
 		json_array_append_new(
@@ -197,9 +195,8 @@ static enum MHD_Result list_shares(struct gw_req *r, struct MHD_Connection *c, s
 	int err = sbxc_shares(client_of(s), collect_entry, &k);
 	if (err) {
 		json_decref(k.entries);
-		return fail(r, c, s, err);
+		return reply_failed(r, c, s, err);
 	}
-	gw_session_put(s);
 	char path[CFG_MAX_NAME + 3];
 	snprintf(path, sizeof(path), "/%s/", p->server);
 	return gw_reply_json(r, c, MHD_HTTP_OK,
@@ -214,13 +211,11 @@ static enum MHD_Result list_dir(struct gw_req *r, struct MHD_Connection *c, stru
 	if (err) {
 		json_decref(k.entries);
 		if (err == PROTO_E_NOT_DIR && p->trailing_slash) {
-			gw_session_put(s);
 			return gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found",
 					      "this is a file, not a folder");
 		}
-		return fail(r, c, s, err);
+		return reply_failed(r, c, s, err);
 	}
-	gw_session_put(s);
 	size_t n = strlen(p->server) + strlen(p->share) + strlen(p->path) + 4;
 	char *path = malloc(n);
 	if (!path) {
@@ -273,7 +268,7 @@ static void download_free(void *cls)
 	int err = sbxc_read_end(d->lane, &bytes);
 	if (err < 0)
 		gw_session_failed(d->gw, d->s);
-	gw_session_put(d->s);
+	gw_session_put(d->s); /* its own reference */
 	free(d);
 }
 
@@ -330,31 +325,21 @@ static enum MHD_Result get_file(struct gw_req *r, struct MHD_Connection *c, stru
 	int64_t since;
 	if ((inm && gw_etag_match(inm, etag)) ||
 	    (!inm && ims && gw_http_date_parse(ims, &since) == 0 && st->mtime <= since)) {
-		gw_session_put(s);
-		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
 		gw_http_date(st->mtime, date);
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, date);
-		return gw_queue(r, c, MHD_HTTP_NOT_MODIFIED, resp);
+		const char *const hdrs[] = {MHD_HTTP_HEADER_ETAG, etag,
+					    MHD_HTTP_HEADER_LAST_MODIFIED, date, NULL};
+		return gw_reply_empty_with(r, c, MHD_HTTP_NOT_MODIFIED, hdrs);
 	}
 	const char *range = header(c, MHD_HTTP_HEADER_RANGE);
 	if (range) {
 		int rr = gw_range_parse(range, st->size, &start, &len);
 		if (rr == -ERANGE) {
-			gw_session_put(s);
 			char cr[64];
 			snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)st->size);
-			json_t *body =
-			    json_pack("{s:{s:s,s:s}}", "error", "code", "range_not_satisfiable",
-				      "message", "the range is outside the file");
-			char *text = json_dumps(body, JSON_COMPACT);
-			json_decref(body);
-			resp = MHD_create_response_from_buffer(text ? strlen(text) : 0, text,
-							       MHD_RESPMEM_MUST_FREE);
-			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-						"application/json");
-			MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr);
-			return gw_queue(r, c, MHD_HTTP_RANGE_NOT_SATISFIABLE, resp);
+			const char *const hdrs[] = {MHD_HTTP_HEADER_CONTENT_RANGE, cr, NULL};
+			return gw_reply_error_with(r, c, MHD_HTTP_RANGE_NOT_SATISFIABLE, hdrs,
+						   "range_not_satisfiable",
+						   "the range is outside the file");
 		}
 		if (rr == 0)
 			status = MHD_HTTP_PARTIAL_CONTENT;
@@ -364,7 +349,6 @@ static enum MHD_Result get_file(struct gw_req *r, struct MHD_Connection *c, stru
 		}
 	}
 	if (head) {
-		gw_session_put(s);
 		resp = MHD_create_response_from_callback(len, 4096, no_read, NULL, NULL);
 	} else {
 		struct proto_read_ok ok;
@@ -373,16 +357,19 @@ static enum MHD_Result get_file(struct gw_req *r, struct MHD_Connection *c, stru
 		int err =
 		    sbxc_read_begin(client_of(s), p->share, p->path, start, len, &ok, &fd, &lane);
 		if (err)
-			return fail(r, c, s, err);
+			return reply_failed(r, c, s, err);
 		struct download *d = calloc(1, sizeof(*d));
 		if (!d) {
 			close(fd);
 			sbxc_read_end(lane, NULL);
-			gw_session_put(s);
 			return MHD_NO;
 		}
-		*d = (struct download){
-		    .gw = r->gw, .s = s, .lane = lane, .fd = fd, .expected = ok.length};
+		/* The body streams after this handler returns: its own reference. */
+		*d = (struct download){.gw = r->gw,
+				       .s = gw_session_hold(s),
+				       .lane = lane,
+				       .fd = fd,
+				       .expected = ok.length};
 		len = ok.length;
 		resp = MHD_create_response_from_callback(len, STREAM_BLOCK, download_read, d,
 							 download_free);
@@ -414,7 +401,7 @@ static enum MHD_Result get_path(struct gw_req *r, struct MHD_Connection *c, stru
 	err = sbxc_stat(client_of(s), p->share, p->path, &st);
 
 	if (err)
-		return fail(r, c, s, err);
+		return reply_failed(r, c, s, err);
 	if (st.ftype == PROTO_FT_DIR)
 		return list_dir(r, c, s, p);
 	return get_file(r, c, s, p, &st);
@@ -451,7 +438,7 @@ static void upload_orphaned(struct gw *gw, struct upload *u)
 
 static void upload_free(struct gw_req *r, struct upload *u)
 {
-	gw_session_put(u->s);
+	gw_session_put(u->s); /* its own reference */
 	free(u);
 	r->upload = NULL;
 	r->upload_abort = NULL;
@@ -488,19 +475,16 @@ static enum MHD_Result put_start(struct gw_req *r, struct MHD_Connection *c, siz
 	if (!s)
 		return MHD_YES;
 	if (!cl) {
-		gw_session_put(s);
 		return gw_reply_error(r, c, MHD_HTTP_LENGTH_REQUIRED, "length_required",
 				      "uploads need a Content-Length");
 	}
 	errno = 0;
 	size = strtoull(cl, &end, 10);
 	if (errno || *end || end == cl || *cl == '-') {
-		gw_session_put(s);
 		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
 				      "bad Content-Length");
 	}
 	if (cfg->max_upload_size && size > cfg->max_upload_size) {
-		gw_session_put(s);
 		return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
 				      "uploads are limited to %llu bytes",
 				      (unsigned long long)cfg->max_upload_size);
@@ -510,17 +494,15 @@ static enum MHD_Result put_start(struct gw_req *r, struct MHD_Connection *c, siz
 		struct proto_stat st;
 		int err = sbxc_stat(client_of(s), p->share, p->path, &st);
 		if (err == 0) {
-			gw_session_put(s);
 			return gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "exists",
 					      "the file exists (If-None-Match: *)");
 		}
 		if (err != PROTO_E_NOT_FOUND)
-			return fail(r, c, s, err);
+			return reply_failed(r, c, s, err);
 	}
 	size_t sl = strlen(p->share) + 1, pl = strlen(p->path) + 1;
 	struct upload *u = calloc(1, sizeof(*u) + sl + pl);
 	if (!u) {
-		gw_session_put(s);
 		return MHD_NO;
 	}
 	u->share = memcpy(u->data, p->share, sl);
@@ -530,9 +512,9 @@ static enum MHD_Result put_start(struct gw_req *r, struct MHD_Connection *c, siz
 			     size, u->tmp, &u->fd, &u->lane);
 	if (err) {
 		free(u);
-		return fail(r, c, s, err);
+		return reply_failed(r, c, s, err);
 	}
-	u->s = s;
+	u->s = gw_session_hold(s); /* its own, for the upload's whole body */
 	u->exclusive = exclusive;
 	r->upload = u;
 	r->upload_abort = upload_abort;
@@ -566,21 +548,15 @@ static enum MHD_Result put_data(struct gw_req *r, struct MHD_Connection *c, cons
 	uint64_t bytes = 0;
 	close(u->fd);
 	int err = sbxc_write_end(u->lane, &created, &bytes);
-	struct gw_session *s = u->s;
 	bool exclusive = u->exclusive;
 	if (err < 0)
 		upload_orphaned(r->gw, u);
-	free(u);
-	r->upload = NULL;
-	r->upload_abort = NULL;
-	if (err == PROTO_E_EXISTS && exclusive) {
-		gw_session_put(s);
+	upload_free(r, u);
+	if (err == PROTO_E_EXISTS && exclusive)
 		return gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "exists",
 				      "the file exists (If-None-Match: *)");
-	}
 	if (err)
-		return fail(r, c, s, err);
-	gw_session_put(s);
+		return reply_failed(r, c, r->session, err);
 	return gw_reply_empty(r, c, created ? MHD_HTTP_CREATED : MHD_HTTP_NO_CONTENT);
 }
 
@@ -598,7 +574,6 @@ static enum MHD_Result post_op(struct gw_req *r, struct MHD_Connection *c, struc
 
 	if (!body || !json_is_object(body)) {
 		json_decref(body);
-		gw_session_put(s);
 		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
 				      "expected a JSON object {\"op\": ...}");
 	}
@@ -610,7 +585,6 @@ static enum MHD_Result post_op(struct gw_req *r, struct MHD_Connection *c, struc
 	size_t known = (jo != NULL) + (jt != NULL) + (jw != NULL);
 	if (!op || json_object_size(body) != known || (jw && !json_is_boolean(jw)) || (jt && !to)) {
 		json_decref(body);
-		gw_session_put(s);
 		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
 				      "expected {\"op\": \"mkdir\"|\"move\"|\"copy\", \"to\"?: "
 				      "\"/path\", \"overwrite\"?: bool}");
@@ -620,8 +594,7 @@ static enum MHD_Result post_op(struct gw_req *r, struct MHD_Connection *c, struc
 		json_decref(body);
 		err = sbxc_mkdir(client_of(s), p->share, p->path);
 		if (err)
-			return fail(r, c, s, err);
-		gw_session_put(s);
+			return reply_failed(r, c, s, err);
 		return gw_reply_empty(r, c, MHD_HTTP_CREATED);
 	}
 	if ((strcmp(op, "move") == 0 || strcmp(op, "copy") == 0) && to) {
@@ -631,7 +604,6 @@ static enum MHD_Result post_op(struct gw_req *r, struct MHD_Connection *c, struc
 		json_decref(body);
 		if (pr < 0 || !*target) {
 			free(target);
-			gw_session_put(s);
 			return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_path",
 					      "\"to\" must be a path in the same share, like "
 					      "\"/folder/name\"");
@@ -641,12 +613,10 @@ static enum MHD_Result post_op(struct gw_req *r, struct MHD_Connection *c, struc
 			   : sbxc_copy(client_of(s), p->share, p->path, target, flags, &created);
 		free(target);
 		if (err)
-			return fail(r, c, s, err);
-		gw_session_put(s);
+			return reply_failed(r, c, s, err);
 		return gw_reply_empty(r, c, created ? MHD_HTTP_CREATED : MHD_HTTP_NO_CONTENT);
 	}
 	json_decref(body);
-	gw_session_put(s);
 	return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
 			      "unknown op, or wrong fields for it: mkdir takes none; move and copy "
 			      "take \"to\" and \"overwrite\"");
@@ -659,15 +629,14 @@ static enum MHD_Result delete_path(struct gw_req *r, struct MHD_Connection *c, s
 	int err = sbxc_stat(client_of(s), p->share, p->path, &st);
 
 	if (err)
-		return fail(r, c, s, err);
+		return reply_failed(r, c, s, err);
 	if (st.ftype == PROTO_FT_DIR)
 		err = sbxc_rmdir(client_of(s), p->share, p->path,
 				 arg_true(c, "recursive") ? PROTO_F_RECURSIVE : 0);
 	else
 		err = sbxc_unlink(client_of(s), p->share, p->path);
 	if (err)
-		return fail(r, c, s, err);
-	gw_session_put(s);
+		return reply_failed(r, c, s, err);
 	return gw_reply_empty(r, c, MHD_HTTP_NO_CONTENT);
 }
 

@@ -69,6 +69,7 @@ struct gw_req {
 	size_t raw_uri_len;	      /* its strlen() then: shorter than the target with a NUL */
 	bool close;		      /* answer with Connection: close (framing not trusted) */
 	const struct gw_route *route; /* http.c: the handler picked at the headers */
+	struct gw_session *session;   /* gw_authenticate(): held until the request ends */
 	int64_t start_us;
 	unsigned status;
 	uint64_t bytes_out;
@@ -102,9 +103,11 @@ enum MHD_Result gw_api_login(struct gw_req *r, struct MHD_Connection *c);
 enum MHD_Result gw_api_logout(struct gw_req *r, struct MHD_Connection *c);
 /*
  * Authenticates an /api/v1 request by cookie, Bearer token or Basic
- * credentials. Returns a session reference (caller gw_session_put()s it), or
- * NULL after queuing the error answer. @server: the server the request is
- * about (SIZE_MAX when none, e.g. GET /api/v1/fs/).
+ * credentials, once per request: the session is held in r->session until the
+ * request ends (http.c releases it), and handlers borrow it; something that
+ * outlives the request takes its own reference (gw_session_hold()). Returns
+ * the session, or NULL after queuing the error answer. @server: the server
+ * the request is about (SIZE_MAX when none, e.g. GET /api/v1/fs/).
  */
 struct gw_session *gw_authenticate(struct gw_req *r, struct MHD_Connection *c, size_t server);
 /* Whether a JSON string value holds no "\u0000". */

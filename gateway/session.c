@@ -706,6 +706,13 @@ unsigned gw_sessions_reserved(struct gw_sessions *t)
 	return n;
 }
 
+struct gw_session *gw_session_hold(struct gw_session *s)
+{
+	if (s)
+		session_ref(s);
+	return s;
+}
+
 void gw_session_put(struct gw_session *s)
 {
 	struct gw_sessions *t;

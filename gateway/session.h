@@ -148,6 +148,13 @@ unsigned gw_sessions_count(struct gw_sessions *t);
 /* Reservations not yet added nor released. */
 unsigned gw_sessions_reserved(struct gw_sessions *t);
 
+/*
+ * Takes one more reference on @s (which the caller holds already), for
+ * something that outlives the caller's own (a download streaming after its
+ * request handler returned). Returns @s; NULL gives NULL.
+ */
+struct gw_session *gw_session_hold(struct gw_session *s);
+
 /* Drops a reference; the last one frees @s and calls sbx_free. NULL is allowed. */
 void gw_session_put(struct gw_session *s);
 

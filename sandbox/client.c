@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "fdpass.h"
 
 /* Upload pipes between the gateway and a worker: large, so that the gateway
  * can take the next bytes while the worker still writes the last ones. The
@@ -30,6 +31,7 @@ struct sbxc_lane {
 	int fd;	   /* lane 0: the sandbox's control socket (owned by the sbx) */
 	bool busy; /* under c->lock */
 	uint32_t seq;
+	uint16_t req; /* the type of the request under way */
 	uint8_t out[PROTO_MAX_MSG];
 	uint8_t in[PROTO_MAX_MSG];
 };
@@ -65,31 +67,17 @@ static int send_req(struct sbxc_lane *l, uint16_t type, const void *body, size_t
 		    const char *const *strs, unsigned n_str, int fd)
 {
 	struct sbxc *c = l->c;
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {.iov_base = l->out};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	int n;
 	ssize_t w;
+	int n;
 
 	if (atomic_load(&c->dead))
 		return -EPIPE;
 	l->seq++;
+	l->req = type;
 	n = proto_encode(l->out, sizeof(l->out), type, l->seq, body, len, strs, n_str);
 	if (n < 0)
 		return n;
-	iov.iov_len = (size_t)n;
-	if (fd >= 0) {
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	do
-		w = sendmsg(l->fd, &mh, MSG_NOSIGNAL);
-	while (w < 0 && errno == EINTR);
+	w = fdpass_send(l->fd, l->out, (size_t)n, &fd, fd >= 0 ? 1 : 0);
 	if (type == PROTO_AUTH || type == PROTO_CHECK)
 		explicit_bzero(l->out, (size_t)n);
 	if (w != n) {
@@ -99,20 +87,22 @@ static int send_req(struct sbxc_lane *l, uint16_t type, const void *body, size_t
 	return 0;
 }
 
-/* Receives one answer to the current request of @l, of a type in @allowed.
- * With @ret_fd, the answer may carry one fd (only LANE's END does). */
+/*
+ * Receives one answer to the current request of @l, of a type in @allowed,
+ * with exactly the fds proto_fds() says for it (*@ret_fd gets the one fd of
+ * a LANE's END; -1 otherwise). Anything else kills the sandbox.
+ */
 static int recv_ans_fd(struct sbxc_lane *l, uint32_t allowed, struct proto_msg *m, int *ret_fd)
 {
 	struct sbxc *c = l->c;
-	char cbuf[CMSG_SPACE(sizeof(int) * 4)];
-	struct iovec iov = {.iov_base = l->in, .iov_len = sizeof(l->in)};
-	struct msghdr mh = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	struct pollfd p = {.fd = l->fd, .events = POLLIN};
-	int got_fd = -1, n_fds = 0;
+	struct fdpass_info info;
+	int got_fd = -1;
 	ssize_t n;
 	int r;
 
+	if (ret_fd)
+		*ret_fd = -1;
 	if (atomic_load(&c->dead))
 		return -EPIPE;
 	do
@@ -124,49 +114,34 @@ static int recv_ans_fd(struct sbxc_lane *l, uint32_t allowed, struct proto_msg *
 		kill_all(c);
 		return -ETIMEDOUT;
 	}
-	do
-		n = recvmsg(l->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); n >= 0 && cm; cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			continue;
-		for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-			int fd;
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (n_fds++ == 0 && ret_fd)
-				got_fd = fd;
-			else
-				close(fd);
-		}
-	}
+	n = fdpass_recv(l->fd, l->in, sizeof(l->in), &got_fd, 1, MSG_DONTWAIT, &info);
 	if (n <= 0) {
 		/* The worker exited or the sandbox was killed. */
-		if (got_fd >= 0)
+		if (info.kept)
 			close(got_fd);
 		kill_all(c);
 		return -ECONNRESET;
 	}
-	if (n_fds > (ret_fd ? 1 : 0)) {
-		if (got_fd >= 0)
-			close(got_fd);
-		return violation(c, "unexpected fd");
-	}
-	if (ret_fd)
-		*ret_fd = got_fd;
-	if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-		return violation(c, "oversized message");
 	const char *bad = NULL;
-	if (proto_decode(l->in, (size_t)n, m) < 0)
+	if (info.trunc || info.ctrunc)
+		bad = "oversized message";
+	else if (proto_decode(l->in, (size_t)n, m) < 0)
 		bad = "malformed message";
 	else if (!(m->hdr.type & 1) || m->hdr.type > 31 || !(allowed & ANS(m->hdr.type)))
 		bad = "unexpected message type";
 	else if (m->hdr.seq != l->seq)
 		bad = "out of sequence";
+	else if (info.received != proto_fds(m->hdr.type, l->req))
+		bad = "wrong number of fds";
 	if (bad) {
-		if (got_fd >= 0)
+		if (info.kept)
 			close(got_fd);
 		return violation(c, bad);
 	}
+	if (info.kept && ret_fd)
+		*ret_fd = got_fd;
+	else if (info.kept)
+		close(got_fd); /* never: only a LANE's END carries one */
 	return 0;
 }
 
@@ -280,9 +255,6 @@ static void lane_spare(struct sbxc_lane *l)
 			violation(c, "LANE without a SOCK_SEQPACKET socket");
 			fd = -1;
 		}
-	} else if (fd >= 0) {
-		close(fd); /* an ERROR with an fd: recv_ans_fd allowed one */
-		fd = -1;
 	}
 	struct sbxc_lane *nl = fd >= 0 ? lane_new(c, fd) : NULL;
 	if (fd >= 0 && !nl)

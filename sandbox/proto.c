@@ -57,6 +57,13 @@ bool proto_type_has_fd(uint16_t type)
 	return s && s->fd;
 }
 
+unsigned proto_fds(uint16_t type, uint16_t request)
+{
+	if (!(type & 1))
+		return proto_type_has_fd(type) ? 1 : 0;
+	return type == PROTO_END && request == PROTO_LANE ? 1 : 0;
+}
+
 const char *proto_type_name(uint16_t type)
 {
 	const struct spec *s = spec_of(type);

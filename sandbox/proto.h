@@ -210,6 +210,14 @@ struct proto_msg {
 /* Whether a message of @type carries exactly one fd (READ, WRITE). */
 bool proto_type_has_fd(uint16_t type);
 
+/*
+ * The fds a message of @type carries, exactly: a request as its spec says
+ * (READ, WRITE: 1); an answer by the request it answers, @request: the END
+ * of a LANE carries the new lane's socket (1), every other answer none.
+ * Both sides check every message they receive against it.
+ */
+unsigned proto_fds(uint16_t type, uint16_t request);
+
 /* Name of a type for logs ("READ"), or "?"; static storage. */
 const char *proto_type_name(uint16_t type);
 

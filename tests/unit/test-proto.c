@@ -1486,6 +1486,28 @@ static void test_type_name(void **state)
 	assert_string_equal(proto_type_name(0xffff), "?");
 }
 
+/* The fds of each message, as both sides check them. */
+static void test_fds(void **state)
+{
+	(void)state;
+	/* Requests: the pipe of READ and WRITE, nothing else. */
+	assert_int_equal(proto_fds(PROTO_READ, 0), 1);
+	assert_int_equal(proto_fds(PROTO_WRITE, 0), 1);
+	assert_int_equal(proto_fds(PROTO_LIST, 0), 0);
+	assert_int_equal(proto_fds(PROTO_LANE, 0), 0);
+	assert_int_equal(proto_fds(PROTO_AUTH, 0), 0);
+	/* Answers: only the END of a LANE carries one (the new lane). */
+	assert_int_equal(proto_fds(PROTO_END, PROTO_LANE), 1);
+	assert_int_equal(proto_fds(PROTO_ERROR, PROTO_LANE), 0);
+	assert_int_equal(proto_fds(PROTO_END, PROTO_WRITE), 0);
+	assert_int_equal(proto_fds(PROTO_END, PROTO_READ), 0);
+	assert_int_equal(proto_fds(PROTO_READ_OK, PROTO_READ), 0);
+	assert_int_equal(proto_fds(PROTO_HELLO, 0), 0);
+	/* Unknown types carry none. */
+	assert_int_equal(proto_fds(200, 0), 0);
+	assert_int_equal(proto_fds(201, PROTO_LANE), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1500,7 +1522,7 @@ int main(void)
 	    cmocka_unit_test(test_share_comments),   cmocka_unit_test(test_encode_errors),
 	    cmocka_unit_test(test_utf8_valid),	     cmocka_unit_test(test_name_valid),
 	    cmocka_unit_test(test_err_name),	     cmocka_unit_test(test_type_name),
-	    cmocka_unit_test(test_tmp_names),
+	    cmocka_unit_test(test_tmp_names),	     cmocka_unit_test(test_fds),
 	};
 
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
