@@ -80,6 +80,7 @@ const char *proto_err_name(uint32_t code)
 	    [PROTO_E_IO] = "io_error",
 	    [PROTO_E_INVALID] = "invalid_request",
 	    [PROTO_E_TOO_BIG] = "too_many_entries",
+	    [PROTO_E_LINK] = "contains_link",
 	};
 	if (code >= 1 && code <= PROTO_E_MAX && names[code])
 		return names[code];

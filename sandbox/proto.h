@@ -85,8 +85,10 @@ enum proto_err {
 	PROTO_E_IO = 13,       /* anything else */
 	PROTO_E_INVALID = 14,  /* a request the worker refuses (bad state, bad args) */
 	PROTO_E_TOO_BIG = 15,  /* a listing over PROTO_MAX_LIST_ENTRIES */
+	PROTO_E_LINK = 16,     /* a recursive delete met a link to a folder it cannot remove
+				  without touching what the link points to */
 };
-#define PROTO_E_MAX PROTO_E_TOO_BIG
+#define PROTO_E_MAX PROTO_E_LINK
 
 enum proto_ftype {
 	PROTO_FT_FILE = 1,

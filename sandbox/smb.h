@@ -92,7 +92,9 @@ int smb_copy(struct smb *s, const char *share, const char *from, const char *to,
 
 int smb_unlink(struct smb *s, const char *share, const char *path);
 
-/* Removes a directory; with PROTO_F_RECURSIVE its content first. */
+/* Removes a directory; with PROTO_F_RECURSIVE its content first, never
+ * through a link to a folder (PROTO_E_LINK when one cannot be removed;
+ * nothing is deleted then). */
 int smb_rmdir(struct smb *s, const char *share, const char *path, uint32_t flags);
 
 /* Temporary files of uploads and copies start with this; user paths that

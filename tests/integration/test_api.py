@@ -1757,6 +1757,83 @@ class T07OtherInstances(Base):
             gw.stop()
 
 
+
+class T08ProbeSandbox(Base):
+    """What a hostile probe found (issue 10): recursive deletes through links."""
+
+    def setUp(self):
+        super().setUp()
+        self.gw = MAIN
+        self.h = basic(ALICE, ALICE_PW)
+        self.name, self.path = self.scratch()
+        self.url = f"{FS}/public/{q(self.name)}"
+
+    def link(self, target, path):
+        os.symlink(target, path)
+        os.lchown(path, int(FX["SAMBA_UID1"]), int(FX["SAMBA_GID"]))
+
+    def delete(self, rel, share="public"):
+        return self.gw.request("DELETE", f"{FS}/{q(share)}/{q(self.name)}/{q(rel)}?recursive=1",
+                               self.h)
+
+    def links_tree(self):
+        """victim/keep.txt; todelete/{t.txt, l -> ../victim}; selfdir/{a.txt, self -> .};
+        withempty/{sub/x.txt, le -> ../emptyt}."""
+        p = self.path
+        for d in ("victim", "todelete", "selfdir", "withempty", "withempty/sub", "emptyt"):
+            self.mk(os.path.join(p, d))
+        self.mk(os.path.join(p, "victim", "keep.txt"), b"keep\n")
+        self.mk(os.path.join(p, "todelete", "t.txt"), b"t\n")
+        self.link("../victim", os.path.join(p, "todelete", "l"))
+        self.mk(os.path.join(p, "selfdir", "a.txt"), b"a\n")
+        self.link(".", os.path.join(p, "selfdir", "self"))
+        self.mk(os.path.join(p, "withempty", "sub", "x.txt"), b"x\n")
+        self.link("../emptyt", os.path.join(p, "withempty", "le"))
+
+    def test_recursive_delete_never_follows_links(self):
+        # The fixture's public share has Samba's default "follow symlinks =
+        # yes": a link to a folder looks like an ordinary folder there.
+        p = self.path
+        self.links_tree()
+        r = self.delete("todelete")
+        self.assertError(r, 409, "contains_link")
+        self.assertDisk(os.path.join(p, "victim", "keep.txt"), b"keep\n")
+        self.assertDisk(os.path.join(p, "todelete", "t.txt"), b"t\n")  # nothing deleted
+        self.assertTrue(os.path.islink(os.path.join(p, "todelete", "l")))
+        # the link itself named as the folder to delete
+        self.assertError(self.delete("todelete/l"), 409, "contains_link")
+        self.assertDisk(os.path.join(p, "victim", "keep.txt"), b"keep\n")
+        # a link to the folder itself: a clear answer, nothing lost
+        self.assertError(self.delete("selfdir"), 409, "contains_link")
+        self.assertDisk(os.path.join(p, "selfdir", "a.txt"), b"a\n")
+        self.assertTrue(os.path.islink(os.path.join(p, "selfdir", "self")))
+        # a link to an empty folder goes (the link, not its target)
+        r = self.delete("withempty")
+        self.assertEqual(r.status, 204, r)
+        self.assertFalse(os.path.lexists(os.path.join(p, "withempty")))
+        self.assertTrue(os.path.isdir(os.path.join(p, "emptyt")))
+        # the folders still list as they were
+        r = self.gw.get(f"{self.url}/victim/", self.h)
+        self.assertEqual([e["name"] for e in r.json()["entries"]], ["keep.txt"])
+
+    def test_recursive_delete_links_not_followed(self):
+        # The same folder through nofollow$ ("follow symlinks = no"): Samba
+        # hides the links and refuses to remove a folder that holds one.
+        share = FX.get("SAMBA_SHARE_NOFOLLOW")
+        self.assertTrue(share, "run the fixture with SAMBA_FIXTURE_NOFOLLOW=1 "
+                        "(tests/integration/meson.build does)")
+        p = self.path
+        self.links_tree()
+        self.assertError(self.delete("todelete", share), 409, "not_empty")
+        self.assertDisk(os.path.join(p, "victim", "keep.txt"), b"keep\n")
+        self.assertTrue(os.path.islink(os.path.join(p, "todelete", "l")))
+        self.assertError(self.delete("selfdir", share), 409, "not_empty")
+        self.assertTrue(os.path.islink(os.path.join(p, "selfdir", "self")))
+        self.assertError(self.delete("withempty", share), 409, "not_empty")
+        self.assertTrue(os.path.isdir(os.path.join(p, "emptyt")))
+        self.assertTrue(os.path.islink(os.path.join(p, "withempty", "le")))
+
+
 def main():
     t0 = time.monotonic()
     suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])

@@ -1352,6 +1352,7 @@ static void test_err_name(void **state)
 	    [PROTO_E_IO] = "io_error",
 	    [PROTO_E_INVALID] = "invalid_request",
 	    [PROTO_E_TOO_BIG] = "too_many_entries",
+	    [PROTO_E_LINK] = "contains_link",
 	};
 	static const uint32_t unknown[] = {0, PROTO_E_MAX + 1, 1000, UINT32_MAX};
 
