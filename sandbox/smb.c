@@ -121,6 +121,58 @@ static int last_err(void)
 	return smb_errno_to_proto(errno);
 }
 
+/*
+ * Whether @err, an errno from libsmbclient, says that a connection it kept
+ * broke under the request: the server restarted (ECONNABORTED, from
+ * NT_STATUS_CONNECTION_DISCONNECTED), or something on the way forgot the
+ * connection (ECONNRESET, EPIPE, ENOTCONN). libsmbclient notices a dead
+ * connection before it uses it only when it sends an echo first, which it
+ * does at most once per timeout; otherwise the request fails, and the next
+ * one makes a new connection (a new one through the pinhole too).
+ */
+static bool conn_broke(int err)
+{
+	return err == ECONNABORTED || err == ECONNRESET || err == EPIPE || err == ENOTCONN;
+}
+
+/*
+ * After a request that changes nothing (stat, opendir, open for reading)
+ * failed with @err: whether to send it once more, on new connections (every
+ * cached one is forgotten first), so that the client never sees a server
+ * restart. *@tries counts the tries. errno is @err again on return. Requests
+ * that may have changed something are never sent twice.
+ */
+static bool again(struct smb *s, int err, int *tries)
+{
+	if ((*tries)++ > 0 || !conn_broke(err))
+		return false;
+	smbc_getFunctionPurgeCachedServers(s->ctx)(s->ctx);
+	errno = err;
+	return true;
+}
+
+/* A stat, once more on new connections when the old ones broke (again()). */
+static int stat_again(struct smb *s, const char *url, struct stat *st)
+{
+	int tries = 0;
+
+	while (smbc_getFunctionStat(s->ctx)(s->ctx, url, st) < 0)
+		if (!again(s, errno, &tries))
+			return last_err();
+	return 0;
+}
+
+/* An opendir, the same way. */
+static SMBCFILE *opendir_again(struct smb *s, const char *url)
+{
+	SMBCFILE *d;
+	int tries = 0;
+
+	while (!(d = smbc_getFunctionOpendir(s->ctx)(s->ctx, url)) && again(s, errno, &tries))
+		;
+	return d;
+}
+
 /* Appends @s percent-encoded (everything but unreserved characters). */
 static int url_append(char *buf, size_t size, size_t *len, const char *s, size_t n)
 {
@@ -348,7 +400,7 @@ int smb_shares(struct smb *s, smb_entry_cb cb, void *ud)
 	int r = 0;
 
 	snprintf(url, sizeof(url), "smb://%s/", s->server);
-	d = smbc_getFunctionOpendir(s->ctx)(s->ctx, url);
+	d = opendir_again(s, url);
 	if (!d)
 		return last_err();
 	while ((e = smbc_getFunctionReaddir(s->ctx)(s->ctx, d)) != NULL) {
@@ -369,12 +421,15 @@ int smb_shares(struct smb *s, smb_entry_cb cb, void *ud)
 	return r;
 }
 
+/* Every request on a path starts with this one (or an opendir or an open for
+ * reading): a broken connection is replaced before anything changes. */
 static int stat_url(struct smb *s, const char *url, struct proto_stat *ret)
 {
 	struct stat st;
+	int r = stat_again(s, url, &st);
 
-	if (smbc_getFunctionStat(s->ctx)(s->ctx, url, &st) < 0)
-		return last_err();
+	if (r)
+		return r;
 	*ret = (struct proto_stat){
 	    .ftype = S_ISDIR(st.st_mode) ? PROTO_FT_DIR : PROTO_FT_FILE,
 	    .size = S_ISDIR(st.st_mode) ? 0 : (uint64_t)st.st_size,
@@ -401,7 +456,7 @@ int smb_list(struct smb *s, const char *share, const char *path, smb_entry_cb cb
 
 	if (r)
 		return r;
-	d = smbc_getFunctionOpendir(s->ctx)(s->ctx, url);
+	d = opendir_again(s, url);
 	if (!d)
 		return last_err();
 	while ((fi = smbc_getFunctionReaddirPlus(s->ctx)(s->ctx, d)) != NULL) {
@@ -695,6 +750,7 @@ int smb_read(struct smb *s, const char *share, const char *path, uint64_t offset
 	struct stat st;
 	SMBCFILE *f;
 	uint64_t left, done = 0;
+	int tries = 0;
 	int r = make_url(s, url, sizeof(url), share, path);
 
 	*written = 0;
@@ -702,7 +758,9 @@ int smb_read(struct smb *s, const char *share, const char *path, uint64_t offset
 		return r;
 	/* The open handle says what it is: no stat of the path first (a round
 	 * trip more per download). */
-	f = smbc_getFunctionOpen(s->ctx)(s->ctx, url, O_RDONLY, 0);
+	while (!(f = smbc_getFunctionOpen(s->ctx)(s->ctx, url, O_RDONLY, 0)) &&
+	       again(s, errno, &tries))
+		;
 	if (!f)
 		return last_err();
 	if (smbc_getFunctionFstat(s->ctx)(s->ctx, f, &st) < 0) {
@@ -904,6 +962,12 @@ int smb_mkdir(struct smb *s, const char *share, const char *path)
 		return r;
 	if (!*path)
 		return PROTO_E_EXISTS;
+	/* A stat first, like every other request that changes something: a
+	 * broken connection is replaced before the mkdir (see stat_url()). */
+	struct proto_stat st;
+	int ex = url_exists(s, url, &st);
+	if (ex != 0)
+		return ex > 0 ? PROTO_E_EXISTS : -ex;
 	if (smbc_getFunctionMkdir(s->ctx)(s->ctx, url, 0755) < 0)
 		return last_err();
 	return 0;
@@ -1207,7 +1271,7 @@ static int rm_list(struct rm_walk *w, size_t *first, uint32_t *count, struct dir
 
 	*first = w->n;
 	*count = 0;
-	d = smbc_getFunctionOpendir(ctx)(ctx, w->url);
+	d = opendir_again(w->s, w->url);
 	if (!d)
 		return last_err();
 	while ((fi = smbc_getFunctionReaddirPlus2(ctx)(ctx, d, &st)) != NULL) {
@@ -1312,9 +1376,10 @@ static int rm_delete(struct rm_walk *w, size_t at)
 static int stat_id(struct smb *s, const char *url, struct dir_id *ret)
 {
 	struct stat st;
+	int r = stat_again(s, url, &st);
 
-	if (smbc_getFunctionStat(s->ctx)(s->ctx, url, &st) < 0)
-		return last_err();
+	if (r)
+		return r;
 	*ret = (struct dir_id){
 	    .have = true, .ino = st.st_ino, .mtime = st.st_mtim, .ctime = st.st_ctim};
 	return S_ISDIR(st.st_mode) ? 0 : PROTO_E_NOT_DIR;

@@ -1759,7 +1759,8 @@ class T07OtherInstances(Base):
 
 
 class T08ProbeSandbox(Base):
-    """What a hostile probe found (issue 10): recursive deletes through links."""
+    """What a hostile probe found (issue 10): recursive deletes through links, a
+    restarted file server."""
 
     def setUp(self):
         super().setUp()
@@ -1832,6 +1833,55 @@ class T08ProbeSandbox(Base):
         self.assertError(self.delete("withempty", share), 409, "not_empty")
         self.assertTrue(os.path.isdir(os.path.join(p, "emptyt")))
         self.assertTrue(os.path.islink(os.path.join(p, "withempty", "le")))
+
+
+    def restart_smbd(self):
+        """Stops the fixture's smbd and starts it again on the same port."""
+        t0 = time.monotonic()
+        subprocess.run([os.environ["SAMBA_FIXTURE_SCRIPT"], "restart", FX["SAMBA_DIR"]],
+                       check=True, timeout=120,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        print(f"  smbd restarted in {time.monotonic() - t0:.1f} s", file=sys.stderr)
+
+    def test_smbd_restart_unseen_by_basic_client(self):
+        # libsmbclient checks a cached connection with an echo when it is
+        # used the second time, then trusts it for `timeout` seconds (30):
+        # each request is made twice before smbd restarts, so that the one
+        # after the restart meets a dead connection that libsmbclient trusts.
+        p, h = self.path, self.h
+        self.mk(os.path.join(p, "f.txt"), b"f\n")
+        self.mk(os.path.join(p, "gone.txt"), b"gone\n")
+
+        def listing():
+            r = self.gw.get(f"{self.url}/", h)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(sorted(e["name"] for e in r.json()["entries"]),
+                             ["f.txt", "gone.txt"])
+
+        def download():
+            r = self.gw.get(f"{self.url}/f.txt", h)
+            self.assertEqual((r.status, r.body), (200, b"f\n"), r)
+
+        def shares():
+            r = self.gw.get(f"{FS}/", h)
+            self.assertEqual(r.status, 200, r)
+            self.assertIn("public", [e["name"] for e in r.json()["entries"]])
+
+        for step in (listing, download, shares):
+            with self.subTest(step=step.__name__):
+                step()
+                step()
+                self.restart_smbd()
+                step()  # no 502: the worker reconnected and sent it again
+        # A delete starts with a stat, which is sent again; the delete itself once.
+        listing()
+        listing()
+        self.restart_smbd()
+        r = self.gw.request("DELETE", f"{self.url}/gone.txt", h)
+        self.assertEqual(r.status, 204, r)
+        self.assertFalse(os.path.exists(os.path.join(p, "gone.txt")))
+        # the session is the same one all along
+        self.assertEqual(self.gw.get(f"{self.url}/f.txt", h).status, 200)
 
 
 def main():
