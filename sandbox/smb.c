@@ -421,6 +421,26 @@ int smb_shares(struct smb *s, smb_entry_cb cb, void *ud)
 	return r;
 }
 
+/*
+ * Why an opendir of @url failed. libsmbclient lists a whole folder in
+ * smbc_opendir(), and gives up on the first name it cannot take: one with a
+ * '\\' or '/' in it (Samba sends them as they are with "mangled names = no"),
+ * or UTF-16 it cannot convert (an unpaired surrogate, e.g. from a name made of
+ * CESU-8 bytes on the server's disk). No entry is kept, no error says which;
+ * the errno is EINVAL (NT_STATUS_INVALID_NETWORK_RESPONSE), as for a file
+ * named as a folder, which libsmbclient itself turns into ENOTDIR. So EINVAL
+ * on a folder that exists: PROTO_E_BAD_ENTRY.
+ */
+static int opendir_err(struct smb *s, const char *url)
+{
+	struct stat st;
+	int err = errno;
+
+	if (err == EINVAL && smbc_getFunctionStat(s->ctx)(s->ctx, url, &st) == 0)
+		return S_ISDIR(st.st_mode) ? PROTO_E_BAD_ENTRY : PROTO_E_NOT_DIR;
+	return smb_errno_to_proto(err);
+}
+
 /* Every request on a path starts with this one (or an opendir or an open for
  * reading): a broken connection is replaced before anything changes. */
 static int stat_url(struct smb *s, const char *url, struct proto_stat *ret)
@@ -458,7 +478,7 @@ int smb_list(struct smb *s, const char *share, const char *path, smb_entry_cb cb
 		return r;
 	d = opendir_again(s, url);
 	if (!d)
-		return last_err();
+		return opendir_err(s, url);
 	while ((fi = smbc_getFunctionReaddirPlus(s->ctx)(s->ctx, d)) != NULL) {
 		if (!fi->name || strcmp(fi->name, ".") == 0 || strcmp(fi->name, "..") == 0)
 			continue;
@@ -1136,6 +1156,8 @@ int smb_unlink(struct smb *s, const char *share, const char *path)
  * then unlink) once what it points to is empty, and refuses otherwise: a link
  * to a folder that is not empty cannot be removed over SMB without emptying
  * its target, so the delete stops with PROTO_E_LINK before the second pass.
+ * So does a name that cannot be read or sent back (PROTO_E_BAD_ENTRY): what
+ * holds it could not be removed.
  */
 enum rm_kind { RM_FILE, RM_DIR, RM_LINK };
 
@@ -1273,7 +1295,7 @@ static int rm_list(struct rm_walk *w, size_t *first, uint32_t *count, struct dir
 	*count = 0;
 	d = opendir_again(w->s, w->url);
 	if (!d)
-		return last_err();
+		return opendir_err(w->s, w->url);
 	while ((fi = smbc_getFunctionReaddirPlus2(ctx)(ctx, d, &st)) != NULL) {
 		if (!fi->name)
 			continue;
@@ -1289,8 +1311,10 @@ static int rm_list(struct rm_walk *w, size_t *first, uint32_t *count, struct dir
 			break;
 		}
 		w->budget--;
-		if (!smb_name_ok(fi->name))
-			continue; /* left there: the final rmdir says "not empty" */
+		if (!smb_name_ok(fi->name)) {
+			r = PROTO_E_BAD_ENTRY; /* it could not be deleted: delete nothing */
+			break;
+		}
 		/* A junction or symbolic link that the server marks as one. */
 		uint8_t kind = !(fi->attrs & FILE_ATTR_DIRECTORY)      ? RM_FILE
 			       : (fi->attrs & FILE_ATTR_REPARSE_POINT) ? RM_LINK

@@ -53,7 +53,9 @@ int smb_shares(struct smb *s, smb_entry_cb cb, void *ud);
 int smb_stat(struct smb *s, const char *share, const char *path, struct proto_stat *ret);
 
 /* One pass (readdirplus); skips "." and "..", and names that are not valid
- * UTF-8 or hold '/' or '\\' (counted in *@skipped). */
+ * UTF-8 or hold '/', '\\' or control characters (counted in *@skipped).
+ * PROTO_E_BAD_ENTRY when libsmbclient cannot read a name of the folder: it
+ * then lists nothing at all (see opendir_err() in smb.c). */
 int smb_list(struct smb *s, const char *share, const char *path, smb_entry_cb cb, void *ud,
 	     unsigned *skipped);
 

@@ -1759,8 +1759,8 @@ class T07OtherInstances(Base):
 
 
 class T08ProbeSandbox(Base):
-    """What a hostile probe found (issue 10): recursive deletes through links, a
-    restarted file server."""
+    """What a hostile probe found (issue 10): recursive deletes through links,
+    names libsmbclient cannot read, a restarted file server."""
 
     def setUp(self):
         super().setUp()
@@ -1882,6 +1882,47 @@ class T08ProbeSandbox(Base):
         self.assertFalse(os.path.exists(os.path.join(p, "gone.txt")))
         # the session is the same one all along
         self.assertEqual(self.gw.get(f"{self.url}/f.txt", h).status, 200)
+
+
+    def test_names_libsmbclient_cannot_read(self):
+        # Names made on the server's disk. libsmbclient reads the whole folder
+        # in smbc_opendir() and gives up on the first name with a backslash
+        # (public has "mangled names = no") or with UTF-16 it cannot convert
+        # (an unpaired surrogate: CESU-8 bytes on disk): that folder cannot be
+        # listed at all. Names it reads but smbgate cannot pass on (control
+        # characters) are left out of the listing and counted.
+        p = self.path
+        for d in ("ctl", "back", "sur", "tree", "tree/sub"):
+            self.mk(os.path.join(p, d))
+        for d in ("ctl", "back", "sur", "tree"):
+            self.mk(os.path.join(p, d, "ok.txt"), b"ok\n")
+        self.mk(os.path.join(p, "ctl", "new\nline.txt"), b"n\n")
+        self.mk(os.path.join(p, "ctl", "tab\tx.txt"), b"t\n")
+        self.mk(os.path.join(p, "back", "back\\slash.txt"), b"b\n")
+        surrogate = b"sur\xed\xa0\x80.txt"  # CESU-8 for U+D800
+        self.mk(os.path.join(os.fsencode(p), b"sur", surrogate), b"s\n")
+        self.mk(os.path.join(os.fsencode(p), b"tree", b"sub", surrogate), b"s\n")
+
+        with self.subTest(listing="ctl"):
+            r = self.gw.get(f"{self.url}/ctl/", self.h)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json()["entries"][0]["name"], "ok.txt")
+            self.assertEqual((len(r.json()["entries"]), r.json().get("skipped")), (1, 2), r)
+        r = self.gw.get(f"{self.url}/tree/", self.h)  # nothing left out: no "skipped"
+        self.assertEqual(sorted(r.json()), ["entries", "path"], r)
+        for d in ("back", "sur", "tree/sub"):
+            with self.subTest(folder=d):
+                self.assertError(self.gw.get(f"{self.url}/{q(d)}/", self.h), 409,
+                                 "unusable_name")
+        r = self.gw.get(f"{self.url}/", self.h)  # the folder above lists as usual
+        self.assertEqual(sorted(e["name"] for e in r.json()["entries"]),
+                         ["back", "ctl", "sur", "tree"], r)
+        # A recursive delete that could not finish deletes nothing.
+        for d in ("tree", "ctl", "back"):
+            with self.subTest(delete=d):
+                r = self.delete(d)
+                self.assertDisk(os.path.join(p, d, "ok.txt"), b"ok\n")
+                self.assertError(r, 409, "unusable_name")
 
 
 def main():
