@@ -207,7 +207,8 @@ static enum MHD_Result list_dir(struct gw_req *r, struct MHD_Connection *c, stru
 				const struct gw_path *p)
 {
 	struct collect k = {.entries = json_array()};
-	int err = sbxc_list(client_of(s), p->share, p->path, collect_entry, &k);
+	unsigned skipped = 0;
+	int err = sbxc_list_skipped(client_of(s), p->share, p->path, collect_entry, &k, &skipped);
 	if (err) {
 		json_decref(k.entries);
 		if (err == PROTO_E_NOT_DIR && p->trailing_slash) {
@@ -225,6 +226,9 @@ static enum MHD_Result list_dir(struct gw_req *r, struct MHD_Connection *c, stru
 	snprintf(path, n, "/%s/%s%s%s", p->server, p->share, *p->path ? "/" : "", p->path);
 	json_t *body = json_pack("{s:s,s:o}", "path", path, "entries", k.entries);
 	free(path);
+	/* Names the worker cannot pass on (control characters...): counted. */
+	if (body && skipped > 0)
+		json_object_set_new(body, "skipped", json_integer(skipped));
 	return gw_reply_json(r, c, MHD_HTTP_OK, body);
 }
 

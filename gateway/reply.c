@@ -193,6 +193,16 @@ enum MHD_Result gw_reply_sbx_error(struct gw_req *r, struct MHD_Connection *c, i
 		return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_many_entries",
 				      "the folder has more than %d entries",
 				      PROTO_MAX_LIST_ENTRIES);
+	case PROTO_E_LINK:
+		return gw_reply_error(r, c, MHD_HTTP_CONFLICT, "contains_link",
+				      "the folder holds a link to a folder that cannot be removed "
+				      "without emptying what it points to; nothing was deleted");
+	case PROTO_E_BAD_ENTRY:
+		return gw_reply_error(
+		    r, c, MHD_HTTP_CONFLICT, "unusable_name",
+		    "the folder holds a name that cannot be used over SMB (a "
+		    "backslash, a control character or invalid UTF-16, made on the "
+		    "server itself); rename it there");
 	case PROTO_E_PROTOCOL:
 	case PROTO_E_IO:
 	default:

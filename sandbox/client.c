@@ -363,7 +363,7 @@ int sbxc_auth(struct sbxc *c, const struct cfg_server *srv, const char *domain, 
 }
 
 static int listing(struct sbxc_lane *l, uint16_t type, const char *const *strs, unsigned n_str,
-		   sbxc_entry_cb cb, void *ud)
+		   sbxc_entry_cb cb, void *ud, unsigned *ret_skipped)
 {
 	struct proto_msg m;
 	uint64_t total = 0;
@@ -376,8 +376,11 @@ static int listing(struct sbxc_lane *l, uint16_t type, const char *const *strs, 
 			break;
 		if (m.hdr.type == PROTO_ERROR)
 			return (int)m.u.error.code;
-		if (m.hdr.type == PROTO_END)
+		if (m.hdr.type == PROTO_END) {
+			if (ret_skipped)
+				*ret_skipped = m.u.end.skipped;
 			return stop;
+		}
 		total += m.u.entries.count;
 		if (total > PROTO_MAX_LIST_ENTRIES)
 			return violation(l->c, "listing too long");
@@ -393,16 +396,22 @@ static int listing(struct sbxc_lane *l, uint16_t type, const char *const *strs, 
 int sbxc_shares(struct sbxc *c, sbxc_entry_cb cb, void *ud)
 {
 	struct sbxc_lane *l = lane_get(c);
-	int r = listing(l, PROTO_SHARES, NULL, 0, cb, ud);
+	int r = listing(l, PROTO_SHARES, NULL, 0, cb, ud, NULL);
 	lane_put(l);
 	return r;
 }
 
 int sbxc_list(struct sbxc *c, const char *share, const char *path, sbxc_entry_cb cb, void *ud)
 {
+	return sbxc_list_skipped(c, share, path, cb, ud, NULL);
+}
+
+int sbxc_list_skipped(struct sbxc *c, const char *share, const char *path, sbxc_entry_cb cb,
+		      void *ud, unsigned *ret_skipped)
+{
 	const char *strs[2] = {share, path};
 	struct sbxc_lane *l = lane_get(c);
-	int r = listing(l, PROTO_LIST, strs, 2, cb, ud);
+	int r = listing(l, PROTO_LIST, strs, 2, cb, ud, ret_skipped);
 	lane_put(l);
 	return r;
 }

@@ -64,6 +64,10 @@ typedef int (*sbxc_entry_cb)(void *ud, const struct proto_entry_rec *rec, const 
 
 int sbxc_shares(struct sbxc *c, sbxc_entry_cb cb, void *ud);
 int sbxc_list(struct sbxc *c, const char *share, const char *path, sbxc_entry_cb cb, void *ud);
+/* The same; on 0, *@ret_skipped (when not NULL) gets how many entries the
+ * worker left out (names it cannot pass on; at most PROTO_MAX_LIST_ENTRIES). */
+int sbxc_list_skipped(struct sbxc *c, const char *share, const char *path, sbxc_entry_cb cb,
+		      void *ud, unsigned *ret_skipped);
 int sbxc_stat(struct sbxc *c, const char *share, const char *path, struct proto_stat *ret);
 
 /*

@@ -88,6 +88,8 @@ const char *proto_err_name(uint32_t code)
 	    [PROTO_E_IO] = "io_error",
 	    [PROTO_E_INVALID] = "invalid_request",
 	    [PROTO_E_TOO_BIG] = "too_many_entries",
+	    [PROTO_E_LINK] = "contains_link",
+	    [PROTO_E_BAD_ENTRY] = "unusable_name",
 	};
 	if (code >= 1 && code <= PROTO_E_MAX && names[code])
 		return names[code];
@@ -301,7 +303,7 @@ int proto_decode(const void *buf, size_t len, struct proto_msg *ret)
 			return -EBADMSG;
 		break;
 	case PROTO_END:
-		if (m.u.end.reserved || m.u.end.created > 1)
+		if (m.u.end.created > 1 || m.u.end.skipped > PROTO_MAX_LIST_ENTRIES)
 			return -EBADMSG;
 		break;
 	case PROTO_ENTRIES:

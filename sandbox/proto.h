@@ -96,13 +96,17 @@ enum proto_err {
 	PROTO_E_BAD_NAME = 8,	 /* invalid name for the server, or from the server */
 	PROTO_E_UNREACHABLE = 9, /* the file server could not be reached */
 	PROTO_E_TIMEOUT = 10,
-	PROTO_E_PROTOCOL = 11, /* a protocol error, ours or the server's */
-	PROTO_E_AUTH = 12,     /* wrong user name or password */
-	PROTO_E_IO = 13,       /* anything else */
-	PROTO_E_INVALID = 14,  /* a request the worker refuses (bad state, bad args) */
-	PROTO_E_TOO_BIG = 15,  /* a listing over PROTO_MAX_LIST_ENTRIES */
+	PROTO_E_PROTOCOL = 11,	/* a protocol error, ours or the server's */
+	PROTO_E_AUTH = 12,	/* wrong user name or password */
+	PROTO_E_IO = 13,	/* anything else */
+	PROTO_E_INVALID = 14,	/* a request the worker refuses (bad state, bad args) */
+	PROTO_E_TOO_BIG = 15,	/* a listing over PROTO_MAX_LIST_ENTRIES */
+	PROTO_E_LINK = 16,	/* a recursive delete met a link to a folder it cannot remove
+				   without touching what the link points to */
+	PROTO_E_BAD_ENTRY = 17, /* the folder holds a name that cannot be read (the folder
+				   cannot be listed) or used (nor deleted recursively) */
 };
-#define PROTO_E_MAX PROTO_E_TOO_BIG
+#define PROTO_E_MAX PROTO_E_BAD_ENTRY
 
 enum proto_ftype {
 	PROTO_FT_FILE = 1,
@@ -170,8 +174,9 @@ struct proto_read_ok {
 
 struct proto_end {
 	uint32_t created; /* WRITE/COPY/RENAME: 1 when the target did not exist */
-	uint32_t reserved;
-	uint64_t bytes; /* READ/WRITE/COPY: bytes transferred */
+	uint32_t skipped; /* LIST: entries left out (names that cannot be passed on),
+			     at most PROTO_MAX_LIST_ENTRIES; else 0 */
+	uint64_t bytes;	  /* READ/WRITE/COPY: bytes transferred; LIST/SHARES: entries */
 };
 
 /* One record of an ENTRIES message: this fixed part, then the NUL-terminated

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <search.h>
 #include <string.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -121,6 +122,58 @@ int smb_errno_to_proto(int err)
 static int last_err(void)
 {
 	return smb_errno_to_proto(errno);
+}
+
+/*
+ * Whether @err, an errno from libsmbclient, says that a connection it kept
+ * broke under the request: the server restarted (ECONNABORTED, from
+ * NT_STATUS_CONNECTION_DISCONNECTED), or something on the way forgot the
+ * connection (ECONNRESET, EPIPE, ENOTCONN). libsmbclient notices a dead
+ * connection before it uses it only when it sends an echo first, which it
+ * does at most once per timeout; otherwise the request fails, and the next
+ * one makes a new connection (a new one through the pinhole too).
+ */
+static bool conn_broke(int err)
+{
+	return err == ECONNABORTED || err == ECONNRESET || err == EPIPE || err == ENOTCONN;
+}
+
+/*
+ * After a request that changes nothing (stat, opendir, open for reading)
+ * failed with @err: whether to send it once more, on new connections (every
+ * cached one is forgotten first), so that the client never sees a server
+ * restart. *@tries counts the tries. errno is @err again on return. Requests
+ * that may have changed something are never sent twice.
+ */
+static bool again(struct smb *s, int err, int *tries)
+{
+	if ((*tries)++ > 0 || !conn_broke(err))
+		return false;
+	smbc_getFunctionPurgeCachedServers(s->ctx)(s->ctx);
+	errno = err;
+	return true;
+}
+
+/* A stat, once more on new connections when the old ones broke (again()). */
+static int stat_again(struct smb *s, const char *url, struct stat *st)
+{
+	int tries = 0;
+
+	while (smbc_getFunctionStat(s->ctx)(s->ctx, url, st) < 0)
+		if (!again(s, errno, &tries))
+			return last_err();
+	return 0;
+}
+
+/* An opendir, the same way. */
+static SMBCFILE *opendir_again(struct smb *s, const char *url)
+{
+	SMBCFILE *d;
+	int tries = 0;
+
+	while (!(d = smbc_getFunctionOpendir(s->ctx)(s->ctx, url)) && again(s, errno, &tries))
+		;
+	return d;
 }
 
 /* Appends @s percent-encoded (everything but unreserved characters). */
@@ -362,7 +415,7 @@ int smb_shares(struct smb *s, smb_entry_cb cb, void *ud)
 	int r = 0;
 
 	snprintf(url, sizeof(url), "smb://%s/", s->server);
-	d = smbc_getFunctionOpendir(s->ctx)(s->ctx, url);
+	d = opendir_again(s, url);
 	if (!d)
 		return last_err();
 	while ((e = smbc_getFunctionReaddir(s->ctx)(s->ctx, d)) != NULL) {
@@ -383,12 +436,35 @@ int smb_shares(struct smb *s, smb_entry_cb cb, void *ud)
 	return r;
 }
 
+/*
+ * Why an opendir of @url failed. libsmbclient lists a whole folder in
+ * smbc_opendir(), and gives up on the first name it cannot take: one with a
+ * '\\' or '/' in it (Samba sends them as they are with "mangled names = no"),
+ * or UTF-16 it cannot convert (an unpaired surrogate, e.g. from a name made of
+ * CESU-8 bytes on the server's disk). No entry is kept, no error says which;
+ * the errno is EINVAL (NT_STATUS_INVALID_NETWORK_RESPONSE), as for a file
+ * named as a folder, which libsmbclient itself turns into ENOTDIR. So EINVAL
+ * on a folder that exists: PROTO_E_BAD_ENTRY.
+ */
+static int opendir_err(struct smb *s, const char *url)
+{
+	struct stat st;
+	int err = errno;
+
+	if (err == EINVAL && smbc_getFunctionStat(s->ctx)(s->ctx, url, &st) == 0)
+		return S_ISDIR(st.st_mode) ? PROTO_E_BAD_ENTRY : PROTO_E_NOT_DIR;
+	return smb_errno_to_proto(err);
+}
+
+/* Every request on a path starts with this one (or an opendir or an open for
+ * reading): a broken connection is replaced before anything changes. */
 static int stat_url(struct smb *s, const char *url, struct proto_stat *ret)
 {
 	struct stat st;
+	int r = stat_again(s, url, &st);
 
-	if (smbc_getFunctionStat(s->ctx)(s->ctx, url, &st) < 0)
-		return last_err();
+	if (r)
+		return r;
 	*ret = (struct proto_stat){
 	    .ftype = S_ISDIR(st.st_mode) ? PROTO_FT_DIR : PROTO_FT_FILE,
 	    .size = S_ISDIR(st.st_mode) ? 0 : (uint64_t)st.st_size,
@@ -415,9 +491,9 @@ int smb_list(struct smb *s, const char *share, const char *path, smb_entry_cb cb
 
 	if (r)
 		return r;
-	d = smbc_getFunctionOpendir(s->ctx)(s->ctx, url);
+	d = opendir_again(s, url);
 	if (!d)
-		return last_err();
+		return opendir_err(s, url);
 	while ((fi = smbc_getFunctionReaddirPlus(s->ctx)(s->ctx, d)) != NULL) {
 		if (!fi->name || strcmp(fi->name, ".") == 0 || strcmp(fi->name, "..") == 0)
 			continue;
@@ -709,6 +785,7 @@ int smb_read(struct smb *s, const char *share, const char *path, uint64_t offset
 	struct stat st;
 	SMBCFILE *f;
 	uint64_t left, done = 0;
+	int tries = 0;
 	int r = make_url(s, url, sizeof(url), share, path);
 
 	*written = 0;
@@ -716,7 +793,9 @@ int smb_read(struct smb *s, const char *share, const char *path, uint64_t offset
 		return r;
 	/* The open handle says what it is: no stat of the path first (a round
 	 * trip more per download). */
-	f = smbc_getFunctionOpen(s->ctx)(s->ctx, url, O_RDONLY, 0);
+	while (!(f = smbc_getFunctionOpen(s->ctx)(s->ctx, url, O_RDONLY, 0)) &&
+	       again(s, errno, &tries))
+		;
 	if (!f)
 		return last_err();
 	if (smbc_getFunctionFstat(s->ctx)(s->ctx, f, &st) < 0) {
@@ -942,6 +1021,12 @@ int smb_mkdir(struct smb *s, const char *share, const char *path)
 		return r;
 	if (!*path)
 		return PROTO_E_EXISTS;
+	/* A stat first, like every other request that changes something: a
+	 * broken connection is replaced before the mkdir (see stat_url()). */
+	struct proto_stat st;
+	int ex = url_exists(s, url, &st);
+	if (ex != 0)
+		return ex > 0 ? PROTO_E_EXISTS : -ex;
 	if (smbc_getFunctionMkdir(s->ctx)(s->ctx, url, 0755) < 0)
 		return last_err();
 	return 0;
@@ -1092,94 +1177,310 @@ int smb_unlink(struct smb *s, const char *share, const char *path)
 	return 0;
 }
 
-struct name_list {
-	char **names;
-	bool *dirs, *links;
-	size_t n, cap;
+/*
+ * Recursive delete, in two passes: the first only lists (the whole tree) and
+ * refuses, before anything is deleted, what the second must not touch or
+ * could not finish; the second deletes what the first saw, depth first.
+ *
+ * Never through a link: a junction or symbolic link to a folder is removed
+ * itself, never entered. Windows marks those as reparse points. Samba, with
+ * its default "follow symlinks = yes", does not: a link inside the share looks
+ * like an ordinary folder, with the attributes, file id and content of its
+ * target (only "follow symlinks = no" hides links, and then refuses to remove
+ * the folder that holds them: PROTO_E_NOT_EMPTY). What gives such a link away
+ * is the ".." of its listing: Samba, like the kernel, reports there the
+ * target's real parent. So a folder is entered only when the ".." of its own
+ * listing is the folder it was found in (rm_inside()). A link found this way
+ * is removed with an rmdir, which Samba applies to the link itself (lstat,
+ * then unlink) once what it points to is empty, and refuses otherwise: a link
+ * to a folder that is not empty cannot be removed over SMB without emptying
+ * its target, so the delete stops with PROTO_E_LINK before the second pass.
+ * So does a name that cannot be read or sent back (PROTO_E_BAD_ENTRY): what
+ * holds it could not be removed.
+ */
+enum rm_kind { RM_FILE, RM_DIR, RM_LINK };
+
+struct rm_node {
+	char *name;   /* one segment (the top's: NULL) */
+	ino_t ino;    /* the file id its parent's listing gave */
+	size_t first; /* RM_DIR: its entries are nodes[first .. first + n) */
+	uint32_t n;
+	uint8_t kind;
 };
 
-static void name_list_free(struct name_list *l)
+/* A folder as a listing shows it in "." or "..", or as a stat does. */
+struct dir_id {
+	bool have;
+	ino_t ino;
+	struct timespec mtime, ctime;
+};
+
+struct rm_walk {
+	struct smb *s;
+	struct rm_node *nodes; /* nodes[0]: the folder to delete */
+	size_t n, cap;
+	size_t budget; /* entries left to list */
+	void *seen;    /* tsearch() set of the file ids of the folders entered */
+	char url[URL_MAX];
+	size_t len; /* of url */
+};
+
+static int cmp_ino(const void *a, const void *b)
 {
-	for (size_t i = 0; i < l->n; i++)
-		free(l->names[i]);
-	free(l->names);
-	free(l->dirs);
-	free(l->links);
+	ino_t x = *(const ino_t *)a, y = *(const ino_t *)b;
+	return x < y ? -1 : x > y;
 }
 
-static int rmdir_url(struct smb *s, const char *url, int depth, size_t *budget)
+/* Adds @ino to the folders entered: false when it was there already. */
+static bool rm_seen_add(struct rm_walk *w, ino_t ino, bool *ok)
 {
+	ino_t *k = malloc(sizeof(*k));
+	void *at;
+
+	*ok = k != NULL;
+	if (!k)
+		return false;
+	*k = ino;
+	at = tsearch(k, &w->seen, cmp_ino);
+	if (!at) {
+		free(k);
+		*ok = false;
+		return false;
+	}
+	if (*(ino_t **)at != k) {
+		free(k);
+		return false;
+	}
+	return true;
+}
+
+static bool ts_equal(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/*
+ * Whether a folder whose listing gave @self and @up, found as an entry with
+ * file id @entry_ino in the folder @parent, really is inside @parent (and not
+ * a link that the server followed). The server has file ids when the entry's
+ * id is the id of "." in the folder's own listing (libsmbclient makes up ids
+ * from the path when the server sends none, and "a" and "a/." then differ);
+ * then ".." must have @parent's id. Without ids (SMB1, FAT), ".." must have
+ * @parent's times, to the 100 ns. Without ".." nothing says where the folder
+ * is: false.
+ */
+static bool rm_inside(const struct dir_id *parent, ino_t entry_ino, const struct dir_id *self,
+		      const struct dir_id *up)
+{
+	if (!parent->have || !up->have)
+		return false;
+	if (self->have && self->ino == entry_ino)
+		return up->ino == parent->ino;
+	return ts_equal(&up->mtime, &parent->mtime) && ts_equal(&up->ctime, &parent->ctime);
+}
+
+/* Appends "/" and @name to w->url; the caller puts w->len back. */
+static int rm_push(struct rm_walk *w, const char *name)
+{
+	if (w->len + 2 > sizeof(w->url))
+		return PROTO_E_BAD_NAME;
+	w->url[w->len++] = '/';
+	w->url[w->len] = '\0';
+	return url_append(w->url, sizeof(w->url), &w->len, name, strlen(name));
+}
+
+static void rm_pop(struct rm_walk *w, size_t len)
+{
+	w->len = len;
+	w->url[len] = '\0';
+}
+
+static int rm_add(struct rm_walk *w, const char *name, ino_t ino, uint8_t kind)
+{
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 64;
+		struct rm_node *nn = realloc(w->nodes, cap * sizeof(*nn));
+		if (!nn)
+			return PROTO_E_IO;
+		w->nodes = nn;
+		w->cap = cap;
+	}
+	char *copy = name ? strdup(name) : NULL;
+	if (name && !copy)
+		return PROTO_E_IO;
+	w->nodes[w->n++] = (struct rm_node){.name = copy, .ino = ino, .kind = kind};
+	return 0;
+}
+
+/* Drops the nodes from @n on. */
+static void rm_cut(struct rm_walk *w, size_t n)
+{
+	while (w->n > n)
+		free(w->nodes[--w->n].name);
+}
+
+/* Lists the folder at w->url into new nodes (*@first, *@count); "." and ".."
+ * into @self and @up. */
+static int rm_list(struct rm_walk *w, size_t *first, uint32_t *count, struct dir_id *self,
+		   struct dir_id *up)
+{
+	SMBCCTX *ctx = w->s->ctx;
 	const struct libsmb_file_info *fi;
-	struct name_list l = {0};
+	struct stat st;
 	SMBCFILE *d;
 	int r = 0;
 
-	if (depth > RMDIR_DEPTH)
-		return PROTO_E_TOO_BIG;
-	d = smbc_getFunctionOpendir(s->ctx)(s->ctx, url);
+	*first = w->n;
+	*count = 0;
+	d = opendir_again(w->s, w->url);
 	if (!d)
-		return last_err();
-	while ((fi = smbc_getFunctionReaddirPlus(s->ctx)(s->ctx, d)) != NULL) {
-		if (!fi->name || strcmp(fi->name, ".") == 0 || strcmp(fi->name, "..") == 0)
+		return opendir_err(w->s, w->url);
+	while ((fi = smbc_getFunctionReaddirPlus2(ctx)(ctx, d, &st)) != NULL) {
+		if (!fi->name)
 			continue;
-		if (*budget == 0) {
+		if (strcmp(fi->name, ".") == 0 || strcmp(fi->name, "..") == 0) {
+			*(fi->name[1] ? up : self) = (struct dir_id){.have = true,
+								     .ino = st.st_ino,
+								     .mtime = fi->mtime_ts,
+								     .ctime = fi->ctime_ts};
+			continue;
+		}
+		if (w->budget == 0) {
 			r = PROTO_E_TOO_BIG;
 			break;
 		}
-		(*budget)--;
-		if (l.n == l.cap) {
-			size_t cap = l.cap ? l.cap * 2 : 16;
-			char **nn = realloc(l.names, cap * sizeof(*nn));
-			if (nn)
-				l.names = nn;
-			bool *nd = nn ? realloc(l.dirs, cap * sizeof(*nd)) : NULL;
-			if (nd)
-				l.dirs = nd;
-			bool *nl = nd ? realloc(l.links, cap * sizeof(*nl)) : NULL;
-			if (!nn || !nd || !nl) {
-				r = PROTO_E_IO;
-				break;
-			}
-			l.links = nl;
-			l.cap = cap;
-		}
-		if (!smb_name_ok(fi->name))
-			continue; /* left there: the final rmdir says "not empty" */
-		l.names[l.n] = strdup(fi->name);
-		if (!l.names[l.n]) {
-			r = PROTO_E_IO;
+		w->budget--;
+		if (!smb_name_ok(fi->name)) {
+			r = PROTO_E_BAD_ENTRY; /* it could not be deleted: delete nothing */
 			break;
 		}
-		/* A junction or symbolic link to a folder is removed itself, never
-		 * entered: what it points to is not part of this tree. */
-		l.dirs[l.n] = fi->attrs & FILE_ATTR_DIRECTORY;
-		l.links[l.n++] = fi->attrs & FILE_ATTR_REPARSE_POINT;
+		/* A junction or symbolic link that the server marks as one. */
+		uint8_t kind = !(fi->attrs & FILE_ATTR_DIRECTORY)      ? RM_FILE
+			       : (fi->attrs & FILE_ATTR_REPARSE_POINT) ? RM_LINK
+								       : RM_DIR;
+		r = rm_add(w, fi->name, st.st_ino, kind);
+		if (r)
+			break;
+		(*count)++;
 	}
-	smbc_getFunctionClosedir(s->ctx)(s->ctx, d);
-	for (size_t i = 0; r == 0 && i < l.n; i++) {
-		char child[URL_MAX];
-		size_t len = strlen(url);
-		if (len + 2 > sizeof(child)) {
-			r = PROTO_E_BAD_NAME;
-			break;
-		}
-		memcpy(child, url, len);
-		child[len++] = '/';
-		child[len] = '\0';
-		if (url_append(child, sizeof(child), &len, l.names[i], strlen(l.names[i]))) {
-			r = PROTO_E_BAD_NAME;
-			break;
-		}
-		if (l.dirs[i] && l.links[i])
-			r = smbc_getFunctionRmdir(s->ctx)(s->ctx, child) < 0 ? last_err() : 0;
-		else if (l.dirs[i])
-			r = rmdir_url(s, child, depth + 1, budget);
-		else if (smbc_getFunctionUnlink(s->ctx)(s->ctx, child) < 0)
-			r = last_err();
+	smbc_getFunctionClosedir(ctx)(ctx, d);
+	return r;
+}
+
+/* The first pass, for node @at (at w->url), found in the folder @parent. */
+static int rm_scan(struct rm_walk *w, size_t at, const struct dir_id *parent, int depth)
+{
+	struct dir_id self = {0}, up = {0};
+	size_t first;
+	uint32_t count;
+	bool ok = true;
+	int r;
+
+	if (depth > RMDIR_DEPTH)
+		return PROTO_E_TOO_BIG;
+	r = rm_list(w, &first, &count, &self, &up);
+	if (r)
+		return r;
+	bool inside = rm_inside(parent, w->nodes[at].ino, &self, &up);
+	/* A folder seen twice (a link to a folder of the tree): the second one
+	 * is the link, as far as this walk knows. */
+	if (inside && self.have && self.ino == w->nodes[at].ino)
+		inside = rm_seen_add(w, self.ino, &ok);
+	if (!ok)
+		return PROTO_E_IO;
+	if (!inside) {
+		rm_cut(w, first); /* what the link points to: not ours */
+		w->nodes[at].kind = RM_LINK;
+		return count > 0 ? PROTO_E_LINK : 0;
 	}
-	name_list_free(&l);
-	if (r == 0 && smbc_getFunctionRmdir(s->ctx)(s->ctx, url) < 0)
+	w->nodes[at].first = first;
+	w->nodes[at].n = count;
+	for (size_t i = first; i < first + count; i++) {
+		if (w->nodes[i].kind != RM_DIR)
+			continue;
+		size_t len = w->len;
+		r = rm_push(w, w->nodes[i].name);
+		if (r == 0)
+			r = rm_scan(w, i, &self, depth + 1);
+		rm_pop(w, len);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* The second pass: deletes node @at (at w->url). */
+static int rm_delete(struct rm_walk *w, size_t at)
+{
+	SMBCCTX *ctx = w->s->ctx;
+	const struct rm_node *node = &w->nodes[at];
+	int r = 0;
+
+	if (node->kind == RM_FILE)
+		return smbc_getFunctionUnlink(ctx)(ctx, w->url) < 0 ? last_err() : 0;
+	for (size_t i = node->first; node->kind == RM_DIR && r == 0 && i < node->first + node->n;
+	     i++) {
+		size_t len = w->len;
+		r = rm_push(w, w->nodes[i].name);
+		if (r == 0)
+			r = rm_delete(w, i);
+		rm_pop(w, len);
+		if (r == PROTO_E_NOT_FOUND)
+			r = 0; /* gone already */
+	}
+	/* A folder, now empty; or a link, which Samba removes itself (lstat,
+	 * then unlink), and only while its target is empty. */
+	if (r == 0 && smbc_getFunctionRmdir(ctx)(ctx, w->url) < 0)
 		r = last_err();
+	return r;
+}
+
+/* The identity of the folder at @url, from a stat. */
+static int stat_id(struct smb *s, const char *url, struct dir_id *ret)
+{
+	struct stat st;
+	int r = stat_again(s, url, &st);
+
+	if (r)
+		return r;
+	*ret = (struct dir_id){
+	    .have = true, .ino = st.st_ino, .mtime = st.st_mtim, .ctime = st.st_ctim};
+	return S_ISDIR(st.st_mode) ? 0 : PROTO_E_NOT_DIR;
+}
+
+/* Deletes the folder at @url (@share/@path, not the share) and its content. */
+static int rmdir_tree(struct smb *s, const char *share, const char *path, const char *url)
+{
+	struct rm_walk *w = calloc(1, sizeof(*w));
+	struct dir_id top, parent;
+	char purl[URL_MAX];
+	const char *slash = strrchr(path, '/');
+	char ppath[PROTO_MAX_PATH + 1];
+	int r;
+
+	if (!w)
+		return PROTO_E_IO;
+	w->s = s;
+	w->budget = RMDIR_ENTRIES;
+	w->len = strlen(url);
+	memcpy(w->url, url, w->len + 1);
+	/* Where the folder was asked for: its parent (the share's root at the top). */
+	snprintf(ppath, sizeof(ppath), "%.*s", slash ? (int)(slash - path) : 0, path);
+	r = make_url(s, purl, sizeof(purl), share, ppath);
+	if (r == 0)
+		r = stat_id(s, url, &top);
+	if (r == 0)
+		r = stat_id(s, purl, &parent);
+	if (r == 0)
+		r = rm_add(w, NULL, top.ino, RM_DIR);
+	if (r == 0)
+		r = rm_scan(w, 0, &parent, 0);
+	if (r == 0)
+		r = rm_delete(w, 0);
+	rm_cut(w, 0);
+	free(w->nodes);
+	tdestroy(w->seen, free);
+	free(w);
 	return r;
 }
 
@@ -1187,7 +1488,6 @@ int smb_rmdir(struct smb *s, const char *share, const char *path, uint32_t flags
 {
 	char url[URL_MAX];
 	struct proto_stat st = {0};
-	size_t budget = RMDIR_ENTRIES;
 	int r = make_url(s, url, sizeof(url), share, path);
 
 	if (r)
@@ -1200,7 +1500,7 @@ int smb_rmdir(struct smb *s, const char *share, const char *path, uint32_t flags
 	if (st.ftype != PROTO_FT_DIR)
 		return PROTO_E_NOT_DIR;
 	if (flags & PROTO_F_RECURSIVE)
-		return rmdir_url(s, url, 0, &budget);
+		return rmdir_tree(s, share, path, url);
 	if (smbc_getFunctionRmdir(s->ctx)(s->ctx, url) < 0)
 		return last_err();
 	return 0;

@@ -53,7 +53,9 @@ int smb_shares(struct smb *s, smb_entry_cb cb, void *ud);
 int smb_stat(struct smb *s, const char *share, const char *path, struct proto_stat *ret);
 
 /* One pass (readdirplus); skips "." and "..", and names that are not valid
- * UTF-8 or hold '/' or '\\' (counted in *@skipped). */
+ * UTF-8 or hold '/', '\\' or control characters (counted in *@skipped).
+ * PROTO_E_BAD_ENTRY when libsmbclient cannot read a name of the folder: it
+ * then lists nothing at all (see opendir_err() in smb.c). */
 int smb_list(struct smb *s, const char *share, const char *path, smb_entry_cb cb, void *ud,
 	     unsigned *skipped);
 
@@ -98,7 +100,9 @@ int smb_copy(struct smb *s, const char *share, const char *from, const char *to,
 
 int smb_unlink(struct smb *s, const char *share, const char *path);
 
-/* Removes a directory; with PROTO_F_RECURSIVE its content first. */
+/* Removes a directory; with PROTO_F_RECURSIVE its content first, never
+ * through a link to a folder (PROTO_E_LINK when one cannot be removed;
+ * nothing is deleted then). */
 int smb_rmdir(struct smb *s, const char *share, const char *path, uint32_t flags);
 
 /* Temporary files of uploads and copies start with this; user paths that

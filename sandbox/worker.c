@@ -87,6 +87,7 @@ struct lister {
 	struct proto_entries_builder b;
 	uint32_t seq;
 	uint64_t total;
+	unsigned skipped; /* names left out: they cannot be passed on */
 };
 
 static int list_cb(void *ud, uint32_t ftype, uint64_t size, int64_t mtime, const char *name,
@@ -105,6 +106,7 @@ static int list_cb(void *ud, uint32_t ftype, uint64_t size, int64_t mtime, const
 	}
 	if (r == -EINVAL) {
 		l->total--;
+		l->skipped++;
 		return 0; /* a name the protocol refuses: left out */
 	}
 	return r ? PROTO_E_IO : 0;
@@ -118,7 +120,10 @@ static void list_finish(struct lister *l, int r)
 	}
 	if (l->b.count > 0)
 		send_msg(l->w->out, proto_entries_finish(&l->b));
-	reply_end(l->w, l->seq, 0, l->total);
+	struct proto_end e = {
+	    .skipped = l->skipped < PROTO_MAX_LIST_ENTRIES ? l->skipped : PROTO_MAX_LIST_ENTRIES,
+	    .bytes = l->total};
+	reply(l->w, PROTO_END, l->seq, &e, sizeof(e), NULL, 0);
 }
 
 /* ---- handlers ---- */
@@ -152,10 +157,9 @@ static void h_shares(struct worker *w, const struct proto_msg *m, int fd)
 static void h_list(struct worker *w, const struct proto_msg *m, int fd)
 {
 	struct lister l = {.w = w, .seq = m->hdr.seq};
-	unsigned skipped = 0;
 	(void)fd;
 	proto_entries_init(&l.b, w->out, sizeof(w->out), l.seq);
-	list_finish(&l, smb_list(w->smb, m->str[0], m->str[1], list_cb, &l, &skipped));
+	list_finish(&l, smb_list(w->smb, m->str[0], m->str[1], list_cb, &l, &l.skipped));
 }
 
 static void h_stat(struct worker *w, const struct proto_msg *m, int fd)

@@ -1126,6 +1126,51 @@ static void test_dir_ops(void **state)
 	close_session(&s);
 }
 
+/* Stops the fixture's smbd and starts it again on the same port. */
+static void restart_server(void)
+{
+	const char *script = getenv("SAMBA_FIXTURE_SCRIPT");
+	char cmd[1024];
+
+	assert_non_null(script);
+	snprintf(cmd, sizeof(cmd), "'%s' restart '%s' >/dev/null", script,
+		 fixture_require("SAMBA_DIR"));
+	assert_int_equal(system(cmd), 0);
+}
+
+/*
+ * The file server restarts under an idle session. libsmbclient checks a
+ * connection with an echo on its second use, then trusts it for `timeout`
+ * seconds: each request is made twice first, so that the one after the
+ * restart meets a dead connection libsmbclient trusts. A request that changes
+ * nothing (here a download's open) is sent again on a new connection; one
+ * that changes something (a mkdir) starts with a stat, which is.
+ */
+static void test_server_restart(void **state)
+{
+	(void)state;
+	struct session s = login(FIXTURE_ALICE, FIXTURE_ALICE_PASS);
+	struct proto_stat st;
+	char *data;
+	size_t len;
+
+	for (int i = 0; i < 3; i++) {
+		if (i == 2)
+			restart_server();
+		assert_int_equal(read_range(s.c, "public", "hello.txt", 0, UINT64_MAX, &data, &len),
+				 0);
+		assert_int_equal(len, 14);
+		assert_memory_equal(data, "Hello, world!\n", len);
+		free(data);
+	}
+	assert_int_equal(sbxc_stat(s.c, "public", "hello.txt", &st), 0);
+	restart_server();
+	assert_int_equal(sbxc_mkdir(s.c, "public", "after restart"), 0);
+	assert_int_equal(sbxc_mkdir(s.c, "public", "after restart"), PROTO_E_EXISTS);
+	assert_int_equal(sbxc_rmdir(s.c, "public", "after restart", 0), 0);
+	close_session(&s);
+}
+
 /* Logout: the sandbox and its processes are gone. */
 static void test_logout_kills(void **state)
 {
@@ -1182,6 +1227,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_check_password),
 	    cmocka_unit_test(test_lanes),
 	    cmocka_unit_test(test_dir_ops),
+	    cmocka_unit_test(test_server_restart),
 	    cmocka_unit_test(test_logout_kills),
 	};
 	if (argc != 3) {

@@ -2279,6 +2279,174 @@ class T09UploadTempCleanup(Base):
         self.assertDisk(disk_a, b"old a\n")
 
 
+
+class T08ProbeSandbox(Base):
+    """What a hostile probe found (issue 10): recursive deletes through links,
+    names libsmbclient cannot read, a restarted file server."""
+
+    def setUp(self):
+        super().setUp()
+        self.gw = MAIN
+        self.h = basic(ALICE, ALICE_PW)
+        self.name, self.path = self.scratch()
+        self.url = f"{FS}/public/{q(self.name)}"
+
+    def link(self, target, path):
+        os.symlink(target, path)
+        os.lchown(path, int(FX["SAMBA_UID1"]), int(FX["SAMBA_GID"]))
+
+    def delete(self, rel, share="public"):
+        return self.gw.request("DELETE", f"{FS}/{q(share)}/{q(self.name)}/{q(rel)}?recursive=1",
+                               self.h)
+
+    def links_tree(self):
+        """victim/keep.txt; todelete/{t.txt, l -> ../victim}; selfdir/{a.txt, self -> .};
+        withempty/{sub/x.txt, le -> ../emptyt}."""
+        p = self.path
+        for d in ("victim", "todelete", "selfdir", "withempty", "withempty/sub", "emptyt"):
+            self.mk(os.path.join(p, d))
+        self.mk(os.path.join(p, "victim", "keep.txt"), b"keep\n")
+        self.mk(os.path.join(p, "todelete", "t.txt"), b"t\n")
+        self.link("../victim", os.path.join(p, "todelete", "l"))
+        self.mk(os.path.join(p, "selfdir", "a.txt"), b"a\n")
+        self.link(".", os.path.join(p, "selfdir", "self"))
+        self.mk(os.path.join(p, "withempty", "sub", "x.txt"), b"x\n")
+        self.link("../emptyt", os.path.join(p, "withempty", "le"))
+
+    def test_recursive_delete_never_follows_links(self):
+        # The fixture's public share has Samba's default "follow symlinks =
+        # yes": a link to a folder looks like an ordinary folder there.
+        p = self.path
+        self.links_tree()
+        r = self.delete("todelete")
+        self.assertError(r, 409, "contains_link")
+        self.assertDisk(os.path.join(p, "victim", "keep.txt"), b"keep\n")
+        self.assertDisk(os.path.join(p, "todelete", "t.txt"), b"t\n")  # nothing deleted
+        self.assertTrue(os.path.islink(os.path.join(p, "todelete", "l")))
+        # the link itself named as the folder to delete
+        self.assertError(self.delete("todelete/l"), 409, "contains_link")
+        self.assertDisk(os.path.join(p, "victim", "keep.txt"), b"keep\n")
+        # a link to the folder itself: a clear answer, nothing lost
+        self.assertError(self.delete("selfdir"), 409, "contains_link")
+        self.assertDisk(os.path.join(p, "selfdir", "a.txt"), b"a\n")
+        self.assertTrue(os.path.islink(os.path.join(p, "selfdir", "self")))
+        # a link to an empty folder goes (the link, not its target)
+        r = self.delete("withempty")
+        self.assertEqual(r.status, 204, r)
+        self.assertFalse(os.path.lexists(os.path.join(p, "withempty")))
+        self.assertTrue(os.path.isdir(os.path.join(p, "emptyt")))
+        # the folders still list as they were
+        r = self.gw.get(f"{self.url}/victim/", self.h)
+        self.assertEqual([e["name"] for e in r.json()["entries"]], ["keep.txt"])
+
+    def test_recursive_delete_links_not_followed(self):
+        # The same folder through nofollow$ ("follow symlinks = no"): Samba
+        # hides the links and refuses to remove a folder that holds one.
+        share = FX.get("SAMBA_SHARE_NOFOLLOW")
+        self.assertTrue(share, "run the fixture with SAMBA_FIXTURE_NOFOLLOW=1 "
+                        "(tests/integration/meson.build does)")
+        p = self.path
+        self.links_tree()
+        self.assertError(self.delete("todelete", share), 409, "not_empty")
+        self.assertDisk(os.path.join(p, "victim", "keep.txt"), b"keep\n")
+        self.assertTrue(os.path.islink(os.path.join(p, "todelete", "l")))
+        self.assertError(self.delete("selfdir", share), 409, "not_empty")
+        self.assertTrue(os.path.islink(os.path.join(p, "selfdir", "self")))
+        self.assertError(self.delete("withempty", share), 409, "not_empty")
+        self.assertTrue(os.path.isdir(os.path.join(p, "emptyt")))
+        self.assertTrue(os.path.islink(os.path.join(p, "withempty", "le")))
+
+
+    def restart_smbd(self):
+        """Stops the fixture's smbd and starts it again on the same port."""
+        t0 = time.monotonic()
+        subprocess.run([os.environ["SAMBA_FIXTURE_SCRIPT"], "restart", FX["SAMBA_DIR"]],
+                       check=True, timeout=120,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        print(f"  smbd restarted in {time.monotonic() - t0:.1f} s", file=sys.stderr)
+
+    def test_smbd_restart_unseen_by_basic_client(self):
+        # libsmbclient checks a cached connection with an echo when it is
+        # used the second time, then trusts it for `timeout` seconds (30):
+        # each request is made twice before smbd restarts, so that the one
+        # after the restart meets a dead connection that libsmbclient trusts.
+        p, h = self.path, self.h
+        self.mk(os.path.join(p, "f.txt"), b"f\n")
+        self.mk(os.path.join(p, "gone.txt"), b"gone\n")
+
+        def listing():
+            r = self.gw.get(f"{self.url}/", h)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(sorted(e["name"] for e in r.json()["entries"]),
+                             ["f.txt", "gone.txt"])
+
+        def download():
+            r = self.gw.get(f"{self.url}/f.txt", h)
+            self.assertEqual((r.status, r.body), (200, b"f\n"), r)
+
+        def shares():
+            r = self.gw.get(f"{FS}/", h)
+            self.assertEqual(r.status, 200, r)
+            self.assertIn("public", [e["name"] for e in r.json()["entries"]])
+
+        for step in (listing, download, shares):
+            with self.subTest(step=step.__name__):
+                step()
+                step()
+                self.restart_smbd()
+                step()  # no 502: the worker reconnected and sent it again
+        # A delete starts with a stat, which is sent again; the delete itself once.
+        listing()
+        listing()
+        self.restart_smbd()
+        r = self.gw.request("DELETE", f"{self.url}/gone.txt", h)
+        self.assertEqual(r.status, 204, r)
+        self.assertFalse(os.path.exists(os.path.join(p, "gone.txt")))
+        # the session is the same one all along
+        self.assertEqual(self.gw.get(f"{self.url}/f.txt", h).status, 200)
+
+
+    def test_names_libsmbclient_cannot_read(self):
+        # Names made on the server's disk. libsmbclient reads the whole folder
+        # in smbc_opendir() and gives up on the first name with a backslash
+        # (public has "mangled names = no") or with UTF-16 it cannot convert
+        # (an unpaired surrogate: CESU-8 bytes on disk): that folder cannot be
+        # listed at all. Names it reads but smbgate cannot pass on (control
+        # characters) are left out of the listing and counted.
+        p = self.path
+        for d in ("ctl", "back", "sur", "tree", "tree/sub"):
+            self.mk(os.path.join(p, d))
+        for d in ("ctl", "back", "sur", "tree"):
+            self.mk(os.path.join(p, d, "ok.txt"), b"ok\n")
+        self.mk(os.path.join(p, "ctl", "new\nline.txt"), b"n\n")
+        self.mk(os.path.join(p, "ctl", "tab\tx.txt"), b"t\n")
+        self.mk(os.path.join(p, "back", "back\\slash.txt"), b"b\n")
+        surrogate = b"sur\xed\xa0\x80.txt"  # CESU-8 for U+D800
+        self.mk(os.path.join(os.fsencode(p), b"sur", surrogate), b"s\n")
+        self.mk(os.path.join(os.fsencode(p), b"tree", b"sub", surrogate), b"s\n")
+
+        with self.subTest(listing="ctl"):
+            r = self.gw.get(f"{self.url}/ctl/", self.h)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json()["entries"][0]["name"], "ok.txt")
+            self.assertEqual((len(r.json()["entries"]), r.json().get("skipped")), (1, 2), r)
+        r = self.gw.get(f"{self.url}/tree/", self.h)  # nothing left out: no "skipped"
+        self.assertEqual(sorted(r.json()), ["entries", "path"], r)
+        for d in ("back", "sur", "tree/sub"):
+            with self.subTest(folder=d):
+                self.assertError(self.gw.get(f"{self.url}/{q(d)}/", self.h), 409,
+                                 "unusable_name")
+        r = self.gw.get(f"{self.url}/", self.h)  # the folder above lists as usual
+        self.assertEqual(sorted(e["name"] for e in r.json()["entries"]),
+                         ["back", "ctl", "sur", "tree"], r)
+        # A recursive delete that could not finish deletes nothing.
+        for d in ("tree", "ctl", "back"):
+            with self.subTest(delete=d):
+                r = self.delete(d)
+                self.assertDisk(os.path.join(p, d, "ok.txt"), b"ok\n")
+                self.assertError(r, 409, "unusable_name")
+
+
 def main():
     t0 = time.monotonic()
     module = sys.modules[__name__]

@@ -129,6 +129,7 @@ static const struct proto_read_ok s_read_ok = {
     .st = {.ftype = PROTO_FT_FILE, .size = 10, .mtime = 1700000000}, .length = 10};
 static const struct proto_end s_end = {.created = 1, .bytes = 99};
 static const struct proto_end s_end0 = {.created = 0, .bytes = 0};
+static const struct proto_end s_end_skipped = {.skipped = PROTO_MAX_LIST_ENTRIES, .bytes = 3};
 
 /* Names of upload temporaries (proto_tmp_name_valid()). */
 #define TMP  ".~smbgate-new-0123456789abcdef0123456789abcdef.tmp"
@@ -165,6 +166,7 @@ static const struct sample samples[] = {
     {PROTO_READ_OK, B(s_read_ok), {NULL}, 0},
     {PROTO_END, B(s_end), {NULL}, 0},
     {PROTO_END, B(s_end0), {NULL}, 0},
+    {PROTO_END, B(s_end_skipped), {NULL}, 0},
 };
 
 static size_t encode_sample(uint8_t *out, const struct sample *s, uint32_t seq)
@@ -729,10 +731,13 @@ static void test_bad_answers(void **state)
 	size_t n;
 
 	(void)state;
-	/* END: created is 0 or 1, reserved 0 */
+	/* END: created is 0 or 1, skipped at most PROTO_MAX_LIST_ENTRIES */
 	{
 		static const struct proto_end bad[] = {
-		    {.created = 2}, {.created = UINT32_MAX}, {.created = 1, .reserved = 1}};
+		    {.created = 2},
+		    {.created = UINT32_MAX},
+		    {.created = 1, .skipped = PROTO_MAX_LIST_ENTRIES + 1},
+		    {.skipped = UINT32_MAX}};
 		for (size_t i = 0; i < ARRAY(bad); i++) {
 			n = raw_msg(buf, PROTO_END, &bad[i], sizeof(bad[i]), NULL, 0);
 			expect_bad(buf, n, "bad END");
@@ -1438,6 +1443,8 @@ static void test_err_name(void **state)
 	    [PROTO_E_IO] = "io_error",
 	    [PROTO_E_INVALID] = "invalid_request",
 	    [PROTO_E_TOO_BIG] = "too_many_entries",
+	    [PROTO_E_LINK] = "contains_link",
+	    [PROTO_E_BAD_ENTRY] = "unusable_name",
 	};
 	static const uint32_t unknown[] = {0, PROTO_E_MAX + 1, 1000, UINT32_MAX};
 
