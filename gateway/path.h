@@ -8,9 +8,9 @@
  * percent-decodes every segment and checks it with proto_name_valid(), so
  * nothing that could walk out of a share ("..", "%2e%2e", "%2F", "\\", NUL,
  * overlong UTF-8, ...) ever reaches the worker. The path inside the share is
- * returned as "seg/seg" (no leading slash), the form sandbox/client.h wants.
+ * returned as "seg/seg" (no leading slash), the form sandbox/gateway/client.h wants.
  *
- * Every rejection is -EINVAL; lengths over the protocol caps (sandbox/proto.h)
+ * Every rejection is -EINVAL; lengths over the protocol caps (sandbox/shared/proto.h)
  * are -ENAMETOOLONG. Outputs are untouched on failure.
  */
 #pragma once

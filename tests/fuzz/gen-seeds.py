@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Writes the seed corpus of fuzz-proto (corpus/proto/*.bin): one valid
 # message of every type, in host (little-endian) order, built independently
-# of proto.c from the layout in sandbox/proto.h. Run from anywhere:
+# of proto.c from the layout in sandbox/shared/proto.h. Run from anywhere:
 #   python3 tests/fuzz/gen-seeds.py
 import os
 import struct

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * tests/unit/test-proto.c - unit tests of sandbox/proto.c.
+ * tests/unit/test-proto.c - unit tests of sandbox/shared/proto.c.
  *
  * Every message type goes through proto_encode() -> proto_decode(); every
  * rejection path of proto_decode() must answer -EBADMSG and leave the output

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * sandbox/smb.c - the worker's file operations over libsmbclient; the only
+ * sandbox/worker/smb.c - the worker's file operations over libsmbclient; the only
  * file of the tree that includes libsmbclient.h. See smb.h.
  */
 #include <errno.h>
@@ -667,112 +667,125 @@ static struct turn turn_wait(int fd)
  * after that buffer's chunk k - 4: the rule of by_ref_ok() holds whatever the
  * other reader does.
  */
+/* What the two readers of read_striped() share. */
+struct stripe {
+	uint64_t offset, end; /* the byte range */
+	int fd;		      /* the gateway's pipe */
+	bool by_ref;
+	int to_copy[2], to_me[2]; /* the turn tokens, each way */
+};
+
+/* The size of the chunk at @at. */
+static size_t stripe_want(const struct stripe *st, uint64_t at)
+{
+	return st->end - at < READ_CHUNK ? (size_t)(st->end - at) : READ_CHUNK;
+}
+
+/* The forked copy: the odd chunks, through its own context (the parent's
+ * shares its connection with the parent: never touch it). */
+_Noreturn static void stripe_copy(struct smb *s, const char *url, const struct stripe *st)
+{
+	struct smb *c = NULL;
+	SMBCFILE *cf;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	close(st->to_copy[1]);
+	close(st->to_me[0]);
+	if (smb_clone(s, &c) != 0 ||
+	    !(cf = smbc_getFunctionOpen(c->ctx)(c->ctx, url, O_RDONLY, 0))) {
+		turn_send(st->to_me[1], 'X', 0);
+		_exit(1);
+	}
+	for (uint64_t k = 1;; k += 2) {
+		uint64_t at = st->offset + k * READ_CHUNK;
+		if (at >= st->end)
+			_exit(0);
+		size_t want = stripe_want(st, at);
+		char *buf = chunk_buf(c, st->by_ref, (unsigned)(k / 2));
+		ssize_t n = buf ? read_at(c, cf, buf, at, want) : -1;
+		struct turn t = turn_wait(st->to_copy[0]);
+		if (t.what != 'W')
+			_exit(0);
+		if (n < 0 || put_chunk(st->fd, st->by_ref, buf, (size_t)n) < 0) {
+			turn_send(st->to_me[1], 'X', 0);
+			_exit(1);
+		}
+		if ((size_t)n != want || at + want >= st->end)
+			close(st->fd); /* the last chunk: EOF may come before END */
+		turn_send(st->to_me[1], (size_t)n == want ? 'W' : 'S', (uint64_t)n);
+		if ((size_t)n != want)
+			_exit(0);
+	}
+}
+
+/* This worker: the even chunks, each after the copy's turn before it. */
+static int stripe_parent(struct smb *s, SMBCFILE *f, const struct stripe *st, uint64_t *done)
+{
+	for (uint64_t k = 0;; k += 2) {
+		uint64_t at = st->offset + k * READ_CHUNK;
+		if (at >= st->end)
+			return 0;
+		size_t want = stripe_want(st, at);
+		char *buf = chunk_buf(s, st->by_ref, (unsigned)(k / 2));
+		ssize_t n = read_at(s, f, buf, at, want);
+		if (k > 0) {
+			struct turn t = turn_wait(st->to_me[0]);
+			if (t.what == 'X')
+				return PROTO_E_IO;
+			*done += t.bytes;
+			if (t.what == 'S')
+				return 0;
+		}
+		if (n < 0)
+			return last_err();
+		if (put_chunk(st->fd, st->by_ref, buf, (size_t)n) < 0)
+			return PROTO_E_IO; /* the reader went away */
+		*done += (uint64_t)n;
+		if ((size_t)n != want || at + want >= st->end)
+			return 0; /* the file shrank, or that was all */
+		/* The copy writes the next chunk, then hands the turn back. */
+		if (turn_send(st->to_copy[1], 'W', 0) < 0)
+			return PROTO_E_IO;
+		if (at + want + READ_CHUNK >= st->end) {
+			/* That was the last chunk: wait for it. */
+			struct turn t = turn_wait(st->to_me[0]);
+			if (t.what == 'X')
+				return PROTO_E_IO;
+			*done += t.bytes;
+			return 0;
+		}
+	}
+}
+
 static int read_striped(struct smb *s, const char *url, SMBCFILE *f, uint64_t offset, uint64_t left,
 			int fd, uint64_t *done)
 {
-	const uint64_t end = offset + left;
-	int to_copy[2], to_me[2];
-	int r = 0;
-	bool by_ref = by_ref_ok(s, fd);
+	struct stripe st = {.offset = offset,
+			    .end = offset + left,
+			    .fd = fd,
+			    .by_ref = by_ref_ok(s, fd),
+			    .to_copy = {-1, -1},
+			    .to_me = {-1, -1}};
+	pid_t pid = -1;
 
-	if (pipe2(to_copy, O_CLOEXEC) < 0)
-		return read_chunks(s, f, offset, left, fd, done);
-	if (pipe2(to_me, O_CLOEXEC) < 0) {
-		close(to_copy[0]);
-		close(to_copy[1]);
-		return read_chunks(s, f, offset, left, fd, done);
-	}
-	pid_t pid = fork();
+	if (pipe2(st.to_copy, O_CLOEXEC) == 0 && pipe2(st.to_me, O_CLOEXEC) == 0)
+		pid = fork();
 	if (pid < 0) {
 		for (int i = 0; i < 2; i++) {
-			close(to_copy[i]);
-			close(to_me[i]);
+			if (st.to_copy[i] >= 0)
+				close(st.to_copy[i]);
+			if (st.to_me[i] >= 0)
+				close(st.to_me[i]);
 		}
 		return read_chunks(s, f, offset, left, fd, done);
 	}
-	if (pid == 0) {
-		/* The copy: odd chunks, its own context (the parent's shares its
-		 * connection with the parent: never touch it). */
-		struct smb *c = NULL;
-		SMBCFILE *cf;
-		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-		close(to_copy[1]);
-		close(to_me[0]);
-		if (smb_clone(s, &c) != 0 ||
-		    !(cf = smbc_getFunctionOpen(c->ctx)(c->ctx, url, O_RDONLY, 0))) {
-			turn_send(to_me[1], 'X', 0);
-			_exit(1);
-		}
-		for (uint64_t k = 1;; k += 2) {
-			uint64_t at = offset + k * READ_CHUNK;
-			if (at >= end)
-				_exit(0);
-			size_t want = end - at < READ_CHUNK ? (size_t)(end - at) : READ_CHUNK;
-			char *buf = chunk_buf(c, by_ref, (unsigned)(k / 2));
-			ssize_t n = buf ? read_at(c, cf, buf, at, want) : -1;
-			struct turn t = turn_wait(to_copy[0]);
-			if (t.what != 'W')
-				_exit(0);
-			if (n < 0 || put_chunk(fd, by_ref, buf, (size_t)n) < 0) {
-				turn_send(to_me[1], 'X', 0);
-				_exit(1);
-			}
-			if ((size_t)n != want || at + want >= end)
-				close(fd); /* the last chunk: EOF may come before END */
-			turn_send(to_me[1], (size_t)n == want ? 'W' : 'S', (uint64_t)n);
-			if ((size_t)n != want)
-				_exit(0);
-		}
-	}
-	close(to_copy[0]);
-	close(to_me[1]);
-	for (uint64_t k = 0;; k += 2) {
-		uint64_t at = offset + k * READ_CHUNK;
-		if (at >= end)
-			break;
-		size_t want = end - at < READ_CHUNK ? (size_t)(end - at) : READ_CHUNK;
-		char *buf = chunk_buf(s, by_ref, (unsigned)(k / 2));
-		ssize_t n = read_at(s, f, buf, at, want);
-		if (k > 0) {
-			struct turn t = turn_wait(to_me[0]);
-			if (t.what == 'X') {
-				r = PROTO_E_IO;
-				break;
-			}
-			*done += t.bytes;
-			if (t.what == 'S')
-				break;
-		}
-		if (n < 0) {
-			r = last_err();
-			break;
-		}
-		if (put_chunk(fd, by_ref, buf, (size_t)n) < 0) {
-			r = PROTO_E_IO; /* the reader went away */
-			break;
-		}
-		*done += (uint64_t)n;
-		if ((size_t)n != want)
-			break; /* the file shrank */
-		if (at + want >= end)
-			break;
-		/* The copy writes the next chunk, then hands the turn back. */
-		if (turn_send(to_copy[1], 'W', 0) < 0) {
-			r = PROTO_E_IO;
-			break;
-		}
-		if (at + want + READ_CHUNK >= end) {
-			/* That was the last chunk: wait for it. */
-			struct turn t = turn_wait(to_me[0]);
-			if (t.what == 'X')
-				r = PROTO_E_IO;
-			else
-				*done += t.bytes;
-			break;
-		}
-	}
-	close(to_copy[1]); /* the copy stops at its next turn, if any */
-	close(to_me[0]);
+	if (pid == 0)
+		stripe_copy(s, url, &st);
+	close(st.to_copy[0]);
+	close(st.to_me[1]);
+	int r = stripe_parent(s, f, &st, done);
+	close(st.to_copy[1]); /* the copy stops at its next turn, if any */
+	close(st.to_me[0]);
 	return r;
 }
 

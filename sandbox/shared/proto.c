@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * sandbox/proto.c - encode, decode and validate the gateway <-> worker
+ * sandbox/shared/proto.c - encode, decode and validate the gateway <-> worker
  * messages. Pure functions, no I/O; see proto.h.
  */
 #include <errno.h>

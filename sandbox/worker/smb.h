@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * sandbox/smb.h - the file operations of the worker, on one libsmbclient
+ * sandbox/worker/smb.h - the file operations of the worker, on one libsmbclient
  * context. smb.c is the only file of the tree that includes libsmbclient.h.
  *
  * Paths are relative to a share: segments separated by '/', no leading or

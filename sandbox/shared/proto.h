@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * sandbox/proto.h - THE wire protocol between the gateway and a sandboxed
+ * sandbox/shared/proto.h - THE wire protocol between the gateway and a sandboxed
  * smbgate-worker, over one AF_UNIX SOCK_SEQPACKET socket per sandbox.
  *
  * A message is one datagram: a fixed header, then a fixed-size body whose

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * sandbox/client.c - request/answer with one sandboxed worker; see client.h.
+ * sandbox/gateway/client.c - request/answer with one sandboxed worker (gateway
+ * process, HTTP threads); see client.h.
  */
 #include <errno.h>
 #include <fcntl.h>

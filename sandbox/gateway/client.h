@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * sandbox/client.h - the gateway's side of the conversation with one
+ * sandbox/gateway/client.h - the gateway's side of the conversation with one
  * sandboxed worker: requests out, answers in, every answer validated.
  *
  * The worker is untrusted. A short, oversized, unknown, out-of-sequence or

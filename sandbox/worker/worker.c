@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * sandbox/worker.c - smbgate-worker: runs inside a sandbox, answers the
+ * sandbox/worker/worker.c - smbgate-worker: runs inside a sandbox, answers the
  * gateway's requests on fd 3 (proto.h) with one libsmbclient context (smb.h).
  * Single-threaded; one request at a time. The dispatch table says which
  * requests are allowed when (before AUTH only AUTH, AUTH only once).
@@ -18,6 +18,7 @@
 
 #include <seccomp.h>
 
+#include "fdpass.h"
 #include "proto.h"
 #include "smb.h"
 
@@ -306,16 +307,7 @@ static void h_lane(struct worker *w, const struct proto_msg *m, int fd)
 	close(sv[1]);
 	struct proto_end e = {0};
 	int n = proto_encode(w->out, sizeof(w->out), PROTO_END, m->hdr.seq, &e, sizeof(e), NULL, 0);
-	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-	struct iovec iov = {.iov_base = w->out, .iov_len = (size_t)n};
-	struct msghdr mh = {
-	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &sv[0], sizeof(int));
-	if (n < 0 || sendmsg(CTL_FD, &mh, MSG_NOSIGNAL) != n)
+	if (n < 0 || fdpass_send(CTL_FD, w->out, (size_t)n, &sv[0], 1) != n)
 		exit(0);
 	close(sv[0]);
 }
@@ -354,6 +346,52 @@ static void forbid_exec(void)
 	seccomp_release(ctx);
 }
 
+/*
+ * Receives one request, with exactly the fds proto_fds() says for it (*@fd:
+ * the one of READ and WRITE, else -1). Returns 0, 1 when the gateway closed
+ * the session; dies on anything malformed (the gateway sees EOF).
+ */
+static int receive(uint8_t *in, size_t size, ssize_t *len, struct proto_msg *m, int *fd)
+{
+	struct fdpass_info info;
+	ssize_t n;
+
+	*fd = -1;
+	n = fdpass_recv(CTL_FD, in, size, fd, 1, 0, &info);
+	if (n <= 0)
+		return 1;
+	if (info.trunc || info.ctrunc || proto_decode(in, (size_t)n, m) < 0 || (m->hdr.type & 1) ||
+	    info.received != proto_fds(m->hdr.type, 0))
+		die("malformed request");
+	*len = n;
+	return 0;
+}
+
+/* Runs @m's handler when the dispatch table allows it now; takes @fd. */
+static void handle(struct worker *w, const struct proto_msg *m, int fd)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(dispatch) / sizeof(dispatch[0]); i++)
+		if (dispatch[i].type == m->hdr.type)
+			break;
+	if (i == sizeof(dispatch) / sizeof(dispatch[0]))
+		die("unknown request");
+	enum when now = w->smb ? AUTHED : PRE_AUTH;
+	/* Paths in a share must not name the temporaries of uploads. */
+	bool reserved = false;
+	for (unsigned k = 1; k < m->n_str; k++)
+		if (dispatch[i].paths & (1u << k))
+			reserved |= smb_path_reserved(m->str[k]);
+	if (dispatch[i].when != now || reserved) {
+		if (fd >= 0)
+			close(fd);
+		reply_error(w, m->hdr.seq, reserved ? PROTO_E_BAD_NAME : PROTO_E_INVALID);
+		return;
+	}
+	dispatch[i].fn(w, m, fd);
+}
+
 int main(void)
 {
 	static struct worker w;
@@ -366,58 +404,13 @@ int main(void)
 	reply(&w, PROTO_HELLO, 0, &hello, sizeof(hello), NULL, 0);
 
 	for (;;) {
-		char cbuf[CMSG_SPACE(sizeof(int) * 2)];
-		struct iovec iov = {.iov_base = in, .iov_len = sizeof(in)};
-		struct msghdr mh = {.msg_iov = &iov,
-				    .msg_iovlen = 1,
-				    .msg_control = cbuf,
-				    .msg_controllen = sizeof(cbuf)};
 		struct proto_msg m;
-		int fd = -1, n_fds = 0;
-		ssize_t n;
+		ssize_t n = 0;
+		int fd;
 
-		n = recvmsg(CTL_FD, &mh, MSG_CMSG_CLOEXEC);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
+		if (receive(in, sizeof(in), &n, &m, &fd) != 0)
 			return 0; /* the gateway closed the session */
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-				continue;
-			for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
-				int got;
-				memcpy(&got, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-				if (fd < 0)
-					fd = got;
-				else
-					close(got);
-				n_fds++;
-			}
-		}
-		if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-		    proto_decode(in, (size_t)n, &m) < 0 || (m.hdr.type & 1) ||
-		    n_fds != (proto_type_has_fd(m.hdr.type) ? 1 : 0))
-			die("malformed request");
-
-		size_t i;
-		for (i = 0; i < sizeof(dispatch) / sizeof(dispatch[0]); i++)
-			if (dispatch[i].type == m.hdr.type)
-				break;
-		if (i == sizeof(dispatch) / sizeof(dispatch[0]))
-			die("unknown request");
-		enum when now = w.smb ? AUTHED : PRE_AUTH;
-		/* Paths in a share must not name the temporaries of uploads. */
-		bool reserved = false;
-		for (unsigned k = 1; k < m.n_str; k++)
-			if (dispatch[i].paths & (1u << k))
-				reserved |= smb_path_reserved(m.str[k]);
-		if (dispatch[i].when != now || reserved) {
-			if (fd >= 0)
-				close(fd);
-			reply_error(&w, m.hdr.seq, reserved ? PROTO_E_BAD_NAME : PROTO_E_INVALID);
-		} else {
-			dispatch[i].fn(&w, &m, fd);
-		}
+		handle(&w, &m, fd);
 		/* Nothing of a request outlives it; AUTH and CHECK carry a password. */
 		explicit_bzero(in, (size_t)n);
 		explicit_bzero(&m, sizeof(m));
