@@ -18,6 +18,8 @@
  *
  * Parsing stops at the first error; only that one is reported. This module
  * never prints anything.
+ *
+ * Runs in: the gateway process, at start-up (and smbgate --check-config).
  */
 #include "cfg.h"
 

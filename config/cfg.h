@@ -5,6 +5,8 @@
  *
  * This module never logs: every problem is reported to the caller as a
  * negative errno plus a one-line message naming file:line and the key.
+ *
+ * Runs in: the gateway process, at start-up.
  */
 #pragma once
 

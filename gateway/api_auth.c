@@ -3,6 +3,8 @@
  * gateway/api_auth.c - login, logout, and authentication of every other API
  * request (session cookie, Bearer token, or HTTP Basic reusing the user's
  * sandbox). Repeated failures from one address are slowed down.
+ *
+ * Runs in: the gateway process (HTTP threads).
  */
 #include <errno.h>
 #include <pthread.h>

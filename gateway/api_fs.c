@@ -6,6 +6,8 @@
  *   /api/v1/fs/{server}/{share}/{path}  folders (JSON) and files (bytes)
  * GET/HEAD read, PUT uploads, POST {"op": mkdir|move|copy}, DELETE.
  * File bytes stream through pipes from/to the sandbox; memory stays flat.
+ *
+ * Runs in: the gateway process (HTTP threads).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -2,6 +2,8 @@
 /*
  * gateway/gateway.h - the state the HTTP handlers share, and the helpers
  * every handler uses to answer. One struct gw per process, built by main.c.
+ *
+ * Runs in: the gateway process.
  */
 #pragma once
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * gateway/http.c - the libmicrohttpd daemon and the routing table.
+ *
+ * Runs in: the gateway process (libmicrohttpd's listening and connection threads).
  */
 #include <arpa/inet.h>
 #include <errno.h>

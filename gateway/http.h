@@ -2,6 +2,8 @@
 /*
  * gateway/http.h - the libmicrohttpd daemon: limits, TLS, routing of
  * (method, path) to the handlers, one log line per request.
+ *
+ * Runs in: the gateway process.
  */
 #pragma once
 

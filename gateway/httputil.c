@@ -5,6 +5,8 @@
  * Dates are converted with Howard Hinnant's days_from_civil/civil_from_days
  * algorithms rather than gmtime_r()/timegm(), so that they are exact over the
  * whole range, need no time zone and no locale.
+ *
+ * Runs in: the gateway process (HTTP threads); pure functions.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -3,6 +3,8 @@
  * gateway/httputil.h - small pure HTTP helpers: Range, Content-Type,
  * dates, entity tags, Content-Disposition. No I/O, no global state; every
  * input is treated as hostile (bounded, overflow-safe).
+ *
+ * Runs in: the gateway process.
  */
 #pragma once
 

@@ -2,6 +2,8 @@
 /*
  * gateway/main.c - the smbgate command line: arguments, configuration,
  * start-up.
+ *
+ * Runs in: the gateway process (its main thread).
  */
 #include <errno.h>
 #include <getopt.h>

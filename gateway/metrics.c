@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * gateway/metrics.c - counters for GET /metrics (Prometheus text format).
+ *
+ * Runs in: the gateway process (HTTP threads).
  */
 #include <errno.h>
 #include <stdatomic.h>

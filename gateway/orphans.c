@@ -4,6 +4,8 @@
  *
  * One list, oldest first, under one mutex. It is short (max_total entries),
  * so every operation simply walks it.
+ *
+ * Runs in: the gateway process (HTTP threads).
  */
 #include <errno.h>
 #include <pthread.h>

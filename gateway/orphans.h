@@ -20,6 +20,8 @@
  * The user name is compared byte for byte, as in session.h. This module knows
  * neither HTTP nor sandboxes and prints nothing. Thread-safe (one mutex),
  * except gw_orphans_new(), gw_orphans_free() and gw_orphans_set_clock().
+ *
+ * Runs in: the gateway process.
  */
 #pragma once
 

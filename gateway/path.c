@@ -2,6 +2,8 @@
 /*
  * gateway/path.c - percent-decoding and validation of the file API's paths.
  * See path.h. Everything here is pure: no I/O, no global state.
+ *
+ * Runs in: the gateway process (HTTP threads); pure functions.
  */
 #include <errno.h>
 #include <stdint.h>

@@ -12,6 +12,8 @@
  *
  * Every rejection is -EINVAL; lengths over the protocol caps (sandbox/shared/proto.h)
  * are -ENAMETOOLONG. Outputs are untouched on failure.
+ *
+ * Runs in: the gateway process.
  */
 #pragma once
 

@@ -2,6 +2,8 @@
 /*
  * gateway/sbxsession.h - what a session holds: the sandbox client and its
  * pinhole (the opaque "sbx" of session.h).
+ *
+ * Runs in: the gateway process.
  */
 #pragma once
 

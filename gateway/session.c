@@ -17,6 +17,8 @@
  * per session not yet freed, so that gw_session_put() and the accessors of a
  * session that outlives gw_sessions_free() still find the lock, the clock and
  * the destructor.
+ *
+ * Runs in: the gateway process (HTTP threads and the main thread's timer).
  */
 #include <errno.h>
 #include <limits.h>

@@ -36,6 +36,8 @@
  * are atomic), except gw_sessions_new(), gw_sessions_free() and
  * gw_sessions_set_clock(), which must not race with other calls on the same
  * table.
+ *
+ * Runs in: the gateway process.
  */
 #pragma once
 

@@ -2,6 +2,8 @@
 /*
  * gateway/static.c - the web UI's files, embedded in the binary at build
  * time (web/embed.py turns web/ into webassets.c).
+ *
+ * Runs in: the gateway process (HTTP threads).
  */
 #include <string.h>
 

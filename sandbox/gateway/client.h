@@ -17,6 +17,8 @@
  * its own SMB connections (PROTO_LANE), up to SBXC_MAX_LANES, so that
  * listings go on while files move. A call takes an idle lane, or waits for
  * one; a READ or WRITE keeps its lane from _begin() to _end().
+ *
+ * Runs in: the gateway process (HTTP threads).
  */
 #pragma once
 

@@ -9,6 +9,8 @@
  * kernel modules, bpf, keys...) kill the whole process. The list covers
  * glibc, libsmbclient (sockets, tdb files, poll), the worker, and the
  * AddressSanitizer/UBSan runtimes of the sanitizer build.
+ *
+ * Runs in: the sandbox's PID 1, for the worker it is about to exec.
  */
 #include <errno.h>
 #include <sched.h>

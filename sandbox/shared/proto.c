@@ -2,6 +2,8 @@
 /*
  * sandbox/shared/proto.c - encode, decode and validate the gateway <-> worker
  * messages. Pure functions, no I/O; see proto.h.
+ *
+ * Runs in: both ends: the gateway process and the worker.
  */
 #include <errno.h>
 #include <string.h>

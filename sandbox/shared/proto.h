@@ -15,6 +15,8 @@
  * This module is pure: encode, decode and validate, no I/O. The gateway
  * decodes everything the worker sends with proto_decode() and treats any
  * failure as a protocol violation (the sandbox is killed).
+ *
+ * Runs in: both ends: the gateway process and the worker.
  */
 #pragma once
 

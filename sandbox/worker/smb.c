@@ -2,6 +2,8 @@
 /*
  * sandbox/worker/smb.c - the worker's file operations over libsmbclient; the only
  * file of the tree that includes libsmbclient.h. See smb.h.
+ *
+ * Runs in: the worker (and its lanes), inside the sandbox.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -7,6 +7,8 @@
  * trailing slash, "" for the share's root; every segment must pass
  * proto_name_valid(). Every function returns 0 or a positive enum proto_err.
  * Single-threaded, like libsmbclient.
+ *
+ * Runs in: the worker (and its lanes), inside the sandbox.
  */
 #pragma once
 

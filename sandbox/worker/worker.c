@@ -4,6 +4,8 @@
  * gateway's requests on fd 3 (proto.h) with one libsmbclient context (smb.h).
  * Single-threaded; one request at a time. The dispatch table says which
  * requests are allowed when (before AUTH only AUTH, AUTH only once).
+ *
+ * Runs in: the worker (and its lanes), inside the sandbox.
  */
 #include <errno.h>
 #include <signal.h>
