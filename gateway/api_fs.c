@@ -190,14 +190,14 @@ static int collect_entry(void *ud, const struct proto_entry_rec *rec, const char
 static enum MHD_Result list_shares(struct gw_req *r, struct MHD_Connection *c, size_t server,
 				   const struct gw_path *p)
 {
-	struct gw_session *s = authenticate(r, c, server);
-	if (!s)
+	struct gw_session *session = authenticate(r, c, server);
+	if (!session)
 		return MHD_YES;
 	struct collect k = {.entries = json_array(), .shares = true};
-	int err = sbxc_shares(client_of(s), collect_entry, &k);
+	int err = sbxc_shares(client_of(session), collect_entry, &k);
 	if (err) {
 		json_decref(k.entries);
-		return reply_failed(r, c, s, err);
+		return reply_failed(r, c, session, err);
 	}
 	char path[CFG_MAX_NAME + 3];
 	snprintf(path, sizeof(path), "/%s/", p->server);
@@ -205,19 +205,20 @@ static enum MHD_Result list_shares(struct gw_req *r, struct MHD_Connection *c, s
 			     json_pack("{s:s,s:o}", "path", path, "entries", k.entries));
 }
 
-static enum MHD_Result list_dir(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
-				const struct gw_path *p)
+static enum MHD_Result list_dir(struct gw_req *r, struct MHD_Connection *c,
+				struct gw_session *session, const struct gw_path *p)
 {
 	struct collect k = {.entries = json_array()};
 	unsigned skipped = 0;
-	int err = sbxc_list_skipped(client_of(s), p->share, p->path, collect_entry, &k, &skipped);
+	int err =
+	    sbxc_list_skipped(client_of(session), p->share, p->path, collect_entry, &k, &skipped);
 	if (err) {
 		json_decref(k.entries);
 		if (err == PROTO_E_NOT_DIR && p->trailing_slash) {
 			return gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found",
 					      "this is a file, not a folder");
 		}
-		return reply_failed(r, c, s, err);
+		return reply_failed(r, c, session, err);
 	}
 	size_t n = strlen(p->server) + strlen(p->share) + strlen(p->path) + 4;
 	char *path = malloc(n);
@@ -314,8 +315,9 @@ static void file_headers(struct MHD_Response *resp, const struct gw_path *p,
 	}
 }
 
-static enum MHD_Result get_file(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
-				const struct gw_path *p, const struct proto_stat *st)
+static enum MHD_Result get_file(struct gw_req *r, struct MHD_Connection *c,
+				struct gw_session *session, const struct gw_path *p,
+				const struct proto_stat *st)
 {
 	bool head = strcmp(r->method, "HEAD") == 0;
 	bool attachment = arg_true(c, "download");
@@ -360,10 +362,10 @@ static enum MHD_Result get_file(struct gw_req *r, struct MHD_Connection *c, stru
 		struct proto_read_ok ok;
 		struct sbxc_lane *lane;
 		int fd;
-		int err =
-		    sbxc_read_begin(client_of(s), p->share, p->path, start, len, &ok, &fd, &lane);
+		int err = sbxc_read_begin(client_of(session), p->share, p->path, start, len, &ok,
+					  &fd, &lane);
 		if (err)
-			return reply_failed(r, c, s, err);
+			return reply_failed(r, c, session, err);
 		struct download *d = calloc(1, sizeof(*d));
 		if (!d) {
 			close(fd);
@@ -372,7 +374,7 @@ static enum MHD_Result get_file(struct gw_req *r, struct MHD_Connection *c, stru
 		}
 		/* The body streams after this handler returns: its own reference. */
 		*d = (struct download){.gw = r->gw,
-				       .s = gw_session_hold(s),
+				       .s = gw_session_hold(session),
 				       .lane = lane,
 				       .fd = fd,
 				       .expected = ok.length};
@@ -395,22 +397,22 @@ static enum MHD_Result get_file(struct gw_req *r, struct MHD_Connection *c, stru
 	return gw_queue(r, c, status, resp);
 }
 
-static enum MHD_Result get_path(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
-				const struct gw_path *p)
+static enum MHD_Result get_path(struct gw_req *r, struct MHD_Connection *c,
+				struct gw_session *session, const struct gw_path *p)
 {
 	struct proto_stat st = {0};
 	int err;
 
 	/* A trailing slash says "folder": one round trip, no stat first. */
 	if (p->trailing_slash || !*p->path)
-		return list_dir(r, c, s, p);
-	err = sbxc_stat(client_of(s), p->share, p->path, &st);
+		return list_dir(r, c, session, p);
+	err = sbxc_stat(client_of(session), p->share, p->path, &st);
 
 	if (err)
-		return reply_failed(r, c, s, err);
+		return reply_failed(r, c, session, err);
 	if (st.ftype == PROTO_FT_DIR)
-		return list_dir(r, c, s, p);
-	return get_file(r, c, s, p, &st);
+		return list_dir(r, c, session, p);
+	return get_file(r, c, session, p, &st);
 }
 
 /* ---- uploads ---- */
@@ -471,14 +473,14 @@ static enum MHD_Result put_start(struct gw_req *r, struct MHD_Connection *c, siz
 	const struct cfg *cfg = r->gw->cfg;
 	const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	const char *inm = header(c, MHD_HTTP_HEADER_IF_NONE_MATCH);
-	struct gw_session *s;
+	struct gw_session *session;
 	uint64_t size;
 	char *end;
 
 	if (!*p->path || p->trailing_slash)
 		return gw_reply_not_allowed(r, c, "GET, HEAD"); /* a folder takes no PUT */
-	s = authenticate(r, c, server);
-	if (!s)
+	session = authenticate(r, c, server);
+	if (!session)
 		return MHD_YES;
 	if (!cl) {
 		return gw_reply_error(r, c, MHD_HTTP_LENGTH_REQUIRED, "length_required",
@@ -498,13 +500,13 @@ static enum MHD_Result put_start(struct gw_req *r, struct MHD_Connection *c, siz
 	bool exclusive = inm && strcmp(inm, "*") == 0;
 	if (exclusive) {
 		struct proto_stat st;
-		int err = sbxc_stat(client_of(s), p->share, p->path, &st);
+		int err = sbxc_stat(client_of(session), p->share, p->path, &st);
 		if (err == 0) {
 			return gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "exists",
 					      "the file exists (If-None-Match: *)");
 		}
 		if (err != PROTO_E_NOT_FOUND)
-			return reply_failed(r, c, s, err);
+			return reply_failed(r, c, session, err);
 	}
 	size_t sl = strlen(p->share) + 1, pl = strlen(p->path) + 1;
 	struct upload *u = calloc(1, sizeof(*u) + sl + pl);
@@ -514,13 +516,13 @@ static enum MHD_Result put_start(struct gw_req *r, struct MHD_Connection *c, siz
 	u->share = memcpy(u->data, p->share, sl);
 	u->path = memcpy(u->data + sl, p->path, pl);
 	int err =
-	    sbxc_write_begin(client_of(s), p->share, p->path, exclusive ? 0 : PROTO_F_OVERWRITE,
-			     size, u->tmp, &u->fd, &u->lane);
+	    sbxc_write_begin(client_of(session), p->share, p->path,
+			     exclusive ? 0 : PROTO_F_OVERWRITE, size, u->tmp, &u->fd, &u->lane);
 	if (err) {
 		free(u);
-		return reply_failed(r, c, s, err);
+		return reply_failed(r, c, session, err);
 	}
-	u->s = gw_session_hold(s); /* its own, for the upload's whole body */
+	u->s = gw_session_hold(session); /* its own, for the upload'session whole body */
 	u->exclusive = exclusive;
 	r->upload = u;
 	r->upload_abort = upload_abort;
@@ -568,8 +570,8 @@ static enum MHD_Result put_data(struct gw_req *r, struct MHD_Connection *c, cons
 
 /* ---- POST operations, DELETE ---- */
 
-static enum MHD_Result post_op(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
-			       const struct gw_path *p)
+static enum MHD_Result post_op(struct gw_req *r, struct MHD_Connection *c,
+			       struct gw_session *session, const struct gw_path *p)
 {
 	json_error_t jerr;
 	json_t *body =
@@ -598,9 +600,9 @@ static enum MHD_Result post_op(struct gw_req *r, struct MHD_Connection *c, struc
 	uint32_t flags = jw && json_is_true(jw) ? PROTO_F_OVERWRITE : 0;
 	if (strcmp(op, "mkdir") == 0 && !jt && !jw) {
 		json_decref(body);
-		err = sbxc_mkdir(client_of(s), p->share, p->path);
+		err = sbxc_mkdir(client_of(session), p->share, p->path);
 		if (err)
-			return reply_failed(r, c, s, err);
+			return reply_failed(r, c, session, err);
 		return gw_reply_empty(r, c, MHD_HTTP_CREATED);
 	}
 	if ((strcmp(op, "move") == 0 || strcmp(op, "copy") == 0) && to) {
@@ -615,11 +617,13 @@ static enum MHD_Result post_op(struct gw_req *r, struct MHD_Connection *c, struc
 					      "\"/folder/name\"");
 		}
 		uint32_t created = 0;
-		err = move ? sbxc_rename(client_of(s), p->share, p->path, target, flags, &created)
-			   : sbxc_copy(client_of(s), p->share, p->path, target, flags, &created);
+		err = move ? sbxc_rename(client_of(session), p->share, p->path, target, flags,
+					 &created)
+			   : sbxc_copy(client_of(session), p->share, p->path, target, flags,
+				       &created);
 		free(target);
 		if (err)
-			return reply_failed(r, c, s, err);
+			return reply_failed(r, c, session, err);
 		return gw_reply_empty(r, c, created ? MHD_HTTP_CREATED : MHD_HTTP_NO_CONTENT);
 	}
 	json_decref(body);
@@ -628,21 +632,21 @@ static enum MHD_Result post_op(struct gw_req *r, struct MHD_Connection *c, struc
 			      "take \"to\" and \"overwrite\"");
 }
 
-static enum MHD_Result delete_path(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
-				   const struct gw_path *p)
+static enum MHD_Result delete_path(struct gw_req *r, struct MHD_Connection *c,
+				   struct gw_session *session, const struct gw_path *p)
 {
 	struct proto_stat st;
-	int err = sbxc_stat(client_of(s), p->share, p->path, &st);
+	int err = sbxc_stat(client_of(session), p->share, p->path, &st);
 
 	if (err)
-		return reply_failed(r, c, s, err);
+		return reply_failed(r, c, session, err);
 	if (st.ftype == PROTO_FT_DIR)
-		err = sbxc_rmdir(client_of(s), p->share, p->path,
+		err = sbxc_rmdir(client_of(session), p->share, p->path,
 				 arg_true(c, "recursive") ? PROTO_F_RECURSIVE : 0);
 	else
-		err = sbxc_unlink(client_of(s), p->share, p->path);
+		err = sbxc_unlink(client_of(session), p->share, p->path);
 	if (err)
-		return reply_failed(r, c, s, err);
+		return reply_failed(r, c, session, err);
 	return gw_reply_empty(r, c, MHD_HTTP_NO_CONTENT);
 }
 
@@ -668,7 +672,7 @@ enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char
 	if (r->upload)
 		return put_data(r, c, upload_data, upload_data_size);
 	if (!put) {
-		/* Other methods: collect the body (POST's JSON; bounded), then act. */
+		/* Other methods: collect the body (POST'session JSON; bounded), then act. */
 		if (!gw_collect_body(r, upload_data, upload_data_size))
 			return MHD_YES;
 		if (r->body_too_big)
@@ -708,17 +712,17 @@ enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char
 		ret = gw_reply_not_allowed(r, c, "GET, HEAD");
 		goto out;
 	}
-	struct gw_session *s = authenticate(r, c, server);
-	if (!s) {
+	struct gw_session *session = authenticate(r, c, server);
+	if (!session) {
 		ret = MHD_YES;
 		goto out;
 	}
 	if (get)
-		ret = get_path(r, c, s, &p);
+		ret = get_path(r, c, session, &p);
 	else if (strcmp(m, "POST") == 0)
-		ret = post_op(r, c, s, &p);
+		ret = post_op(r, c, session, &p);
 	else
-		ret = delete_path(r, c, s, &p);
+		ret = delete_path(r, c, session, &p);
 out:
 	gw_path_clear(&p);
 	return ret;

@@ -297,53 +297,53 @@ static int smb_new(const struct smb_params *p, const char *domain, const char *u
 	    [CFG_PROTO_SMB2_10] = "SMB2_10", [CFG_PROTO_SMB3_00] = "SMB3_00",
 	    [CFG_PROTO_SMB3_02] = "SMB3_02", [CFG_PROTO_SMB3_11] = "SMB3_11",
 	};
-	struct smb *s;
+	struct smb *smb;
 	int r;
 
 	if (p->min_protocol > CFG_PROTO_SMB3_11 || p->max_protocol > CFG_PROTO_SMB3_11 ||
 	    strlen(p->server) > PROTO_MAX_NAME)
 		return PROTO_E_INVALID;
-	s = calloc(1, sizeof(*s));
-	if (!s)
+	smb = calloc(1, sizeof(*smb));
+	if (!smb)
 		return PROTO_E_IO;
-	s->buf = malloc(IO_BUF);
-	s->ctx = smbc_new_context();
-	if (!s->buf || !s->ctx) {
+	smb->buf = malloc(IO_BUF);
+	smb->ctx = smbc_new_context();
+	if (!smb->buf || !smb->ctx) {
 		r = PROTO_E_IO;
 		goto fail;
 	}
-	snprintf(s->server, sizeof(s->server), "%s", p->server);
-	s->show_hidden = p->show_hidden;
-	s->params = *p;
-	s->params.server = s->server;
+	snprintf(smb->server, sizeof(smb->server), "%s", p->server);
+	smb->show_hidden = p->show_hidden;
+	smb->params = *p;
+	smb->params.server = smb->server;
 
-	smbc_setDebug(s->ctx, 0);
-	smbc_setOptionDebugToStderr(s->ctx, 1);
-	smbc_setOptionNoAutoAnonymousLogin(s->ctx, 1);
-	smbc_setOptionUseKerberos(s->ctx, 0);
-	smbc_setOptionFallbackAfterKerberos(s->ctx, 0);
-	smbc_setOptionUseCCache(s->ctx, 0);
-	smbc_setOptionUrlEncodeReaddirEntries(s->ctx, 0);
-	smbc_setOptionOneSharePerServer(s->ctx, 0);
-	smbc_setTimeout(s->ctx, (int)(p->timeout * 1000));
-	smbc_setPort(s->ctx, 445);
+	smbc_setDebug(smb->ctx, 0);
+	smbc_setOptionDebugToStderr(smb->ctx, 1);
+	smbc_setOptionNoAutoAnonymousLogin(smb->ctx, 1);
+	smbc_setOptionUseKerberos(smb->ctx, 0);
+	smbc_setOptionFallbackAfterKerberos(smb->ctx, 0);
+	smbc_setOptionUseCCache(smb->ctx, 0);
+	smbc_setOptionUrlEncodeReaddirEntries(smb->ctx, 0);
+	smbc_setOptionOneSharePerServer(smb->ctx, 0);
+	smbc_setTimeout(smb->ctx, (int)(p->timeout * 1000));
+	smbc_setPort(smb->ctx, 445);
 	smbc_setOptionSmbEncryptionLevel(
-	    s->ctx, p->encryption == CFG_ENCRYPTION_REQUIRED  ? SMBC_ENCRYPTLEVEL_REQUIRE
-		    : p->encryption == CFG_ENCRYPTION_DESIRED ? SMBC_ENCRYPTLEVEL_REQUEST
-							      : SMBC_ENCRYPTLEVEL_NONE);
-	snprintf(s->domain, sizeof(s->domain), "%s", domain);
-	snprintf(s->user, sizeof(s->user), "%s", user);
-	snprintf(s->password, sizeof(s->password), "%s", password);
-	smbc_setOptionUserData(s->ctx, s);
-	smbc_setFunctionAuthDataWithContext(s->ctx, auth_cb);
-	if (!smbc_init_context(s->ctx)) {
+	    smb->ctx, p->encryption == CFG_ENCRYPTION_REQUIRED	? SMBC_ENCRYPTLEVEL_REQUIRE
+		      : p->encryption == CFG_ENCRYPTION_DESIRED ? SMBC_ENCRYPTLEVEL_REQUEST
+								: SMBC_ENCRYPTLEVEL_NONE);
+	snprintf(smb->domain, sizeof(smb->domain), "%s", domain);
+	snprintf(smb->user, sizeof(smb->user), "%s", user);
+	snprintf(smb->password, sizeof(smb->password), "%s", password);
+	smbc_setOptionUserData(smb->ctx, smb);
+	smbc_setFunctionAuthDataWithContext(smb->ctx, auth_cb);
+	if (!smbc_init_context(smb->ctx)) {
 		r = last_err();
 		goto fail;
 	}
-	smbc_setOptionProtocols(s->ctx, protos[p->min_protocol], protos[p->max_protocol]);
+	smbc_setOptionProtocols(smb->ctx, protos[p->min_protocol], protos[p->max_protocol]);
 
 	if (!verify) {
-		*ret = s;
+		*ret = smb;
 		return 0;
 	}
 	/* Check them with a session setup: a stat of smb://server/ authenticates,
@@ -353,9 +353,9 @@ static int smb_new(const struct smb_params *p, const char *domain, const char *u
 	 * and an RPC bind: ~3 ms more per login (docs/performance.md). */
 	char url[PROTO_MAX_NAME + 16];
 	struct stat st;
-	snprintf(url, sizeof(url), "smb://%s/", s->server);
+	snprintf(url, sizeof(url), "smb://%s/", smb->server);
 	errno = 0;
-	if (smbc_getFunctionStat(s->ctx)(s->ctx, url, &st) != 0 && errno != ENOENT) {
+	if (smbc_getFunctionStat(smb->ctx)(smb->ctx, url, &st) != 0 && errno != ENOENT) {
 		/* Refused credentials, or no answer in time; anything else here
 		 * means the server could not be talked to (through the pinhole,
 		 * an unreachable server is a connection closed early: ECONNRESET,
@@ -365,10 +365,10 @@ static int smb_new(const struct smb_params *p, const char *domain, const char *u
 						      : PROTO_E_UNREACHABLE;
 		goto fail;
 	}
-	*ret = s;
+	*ret = smb;
 	return 0;
 fail:
-	smb_free(s);
+	smb_free(smb);
 	return r;
 }
 
@@ -791,7 +791,7 @@ static int read_striped(struct smb *s, const char *url, SMBCFILE *f, uint64_t of
 	return r;
 }
 
-int smb_read(struct smb *s, const char *share, const char *path, uint64_t offset, uint64_t length,
+int smb_read(struct smb *smb, const char *share, const char *path, uint64_t offset, uint64_t length,
 	     int fd, int (*started)(void *ud, const struct proto_stat *st, uint64_t length),
 	     void *ud, uint64_t *written)
 {
@@ -801,19 +801,19 @@ int smb_read(struct smb *s, const char *share, const char *path, uint64_t offset
 	SMBCFILE *f;
 	uint64_t left, done = 0;
 	int tries = 0;
-	int r = make_url(s, url, sizeof(url), share, path);
+	int r = make_url(smb, url, sizeof(url), share, path);
 
 	*written = 0;
 	if (r)
 		return r;
 	/* The open handle says what it is: no stat of the path first (a round
 	 * trip more per download). */
-	while (!(f = smbc_getFunctionOpen(s->ctx)(s->ctx, url, O_RDONLY, 0)) &&
-	       again(s, errno, &tries))
+	while (!(f = smbc_getFunctionOpen(smb->ctx)(smb->ctx, url, O_RDONLY, 0)) &&
+	       again(smb, errno, &tries))
 		;
 	if (!f)
 		return last_err();
-	if (smbc_getFunctionFstat(s->ctx)(s->ctx, f, &st) < 0) {
+	if (smbc_getFunctionFstat(smb->ctx)(smb->ctx, f, &st) < 0) {
 		r = last_err();
 		goto out;
 	}
@@ -837,11 +837,11 @@ int smb_read(struct smb *s, const char *share, const char *path, uint64_t offset
 	 * Should @fd not be a pipe, this fails, harmlessly. */
 	(void)fcntl(fd, F_SETPIPE_SZ, READ_CHUNK);
 	if (left >= STRIPE_MIN)
-		r = read_striped(s, url, f, offset, left, fd, &done);
+		r = read_striped(smb, url, f, offset, left, fd, &done);
 	else
-		r = read_chunks(s, f, offset, left, fd, &done);
+		r = read_chunks(smb, f, offset, left, fd, &done);
 out:
-	smbc_getFunctionClose(s->ctx)(s->ctx, f);
+	smbc_getFunctionClose(smb->ctx)(smb->ctx, f);
 	*written = done;
 	return r;
 }
@@ -945,7 +945,7 @@ static int commit_tmp(struct smb *s, SMBCFILE *f, const char *share, const char 
 	return replace(s, share, path, tmp, target, flags, created);
 }
 
-int smb_write(struct smb *s, const char *share, const char *path, const char *tmp_name,
+int smb_write(struct smb *smb, const char *share, const char *path, const char *tmp_name,
 	      uint32_t flags, int fd, uint64_t size, uint32_t *created, uint64_t *written)
 {
 	char url[URL_MAX], tmp[URL_MAX], tmp_path[PROTO_MAX_PATH + 64];
@@ -957,20 +957,20 @@ int smb_write(struct smb *s, const char *share, const char *path, const char *tm
 	*created = 0;
 	if (!path || !*path)
 		return PROTO_E_IS_DIR;
-	r = make_url(s, url, sizeof(url), share, path);
+	r = make_url(smb, url, sizeof(url), share, path);
 	if (r == 0)
 		r = tmp_beside(tmp_path, sizeof(tmp_path), path, tmp_name);
 	if (r == 0)
-		r = make_url(s, tmp, sizeof(tmp), share, tmp_path);
+		r = make_url(smb, tmp, sizeof(tmp), share, tmp_path);
 	if (r == 0)
-		r = check_target(s, url, flags, NULL);
+		r = check_target(smb, url, flags, NULL);
 	if (r)
 		return r;
-	f = smbc_getFunctionOpen(s->ctx)(s->ctx, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	f = smbc_getFunctionOpen(smb->ctx)(smb->ctx, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	if (!f)
 		return last_err();
 	for (;;) {
-		ssize_t n = read(fd, s->buf, IO_BUF);
+		ssize_t n = read(fd, smb->buf, IO_BUF);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -983,7 +983,7 @@ int smb_write(struct smb *s, const char *share, const char *path, const char *tm
 			r = PROTO_E_INVALID;
 			goto abort;
 		}
-		r = smb_write_all(s, f, s->buf, (size_t)n);
+		r = smb_write_all(smb, f, smb->buf, (size_t)n);
 		if (r)
 			goto abort;
 		done += (uint64_t)n;
@@ -992,14 +992,14 @@ int smb_write(struct smb *s, const char *share, const char *path, const char *tm
 		r = PROTO_E_IO; /* the upload was cut short */
 		goto abort;
 	}
-	r = commit_tmp(s, f, share, path, tmp, url, flags, created);
+	r = commit_tmp(smb, f, share, path, tmp, url, flags, created);
 	if (r)
 		return r;
 	*written = done;
 	return 0;
 abort:
-	smbc_getFunctionClose(s->ctx)(s->ctx, f);
-	unlink_quiet(s, tmp);
+	smbc_getFunctionClose(smb->ctx)(smb->ctx, f);
+	unlink_quiet(smb, tmp);
 	return r;
 }
 
@@ -1092,7 +1092,7 @@ static int splice_progress(off_t n, void *priv)
 	return 1;
 }
 
-int smb_copy(struct smb *s, const char *share, const char *from, const char *to, uint32_t flags,
+int smb_copy(struct smb *smb, const char *share, const char *from, const char *to, uint32_t flags,
 	     uint32_t *created, uint64_t *copied)
 {
 	char ufrom[URL_MAX], uto[URL_MAX], tmp[URL_MAX], tmp_path[PROTO_MAX_PATH + 64];
@@ -1105,70 +1105,71 @@ int smb_copy(struct smb *s, const char *share, const char *from, const char *to,
 	*copied = 0;
 	if (!*from || !*to)
 		return PROTO_E_INVALID;
-	r = make_url(s, ufrom, sizeof(ufrom), share, from);
+	r = make_url(smb, ufrom, sizeof(ufrom), share, from);
 	if (r == 0)
-		r = make_url(s, uto, sizeof(uto), share, to);
+		r = make_url(smb, uto, sizeof(uto), share, to);
 	if (r == 0)
 		r = make_tmp_path(tmp_path, sizeof(tmp_path), to, "new");
 	if (r == 0)
-		r = make_url(s, tmp, sizeof(tmp), share, tmp_path);
+		r = make_url(smb, tmp, sizeof(tmp), share, tmp_path);
 	if (r == 0)
-		r = stat_url(s, ufrom, &st);
+		r = stat_url(smb, ufrom, &st);
 	if (r)
 		return r;
 	if (st.ftype == PROTO_FT_DIR)
 		return PROTO_E_IS_DIR;
 	if (strcmp(from, to) == 0)
 		return PROTO_E_EXISTS;
-	r = check_target(s, uto, flags, NULL);
+	r = check_target(smb, uto, flags, NULL);
 	if (r)
 		return r;
-	src = smbc_getFunctionOpen(s->ctx)(s->ctx, ufrom, O_RDONLY, 0);
+	src = smbc_getFunctionOpen(smb->ctx)(smb->ctx, ufrom, O_RDONLY, 0);
 	if (!src)
 		return last_err();
-	dst = smbc_getFunctionOpen(s->ctx)(s->ctx, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	dst = smbc_getFunctionOpen(smb->ctx)(smb->ctx, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	if (!dst) {
 		r = last_err();
-		smbc_getFunctionClose(s->ctx)(s->ctx, src);
+		smbc_getFunctionClose(smb->ctx)(smb->ctx, src);
 		return r;
 	}
 	/* Server-side copy (SMB2 copychunk) when the server has it. */
-	off_t n =
-	    smbc_getFunctionSplice(s->ctx)(s->ctx, src, dst, (off_t)st.size, splice_progress, NULL);
+	off_t n = smbc_getFunctionSplice(smb->ctx)(smb->ctx, src, dst, (off_t)st.size,
+						   splice_progress, NULL);
 	if (n >= 0 && (uint64_t)n == st.size) {
 		done = (uint64_t)n;
 	} else {
 		/* Streamed: start over from the beginning. */
-		if (smbc_getFunctionLseek(s->ctx)(s->ctx, src, 0, SEEK_SET) < 0 ||
-		    smbc_getFunctionFtruncate(s->ctx)(s->ctx, dst, 0) < 0 ||
-		    smbc_getFunctionLseek(s->ctx)(s->ctx, dst, 0, SEEK_SET) < 0) {
+		if (smbc_getFunctionLseek(smb->ctx)(smb->ctx, src, 0, SEEK_SET) < 0 ||
+		    smbc_getFunctionFtruncate(smb->ctx)(smb->ctx, dst, 0) < 0 ||
+		    smbc_getFunctionLseek(smb->ctx)(smb->ctx, dst, 0, SEEK_SET) < 0) {
 			r = last_err();
 			goto abort;
 		}
 		for (;;) {
-			ssize_t rd = smbc_getFunctionRead(s->ctx)(s->ctx, src, s->buf, IO_BUF);
+			ssize_t rd =
+			    smbc_getFunctionRead(smb->ctx)(smb->ctx, src, smb->buf, IO_BUF);
 			if (rd < 0) {
 				r = last_err();
 				goto abort;
 			}
 			if (rd == 0)
 				break;
-			r = smb_write_all(s, dst, s->buf, (size_t)rd);
+			r = smb_write_all(smb, dst, smb->buf, (size_t)rd);
 			if (r)
 				goto abort;
 			done += (uint64_t)rd;
 		}
 	}
-	smbc_getFunctionClose(s->ctx)(s->ctx, src);
-	r = commit_tmp(s, dst, share, to, tmp, uto, flags, created);
+	smbc_getFunctionClose(smb->ctx)(smb->ctx, src);
+	r = commit_tmp(smb, dst, share, to, tmp, uto, flags, created);
 	if (r)
 		return r;
 	*copied = done;
 	return 0;
 abort:
-	smbc_getFunctionClose(s->ctx)(s->ctx, src);
-	smbc_getFunctionClose(s->ctx)(s->ctx, dst);
-	unlink_quiet(s, tmp);
+	smbc_getFunctionClose(smb->ctx)(smb->ctx, src);
+	smbc_getFunctionClose(smb->ctx)(smb->ctx, dst);
+	unlink_quiet(smb, tmp);
 	return r;
 }
 
