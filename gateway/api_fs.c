@@ -522,7 +522,7 @@ static enum MHD_Result put_start(struct gw_req *r, struct MHD_Connection *c, siz
 		free(u);
 		return reply_failed(r, c, session, err);
 	}
-	u->s = gw_session_hold(session); /* its own, for the upload'session whole body */
+	u->s = gw_session_hold(session); /* its own, for the upload's whole body */
 	u->exclusive = exclusive;
 	r->upload = u;
 	r->upload_abort = upload_abort;
@@ -669,17 +669,10 @@ enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char
 	enum MHD_Result ret;
 	int err;
 
+	/* PUT streams (its route row says so); the other methods come here once,
+	 * their body (POST's JSON) collected by the router. */
 	if (r->upload)
 		return put_data(r, c, upload_data, upload_data_size);
-	if (!put) {
-		/* Other methods: collect the body (POST'session JSON; bounded), then act. */
-		if (!gw_collect_body(r, upload_data, upload_data_size))
-			return MHD_YES;
-		if (r->body_too_big)
-			return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
-					      "request bodies are limited to %d bytes",
-					      GW_MAX_JSON_BODY);
-	}
 
 	err = gw_path_parse(rest, &p);
 	if (err < 0)
