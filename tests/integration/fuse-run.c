@@ -137,11 +137,9 @@ static void serve(struct smb *login_ctx, int fuse_fd)
 	o.debug = getenv("SMBGATE_FUSE_DEBUG") != NULL;
 	int r = fusefs_serve(c, "fixture", fuse_fd, &o);
 	smb_free(c);
-	if (r) {
+	if (r)
 		fprintf(stderr, "fuse-run: fusefs_serve: %s\n", strerror(-r));
-		_exit(1);
-	}
-	_exit(0);
+	exit(r ? 1 : 0); /* exit(), not _exit(): LeakSanitizer checks the server too */
 }
 
 /* The child: namespaces, mount, server, command. Returns its exit status. */
