@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * sandbox/worker/smb.c - the worker's file operations over libsmbclient; the only
- * file of the tree that includes libsmbclient.h. See smb.h.
+ * sandbox/worker/smb.c - the worker's file operations over libsmbclient (with
+ * the FUSE server, the only includers of libsmbclient.h). See smb.h.
  *
- * Runs in: the worker (and its lanes), inside the sandbox.
+ * Runs in: the worker (and its lanes), and the FUSE server, inside the sandbox.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,7 +44,7 @@
  * 1.16 / 1.00 s (medians) for 1 GiB. On a real network, where one reader
  * waits a round trip per chunk, two pay off sooner: hence 64 MiB. */
 #define STRIPE_MIN    (64 * (uint64_t)1024 * 1024)
-#define URL_MAX	      (PROTO_MAX_PATH * 3 + PROTO_MAX_NAME * 3 + 300)
+#define URL_MAX	      SMB_URL_MAX
 #define RMDIR_DEPTH   64
 #define RMDIR_ENTRIES 100000
 /* smb_drop_tmp() on a temporary still open on the server: 2 s at most. */
@@ -268,6 +268,16 @@ static int tmp_beside(char *buf, size_t size, const char *path, const char *tmp)
 		return PROTO_E_BAD_NAME;
 	int n = snprintf(buf, size, "%.*s%s", (int)dirlen, path, tmp);
 	return n < 0 || (size_t)n >= size ? PROTO_E_BAD_NAME : 0;
+}
+
+int smb_url(const struct smb *s, const char *share, const char *path, char *buf, size_t size)
+{
+	return make_url(s, buf, size, share, path);
+}
+
+struct _SMBCCTX *smb_ctx(struct smb *s)
+{
+	return s->ctx;
 }
 
 /* A temporary name beside @path ("dir/.~smbgate-<hex>.tmp"). */

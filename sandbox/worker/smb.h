@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * sandbox/worker/smb.h - the file operations of the worker, on one libsmbclient
- * context. smb.c is the only file of the tree that includes libsmbclient.h.
+ * context. Only worker/smb.c and the FUSE server (fuse/fusefs.c, which works
+ * on the context of smb_ctx()) include libsmbclient.h.
  *
  * Paths are relative to a share: segments separated by '/', no leading or
  * trailing slash, "" for the share's root; every segment must pass
@@ -116,3 +117,18 @@ bool smb_path_reserved(const char *path);
 
 /* Maps an errno from libsmbclient to the stable set. */
 int smb_errno_to_proto(int err);
+
+/* The longest URL smb_url() makes, with its NUL. */
+#define SMB_URL_MAX (PROTO_MAX_PATH * 3 + PROTO_MAX_NAME * 3 + 300)
+
+/*
+ * The smb:// URL of @path in @share, as every function here builds it: each
+ * segment checked (proto_name_valid(), no SMB wildcard '*' '?' nor ':', no
+ * IPC$) and percent-encoded. Into @buf (@size bytes, SMB_URL_MAX is enough).
+ * Returns 0, or PROTO_E_BAD_NAME (a refused name, or too long).
+ */
+int smb_url(const struct smb *s, const char *share, const char *path, char *buf, size_t size);
+
+/* The libsmbclient context (an SMBCCTX *), owned by @s: for the FUSE server,
+ * which calls libsmbclient itself. Valid until smb_free(@s). */
+struct _SMBCCTX *smb_ctx(struct smb *s);
