@@ -99,6 +99,7 @@ enum sandbox_key {
 	SBX_MAX_PROCESSES,
 	SBX_UID_RANGE,
 	SBX_PRESTART,
+	SBX_MOUNTS,
 	_SBX_MAX,
 };
 
@@ -107,6 +108,7 @@ static const char *const sandbox_keys[_SBX_MAX] = {
     [SBX_MAX_PROCESSES] = "max_processes",
     [SBX_UID_RANGE] = "uid_range",
     [SBX_PRESTART] = "prestart",
+    [SBX_MOUNTS] = "mounts",
 };
 
 enum server_key {
@@ -626,6 +628,14 @@ static int handle_sandbox(struct parser *p, enum sandbox_key k, const char *v)
 		if (parse_unsigned(v, 0, CFG_MAX_PRESTART, &n) < 0)
 			return fail_value(p, key, "not a number between 0 and 16", v);
 		c->prestart = (unsigned)n;
+		return 0;
+	case SBX_MOUNTS:
+		if (strcmp(v, "off") == 0)
+			c->mounts = CFG_MOUNTS_OFF;
+		else if (strcmp(v, "login") == 0)
+			c->mounts = CFG_MOUNTS_LOGIN;
+		else
+			return fail_value(p, key, "not one of off, login", v);
 		return 0;
 	case _SBX_MAX:
 		break;

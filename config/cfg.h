@@ -43,6 +43,12 @@ enum cfg_encryption {
 #define CFG_MAX_PROCESSES      65536
 #define CFG_MAX_PRESTART       16
 
+/* When a sandbox mounts its server's shares under /shares/SERVER (FUSE). */
+enum cfg_mounts {
+	CFG_MOUNTS_OFF,	  /* never (default) */
+	CFG_MOUNTS_LOGIN, /* at login, served by a FUSE server inside the sandbox */
+};
+
 struct cfg_server {
 	char *name;			/* from the section header; unique */
 	char *host;			/* required */
@@ -74,6 +80,7 @@ struct cfg {
 	uint64_t memory_limit;	/* bytes, 0 = unlimited; default 256M */
 	unsigned max_processes; /* default 64 */
 	unsigned prestart;	/* sandboxes kept ready per server, 0..16; default 1 */
+	enum cfg_mounts mounts; /* the shares under /shares/SERVER in each sandbox */
 	uint32_t uid_min;	/* host uid/gid range used when run as root */
 	uint32_t uid_max;	/* default 200000-265535 */
 

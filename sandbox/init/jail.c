@@ -38,6 +38,8 @@
 #define NEWROOT "/tmp"
 
 static int setup_fd = -1;
+/* The mount's /dev/fuse, opened by jail_child_main() when the shares are mounted. */
+static int fuse_fd = -1;
 
 /* Reports a failed step to the spawner and exits. */
 _Noreturn static void setup_failed(const char *step, int err)
@@ -219,6 +221,24 @@ static void generate_etc(const struct jail_params *p)
 		bind_file("/etc/ld.so.cache", NEWROOT "/etc/ld.so.cache", true);
 }
 
+/*
+ * The shares' mount point, /shares/SERVER, served over @p->fuse_fd by the
+ * worker's FUSE server (started at login): mounted here, in the sandbox's own
+ * user and mount namespaces, so that nothing outside ever sees it and no
+ * setuid fusermount is involved. Until the server answers, an access waits.
+ */
+static void mount_shares(const struct jail_params *p)
+{
+	char path[128], opts[160];
+
+	make_dir(NEWROOT JAIL_SHARES, 0755);
+	snprintf(path, sizeof(path), NEWROOT JAIL_SHARES "/%s", p->mount_name);
+	make_dir(path, 0755);
+	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40755,user_id=%d,group_id=%d,max_read=%d",
+		 fuse_fd, JAIL_UID, JAIL_GID, 1024 * 1024);
+	CHECK(mount("smbgate", path, "fuse.smbgate", MS_NOSUID | MS_NODEV, opts), "mount shares");
+}
+
 static void build_root(const struct jail_params *p, int worker_fd)
 {
 	static const char *const tops[] = {"bin", "sbin", "lib", "lib32", "lib64", "libx32"};
@@ -272,6 +292,8 @@ static void build_root(const struct jail_params *p, int worker_fd)
 		make_dir(path, 0700);
 	}
 	make_dir(NEWROOT "/run", 0755);
+	if (fuse_fd >= 0)
+		mount_shares(p);
 	make_dir(NEWROOT "/oldroot", 0755);
 
 	CHECK(syscall(SYS_pivot_root, NEWROOT, NEWROOT "/oldroot"), "pivot_root");
@@ -328,13 +350,17 @@ _Noreturn static void exec_worker(const struct jail_params *p)
 	int hi_null = fcntl(devnull, F_DUPFD_CLOEXEC, 10);
 	int hi_ctl = fcntl(p->ctl_fd, F_DUPFD_CLOEXEC, 10);
 	int hi_log = fcntl(p->stderr_fd, F_DUPFD_CLOEXEC, 10);
-	if (hi_null < 0 || hi_ctl < 0 || hi_log < 0)
+	int hi_fuse = fuse_fd >= 0 ? fcntl(fuse_fd, F_DUPFD_CLOEXEC, 10) : -1;
+	if (hi_null < 0 || hi_ctl < 0 || hi_log < 0 || (fuse_fd >= 0 && hi_fuse < 0))
 		setup_failed("move fds", errno);
 	CHECK(dup2(hi_null, 0), "dup2 stdin");
 	CHECK(dup2(hi_null, 1), "dup2 stdout");
 	CHECK(dup2(hi_log, 2), "dup2 stderr");
-	CHECK(dup2(hi_ctl, 3), "dup2 ctl");
-	CHECK(syscall(SYS_close_range, 4, ~0U, 0), "close fds");
+	CHECK(dup2(hi_ctl, JAIL_CTL_FD), "dup2 ctl");
+	if (hi_fuse >= 0)
+		CHECK(dup2(hi_fuse, JAIL_FUSE_FD), "dup2 fuse");
+	CHECK(syscall(SYS_close_range, hi_fuse >= 0 ? JAIL_FUSE_FD + 1 : JAIL_FUSE_FD, ~0U, 0),
+	      "close fds");
 
 	set_rlimit(RLIMIT_NOFILE, JAIL_RLIMIT_NOFILE, "RLIMIT_NOFILE");
 	set_rlimit(RLIMIT_CORE, 0, "RLIMIT_CORE");
@@ -450,6 +476,12 @@ _Noreturn void jail_child_main(const struct jail_params *p)
 	if (n != (ssize_t)sizeof(m) || m.msg != JAIL_SETUP_GO)
 		_exit(127);
 
+	/* /dev/fuse is opened here, in the sandbox's user namespace (the kernel
+	 * mounts a FUSE fd only in the namespace that opened it) but still with
+	 * the spawner's host uid (the device is root's). No mount without it. */
+	if (p->mount_name)
+		fuse_fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+
 	/* Opened in our own mount namespace, before the uid change: the worker
 	 * may sit below a directory only the gateway's uid can traverse. */
 	worker_fd = open(p->worker_path, O_PATH | O_CLOEXEC);
@@ -495,6 +527,8 @@ _Noreturn void jail_child_main(const struct jail_params *p)
 	close(lfd);
 	close(p->ctl_fd);
 	close(p->stderr_fd);
+	if (fuse_fd >= 0)
+		close(fuse_fd); /* the worker's now: the mount dies with its server */
 	wait_for_claim(worker);
 	caps_drop_all();
 	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);

@@ -56,7 +56,15 @@ struct jail_params {
 	unsigned max_processes;	 /* RLIMIT_NPROC */
 	char *const *argv;	 /* the worker's argv */
 	char *const *envp;	 /* the worker's whole environment */
+	const char *mount_name;	 /* mount the shares at /shares/MOUNT_NAME (the server's
+				    name in the configuration), or NULL: no mount */
 };
+
+/* The worker's fds: the control socket, and the mount's /dev/fuse when there is one. */
+#define JAIL_CTL_FD  3
+#define JAIL_FUSE_FD 4
+/* Where the shares are mounted inside a sandbox: /shares/SERVER/SHARE. */
+#define JAIL_SHARES "/shares"
 
 /*
  * Runs in the child of clone(CLONE_NEW*): waits for JAIL_SETUP_GO, builds the

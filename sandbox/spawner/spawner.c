@@ -280,6 +280,7 @@ static pid_t clone_jail(struct spawner_state *st, const struct cfg_server *srv, 
 	    .max_processes = st->cfg->max_processes,
 	    .argv = st->argv,
 	    .envp = st->envp,
+	    .mount_name = st->cfg->mounts != CFG_MOUNTS_OFF ? srv->name : NULL,
 	};
 	struct clone_args ca = {
 	    .flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS |
@@ -288,16 +289,15 @@ static pid_t clone_jail(struct spawner_state *st, const struct cfg_server *srv, 
 	    .exit_signal = SIGCHLD,
 	};
 	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	int err = errno;
 
-	if (pid < 0)
-		return -errno;
 	if (pid == 0) {
 		close(ctl[0]);
 		close(setup[0]);
 		close(st->sock);
 		jail_child_main(&params);
 	}
-	return pid;
+	return pid < 0 ? -err : pid;
 }
 
 /* Maps the sandbox's uid/gid to @uid (and the group, as root) from outside. */
@@ -576,6 +576,12 @@ int spawner_fork(const struct cfg *cfg, const struct sbx_spawner_options *opts, 
 			st.slots[i].uid = cfg->uid_min + (uint32_t)i;
 	}
 	cgroup_detect(&st);
+	/* Each sandbox opens /dev/fuse itself, with the spawner's host uid. */
+	if (cfg->mounts != CFG_MOUNTS_OFF && access("/dev/fuse", R_OK | W_OK) < 0)
+		fprintf(stderr,
+			"smbgate: [sandbox] mounts = login, but /dev/fuse cannot be opened (%s): "
+			"sandboxes run without their mounts\n",
+			strerror(errno));
 	st.spare = calloc(cfg->n_servers * (cfg->prestart ? cfg->prestart : 1), sizeof(*st.spare));
 	st.n_spare = calloc(cfg->n_servers, sizeof(*st.n_spare));
 	if (!st.spare || !st.n_spare) {

@@ -21,10 +21,12 @@
 #include <seccomp.h>
 
 #include "fdpass.h"
+#include "fusefs.h"
 #include "proto.h"
 #include "smb.h"
 
-#define CTL_FD 3
+#define CTL_FD	3
+#define FUSE_FD 4 /* JAIL_FUSE_FD (sandbox/init/jail.h): the mount's /dev/fuse, if any */
 
 enum when { PRE_AUTH, AUTHED };
 
@@ -131,6 +133,35 @@ static void list_finish(struct lister *l, int r)
 
 /* ---- handlers ---- */
 
+/*
+ * The FUSE server of the sandbox's /shares/SERVER, when its PID 1 mounted it
+ * (fd FUSE_FD): a forked copy of this worker with its own SMB connection,
+ * not dumpable either, serving until the sandbox ends. The fd is its alone:
+ * this worker (and so every lane) closes its copy, so that a dead server
+ * makes the mount fail with ENOTCONN instead of hanging.
+ */
+static void start_mounts(struct worker *w, const char *server)
+{
+	struct smb *copy = NULL;
+
+	if (fcntl(FUSE_FD, F_GETFD) < 0)
+		return; /* no mount in this sandbox */
+	pid_t pid = fork();
+	if (pid == 0) {
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		(void)prctl(PR_SET_NAME, "smbgate-fuse", 0, 0, 0);
+		close(CTL_FD);
+		/* The parent's context shares its connections with the parent. */
+		if (smb_clone(w->smb, &copy) != 0)
+			_exit(1);
+		_exit(fusefs_serve(copy, server, FUSE_FD, NULL) < 0 ? 1 : 0);
+	}
+	if (pid < 0)
+		fprintf(stderr, "smbgate: sandbox: cannot start the FUSE server: %s\n",
+			strerror(errno));
+	close(FUSE_FD);
+}
+
 static void h_auth(struct worker *w, const struct proto_msg *m, int fd)
 {
 	const struct proto_auth *a = &m->u.auth;
@@ -147,6 +178,7 @@ static void h_auth(struct worker *w, const struct proto_msg *m, int fd)
 	reply_status(w, m->hdr.seq, r);
 	if (r)
 		exit(0); /* AUTH is allowed once: a failed login ends the sandbox */
+	start_mounts(w, m->str[0]);
 }
 
 static void h_shares(struct worker *w, const struct proto_msg *m, int fd)
@@ -400,8 +432,11 @@ int main(void)
 	static uint8_t in[PROTO_MAX_MSG];
 	struct proto_hello hello = {.version = PROTO_VERSION};
 
+	/* Nothing else in the sandbox may read this process's memory (the
+	 * credentials): not dumpable, so no ptrace and no /proc/PID/mem. */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGCHLD, SIG_IGN); /* lanes reap themselves */
+	signal(SIGCHLD, SIG_IGN); /* lanes (and the FUSE server) reap themselves */
 	forbid_exec();
 	reply(&w, PROTO_HELLO, 0, &hello, sizeof(hello), NULL, 0);
 

@@ -272,13 +272,14 @@ GATEWAYS = []
 class Gateway:
     _count = 0
 
-    def __init__(self, name, gateway_extra="", extra_servers=""):
+    def __init__(self, name, gateway_extra="", extra_servers="", sandbox_extra=""):
         Gateway._count += 1
         self.name = name
         self.dir = tempfile.mkdtemp(prefix=f"smbgate-api-{name}.")
         self.conf = os.path.join(self.dir, "smbgate.conf")
         self.logpath = os.path.join(self.dir, "smbgate.log")
         self.gateway_extra = gateway_extra
+        self.sandbox_extra = sandbox_extra
         self.extra_servers = extra_servers
         # Own host uids per instance, so that parallel gateways never share one.
         base = 1000000 + (os.getpid() % 10000) * 256 + Gateway._count * 64
@@ -297,6 +298,7 @@ listen = 127.0.0.1:{port}
 
 [sandbox]
 uid_range = {self.uid_range}
+{self.sandbox_extra}
 
 [server fixture]
 host = 127.0.0.1
@@ -2445,6 +2447,101 @@ class T08ProbeSandbox(Base):
                 r = self.delete(d)
                 self.assertDisk(os.path.join(p, d, "ok.txt"), b"ok\n")
                 self.assertError(r, 409, "unusable_name")
+
+
+
+def in_sandbox(init_pid, *cmd, stdin=None):
+    """Runs cmd inside a sandbox, as its user (uid 1000 in its user namespace),
+    in its mount and PID namespaces: (exit status, stdout, stderr)."""
+    p = subprocess.run(["nsenter", "-t", str(init_pid), "-U", "-m", "-p", "-S", "1000", "-G", "1000",
+                        "--", *cmd], input=stdin, capture_output=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+class T13Mounts(Base):
+    """[sandbox] mounts = login: the session's shares under /shares/SERVER in
+    the sandbox's own mount namespace, served by its FUSE server; the same
+    data as the REST API; invisible elsewhere; gone with the session."""
+    GW = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.GW = Gateway("mounts", sandbox_extra="mounts = login")
+        cls.GW.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.GW.stop()
+
+    def setUp(self):
+        super().setUp()
+        self.gw = self.GW
+
+    def sandbox_of(self, host):
+        found = wait_until(lambda: self.gw.sandboxes(host), 10)
+        self.assertTrue(found, f"no sandbox with hostname {host}")
+        return found[0]
+
+    def test_mounted_shares(self):
+        tok = self.login()
+        init, worker, _ = self.sandbox_of(ALICE)
+        shares = f"/shares/fixture"
+        rc, out, err = in_sandbox(init, "ls", "-1", shares)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(set(out.decode().split("\n")) & {PUBLIC.rsplit("/", 1)[-1], "public",
+                                                           "alice_private", "readonly"},
+                         {"public", "alice_private", "readonly"}, out)
+        rc, out, err = in_sandbox(init, "ls", "-1", f"{shares}/public")
+        self.assertEqual(rc, 0, err)
+        for name in ("hello.txt", "big.bin", "Dossier \u00e9t\u00e9"):
+            self.assertIn(name.encode(), out.split(b"\n"))
+        uni = "\u00dcn\u00efc\u00f8d\u00e9 \u30d5\u30a1\u30a4\u30eb.txt"
+        rc, out, err = in_sandbox(init, "cat", f"{shares}/public/{uni}")
+        self.assertEqual((rc, out), (0, SEEDED_PUBLIC[uni]), err)
+        rc, out, err = in_sandbox(init, "sha256sum", f"{shares}/public/big.bin")
+        import hashlib
+        self.assertEqual(out.split()[0].decode(), hashlib.sha256(pattern(BIG_LEN)).hexdigest(),
+                         err)
+        # written through the mount, read through the API, and the other way
+        name, path = self.scratch()
+        rc, out, err = in_sandbox(init, "sh", "-c",
+                                  f"printf 'via mount' > {shares}/public/{name}/m.txt")
+        self.assertEqual(rc, 0, err)
+        r = self.gw.get(f"{FS}/public/{name}/m.txt", bearer(tok))
+        self.assertEqual((r.status, r.body), (200, b"via mount"))
+        self.assertDisk(os.path.join(path, "m.txt"), b"via mount")
+        r = self.gw.request("PUT", f"{FS}/public/{name}/m.txt", bearer(tok), b"via the API")
+        self.assertEqual(r.status, 204, r)
+        rc, out, err = in_sandbox(init, "cat", f"{shares}/public/{name}/m.txt")
+        self.assertEqual((rc, out), (0, b"via the API"), err)
+        rc, out, err = in_sandbox(init, "sh", "-c", f"mkdir {shares}/public/{name}/d && "
+                                  f"mv {shares}/public/{name}/m.txt {shares}/public/{name}/d/ && "
+                                  f"rm {shares}/public/{name}/d/m.txt && rmdir {shares}/public/{name}/d")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(os.listdir(path), [])
+        # the read-only share refuses writes; bob's private share is not alice's
+        rc, _, err = in_sandbox(init, "sh", "-c", f"echo x > {shares}/readonly/new.txt")
+        self.assertNotEqual(rc, 0)
+        self.assertTrue(b"Read-only" in err or b"Permission denied" in err, err)
+        # the mount exists in the sandbox only
+        rc, out, err = in_sandbox(init, "cat", "/proc/self/mountinfo")
+        self.assertIn(b"fuse.smbgate", out)
+        with open("/proc/self/mountinfo", "rb") as f:
+            self.assertNotIn(b"fuse.smbgate", f.read())
+        # its server is a child of the worker, and like the worker not
+        # readable by anything else in the sandbox
+        t = proc_table()
+        fuse = [p for p, (c, pp) in t.items() if c == "smbgate-fuse" and pp == worker]
+        self.assertEqual(len(fuse), 1, t)
+        rc, _, err = in_sandbox(init, "cat", "/proc/2/environ")
+        self.assertNotEqual(rc, 0)
+        self.assertIn(b"Permission denied", err)
+        # logout: the sandbox, its FUSE server and its mount are gone
+        self.gw.logout(tok)
+        self.tokens.remove(tok)
+        gone = wait_until(lambda: not alive(fuse[0], ("smbgate-fuse",)) and
+                          not alive(worker), 5)
+        self.assertTrue(gone, "the FUSE server or the worker outlived the session")
 
 
 def main():

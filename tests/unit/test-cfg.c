@@ -83,6 +83,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->memory_limit, 256ULL << 20);
 	assert_int_equal(c->max_processes, 64);
 	assert_int_equal(c->prestart, 1);
+	assert_int_equal(c->mounts, CFG_MOUNTS_OFF);
 	assert_int_equal(c->uid_min, 200000);
 	assert_int_equal(c->uid_max, 265535);
 	assert_int_equal(c->n_servers, 1);
@@ -119,6 +120,7 @@ static void test_every_key(void **state)
 				   "max_processes = 65536\n"
 				   "uid_range = 1-1\n"
 				   "prestart = 16\n"
+				   "mounts = login\n"
 				   "\n"
 				   "[server a.b_c-D]\n"
 				   "host = 192.0.2.10\n"
@@ -156,6 +158,7 @@ static void test_every_key(void **state)
 	assert_int_equal(c->memory_limit, 0);
 	assert_int_equal(c->max_processes, 65536);
 	assert_int_equal(c->prestart, 16);
+	assert_int_equal(c->mounts, CFG_MOUNTS_LOGIN);
 	assert_int_equal(c->uid_min, 1);
 	assert_int_equal(c->uid_max, 1);
 	assert_int_equal(c->n_servers, 3);
@@ -170,7 +173,7 @@ static void test_every_key(void **state)
 	assert_int_equal(s->encryption, CFG_ENCRYPTION_REQUIRED);
 	assert_true(s->show_hidden_shares);
 	assert_int_equal(s->timeout, 3600);
-	assert_int_equal(s->line, 19);
+	assert_int_equal(s->line, 20);
 
 	s = &c->servers[1];
 	assert_string_equal(s->name, "v6");
@@ -179,7 +182,7 @@ static void test_every_key(void **state)
 	assert_int_equal(s->max_protocol, CFG_PROTO_SMB3_11);
 	assert_int_equal(s->encryption, CFG_ENCRYPTION_OFF);
 	assert_false(s->show_hidden_shares);
-	assert_int_equal(s->line, 28);
+	assert_int_equal(s->line, 29);
 
 	s = &c->servers[2];
 	assert_string_equal(s->host, "fe80::1");
