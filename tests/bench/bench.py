@@ -152,6 +152,7 @@ max_upload_size = 0
 [sandbox]
 memory_limit = 256M
 max_processes = 64
+mounts = {args.mounts}
 
 [server {SERVER}]
 host = 127.0.0.1
@@ -394,6 +395,9 @@ def main():
     ap.add_argument("--no-rclone", action="store_true")
     ap.add_argument("--skip", default="", help="comma list of: transfer,enc,list,login,sessions")
     ap.add_argument("--json", help="also write the results as JSON here")
+    ap.add_argument("--mounts", default="off", choices=("off", "login"),
+                    help="[sandbox] mounts of the gateway under test (sessions' memory with "
+                         "their FUSE servers)")
     a = ap.parse_args()
     if a.smoke:
         a.size_mib, a.runs, a.entries, a.list_runs, a.logins, a.sessions = 16, 1, 200, 2, 5, "5"

@@ -15,7 +15,7 @@
 # Options passed on to bench.py (defaults of the full run):
 #   --size-mib 1024 --runs 5 --entries 10000 --list-runs 5 --logins 50
 #   --sessions "50 200 500" --parallel 4 --no-rclone --skip transfer,enc,list,login,sessions
-#   --json FILE
+#   --json FILE --mounts off|login
 # Needs root (the Samba fixture and the gateway's sandboxes), samba, smbclient,
 # libnss-wrapper, curl, python3. Prints the table on stdout, progress on stderr.
 set -euo pipefail
