@@ -134,6 +134,25 @@ static void list_finish(struct lister *l, int r)
 /* ---- handlers ---- */
 
 /*
+ * The FUSE server's own filter, on top of the worker's (filters stack): it
+ * never makes a process or a thread (libfuse's single-threaded loop), so it
+ * may not; a call that tries fails with EPERM.
+ */
+static void fuse_server_filter(void)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	static const int calls[] = {SCMP_SYS(fork), SCMP_SYS(vfork), SCMP_SYS(clone),
+				    SCMP_SYS(clone3)};
+
+	for (size_t i = 0; ctx && i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), calls[i], 0) < 0)
+			die("cannot build the FUSE server's filter");
+	if (!ctx || seccomp_load(ctx) < 0)
+		die("cannot load the FUSE server's filter");
+	seccomp_release(ctx);
+}
+
+/*
  * The FUSE server of the sandbox's /shares/SERVER, when its PID 1 mounted it
  * (fd FUSE_FD): a forked copy of this worker with its own SMB connection,
  * not dumpable either, serving until the sandbox ends. The fd is its alone:
@@ -151,6 +170,7 @@ static void start_mounts(struct worker *w, const char *server)
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		(void)prctl(PR_SET_NAME, "smbgate-fuse", 0, 0, 0);
 		close(CTL_FD);
+		fuse_server_filter();
 		/* The parent's context shares its connections with the parent. */
 		if (smb_clone(w->smb, &copy) != 0)
 			_exit(1);
