@@ -83,6 +83,10 @@ TMP_NAME = ".~smbgate-new-0123456789abcdef.tmp"  # an upload in progress
 BAD_UTF8 = b"bad-\xff-name.txt"                   # not UTF-8: never listed
 COLON_NAME = "colon:name.txt"                     # listed, cannot be opened
 MANY_DIR, MANY = "many", 10000
+# The server's limits in a scenario (fuse-run passes them on).
+BOB_HANDLES, BOB_NODES = 16, 100
+LIMITS = {"Bob": {"SMBGATE_FUSE_MAX_HANDLES": str(BOB_HANDLES),
+                  "SMBGATE_FUSE_MAX_NODES": str(BOB_NODES)}}
 
 
 # ---------------------------------------------------------------- outer part
@@ -179,7 +183,8 @@ def outer(runner):
             print(f"==== scenario {scenario} ({user})", file=sys.stderr, flush=True)
             t0 = time.monotonic()
             with tempfile.TemporaryFile() as log:
-                p = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+                p = subprocess.Popen(args, env=dict(env, **LIMITS.get(scenario, {})),
+                                     stdout=log, stderr=subprocess.STDOUT)
                 if scenario == "Gone":
                     samba_control(p, scratch)
                 p.wait(timeout=900)
@@ -623,7 +628,31 @@ class Main(FsCase):
 
 
 class Bob(FsCase):
-    """bob: the share of alice alone stays closed to him."""
+    """bob: the share of alice alone stays closed to him. His server has
+    small limits: BOB_HANDLES open files, BOB_NODES inodes."""
+
+    def test_handle_limit(self):
+        fds = []
+        try:
+            for _ in range(BOB_HANDLES):
+                fds.append(os.open(os.path.join(PUB, "hello.txt"), os.O_RDONLY))
+            self.assertErrno(errno.ENFILE, os.open, os.path.join(PUB, "binary.bin"),
+                             os.O_RDONLY)
+            self.assertErrno(errno.ENFILE, os.listdir, PUB)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        # Released: every slot again.
+        for _ in range(3 * BOB_HANDLES):
+            with open(os.path.join(PUB, "hello.txt"), "rb") as f:
+                self.assertEqual(f.read(), b"Hello, world!\n")
+
+    def test_listing_past_the_node_limit(self):
+        # More entries than inodes: the names still come (without
+        # attributes past the limit's three quarters).
+        names = os.listdir(os.path.join(PUB, MANY_DIR))
+        self.assertEqual(len(names), MANY)
+        self.assertEqual(len(set(names)), MANY)
 
     def test_cannot_enter_alices_share(self):
         self.assertIn("alice_private", os.listdir(MNT))
