@@ -55,6 +55,8 @@
 #define NODES_SOFT(max) ((max) / 4 * 3)
 /* A path as locate() builds it: "share\0" "a/b" '/' "name" NUL. */
 #define PATH_BUF (PROTO_MAX_NAME + 1 + PROTO_MAX_PATH + 1 + PROTO_MAX_NAME + 2)
+/* Entries of one listing's reply at most: each takes more than 64 bytes. */
+#define ADDED_MAX (FUSEFS_IO_MAX / 64)
 
 enum hkind { H_FREE, H_FILE, H_DIR, H_ROOT };
 
@@ -90,6 +92,7 @@ struct fs {
 	struct handle *handles; /* o.max_handles slots; fh = index + 1 */
 	unsigned hint;		/* where to look for a free slot first */
 	char *buf;		/* FUSEFS_IO_MAX bytes: reads, listings */
+	uint64_t *added;	/* ADDED_MAX: the inodes of one listing's reply */
 	char path[2][PATH_BUF];
 	char url[2][SMB_URL_MAX];
 };
@@ -1011,7 +1014,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 {
 	struct fs *fs = fs_of(req);
 	struct handle *h = handle_get(fs, fi->fh, H_DIR);
-	size_t used = 0;
+	size_t used = 0, n_added = 0;
 
 	if (!h || off < 0) {
 		fuse_reply_err(req, EBADF);
@@ -1046,6 +1049,8 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 				h->pending = d;
 				h->pending.name = strdup(d.name);
 				h->has_pending = h->pending.name != NULL;
+				if (!h->has_pending)
+					h->next = UINT64_MAX; /* the next call reads it again */
 			}
 			break;
 		}
@@ -1058,7 +1063,7 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 		    nodes_count(fs->nodes) < NODES_SOFT(fs->o.max_nodes)) {
 			uint64_t child;
 			if (nodes_lookup(fs->nodes, ino, d.name, &child) == 0)
-				e.ino = child;
+				e.ino = fs->added[n_added++] = child;
 		}
 		/* d_ino: the inode when there is one ("." and ".." have theirs but
 		 * are never looked up from here: e.ino stays 0 for them). */
@@ -1083,10 +1088,11 @@ static void readdir_common(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 		}
 		h->next++;
 	}
-	/* The kernel takes a lookup of every entry with an inode; a failed
-	 * reply would leave them counted until the inode is forgotten, which
-	 * only costs memory until the kernel forgets the directory. */
-	fuse_reply_buf(req, fs->buf, used);
+	/* The kernel counts a lookup of every entry with an inode; when the
+	 * reply does not reach it (an interrupted call), it never will. */
+	if (fuse_reply_buf(req, fs->buf, used) != 0)
+		for (size_t i = 0; i < n_added; i++)
+			nodes_forget(fs->nodes, fs->added[i], 1);
 }
 
 static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
@@ -1211,6 +1217,7 @@ static void fs_free(struct fs *fs)
 	free(fs->handles);
 	nodes_free(fs->nodes);
 	free(fs->buf);
+	free(fs->added);
 	free(fs);
 }
 
@@ -1251,7 +1258,8 @@ int fusefs_serve(struct smb *smb, const char *server_name, int fuse_fd,
 	fs->nodes = nodes_new(fs->o.max_nodes);
 	fs->handles = calloc(fs->o.max_handles, sizeof(*fs->handles));
 	fs->buf = malloc(FUSEFS_IO_MAX);
-	if (!fs->nodes || !fs->handles || !fs->buf) {
+	fs->added = calloc(ADDED_MAX, sizeof(*fs->added));
+	if (!fs->nodes || !fs->handles || !fs->buf || !fs->added) {
 		r = -ENOMEM;
 		goto out;
 	}

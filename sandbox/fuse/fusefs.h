@@ -51,10 +51,15 @@ struct fusefs_opts {
 void fusefs_opts_init(struct fusefs_opts *o);
 
 /*
- * Serves the mounted @fuse_fd until the file system is unmounted (0), or
- * SIGTERM, SIGINT or SIGHUP arrive (0: libfuse's handlers are installed for
- * the call, SIGPIPE is ignored). Returns a negative errno when it cannot
- * start (-EINVAL: bad arguments; -ENOMEM) or libfuse reports an error.
+ * Serves the mounted @fuse_fd until the file system is unmounted or its
+ * connection aborted (0), or SIGTERM, SIGINT or SIGHUP arrive (0). libfuse
+ * catches those three, and makes SIGPIPE harmless, for the duration of the
+ * call, but only where their disposition is the default (SIG_DFL) when it
+ * starts, and sets them back to SIG_DFL on return; they must not be blocked.
+ * A mount's callers wait for the first answer (INIT): a stat() of the mount
+ * point that returns means the loop runs and the signals are caught.
+ * Returns a negative errno when it cannot start (-EINVAL: bad arguments;
+ * -ENOMEM; -EBADF: @fuse_fd is not open) or libfuse reports an error.
  * @smb stays the caller's (borrowed, not freed); @server_name names the server
  * in messages; @opts NULL: fusefs_opts_init()'s. Takes ownership of @fuse_fd:
  * it is closed before the call returns, whatever the outcome.

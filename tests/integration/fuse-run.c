@@ -23,6 +23,10 @@
  *   Then this process checks that no process is left in that mount
  *   namespace and that the host never saw the mount.
  *
+ * The server's options are fusefs_opts_init()'s; SMBGATE_FUSE_DEBUG (any
+ * value) logs every request, SMBGATE_FUSE_MAX_HANDLES and
+ * SMBGATE_FUSE_MAX_NODES set those limits.
+ *
  * Exit status: 0 when all of that held and the command exited 0; 1
  * otherwise; 2 for bad usage. A missing /dev/fuse or user namespaces are
  * failures (never skipped).
@@ -135,6 +139,10 @@ static void serve(struct smb *login_ctx, int fuse_fd)
 	}
 	fusefs_opts_init(&o);
 	o.debug = getenv("SMBGATE_FUSE_DEBUG") != NULL;
+	if (getenv("SMBGATE_FUSE_MAX_HANDLES"))
+		o.max_handles = (unsigned)strtoul(getenv("SMBGATE_FUSE_MAX_HANDLES"), NULL, 10);
+	if (getenv("SMBGATE_FUSE_MAX_NODES"))
+		o.max_nodes = (unsigned)strtoul(getenv("SMBGATE_FUSE_MAX_NODES"), NULL, 10);
 	int r = fusefs_serve(c, "fixture", fuse_fd, &o);
 	smb_free(c);
 	if (r)

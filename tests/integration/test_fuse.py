@@ -17,9 +17,12 @@ from a forked server process and runs this script again inside:
 The inner part checks the mount with ordinary syscalls and commands (ls,
 cat, cp, mv, rm, mkdir, rmdir, touch, truncate, sha256sum, smbclient),
 exact errnos, and the fixture's directory on disk (what the REST API
-serves) for both views agreeing. Each scenario must end with the server's
-expected end and "namespace gone". Nothing is skipped: a missing /dev/fuse,
-user namespaces or tool is a failure.
+serves) for both views agreeing. Scenarios: Main (alice), Bob (kept out of
+alice's share), Death (the FUSE server is killed: ENOTCONN), Gone (the
+Samba server stops answering: ETIMEDOUT, then dies: EIO; this part stops and
+kills it when the inner part asks). Each must end with the server's expected
+end and "namespace gone". Nothing is skipped: a missing /dev/fuse, user
+namespaces or tool is a failure.
 """
 import ctypes
 import errno
@@ -80,6 +83,10 @@ TMP_NAME = ".~smbgate-new-0123456789abcdef.tmp"  # an upload in progress
 BAD_UTF8 = b"bad-\xff-name.txt"                   # not UTF-8: never listed
 COLON_NAME = "colon:name.txt"                     # listed, cannot be opened
 MANY_DIR, MANY = "many", 10000
+# The server's limits in a scenario (fuse-run passes them on).
+BOB_HANDLES, BOB_NODES = 16, 100
+LIMITS = {"Bob": {"SMBGATE_FUSE_MAX_HANDLES": str(BOB_HANDLES),
+                  "SMBGATE_FUSE_MAX_NODES": str(BOB_NODES)}}
 
 
 # ---------------------------------------------------------------- outer part
@@ -102,9 +109,41 @@ def seed_disk():
             os.chown(n, st.st_uid, st.st_gid)
 
 
+def wait_file(path, proc, timeout):
+    """Waits for @path to exist while @proc runs: True, or False."""
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def samba_control(proc, scratch):
+    """The Gone scenario's other half: when the inner part asks, stop the
+    Samba server (SIGSTOP: no answer any more), then kill it (SIGKILL: the
+    connection breaks, nothing listens)."""
+    for ask, sig, done in (("stop-samba", signal.SIGSTOP, "samba-stopped"),
+                           ("kill-samba", signal.SIGKILL, "samba-killed")):
+        if not wait_file(os.path.join(scratch, ask), proc, 120):
+            return
+        # This run's smbd and its children: their command line names its
+        # smb.conf (as samba-fixture.sh finds them).
+        conf = FX["SAMBA_CONF"].encode()
+        for pid in [d for d in os.listdir("/proc") if d.isdigit()]:
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if conf in f.read():
+                        os.kill(int(pid), sig)
+            except (FileNotFoundError, ProcessLookupError):
+                pass
+        with open(os.path.join(scratch, done), "w"):
+            pass
+
+
 def outer(runner):
     load_fixture()
-    for need in ("SAMBA_SHARE_PUBLIC", "SAMBA_PORT", "SAMBA_CLIENT_CONF"):
+    for need in ("SAMBA_SHARE_PUBLIC", "SAMBA_PORT", "SAMBA_CLIENT_CONF", "SAMBA_CONF"):
         if need not in FX:
             sys.exit(f"FAIL: {need} missing from the fixture")
     if not os.path.exists("/dev/fuse"):
@@ -136,15 +175,21 @@ def outer(runner):
         with open(runner, "rb") as f:
             asan = b"libasan" in f.read()
         env = dict(os.environ, SMBGATE_FUSE_SCRATCH=scratch, SMBGATE_FUSE_ASAN=str(int(asan)))
+        # Gone stops, then kills, the Samba server: it comes last.
         for user, scenario, killed in (("alice", "Main", False), ("bob", "Bob", False),
-                                       ("alice", "Death", True)):
+                                       ("alice", "Death", True), ("alice", "Gone", False)):
             args = [runner, "--uid", str(NS_UID)] + (["--server-killed"] if killed else [])
             args += [user, mnt, "--", python, script, "--inner", scenario]
             print(f"==== scenario {scenario} ({user})", file=sys.stderr, flush=True)
             t0 = time.monotonic()
-            p = subprocess.run(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               timeout=900)
-            out = p.stdout.decode(errors="replace")
+            with tempfile.TemporaryFile() as log:
+                p = subprocess.Popen(args, env=dict(env, **LIMITS.get(scenario, {})),
+                                     stdout=log, stderr=subprocess.STDOUT)
+                if scenario == "Gone":
+                    samba_control(p, scratch)
+                p.wait(timeout=900)
+                log.seek(0)
+                out = log.read().decode(errors="replace")
             sys.stderr.write(out)
             want = "fuse-run: server killed by signal 9" if killed else \
                 "fuse-run: server exited 0"
@@ -583,7 +628,31 @@ class Main(FsCase):
 
 
 class Bob(FsCase):
-    """bob: the share of alice alone stays closed to him."""
+    """bob: the share of alice alone stays closed to him. His server has
+    small limits: BOB_HANDLES open files, BOB_NODES inodes."""
+
+    def test_handle_limit(self):
+        fds = []
+        try:
+            for _ in range(BOB_HANDLES):
+                fds.append(os.open(os.path.join(PUB, "hello.txt"), os.O_RDONLY))
+            self.assertErrno(errno.ENFILE, os.open, os.path.join(PUB, "binary.bin"),
+                             os.O_RDONLY)
+            self.assertErrno(errno.ENFILE, os.listdir, PUB)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        # Released: every slot again.
+        for _ in range(3 * BOB_HANDLES):
+            with open(os.path.join(PUB, "hello.txt"), "rb") as f:
+                self.assertEqual(f.read(), b"Hello, world!\n")
+
+    def test_listing_past_the_node_limit(self):
+        # More entries than inodes: the names still come (without
+        # attributes past the limit's three quarters).
+        names = os.listdir(os.path.join(PUB, MANY_DIR))
+        self.assertEqual(len(names), MANY)
+        self.assertEqual(len(set(names)), MANY)
 
     def test_cannot_enter_alices_share(self):
         self.assertIn("alice_private", os.listdir(MNT))
@@ -623,6 +692,35 @@ class Death(FsCase):
         self.assertErrnoIn(dead, os.open, os.path.join(PUB, "new"), os.O_CREAT | os.O_WRONLY)
         time.sleep(CACHE_S + 0.2)  # the root's cached attributes expire
         self.assertErrnoIn(dead, os.stat, MNT)
+
+
+class Gone(FsCase):
+    """The Samba server stops answering (ETIMEDOUT after the login's 10 s
+    timeout), then is gone (EIO)."""
+
+    def handshake(self, ask, done):
+        with open(os.path.join(SCRATCH, ask), "w"):
+            pass
+        deadline = time.monotonic() + 60
+        while not os.path.exists(os.path.join(SCRATCH, done)):
+            self.assertLess(time.monotonic(), deadline, f"no {done}")
+            time.sleep(0.05)
+
+    def test_server_stops_then_goes(self):
+        fd = os.open(os.path.join(PUB, "big.bin"), os.O_RDONLY)
+        self.assertEqual(os.pread(fd, 3, 0), bytes([0, 1, 2]))
+        self.handshake("stop-samba", "samba-stopped")
+        t0 = time.monotonic()
+        self.assertErrno(errno.ETIMEDOUT, os.pread, fd, 3, 0)
+        took = time.monotonic() - t0
+        self.assertGreater(took, 5)
+        self.assertLess(took, 30)
+        self.handshake("kill-samba", "samba-killed")
+        self.assertErrno(errno.EIO, os.pread, fd, 3, 0)
+        self.assertErrno(errno.EIO, os.stat, os.path.join(PUB, "never looked up"))
+        self.assertErrno(errno.EIO, os.listdir, PUB)
+        self.assertErrno(errno.EIO, os.listdir, MNT)
+        os.close(fd)
 
 
 def inner(scenario):
