@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "spawn.h"
+#include "fdpass.h"
 #include "spawner.h"
 
 struct sbx_spawner {
@@ -63,7 +64,9 @@ pid_t sbx_spawner_pid(const struct sbx_spawner *s)
 
 int sbx_spawn(struct sbx_spawner *s, size_t server_index, const char *user, struct sbx **ret)
 {
-	struct spawn_req req = {.server_index = (uint32_t)server_index};
+	static __thread struct spawn_req req;
+
+	req = (struct spawn_req){.kind = SPAWN_SANDBOX, .server_index = (uint32_t)server_index};
 	struct spawn_rep rep;
 	int fds[SPAWN_REP_FDS];
 	size_t n_fds = 0;
@@ -129,4 +132,42 @@ void sbx_free(struct sbx *b)
 	if (b->pidfd >= 0)
 		close(b->pidfd);
 	free(b);
+}
+
+int sbx_exec(struct sbx_spawner *s, const struct sbx *b, const char *who, const char *const *argv,
+	     const int stdio[3], int *ret_status)
+{
+	static __thread struct spawn_req req;
+	struct spawn_rep rep;
+	int sv[2], r;
+	size_t at = 0, n_fds = 0;
+
+	req = (struct spawn_req){.kind = SPAWN_EXEC};
+	snprintf(req.user, sizeof(req.user), "%s", who ? who : "");
+	for (; argv && argv[req.argc]; req.argc++) {
+		size_t len = strlen(argv[req.argc]) + 1;
+		if (req.argc >= SPAWN_EXEC_MAX_ARGC || at + len > sizeof(req.args) - 1)
+			return -E2BIG;
+		memcpy(req.args + at, argv[req.argc], len);
+		at += len;
+	}
+	if (req.argc == 0)
+		return -EINVAL;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	int fds[SPAWN_EXEC_FDS] = {b->pidfd, stdio[0], stdio[1], stdio[2], sv[1]};
+	pthread_mutex_lock(&s->lock);
+	r = fdpass_send(s->sock, &req, sizeof(req), fds, SPAWN_EXEC_FDS) < 0 ? -EPIPE : 0;
+	if (r == 0)
+		r = spawner_recv(s->sock, &rep, sizeof(rep), NULL, 0, &n_fds);
+	pthread_mutex_unlock(&s->lock);
+	close(sv[1]);
+	if (r == 0 && rep.err != 0)
+		r = -rep.err;
+	if (r < 0) {
+		close(sv[0]);
+		return r;
+	}
+	*ret_status = sv[0];
+	return 0;
 }

@@ -68,6 +68,22 @@ int sbx_spawn(struct sbx_spawner *s, size_t server_index, const char *user, stru
  * pinhole by address; a name is mapped to it in the sandbox's /etc/hosts). */
 bool sbx_host_is_ip_literal(const char *host);
 
+/*
+ * Runs @argv (NULL-terminated; argv[0] a path or a name in /usr/bin or /bin)
+ * inside the running sandbox @b, as its user, with nothing more: no
+ * capabilities, no new privileges, the sandbox's rlimits and an exec seccomp
+ * filter that refuses escapes (enter.h). @stdio become its fds 0-2 (the
+ * caller keeps its own copies). @who names the caller in the spawner's log
+ * line. Thread-safe. Returns 0 and *@ret_status, a socket that gives one
+ * int32 when the command ends (its exit code, 128 + a signal, 126 when the
+ * sandbox cannot be joined, 127 when the command cannot be run); the caller
+ * closes it. Else -E2BIG (argv over SPAWN_EXEC_ARGS bytes or
+ * SPAWN_EXEC_MAX_ARGC strings), -EINVAL, -EPIPE (no spawner), or the errno
+ * of the spawner's fork().
+ */
+int sbx_exec(struct sbx_spawner *s, const struct sbx *b, const char *who, const char *const *argv,
+	     const int stdio[3], int *ret_status);
+
 /* Kills the sandbox (SIGKILL to its PID 1 through the pidfd). Idempotent. */
 void sbx_kill(struct sbx *b);
 

@@ -83,3 +83,12 @@ _Noreturn void jail_child_main(const struct jail_params *p);
  * process). PR_SET_NO_NEW_PRIVS must be set. Returns 0 or a negative errno.
  */
 int jail_seccomp_apply(void);
+
+/*
+ * The filter of a command an administrator runs in a sandbox (smbgatectl
+ * exec): what an ordinary program does is allowed; what only an escape
+ * needs kills it (mount, unshare, setns, ptrace, bpf, keyctl, modules...),
+ * new namespaces and raw or netlink sockets fail with EPERM, and so does
+ * TIOCSTI. Returns 0 or a negative errno.
+ */
+int jail_seccomp_exec_apply(void);

@@ -143,3 +143,44 @@ out:
 	seccomp_release(ctx);
 	return r;
 }
+
+int jail_seccomp_exec_apply(void)
+{
+	const uint64_t ns_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
+				  CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int r;
+
+	if (!ctx)
+		return -ENOMEM;
+	/* Whatever an ordinary program does, but no way out. */
+	r = add_names(ctx, SCMP_ACT_KILL_PROCESS, fatal, sizeof(fatal) / sizeof(fatal[0]));
+	if (r < 0)
+		goto out;
+	/* clone() with any namespace flag fails; clone3() hides its flags in
+	 * memory: ENOSYS makes glibc fall back to clone(). */
+	for (uint64_t bit = 1; bit; bit <<= 1) {
+		if (!(ns_flags & bit))
+			continue;
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, bit, bit));
+		if (r < 0 && r != -EEXIST)
+			goto out;
+	}
+	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	if (r < 0 && r != -EDOM)
+		goto out;
+	/* No raw or netlink sockets; no typing into a terminal. */
+	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
+			     SCMP_A0(SCMP_CMP_GT, (scmp_datum_t)AF_INET6));
+	if (r < 0)
+		goto out;
+	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+			     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI));
+	if (r < 0)
+		goto out;
+	r = seccomp_load(ctx);
+out:
+	seccomp_release(ctx);
+	return r;
+}

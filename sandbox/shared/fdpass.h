@@ -18,7 +18,7 @@
 #include <sys/types.h>
 
 /* The most fds one message carries (sender and receiver). */
-#define FDPASS_MAX 4
+#define FDPASS_MAX 8
 
 struct fdpass_info {
 	size_t received; /* fds that came with the message, surplus included */

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "enter.h"
 #include "fdpass.h"
 #include "jail.h"
 #include "spawner.h"
@@ -477,6 +478,43 @@ static bool refill(struct spawner_state *st)
 	return false;
 }
 
+/*
+ * SPAWN_EXEC: a child joins the sandbox and runs the command (enter.c); this
+ * process answers at once and goes on. Takes @fds.
+ */
+static void exec_in(struct spawner_state *st, struct spawn_req *req, int *fds, size_t n_fds)
+{
+	char *argv[SPAWN_EXEC_MAX_ARGC + 1];
+	struct spawn_rep rep = {0};
+	size_t at = 0;
+	uint32_t argc = 0;
+
+	req->args[sizeof(req->args) - 1] = '\0';
+	while (argc < req->argc && argc < SPAWN_EXEC_MAX_ARGC && at < sizeof(req->args) - 1) {
+		argv[argc++] = &req->args[at];
+		at += strlen(&req->args[at]) + 1;
+	}
+	argv[argc] = NULL;
+	if (req->kind != SPAWN_EXEC || n_fds != SPAWN_EXEC_FDS || argc == 0 || argc != req->argc ||
+	    !*argv[0]) {
+		rep.err = EINVAL;
+	} else {
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(st->sock);
+			enter_run(st->cfg, fds[0], &fds[1], fds[4], argv);
+		}
+		rep.err = pid < 0 ? errno : 0;
+		rep.pid = pid;
+		if (pid > 0)
+			fprintf(stderr, "smbgate: exec in the sandbox %s: %s (%u arguments)\n",
+				req->user, argv[0], (unsigned)argc - 1);
+	}
+	for (size_t i = 0; i < n_fds; i++)
+		close(fds[i]);
+	(void)fdpass_send(st->sock, &rep, sizeof(rep), NULL, 0);
+}
+
 _Noreturn static void spawner_main(struct spawner_state *st, pid_t gateway)
 {
 	sigset_t mask;
@@ -515,13 +553,20 @@ _Noreturn static void spawner_main(struct spawner_state *st, pid_t gateway)
 			reap(st);
 		}
 		if (p[0].revents) {
-			struct spawn_req req;
-			ssize_t n = recv(st->sock, &req, sizeof(req), 0);
-			if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+			static struct spawn_req req;
+			int xfds[SPAWN_EXEC_FDS];
+			size_t n_xfds = 0;
+			int got = spawner_recv(st->sock, &req, sizeof(req), xfds, SPAWN_EXEC_FDS,
+					       &n_xfds);
+			if (got == -ECONNRESET)
 				_exit(0); /* gateway gone: our sandboxes die with us */
-			if (n != (ssize_t)sizeof(req))
+			if (got < 0)
 				continue;
 			req.user[sizeof(req.user) - 1] = '\0';
+			if (req.kind == SPAWN_EXEC || n_xfds > 0) {
+				exec_in(st, &req, xfds, n_xfds);
+				continue;
+			}
 			struct spawn_rep rep = {0};
 			int fds[SPAWN_REP_FDS];
 			reap(st);

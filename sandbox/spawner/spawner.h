@@ -17,10 +17,26 @@
 #include "cfg.h"
 #include "spawn.h"
 
+enum spawn_kind {
+	SPAWN_SANDBOX = 1, /* a sandbox for a session: answer with SPAWN_REP_FDS fds */
+	SPAWN_EXEC = 2,	   /* a command in a sandbox: SPAWN_EXEC_FDS fds come with it */
+};
+
+/* argv of SPAWN_EXEC: NUL-terminated strings one after the other. */
+#define SPAWN_EXEC_ARGS	    4096
+#define SPAWN_EXEC_MAX_ARGC 256
+
 struct spawn_req {
+	uint32_t kind;
 	uint32_t server_index;
 	char user[64];
+	uint32_t argc;
+	char args[SPAWN_EXEC_ARGS];
 };
+
+/* The fds of SPAWN_EXEC, in this order: the sandbox's pidfd, the command's
+ * stdin, stdout and stderr, and the socket its exit status goes to. */
+#define SPAWN_EXEC_FDS 5
 
 struct spawn_rep {
 	int32_t err; /* 0 or a positive errno */

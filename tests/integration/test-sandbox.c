@@ -1171,6 +1171,131 @@ static void test_server_restart(void **state)
 	close_session(&s);
 }
 
+/* ---- commands run inside a session's sandbox (sbx_exec) ---- */
+
+struct ran {
+	int status;
+	char out[4096], err[4096];
+};
+
+/* Reads @fd to EOF into @buf (NUL-terminated, cut at @size - 1). */
+static void slurp(int fd, char *buf, size_t size)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while ((r = read(fd, buf + n, size - 1 - n)) > 0 && n + (size_t)r < size - 1)
+		n += (size_t)r;
+	buf[n] = '\0';
+}
+
+/* Runs @argv in @s's sandbox with @input on its stdin. */
+static struct ran run_in(struct session *s, const char *input, const char *const *argv)
+{
+	int in[2], out[2], err[2], status_fd = -1;
+	struct ran ran = {.status = -1};
+	int32_t code = -1;
+
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
+	int stdio[3] = {in[0], out[1], err[1]};
+	assert_int_equal(sbx_exec(spawner, s->b, "test", argv, stdio, &status_fd), 0);
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	if (input)
+		assert_int_equal(write(in[1], input, strlen(input)), (ssize_t)strlen(input));
+	close(in[1]);
+	slurp(out[0], ran.out, sizeof(ran.out));
+	slurp(err[0], ran.err, sizeof(ran.err));
+	close(out[0]);
+	close(err[0]);
+	assert_int_equal(read(status_fd, &code, sizeof(code)), sizeof(code));
+	close(status_fd);
+	ran.status = code;
+	return ran;
+}
+
+#define RUN(s, input, ...) run_in(s, input, (const char *const[]){__VA_ARGS__, NULL})
+
+static void test_exec(void **state)
+{
+	(void)state;
+	struct session s = login(FIXTURE_ALICE, FIXTURE_ALICE_PASS);
+	struct ran r;
+
+	/* The sandbox's user, its hostname, its stdio; exit statuses pass through. */
+	r = RUN(&s, NULL, "id", "-u");
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "1000\n");
+	r = RUN(&s, NULL, "hostname");
+	assert_string_equal(r.out, FIXTURE_ALICE "\n");
+	r = RUN(&s, "from stdin", "cat");
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "from stdin");
+	r = RUN(&s, NULL, "sh", "-c", "echo to stderr >&2; exit 7");
+	assert_int_equal(r.status, 7);
+	assert_string_equal(r.err, "to stderr\n");
+	r = RUN(&s, NULL, "sh", "-c", "kill -9 $$");
+	assert_int_equal(r.status, 128 + SIGKILL);
+	r = RUN(&s, NULL, "no-such-command");
+	assert_int_equal(r.status, 127);
+	assert_non_null(strstr(r.err, "cannot run no-such-command"));
+	/* No capabilities, not even in the bounding set; no new privileges. */
+	r = RUN(&s, NULL, "sh", "-c",
+		"grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "CapEff:\t0000000000000000"));
+	assert_non_null(strstr(r.out, "CapBnd:\t0000000000000000"));
+	assert_non_null(strstr(r.out, "NoNewPrivs:\t1"));
+	assert_non_null(strstr(r.out, "Seccomp:\t2"));
+
+	/* Escapes: new namespaces kill, mounts kill, /proc/sys is read-only,
+	 * the worker's memory and environment cannot be read. */
+	r = RUN(&s, NULL, "unshare", "-U", "true");
+	assert_int_equal(r.status, 128 + SIGSYS);
+	r = RUN(&s, NULL, "mount", "-t", "tmpfs", "none", "/tmp");
+	assert_true(r.status == 128 + SIGSYS || r.status == 32 || r.status == 1);
+	r = RUN(&s, NULL, "sh", "-c", "echo x > /proc/sys/kernel/hostname");
+	assert_int_not_equal(r.status, 0);
+	r = RUN(&s, NULL, "cat", "/proc/2/environ");
+	assert_int_not_equal(r.status, 0);
+	assert_non_null(strstr(r.err, "Permission denied"));
+	r = RUN(&s, NULL, "sh", "-c", "head -c 16 /proc/2/mem");
+	assert_int_not_equal(r.status, 0);
+	/* The network: only the pinhole; the host's loopback (the fixture's own
+	 * port) is not there. */
+	char code[256];
+	snprintf(code, sizeof(code),
+		 "import socket\n"
+		 "try:\n socket.create_connection(('127.0.0.1', %s), 3)\n print('connected')\n"
+		 "except OSError as e:\n print('refused', e.errno)\n",
+		 fixture_require("SAMBA_PORT"));
+	r = RUN(&s, NULL, "python3", "-c", code);
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "refused"));
+
+	/* A command does not outlive its session. */
+	int in[2], out[2], status_fd = -1;
+	int32_t st = -1;
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	int stdio[3] = {in[0], out[1], out[1]};
+	const char *const sleeper[] = {"sleep", "1000", NULL};
+	assert_int_equal(sbx_exec(spawner, s.b, "test", sleeper, stdio, &status_fd), 0);
+	close(in[0]);
+	close(out[1]);
+	close_session(&s);
+	struct pollfd p = {.fd = status_fd, .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	assert_int_equal(read(status_fd, &st, sizeof(st)), sizeof(st));
+	assert_int_equal(st, 128 + SIGKILL);
+	close(status_fd);
+	close(in[1]);
+	close(out[0]);
+}
+
 /* Logout: the sandbox and its processes are gone. */
 static void test_logout_kills(void **state)
 {
@@ -1229,6 +1354,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_dir_ops),
 	    cmocka_unit_test(test_server_restart),
 	    cmocka_unit_test(test_logout_kills),
+	    cmocka_unit_test(test_exec),
 	};
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s WORKER PROBE\n", argv[0]);
