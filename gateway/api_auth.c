@@ -390,8 +390,7 @@ enum MHD_Result gw_api_logout(struct gw_req *r, struct MHD_Connection *c)
 		return MHD_YES;
 	gw_sessions_end(r->gw->sessions, s);
 	/* The last reference: the sandbox and the credentials go before the answer. */
-	gw_session_put(s);
-	r->session = NULL;
+	gw_release_session(r);
 	static const char *const hdrs[] = {
 	    MHD_HTTP_HEADER_SET_COOKIE,
 	    "smbgate_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", NULL};
@@ -545,7 +544,23 @@ static struct gw_session *authenticate_ref(struct gw_req *r, struct MHD_Connecti
 
 struct gw_session *gw_authenticate(struct gw_req *r, struct MHD_Connection *c, size_t server)
 {
-	if (!r->session)
+	if (!r->session) {
 		r->session = authenticate_ref(r, c, server);
+		if (r->session) {
+			char addr[64];
+
+			gw_client_addr(c, addr);
+			gw_session_request_begin(r->session, addr);
+		}
+	}
 	return r->session;
+}
+
+void gw_release_session(struct gw_req *r)
+{
+	if (!r->session)
+		return;
+	gw_session_request_end(r->session, r->bytes_in, r->bytes_out);
+	gw_session_put(r->session);
+	r->session = NULL;
 }
