@@ -372,7 +372,10 @@ enum MHD_Result gw_api_login(struct gw_req *r, struct MHD_Connection *c)
 				gw->cfg->servers[server].name, "expires_in",
 				(json_int_t)gw_session_expires_in(s));
 	json_decref(body);
-	gw_session_put(s);
+	/* Held, as an authenticated request holds it, until the answer is sent:
+	 * the login is the session's first request (its address, its bytes). */
+	r->session = s;
+	gw_session_request_begin(s, addr);
 	char cookie[GW_TOKEN_LEN + 128];
 	make_cookie(gw, token, cookie);
 	explicit_bzero(token, sizeof(token));
