@@ -80,6 +80,7 @@ enum gateway_key {
 	GW_MAX_UPLOAD_SIZE,
 	GW_HEADER_TIMEOUT,
 	GW_MIN_BODY_RATE,
+	GW_CONTROL_SOCKET,
 	_GW_MAX,
 };
 
@@ -92,6 +93,7 @@ static const char *const gateway_keys[_GW_MAX] = {
     [GW_MAX_UPLOAD_SIZE] = "max_upload_size",
     [GW_HEADER_TIMEOUT] = "header_timeout",
     [GW_MIN_BODY_RATE] = "min_body_rate",
+    [GW_CONTROL_SOCKET] = "control_socket",
 };
 
 enum sandbox_key {
@@ -589,6 +591,16 @@ static int handle_gateway(struct parser *p, enum gateway_key k, const char *v)
 			    "not a rate such as 0, 512 or 1K (bytes per second, at most 1G)", v);
 		c->min_body_rate = n;
 		return 0;
+	case GW_CONTROL_SOCKET:
+		/* Its parent is created when missing; "/" alone names no file. */
+		r = strlen(v) > CFG_MAX_SOCKET_PATH || strcmp(v, "/") == 0 ||
+			    v[strlen(v) - 1] == '/'
+			? -EINVAL
+			: parse_path(v, &c->control_socket);
+		if (r < 0)
+			return value_error(p, r, key,
+					   "not an absolute file name of at most 107 bytes", v);
+		return 0;
 	case _GW_MAX:
 		break;
 	}
@@ -994,7 +1006,8 @@ static struct cfg *cfg_new(const char *path)
 		return NULL;
 	c->path = strdup(path);
 	c->listen_host = strdup(DEFAULT_LISTEN_HOST);
-	if (!c->path || !c->listen_host) {
+	c->control_socket = strdup(CFG_DEFAULT_CONTROL_SOCKET);
+	if (!c->path || !c->listen_host || !c->control_socket) {
 		cfg_free(c);
 		return NULL;
 	}
@@ -1072,6 +1085,7 @@ void cfg_free(struct cfg *c)
 	free(c->listen_host);
 	free(c->tls_certificate);
 	free(c->tls_key);
+	free(c->control_socket);
 	free(c);
 }
 

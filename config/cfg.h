@@ -30,6 +30,9 @@ enum cfg_encryption {
 	CFG_ENCRYPTION_REQUIRED,
 };
 
+/* The control socket's path when the configuration does not set one. */
+#define CFG_DEFAULT_CONTROL_SOCKET "/run/smbgate/control.sock"
+
 /* Upper bounds on what an administrator can configure. */
 #define CFG_MAX_SERVERS	       64
 #define CFG_MAX_NAME	       63  /* [server NAME]: [A-Za-z0-9._-], appears in URLs */
@@ -42,6 +45,7 @@ enum cfg_encryption {
 #define CFG_MAX_BODY_RATE      (1ULL << 30)
 #define CFG_MAX_PROCESSES      65536
 #define CFG_MAX_PRESTART       16
+#define CFG_MAX_SOCKET_PATH    107 /* sizeof(sun_path) - 1: a unix socket's address */
 
 /* When a sandbox mounts its server's shares under /shares/SERVER (FUSE). */
 enum cfg_mounts {
@@ -75,6 +79,7 @@ struct cfg {
 	uint64_t max_upload_size;      /* bytes, 0 = unlimited; default 0 */
 	unsigned header_timeout;       /* seconds for request line + headers; default 30 */
 	uint64_t min_body_rate;	       /* bytes/s a request body must keep up; 0 = none; 1K */
+	char *control_socket; /* smbgatectl's unix socket; default /run/smbgate/control.sock */
 
 	/* [sandbox] */
 	uint64_t memory_limit;	/* bytes, 0 = unlimited; default 256M */

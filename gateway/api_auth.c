@@ -372,7 +372,10 @@ enum MHD_Result gw_api_login(struct gw_req *r, struct MHD_Connection *c)
 				gw->cfg->servers[server].name, "expires_in",
 				(json_int_t)gw_session_expires_in(s));
 	json_decref(body);
-	gw_session_put(s);
+	/* Held, as an authenticated request holds it, until the answer is sent:
+	 * the login is the session's first request (its address, its bytes). */
+	r->session = s;
+	gw_session_request_begin(s, addr);
 	char cookie[GW_TOKEN_LEN + 128];
 	make_cookie(gw, token, cookie);
 	explicit_bzero(token, sizeof(token));
@@ -390,8 +393,7 @@ enum MHD_Result gw_api_logout(struct gw_req *r, struct MHD_Connection *c)
 		return MHD_YES;
 	gw_sessions_end(r->gw->sessions, s);
 	/* The last reference: the sandbox and the credentials go before the answer. */
-	gw_session_put(s);
-	r->session = NULL;
+	gw_release_session(r);
 	static const char *const hdrs[] = {
 	    MHD_HTTP_HEADER_SET_COOKIE,
 	    "smbgate_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0", NULL};
@@ -545,7 +547,23 @@ static struct gw_session *authenticate_ref(struct gw_req *r, struct MHD_Connecti
 
 struct gw_session *gw_authenticate(struct gw_req *r, struct MHD_Connection *c, size_t server)
 {
-	if (!r->session)
+	if (!r->session) {
 		r->session = authenticate_ref(r, c, server);
+		if (r->session) {
+			char addr[64];
+
+			gw_client_addr(c, addr);
+			gw_session_request_begin(r->session, addr);
+		}
+	}
 	return r->session;
+}
+
+void gw_release_session(struct gw_req *r)
+{
+	if (!r->session)
+		return;
+	gw_session_request_end(r->session, r->bytes_in, r->bytes_out);
+	gw_session_put(r->session);
+	r->session = NULL;
 }

@@ -112,6 +112,9 @@ enum MHD_Result gw_api_logout(struct gw_req *r, struct MHD_Connection *c);
  * the request is about (SIZE_MAX when none, e.g. GET /api/v1/fs/).
  */
 struct gw_session *gw_authenticate(struct gw_req *r, struct MHD_Connection *c, size_t server);
+/* Drops r->session (if any) when its request ends, counting the request's body
+ * bytes for the session (gw_sessions_list()); r->session is NULL after. */
+void gw_release_session(struct gw_req *r);
 /* Whether a JSON string value holds no "\u0000". */
 bool gw_json_text(json_t *v);
 /* Ends a session whose sandbox died or broke the protocol. */

@@ -414,7 +414,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 	if (r->upload_abort)
 		r->upload_abort(r); /* the client went away mid-upload */
-	gw_session_put(r->session);
+	gw_release_session(r);
 	int64_t ms = (gw_now_us() - r->start_us) / 1000;
 	unsigned status = r->responded ? r->status : 0;
 	/* One line per request; the path may carry file names, never secrets. */

@@ -20,6 +20,7 @@
 #include "smbgate-config.h"
 #include "cfg.h"
 #include "gateway.h"
+#include "control.h"
 #include "http.h"
 #include "sbxsession.h"
 
@@ -54,6 +55,8 @@ static int run(const struct cfg *cfg, const char *config_path, const char *worke
 	struct gw gw = {.cfg = cfg};
 	struct sbx_spawner_options so = {0};
 	struct gw_http *http = NULL;
+	struct gw_control *ctl = NULL;
+	char ctl_err[256];
 	sigset_t sigs;
 	struct rlimit rl;
 	int r, exit_code = 1;
@@ -103,6 +106,12 @@ static int run(const struct cfg *cfg, const char *config_path, const char *worke
 	fprintf(stderr, "smbgate %s: listening on %s://%s%s%s:%u/ (configuration %s)\n",
 		SMBGATE_VERSION, gw.tls ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
 		gw_http_port(http), config_path);
+	/* Without it the gateway still serves its users; only smbgatectl is blind. */
+	r = gw_control_start(&gw, &ctl, ctl_err, sizeof(ctl_err));
+	if (r < 0)
+		fprintf(stderr,
+			"smbgate: no control socket, smbgatectl cannot reach this gateway: %s\n",
+			ctl_err);
 
 	for (;;) {
 		struct timespec ts = {.tv_sec = 5};
@@ -117,6 +126,7 @@ static int run(const struct cfg *cfg, const char *config_path, const char *worke
 	}
 	exit_code = 0;
 out:
+	gw_control_stop(ctl);
 	gw_http_stop(http);
 	gw_sessions_free(gw.sessions); /* ends every sandbox */
 	/* What is still waiting stays on the file servers: say where. */

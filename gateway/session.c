@@ -25,6 +25,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -57,6 +58,11 @@ struct gw_session {
 	int64_t last_used_ms;
 	size_t server;
 	void *sbx;
+	uint64_t id;		    /* public, from t->next_id; never derived from the token */
+	char addr[GW_SESSION_ADDR]; /* of its latest request; guarded by t->lock */
+	uint64_t bytes_in;	    /* atomic */
+	uint64_t bytes_out;	    /* atomic */
+	unsigned in_flight;	    /* atomic */
 	char token[GW_TOKEN_LEN + 1];
 	char user[];
 };
@@ -71,7 +77,8 @@ struct gw_sessions {
 	int64_t idle_ms;
 	unsigned n_live;
 	unsigned n_reserved;
-	size_t mask; /* buckets - 1, for both tables */
+	uint64_t next_id; /* the next session's public id */
+	size_t mask;	  /* buckets - 1, for both tables */
 	struct gw_session **by_token;
 	struct gw_user **by_user;
 	struct gw_session *lru_head, *lru_tail;
@@ -388,6 +395,7 @@ int gw_sessions_new(unsigned max_sessions, unsigned max_per_user, unsigned idle_
 	t->max_per_user = max_per_user;
 	t->idle_ms = (int64_t)idle_timeout_s * 1000;
 	t->mask = buckets - 1;
+	t->next_id = 1;
 	*ret = t;
 	return 0;
 fail:
@@ -556,6 +564,7 @@ int gw_sessions_add(struct gw_sessions *t, const char *user, size_t server, void
 			break;
 	}
 	s->created_ms = s->last_used_ms = t->now();
+	s->id = t->next_id++;
 	s->live = true;
 	s->u = u;
 	s->tnext = t->by_token[b];
@@ -661,17 +670,21 @@ void gw_session_touch(struct gw_session *s)
 	pthread_mutex_unlock(&t->lock);
 }
 
-void gw_sessions_end(struct gw_sessions *t, struct gw_session *s)
+bool gw_sessions_end(struct gw_sessions *t, struct gw_session *s)
 {
 	struct gw_session *dead = NULL;
+	bool ended = false;
 
 	if (!t || !s || s->t != t)
-		return;
+		return false;
 	pthread_mutex_lock(&t->lock);
-	if (s->live)
+	if (s->live) {
 		detach_locked(t, s, &dead);
+		ended = true;
+	}
 	pthread_mutex_unlock(&t->lock);
 	put_dead(dead);
+	return ended;
 }
 
 unsigned gw_sessions_expire(struct gw_sessions *t)
@@ -770,4 +783,78 @@ unsigned gw_session_age(const struct gw_session *s)
 	if (age <= 0)
 		return 0;
 	return age > UINT_MAX ? UINT_MAX : (unsigned)age;
+}
+
+uint64_t gw_session_id(const struct gw_session *s)
+{
+	return s->id;
+}
+
+struct gw_session *gw_sessions_by_id(struct gw_sessions *t, uint64_t id)
+{
+	struct gw_session *found = NULL;
+
+	if (!t)
+		return NULL;
+	pthread_mutex_lock(&t->lock);
+	for (struct gw_session *s = t->lru_head; s && !found; s = s->lru_next)
+		if (s->id == id && !is_idle(t, s, t->now()))
+			found = s;
+	if (found)
+		session_ref(found);
+	pthread_mutex_unlock(&t->lock);
+	return found;
+}
+
+unsigned gw_sessions_list(struct gw_sessions *t, gw_session_list_cb cb, void *ud)
+{
+	unsigned n = 0;
+	int64_t now;
+
+	if (!t || !cb)
+		return 0;
+	pthread_mutex_lock(&t->lock);
+	now = t->now();
+	for (struct gw_session *s = t->lru_head; s; s = s->lru_next) {
+		struct gw_session_info info = {
+		    .id = s->id,
+		    .user = s->user,
+		    .server = s->server,
+		    .age_ms = now - s->created_ms,
+		    .idle_ms = now - s->last_used_ms,
+		    .bytes_in = __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED),
+		    .bytes_out = __atomic_load_n(&s->bytes_out, __ATOMIC_RELAXED),
+		    .in_flight = __atomic_load_n(&s->in_flight, __ATOMIC_RELAXED),
+		    .sbx = s->sbx,
+		};
+
+		if (is_idle(t, s, now))
+			continue; /* expired, not yet collected */
+		memcpy(info.addr, s->addr, sizeof(info.addr));
+		cb(ud, &info);
+		n++;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+void gw_session_request_begin(struct gw_session *s, const char *addr)
+{
+	if (!s)
+		return;
+	__atomic_add_fetch(&s->in_flight, 1, __ATOMIC_RELAXED);
+	if (addr && *addr) {
+		pthread_mutex_lock(&s->t->lock);
+		snprintf(s->addr, sizeof(s->addr), "%s", addr);
+		pthread_mutex_unlock(&s->t->lock);
+	}
+}
+
+void gw_session_request_end(struct gw_session *s, uint64_t bytes_in, uint64_t bytes_out)
+{
+	if (!s)
+		return;
+	__atomic_add_fetch(&s->bytes_in, bytes_in, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&s->bytes_out, bytes_out, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&s->in_flight, 1, __ATOMIC_RELAXED);
 }

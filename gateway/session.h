@@ -41,6 +41,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,9 @@
 
 /* Longest user name accepted, in bytes (without the NUL). */
 #define GW_SESSION_MAX_USER 512
+
+/* Bytes of a client address as text, NUL included (an IPv6 literal fits). */
+#define GW_SESSION_ADDR 64
 
 /* Largest max_sessions accepted by gw_sessions_new(). */
 #define GW_SESSIONS_LIMIT (1u << 20)
@@ -137,9 +141,10 @@ void gw_session_touch(struct gw_session *s);
 /*
  * Ends @s now (logout, admin kill, sandbox died): its token is dead when this
  * returns and the table drops its reference; the sandbox is freed when the
- * last reference goes. Idempotent. The caller's own reference stays valid.
+ * last reference goes. Idempotent: returns whether this call ended it. The
+ * caller's own reference stays valid.
  */
-void gw_sessions_end(struct gw_sessions *t, struct gw_session *s);
+bool gw_sessions_end(struct gw_sessions *t, struct gw_session *s);
 
 /* Ends the sessions idle for idle_timeout_s or more; returns how many. */
 unsigned gw_sessions_expire(struct gw_sessions *t);
@@ -174,6 +179,51 @@ unsigned gw_session_expires_in(const struct gw_session *s);
 
 /* Seconds since @s was created. */
 unsigned gw_session_age(const struct gw_session *s);
+
+/*
+ * The session's public id: 1 for the table's first session, then counting up;
+ * never reused while the table lives, never derived from the token, so it can
+ * be shown to an administrator (smbgatectl) and typed back.
+ */
+uint64_t gw_session_id(const struct gw_session *s);
+
+/*
+ * Looks up a live session by its public @id. Does NOT mark it used. Returns a
+ * new reference (release with gw_session_put()) or NULL.
+ */
+struct gw_session *gw_sessions_by_id(struct gw_sessions *t, uint64_t id);
+
+/* What gw_sessions_list() shows of one live session: never its token. */
+struct gw_session_info {
+	uint64_t id;
+	const char *user; /* valid during the callback only */
+	size_t server;
+	char addr[GW_SESSION_ADDR]; /* client address of the latest request; "" if none */
+	int64_t age_ms;		    /* since the login */
+	int64_t idle_ms;	    /* since the last use */
+	uint64_t bytes_in;	    /* request and response body bytes of its ended requests */
+	uint64_t bytes_out;
+	unsigned in_flight; /* requests holding it now */
+	void *sbx;	    /* the sandbox handle; valid during the callback only */
+};
+
+/*
+ * Called once per live session with the table's lock held: it copies what it
+ * needs and must not call any gw_session*() function nor block.
+ */
+typedef void (*gw_session_list_cb)(void *ud, const struct gw_session_info *info);
+
+/* Calls @cb for each live session, most recently used first; returns how many. */
+unsigned gw_sessions_list(struct gw_sessions *t, gw_session_list_cb cb, void *ud);
+
+/*
+ * Request accounting, for gw_sessions_list(): a request that holds @s calls
+ * _begin() once (@addr: the client's address as text, may be NULL) and
+ * _end() once when it ends, with its body bytes in and out. NULL @s is
+ * ignored.
+ */
+void gw_session_request_begin(struct gw_session *s, const char *addr);
+void gw_session_request_end(struct gw_session *s, uint64_t bytes_in, uint64_t bytes_out);
 
 /*
  * TEST HOOK: replaces the clock, a function returning monotonic time in

@@ -4,8 +4,9 @@
 Integration test of the HTTP API: the real smbgate binary, its real sandboxes
 and the real Samba fixture (tests/fixtures/). Python 3 standard library only.
 
-    test_api.py SMBGATE WORKER [TEST...]   (run under tests/fixtures/with-samba.sh;
-                                            TEST: a class or Class.method)
+    test_api.py SMBGATE WORKER [SMBGATECTL] [TEST...]
+        (run under tests/fixtures/with-samba.sh; TEST: a class or Class.method;
+        SMBGATECTL, when left out, is the smbgatectl beside SMBGATE)
 
 The test starts its own gateways on free ports of 127.0.0.1:
   main     - most tests; two servers besides the fixture: "dead" (a closed
@@ -27,6 +28,7 @@ import re
 import shutil
 import signal
 import socket
+import stat as stat_mod
 import subprocess
 import sys
 import tempfile
@@ -37,10 +39,15 @@ import unittest
 import urllib.parse
 
 if len(sys.argv) < 3:
-    sys.exit("usage: test_api.py SMBGATE WORKER [unittest args]")
+    sys.exit("usage: test_api.py SMBGATE WORKER [SMBGATECTL] [unittest args]")
 SMBGATE = os.path.abspath(sys.argv[1])
 WORKER = os.path.abspath(sys.argv[2])
-del sys.argv[1:3]
+if len(sys.argv) > 3 and os.sep in sys.argv[3]:  # a path, not a test name
+    SMBGATECTL = os.path.abspath(sys.argv[3])
+    del sys.argv[1:4]
+else:
+    SMBGATECTL = os.path.join(os.path.dirname(SMBGATE), "smbgatectl")
+    del sys.argv[1:3]
 
 FX = {}  # the fixture's settings (fixture.env)
 
@@ -292,8 +299,12 @@ class Gateway:
 
     def write_conf(self, port):
         with open(self.conf, "w", encoding="utf-8") as f:
+            # Never the default /run/smbgate/control.sock: parallel gateways.
+            ctl = ("" if "control_socket" in self.gateway_extra
+                   else f"control_socket = {self.dir}/control.sock")
             f.write(f"""[gateway]
 listen = 127.0.0.1:{port}
+{ctl}
 {self.gateway_extra}
 
 [sandbox]
@@ -2542,6 +2553,173 @@ class T13Mounts(Base):
         gone = wait_until(lambda: not alive(fuse[0], ("smbgate-fuse",)) and
                           not alive(worker), 5)
         self.assertTrue(gone, "the FUSE server or the worker outlived the session")
+
+
+def running(pid):
+    """Whether process pid exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+    except OSError:
+        return False
+    return data[data.rindex(b")") + 2:][:1] != b"Z"
+
+
+def ctl(*args, user=None):
+    """Runs smbgatectl (as root, or as nobody with user="nobody"):
+    (exit status, stdout, stderr) as text."""
+    cmd = [SMBGATECTL, *args]
+    if user == "nobody":
+        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=30,
+                       stdin=subprocess.DEVNULL)
+    return p.returncode, p.stdout, p.stderr
+
+
+class T14Ctl(Base):
+    """smbgatectl and the control socket: sessions (table and --json) and kill
+    against a gateway of its own, root only, clear errors without a gateway."""
+    GW = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.GW = Gateway("ctl", "session_idle_timeout = 600")
+        cls.SOCK = os.path.join(cls.GW.dir, "run", "control.sock")
+        cls.GW.gateway_extra += f"\ncontrol_socket = {cls.SOCK}"
+        cls.GW.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.GW.stop()
+        if os.path.exists(cls.SOCK):
+            raise AssertionError("the control socket outlived its gateway")
+
+    def setUp(self):
+        super().setUp()
+        self.gw = self.GW
+
+    def sessions(self):
+        rc, out, err = ctl("-s", self.SOCK, "sessions", "--json")
+        self.assertEqual((rc, err), (0, ""), out)
+        return json.loads(out)["sessions"]
+
+    def assert_no_token(self, text):
+        for tok in self.tokens:
+            self.assertNotIn(tok, text)
+
+    def test_socket_permissions(self):
+        st = os.lstat(self.SOCK)
+        self.assertTrue(stat_mod.S_ISSOCK(st.st_mode))
+        self.assertEqual((stat_mod.S_IMODE(st.st_mode), st.st_uid), (0o600, 0))
+        st = os.stat(os.path.dirname(self.SOCK))
+        self.assertEqual(stat_mod.S_IMODE(st.st_mode), 0o700)
+
+    def test_sessions_and_kill(self):
+        a1 = self.login(ALICE, ALICE_PW)
+        a2 = self.login(ALICE, ALICE_PW)
+        b1 = self.login(BOB, BOB_PW)
+        r = self.gw.get(f"{FS}/public/hello.txt", bearer(a1))
+        self.assertEqual(r.status, 200, r)
+        rows = self.sessions()
+        self.assertEqual(sorted(s["user"] for s in rows), sorted([ALICE, ALICE, BOB]), rows)
+        sandboxes = {i: h for i, _w, h in self.gw.sandboxes()}
+        for s in rows:
+            self.assertEqual(set(s), {"id", "user", "server", "address", "since", "age_s",
+                                      "idle_s", "pid", "bytes_in", "bytes_out", "in_flight",
+                                      "mounted"})
+            self.assertEqual((s["server"], s["address"], s["in_flight"], s["mounted"]),
+                             ("fixture", "127.0.0.1", 0, "off"), s)
+            self.assertEqual(sandboxes.get(s["pid"]), s["user"], (s, sandboxes))
+            self.assertRegex(s["since"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertEqual(len({s["id"] for s in rows}), 3)
+        self.assertEqual(len({s["pid"] for s in rows}), 3)
+        self.assertTrue(any(s["bytes_out"] > 0 for s in rows if s["user"] == ALICE), rows)
+        rc, out, err = ctl("-s", self.SOCK, "sessions")
+        self.assertEqual((rc, err), (0, ""))
+        lines = out.splitlines()
+        print("\n" + out, file=sys.stderr)
+        self.assertEqual(lines[0].split(), ["ID", "USER", "SERVER", "ADDRESS", "SINCE", "IDLE",
+                                            "PID", "IN", "OUT", "REQS", "MOUNTED"])
+        self.assertEqual(len(lines), 4, out)
+        for line in lines[1:]:
+            self.assertIn(" 127.0.0.1 ", line)
+        self.assert_no_token(out)
+        self.assert_no_token(json.dumps(rows))
+
+        # kill ID: that session alone
+        victim = next(s for s in rows if s["user"] == BOB)
+        rc, out, err = ctl("-s", self.SOCK, "kill", str(victim["id"]))
+        self.assertEqual((rc, out, err), (0, "ended 1 session\n", ""))
+        self.assertError(self.gw.get(f"{FS}/public/", bearer(b1)), 401, "unauthorized")
+        self.assertTrue(wait_until(lambda: not running(victim["pid"]), 5),
+                        f"sandbox {victim['pid']} still alive 5 s after kill")
+        self.assertEqual(sorted(s["id"] for s in self.sessions()),
+                         sorted(s["id"] for s in rows if s is not victim))
+        self.assertEqual(self.gw.get(f"{FS}/public/", bearer(a2)).status, 200)
+        # the same id again, and one that never was: exit 2
+        rc, out, err = ctl("-s", self.SOCK, "kill", str(victim["id"]))
+        self.assertEqual((rc, err), (2, f"smbgatectl: no such session: {victim['id']}\n"))
+        rc, out, err = ctl("-s", self.SOCK, "kill", "999999")
+        self.assertEqual((rc, err), (2, "smbgatectl: no such session: 999999\n"))
+        # kill --user: both of alice's
+        rc, out, err = ctl("-s", self.SOCK, "kill", "--user", ALICE, "--server", "fixture")
+        self.assertEqual((rc, out, err), (0, "ended 2 sessions\n", ""))
+        for tok in (a1, a2):
+            self.assertError(self.gw.get(f"{FS}/public/", bearer(tok)), 401, "unauthorized")
+        pids = [s["pid"] for s in rows if s["user"] == ALICE]
+        self.assertTrue(wait_until(lambda: not any(running(p) for p in pids), 5), pids)
+        self.assertEqual(self.sessions(), [])
+        rc, out, err = ctl("-s", self.SOCK, "kill", "--user", ALICE)
+        self.assertEqual((rc, err), (2, f"smbgatectl: no session of user '{ALICE}'\n"))
+
+    def test_usage_errors(self):
+        for args in (["kill"], ["frobnicate"], ["sessions", "extra"], ["kill", "--json", "1"],
+                     ["kill", "--server", "fixture", "1"], []):
+            rc, _out, err = ctl("-s", self.SOCK, *args)
+            self.assertEqual(rc, 2, (args, err))
+            self.assertIn("Usage: smbgatectl", err)
+        rc, out, err = ctl("-s", self.SOCK, "kill", "abc")
+        self.assertEqual((rc, err), (2, "smbgatectl: not a session id: 'abc'\n"))
+        rc, out, err = ctl("-s", self.SOCK, "kill", "--user", ALICE, "--server", "nope")
+        self.assertEqual(rc, 2, err)
+        rc, out, _err = ctl("--help")
+        self.assertEqual(rc, 0)
+        self.assertIn("kill --user USER", out)
+
+    def test_not_root(self):
+        rc, out, err = ctl("-s", self.SOCK, "sessions", user="nobody")
+        self.assertEqual((rc, out, err),
+                         (1, "", "smbgatectl: must be run as root (the control socket is root's)\n"))
+        # Even where the file system would let it in, the gateway says no.
+        d = tempfile.mkdtemp(prefix="smbgate-ctl-open.")
+        try:
+            os.chmod(d, 0o755)
+            link = os.path.join(d, "control.sock")
+            os.chmod(os.path.dirname(self.SOCK), 0o755)
+            os.chmod(self.SOCK, 0o666)
+            os.symlink(self.SOCK, link)
+            rc, out, err = ctl("-s", link, "sessions", user="nobody")
+            self.assertEqual((rc, out, err), (1, "", "smbgatectl: must be run as root "
+                                                     "(the control socket is root's)\n"))
+        finally:
+            os.chmod(self.SOCK, 0o600)
+            os.chmod(os.path.dirname(self.SOCK), 0o700)
+            shutil.rmtree(d, ignore_errors=True)
+
+    def test_no_gateway(self):
+        missing = os.path.join(self.gw.dir, "nothing-here.sock")
+        rc, out, err = ctl("-s", missing, "sessions")
+        self.assertEqual((rc, out, err), (2, "", "smbgatectl: no gateway is running "
+                                                 f"(no control socket at {missing})\n"))
+        # the socket path taken from a configuration file
+        conf = os.path.join(self.gw.dir, "other.conf")
+        with open(conf, "w", encoding="utf-8") as f:
+            f.write(f"[gateway]\ncontrol_socket = {missing}\n[server x]\nhost = h\n")
+        rc, out, err = ctl("-c", conf, "kill", "1")
+        self.assertEqual((rc, out, err), (2, "", "smbgatectl: no gateway is running "
+                                                 f"(no control socket at {missing})\n"))
+        rc, out, err = ctl("-c", self.gw.conf, "sessions", "--json")
+        self.assertEqual(rc, 0, err)
 
 
 def main():

@@ -80,6 +80,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->max_upload_size, 0);
 	assert_int_equal(c->header_timeout, 30);
 	assert_int_equal(c->min_body_rate, 1024);
+	assert_string_equal(c->control_socket, "/run/smbgate/control.sock");
 	assert_int_equal(c->memory_limit, 256ULL << 20);
 	assert_int_equal(c->max_processes, 64);
 	assert_int_equal(c->prestart, 1);
@@ -114,6 +115,7 @@ static void test_every_key(void **state)
 				   "max_upload_size = 2GiB\n"
 				   "header_timeout = 3600\n"
 				   "min_body_rate = 0\n"
+				   "control_socket = /run/x/ctl.sock\n"
 				   "\n"
 				   "[sandbox]\n"
 				   "memory_limit = 0\n"
@@ -155,6 +157,7 @@ static void test_every_key(void **state)
 	assert_int_equal(c->max_upload_size, 2ULL << 30);
 	assert_int_equal(c->header_timeout, 3600);
 	assert_int_equal(c->min_body_rate, 0);
+	assert_string_equal(c->control_socket, "/run/x/ctl.sock");
 	assert_int_equal(c->memory_limit, 0);
 	assert_int_equal(c->max_processes, 65536);
 	assert_int_equal(c->prestart, 16);
@@ -173,7 +176,7 @@ static void test_every_key(void **state)
 	assert_int_equal(s->encryption, CFG_ENCRYPTION_REQUIRED);
 	assert_true(s->show_hidden_shares);
 	assert_int_equal(s->timeout, 3600);
-	assert_int_equal(s->line, 20);
+	assert_int_equal(s->line, 21);
 
 	s = &c->servers[1];
 	assert_string_equal(s->name, "v6");
@@ -182,7 +185,7 @@ static void test_every_key(void **state)
 	assert_int_equal(s->max_protocol, CFG_PROTO_SMB3_11);
 	assert_int_equal(s->encryption, CFG_ENCRYPTION_OFF);
 	assert_false(s->show_hidden_shares);
-	assert_int_equal(s->line, 29);
+	assert_int_equal(s->line, 30);
 
 	s = &c->servers[2];
 	assert_string_equal(s->host, "fe80::1");
@@ -204,6 +207,53 @@ static void test_ipv6_listen(void **state)
 	assert_int_equal(c->listen_port, 8443);
 	assert_string_equal(c->servers[0].host, "files");
 	cfg_free(c);
+}
+
+/* control_socket: 107 bytes fit in sun_path, 108 do not; relative and
+ * folder names are refused; a failed load leaves *ret alone. */
+static void test_control_socket(void **state)
+{
+	char path[CFG_MAX_SOCKET_PATH + 2], text[256], err[512];
+	struct cfg *c;
+	char *file;
+
+	(void)state;
+	memset(path, 'a', sizeof(path) - 1);
+	path[0] = '/';
+	path[CFG_MAX_SOCKET_PATH] = '\0';
+	snprintf(text, sizeof(text), "[gateway]\ncontrol_socket = %s\n[server f]\nhost = h\n",
+		 path);
+	c = load_ok("sock-ok.conf", text);
+	assert_string_equal(c->control_socket, path);
+	assert_int_equal(strlen(c->control_socket), 107);
+	cfg_free(c);
+
+	static const char *const bad[] = {"a/b.sock", "/run/smbgate/", "/", "/run/a\tb"};
+	for (size_t i = 0; i <= sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *v = i < sizeof(bad) / sizeof(bad[0]) ? bad[i] : NULL;
+		char want[400];
+
+		if (!v) {
+			path[CFG_MAX_SOCKET_PATH] = 'a'; /* 108 bytes */
+			path[CFG_MAX_SOCKET_PATH + 1] = '\0';
+			v = path;
+		}
+		snprintf(text, sizeof(text),
+			 "[gateway]\ncontrol_socket = %s\n[server f]\nhost = h\n", v);
+		file = write_conf("sock-bad.conf", text);
+		c = SENTINEL;
+		assert_int_equal(cfg_load(file, &c, err, sizeof(err)), -EINVAL);
+		assert_ptr_equal(c, SENTINEL);
+		if (!strchr(v, '\t')) {
+			snprintf(want, sizeof(want),
+				 "%s:2: [gateway] control_socket: not an absolute file name of at "
+				 "most 107 bytes: '%s'",
+				 file, v);
+			assert_string_equal(err, want);
+		}
+		unlink(file);
+		free(file);
+	}
 }
 
 /* Section names longer than inih's 49-byte buffer, and CRLF-less last line. */
@@ -238,6 +288,7 @@ static void test_default_conf(void **state)
 	assert_string_equal(c->listen_host, "127.0.0.1");
 	assert_int_equal(c->listen_port, 8080);
 	assert_null(c->tls_certificate);
+	assert_string_equal(c->control_socket, "/run/smbgate/control.sock");
 	assert_int_equal(c->memory_limit, 256ULL << 20);
 	assert_int_equal(c->n_servers, 1);
 	s = cfg_server_find(c, "fileserver");
@@ -464,12 +515,13 @@ static int is_conf(const struct dirent *d)
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),	 cmocka_unit_test(test_every_key),
-	    cmocka_unit_test(test_ipv6_listen),	 cmocka_unit_test(test_long_server_name),
-	    cmocka_unit_test(test_default_conf), cmocka_unit_test(test_server_find),
-	    cmocka_unit_test(test_names),	 cmocka_unit_test(test_parse_size),
-	    cmocka_unit_test(test_nonexistent),	 cmocka_unit_test(test_directory),
-	    cmocka_unit_test(test_short_err),	 cmocka_unit_test(test_too_many_servers),
+	    cmocka_unit_test(test_defaults),	   cmocka_unit_test(test_every_key),
+	    cmocka_unit_test(test_ipv6_listen),	   cmocka_unit_test(test_long_server_name),
+	    cmocka_unit_test(test_default_conf),   cmocka_unit_test(test_server_find),
+	    cmocka_unit_test(test_names),	   cmocka_unit_test(test_parse_size),
+	    cmocka_unit_test(test_nonexistent),	   cmocka_unit_test(test_directory),
+	    cmocka_unit_test(test_short_err),	   cmocka_unit_test(test_too_many_servers),
+	    cmocka_unit_test(test_control_socket),
 	};
 	struct CMUnitTest *golden;
 	struct dirent **list;

@@ -519,6 +519,83 @@ static void test_find_user(void **state)
 	gw_sessions_free(t);
 }
 
+/* gw_sessions_list(): one snapshot per live session, most recent first. */
+struct listed {
+	unsigned n;
+	struct gw_session_info info[4];
+	char user[4][16];
+};
+
+static void list_cb(void *ud, const struct gw_session_info *info)
+{
+	struct listed *l = ud;
+
+	assert_true(l->n < 4);
+	l->info[l->n] = *info;
+	snprintf(l->user[l->n], sizeof(l->user[0]), "%s", info->user);
+	l->n++;
+}
+
+/* Public ids count up and are never the token; listing, lookup by id,
+ * request accounting; an ended session is neither listed nor found. */
+static void test_ids_list_accounting(void **state)
+{
+	struct gw_sessions *t = table(8, 4, 60);
+	char ta[GW_TOKEN_LEN + 1], tb[GW_TOKEN_LEN + 1];
+	struct gw_session *a = login(t, "alice", 0, 1, ta);
+	struct gw_session *b, *f;
+	struct listed l = {0};
+
+	(void)state;
+	advance(2000);
+	b = login(t, "bob", 1, 2, tb);
+	assert_int_equal(gw_session_id(a), 1);
+	assert_int_equal(gw_session_id(b), 2);
+
+	gw_session_request_begin(a, "192.0.2.7");
+	gw_session_request_begin(a, NULL);
+	gw_session_request_end(a, 10, 300);
+	advance(3000);
+	assert_int_equal(gw_sessions_list(t, list_cb, &l), 2);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.info[0].id, 2); /* bob: used last */
+	assert_string_equal(l.user[0], "bob");
+	assert_int_equal(l.info[0].server, 1);
+	assert_string_equal(l.info[0].addr, "");
+	assert_int_equal(l.info[0].age_ms, 3000);
+	assert_int_equal(((struct fake_sbx *)l.info[0].sbx)->id, 2);
+	assert_int_equal(l.info[1].id, 1);
+	assert_string_equal(l.user[1], "alice");
+	assert_string_equal(l.info[1].addr, "192.0.2.7");
+	assert_int_equal(l.info[1].age_ms, 5000);
+	assert_int_equal(l.info[1].idle_ms, 5000);
+	assert_int_equal(l.info[1].bytes_in, 10);
+	assert_int_equal(l.info[1].bytes_out, 300);
+	assert_int_equal(l.info[1].in_flight, 1);
+	gw_session_request_end(a, 0, 0);
+
+	f = gw_sessions_by_id(t, 1);
+	assert_ptr_equal(f, a);
+	gw_session_put(f);
+	assert_null(gw_sessions_by_id(t, 3));
+	assert_null(gw_sessions_by_id(t, 0));
+
+	assert_true(gw_sessions_end(t, a));
+	assert_false(gw_sessions_end(t, a));
+	assert_null(gw_sessions_by_id(t, 1));
+	l.n = 0;
+	assert_int_equal(gw_sessions_list(t, list_cb, &l), 1);
+	assert_int_equal(l.info[0].id, 2);
+	gw_session_put(a);
+	gw_session_put(b);
+
+	/* ids are never reused */
+	b = login(t, "carol", 0, 3, ta);
+	assert_int_equal(gw_session_id(b), 3);
+	gw_session_put(b);
+	gw_sessions_free(t);
+}
+
 static void test_free_with_outstanding(void **state)
 {
 	struct gw_sessions *t = table(10, 8, 60);
@@ -721,6 +798,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_reserve_accounting, setup),
 	    cmocka_unit_test_setup(test_idle_expiry, setup),
 	    cmocka_unit_test_setup(test_find_user, setup),
+	    cmocka_unit_test_setup(test_ids_list_accounting, setup),
 	    cmocka_unit_test_setup(test_free_with_outstanding, setup),
 	    cmocka_unit_test_setup(test_no_destructor, setup),
 	    cmocka_unit_test_setup(test_stress, setup),
