@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +29,15 @@
 #include "ctlproto.h"
 #include "fdpass.h"
 #include "sbxsession.h"
+#include "spawner.h"
 
 #define SUN_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
 
 struct conn {
 	int fd; /* -1: free slot */
 	int64_t deadline_ms;
-	bool refused; /* told it may not: its request is read and dropped, then closed */
+	bool refused;  /* told it may not: its request is read and dropped, then closed */
+	int status_fd; /* an exec under way: its exit status comes here; else -1 */
 };
 
 struct gw_control {
@@ -312,6 +315,119 @@ static int cmd_kill(struct gw_control *ctl, int fd, json_t *req)
 	    fd, json_pack("{s:b,s:i,s:o}", "done", 1, "ended", (int)ended, "unknown", unknown));
 }
 
+/* ---- exec ---------------------------------------------------------------- */
+
+/* One line for the log: @argv with control characters and '"' escaped, cut
+ * short when long. */
+static void argv_text(json_t *argv, char *out, size_t size)
+{
+	size_t j = 0, i;
+	json_t *a;
+
+	json_array_foreach(argv, i, a)
+	{
+		const char *s = json_string_value(a);
+		if (j + 4 >= size)
+			break;
+		out[j++] = i ? ' ' : '"';
+		for (; *s && j + 5 < size; s++) {
+			unsigned char ch = (unsigned char)*s;
+			if (ch < 0x20 || ch == 0x7f || ch == '"')
+				j += (size_t)snprintf(out + j, size - j, "%%%02X", ch);
+			else
+				out[j++] = (char)ch;
+		}
+	}
+	if (j + 1 < size)
+		out[j++] = '"';
+	out[j] = '\0';
+}
+
+/*
+ * {"cmd":"exec","user":U[,"server":S],"argv":[...]} with the caller's stdin,
+ * stdout and stderr: runs the command in U's live sandbox (the most recently
+ * used session of U, on S or on the first server where U has one). The final
+ * answer, {"done":true,"exit":N}, comes when it ends (serve_exec()). Takes
+ * @fds.
+ */
+static int cmd_exec(struct gw_control *ctl, struct conn *c, json_t *req, int *fds, size_t n_fds)
+{
+	struct gw *gw = ctl->gw;
+	const char *user = json_string_value(json_object_get(req, "user"));
+	json_t *jserver = json_object_get(req, "server"), *jargv = json_object_get(req, "argv"), *a;
+	const char *argv[SPAWN_EXEC_MAX_ARGC + 1];
+	struct gw_session *s = NULL;
+	size_t i, server = SIZE_MAX;
+	struct ucred uc = {0};
+	socklen_t ul = sizeof(uc);
+	int r;
+
+	if (n_fds != 3 || !user || !*user || (jserver && !json_is_string(jserver)) ||
+	    !json_is_array(jargv) || json_array_size(jargv) == 0 ||
+	    json_array_size(jargv) > SPAWN_EXEC_MAX_ARGC) {
+		r = send_error(c->fd, "bad_request",
+			       "exec takes \"user\", maybe \"server\", \"argv\" (1 to %d strings) "
+			       "and 3 file descriptors",
+			       SPAWN_EXEC_MAX_ARGC);
+		goto out;
+	}
+	json_array_foreach(jargv, i, a)
+	{
+		if (!json_is_string(a) || !gw_json_text(a)) {
+			r = send_error(c->fd, "bad_request", "argv holds strings without NUL");
+			goto out;
+		}
+		argv[i] = json_string_value(a);
+	}
+	argv[json_array_size(jargv)] = NULL;
+	if (jserver) {
+		const struct cfg_server *srv = cfg_server_find(gw->cfg, json_string_value(jserver));
+		if (!srv) {
+			r = send_error(c->fd, "no_such_server", "no such server");
+			goto out;
+		}
+		server = (size_t)(srv - gw->cfg->servers);
+	}
+	for (size_t sv = 0; !s && sv < gw->cfg->n_servers; sv++)
+		if (server == SIZE_MAX || server == sv)
+			s = gw_sessions_find_user(gw->sessions, user, sv);
+	if (!s) {
+		r = send_error(c->fd, "no_session", "%s has no live session%s%s", user,
+			       jserver ? " on " : "", jserver ? json_string_value(jserver) : "");
+		goto out;
+	}
+	struct gw_sbx *g = gw_session_sbx(s);
+	char text[256];
+	argv_text(jargv, text, sizeof(text));
+	(void)getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &uc, &ul);
+	/* Who ran what as whom. */
+	fprintf(stderr, "smbgate: exec by uid %u (pid %d) as %s on %s (session %llu): %s\n",
+		(unsigned)uc.uid, (int)uc.pid, user, gw->cfg->servers[gw_session_server(s)].name,
+		(unsigned long long)gw_session_id(s), text);
+	r = sbx_exec(gw->spawner, sbxc_sbx(g->c), user, argv, fds, &c->status_fd);
+	gw_session_put(s);
+	if (r < 0)
+		r = send_error(c->fd, "exec_failed", "the command could not be started: %s",
+			       strerror(-r));
+out:
+	for (i = 0; i < n_fds; i++)
+		close(fds[i]); /* the command has its own copies */
+	return r;
+}
+
+/* The exec of @c ended: its status is the final answer. */
+static int serve_exec(struct conn *c)
+{
+	int32_t code = -1;
+	ssize_t n = read(c->status_fd, &code, sizeof(code));
+
+	close(c->status_fd);
+	c->status_fd = -1;
+	if (n != sizeof(code))
+		return send_error(c->fd, "exec_failed", "the command's sandbox went away");
+	return send_json(c->fd, json_pack("{s:b,s:i}", "done", 1, "exit", (int)code));
+}
+
 /* ---- requests and connections ---------------------------------------- */
 
 /* Whether every key of @req is one of @keys (NULL-terminated). */
@@ -333,10 +449,13 @@ static bool only_keys(json_t *req, const char *const *keys)
 }
 
 /* Answers one request of @len bytes in ctl->buf that came with @n_fds fds
- * (already closed). Returns 0 to keep the connection, < 0 to close it. */
-static int handle(struct gw_control *ctl, int fd, size_t len, size_t n_fds, bool trunc)
+ * (@fds; taken). Returns 0 to keep the connection, < 0 to close it. */
+static int handle(struct gw_control *ctl, struct conn *c, size_t len, int *fds, size_t n_fds,
+		  bool trunc)
 {
+	static const char *const exec_keys[] = {"v", "cmd", "user", "server", "argv", NULL};
 	static const char *const sessions_keys[] = {"v", "cmd", NULL};
+	int fd = c->fd;
 	static const char *const kill_keys[] = {"v", "cmd", "ids", "user", "server", NULL};
 	json_error_t jerr;
 	json_t *req, *v;
@@ -344,16 +463,26 @@ static int handle(struct gw_control *ctl, int fd, size_t len, size_t n_fds, bool
 	int r;
 
 	if (trunc) {
+		for (size_t i = 0; i < n_fds; i++)
+			close(fds[i]);
 		(void)send_error(fd, "bad_request", "a request is at most %d bytes", CTL_MAX_MSG);
 		return -EMSGSIZE;
 	}
 	req = json_loadb(ctl->buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	cmd = json_string_value(json_object_get(req, "cmd"));
+	if (json_is_object(req) && cmd && strcmp(cmd, "exec") == 0 && only_keys(req, exec_keys) &&
+	    json_integer_value(json_object_get(req, "v")) == CTL_PROTO_VERSION) {
+		r = cmd_exec(ctl, c, req, fds, n_fds);
+		json_decref(req);
+		return r;
+	}
+	for (size_t i = 0; i < n_fds; i++)
+		close(fds[i]); /* no other command takes fds */
 	if (!json_is_object(req)) {
 		json_decref(req);
 		return send_error(fd, "bad_request", "a request is one JSON object");
 	}
 	v = json_object_get(req, "v");
-	cmd = json_string_value(json_object_get(req, "cmd"));
 	if (!json_is_integer(v) || json_integer_value(v) != CTL_PROTO_VERSION)
 		r = send_error(fd, "bad_request", "unsupported protocol version (this gateway: %d)",
 			       CTL_PROTO_VERSION);
@@ -373,7 +502,9 @@ static void conn_close(struct conn *c)
 {
 	if (c->fd >= 0)
 		close(c->fd);
-	c->fd = -1;
+	if (c->status_fd >= 0)
+		close(c->status_fd); /* the command goes on; nobody waits for it */
+	c->fd = c->status_fd = -1;
 }
 
 /* Whether the peer of @fd may use the socket: root, or this gateway's uid. */
@@ -418,6 +549,7 @@ static void accept_one(struct gw_control *ctl)
 		return;
 	}
 	slot->fd = fd;
+	slot->status_fd = -1;
 	slot->deadline_ms = now_ms() + CTL_TIMEOUT_MS;
 	slot->refused = !allowed;
 }
@@ -430,14 +562,20 @@ static void serve(struct gw_control *ctl, struct conn *c)
 
 	if (n == -EAGAIN)
 		return;
-	/* No command takes fds yet: none is kept. */
-	for (size_t i = 0; n > 0 && i < info.kept; i++)
-		close(fds[i]);
-	if (n <= 0 || c->refused || handle(ctl, c->fd, (size_t)n, info.received, info.trunc) < 0) {
+	if (n <= 0 || c->refused || c->status_fd >= 0 || info.received != info.kept) {
+		/* Closed, refused, a request while an exec runs, or fds past
+		 * FDPASS_MAX: nothing is kept. */
+		for (size_t i = 0; n > 0 && i < info.kept; i++)
+			close(fds[i]);
 		conn_close(c);
 		return;
 	}
-	c->deadline_ms = now_ms() + CTL_TIMEOUT_MS;
+	if (handle(ctl, c, (size_t)n, fds, info.kept, info.trunc) < 0) {
+		conn_close(c);
+		return;
+	}
+	/* An exec under way has no time limit: it ends with its command. */
+	c->deadline_ms = c->status_fd >= 0 ? INT64_MAX : now_ms() + CTL_TIMEOUT_MS;
 }
 
 static void *control_thread(void *arg)
@@ -445,8 +583,9 @@ static void *control_thread(void *arg)
 	struct gw_control *ctl = arg;
 
 	for (;;) {
-		struct pollfd p[2 + CTL_MAX_CONNS];
-		struct conn *which[2 + CTL_MAX_CONNS];
+		struct pollfd p[2 + 2 * CTL_MAX_CONNS];
+		struct conn *which[2 + 2 * CTL_MAX_CONNS];
+		bool status[2 + 2 * CTL_MAX_CONNS];
 		int64_t now = now_ms(), next = now + CTL_TIMEOUT_MS;
 		nfds_t n = 2;
 
@@ -464,17 +603,32 @@ static void *control_thread(void *arg)
 			if (c->deadline_ms < next)
 				next = c->deadline_ms;
 			which[n] = c;
+			status[n] = false;
 			p[n++] = (struct pollfd){.fd = c->fd, .events = POLLIN};
+			if (c->status_fd >= 0) {
+				which[n] = c;
+				status[n] = true;
+				p[n++] = (struct pollfd){.fd = c->status_fd, .events = POLLIN};
+			}
 		}
 		if (poll(p, n, (int)(next - now)) < 0)
 			continue;
 		if (p[0].revents)
 			break;
 		for (nfds_t i = 2; i < n; i++) {
-			if (p[i].revents & POLLIN)
-				serve(ctl, which[i]);
-			else if (p[i].revents)
-				conn_close(which[i]);
+			struct conn *c = which[i];
+			if (c->fd < 0)
+				continue; /* closed a moment ago */
+			if (status[i] && p[i].revents) {
+				if (c->status_fd >= 0 && serve_exec(c) < 0)
+					conn_close(c);
+				else
+					c->deadline_ms = now_ms() + CTL_TIMEOUT_MS;
+			} else if (!status[i] && (p[i].revents & POLLIN)) {
+				serve(ctl, c);
+			} else if (!status[i] && p[i].revents) {
+				conn_close(c);
+			}
 		}
 		if (p[1].revents & POLLIN)
 			accept_one(ctl);
@@ -561,7 +715,7 @@ int gw_control_start(struct gw *gw, struct gw_control **ret, char *err, size_t e
 	ctl->gw = gw;
 	ctl->wake = -1;
 	for (size_t i = 0; i < CTL_MAX_CONNS; i++)
-		ctl->conns[i].fd = -1;
+		ctl->conns[i].fd = ctl->conns[i].status_fd = -1;
 	memcpy(ctl->path, sa.sun_path, sizeof(ctl->path));
 	ctl->lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (ctl->lfd < 0) {

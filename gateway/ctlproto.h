@@ -21,13 +21,17 @@
  *   {"v":1,"cmd":"kill","ids":[1,2]}            (1..CTL_MAX_IDS ids)
  *   {"v":1,"cmd":"kill","user":"alice"[,"server":"files"]}
  *     -> {"done":true,"ended":N,"unknown":[ids not found]}
+ *   {"v":1,"cmd":"exec","user":"alice"[,"server":"files"],"argv":["ls","-l"]}
+ *     with exactly 3 fds: the caller's stdin, stdout, stderr
+ *     -> {"done":true,"exit":N}   when the command ends (no time limit)
  *   anything wrong, at any point
  *     -> {"done":true,"error":{"code":"...","message":"..."}}
  *
  * Error codes: "permission_denied" (peer not root: the connection is then
  * closed), "busy" (CTL_MAX_CONNS connections open), "bad_request" (not JSON,
  * too big, unknown "v" or "cmd", bad arguments), "unexpected_fds",
- * "no_such_server".
+ * "no_such_server", "no_session" (exec: the user has no live session),
+ * "exec_failed".
  *
  * File descriptors: a request may carry up to FDPASS_MAX fds by SCM_RIGHTS
  * (sandbox/shared/fdpass.h). Each command says how many it takes (today's

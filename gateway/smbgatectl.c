@@ -21,6 +21,7 @@
 #include "smbgate-config.h"
 #include "cfg.h"
 #include "ctlproto.h"
+#include "fdpass.h"
 
 /* Exit statuses. */
 #define EXIT_OK	      0
@@ -31,34 +32,43 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: smbgatectl [-c CONFIG | -s SOCKET] sessions [--json]\n"
-		"       smbgatectl [-c CONFIG | -s SOCKET] kill ID...\n"
-		"       smbgatectl [-c CONFIG | -s SOCKET] kill --user USER [--server NAME]\n"
-		"Administers the running smbgate over its control socket (root only).\n"
-		"\n"
-		"Commands:\n"
-		"  sessions            list the live sessions: id, user, server, client address,\n"
-		"                      since (time since login), idle, sandbox pid, body bytes\n"
-		"                      in and out, requests in flight, mounted (off: the\n"
-		"                      configuration mounts nothing; yes/no: the sandbox holds\n"
-		"                      its /shares mount or not)\n"
-		"  kill ID...          end these sessions as a logout does: the token dies and\n"
-		"                      the sandbox is killed, credentials and mounts with it\n"
-		"  kill --user USER    end every session of USER (on every server, or only\n"
-		"                      on --server NAME)\n"
-		"\n"
-		"Options:\n"
-		"  -c, --config FILE   take control_socket from FILE\n"
-		"                      (default " SMBGATE_DEFAULT_CONFIG ")\n"
-		"  -s, --socket PATH   the control socket (default: the configuration's,\n"
-		"                      else " CFG_DEFAULT_CONTROL_SOCKET ")\n"
-		"      --json          sessions: one JSON object, {\"sessions\":[...]}\n"
-		"  -h, --help          show this help and exit\n"
-		"  -V, --version       show the version and exit\n"
-		"\n"
-		"Exit status: 0 success; 1 failure (not root, the gateway refused);\n"
-		"2 bad usage, no such session, or no gateway running.\n");
+	fprintf(
+	    out,
+	    "Usage: smbgatectl [-c CONFIG | -s SOCKET] sessions [--json]\n"
+	    "       smbgatectl [-c CONFIG | -s SOCKET] kill ID...\n"
+	    "       smbgatectl [-c CONFIG | -s SOCKET] kill --user USER [--server NAME]\n"
+	    "       smbgatectl [-c CONFIG | -s SOCKET] exec USER [--server NAME] -- CMD [ARG]...\n"
+	    "Administers the running smbgate over its control socket (root only).\n"
+	    "\n"
+	    "Commands:\n"
+	    "  sessions            list the live sessions: id, user, server, client address,\n"
+	    "                      since (time since login), idle, sandbox pid, body bytes\n"
+	    "                      in and out, requests in flight, mounted (off: the\n"
+	    "                      configuration mounts nothing; yes/no: the sandbox holds\n"
+	    "                      its /shares mount or not)\n"
+	    "  kill ID...          end these sessions as a logout does: the token dies and\n"
+	    "                      the sandbox is killed, credentials and mounts with it\n"
+	    "  kill --user USER    end every session of USER (on every server, or only\n"
+	    "                      on --server NAME)\n"
+	    "  exec USER -- CMD... run CMD inside USER's live sandbox (its most recently\n"
+	    "                      used session; --server NAME to choose), as the\n"
+	    "                      sandbox's user, on the shares as USER sees them under\n"
+	    "                      /shares/SERVER when mounts are on; stdin, stdout and\n"
+	    "                      stderr are this command's; its exit status is\n"
+	    "                      returned (128+N for signal N, 126 cannot enter the\n"
+	    "                      sandbox, 127 no such command). Logged by the gateway.\n"
+	    "\n"
+	    "Options:\n"
+	    "  -c, --config FILE   take control_socket from FILE\n"
+	    "                      (default " SMBGATE_DEFAULT_CONFIG ")\n"
+	    "  -s, --socket PATH   the control socket (default: the configuration's,\n"
+	    "                      else " CFG_DEFAULT_CONTROL_SOCKET ")\n"
+	    "      --json          sessions: one JSON object, {\"sessions\":[...]}\n"
+	    "  -h, --help          show this help and exit\n"
+	    "  -V, --version       show the version and exit\n"
+	    "\n"
+	    "Exit status: 0 success; 1 failure (not root, the gateway refused);\n"
+	    "2 bad usage, no such session, or no gateway running.\n");
 }
 
 /* ---- the connection --------------------------------------------------- */
@@ -403,6 +413,51 @@ static int cmd_kill(int fd, char **ids, int n_ids, const char *user, const char 
 	return status;
 }
 
+/* ---- exec -------------------------------------------------------------- */
+
+/* Runs @argv in @user's sandbox with this process's stdio; its exit status. */
+static int cmd_exec(int fd, const char *user, const char *server, char **argv, int argc)
+{
+	static const int stdio[3] = {0, 1, 2};
+	struct timeval forever = {0};
+	json_t *list = json_array(), *msg;
+	int status;
+
+	for (int i = 0; list && i < argc; i++)
+		json_array_append_new(list, json_string(argv[i]));
+	json_t *req = json_pack("{s:i,s:s,s:s,s:o}", "v", CTL_PROTO_VERSION, "cmd", "exec", "user",
+				user, "argv", list);
+	if (req && server)
+		json_object_set_new(req, "server", json_string(server));
+	char *s = req ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	if (!s || strlen(s) > CTL_MAX_MSG) {
+		fprintf(stderr, "smbgatectl: the command line is too long\n");
+		free(s);
+		return EXIT_USAGE;
+	}
+	ssize_t n = fdpass_send(fd, s, strlen(s), stdio, 3);
+	free(s);
+	if (n < 0) {
+		fprintf(stderr, "smbgatectl: cannot send the request: %s\n", strerror((int)-n));
+		return EXIT_FAILURE_;
+	}
+	/* The answer comes when the command ends, however long it runs. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &forever, sizeof(forever));
+	msg = recv_msg(fd);
+	if (!msg)
+		return EXIT_FAILURE_;
+	status = answer_status(msg);
+	if (status == EXIT_OK)
+		status = (int)json_integer_value(json_object_get(msg, "exit"));
+	else if (strcmp(json_string_value(json_object_get(json_object_get(msg, "error"), "code"))
+			    ?: "",
+			"no_session") == 0)
+		status = EXIT_USAGE;
+	json_decref(msg);
+	return status;
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 enum { OPT_JSON = 0x100, OPT_USER, OPT_SERVER };
@@ -454,7 +509,11 @@ int main(int argc, char **argv)
 	int opt, fd, status = EXIT_FAILURE_;
 	char *path;
 
-	while ((opt = getopt_long(argc, argv, "c:s:hV", options, NULL)) != -1) {
+	/* exec's command line follows "--": options are read before it only. */
+	int dashes = 1;
+	while (dashes < argc && strcmp(argv[dashes], "--") != 0)
+		dashes++;
+	while ((opt = getopt_long(dashes, argv, "c:s:hV", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config = optarg;
@@ -483,6 +542,26 @@ int main(int argc, char **argv)
 		}
 	}
 	cmd = optind < argc ? argv[optind++] : NULL;
+	if (cmd && strcmp(cmd, "exec") == 0) {
+		/* exec USER [--server NAME] -- CMD [ARG]... */
+		const char *who = optind < dashes ? argv[optind++] : NULL;
+		if (!who || optind != dashes || dashes + 1 >= argc || as_json || user ||
+		    (config && sock)) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		optind = dashes + 1;
+		path = socket_path(sock, config, &status);
+		if (!path)
+			return status;
+		fd = connect_to(path, &status);
+		free(path);
+		if (fd < 0)
+			return status;
+		status = cmd_exec(fd, who, server, argv + optind, argc - optind);
+		close(fd);
+		return status;
+	}
 	if (!cmd || (config && sock) ||
 	    (strcmp(cmd, "sessions") == 0 && (optind < argc || user || server)) ||
 	    (strcmp(cmd, "kill") == 0 &&

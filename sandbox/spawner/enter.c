@@ -48,6 +48,13 @@ _Noreturn static void become_and_exec(const struct cfg *cfg, const int stdio[3],
 	struct rlimit nproc = {cfg->max_processes, cfg->max_processes};
 	int err = stdio[2];
 
+	/* The gateway's blocked signals and the spawner's dispositions are not
+	 * the command's. */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (int sig = 1; sig < NSIG; sig++)
+		(void)signal(sig, SIG_DFL);
 	if (setsid() < 0 || dup2(stdio[0], 0) < 0 || dup2(stdio[1], 1) < 0 || dup2(stdio[2], 2) < 0)
 		refuse(err, 126, "stdio", errno);
 	err = 2;
