@@ -1282,10 +1282,13 @@ static void test_exec(void **state)
 	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
 	int stdio[3] = {in[0], out[1], out[1]};
-	const char *const sleeper[] = {"sleep", "1000", NULL};
+	const char *const sleeper[] = {"sh", "-c", "echo started; exec sleep 1000", NULL};
 	assert_int_equal(sbx_exec(spawner, s.b, "test", sleeper, stdio, &status_fd), 0);
 	close(in[0]);
 	close(out[1]);
+	char started[8] = {0};
+	assert_int_equal(read(out[0], started, sizeof(started)), 8); /* it runs in there */
+	assert_memory_equal(started, "started\n", 8);
 	close_session(&s);
 	struct pollfd p = {.fd = status_fd, .events = POLLIN};
 	assert_int_equal(poll(&p, 1, 5000), 1);
