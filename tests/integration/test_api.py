@@ -2547,6 +2547,24 @@ class T13Mounts(Base):
         rc, _, err = in_sandbox(init, "cat", "/proc/2/environ")
         self.assertNotEqual(rc, 0)
         self.assertIn(b"Permission denied", err)
+        # another user's sandbox has its own mount only: bob's FUSE server
+        # serves bob (alice's private share is refused there), and bob's
+        # sandbox cannot see alice's processes or her mount's server
+        btok = self.login(BOB, BOB_PW)
+        binit, bworker, _ = self.sandbox_of(BOB)
+        rc, out, err = in_sandbox(binit, "cat", "/proc/self/mountinfo")
+        self.assertEqual(out.count(b"fuse.smbgate"), 1, out)
+        rc, _, err = in_sandbox(binit, "ls", f"{shares}/alice_private")
+        self.assertNotEqual(rc, 0)
+        self.assertIn(b"Permission denied", err)
+        rc, out, err = in_sandbox(binit, "sh", "-c", "ls /proc | grep -c '^[0-9]'")
+        self.assertLessEqual(int(out), 8, out)  # init, worker, FUSE server, this shell...
+        t = proc_table()
+        bfuse = [p for p, (c, pp) in t.items() if c == "smbgate-fuse" and pp == bworker]
+        self.assertEqual(len(bfuse), 1, t)
+        self.assertNotEqual(bfuse[0], fuse[0])
+        self.gw.logout(btok)
+        self.tokens.remove(btok)
         # logout: the sandbox, its FUSE server and its mount are gone
         self.gw.logout(tok)
         self.tokens.remove(tok)
