@@ -646,8 +646,10 @@ static int handle_sandbox(struct parser *p, enum sandbox_key k, const char *v)
 			c->mounts = CFG_MOUNTS_OFF;
 		else if (strcmp(v, "login") == 0)
 			c->mounts = CFG_MOUNTS_LOGIN;
+		else if (strcmp(v, "on-demand") == 0)
+			c->mounts = CFG_MOUNTS_ON_DEMAND;
 		else
-			return fail_value(p, key, "not one of off, login", v);
+			return fail_value(p, key, "not one of off, login, on-demand", v);
 		return 0;
 	case _SBX_MAX:
 		break;

@@ -49,8 +49,9 @@ enum cfg_encryption {
 
 /* When a sandbox mounts its server's shares under /shares/SERVER (FUSE). */
 enum cfg_mounts {
-	CFG_MOUNTS_OFF,	  /* never (default) */
-	CFG_MOUNTS_LOGIN, /* at login, served by a FUSE server inside the sandbox */
+	CFG_MOUNTS_OFF,	      /* never (default) */
+	CFG_MOUNTS_LOGIN,     /* at login, served by a FUSE server inside the sandbox */
+	CFG_MOUNTS_ON_DEMAND, /* mounted at set-up, served from the first smbgatectl exec */
 };
 
 struct cfg_server {

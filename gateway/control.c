@@ -28,6 +28,7 @@
 #include "control.h"
 #include "ctlproto.h"
 #include "fdpass.h"
+#include "proto.h"
 #include "sbxsession.h"
 #include "spawner.h"
 
@@ -404,6 +405,14 @@ static int cmd_exec(struct gw_control *ctl, struct conn *c, json_t *req, int *fd
 	fprintf(stderr, "smbgate: exec by uid %u (pid %d) as %s on %s (session %llu): %s\n",
 		(unsigned)uc.uid, (int)uc.pid, user, gw->cfg->servers[gw_session_server(s)].name,
 		(unsigned long long)gw_session_id(s), text);
+	/* On-demand mounts start with the session's first exec. */
+	if (gw->cfg->mounts == CFG_MOUNTS_ON_DEMAND) {
+		int m = sbxc_mount(g->c);
+		if (m != 0 && m != PROTO_E_NOT_FOUND)
+			fprintf(stderr,
+				"smbgate: the mounts of session %llu could not start (%d)\n",
+				(unsigned long long)gw_session_id(s), m);
+	}
 	r = sbx_exec(gw->spawner, sbxc_sbx(g->c), user, argv, fds, &c->status_fd);
 	gw_session_put(s);
 	if (r < 0)

@@ -208,13 +208,28 @@ static struct sbxc_lane *lane_get(struct sbxc *c)
 	return l;
 }
 
+/* Lane 0, the sandbox's first worker (the one that holds what its copies do
+ * not, such as the mount's fd), when it is idle. */
+static struct sbxc_lane *lane_get_first(struct sbxc *c)
+{
+	struct sbxc_lane *l;
+
+	pthread_mutex_lock(&c->lock);
+	l = c->lanes[0];
+	while (l->busy)
+		pthread_cond_wait(&c->idle, &c->lock);
+	l->busy = true;
+	pthread_mutex_unlock(&c->lock);
+	return l;
+}
+
 static void lane_put(struct sbxc_lane *l)
 {
 	struct sbxc *c = l->c;
 
 	pthread_mutex_lock(&c->lock);
 	l->busy = false;
-	pthread_cond_signal(&c->idle);
+	pthread_cond_broadcast(&c->idle); /* lane_get_first() waits for one lane */
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -584,6 +599,17 @@ int sbxc_check(struct sbxc *c, const char *password)
 {
 	const char *strs[1] = {password};
 	return simple(c, PROTO_CHECK, NULL, 0, strs, 1, NULL);
+}
+
+int sbxc_mount(struct sbxc *c)
+{
+	struct sbxc_lane *l = lane_get_first(c);
+	int r = send_req(l, PROTO_MOUNT, NULL, 0, NULL, 0, -1);
+
+	if (r == 0)
+		r = wait_end(l, NULL);
+	lane_put(l);
+	return r;
 }
 
 int sbxc_drop_tmp(struct sbxc *c, const char *share, const char *path, const char *tmp)

@@ -100,6 +100,14 @@ int sbxc_write_begin(struct sbxc *c, const char *share, const char *path, uint32
 		     struct sbxc_lane **ret_lane);
 int sbxc_write_end(struct sbxc_lane *l, uint32_t *ret_created, uint64_t *ret_bytes);
 
+/*
+ * Starts the FUSE server of the sandbox's /shares/SERVER when it does not run
+ * yet ([sandbox] mounts = on-demand), through the first worker. Returns 0
+ * (also when it runs already), PROTO_E_NOT_FOUND (the sandbox has no mount),
+ * another proto_err, or a negative errno (the sandbox is gone).
+ */
+int sbxc_mount(struct sbxc *c);
+
 /* Removes the temporary @tmp (from sbxc_write_begin()) of an upload to @path
  * whose sandbox died: 0, PROTO_E_NOT_FOUND when it is not there, another
  * proto_err, or a negative errno (-EINVAL: @tmp is not such a name). */

@@ -36,6 +36,7 @@ static const struct spec specs[] = {
 	{PROTO_LANE,    "LANE",    0, 0, {0}, false, true},
 	{PROTO_CHECK,   "CHECK",   0, 1, {PROTO_MAX_CRED}, false, true},
 	{PROTO_DROP,    "DROP",    0, 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_TMP_NAME_LEN}, false, true},
+	{PROTO_MOUNT,   "MOUNT",   0, 0, {0}, false, true},
 	{PROTO_HELLO,   "HELLO",   sizeof(struct proto_hello), 0, {0}, false, true},
 	{PROTO_ERROR,   "ERROR",   sizeof(struct proto_error), 1, {1024}, false, true},
 	{PROTO_STAT_OK, "STAT_OK", sizeof(struct proto_stat), 0, {0}, false, true},

@@ -71,6 +71,9 @@ enum proto_type {
 	PROTO_DROP = 28,   /* strings: share, path, temporary, as in WRITE: removes the
 			      temporary that an upload to path left when its worker died.
 			      -> END | ERROR (NOT_FOUND: no such temporary) */
+	PROTO_MOUNT = 30,  /* start the FUSE server of /shares/SERVER now ([sandbox] mounts =
+			      on-demand). -> END (also when it runs already) | ERROR
+			      (NOT_FOUND: this sandbox has no mount) */
 
 	/* answers: odd */
 	PROTO_HELLO = 1,   /* body: version. Sent once by the worker when it starts. */

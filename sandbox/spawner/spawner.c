@@ -598,9 +598,11 @@ int spawner_fork(const struct cfg *cfg, const struct sbx_spawner_options *opts, 
 	if (!st.worker_path)
 		return -errno;
 	st.argv[a++] = (char *)"smbgate-worker";
-	for (size_t i = 0; opts->worker_args && opts->worker_args[i] && a < MAX_WORKER_ARGS + 1;
-	     i++)
+	for (size_t i = 0; opts->worker_args && opts->worker_args[i] && a < MAX_WORKER_ARGS; i++)
 		st.argv[a++] = (char *)opts->worker_args[i];
+	/* The worker starts its FUSE server at login unless told to wait for MOUNT. */
+	if (cfg->mounts == CFG_MOUNTS_ON_DEMAND)
+		st.argv[a++] = (char *)"--mount-on-demand";
 	st.argv[a] = NULL;
 	a = 0;
 	st.envp[a++] = (char *)"HOME=" JAIL_HOME;

@@ -32,6 +32,9 @@ enum when { PRE_AUTH, AUTHED };
 
 struct worker {
 	struct smb *smb;
+	char server[PROTO_MAX_NAME + 1]; /* AUTH's, for the FUSE server's messages */
+	bool mount_on_demand;		 /* the FUSE server waits for MOUNT */
+	bool fuse_started;
 	uint8_t out[PROTO_MAX_MSG];
 };
 
@@ -179,7 +182,24 @@ static void start_mounts(struct worker *w, const char *server)
 	if (pid < 0)
 		fprintf(stderr, "smbgate: sandbox: cannot start the FUSE server: %s\n",
 			strerror(errno));
+	w->fuse_started = pid > 0;
 	close(FUSE_FD);
+}
+
+/* MOUNT: the FUSE server now, when it is not running yet (on-demand mounts). */
+static void h_mount(struct worker *w, const struct proto_msg *m, int fd)
+{
+	(void)fd;
+	if (w->fuse_started) {
+		reply_status(w, m->hdr.seq, 0);
+		return;
+	}
+	if (fcntl(FUSE_FD, F_GETFD) < 0) {
+		reply_error(w, m->hdr.seq, PROTO_E_NOT_FOUND); /* no mount here */
+		return;
+	}
+	start_mounts(w, w->server);
+	reply_status(w, m->hdr.seq, w->fuse_started ? 0 : PROTO_E_IO);
 }
 
 static void h_auth(struct worker *w, const struct proto_msg *m, int fd)
@@ -198,7 +218,9 @@ static void h_auth(struct worker *w, const struct proto_msg *m, int fd)
 	reply_status(w, m->hdr.seq, r);
 	if (r)
 		exit(0); /* AUTH is allowed once: a failed login ends the sandbox */
-	start_mounts(w, m->str[0]);
+	snprintf(w->server, sizeof(w->server), "%s", m->str[0]);
+	if (!w->mount_on_demand)
+		start_mounts(w, w->server);
 }
 
 static void h_shares(struct worker *w, const struct proto_msg *m, int fd)
@@ -343,6 +365,7 @@ static void h_lane(struct worker *w, const struct proto_msg *m, int fd)
 		return;
 	}
 	if (pid == 0) {
+		close(FUSE_FD); /* the FUSE server alone may hold it (EBADF: none) */
 		struct proto_hello hello = {.version = PROTO_VERSION};
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 		close(sv[0]);
@@ -386,6 +409,7 @@ static const struct {
     {PROTO_COPY, AUTHED, P12, h_copy},	{PROTO_UNLINK, AUTHED, P1, h_unlink},
     {PROTO_RMDIR, AUTHED, P1, h_rmdir}, {PROTO_CHECK, AUTHED, 0, h_check},
     {PROTO_LANE, AUTHED, 0, h_lane},	{PROTO_DROP, AUTHED, P1, h_drop},
+    {PROTO_MOUNT, AUTHED, 0, h_mount},
 };
 
 /* After start-up the worker never executes anything again. */
@@ -446,9 +470,13 @@ static void handle(struct worker *w, const struct proto_msg *m, int fd)
 	dispatch[i].fn(w, m, fd);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	static struct worker w;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--mount-on-demand") == 0)
+			w.mount_on_demand = true;
 	static uint8_t in[PROTO_MAX_MSG];
 	struct proto_hello hello = {.version = PROTO_VERSION};
 

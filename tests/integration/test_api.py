@@ -2835,6 +2835,47 @@ class T15Exec(Base):
         self.assertIn(b"must be run as root", p.stderr)
 
 
+
+class T16MountsOnDemand(Base):
+    """[sandbox] mounts = on-demand: the sandbox has its mount from the start,
+    but its FUSE server (and SMB connection) only from the session's first
+    exec."""
+    GW = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.GW = Gateway("ondemand", sandbox_extra="mounts = on-demand")
+        cls.SOCK = os.path.join(cls.GW.dir, "run", "control.sock")
+        cls.GW.gateway_extra += f"\ncontrol_socket = {cls.SOCK}"
+        cls.GW.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.GW.stop()
+
+    def setUp(self):
+        super().setUp()
+        self.gw = self.GW
+
+    def fuse_servers(self, worker):
+        return [p for p, (c, pp) in proc_table().items() if c == "smbgate-fuse" and pp == worker]
+
+    def test_first_exec_starts_the_mount(self):
+        self.login()
+        found = wait_until(lambda: self.gw.sandboxes(ALICE), 10)
+        self.assertTrue(found)
+        _, worker, _ = found[0]
+        self.assertEqual(self.fuse_servers(worker), [])  # nothing at login
+        rc, out, err = ctl_exec(self.SOCK, ALICE, "ls", "/shares/fixture/public")
+        self.assertEqual(rc, 0, err)
+        self.assertIn(b"hello.txt", out.split(b"\n"))
+        self.assertEqual(len(self.fuse_servers(worker)), 1)
+        # the next exec uses the same server
+        rc, out, err = ctl_exec(self.SOCK, ALICE, "cat", "/shares/fixture/public/hello.txt")
+        self.assertEqual((rc, out), (0, b"Hello, world!\n"), err)
+        self.assertEqual(len(self.fuse_servers(worker)), 1)
+
+
 def main():
     t0 = time.monotonic()
     module = sys.modules[__name__]

@@ -159,6 +159,7 @@ static const struct sample samples[] = {
     {PROTO_LANE, NB, {NULL}, 0},
     {PROTO_DROP, NB, {"data", "/dir/up.bin", TMP}, 3},
     {PROTO_DROP, NB, {"data", "up.bin", TMP2}, 3},
+    {PROTO_MOUNT, NB, {NULL}, 0},
     {PROTO_HELLO, B(s_hello), {NULL}, 0},
     {PROTO_ERROR, B(s_error), {"no such file"}, 1},
     {PROTO_ERROR, B(s_error_max), {""}, 1},
@@ -239,7 +240,7 @@ static void test_round_trip(void **state)
 		}
 	}
 	/* every type but ENTRIES (see test_entries_builder) */
-	for (unsigned t = 1; t <= PROTO_DROP; t++)
+	for (unsigned t = 1; t <= PROTO_MOUNT; t++)
 		if (t != PROTO_ENTRIES && strcmp(proto_type_name((uint16_t)t), "?") != 0)
 			assert_true(seen[t]);
 }
@@ -436,7 +437,7 @@ static void test_bad_size(void **state)
 
 static void test_bad_type(void **state)
 {
-	static const uint16_t bad[] = {0, 13, 15, 21, 23, 30, 0x100, 0x8002, 0xffff};
+	static const uint16_t bad[] = {0, 13, 15, 21, 23, 32, 0x100, 0x8002, 0xffff};
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY(bad); i++) {
@@ -1473,9 +1474,10 @@ static void test_type_name(void **state)
 	    {PROTO_COPY, "COPY", false},       {PROTO_UNLINK, "UNLINK", false},
 	    {PROTO_RMDIR, "RMDIR", false},     {PROTO_CHECK, "CHECK", false},
 	    {PROTO_LANE, "LANE", false},       {PROTO_DROP, "DROP", false},
-	    {PROTO_HELLO, "HELLO", false},     {PROTO_ERROR, "ERROR", false},
-	    {PROTO_STAT_OK, "STAT_OK", false}, {PROTO_ENTRIES, "ENTRIES", false},
-	    {PROTO_READ_OK, "READ_OK", false}, {PROTO_END, "END", false},
+	    {PROTO_MOUNT, "MOUNT", false},     {PROTO_HELLO, "HELLO", false},
+	    {PROTO_ERROR, "ERROR", false},     {PROTO_STAT_OK, "STAT_OK", false},
+	    {PROTO_ENTRIES, "ENTRIES", false}, {PROTO_READ_OK, "READ_OK", false},
+	    {PROTO_END, "END", false},
 	};
 
 	(void)state;
