@@ -413,7 +413,8 @@ static int cmd_exec(struct gw_control *ctl, struct conn *c, json_t *req, int *fd
 				"smbgate: the mounts of session %llu could not start (%d)\n",
 				(unsigned long long)gw_session_id(s), m);
 	}
-	r = sbx_exec(gw->spawner, sbxc_sbx(g->c), user, argv, fds, &c->status_fd);
+	r = sbx_exec(gw->spawner, sbxc_sbx(g->c), user, argv, fds,
+		     json_is_true(json_object_get(req, "tty")), &c->status_fd);
 	gw_session_put(s);
 	if (r < 0)
 		r = send_error(c->fd, "exec_failed", "the command could not be started: %s",
@@ -462,7 +463,7 @@ static bool only_keys(json_t *req, const char *const *keys)
 static int handle(struct gw_control *ctl, struct conn *c, size_t len, int *fds, size_t n_fds,
 		  bool trunc)
 {
-	static const char *const exec_keys[] = {"v", "cmd", "user", "server", "argv", NULL};
+	static const char *const exec_keys[] = {"v", "cmd", "user", "server", "argv", "tty", NULL};
 	static const char *const sessions_keys[] = {"v", "cmd", NULL};
 	int fd = c->fd;
 	static const char *const kill_keys[] = {"v", "cmd", "ids", "user", "server", NULL};

@@ -6,14 +6,19 @@
  * Runs in: smbgatectl, a process of its own started by root.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -38,6 +43,7 @@ static void usage(FILE *out)
 	    "       smbgatectl [-c CONFIG | -s SOCKET] kill ID...\n"
 	    "       smbgatectl [-c CONFIG | -s SOCKET] kill --user USER [--server NAME]\n"
 	    "       smbgatectl [-c CONFIG | -s SOCKET] exec USER [--server NAME] -- CMD [ARG]...\n"
+	    "       smbgatectl [-c CONFIG | -s SOCKET] shell USER [--server NAME]\n"
 	    "Administers the running smbgate over its control socket (root only).\n"
 	    "\n"
 	    "Commands:\n"
@@ -57,6 +63,8 @@ static void usage(FILE *out)
 	    "                      stderr are this command's; its exit status is\n"
 	    "                      returned (128+N for signal N, 126 cannot enter the\n"
 	    "                      sandbox, 127 no such command). Logged by the gateway.\n"
+	    "  shell USER          the same with an interactive shell (bash, else sh) on a\n"
+	    "                      pseudo-terminal; its exit status is returned\n"
 	    "\n"
 	    "Options:\n"
 	    "  -c, --config FILE   take control_socket from FILE\n"
@@ -415,13 +423,15 @@ static int cmd_kill(int fd, char **ids, int n_ids, const char *user, const char 
 
 /* ---- exec -------------------------------------------------------------- */
 
-/* Runs @argv in @user's sandbox with this process's stdio; its exit status. */
-static int cmd_exec(int fd, const char *user, const char *server, char **argv, int argc)
+/*
+ * Sends an exec request: @argv (@argc strings) in @user's sandbox with
+ * @stdio as its fds 0-2 (@tty: stdio[0] is a terminal for it). Returns
+ * EXIT_OK, or an exit status after printing why.
+ */
+static int send_exec(int fd, const char *user, const char *server, char **argv, int argc,
+		     const int stdio[3], bool tty)
 {
-	static const int stdio[3] = {0, 1, 2};
-	struct timeval forever = {0};
-	json_t *list = json_array(), *msg;
-	int status;
+	json_t *list = json_array();
 
 	for (int i = 0; list && i < argc; i++)
 		json_array_append_new(list, json_string(argv[i]));
@@ -429,6 +439,8 @@ static int cmd_exec(int fd, const char *user, const char *server, char **argv, i
 				user, "argv", list);
 	if (req && server)
 		json_object_set_new(req, "server", json_string(server));
+	if (req && tty)
+		json_object_set_new(req, "tty", json_true());
 	char *s = req ? json_dumps(req, JSON_COMPACT) : NULL;
 	json_decref(req);
 	if (!s || strlen(s) > CTL_MAX_MSG) {
@@ -442,7 +454,16 @@ static int cmd_exec(int fd, const char *user, const char *server, char **argv, i
 		fprintf(stderr, "smbgatectl: cannot send the request: %s\n", strerror((int)-n));
 		return EXIT_FAILURE_;
 	}
-	/* The answer comes when the command ends, however long it runs. */
+	return EXIT_OK;
+}
+
+/* Waits for an exec's final answer, however long: the command's status. */
+static int final_status(int fd)
+{
+	struct timeval forever = {0};
+	json_t *msg;
+	int status;
+
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &forever, sizeof(forever));
 	msg = recv_msg(fd);
 	if (!msg)
@@ -456,6 +477,109 @@ static int cmd_exec(int fd, const char *user, const char *server, char **argv, i
 		status = EXIT_USAGE;
 	json_decref(msg);
 	return status;
+}
+
+/* Runs @argv in @user's sandbox with this process's stdio; its exit status. */
+static int cmd_exec(int fd, const char *user, const char *server, char **argv, int argc)
+{
+	static const int stdio[3] = {0, 1, 2};
+	int status = send_exec(fd, user, server, argv, argc, stdio, false);
+
+	return status == EXIT_OK ? final_status(fd) : status;
+}
+
+/* ---- shell ------------------------------------------------------------- */
+
+static volatile sig_atomic_t resized;
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	resized = 1;
+}
+
+/* Copies what @from has to @to; false at its end (or an error). */
+static bool pass(int from, int to)
+{
+	char buf[4096];
+	ssize_t n = read(from, buf, sizeof(buf));
+
+	if (n <= 0)
+		return n < 0 && errno == EINTR;
+	for (ssize_t off = 0; off < n;) {
+		ssize_t w = write(to, buf + off, (size_t)(n - off));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		off += w;
+	}
+	return true;
+}
+
+/*
+ * An interactive shell in @user's sandbox: a pseudo-terminal made here (its
+ * other side becomes the shell's controlling terminal in the sandbox), this
+ * terminal in raw mode, the bytes relayed both ways until the shell ends.
+ */
+static int cmd_shell(int fd, const char *user, const char *server)
+{
+	static const char *const shell[] = {
+	    "sh", "-c", "command -v bash >/dev/null && exec bash -i; exec sh -i", NULL};
+	struct termios saved, raw;
+	struct winsize ws;
+	int master, slave, status;
+
+	if (!isatty(0) || tcgetattr(0, &saved) < 0) {
+		fprintf(stderr, "smbgatectl: shell needs a terminal; use exec for a command\n");
+		return EXIT_USAGE;
+	}
+	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 ||
+	    (slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "smbgatectl: no pseudo-terminal: %s\n", strerror(errno));
+		return EXIT_FAILURE_;
+	}
+	if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+		(void)ioctl(master, TIOCSWINSZ, &ws);
+	const int stdio[3] = {slave, slave, slave};
+	status = send_exec(fd, user, server, (char **)shell, 3, stdio, true);
+	close(slave);
+	if (status != EXIT_OK) {
+		close(master);
+		return status;
+	}
+	signal(SIGWINCH, on_winch);
+	raw = saved;
+	cfmakeraw(&raw);
+	(void)tcsetattr(0, TCSANOW, &raw);
+	bool open_in = true, open_pty = true;
+	for (;;) {
+		struct pollfd p[3] = {{.fd = open_in ? 0 : -1, .events = POLLIN},
+				      {.fd = open_pty ? master : -1, .events = POLLIN},
+				      {.fd = fd, .events = POLLIN}};
+		if (resized) {
+			resized = 0;
+			if (ioctl(0, TIOCGWINSZ, &ws) == 0)
+				(void)ioctl(master, TIOCSWINSZ, &ws);
+		}
+		if (poll(p, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[1].revents)
+			open_pty = pass(master, 1); /* EIO: the shell's side is closed */
+		if (open_in && p[0].revents)
+			open_in = pass(0, master);
+		if (p[2].revents && !open_pty)
+			break; /* the final answer, after the last output */
+		if (p[2].revents && !(p[1].revents & POLLIN))
+			break;
+	}
+	(void)tcsetattr(0, TCSANOW, &saved);
+	close(master);
+	return final_status(fd);
 }
 
 /* ---- main -------------------------------------------------------------- */
@@ -542,6 +666,24 @@ int main(int argc, char **argv)
 		}
 	}
 	cmd = optind < argc ? argv[optind++] : NULL;
+	if (cmd && strcmp(cmd, "shell") == 0) {
+		/* shell USER [--server NAME] */
+		const char *who = optind < argc ? argv[optind++] : NULL;
+		if (!who || optind != argc || as_json || user || (config && sock)) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		path = socket_path(sock, config, &status);
+		if (!path)
+			return status;
+		fd = connect_to(path, &status);
+		free(path);
+		if (fd < 0)
+			return status;
+		status = cmd_shell(fd, who, server);
+		close(fd);
+		return status;
+	}
 	if (cmd && strcmp(cmd, "exec") == 0) {
 		/* exec USER [--server NAME] -- CMD [ARG]... */
 		const char *who = optind < dashes ? argv[optind++] : NULL;

@@ -135,14 +135,14 @@ void sbx_free(struct sbx *b)
 }
 
 int sbx_exec(struct sbx_spawner *s, const struct sbx *b, const char *who, const char *const *argv,
-	     const int stdio[3], int *ret_status)
+	     const int stdio[3], bool tty, int *ret_status)
 {
 	static __thread struct spawn_req req;
 	struct spawn_rep rep;
 	int sv[2], r;
 	size_t at = 0, n_fds = 0;
 
-	req = (struct spawn_req){.kind = SPAWN_EXEC};
+	req = (struct spawn_req){.kind = SPAWN_EXEC, .flags = tty ? SPAWN_EXEC_TTY : 0};
 	snprintf(req.user, sizeof(req.user), "%s", who ? who : "");
 	for (; argv && argv[req.argc]; req.argc++) {
 		size_t len = strlen(argv[req.argc]) + 1;

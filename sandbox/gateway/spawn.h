@@ -73,7 +73,8 @@ bool sbx_host_is_ip_literal(const char *host);
  * inside the running sandbox @b, as its user, with nothing more: no
  * capabilities, no new privileges, the sandbox's rlimits and an exec seccomp
  * filter that refuses escapes (enter.h). @stdio become its fds 0-2 (the
- * caller keeps its own copies). @who names the caller in the spawner's log
+ * caller keeps its own copies); with @tty, stdio[0] is a terminal that becomes
+ * the command's controlling terminal. @who names the caller in the spawner's log
  * line. Thread-safe. Returns 0 and *@ret_status, a socket that gives one
  * int32 when the command ends (its exit code, 128 + a signal, 126 when the
  * sandbox cannot be joined, 127 when the command cannot be run); the caller
@@ -82,7 +83,7 @@ bool sbx_host_is_ip_literal(const char *host);
  * of the spawner's fork().
  */
 int sbx_exec(struct sbx_spawner *s, const struct sbx *b, const char *who, const char *const *argv,
-	     const int stdio[3], int *ret_status);
+	     const int stdio[3], bool tty, int *ret_status);
 
 /* Kills the sandbox (SIGKILL to its PID 1 through the pidfd). Idempotent. */
 void sbx_kill(struct sbx *b);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -37,7 +38,8 @@ _Noreturn static void refuse(int err_fd, int code, const char *what, int err)
 }
 
 /* The command's side: become the sandbox's user with nothing more, then exec. */
-_Noreturn static void become_and_exec(const struct cfg *cfg, const int stdio[3], char *const argv[])
+_Noreturn static void become_and_exec(const struct cfg *cfg, const int stdio[3], char *const argv[],
+				      bool tty)
 {
 	static char home[] = "HOME=" JAIL_HOME, pathenv[] = "PATH=/usr/bin:/bin",
 		    lang[] = "LANG=C.UTF-8", user[] = "USER=" JAIL_USER;
@@ -58,6 +60,8 @@ _Noreturn static void become_and_exec(const struct cfg *cfg, const int stdio[3],
 	if (setsid() < 0 || dup2(stdio[0], 0) < 0 || dup2(stdio[1], 1) < 0 || dup2(stdio[2], 2) < 0)
 		refuse(err, 126, "stdio", errno);
 	err = 2;
+	if (tty && ioctl(0, TIOCSCTTY, 0) < 0)
+		refuse(err, 126, "controlling terminal", errno);
 	if (syscall(SYS_close_range, 3, ~0U, 0) < 0)
 		refuse(err, 126, "close fds", errno);
 	(void)setgroups(0, NULL); /* EPERM where the sandbox denies setgroups: none to drop */
@@ -95,7 +99,7 @@ _Noreturn static void become_and_exec(const struct cfg *cfg, const int stdio[3],
 }
 
 _Noreturn void enter_run(const struct cfg *cfg, int pidfd, const int stdio[3], int status_fd,
-			 char *const argv[])
+			 char *const argv[], bool tty)
 {
 	int32_t code;
 	int status;
@@ -117,7 +121,7 @@ _Noreturn void enter_run(const struct cfg *cfg, int pidfd, const int stdio[3], i
 	}
 	if (pid == 0) {
 		close(status_fd);
-		become_and_exec(cfg, stdio, argv);
+		become_and_exec(cfg, stdio, argv, tty);
 	}
 	for (int i = 0; i < 3; i++)
 		close(stdio[i]); /* the command's alone: EOF reaches the reader when it ends */

@@ -7,6 +7,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include "cfg.h"
 
 /*
@@ -18,7 +20,9 @@
  * '/'). Waits for it and writes its status to @status_fd as one int32: the
  * exit code, or 128 + the signal's number; 126 when the sandbox cannot be
  * joined, 127 when the command cannot be run (a line on @stdio[2] says why).
- * Never returns. The caller (a fresh child of the spawner) owns every fd.
+ * With @tty, stdin is a terminal (a pseudo-terminal of smbgatectl) that
+ * becomes the command's controlling terminal. Never returns. The caller (a
+ * fresh child of the spawner) owns every fd.
  */
 _Noreturn void enter_run(const struct cfg *cfg, int pidfd, const int stdio[3], int status_fd,
-			 char *const argv[]);
+			 char *const argv[], bool tty);

@@ -502,7 +502,8 @@ static void exec_in(struct spawner_state *st, struct spawn_req *req, int *fds, s
 		pid_t pid = fork();
 		if (pid == 0) {
 			close(st->sock);
-			enter_run(st->cfg, fds[0], &fds[1], fds[4], argv);
+			enter_run(st->cfg, fds[0], &fds[1], fds[4], argv,
+				  (req->flags & SPAWN_EXEC_TTY) != 0);
 		}
 		rep.err = pid < 0 ? errno : 0;
 		rep.pid = pid;

@@ -31,8 +31,12 @@ struct spawn_req {
 	uint32_t server_index;
 	char user[64];
 	uint32_t argc;
+	uint32_t flags; /* SPAWN_EXEC_TTY */
 	char args[SPAWN_EXEC_ARGS];
 };
+
+/* SPAWN_EXEC: stdin is a terminal, to become the command's controlling one. */
+#define SPAWN_EXEC_TTY 1u
 
 /* The fds of SPAWN_EXEC, in this order: the sandbox's pidfd, the command's
  * stdin, stdout and stderr, and the socket its exit status goes to. */

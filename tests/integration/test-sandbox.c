@@ -1200,7 +1200,7 @@ static struct ran run_in(struct session *s, const char *input, const char *const
 	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
 	int stdio[3] = {in[0], out[1], err[1]};
-	assert_int_equal(sbx_exec(spawner, s->b, "test", argv, stdio, &status_fd), 0);
+	assert_int_equal(sbx_exec(spawner, s->b, "test", argv, stdio, false, &status_fd), 0);
 	close(in[0]);
 	close(out[1]);
 	close(err[1]);
@@ -1283,7 +1283,7 @@ static void test_exec(void **state)
 	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
 	int stdio[3] = {in[0], out[1], out[1]};
 	const char *const sleeper[] = {"sh", "-c", "echo started; exec sleep 1000", NULL};
-	assert_int_equal(sbx_exec(spawner, s.b, "test", sleeper, stdio, &status_fd), 0);
+	assert_int_equal(sbx_exec(spawner, s.b, "test", sleeper, stdio, false, &status_fd), 0);
 	close(in[0]);
 	close(out[1]);
 	char started[8] = {0};

@@ -2835,6 +2835,46 @@ class T15Exec(Base):
         self.assertIn(b"must be run as root", p.stderr)
 
 
+    def test_shell(self):
+        import pty
+        self.login()
+        pid, master = pty.fork()
+        if pid == 0:
+            os.execv(SMBGATECTL, [SMBGATECTL, "-s", self.SOCK, "shell", ALICE])
+        out = b""
+        try:
+            def read_for(t):
+                nonlocal out
+                end = time.monotonic() + t
+                while time.monotonic() < end:
+                    import select
+                    r, _, _ = select.select([master], [], [], 0.2)
+                    if r:
+                        try:
+                            chunk = os.read(master, 4096)
+                        except OSError:
+                            return False
+                        if not chunk:
+                            return False
+                        out += chunk
+                return True
+            read_for(2)
+            os.write(master, b"echo hi-$((40+2)); ls /shares/fixture/public | grep -c hello\r")
+            read_for(2)
+            os.write(master, b"exit 5\r")
+            read_for(5)
+        finally:
+            _, status = os.waitpid(pid, 0)
+            os.close(master)
+        self.assertIn(b"hi-42", out, out)
+        self.assertIn(b"\r\n1\r\n", out)  # the mount, seen from the shell
+        self.assertEqual(os.waitstatus_to_exitcode(status), 5, out)
+        # without a terminal: a clear error
+        p = subprocess.run([SMBGATECTL, "-s", self.SOCK, "shell", ALICE], capture_output=True,
+                           stdin=subprocess.DEVNULL, timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(b"needs a terminal", p.stderr)
+
 
 class T16MountsOnDemand(Base):
     """[sandbox] mounts = on-demand: the sandbox has its mount from the start,
