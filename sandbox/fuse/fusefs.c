@@ -932,6 +932,11 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		if (h->kind == H_ROOT) {
 			h->n_shares = 0;
 			r = proto_errno(smb_shares(fs->smb, share_cb, h));
+		} else if (smb_followed_link(fs->smb, l.share, l.path) == PROTO_E_LINK) {
+			/* Never into a link the server followed: a walk (rm -r,
+			 * find) would leave the folder through it. ELOOP, as the
+			 * kernel says of a link it will not follow. */
+			r = -ELOOP;
 		} else {
 			h->f = smbc_getFunctionOpendir(fs->ctx)(fs->ctx, l.url);
 			r = h->f ? 0 : last_errno();

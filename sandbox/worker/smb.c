@@ -1305,6 +1305,51 @@ static bool rm_inside(const struct dir_id *parent, ino_t entry_ino, const struct
 	return ts_equal(&up->mtime, &parent->mtime) && ts_equal(&up->ctime, &parent->ctime);
 }
 
+int smb_followed_link(struct smb *s, const char *share, const char *path)
+{
+	char url[URL_MAX], up_url[URL_MAX];
+	const char *slash = strrchr(path, '/');
+	struct dir_id parent = {0}, self = {0}, up = {0};
+	const struct libsmb_file_info *fi;
+	struct stat st, pst;
+	SMBCFILE *d;
+	int r;
+
+	if (!*path)
+		return 0; /* a share's root is where it is */
+	r = make_url(s, url, sizeof(url), share, path);
+	if (r == 0) {
+		char parent_path[PROTO_MAX_PATH + 1];
+		snprintf(parent_path, sizeof(parent_path), "%.*s", slash ? (int)(slash - path) : 0,
+			 path);
+		r = make_url(s, up_url, sizeof(up_url), share, parent_path);
+	}
+	if (r)
+		return r;
+	if (smbc_getFunctionStat(s->ctx)(s->ctx, url, &st) < 0 ||
+	    smbc_getFunctionStat(s->ctx)(s->ctx, up_url, &pst) < 0)
+		return last_err();
+	parent = (struct dir_id){
+	    .have = true, .ino = pst.st_ino, .mtime = pst.st_mtim, .ctime = pst.st_ctim};
+	d = opendir_again(s, url);
+	if (!d)
+		return opendir_err(s, url);
+	/* "." and ".." come first from Samba and Windows: stop once both are in. */
+	for (int n = 0; (!self.have || !up.have) && n < 64; n++) {
+		struct stat est;
+		fi = smbc_getFunctionReaddirPlus2(s->ctx)(s->ctx, d, &est);
+		if (!fi)
+			break;
+		if (fi->name && (strcmp(fi->name, ".") == 0 || strcmp(fi->name, "..") == 0))
+			*(fi->name[1] ? &up : &self) = (struct dir_id){.have = true,
+								       .ino = est.st_ino,
+								       .mtime = fi->mtime_ts,
+								       .ctime = fi->ctime_ts};
+	}
+	smbc_getFunctionClosedir(s->ctx)(s->ctx, d);
+	return rm_inside(&parent, st.st_ino, &self, &up) ? 0 : PROTO_E_LINK;
+}
+
 /* Appends "/" and @name to w->url; the caller puts w->len back. */
 static int rm_push(struct rm_walk *w, const char *name)
 {

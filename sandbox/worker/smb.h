@@ -103,6 +103,16 @@ int smb_copy(struct smb *s, const char *share, const char *from, const char *to,
 
 int smb_unlink(struct smb *s, const char *share, const char *path);
 
+/*
+ * Whether the folder @path of @share is a link to a folder that the server
+ * followed (Samba's "follow symlinks = yes" shows such a link as a folder):
+ * PROTO_E_LINK, told as smb_rmdir()'s walk tells it (the ".." of its own
+ * listing is not the folder it is in); 0 for a real folder (a share's root
+ * too); another proto_err when it cannot be told. Two stats and the first
+ * entries of a listing.
+ */
+int smb_followed_link(struct smb *s, const char *share, const char *path);
+
 /* Removes a directory; with PROTO_F_RECURSIVE its content first, never
  * through a link to a folder (PROTO_E_LINK when one cannot be removed;
  * nothing is deleted then). */

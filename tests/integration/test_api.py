@@ -2835,6 +2835,29 @@ class T15Exec(Base):
         self.assertIn(b"must be run as root", p.stderr)
 
 
+    def test_rm_r_never_follows_links(self):
+        # the probe's case through the mount: rm -rf of a folder holding a
+        # link to a folder outside it leaves the outside alone
+        self.login()
+        name, path = self.scratch()
+        self.mk(os.path.join(path, "victim"))
+        self.mk(os.path.join(path, "victim", "keep.txt"), b"k\n")
+        self.mk(os.path.join(path, "todelete"))
+        os.symlink("../victim", os.path.join(path, "todelete", "l"))
+        d = f"/shares/fixture/public/{name}"
+        rc, _, err = self.x("ls", f"{d}/todelete/l/")
+        self.assertNotEqual(rc, 0)
+        self.assertIn(b"Too many levels of symbolic links", err)
+        rc, _, err = self.x("rm", "-rf", f"{d}/todelete")
+        self.assertNotEqual(rc, 0)  # the link cannot go while its target is not empty
+        self.assertDisk(os.path.join(path, "victim", "keep.txt"), b"k\n")
+        self.assertTrue(os.path.islink(os.path.join(path, "todelete", "l")))
+        # a real folder tree still goes
+        rc, _, err = self.x("sh", "-c", f"mkdir -p {d}/tree/a/b && touch {d}/tree/a/b/f && "
+                            f"rm -r {d}/tree")
+        self.assertEqual(rc, 0, err)
+        self.assertFalse(os.path.exists(os.path.join(path, "tree")))
+
     def test_shell(self):
         import pty
         self.login()
