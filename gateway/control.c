@@ -30,7 +30,6 @@
 #include "fdpass.h"
 #include "proto.h"
 #include "sbxsession.h"
-#include "spawner.h"
 
 #define SUN_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
 
@@ -356,7 +355,7 @@ static int cmd_exec(struct gw_control *ctl, struct conn *c, json_t *req, int *fd
 	struct gw *gw = ctl->gw;
 	const char *user = json_string_value(json_object_get(req, "user"));
 	json_t *jserver = json_object_get(req, "server"), *jargv = json_object_get(req, "argv"), *a;
-	const char *argv[SPAWN_EXEC_MAX_ARGC + 1];
+	const char *argv[SBX_EXEC_MAX_ARGC + 1];
 	struct gw_session *s = NULL;
 	size_t i, server = SIZE_MAX;
 	struct ucred uc = {0};
@@ -365,11 +364,11 @@ static int cmd_exec(struct gw_control *ctl, struct conn *c, json_t *req, int *fd
 
 	if (n_fds != 3 || !user || !*user || (jserver && !json_is_string(jserver)) ||
 	    !json_is_array(jargv) || json_array_size(jargv) == 0 ||
-	    json_array_size(jargv) > SPAWN_EXEC_MAX_ARGC) {
+	    json_array_size(jargv) > SBX_EXEC_MAX_ARGC) {
 		r = send_error(c->fd, "bad_request",
 			       "exec takes \"user\", maybe \"server\", \"argv\" (1 to %d strings) "
 			       "and 3 file descriptors",
-			       SPAWN_EXEC_MAX_ARGC);
+			       SBX_EXEC_MAX_ARGC);
 		goto out;
 	}
 	json_array_foreach(jargv, i, a)

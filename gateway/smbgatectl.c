@@ -616,6 +616,19 @@ static char *socket_path(const char *opt_socket, const char *opt_config, int *st
 	return path;
 }
 
+/* The gateway's control socket, connected; -1 with *@status after saying why. */
+static int open_socket(const char *sock, const char *config, int *status)
+{
+	char *path = socket_path(sock, config, status);
+	int fd;
+
+	if (!path)
+		return -1;
+	fd = connect_to(path, status);
+	free(path);
+	return fd;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -631,7 +644,6 @@ int main(int argc, char **argv)
 	const char *config = NULL, *sock = NULL, *user = NULL, *server = NULL, *cmd;
 	bool as_json = false;
 	int opt, fd, status = EXIT_FAILURE_;
-	char *path;
 
 	/* exec's command line follows "--": options are read before it only. */
 	int dashes = 1;
@@ -673,11 +685,7 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return EXIT_USAGE;
 		}
-		path = socket_path(sock, config, &status);
-		if (!path)
-			return status;
-		fd = connect_to(path, &status);
-		free(path);
+		fd = open_socket(sock, config, &status);
 		if (fd < 0)
 			return status;
 		status = cmd_shell(fd, who, server);
@@ -693,11 +701,7 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		optind = dashes + 1;
-		path = socket_path(sock, config, &status);
-		if (!path)
-			return status;
-		fd = connect_to(path, &status);
-		free(path);
+		fd = open_socket(sock, config, &status);
 		if (fd < 0)
 			return status;
 		status = cmd_exec(fd, who, server, argv + optind, argc - optind);
@@ -715,11 +719,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 
-	path = socket_path(sock, config, &status);
-	if (!path)
-		return status;
-	fd = connect_to(path, &status);
-	free(path);
+	fd = open_socket(sock, config, &status);
 	if (fd < 0)
 		return status;
 	if (strcmp(cmd, "sessions") == 0)

@@ -82,6 +82,9 @@ bool sbx_host_is_ip_literal(const char *host);
  * SPAWN_EXEC_MAX_ARGC strings), -EINVAL, -EPIPE (no spawner), or the errno
  * of the spawner's fork().
  */
+/* The most strings sbx_exec() passes (argv[0] included). */
+#define SBX_EXEC_MAX_ARGC 256
+
 int sbx_exec(struct sbx_spawner *s, const struct sbx *b, const char *who, const char *const *argv,
 	     const int stdio[3], bool tty, int *ret_status);
 

@@ -24,7 +24,7 @@ enum spawn_kind {
 
 /* argv of SPAWN_EXEC: NUL-terminated strings one after the other. */
 #define SPAWN_EXEC_ARGS	    4096
-#define SPAWN_EXEC_MAX_ARGC 256
+#define SPAWN_EXEC_MAX_ARGC SBX_EXEC_MAX_ARGC
 
 struct spawn_req {
 	uint32_t kind;
