@@ -17,166 +17,27 @@ Python 3 standard library only. Nothing is skipped.
 import base64
 import json
 import os
-import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hostile_rows  # noqa: E402
+from gwharness import FX, Gateway, exchange, rss_kib, snapshot  # noqa: E402
 
 if len(sys.argv) < 3:
     sys.exit("usage: test_hostile.py SMBGATE WORKER [--print]")
 SMBGATE, WORKER = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 PRINT = "--print" in sys.argv[3:]
-
-FX = {}
-if not os.path.isfile(os.environ.get("SMBGATE_FIXTURE_ENV", "")):
-    sys.exit("FAIL: SMBGATE_FIXTURE_ENV is not set or missing: run under "
-             "tests/fixtures/with-samba.sh")
-with open(os.environ["SMBGATE_FIXTURE_ENV"], encoding="utf-8") as f:
-    for line in f:
-        line = line.rstrip("\n")
-        if line and not line.startswith("#") and "=" in line:
-            k, v = line.split("=", 1)
-            FX[k] = v
-SHARES = [FX["SAMBA_SHARE_PUBLIC"], FX["SAMBA_SHARE_ALICE_PRIVATE"], FX["SAMBA_SHARE_READONLY"]]
-ALICE, ALICE_PW = "alice", FX["SAMBA_PASS1"]
 # Growth allowed over the second pass: glibc's per-thread arenas settle
 # (0.2-1.3 MiB seen); a leak of 20 KiB per request would be 4 MiB. Under
 # ASan, LeakSanitizer checks the gateway at its exit too (exit status).
 RSS_SLACK_KIB = 4096
 
 
-def snapshot():
-    """Every name, type, size, mode and content hash under the shares."""
-    out = {}
-    for top in SHARES:
-        for root, dirs, files in os.walk(top):
-            for n in dirs + files:
-                p = os.path.join(root, n)
-                st = os.lstat(p)
-                data = b""
-                if os.path.isfile(p) and not os.path.islink(p) and st.st_size < (1 << 20):
-                    with open(p, "rb") as f:
-                        data = f.read()
-                out[p] = (st.st_mode, st.st_size, st.st_mtime_ns, hash(data))
-    return out
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def exchange(port, data, timeout=20):
-    """Sends raw bytes, returns the first answer's (status, headers, body);
-    status 0 when the gateway closed without answering."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    out = b""
-    try:
-        try:
-            s.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                chunk = s.recv(65536)
-            except (ConnectionResetError, socket.timeout):
-                break
-            if not chunk:
-                break
-            out += chunk
-            head, sep, body = out.partition(b"\r\n\r\n")
-            if sep:
-                m = re.search(rb"(?i)\r\ncontent-length: *(\d+)", head)
-                if m and len(body) >= int(m.group(1)):
-                    break
-    finally:
-        s.close()
-    if not out.startswith(b"HTTP/"):
-        return 0, {}, out
-    head, _, body = out.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines[1:]:
-        k, _, v = line.partition(":")
-        headers[k.strip().lower()] = v.strip()
-    return int(lines[0].split()[1]), headers, body
-
-
-class Gateway:
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="smbgate-hostile.")
-        self.conf = os.path.join(self.dir, "smbgate.conf")
-        self.logpath = os.path.join(self.dir, "smbgate.log")
-        base = 2000000 + (os.getpid() % 10000) * 64
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        self.port = s.getsockname()[1]
-        s.close()
-        with open(self.conf, "w") as f:
-            f.write(f"""[gateway]
-listen = 127.0.0.1:{self.port}
-control_socket = {self.dir}/control.sock
-max_upload_size = 1M
-
-[sandbox]
-uid_range = {base}-{base + 63}
-
-[server fixture]
-host = 127.0.0.1
-port = {FX['SAMBA_PORT']}
-workgroup = SMBGATE
-""")
-        log = open(self.logpath, "ab")
-        self.proc = subprocess.Popen([SMBGATE, "-c", self.conf, "--worker", WORKER],
-                                     stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-        log.close()
-        for _ in range(200):
-            if self.proc.poll() is not None:
-                sys.exit(f"smbgate exited with {self.proc.returncode}; log {self.logpath}")
-            try:
-                if exchange(self.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
-                            b"Connection: close\r\n\r\n", 2)[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        sys.exit("smbgate did not answer /healthz")
-
-    def login(self):
-        body = json.dumps({"username": ALICE, "password": ALICE_PW}).encode()
-        st, _, data = exchange(self.port, b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\n"
-                               b"Content-Type: application/json\r\nConnection: close\r\n"
-                               b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
-                               + body)
-        if st != 200:
-            sys.exit(f"login: {st} {data[:200]!r}")
-        return json.loads(data)["token"]
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = "killed"
-        return rc
-
-
 def main():
-    gw = Gateway()
+    gw = Gateway(SMBGATE, WORKER)
     token = gw.login()
-    basic = base64.b64encode(f"{ALICE}:{ALICE_PW}".encode()).decode()
+    basic = base64.b64encode(f"{FX['SAMBA_USER1']}:{FX['SAMBA_PASS1']}".encode()).decode()
     subst = {"{TOKEN}": token, "{BASIC}": basic}
     rows = hostile_rows.rows()
     failures = []
