@@ -108,8 +108,7 @@ class Gateway:
             f.write(f"""[gateway]
 listen = 127.0.0.1:{self.port}
 control_socket = {self.dir}/control.sock
-max_upload_size = 1M
-{gateway_extra}
+{gateway_extra or "max_upload_size = 1M"}
 
 [sandbox]
 uid_range = {base}-{base + 63}
