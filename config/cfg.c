@@ -598,7 +598,7 @@ static int handle_gateway(struct parser *p, enum gateway_key k, const char *v)
 		return 0;
 	case GW_CONTROL_SOCKET:
 		/* Its parent is created when missing; "/" alone names no file. */
-		r = strlen(v) > CFG_MAX_SOCKET_PATH || strcmp(v, "/") == 0 ||
+		r = !*v || strlen(v) > CFG_MAX_SOCKET_PATH || strcmp(v, "/") == 0 ||
 			    v[strlen(v) - 1] == '/'
 			? -EINVAL
 			: parse_path(v, &c->control_socket);
