@@ -34,6 +34,80 @@ PRINT = "--print" in sys.argv[3:]
 RSS_SLACK_KIB = 4096
 
 
+# Names made on the server's disk that no client should see raw, each in a
+# folder of its own in the public share (Samba with "mangled names = no"), and
+# what its folder's listing must say: ("listed", the name as it arrives),
+# ("skipped",) - left out and counted -, ("unusable",) - 409 unusable_name
+# for the whole folder (README: "Names made on the server itself") - or
+# ("hidden",): Samba itself does not send it (bytes it cannot convert).
+HOSTILE_NAMES = [
+    ("newline", b"a\nb", ("skipped",)),
+    ("tab", b"a\tb", ("skipped",)),
+    ("carriage return", b"a\rb", ("skipped",)),
+    ("escape", b"a\x1b[31mred", ("skipped",)),
+    ("DEL", b"a\x7fb", ("skipped",)),
+    ("backslash", b"a\\b", ("unusable",)),
+    ("invalid UTF-8", b"a\xffb", ("hidden",)),
+    ("CESU-8 surrogate", b"a\xed\xa0\x80b", ("unusable",)),
+    ("255 bytes", b"n" * 255, ("listed", "n" * 255)),
+    ("leading dash", b"-rf", ("listed", "-rf")),
+    ("trailing dot", b"name.", ("listed", "name.")),
+    ("trailing space", b"name ", ("listed", "name ")),
+    ("dots and spaces", b". .", ("listed", ". .")),
+    ("percent-encoded dotdot", b"%2e%2e", ("listed", "%2e%2e")),
+    ("fullwidth dots", "\uff0e\uff0e".encode(), ("listed", "\uff0e\uff0e")),
+    ("right-to-left override", "a\u202etxt.exe".encode(), ("listed", "a\u202etxt.exe")),
+    ("HTML", b"<img src=x onerror=alert(1)>", ("listed", "<img src=x onerror=alert(1)>")),
+    ("quote", b'say "hi"', ("listed", 'say "hi"')),
+]
+
+
+def hostile_names(gw, token):
+    """Lists each folder of HOSTILE_NAMES through the gateway: valid UTF-8
+    JSON, and exactly the expected outcome. Returns the failures."""
+    top = os.path.join(FX["SAMBA_SHARE_PUBLIC"], "hostile-names")
+    shutil.rmtree(top.encode(), ignore_errors=True)
+    os.mkdir(top)
+    failures, seen = [], []
+    try:
+        for i, (what, raw, want) in enumerate(HOSTILE_NAMES):
+            d = os.path.join(top, f"d{i:02d}")
+            os.mkdir(d)
+            for n in (b"ok.txt", raw):
+                with open(os.path.join(d.encode(), n), "wb") as f:
+                    f.write(b"x")
+            st, _, body = exchange(gw.port, (
+                f"GET /api/v1/fs/fixture/public/hostile-names/d{i:02d}/ HTTP/1.1\r\n"
+                f"Host: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+            ).encode())
+            try:
+                j = json.loads(body.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError) as e:
+                failures.append(f"hostile name {what}: not UTF-8 JSON ({e}): {body[:120]!r}")
+                continue
+            if st == 200:
+                names = sorted(e["name"] for e in j["entries"])
+                if names == ["ok.txt"] and j.get("skipped") == 1:
+                    got = ("skipped",)
+                elif names == ["ok.txt"] and "skipped" not in j:
+                    got = ("hidden",)
+                elif len(names) == 2 and "ok.txt" in names and "skipped" not in j:
+                    got = ("listed", [n for n in names if n != "ok.txt"][0])
+                else:
+                    got = ("wrong", names, j.get("skipped"))
+            elif st == 409 and j.get("error", {}).get("code") == "unusable_name":
+                got = ("unusable",)
+            else:
+                got = ("status", st, body[:100])
+            seen.append((what, got[0]))
+            if got != want:
+                failures.append(f"hostile name {what} ({raw!r}): got {got}, want {want}")
+    finally:
+        shutil.rmtree(top.encode(), ignore_errors=True)
+    print("hostile names: " + ", ".join(f"{w} {g}" for w, g in seen))
+    return failures
+
+
 def main():
     gw = Gateway(SMBGATE, WORKER)
     token = gw.login()
@@ -96,6 +170,8 @@ def main():
         if PRINT and i == len(rows) - 1:
             break
     grown = rss_kib(gw.proc.pid) - rss0 if not PRINT else 0
+    if not PRINT:
+        failures += hostile_names(gw, token)
     rc = gw.stop()
     print(f"{len(rows)} rows: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     print(f"gateway RSS growth over the second pass: {grown} KiB"
