@@ -222,27 +222,44 @@ bool davlock_covers(struct davlock_table *t, const char *key, const char *token,
 	return yes;
 }
 
+/* Whether @l's token is among @tokens and @user holds it. */
+static bool presented(const struct lock *l, const char *const *tokens, size_t n, const char *user)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(tokens[i], l->token) == 0)
+			return strcmp(l->user, user) == 0;
+	return false;
+}
+
 int davlock_check(struct davlock_table *t, const char *key, bool tree, const char *const *tokens,
 		  size_t n, const char *user, int64_t now, char **ret_key)
 {
-	int err = 0;
+	const struct lock *blocking = NULL;
+	bool covered = false, holder = false;
 
 	pthread_mutex_lock(&t->mu);
 	expire(t, now);
-	for (struct lock *l = t->head; l && !err; l = l->next) {
-		if (!covers(l, key) && !(tree && at_or_below(l->key, key)))
+	for (struct lock *l = t->head; l && !blocking; l = l->next) {
+		if (covers(l, key)) {
+			/* The locks on @key itself: all shared, or one exclusive; one
+			 * presented by its holder is enough. */
+			covered = true;
+			holder = holder || presented(l, tokens, n, user);
 			continue;
-		bool presented = false;
-		for (size_t i = 0; i < n && !presented; i++)
-			presented = strcmp(tokens[i], l->token) == 0;
-		if (presented && strcmp(l->user, user) == 0)
-			continue;
-		err = -EBUSY;
-		if (ret_key)
-			*ret_key = strdup(l->key);
+		}
+		/* Below @key (a tree operation): each lock must be presented. */
+		if (tree && at_or_below(l->key, key) && !presented(l, tokens, n, user))
+			blocking = l;
 	}
+	if (!blocking && covered && !holder) {
+		for (struct lock *l = t->head; l && !blocking; l = l->next)
+			if (covers(l, key))
+				blocking = l;
+	}
+	if (blocking && ret_key)
+		*ret_key = strdup(blocking->key);
 	pthread_mutex_unlock(&t->mu);
-	return err;
+	return blocking ? -EBUSY : 0;
 }
 
 void davlock_drop_tree(struct davlock_table *t, const char *key, int64_t now)

@@ -77,11 +77,10 @@ bool davlock_covers(struct davlock_table *t, const char *key, const char *token,
 
 /*
  * May @user change @key (and, when @tree, everything below it: DELETE, MOVE)
- * presenting the @n tokens @tokens? Every live lock that covers @key (or
- * lies below it, with @tree) must be @user's and its token presented; a
- * shared lock of another user is as good as an exclusive one here (only its
- * holders may write). Returns 0, or -EBUSY (423) and the first such lock's
- * root in @ret_key when not NULL (a copy, caller frees).
+ * presenting the @n tokens @tokens? Of the live locks that cover @key (one
+ * exclusive, or shared ones) one must be presented by the user who holds it;
+ * with @tree, each lock below @key too. Returns 0, or -EBUSY (423) and the
+ * root of a lock in the way in @ret_key when not NULL (a copy, caller frees).
  */
 int davlock_check(struct davlock_table *t, const char *key, bool tree, const char *const *tokens,
 		  size_t n, const char *user, int64_t now, char **ret_key);
