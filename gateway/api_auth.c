@@ -400,9 +400,15 @@ enum MHD_Result gw_api_logout(struct gw_req *r, struct MHD_Connection *c)
 	return gw_reply_empty_with(r, c, MHD_HTTP_NO_CONTENT, hdrs);
 }
 
+/* Methods that only read: GET, HEAD, and WebDAV's OPTIONS and PROPFIND. */
 static bool changes_state(const struct gw_req *r)
 {
-	return strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
+	static const char *const safe[] = {"GET", "HEAD", "OPTIONS", "PROPFIND"};
+
+	for (size_t i = 0; i < sizeof(safe) / sizeof(safe[0]); i++)
+		if (strcmp(r->method, safe[i]) == 0)
+			return false;
+	return true;
 }
 
 /* Credentials a browser sends by itself (the cookie; Basic it cached) must

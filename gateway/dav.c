@@ -391,7 +391,7 @@ static void put_response(struct davxml_buf *b, const struct davxml_propfind *pf,
 		davxml_put(b, "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>");
 	} else {
 		bool *found = calloc(pf->n + 1, sizeof(*found));
-		size_t missing = 0;
+		size_t missing = 0, mark = b->len;
 		if (!found) {
 			b->oom = true;
 			return;
@@ -401,7 +401,13 @@ static void put_response(struct davxml_buf *b, const struct davxml_propfind *pf,
 				   put_live(b, pf->props[i].name, x, false);
 			missing += !found[i];
 		}
-		davxml_put(b, "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>");
+		if (missing == pf->n && !b->oom) {
+			/* Nothing found: no empty 200 propstat. */
+			b->len = mark - strlen("<D:propstat><D:prop>");
+			b->p[b->len] = '\0';
+		} else {
+			davxml_put(b, "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>");
+		}
 		if (missing) {
 			davxml_put(b, "<D:propstat><D:prop>");
 			for (size_t i = 0; i < pf->n; i++)
