@@ -482,6 +482,14 @@ static void free_keys(struct gw_http *h)
 	h->key = h->cert = NULL;
 }
 
+/* Whether @ss is 127.0.0.0/8 or ::1. */
+static bool loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
 int gw_http_start(struct gw *gw, struct gw_http **ret)
 {
 	const struct cfg *cfg = gw->cfg;
@@ -560,6 +568,12 @@ int gw_http_start(struct gw *gw, struct gw_http **ret)
 		free(h);
 		return -err;
 	}
+	if (!gw->tls && !loopback(&ss))
+		fprintf(stderr,
+			"smbgate: WARNING: plain HTTP on %s, not a loopback address: the "
+			"passwords of HTTP Basic (WebDAV clients, curl -u) and of the login "
+			"cross the network in clear text; set tls_certificate and tls_key\n",
+			cfg->listen_host);
 	*ret = h;
 	return 0;
 inval:

@@ -86,7 +86,7 @@ class Resp:
 
 
 class Gateway:
-    def __init__(self, name, extra=""):
+    def __init__(self, name, extra="", host="127.0.0.1"):
         self.dir = tempfile.mkdtemp(prefix=f"smbgate-dav-{name}.")
         self.conf = os.path.join(self.dir, "smbgate.conf")
         self.log = os.path.join(self.dir, "smbgate.log")
@@ -98,7 +98,7 @@ class Gateway:
         s.close()
         with open(self.conf, "w", encoding="utf-8") as f:
             f.write(f"""[gateway]
-listen = 127.0.0.1:{self.port}
+listen = {host}:{self.port}
 control_socket = {self.sock}
 session_idle_timeout = 600
 {extra}
@@ -764,6 +764,19 @@ gio mount -u "{base}"; echo "unmount=$?"
             GW.request("DELETE", PUB + "/d08-up.txt", ALICE_H)
         finally:
             shutil.rmtree(local, ignore_errors=True)
+
+
+class D09PlainHttpWarning(Base):
+    WARN = "WARNING: plain HTTP on"
+
+    def test_warning(self):
+        self.assertNotIn(self.WARN, GW.log_text())  # 127.0.0.1
+        gw = Gateway("wildcard", host="0.0.0.0")  # connected to on 127.0.0.1 only
+        try:
+            self.assertIn(self.WARN + " 0.0.0.0, not a loopback address", gw.log_text())
+            self.assertEqual(propfind("0", PUB + "/", gw=gw).status, 207)
+        finally:
+            gw.stop()
 
 
 if __name__ == "__main__":
