@@ -235,7 +235,13 @@ static bool may_write(struct gw_req *r, struct MHD_Connection *c, struct gw_sess
 /* ---- PROPFIND ---- */
 
 /* One resource of a multistatus. */
+/* The share's size and free space (RFC 4331), when asked for and known. */
+struct quota {
+	uint64_t total, avail;
+};
+
 struct res {
+	const struct quota *quota;
 	const char *href;
 	const char *name; /* displayname */
 	const char *key;  /* lock key, NULL above shares */
@@ -352,6 +358,15 @@ static bool put_live(struct davxml_buf *b, const char *name, const struct res *x
 				    gw_mime_type(x->name));
 		return true;
 	}
+	if (x->quota &&
+	    (strcmp(name, "quota-available-bytes") == 0 || strcmp(name, "quota-used-bytes") == 0)) {
+		uint64_t qv = name[6] == 'a' ? x->quota->avail : x->quota->total - x->quota->avail;
+		if (name_only)
+			davxml_putf(b, "<D:%s/>", name);
+		else
+			davxml_putf(b, "<D:%s>%llu</D:%s>", name, (unsigned long long)qv, name);
+		return true;
+	}
 	if (!x->key)
 		return false; /* above the shares nothing can be locked */
 	if (strcmp(name, "supportedlock") == 0) {
@@ -423,6 +438,7 @@ static void put_response(struct davxml_buf *b, const struct davxml_propfind *pf,
 }
 
 struct listing {
+	const struct quota *quota;
 	struct davxml_buf *b;
 	const struct davxml_propfind *pf;
 	const char *server, *share, *dir; /* dir: the folder's path in the share */
@@ -452,7 +468,8 @@ static int list_entry(void *ud, const struct proto_entry_rec *rec, const char *n
 		free(key);
 		return PROTO_E_IO;
 	}
-	struct res x = {.href = href,
+	struct res x = {.quota = l->quota,
+			.href = href,
 			.name = name,
 			.key = key,
 			.collection = rec->ftype != PROTO_FT_FILE,
@@ -473,7 +490,9 @@ static enum MHD_Result do_propfind(struct gw_req *r, struct MHD_Connection *c, s
 	struct davxml_propfind pf;
 	struct davxml_buf b = {0};
 	struct gw_session *s;
-	int err;
+	struct quota q = {0};
+	const struct quota *qp = NULL;
+	int err = 0;
 
 	if (!depth || strcasecmp(depth, "infinity") == 0)
 		return reply_cond(r, c, MHD_HTTP_FORBIDDEN, "propfind-finite-depth");
@@ -484,10 +503,10 @@ static enum MHD_Result do_propfind(struct gw_req *r, struct MHD_Connection *c, s
 	s = gw_fs_authenticate(r, c, server);
 	if (!s)
 		return MHD_YES;
-	err = davxml_parse_propfind(r->body, r->body ? r->body_len : 0, &pf);
-	if (err == -ENOMEM)
+	int perr = davxml_parse_propfind(r->body, r->body ? r->body_len : 0, &pf);
+	if (perr == -ENOMEM)
 		return MHD_NO;
-	if (err)
+	if (perr)
 		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_xml",
 				      "the body is not a valid DAV:propfind");
 	davxml_put(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
@@ -510,18 +529,30 @@ static enum MHD_Result do_propfind(struct gw_req *r, struct MHD_Connection *c, s
 		put_response(&b, &pf, &x);
 		free(href);
 		if (one) {
-			struct listing l = {&b, &pf, p->server, NULL, NULL, true};
+			struct listing l = {NULL, &b, &pf, p->server, NULL, NULL, true};
 			err = sbxc_shares(gw_fs_client(s), list_entry, &l);
 		}
 	} else {
 		struct proto_stat st = {0};
-		err = sbxc_stat(gw_fs_client(s), p->share, p->path, &st);
+		/* RFC 4331's quota: only when asked for by name (never in allprop). */
+		for (size_t i = 0; pf.kind == DAVXML_PROP && !qp && !err && i < pf.n; i++)
+			if (strcmp(pf.props[i].ns, "DAV:") == 0 &&
+			    strncmp(pf.props[i].name, "quota-", 6) == 0) {
+				err = sbxc_statvfs(gw_fs_client(s), p->share, &q.total, &q.avail);
+				if (err == 0)
+					qp = &q;
+				else if (err > 0)
+					err = 0; /* the server does not say: 404 for both */
+			}
+		if (!err)
+			err = sbxc_stat(gw_fs_client(s), p->share, p->path, &st);
 		if (err == 0) {
 			bool dir = st.ftype != PROTO_FT_FILE;
 			char *href = href_of(p->server, p->share, p->path, dir);
 			char *key = key_of(p->server, p->share, p->path);
 			const char *slash = strrchr(p->path, '/');
-			struct res x = {.href = href ? href : "",
+			struct res x = {.quota = qp,
+					.href = href ? href : "",
 					.name = *p->path ? (slash ? slash + 1 : p->path) : p->share,
 					.key = key,
 					.collection = dir,
@@ -532,7 +563,8 @@ static enum MHD_Result do_propfind(struct gw_req *r, struct MHD_Connection *c, s
 			free(href);
 			free(key);
 			if (one && dir) {
-				struct listing l = {&b, &pf, p->server, p->share, p->path, false};
+				struct listing l = {qp,	      &b,      &pf,  p->server,
+						    p->share, p->path, false};
 				err = sbxc_list(gw_fs_client(s), p->share, p->path, list_entry, &l);
 			}
 		}
@@ -558,6 +590,31 @@ static bool ms_prop(const struct davxml_prop *pr)
 		if (strcmp(pr->name, win32[i]) == 0)
 			return true;
 	return false;
+}
+
+/* Win32LastModifiedTime or Win32LastAccessTime. */
+static bool time_prop(const struct davxml_prop *pr)
+{
+	return ms_prop(pr) && (strcmp(pr->name, "Win32LastModifiedTime") == 0 ||
+			       strcmp(pr->name, "Win32LastAccessTime") == 0);
+}
+
+/* A Win32 time as Windows sends it: an HTTP date, maybe with blanks around. */
+static int parse_time(const char *v, int64_t *ret)
+{
+	char buf[64];
+	size_t n;
+
+	while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
+		v++;
+	n = strlen(v);
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' || v[n - 1] == '\n'))
+		n--;
+	if (n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	return gw_http_date_parse(buf, ret);
 }
 
 static enum MHD_Result do_proppatch(struct gw_req *r, struct MHD_Connection *c, size_t server,
@@ -605,12 +662,38 @@ static enum MHD_Result do_proppatch(struct gw_req *r, struct MHD_Connection *c, 
 	}
 	cond_clear(&k);
 	free(key);
-	/* Windows' Win32 times and attributes are accepted (not stored: SMB keeps
-	 * its own); anything else cannot be stored on a share: 403, and the rest
+	/* Windows' Win32 properties are accepted: the modification and access
+	 * times are applied, the creation time and attributes left as the server
+	 * has them; anything else cannot be stored on a share: 403, and the rest
 	 * fails with it (424): PROPPATCH is all or nothing. */
-	bool all_ok = true;
+	bool all_ok = true, times_failed = false;
 	for (size_t i = 0; i < n; i++)
 		all_ok = all_ok && ms_prop(&props[i]);
+	if (all_ok) {
+		int64_t mt = st.mtime, at = INT64_MIN;
+		bool set = false;
+		for (size_t i = 0; i < n; i++) {
+			int64_t t;
+			if (props[i].remove || !props[i].value || !time_prop(&props[i]) ||
+			    parse_time(props[i].value, &t) < 0)
+				continue;
+			if (props[i].name[9] == 'M') /* Win32LastModifiedTime */
+				mt = t;
+			else
+				at = t;
+			set = true;
+		}
+		if (set) {
+			err = sbxc_utimes(gw_fs_client(s), p->share, p->path, mt,
+					  at == INT64_MIN ? mt : at);
+			if (err < 0) {
+				free(href);
+				davxml_props_free(props, n);
+				return gw_fs_failed(r, c, s, err);
+			}
+			times_failed = err != 0;
+		}
+	}
 	struct davxml_buf b = {0};
 	davxml_put(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 		       "<D:multistatus xmlns:D=\"DAV:\"><D:response><D:href>");
@@ -621,8 +704,8 @@ static enum MHD_Result do_proppatch(struct gw_req *r, struct MHD_Connection *c, 
 						     "424 Failed Dependency"};
 		bool any = false;
 		for (size_t i = 0; i < n; i++) {
-			bool ok = ms_prop(&props[i]);
-			int want = all_ok ? 0 : ok ? 2 : 1;
+			bool ok = ms_prop(&props[i]) && !(times_failed && time_prop(&props[i]));
+			int want = all_ok && !times_failed ? 0 : ok ? 2 : 1;
 			if (want != pass)
 				continue;
 			if (!any)

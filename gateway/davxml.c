@@ -197,6 +197,7 @@ void davxml_props_free(struct davxml_prop *props, size_t n)
 	for (size_t i = 0; props && i < n; i++) {
 		free(props[i].ns);
 		free(props[i].name);
+		free(props[i].value);
 	}
 	free(props);
 }
@@ -211,10 +212,12 @@ static int add_props(const struct node *prop, bool remove, struct davxml_prop **
 		if (!np)
 			return -ENOMEM;
 		*props = np;
-		np[*n] = (struct davxml_prop){strdup(c->ns), strdup(c->name), remove};
-		if (!np[*n].ns || !np[*n].name) {
+		np[*n] = (struct davxml_prop){strdup(c->ns), strdup(c->name), remove,
+					      c->text ? strdup(c->text) : NULL};
+		if (!np[*n].ns || !np[*n].name || (c->text && !np[*n].value)) {
 			free(np[*n].ns);
 			free(np[*n].name);
+			free(np[*n].value);
 			return -ENOMEM;
 		}
 		(*n)++;

@@ -28,6 +28,8 @@ struct davxml_prop {
 	char *ns;    /* namespace URI ("" for none); owned */
 	char *name;  /* local name; owned */
 	bool remove; /* PROPPATCH: in a <remove> (else a <set>) */
+	char *value; /* PROPPATCH set: the property's text (its character data
+			directly inside), or NULL; owned */
 };
 
 enum davxml_propfind_kind {
@@ -54,7 +56,7 @@ void davxml_propfind_clear(struct davxml_propfind *p);
 /*
  * Parses a PROPPATCH body: DAV:propertyupdate holding DAV:set and DAV:remove,
  * each with one DAV:prop. The properties, in document order, go to *@ret_props
- * (*@ret_n of them; free with davxml_props_free()); their values are not kept.
+ * (*@ret_n of them; free with davxml_props_free()), each with its text value.
  * Returns 0, -EINVAL (as above; also no property at all), -ENOMEM.
  */
 int davxml_parse_proppatch(const char *body, size_t len, struct davxml_prop **ret_props,

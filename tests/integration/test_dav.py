@@ -276,6 +276,28 @@ class D01Protocol(Base):
         self.assertEqual(r.status, 207, r)
         self.assertIsNone(responses(r)[PUB + "/hello.txt"]["{DAV:}getetag"][1].text)
 
+    def test_quota(self):
+        body = (b'<D:propfind xmlns:D="DAV:"><D:prop><D:quota-available-bytes/>'
+                b'<D:quota-used-bytes/></D:prop></D:propfind>')
+        r = propfind("1", PUB + "/", body=body)
+        self.assertEqual(r.status, 207, r)
+        got = responses(r)
+        props = got[PUB + "/"]
+        avail = int(props["{DAV:}quota-available-bytes"][1].text)
+        used = int(props["{DAV:}quota-used-bytes"][1].text)
+        st = os.statvfs(PUBLIC_DIR)
+        total = st.f_blocks * st.f_frsize
+        # what the file system under the share says, up to Samba's rounding
+        # and what other processes write meanwhile
+        self.assertLess(abs(avail + used - total), total // 100 + 2 ** 20, (avail, used, total))
+        self.assertLess(abs(avail - st.f_bavail * st.f_frsize), total // 20 + 2 ** 26)
+        self.assertEqual(got[PUB + "/hello.txt"]["{DAV:}quota-available-bytes"][0], 200)
+        # never in allprop; above the shares there is none
+        r = propfind("0", PUB + "/", body=b"")
+        self.assertNotIn("{DAV:}quota-available-bytes", responses(r)[PUB + "/"])
+        r = propfind("0", DAV + "/", body=body)
+        self.assertEqual(responses(r)[DAV + "/"]["{DAV:}quota-used-bytes"][0], 404)
+
     def test_depth_infinity_refused(self):
         for depth in ("infinity", None):
             r = propfind(depth, PUB + "/")
@@ -428,6 +450,21 @@ class D02Write(Base):
                          {"{urn:schemas-microsoft-com:}Win32CreationTime": 200,
                           "{urn:schemas-microsoft-com:}Win32LastModifiedTime": 200,
                           "{urn:schemas-microsoft-com:}Win32FileAttributes": 200})
+        # the modification time is applied on the file server
+        self.assertEqual(int(os.stat(os.path.join(PUBLIC_DIR, "d02-pp.txt")).st_mtime),
+                         1796083200)
+        r = propfind("0", PUB + "/d02-pp.txt", body=b"")
+        self.assertEqual(responses(r)[PUB + "/d02-pp.txt"]["{DAV:}getlastmodified"][1].text,
+                         "Tue, 01 Dec 2026 00:00:00 GMT")
+        # a share that refuses: the time is 403, the rest 424; nothing changed
+        ro = os.path.join(READONLY_DIR, "readme.txt")
+        before = os.stat(ro).st_mtime
+        r = GW.request("PROPPATCH", DAV + "/readonly/readme.txt", ALICE_H, body)
+        self.assertEqual(r.status, 207, r)
+        props = responses(r)[DAV + "/readonly/readme.txt"]
+        self.assertEqual(props["{urn:schemas-microsoft-com:}Win32LastModifiedTime"][0], 403)
+        self.assertEqual(props["{urn:schemas-microsoft-com:}Win32CreationTime"][0], 424)
+        self.assertEqual(os.stat(ro).st_mtime, before)
         body = (b'<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x:a xmlns:x="urn:x">v'
                 b'</x:a><Z:Win32FileAttributes xmlns:Z="urn:schemas-microsoft-com:">0'
                 b'</Z:Win32FileAttributes></D:prop></D:set></D:propertyupdate>')
