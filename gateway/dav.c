@@ -259,8 +259,6 @@ static const char *const live_props[] = {
 static void put_activelock(struct davxml_buf *b, const struct davlock_info *l)
 {
 	char *root = NULL;
-	const char *slash = strchr(l->key, '/');
-	(void)slash;
 	char *enc = gw_path_encode(l->key);
 	if (enc && asprintf(&root, "/dav/%s", enc) < 0)
 		root = NULL;

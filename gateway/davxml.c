@@ -242,10 +242,9 @@ int davxml_parse_propfind(const char *body, size_t len, struct davxml_propfind *
 	err = -EINVAL;
 	if (!is_dav(root, "propfind"))
 		goto out;
-	const struct node *all = dav_child(root, "allprop", &na);
-	const struct node *names = dav_child(root, "propname", &nn);
+	dav_child(root, "allprop", &na);
+	dav_child(root, "propname", &nn);
 	const struct node *prop = dav_child(root, "prop", &np);
-	(void)all, (void)names;
 	if (na + nn + np != 1)
 		goto out;
 	if (nn)
@@ -348,8 +347,7 @@ int davxml_parse_lockinfo(const char *body, size_t len, bool *ret_exclusive, cha
 		goto out;
 	const struct node *ex = dav_child(scope, "exclusive", &n1);
 	unsigned n2;
-	const struct node *sh = dav_child(scope, "shared", &n2);
-	(void)sh;
+	dav_child(scope, "shared", &n2);
 	if (n1 + n2 != 1)
 		goto out;
 	dav_child(type, "write", &n1);
