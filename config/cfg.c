@@ -174,6 +174,11 @@ __attribute__((format(printf, 3, 4))) static int parse_error(struct parser *p, i
 		va_start(ap, fmt);
 		vsnprintf(p->err, p->errlen, fmt, ap);
 		va_end(ap);
+		/* One printable line, whatever the file held (a key, a section
+		 * name): values are quoted with printable(), the rest is cut here. */
+		for (char *c = p->err; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				*c = *c == '\t' ? ' ' : '?';
 	}
 	return error;
 }
@@ -593,7 +598,7 @@ static int handle_gateway(struct parser *p, enum gateway_key k, const char *v)
 		return 0;
 	case GW_CONTROL_SOCKET:
 		/* Its parent is created when missing; "/" alone names no file. */
-		r = strlen(v) > CFG_MAX_SOCKET_PATH || strcmp(v, "/") == 0 ||
+		r = !*v || strlen(v) > CFG_MAX_SOCKET_PATH || strcmp(v, "/") == 0 ||
 			    v[strlen(v) - 1] == '/'
 			? -EINVAL
 			: parse_path(v, &c->control_socket);

@@ -427,17 +427,29 @@ struct upload {
 	char data[];
 };
 
-/* The sandbox died or was killed with the upload under way (sbxc_write_end()
- * < 0): its temporary may be left on the server; remember it for the user's
- * next sandbox (drop_orphans()). */
-static void upload_orphaned(struct gw *gw, struct upload *u)
+/* Whether an upload that ended with @err (sbxc_write_end()) may have left its
+ * temporary on the server: the sandbox died or was killed (< 0), or the
+ * connection to the server broke, so that the worker could not remove it. */
+static bool upload_may_leave_tmp(int err)
+{
+	return err < 0 || err == PROTO_E_UNREACHABLE || err == PROTO_E_TIMEOUT ||
+	       err == PROTO_E_PROTOCOL || err == PROTO_E_IO;
+}
+
+/* The temporary of an upload that failed so (upload_may_leave_tmp()) may be
+ * left on the server; remember it for the user's next request, through the
+ * same sandbox or the next one (drop_orphans(); a temporary already gone
+ * costs one request). */
+static void upload_orphaned(struct gw *gw, struct upload *u, int err)
 {
 	struct gw_orphan *dropped = NULL;
 	const char *user = gw_session_user(u->s);
 	size_t server = gw_session_server(u->s);
 	int r = gw_orphans_add(gw->orphans, user, server, u->share, u->path, u->tmp, &dropped);
 
-	log_tmp(gw, user, server, u->share, u->path, u->tmp, "the sandbox ended during an upload:",
+	log_tmp(gw, user, server, u->share, u->path, u->tmp,
+		err < 0 ? "the sandbox ended during an upload:"
+			: "the connection to the file server broke during an upload:",
 		r == 0 ? "will be removed at the user's next request"
 		       : "may be left on the file server; remove it by hand");
 	gw_orphans_log_dropped(gw, dropped, "too many waiting");
@@ -459,10 +471,10 @@ static void upload_abort(struct gw_req *r)
 		return;
 	close(u->fd); /* short of the announced size: the worker drops its temporary */
 	int err = sbxc_write_end(u->lane, NULL, NULL);
-	if (err < 0) {
-		upload_orphaned(r->gw, u);
+	if (upload_may_leave_tmp(err))
+		upload_orphaned(r->gw, u, err);
+	if (err < 0)
 		gw_session_failed(r->gw, u->s);
-	}
 	upload_free(r, u);
 }
 
@@ -566,8 +578,8 @@ enum MHD_Result gw_fs_put_data(struct gw_req *r, struct MHD_Connection *c, const
 	close(u->fd);
 	int err = sbxc_write_end(u->lane, &created, &bytes);
 	bool exclusive = u->exclusive;
-	if (err < 0)
-		upload_orphaned(r->gw, u);
+	if (upload_may_leave_tmp(err))
+		upload_orphaned(r->gw, u, err);
 	upload_free(r, u);
 	if (err == PROTO_E_EXISTS && exclusive)
 		return gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "exists",

@@ -157,15 +157,47 @@ static void rows_free(struct rows *rs)
 	free(rs->v);
 }
 
+/* Whether a child of host pid @pid has the name @comm (its /proc children). */
+static bool child_named(pid_t pid, const char *comm, pid_t *ret_child)
+{
+	char path[96], name[32];
+	bool found = false;
+	long kid;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fscanf(f, "%ld", &kid) == 1) {
+		snprintf(path, sizeof(path), "/proc/%ld/comm", kid);
+		FILE *c = fopen(path, "re");
+		if (!c)
+			continue;
+		if (fgets(name, sizeof(name), c)) {
+			name[strcspn(name, "\n")] = '\0';
+			found = !comm || strcmp(name, comm) == 0;
+			if (found && ret_child)
+				*ret_child = (pid_t)kid;
+		}
+		fclose(c);
+	}
+	fclose(f);
+	return found;
+}
+
 /*
- * "off" when the configuration mounts nothing; else "yes" when the sandbox's
- * mount namespace (seen through its PID 1) holds the FUSE mount, "no" if not.
+ * "off" when the configuration mounts nothing; "yes" when the sandbox's
+ * mount namespace (seen through its PID 1 @pid) holds the FUSE mount and its
+ * server (a child of the worker, PID 1's child) runs; "no" otherwise: with
+ * on-demand mounts before the session's first exec, or when the server is
+ * gone (the mount then answers ENOTCONN).
  */
 static const char *mounted(const struct gw *gw, pid_t pid)
 {
 	char path[64], *line = NULL;
 	size_t cap = 0;
 	bool yes = false;
+	pid_t worker = 0;
 	FILE *f;
 
 	if (gw->cfg->mounts == CFG_MOUNTS_OFF)
@@ -180,6 +212,7 @@ static const char *mounted(const struct gw *gw, pid_t pid)
 		yes = strstr(line, " - fuse.smbgate ") != NULL;
 	free(line);
 	fclose(f);
+	yes = yes && child_named(pid, NULL, &worker) && child_named(worker, "smbgate-fuse", NULL);
 	return yes ? "yes" : "no";
 }
 

@@ -113,18 +113,43 @@ static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *c)
 	return r;
 }
 
-/* The headers that frame a request's body. */
+/* The headers that frame a request's body, and headers a proxy in front
+ * could read otherwise than libmicrohttpd does. */
 struct framing {
-	unsigned n_length, n_encoding;
+	unsigned n_length, n_encoding, n_host;
 	const char *length, *encoding;
+	bool bad_header;
 };
 
+/* RFC 9110 token characters: what a header name is made of. */
+static bool is_token(const char *s)
+{
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= 'A' && *s <= 'Z') || strchr(extra, *s)))
+			return false;
+	return true;
+}
+
 static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
-				     const char *value)
+				     size_t key_size, const char *value, size_t value_size)
 {
 	struct framing *f = cls;
 
 	(void)kind;
+	/* "Content-Length : 5" is a length to some proxies and none to us; a
+	 * bare CR, a NUL or another control byte in a value splits it for some. */
+	if (!is_token(key) || strlen(key) != key_size)
+		f->bad_header = true;
+	for (size_t i = 0; value && i < value_size; i++)
+		if ((unsigned char)value[i] < 0x20 && value[i] != '\t')
+			f->bad_header = true;
+	if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+		f->n_host++;
 	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
 		f->n_length++;
 		f->length = value;
@@ -156,7 +181,15 @@ static bool refuse_framing(struct gw_req *r, struct MHD_Connection *c, const cha
 			       "the request target holds a NUL byte");
 		return true;
 	}
-	MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+	MHD_get_connection_values_n(c, MHD_HEADER_KIND, count_framing, &f);
+	if (f.bad_header || f.n_host > 1) {
+		r->close = true;
+		gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_framing",
+			       f.bad_header ? "a header name or value holds a character that is "
+					      "not allowed there"
+					    : "more than one Host header");
+		return true;
+	}
 	if (f.n_encoding && strcasecmp(f.encoding, "chunked") != 0) {
 		r->close = true;
 		gw_reply_error(r, c, MHD_HTTP_NOT_IMPLEMENTED, "not_implemented",

@@ -98,8 +98,19 @@ _Noreturn static void become_and_exec(const struct cfg *cfg, const int stdio[3],
 	_exit(127);
 }
 
-_Noreturn void enter_run(const struct cfg *cfg, int pidfd, const int stdio[3], int status_fd,
-			 char *const argv[], bool tty)
+/* Moves this process into the cgroup whose cgroup.procs is @procs. */
+static int join_cgroup(const char *procs)
+{
+	int fd = open(procs, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = write(fd, "0", 1) == 1 ? 0 : -errno;
+	close(fd);
+	return r;
+}
+
+_Noreturn void enter_run(const struct cfg *cfg, int pidfd, const char *cgroup_procs,
+			 const int stdio[3], int status_fd, char *const argv[], bool tty)
 {
 	int32_t code;
 	int status;
@@ -107,6 +118,15 @@ _Noreturn void enter_run(const struct cfg *cfg, int pidfd, const int stdio[3], i
 	(void)prctl(PR_SET_NAME, "smbgate-exec", 0, 0, 0);
 	signal(SIGCHLD, SIG_DFL);
 	signal(SIGPIPE, SIG_IGN);
+	/* Before setns(): the cgroup tree is the host's. Fails closed: a command
+	 * outside the sandbox's limits is not run. */
+	int r = cgroup_procs ? join_cgroup(cgroup_procs) : 0;
+	if (r < 0) {
+		code = 126;
+		dprintf(stdio[2], "smbgate: exec: cannot join the sandbox's cgroup: %s\n",
+			strerror(-r));
+		goto report;
+	}
 	if (setns(pidfd, ENTER_NS) < 0) {
 		code = 126;
 		dprintf(stdio[2], "smbgate: exec: cannot join the sandbox: %s\n", strerror(errno));

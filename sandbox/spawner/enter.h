@@ -21,8 +21,11 @@
  * exit code, or 128 + the signal's number; 126 when the sandbox cannot be
  * joined, 127 when the command cannot be run (a line on @stdio[2] says why).
  * With @tty, stdin is a terminal (a pseudo-terminal of smbgatectl) that
- * becomes the command's controlling terminal. Never returns. The caller (a
- * fresh child of the spawner) owns every fd.
+ * becomes the command's controlling terminal. With @cgroup_procs (the
+ * cgroup.procs file of the sandbox's cgroup, borrowed), this process first
+ * moves into that cgroup, so the command is under the sandbox's memory and
+ * process limits; 126 when it cannot. Never returns. The caller (a fresh
+ * child of the spawner) owns every fd.
  */
-_Noreturn void enter_run(const struct cfg *cfg, int pidfd, const int stdio[3], int status_fd,
-			 char *const argv[], bool tty);
+_Noreturn void enter_run(const struct cfg *cfg, int pidfd, const char *cgroup_procs,
+			 const int stdio[3], int status_fd, char *const argv[], bool tty);

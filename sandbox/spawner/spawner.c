@@ -169,6 +169,25 @@ static void cgroup_place(struct spawner_state *st, pid_t pid)
 	}
 }
 
+/* The host pid behind @pidfd (its fdinfo's "Pid:" line), or -1. */
+static pid_t pidfd_pid(int pidfd)
+{
+	char path[64], line[128];
+	pid_t pid = -1;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "Pid:", 4) == 0) {
+			pid = (pid_t)strtol(line + 4, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return pid;
+}
+
 static void cgroup_remove(struct spawner_state *st, pid_t pid)
 {
 	char dir[700];
@@ -499,10 +518,17 @@ static void exec_in(struct spawner_state *st, struct spawn_req *req, int *fds, s
 	    !*argv[0]) {
 		rep.err = EINVAL;
 	} else {
-		pid_t pid = fork();
+		/* With a delegated tree, the command joins the sandbox's cgroup
+		 * (cgroup_place()): its memory and process limits. */
+		char procs[700] = "";
+		pid_t sandbox = st->cgroup[0] ? pidfd_pid(fds[0]) : 0;
+		if (sandbox > 0)
+			snprintf(procs, sizeof(procs), "%s/sbx-%d/cgroup.procs", st->cgroup,
+				 (int)sandbox);
+		pid_t pid = sandbox < 0 ? (errno = ESRCH, -1) : fork();
 		if (pid == 0) {
 			close(st->sock);
-			enter_run(st->cfg, fds[0], &fds[1], fds[4], argv,
+			enter_run(st->cfg, fds[0], procs[0] ? procs : NULL, &fds[1], fds[4], argv,
 				  (req->flags & SPAWN_EXEC_TTY) != 0);
 		}
 		rep.err = pid < 0 ? errno : 0;

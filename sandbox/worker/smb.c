@@ -171,14 +171,27 @@ static int stat_again(struct smb *s, const char *url, struct stat *st)
 	return 0;
 }
 
-/* An opendir, the same way. */
+/*
+ * An opendir, the same way; and once more too after EINVAL: a reply that
+ * came corrupted or cut (NT_STATUS_INVALID_NETWORK_RESPONSE) says the same as
+ * a name libsmbclient cannot take (opendir_err()), and only the first goes
+ * away on a new connection.
+ */
 static SMBCFILE *opendir_again(struct smb *s, const char *url)
 {
 	SMBCFILE *d;
 	int tries = 0;
 
-	while (!(d = smbc_getFunctionOpendir(s->ctx)(s->ctx, url)) && again(s, errno, &tries))
-		;
+	while (!(d = smbc_getFunctionOpendir(s->ctx)(s->ctx, url))) {
+		int err = errno;
+		if (err == EINVAL && tries++ == 0) {
+			smbc_getFunctionPurgeCachedServers(s->ctx)(s->ctx);
+			continue;
+		}
+		errno = err;
+		if (!again(s, err, &tries))
+			break;
+	}
 	return d;
 }
 
@@ -875,6 +888,32 @@ static void unlink_quiet(struct smb *s, const char *url)
 	errno = saved;
 }
 
+/*
+ * Removes our own temporary @url (a name only this gateway makes, so trying
+ * twice is safe): on new connections when the old ones broke (the upload
+ * failed because of that, most of the time), and waiting a little while the
+ * server still holds a dead connection's handle of it (EBUSY). Keeps errno.
+ */
+static int unlink_tmp(struct smb *s, const char *url)
+{
+	int saved = errno, r = 0, tries = 0;
+
+	for (int i = 0;; i++) {
+		if (smbc_getFunctionUnlink(s->ctx)(s->ctx, url) == 0)
+			break;
+		int err = errno;
+		if (again(s, err, &tries))
+			continue;
+		if (err != EBUSY || i >= DROP_BUSY_TRIES) {
+			r = last_err();
+			break;
+		}
+		usleep(DROP_BUSY_WAIT_MS * 1000);
+	}
+	errno = saved;
+	return r;
+}
+
 static int check_target(struct smb *s, const char *url, uint32_t flags, int *existed);
 
 /* Moves the complete temporary @tmp over @target and removes @tmp when that
@@ -1013,7 +1052,7 @@ int smb_write(struct smb *smb, const char *share, const char *path, const char *
 	return 0;
 abort:
 	smbc_getFunctionClose(smb->ctx)(smb->ctx, f);
-	unlink_quiet(smb, tmp);
+	(void)unlink_tmp(smb, tmp);
 	return r;
 }
 
@@ -1030,15 +1069,8 @@ int smb_drop_tmp(struct smb *s, const char *share, const char *path, const char 
 	if (r)
 		return r;
 	/* The dead worker's handle may stay open on the server for a moment
-	 * (until it notices the connection is gone): a sharing violation, EBUSY.
-	 * Wait for that a little, not more. */
-	for (int i = 0;; i++) {
-		if (smbc_getFunctionUnlink(s->ctx)(s->ctx, tmp) == 0)
-			return 0;
-		if (errno != EBUSY || i == DROP_BUSY_TRIES)
-			return last_err();
-		usleep(DROP_BUSY_WAIT_MS * 1000);
-	}
+	 * (until it notices the connection is gone): unlink_tmp() waits. */
+	return unlink_tmp(s, tmp);
 }
 
 int smb_mkdir(struct smb *s, const char *share, const char *path)
@@ -1223,7 +1255,7 @@ int smb_copy(struct smb *smb, const char *share, const char *from, const char *t
 abort:
 	smbc_getFunctionClose(smb->ctx)(smb->ctx, src);
 	smbc_getFunctionClose(smb->ctx)(smb->ctx, dst);
-	unlink_quiet(smb, tmp);
+	(void)unlink_tmp(smb, tmp);
 	return r;
 }
 

@@ -145,6 +145,7 @@ class Gateway:
             f.write(
                 f"""[gateway]
 listen = 127.0.0.1:{self.port}
+control_socket = {os.path.join(workdir, "control.sock")}
 session_idle_timeout = 3600
 max_sessions = {max_sessions}
 max_upload_size = 0
@@ -396,9 +397,11 @@ def main():
     ap.add_argument("--skip", default="",
                     help="comma list of: transfer,enc,dav,list,login,sessions")
     ap.add_argument("--json", help="also write the results as JSON here")
-    ap.add_argument("--mounts", default="off", choices=("off", "login"),
+    ap.add_argument("--mounts", default="off", choices=("off", "login", "on-demand"),
                     help="[sandbox] mounts of the gateway under test (sessions' memory with "
-                         "their FUSE servers)")
+                         "their FUSE servers); not off: also times cat through the mount "
+                         "(smbgatectl exec) against the REST download")
+    ap.add_argument("--smbgatectl", help="default: beside --smbgate")
     a = ap.parse_args()
     if a.smoke:
         a.size_mib, a.runs, a.entries, a.list_runs, a.logins, a.sessions = 16, 1, 200, 2, 5, "5"
@@ -443,6 +446,8 @@ def main():
             gw.start()
             rclone = start_rclone(a, work)
             transfers(a, gw, rclone, big, big_sha, size, rows, results, work, encrypted=False)
+            if a.mounts != "off":
+                mount_reads(a, gw, big_sha, size, rows, work)
             if "enc" not in skip:
                 transfers(a, gw, None, big, big_sha, size, rows, results, work, encrypted=True)
             if "dav" not in skip:
@@ -682,6 +687,39 @@ def transfers(a, gw, rclone, big, big_sha, size, rows, results, work, encrypted)
         rows.append(Row("gateway peak RSS (VmHWM), upload", "MiB", hwm_ul, None, "", None,
                         "< 64 MiB", max(hwm_ul) < 64, None))
         results["peak_rss_mib"] = peak
+
+
+def mount_reads(a, gw, big_sha, size, rows, work):
+    """cat of the big file through the session's FUSE mount (smbgatectl exec,
+    inside alice's sandbox) beside the REST download of the same file by the
+    same session, interleaved in one loop."""
+    ctl = a.smbgatectl or os.path.join(os.path.dirname(a.smbgate), "smbgatectl")
+    auth = f"{ALICE}:{ALICE_PASS}"
+    gurl = gw.url(f"/api/v1/fs/{SERVER}/public/bench/big.bin")
+    # The Basic session of the transfers above is alice's live sandbox.
+    timed(["curl", "-sS", "-u", auth, "-o", "/dev/null", "-w", "%{http_code}",
+           gw.url(f"/api/v1/fs/{SERVER}/public/")], check_out=curl_code({"200"}))
+    exe = [ctl, "-s", os.path.join(work, "control.sock"), "exec", ALICE, "--server", SERVER, "--"]
+    path = f"/shares/{SERVER}/public/bench/big.bin"
+    _, out = timed(exe + ["sha256sum", path])
+    if out.split()[0] != big_sha:
+        fail("mount: sha256 of the file read through the mount differs from the file's")
+    else:
+        log("mount: sha256 through the mount matches")
+    g, m = [], []
+    for i in range(a.runs):
+        dt, _ = timed(["curl", "-sS", "-u", auth, "-o", "/dev/null", "-w", "%{http_code}", gurl],
+                      check_out=curl_code({"200"}))
+        g.append(dt)
+        dt, _ = timed(exe + ["sh", "-c", f"cat {path} > /dev/null"])
+        m.append(dt)
+        log(f"mount run {i + 1}: cat {m[-1]:.2f}s, REST download {g[-1]:.2f}s")
+    mm, gm = mbps(size, m), mbps(size, g)
+    ratio = statistics.median(mm) / statistics.median(gm)
+    rows.append(Row(f"cat {a.size_mib} MiB through the mount", "MB/s", mm, gm,
+                    "REST download", None, "≥ 0.80×", ratio >= 0.8, ratio,
+                    f"[sandbox] mounts = {a.mounts}; cat inside the sandbox via smbgatectl exec "
+                    "(its start, ~tens of ms, included)"))
 
 
 def listing(a, gw, rows, results):

@@ -2938,6 +2938,30 @@ class T16MountsOnDemand(Base):
         self.assertEqual((rc, out), (0, b"Hello, world!\n"), err)
         self.assertEqual(len(self.fuse_servers(worker)), 1)
 
+    def mounted(self, user):
+        rc, out, err = ctl("-s", self.SOCK, "sessions", "--json")
+        self.assertEqual(rc, 0, err)
+        return [s["mounted"] for s in json.loads(out)["sessions"] if s["user"] == user]
+
+    def test_sessions_say_whether_mounted(self):
+        """smbgatectl sessions: "no" before the first exec (the mount is there,
+        its server is not), "yes" after it, "no" again once the server is
+        gone (killed from outside)."""
+        self.login(BOB, BOB_PW)
+        found = wait_until(lambda: self.gw.sandboxes(BOB), 10)
+        self.assertTrue(found)
+        _, worker, _ = found[0]
+        self.assertEqual(self.mounted(BOB), ["no"])
+        rc, out, err = ctl_exec(self.SOCK, BOB, "ls", "/shares/fixture/public")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(self.mounted(BOB), ["yes"])
+        (fuse,) = self.fuse_servers(worker)
+        os.kill(fuse, signal.SIGKILL)
+        self.assertTrue(wait_until(lambda: not self.fuse_servers(worker), 10))
+        self.assertEqual(self.mounted(BOB), ["no"])
+        rc, out, err = ctl_exec(self.SOCK, BOB, "ls", "/shares/fixture/public")
+        self.assertNotEqual(rc, 0, out)  # the mount without its server: ENOTCONN
+
 
 def main():
     t0 = time.monotonic()

@@ -1,0 +1,337 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""
+A broken file server: a fault-injecting TCP proxy (FaultProxy, below) sits
+between the gateway's pinhole and the fixture's smbd, as server "faulty"; the
+same smbd is also server "fixture", reached directly. The proxy resets,
+stalls, truncates or corrupts the server's replies while requests are under
+way. Each case checks what a user relies on:
+  - the request ends within the server's timeout (plus slack) with the
+    documented status, or, once a download's 200 has gone out, with a cut
+    connection (fewer bytes than Content-Length: never a complete-looking
+    wrong file);
+  - meanwhile another user on the healthy server works, and /healthz answers;
+  - an upload cut midway leaves the target as it was, and no temporary stays
+    on the share once the user's session goes on;
+  - once the proxy passes again, the same session works again.
+
+    test_faults.py SMBGATE WORKER   (under tests/fixtures/with-samba.sh)
+
+Python 3 standard library only. Nothing is skipped.
+"""
+import hashlib
+import json
+import os
+import socket
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gwharness import ALICE, ALICE_PW, BOB, BOB_PW, FX, Gateway, exchange  # noqa: E402
+
+SMBGATE, WORKER = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+PUBLIC = FX["SAMBA_SHARE_PUBLIC"]
+TIMEOUT = 5  # [server faulty] timeout, seconds
+BIG = 24 << 20
+
+
+class FaultProxy:
+    """Relays TCP connections to smbd. mode: "pass"; "stall" (the server's
+    bytes are held back); "reset" (every connection is closed at the next
+    server bytes); "corrupt" (the next server message's SMB2 magic is
+    flipped); "cut-upload" (connections are closed once `after` client bytes
+    went through since the mode was set)."""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.ls = socket.socket()
+        self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(64)
+        self.port = self.ls.getsockname()[1]
+        self.lock = threading.Lock()
+        self.mode, self.after, self.count = "pass", 0, 0
+        self.conns = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def set(self, mode, after=0):
+        with self.lock:
+            self.mode, self.after, self.count = mode, after, 0
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.ls.accept()
+            except OSError:
+                return
+            u = socket.create_connection(("127.0.0.1", self.target))
+            with self.lock:
+                self.conns.append((c, u))
+            threading.Thread(target=self._c2s, args=(c, u), daemon=True).start()
+            threading.Thread(target=self._s2c, args=(u, c), daemon=True).start()
+
+    @staticmethod
+    def _kill(a, b):
+        for s in (a, b):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def _c2s(self, c, u):
+        while True:
+            try:
+                data = c.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                self._kill(c, u)
+                return
+            with self.lock:
+                mode = self.mode
+                if mode == "cut-upload":
+                    self.count += len(data)
+                    cut = self.count >= self.after
+            if mode == "cut-upload" and cut:
+                self._kill(c, u)
+                return
+            try:
+                u.sendall(data)
+            except OSError:
+                self._kill(c, u)
+                return
+
+    def _s2c(self, u, c):
+        pending = b""  # server bytes not yet split into messages
+        while True:
+            try:
+                data = u.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                self._kill(c, u)
+                return
+            while True:
+                with self.lock:
+                    mode = self.mode
+                if mode != "stall":
+                    break
+                time.sleep(0.05)
+            if mode == "reset":
+                self._kill(c, u)
+                return
+            pending += data
+            out = b""
+            # NetBIOS framing: 0x00, 24-bit length, then the SMB2 message.
+            while len(pending) >= 4:
+                n = int.from_bytes(pending[1:4], "big")
+                if len(pending) < 4 + n:
+                    break
+                msg, pending = pending[:4 + n], pending[4 + n:]
+                with self.lock:
+                    if self.mode == "corrupt" and msg[4:8] == b"\xfeSMB":
+                        msg = msg[:4] + b"\xfeXMB" + msg[8:]
+                        self.mode = "pass"
+                out += msg
+            try:
+                c.sendall(out)
+            except OSError:
+                self._kill(c, u)
+                return
+
+
+def req(gw, method, path, token, body=b"", extra=b"", timeout=60):
+    data = (f"{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+            f"Connection: close\r\n").encode() + extra
+    if body or method in ("PUT", "POST"):
+        data += f"Content-Length: {len(body)}\r\n".encode()
+    return exchange(gw.port, data + b"\r\n" + body, timeout)
+
+
+def download(gw, path, token, timeout=60):
+    """(status, Content-Length or None, bytes received) of a GET read to the
+    end of the connection."""
+    s = socket.create_connection(("127.0.0.1", gw.port), timeout=timeout)
+    s.sendall((f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+               "Connection: close\r\n\r\n").encode())
+    buf = b""
+    try:
+        while True:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            buf += chunk
+    except (ConnectionResetError, socket.timeout):
+        pass
+    finally:
+        s.close()
+    head, _, body = buf.partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/"):
+        return 0, None, body
+    status = int(head.split()[1])
+    length = None
+    for line in head.split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-length":
+            length = int(v)
+    return status, length, body
+
+
+class Failures(list):
+    def check(self, cond, what):
+        if not cond:
+            self.append(what)
+            print("FAIL: " + what, file=sys.stderr)
+        else:
+            print("ok: " + what, file=sys.stderr)
+
+
+def healthy(gw, bob, f, when):
+    """/healthz and bob's listing on the healthy server, within 2 s."""
+    t0 = time.monotonic()
+    st = exchange(gw.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")[0]
+    st2 = req(gw, "GET", "/api/v1/fs/fixture/public/", bob)[0]
+    f.check((st, st2) == (200, 200) and time.monotonic() - t0 < 2,
+            f"{when}: /healthz and another user's listing answer at once ({st}, {st2})")
+
+
+def temporaries():
+    return [n for n in os.listdir(PUBLIC) if n.startswith(".~smbgate-new-")]
+
+
+def main():
+    proxy = FaultProxy(int(FX["SAMBA_PORT"]))
+    gw = Gateway(SMBGATE, WORKER, servers=[
+        ("fixture", FX["SAMBA_PORT"], ""),
+        ("faulty", proxy.port, f"timeout = {TIMEOUT}"),
+    ], gateway_extra="max_upload_size = 0", uid_base=2100000)
+    f = Failures()
+    big = os.path.join(PUBLIC, "fault-big.bin")
+    data = os.urandom(BIG)
+    with open(big, "wb") as fh:
+        fh.write(data)
+    os.chown(big, int(FX["SAMBA_UID1"]), int(FX["SAMBA_GID"]))
+    target = os.path.join(PUBLIC, "fault-target.txt")
+    with open(target, "wb") as fh:
+        fh.write(b"the old content\n")
+    os.chown(target, int(FX["SAMBA_UID1"]), int(FX["SAMBA_GID"]))
+    try:
+        alice = gw.login(ALICE, ALICE_PW, server="faulty")
+        bob = gw.login(BOB, BOB_PW, server="fixture")
+        st, _, body = req(gw, "GET", "/api/v1/fs/faulty/public/", alice)
+        f.check(st == 200 and b"fault-big.bin" in body, f"through the proxy: listing {st}")
+        st, n, got = download(gw, "/api/v1/fs/faulty/public/fault-big.bin", alice)
+        f.check((st, n, hashlib.sha256(got).digest()) == (200, BIG, hashlib.sha256(data).digest()),
+                "through the proxy: a whole download, the file's bytes")
+
+        # 1. The server stalls: 504 within the timeout.
+        proxy.set("stall")
+        t0 = time.monotonic()
+        holder = {}
+        th = threading.Thread(target=lambda: holder.update(
+            r=req(gw, "GET", "/api/v1/fs/faulty/public/?stall", alice)))
+        th.start()
+        time.sleep(1)
+        healthy(gw, bob, f, "server stalled")
+        th.join(TIMEOUT * 3 + 10)
+        dt = time.monotonic() - t0
+        st, _, body = holder.get("r", (None, None, b""))
+        code = json.loads(body).get("error", {}).get("code") if body[:1] == b"{" else None
+        f.check((st, code) == (504, "timeout") and TIMEOUT <= dt < TIMEOUT + 5 + 3,
+                f"stalled listing: {st} {code} after {dt:.1f} s (timeout {TIMEOUT} s + 5 s)")
+        proxy.set("pass")
+        # The sandbox, maybe stuck inside libsmbclient, was killed: the
+        # session ended (README: Errors); a new login works at once.
+        st = req(gw, "GET", "/api/v1/fs/faulty/public/", alice)[0]
+        f.check(st == 401, f"after the stall, the session has ended: {st}")
+        alice = gw.login(ALICE, ALICE_PW, server="faulty")
+        st = req(gw, "GET", "/api/v1/fs/faulty/public/", alice)[0]
+        f.check(st == 200, f"after the stall, a new session lists: {st}")
+
+        # 2. The connection is reset under a download: cut, never complete.
+        holder = {}
+        th = threading.Thread(target=lambda: holder.update(
+            r=download(gw, "/api/v1/fs/faulty/public/fault-big.bin", alice)))
+        t0 = time.monotonic()
+        th.start()
+        time.sleep(0.2)
+        proxy.set("reset")
+        th.join(TIMEOUT * 3 + 10)
+        dt = time.monotonic() - t0
+        st, n, got = holder.get("r", (None, None, b""))
+        whole = st == 200 and n == BIG and len(got) == BIG
+        f.check(not whole or got == data,
+                f"reset under a download: never complete-looking with wrong bytes ({st}, "
+                f"{len(got)}/{n})")
+        f.check(whole or (st == 200 and n == BIG and len(got) < BIG) or st in (502, 504),
+                f"reset under a download: a cut 200 or a 502/504 ({st}, {len(got)} of {n}) "
+                f"in {dt:.1f} s")
+        healthy(gw, bob, f, "after a reset")
+        proxy.set("pass")
+        st, n, got = download(gw, "/api/v1/fs/faulty/public/fault-big.bin", alice)
+        f.check(st == 200 and got == data, f"after the reset, the same session downloads: {st}")
+
+        # 3. A corrupted reply: 502, the session works again afterwards.
+        proxy.set("corrupt")
+        t0 = time.monotonic()
+        st, _, body = req(gw, "GET", "/api/v1/fs/faulty/public/?corrupt", alice)
+        dt = time.monotonic() - t0
+        code = json.loads(body).get("error", {}).get("code") if body[:1] == b"{" else None
+        # One corrupted message: the listing, which changes nothing, is sent
+        # once more on a new connection (never a misleading 409).
+        f.check(st == 200 and b"fault-big.bin" in body and dt < TIMEOUT + 5 + 3,
+                f"corrupted reply: {st} {code} in {dt:.1f} s")
+        healthy(gw, bob, f, "after a corrupted reply")
+        proxy.set("pass")
+        st = req(gw, "GET", "/api/v1/fs/faulty/public/", alice)[0]
+        f.check(st in (200, 401), f"after the corruption: the session lists or asks for a new "
+                                  f"login ({st})")
+        if st == 401:
+            alice = gw.login(ALICE, ALICE_PW, server="faulty")
+
+        # 4. An upload cut midway: an error, the target as it was, no temporary.
+        proxy.set("cut-upload", after=1 << 20)
+        t0 = time.monotonic()
+        st, _, body = req(gw, "PUT", "/api/v1/fs/faulty/public/fault-target.txt", alice,
+                          body=os.urandom(8 << 20))
+        dt = time.monotonic() - t0
+        code = json.loads(body).get("error", {}).get("code") if body[:1] == b"{" else None
+        f.check(st in (502, 504) and dt < TIMEOUT + 5 + 3,
+                f"upload cut midway: {st} {code} in {dt:.1f} s")
+        with open(target, "rb") as fh:
+            f.check(fh.read() == b"the old content\n", "upload cut midway: the target as it was")
+        healthy(gw, bob, f, "after a cut upload")
+        proxy.set("pass")
+        st = req(gw, "GET", "/api/v1/fs/faulty/public/", alice)[0]
+        if st == 401:
+            alice = gw.login(ALICE, ALICE_PW, server="faulty")
+            st = req(gw, "GET", "/api/v1/fs/faulty/public/", alice)[0]
+        deadline = time.monotonic() + 10
+        while temporaries() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        f.check(st == 200 and not temporaries(),
+                f"after the cut upload: the user goes on ({st}) and no temporary stays "
+                f"({temporaries()})")
+        st, _, _ = req(gw, "PUT", "/api/v1/fs/faulty/public/fault-target.txt", alice,
+                       body=b"new\n")
+        with open(target, "rb") as fh:
+            f.check(st in (200, 201, 204) and fh.read() == b"new\n",
+                    f"after the cut upload: an upload works ({st})")
+    finally:
+        rc = gw.stop()
+        for p in (big, target):
+            if os.path.exists(p):
+                os.unlink(p)
+    f.check(rc == 0, f"the gateway exits 0 on SIGTERM ({rc})")
+    if f:
+        print(f"\n{len(f)} failure(s); gateway log {gw.logpath}:", file=sys.stderr)
+        with open(gw.logpath, errors="replace") as fh:
+            sys.stderr.write("".join(fh.readlines()[-40:]))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

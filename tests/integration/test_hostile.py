@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""
+Hostile requests, table-driven: every row of hostile_rows.py is sent raw to a
+real gateway (its real sandboxes, the real Samba fixture) and must get exactly
+its status and error code. After every row the gateway answers /healthz, and
+the shares are byte for byte as before (unless the row says what it changes);
+the table is sent twice, and over the second pass the gateway's RSS must not
+grow by more than 4 MiB (checked every 25 rows: no leak per request).
+
+    test_hostile.py SMBGATE WORKER [--print]
+        (under tests/fixtures/with-samba.sh; --print: show what each row got,
+        for writing new rows, and do not fail)
+
+Python 3 standard library only. Nothing is skipped.
+"""
+import base64
+import json
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hostile_rows  # noqa: E402
+from gwharness import FX, Gateway, exchange, rss_kib, snapshot  # noqa: E402
+
+if len(sys.argv) < 3:
+    sys.exit("usage: test_hostile.py SMBGATE WORKER [--print]")
+SMBGATE, WORKER = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+PRINT = "--print" in sys.argv[3:]
+# Growth allowed over the second pass: glibc's per-thread arenas settle
+# (0.2-1.3 MiB seen); a leak of 20 KiB per request would be 4 MiB. Under
+# ASan, LeakSanitizer checks the gateway at its exit too (exit status).
+RSS_SLACK_KIB = 4096
+
+
+# Names made on the server's disk that no client should see raw, each in a
+# folder of its own in the public share (Samba with "mangled names = no"), and
+# what its folder's listing must say: ("listed", the name as it arrives),
+# ("skipped",) - left out and counted -, ("unusable",) - 409 unusable_name
+# for the whole folder (README: "Names made on the server itself") - or
+# ("hidden",): Samba itself does not send it (bytes it cannot convert).
+HOSTILE_NAMES = [
+    ("newline", b"a\nb", ("skipped",)),
+    ("tab", b"a\tb", ("skipped",)),
+    ("carriage return", b"a\rb", ("skipped",)),
+    ("escape", b"a\x1b[31mred", ("skipped",)),
+    ("DEL", b"a\x7fb", ("skipped",)),
+    ("backslash", b"a\\b", ("unusable",)),
+    ("invalid UTF-8", b"a\xffb", ("hidden",)),
+    ("CESU-8 surrogate", b"a\xed\xa0\x80b", ("unusable",)),
+    ("255 bytes", b"n" * 255, ("listed", "n" * 255)),
+    ("leading dash", b"-rf", ("listed", "-rf")),
+    ("trailing dot", b"name.", ("listed", "name.")),
+    ("trailing space", b"name ", ("listed", "name ")),
+    ("dots and spaces", b". .", ("listed", ". .")),
+    ("percent-encoded dotdot", b"%2e%2e", ("listed", "%2e%2e")),
+    ("fullwidth dots", "\uff0e\uff0e".encode(), ("listed", "\uff0e\uff0e")),
+    ("right-to-left override", "a\u202etxt.exe".encode(), ("listed", "a\u202etxt.exe")),
+    ("HTML", b"<img src=x onerror=alert(1)>", ("listed", "<img src=x onerror=alert(1)>")),
+    ("quote", b'say "hi"', ("listed", 'say "hi"')),
+]
+
+
+def hostile_names(gw, token):
+    """Lists each folder of HOSTILE_NAMES through the gateway: valid UTF-8
+    JSON, and exactly the expected outcome. Returns the failures."""
+    top = os.path.join(FX["SAMBA_SHARE_PUBLIC"], "hostile-names")
+    shutil.rmtree(top.encode(), ignore_errors=True)
+    os.mkdir(top)
+    failures, seen = [], []
+    try:
+        for i, (what, raw, want) in enumerate(HOSTILE_NAMES):
+            d = os.path.join(top, f"d{i:02d}")
+            os.mkdir(d)
+            for n in (b"ok.txt", raw):
+                with open(os.path.join(d.encode(), n), "wb") as f:
+                    f.write(b"x")
+            st, _, body = exchange(gw.port, (
+                f"GET /api/v1/fs/fixture/public/hostile-names/d{i:02d}/ HTTP/1.1\r\n"
+                f"Host: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+            ).encode())
+            try:
+                j = json.loads(body.decode("utf-8"))
+            except (UnicodeDecodeError, ValueError) as e:
+                failures.append(f"hostile name {what}: not UTF-8 JSON ({e}): {body[:120]!r}")
+                continue
+            if st == 200:
+                names = sorted(e["name"] for e in j["entries"])
+                if names == ["ok.txt"] and j.get("skipped") == 1:
+                    got = ("skipped",)
+                elif names == ["ok.txt"] and "skipped" not in j:
+                    got = ("hidden",)
+                elif len(names) == 2 and "ok.txt" in names and "skipped" not in j:
+                    got = ("listed", [n for n in names if n != "ok.txt"][0])
+                else:
+                    got = ("wrong", names, j.get("skipped"))
+            elif st == 409 and j.get("error", {}).get("code") == "unusable_name":
+                got = ("unusable",)
+            else:
+                got = ("status", st, body[:100])
+            seen.append((what, got[0]))
+            if got != want:
+                failures.append(f"hostile name {what} ({raw!r}): got {got}, want {want}")
+    finally:
+        shutil.rmtree(top.encode(), ignore_errors=True)
+    print("hostile names: " + ", ".join(f"{w} {g}" for w, g in seen))
+    return failures
+
+
+def main():
+    gw = Gateway(SMBGATE, WORKER)
+    token = gw.login()
+    basic = base64.b64encode(f"{FX['SAMBA_USER1']}:{FX['SAMBA_PASS1']}".encode()).decode()
+    subst = {"{TOKEN}": token, "{BASIC}": basic}
+    rows = hostile_rows.rows()
+    failures = []
+    before = snapshot()
+    counts = {}
+    # ASan's quarantine keeps freed memory for a while: RSS says nothing
+    # there, LeakSanitizer does (at the gateway's exit: its exit status).
+    with open(f"/proc/{gw.proc.pid}/maps") as f:
+        asan = "libasan" in f.read()
+    # Twice through the table: the first pass also warms up what the gateway
+    # allocates once (sessions, caches, thread stacks); the second one must
+    # not make it grow.
+    for i, r in enumerate(rows + rows):
+        if i == len(rows):
+            rss0 = rss_kib(gw.proc.pid)
+        if i < len(rows):
+            counts[r.group] = counts.get(r.group, 0) + 1
+        data = hostile_rows.render(r, subst)
+        try:
+            st, hd, body = exchange(gw.port, data)
+        except OSError as e:
+            st, hd, body = -1, {}, repr(e).encode()
+        code = None
+        if body[:1] == b"{":
+            try:
+                j = json.loads(body)
+                code = j["error"]["code"] if "error" in j else None
+            except (ValueError, KeyError, TypeError):
+                code = "(a broken error body)"
+        got = (st, code)
+        want = (r.status, r.code)
+        if PRINT:
+            print(f"{r.name:<48} got {st} {code}  want {r.status} {r.code}"
+                  + ("" if got == want else "   <<<"))
+        elif got != want:
+            failures.append(f"{r.name}: got {got}, want {want}; sent {data[:160]!r}; "
+                            f"answer {body[:200]!r}")
+        # The gateway lives, and the shares are as they were.
+        hst = exchange(gw.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        if hst[0] != 200:
+            failures.append(f"{r.name}: /healthz answered {hst[0]} after the row")
+            break
+        if r.changes is None:
+            now = snapshot()
+            if now != before:
+                diff = sorted(set(now.items()) ^ set(before.items()))[:4]
+                failures.append(f"{r.name}: the shares changed: {diff}")
+                before = now
+        else:
+            r.changes(FX)
+            before = snapshot()
+        if i > len(rows) and i % 25 == 24 and not asan:
+            grown = rss_kib(gw.proc.pid) - rss0
+            if grown > RSS_SLACK_KIB:
+                failures.append(f"after {r.name}: the gateway's RSS grew by {grown} KiB")
+        if PRINT and i == len(rows) - 1:
+            break
+    grown = rss_kib(gw.proc.pid) - rss0 if not PRINT else 0
+    if not PRINT:
+        failures += hostile_names(gw, token)
+    rc = gw.stop()
+    print(f"{len(rows)} rows: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print(f"gateway RSS growth over the second pass: {grown} KiB"
+          + (" (not checked under ASan: LeakSanitizer checks at exit)" if asan else "")
+          + f"; exit status {rc}")
+    if rc != 0:
+        failures.append(f"the gateway exited {rc} on SIGTERM")
+    if failures:
+        print(f"\n{len(failures)} failure(s):", file=sys.stderr)
+        for f in failures:
+            print("  " + f, file=sys.stderr)
+        with open(gw.logpath, errors="replace") as f:
+            sys.stderr.write("".join(f.readlines()[-40:]))
+        return 0 if PRINT else 1
+    shutil.rmtree(gw.dir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
