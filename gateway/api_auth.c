@@ -400,9 +400,15 @@ enum MHD_Result gw_api_logout(struct gw_req *r, struct MHD_Connection *c)
 	return gw_reply_empty_with(r, c, MHD_HTTP_NO_CONTENT, hdrs);
 }
 
+/* Methods that only read: GET, HEAD, and WebDAV's OPTIONS and PROPFIND. */
 static bool changes_state(const struct gw_req *r)
 {
-	return strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0;
+	static const char *const safe[] = {"GET", "HEAD", "OPTIONS", "PROPFIND"};
+
+	for (size_t i = 0; i < sizeof(safe) / sizeof(safe[0]); i++)
+		if (strcmp(r->method, safe[i]) == 0)
+			return false;
+	return true;
 }
 
 /* Credentials a browser sends by itself (the cookie; Basic it cached) must
@@ -433,6 +439,114 @@ static bool csrf_ok(struct gw_req *r, struct MHD_Connection *c)
 	return ct && strncasecmp(ct, "application/json", 16) == 0;
 }
 
+/* ---- HTTP Basic: one login for parallel first requests ----
+ *
+ * WebDAV clients open several connections at once, each with the same Basic
+ * credentials and no session yet. The first request of a (user, server,
+ * password) starts the login; the others wait for it and then take its
+ * session as a later request would (the sandbox checks their password), or
+ * its failure. Only a keyed hash of the three is kept, never the password; a
+ * collision merely makes a request wait for a login that is not its own, after
+ * which its own password is checked as usual.
+ */
+
+struct pending {
+	struct pending *next;
+	uint64_t key;
+	unsigned waiters;
+	bool done;
+	int err; /* the login's result */
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t done;
+	struct pending *head;
+} pend = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL};
+
+static uint64_t pending_key(const char *user, const char *pass, size_t server)
+{
+	pthread_mutex_lock(&rl.lock);
+	uint64_t k = rl_key('p', user, pass, server);
+	pthread_mutex_unlock(&rl.lock);
+	return k;
+}
+
+/*
+ * Joins the login under way for @key and waits for its end: returns true and
+ * its result in *@ret_err. Else (none under way) registers this request's own
+ * login in *@ret_mine, to be ended with pending_end(), and returns false.
+ */
+static bool pending_join(uint64_t key, int *ret_err, struct pending **ret_mine)
+{
+	struct pending *p;
+
+	pthread_mutex_lock(&pend.lock);
+	for (p = pend.head; p && p->key != key; p = p->next)
+		;
+	if (!p) {
+		p = calloc(1, sizeof(*p));
+		if (p) {
+			p->key = key;
+			p->next = pend.head;
+			pend.head = p;
+		}
+		pthread_mutex_unlock(&pend.lock);
+		*ret_mine = p; /* NULL without memory: a login of its own, alone */
+		return false;
+	}
+	p->waiters++;
+	while (!p->done)
+		pthread_cond_wait(&pend.done, &pend.lock);
+	*ret_err = p->err;
+	if (--p->waiters == 0)
+		free(p);
+	pthread_mutex_unlock(&pend.lock);
+	return true;
+}
+
+static void pending_end(struct pending *mine, int err)
+{
+	if (!mine)
+		return;
+	pthread_mutex_lock(&pend.lock);
+	for (struct pending **pp = &pend.head; *pp; pp = &(*pp)->next)
+		if (*pp == mine) {
+			*pp = mine->next;
+			break;
+		}
+	mine->done = true;
+	mine->err = err;
+	pthread_cond_broadcast(&pend.done);
+	if (mine->waiters == 0)
+		free(mine);
+	pthread_mutex_unlock(&pend.lock);
+}
+
+/* A live session of @user on @server whose sandbox takes @pass: a reference, or
+ * NULL (*@ret_err: 0 none, else the check's error). */
+static struct gw_session *reuse(struct gw *gw, const char *user, const char *pass, size_t server,
+				int *ret_err)
+{
+	struct gw_session *s = gw_sessions_find_user(gw->sessions, user, server);
+	int err = 0;
+
+	if (s) {
+		struct gw_sbx *g = gw_session_sbx(s);
+		err = sbxc_check(g->c, pass);
+		if (err == 0)
+			gw_session_touch(s);
+		if (err < 0)
+			gw_session_failed(gw, s);
+		if (err != 0) {
+			gw_session_put(s);
+			s = NULL;
+		}
+	}
+	*ret_err = err;
+	return s;
+}
+
 static struct gw_session *by_basic(struct gw_req *r, struct MHD_Connection *c, size_t server)
 {
 	struct gw *gw = r->gw;
@@ -457,27 +571,32 @@ static struct gw_session *by_basic(struct gw_req *r, struct MHD_Connection *c, s
 	}
 	gw_client_addr(c, addr);
 	/* The user's sandbox, if one is running, checks the password itself. */
-	s = gw_sessions_find_user(gw->sessions, user, server);
-	if (s) {
-		struct gw_sbx *g = gw_session_sbx(s);
-		err = sbxc_check(g->c, pass);
-		if (err == 0)
-			gw_session_touch(s);
-		if (err < 0)
-			gw_session_failed(gw, s);
-		if (err != 0) {
-			gw_session_put(s);
-			s = NULL;
-		}
-	}
+	s = reuse(gw, user, pass, server, &err);
 	if (!s) {
-		unsigned delay = rl_delay(addr, user, server);
-		if (delay)
-			sleep(delay);
-		err = open_session(gw, server, user, pass, NULL, &s, token);
-		explicit_bzero(token, sizeof(token));
-		if (err == 0 || err == PROTO_E_AUTH)
-			rl_record(addr, user, server, err == PROTO_E_AUTH);
+		struct pending *mine = NULL;
+		int first = 0;
+		bool own = true;
+		if (pending_join(pending_key(user, pass, server), &first, &mine)) {
+			/* Another request's login with these credentials ended: its
+			 * failure is this one's too; its session is checked as usual
+			 * (gone already, or another password: a login of its own). */
+			err = first;
+			own = false;
+			if (first == 0) {
+				s = reuse(gw, user, pass, server, &err);
+				own = !s;
+			}
+		}
+		if (own) {
+			unsigned delay = rl_delay(addr, user, server);
+			if (delay)
+				sleep(delay);
+			err = open_session(gw, server, user, pass, NULL, &s, token);
+			explicit_bzero(token, sizeof(token));
+			if (err == 0 || err == PROTO_E_AUTH)
+				rl_record(addr, user, server, err == PROTO_E_AUTH);
+		}
+		pending_end(mine, err);
 	}
 	explicit_bzero(pass, strlen(pass));
 	MHD_free(pass);

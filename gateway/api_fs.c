@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api_fs.h"
 #include "gateway.h"
 #include "httputil.h"
 #include "path.h"
@@ -39,7 +40,7 @@ static const char *header(struct MHD_Connection *c, const char *name)
 	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
-static struct sbxc *client_of(struct gw_session *s)
+struct sbxc *gw_fs_client(struct gw_session *s)
 {
 	return ((struct gw_sbx *)gw_session_sbx(s))->c;
 }
@@ -89,8 +90,8 @@ static void drop_orphans(struct gw *gw, struct gw_session *s)
 		struct gw_orphan *e = list, *dropped = NULL;
 		list = e->next;
 		e->next = NULL;
-		int err = sbxc_drop_tmp(client_of(s), e->share, e->path, e->tmp);
-		if (err < 0 && !sbxc_dead(client_of(s))) {
+		int err = sbxc_drop_tmp(gw_fs_client(s), e->share, e->path, e->tmp);
+		if (err < 0 && !sbxc_dead(gw_fs_client(s))) {
 			gw_orphans_log_dropped(gw, e, "the request cannot be sent"); /* never */
 			continue;
 		}
@@ -123,8 +124,7 @@ static void drop_orphans(struct gw *gw, struct gw_session *s)
 	}
 }
 
-/* gw_authenticate(), then the cleanup of what that user's dead sandboxes left. */
-static struct gw_session *authenticate(struct gw_req *r, struct MHD_Connection *c, size_t server)
+struct gw_session *gw_fs_authenticate(struct gw_req *r, struct MHD_Connection *c, size_t server)
 {
 	struct gw_session *s = gw_authenticate(r, c, server);
 
@@ -133,9 +133,8 @@ static struct gw_session *authenticate(struct gw_req *r, struct MHD_Connection *
 	return s;
 }
 
-/* A failed call: a dead sandbox ends its session; the answer says what happened. */
-static enum MHD_Result reply_failed(struct gw_req *r, struct MHD_Connection *c,
-				    struct gw_session *s, int err)
+enum MHD_Result gw_fs_failed(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
+			     int err)
 {
 	if (err < 0)
 		gw_session_failed(r->gw, s);
@@ -146,7 +145,7 @@ static enum MHD_Result reply_failed(struct gw_req *r, struct MHD_Connection *c,
 
 static enum MHD_Result list_servers(struct gw_req *r, struct MHD_Connection *c)
 {
-	struct gw_session *s = authenticate(r, c, SIZE_MAX);
+	struct gw_session *s = gw_fs_authenticate(r, c, SIZE_MAX);
 	if (!s)
 		return MHD_YES;
 	json_t *entries = json_array();
@@ -190,14 +189,14 @@ static int collect_entry(void *ud, const struct proto_entry_rec *rec, const char
 static enum MHD_Result list_shares(struct gw_req *r, struct MHD_Connection *c, size_t server,
 				   const struct gw_path *p)
 {
-	struct gw_session *session = authenticate(r, c, server);
+	struct gw_session *session = gw_fs_authenticate(r, c, server);
 	if (!session)
 		return MHD_YES;
 	struct collect k = {.entries = json_array(), .shares = true};
-	int err = sbxc_shares(client_of(session), collect_entry, &k);
+	int err = sbxc_shares(gw_fs_client(session), collect_entry, &k);
 	if (err) {
 		json_decref(k.entries);
-		return reply_failed(r, c, session, err);
+		return gw_fs_failed(r, c, session, err);
 	}
 	char path[CFG_MAX_NAME + 3];
 	snprintf(path, sizeof(path), "/%s/", p->server);
@@ -210,15 +209,15 @@ static enum MHD_Result list_dir(struct gw_req *r, struct MHD_Connection *c,
 {
 	struct collect k = {.entries = json_array()};
 	unsigned skipped = 0;
-	int err =
-	    sbxc_list_skipped(client_of(session), p->share, p->path, collect_entry, &k, &skipped);
+	int err = sbxc_list_skipped(gw_fs_client(session), p->share, p->path, collect_entry, &k,
+				    &skipped);
 	if (err) {
 		json_decref(k.entries);
 		if (err == PROTO_E_NOT_DIR && p->trailing_slash) {
 			return gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found",
 					      "this is a file, not a folder");
 		}
-		return reply_failed(r, c, session, err);
+		return gw_fs_failed(r, c, session, err);
 	}
 	size_t n = strlen(p->server) + strlen(p->share) + strlen(p->path) + 4;
 	char *path = malloc(n);
@@ -315,9 +314,9 @@ static void file_headers(struct MHD_Response *resp, const struct gw_path *p,
 	}
 }
 
-static enum MHD_Result get_file(struct gw_req *r, struct MHD_Connection *c,
-				struct gw_session *session, const struct gw_path *p,
-				const struct proto_stat *st)
+enum MHD_Result gw_fs_get_file(struct gw_req *r, struct MHD_Connection *c,
+			       struct gw_session *session, const struct gw_path *p,
+			       const struct proto_stat *st)
 {
 	bool head = strcmp(r->method, "HEAD") == 0;
 	bool attachment = arg_true(c, "download");
@@ -362,10 +361,10 @@ static enum MHD_Result get_file(struct gw_req *r, struct MHD_Connection *c,
 		struct proto_read_ok ok;
 		struct sbxc_lane *lane;
 		int fd;
-		int err = sbxc_read_begin(client_of(session), p->share, p->path, start, len, &ok,
+		int err = sbxc_read_begin(gw_fs_client(session), p->share, p->path, start, len, &ok,
 					  &fd, &lane);
 		if (err)
-			return reply_failed(r, c, session, err);
+			return gw_fs_failed(r, c, session, err);
 		struct download *d = calloc(1, sizeof(*d));
 		if (!d) {
 			close(fd);
@@ -406,13 +405,13 @@ static enum MHD_Result get_path(struct gw_req *r, struct MHD_Connection *c,
 	/* A trailing slash says "folder": one round trip, no stat first. */
 	if (p->trailing_slash || !*p->path)
 		return list_dir(r, c, session, p);
-	err = sbxc_stat(client_of(session), p->share, p->path, &st);
+	err = sbxc_stat(gw_fs_client(session), p->share, p->path, &st);
 
 	if (err)
-		return reply_failed(r, c, session, err);
+		return gw_fs_failed(r, c, session, err);
 	if (st.ftype == PROTO_FT_DIR)
 		return list_dir(r, c, session, p);
-	return get_file(r, c, session, p, &st);
+	return gw_fs_get_file(r, c, session, p, &st);
 }
 
 /* ---- uploads ---- */
@@ -479,8 +478,18 @@ static void upload_abort(struct gw_req *r)
 	upload_free(r, u);
 }
 
-static enum MHD_Result put_start(struct gw_req *r, struct MHD_Connection *c, size_t server,
-				 const struct gw_path *p)
+/* WebDAV wants 409 for an upload whose folder does not exist (RFC 4918 9.7.1). */
+static enum MHD_Result put_failed(struct gw_req *r, struct MHD_Connection *c,
+				  struct gw_session *session, int err)
+{
+	if (r->dav && (err == PROTO_E_NOT_FOUND || err == PROTO_E_NOT_DIR))
+		return gw_reply_error(r, c, MHD_HTTP_CONFLICT, "no_parent",
+				      "the folder of the target does not exist");
+	return gw_fs_failed(r, c, session, err);
+}
+
+enum MHD_Result gw_fs_put_start(struct gw_req *r, struct MHD_Connection *c, size_t server,
+				const struct gw_path *p)
 {
 	const struct cfg *cfg = r->gw->cfg;
 	const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -491,7 +500,7 @@ static enum MHD_Result put_start(struct gw_req *r, struct MHD_Connection *c, siz
 
 	if (!*p->path || p->trailing_slash)
 		return gw_reply_not_allowed(r, c, "GET, HEAD"); /* a folder takes no PUT */
-	session = authenticate(r, c, server);
+	session = gw_fs_authenticate(r, c, server);
 	if (!session)
 		return MHD_YES;
 	if (!cl) {
@@ -512,13 +521,13 @@ static enum MHD_Result put_start(struct gw_req *r, struct MHD_Connection *c, siz
 	bool exclusive = inm && strcmp(inm, "*") == 0;
 	if (exclusive) {
 		struct proto_stat st;
-		int err = sbxc_stat(client_of(session), p->share, p->path, &st);
+		int err = sbxc_stat(gw_fs_client(session), p->share, p->path, &st);
 		if (err == 0) {
 			return gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "exists",
 					      "the file exists (If-None-Match: *)");
 		}
 		if (err != PROTO_E_NOT_FOUND)
-			return reply_failed(r, c, session, err);
+			return gw_fs_failed(r, c, session, err);
 	}
 	size_t sl = strlen(p->share) + 1, pl = strlen(p->path) + 1;
 	struct upload *u = calloc(1, sizeof(*u) + sl + pl);
@@ -528,11 +537,11 @@ static enum MHD_Result put_start(struct gw_req *r, struct MHD_Connection *c, siz
 	u->share = memcpy(u->data, p->share, sl);
 	u->path = memcpy(u->data + sl, p->path, pl);
 	int err =
-	    sbxc_write_begin(client_of(session), p->share, p->path,
+	    sbxc_write_begin(gw_fs_client(session), p->share, p->path,
 			     exclusive ? 0 : PROTO_F_OVERWRITE, size, u->tmp, &u->fd, &u->lane);
 	if (err) {
 		free(u);
-		return reply_failed(r, c, session, err);
+		return put_failed(r, c, session, err);
 	}
 	u->s = gw_session_hold(session); /* its own, for the upload's whole body */
 	u->exclusive = exclusive;
@@ -541,8 +550,8 @@ static enum MHD_Result put_start(struct gw_req *r, struct MHD_Connection *c, siz
 	return MHD_YES;
 }
 
-static enum MHD_Result put_data(struct gw_req *r, struct MHD_Connection *c, const char *data,
-				size_t *size)
+enum MHD_Result gw_fs_put_data(struct gw_req *r, struct MHD_Connection *c, const char *data,
+			       size_t *size)
 {
 	struct upload *u = r->upload;
 
@@ -576,7 +585,7 @@ static enum MHD_Result put_data(struct gw_req *r, struct MHD_Connection *c, cons
 		return gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "exists",
 				      "the file exists (If-None-Match: *)");
 	if (err)
-		return reply_failed(r, c, r->session, err);
+		return put_failed(r, c, r->session, err);
 	return gw_reply_empty(r, c, created ? MHD_HTTP_CREATED : MHD_HTTP_NO_CONTENT);
 }
 
@@ -612,9 +621,9 @@ static enum MHD_Result post_op(struct gw_req *r, struct MHD_Connection *c,
 	uint32_t flags = jw && json_is_true(jw) ? PROTO_F_OVERWRITE : 0;
 	if (strcmp(op, "mkdir") == 0 && !jt && !jw) {
 		json_decref(body);
-		err = sbxc_mkdir(client_of(session), p->share, p->path);
+		err = sbxc_mkdir(gw_fs_client(session), p->share, p->path);
 		if (err)
-			return reply_failed(r, c, session, err);
+			return gw_fs_failed(r, c, session, err);
 		return gw_reply_empty(r, c, MHD_HTTP_CREATED);
 	}
 	if ((strcmp(op, "move") == 0 || strcmp(op, "copy") == 0) && to) {
@@ -629,13 +638,13 @@ static enum MHD_Result post_op(struct gw_req *r, struct MHD_Connection *c,
 					      "\"/folder/name\"");
 		}
 		uint32_t created = 0;
-		err = move ? sbxc_rename(client_of(session), p->share, p->path, target, flags,
+		err = move ? sbxc_rename(gw_fs_client(session), p->share, p->path, target, flags,
 					 &created)
-			   : sbxc_copy(client_of(session), p->share, p->path, target, flags,
+			   : sbxc_copy(gw_fs_client(session), p->share, p->path, target, flags,
 				       &created);
 		free(target);
 		if (err)
-			return reply_failed(r, c, session, err);
+			return gw_fs_failed(r, c, session, err);
 		return gw_reply_empty(r, c, created ? MHD_HTTP_CREATED : MHD_HTTP_NO_CONTENT);
 	}
 	json_decref(body);
@@ -644,25 +653,25 @@ static enum MHD_Result post_op(struct gw_req *r, struct MHD_Connection *c,
 			      "take \"to\" and \"overwrite\"");
 }
 
-static enum MHD_Result delete_path(struct gw_req *r, struct MHD_Connection *c,
-				   struct gw_session *session, const struct gw_path *p)
+enum MHD_Result gw_fs_delete(struct gw_req *r, struct MHD_Connection *c, struct gw_session *session,
+			     const struct gw_path *p, bool recursive)
 {
 	struct proto_stat st;
-	int err = sbxc_stat(client_of(session), p->share, p->path, &st);
+	int err = sbxc_stat(gw_fs_client(session), p->share, p->path, &st);
 
 	if (err)
-		return reply_failed(r, c, session, err);
+		return gw_fs_failed(r, c, session, err);
 	if (st.ftype == PROTO_FT_DIR)
-		err = sbxc_rmdir(client_of(session), p->share, p->path,
-				 arg_true(c, "recursive") ? PROTO_F_RECURSIVE : 0);
+		err = sbxc_rmdir(gw_fs_client(session), p->share, p->path,
+				 recursive ? PROTO_F_RECURSIVE : 0);
 	else
-		err = sbxc_unlink(client_of(session), p->share, p->path);
+		err = sbxc_unlink(gw_fs_client(session), p->share, p->path);
 	if (err)
-		return reply_failed(r, c, session, err);
+		return gw_fs_failed(r, c, session, err);
 	return gw_reply_empty(r, c, MHD_HTTP_NO_CONTENT);
 }
 
-static enum MHD_Result bad_path(struct gw_req *r, struct MHD_Connection *c, int err)
+enum MHD_Result gw_fs_bad_path(struct gw_req *r, struct MHD_Connection *c, int err)
 {
 	if (err == -ENAMETOOLONG)
 		return gw_reply_error(r, c, MHD_HTTP_URI_TOO_LONG, "path_too_long",
@@ -684,11 +693,11 @@ enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char
 	/* PUT streams (its route row says so); the other methods come here once,
 	 * their body (POST's JSON) collected by the router. */
 	if (r->upload)
-		return put_data(r, c, upload_data, upload_data_size);
+		return gw_fs_put_data(r, c, upload_data, upload_data_size);
 
 	err = gw_path_parse(rest, &p);
 	if (err < 0)
-		return bad_path(r, c, err);
+		return gw_fs_bad_path(r, c, err);
 	bool get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
 
 	if (!p.server) {
@@ -706,7 +715,7 @@ enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char
 		goto out;
 	}
 	if (put) {
-		ret = put_start(r, c, server, &p);
+		ret = gw_fs_put_start(r, c, server, &p);
 		goto out;
 	}
 	if (!get && strcmp(m, "POST") != 0 && strcmp(m, "DELETE") != 0) {
@@ -717,7 +726,7 @@ enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char
 		ret = gw_reply_not_allowed(r, c, "GET, HEAD");
 		goto out;
 	}
-	struct gw_session *session = authenticate(r, c, server);
+	struct gw_session *session = gw_fs_authenticate(r, c, server);
 	if (!session) {
 		ret = MHD_YES;
 		goto out;
@@ -727,7 +736,7 @@ enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char
 	else if (strcmp(m, "POST") == 0)
 		ret = post_op(r, c, session, &p);
 	else
-		ret = delete_path(r, c, session, &p);
+		ret = gw_fs_delete(r, c, session, &p, arg_true(c, "recursive"));
 out:
 	gw_path_clear(&p);
 	return ret;

@@ -65,7 +65,7 @@ struct gw {
 /* What a request carries through its handler calls (con_cls). */
 struct gw_req {
 	struct gw *gw;
-	char method[8];
+	char method[16];
 	char *url;		      /* raw path, not unescaped (owned) */
 	const char *raw_uri;	      /* libmicrohttpd's request target, as the URI log saw it */
 	size_t raw_uri_len;	      /* its strlen() then: shorter than the target with a NUL */
@@ -77,6 +77,7 @@ struct gw_req {
 	uint64_t bytes_out;
 	uint64_t bytes_in;
 	char user[64]; /* for the log line */
+	bool dav;      /* dav.c: a WebDAV request (RFC 4918's statuses where they differ) */
 	bool responded;
 	/* body: JSON bodies are collected here; uploads stream */
 	char *body;

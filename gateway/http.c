@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "conns.h"
+#include "dav.h"
 #include "http.h"
 #include "proto.h"
 
@@ -213,6 +214,12 @@ static enum MHD_Result h_fs(struct gw_req *r, struct MHD_Connection *c, const ch
 	return gw_api_fs(r, c, *rest ? rest : "/", upload_data, upload_data_size);
 }
 
+static enum MHD_Result h_dav(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+			     const char *upload_data, size_t *upload_data_size)
+{
+	return gw_api_dav(r, c, rest, upload_data, upload_data_size);
+}
+
 static enum MHD_Result h_healthz(struct gw_req *r, struct MHD_Connection *c, const char *rest,
 				 const char *upload_data, size_t *upload_data_size)
 {
@@ -288,6 +295,11 @@ static const struct gw_route {
 } routes[] = {
     {"PUT", "/api/v1/fs", true, true, h_fs},
     {NULL, "/api/v1/fs", true, false, h_fs},
+    /* WebDAV (dav.c): PUT streams; the others' XML bodies are collected (413 past
+     * GW_MAX_JSON_BODY) */
+    {"PUT", "/dav", true, true, h_dav},
+    {"OPTIONS GET HEAD DELETE PROPFIND PROPPATCH MKCOL COPY MOVE LOCK UNLOCK", "/dav", true, false,
+     h_dav},
     {"GET HEAD", "/healthz", false, false, h_healthz},
     {"GET HEAD", "/metrics", false, false, h_metrics},
     {"GET HEAD", "/api/v1/servers", false, false, h_servers},
@@ -326,7 +338,7 @@ static const struct gw_route *find_route(struct gw_req *r, struct MHD_Connection
 					 const char *url, const char *method)
 {
 	const struct gw_route *group = NULL;
-	char allow[128] = "";
+	char allow[192] = "";
 
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		const struct gw_route *rt = &routes[i];
@@ -503,6 +515,14 @@ static void free_keys(struct gw_http *h)
 	h->key = h->cert = NULL;
 }
 
+/* Whether @ss is 127.0.0.0/8 or ::1. */
+static bool loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
 int gw_http_start(struct gw *gw, struct gw_http **ret)
 {
 	const struct cfg *cfg = gw->cfg;
@@ -581,6 +601,12 @@ int gw_http_start(struct gw *gw, struct gw_http **ret)
 		free(h);
 		return -err;
 	}
+	if (!gw->tls && !loopback(&ss))
+		fprintf(stderr,
+			"smbgate: WARNING: plain HTTP on %s, not a loopback address: the "
+			"passwords of HTTP Basic (WebDAV clients, curl -u) and of the login "
+			"cross the network in clear text; set tls_certificate and tls_key\n",
+			cfg->listen_host);
 	*ret = h;
 	return 0;
 inval:

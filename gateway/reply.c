@@ -73,6 +73,24 @@ enum MHD_Result gw_reply_json(struct gw_req *r, struct MHD_Connection *c, unsign
 	return gw_reply_json_with(r, c, status, body, NULL);
 }
 
+enum MHD_Result gw_reply_xml(struct gw_req *r, struct MHD_Connection *c, unsigned status, char *xml,
+			     size_t len, const gw_headers hdrs)
+{
+	struct MHD_Response *resp =
+	    MHD_create_response_from_buffer(len, xml, MHD_RESPMEM_MUST_FREE);
+
+	if (!resp) {
+		free(xml);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				"application/xml; charset=utf-8");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	add_headers(resp, hdrs);
+	r->bytes_out += len;
+	return gw_queue(r, c, status, resp);
+}
+
 static enum MHD_Result reply_verror(struct gw_req *r, struct MHD_Connection *c, unsigned status,
 				    const gw_headers hdrs, const char *code, const char *fmt,
 				    va_list ap)

@@ -57,6 +57,14 @@ enum MHD_Result gw_reply_error_with(struct gw_req *r, struct MHD_Connection *c, 
 				    const gw_headers hdrs, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
+/*
+ * An XML answer (WebDAV): takes ownership of @xml (@len bytes, malloc'd;
+ * freed in every case), Content-Type: application/xml; charset=utf-8,
+ * Cache-Control: no-store, and @hdrs (may be NULL).
+ */
+enum MHD_Result gw_reply_xml(struct gw_req *r, struct MHD_Connection *c, unsigned status, char *xml,
+			     size_t len, const gw_headers hdrs);
+
 /* 405 with the Allow header (@allow: "GET, HEAD"...). */
 enum MHD_Result gw_reply_not_allowed(struct gw_req *r, struct MHD_Connection *c, const char *allow);
 /* No body (204, 304...), with extra headers (@hdrs may be NULL). */

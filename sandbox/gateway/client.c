@@ -128,7 +128,7 @@ static int recv_ans_fd(struct sbxc_lane *l, uint32_t allowed, struct proto_msg *
 		bad = "oversized message";
 	else if (proto_decode(l->in, (size_t)n, m) < 0)
 		bad = "malformed message";
-	else if (!(m->hdr.type & 1) || m->hdr.type > 31 || !(allowed & ANS(m->hdr.type)))
+	else if (!(m->hdr.type & 1) || m->hdr.type > 63 || !(allowed & ANS(m->hdr.type)))
 		bad = "unexpected message type";
 	else if (m->hdr.seq != l->seq)
 		bad = "out of sequence";
@@ -622,6 +622,32 @@ int sbxc_mkdir(struct sbxc *c, const char *share, const char *path)
 {
 	const char *strs[2] = {share, path};
 	return simple(c, PROTO_MKDIR, NULL, 0, strs, 2, NULL);
+}
+
+int sbxc_statvfs(struct sbxc *c, const char *share, uint64_t *ret_total, uint64_t *ret_avail)
+{
+	const char *strs[1] = {share};
+	struct sbxc_lane *l = lane_get(c);
+	struct proto_msg m;
+	int r = send_req(l, PROTO_STATVFS, NULL, 0, strs, 1, -1);
+
+	if (r == 0)
+		r = recv_ans(l, ANS(PROTO_STATVFS_OK) | ANS(PROTO_ERROR), &m);
+	if (r == 0 && m.hdr.type == PROTO_ERROR)
+		r = (int)m.u.error.code;
+	else if (r == 0) {
+		*ret_total = m.u.statvfs.total;
+		*ret_avail = m.u.statvfs.avail;
+	}
+	lane_put(l);
+	return r;
+}
+
+int sbxc_utimes(struct sbxc *c, const char *share, const char *path, int64_t mtime, int64_t atime)
+{
+	struct proto_times t = {.mtime = mtime, .atime = atime};
+	const char *strs[2] = {share, path};
+	return simple(c, PROTO_UTIMES, &t, sizeof(t), strs, 2, NULL);
 }
 
 int sbxc_rename(struct sbxc *c, const char *share, const char *from, const char *to, uint32_t flags,

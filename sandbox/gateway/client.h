@@ -114,6 +114,10 @@ int sbxc_mount(struct sbxc *c);
 int sbxc_drop_tmp(struct sbxc *c, const char *share, const char *path, const char *tmp);
 
 int sbxc_mkdir(struct sbxc *c, const char *share, const char *path);
+/* The share's size and free space in bytes (WebDAV quota); *@ret_avail <= *@ret_total. */
+int sbxc_statvfs(struct sbxc *c, const char *share, uint64_t *ret_total, uint64_t *ret_avail);
+/* Sets @path's modification and access times (seconds, UTC). */
+int sbxc_utimes(struct sbxc *c, const char *share, const char *path, int64_t mtime, int64_t atime);
 int sbxc_rename(struct sbxc *c, const char *share, const char *from, const char *to, uint32_t flags,
 		uint32_t *ret_created);
 int sbxc_copy(struct sbxc *c, const char *share, const char *from, const char *to, uint32_t flags,

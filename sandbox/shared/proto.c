@@ -37,12 +37,15 @@ static const struct spec specs[] = {
 	{PROTO_CHECK,   "CHECK",   0, 1, {PROTO_MAX_CRED}, false, true},
 	{PROTO_DROP,    "DROP",    0, 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_TMP_NAME_LEN}, false, true},
 	{PROTO_MOUNT,   "MOUNT",   0, 0, {0}, false, true},
+	{PROTO_STATVFS, "STATVFS", 0, 1, {PROTO_MAX_NAME}, false, true},
+	{PROTO_UTIMES,  "UTIMES",  sizeof(struct proto_times), 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
 	{PROTO_HELLO,   "HELLO",   sizeof(struct proto_hello), 0, {0}, false, true},
 	{PROTO_ERROR,   "ERROR",   sizeof(struct proto_error), 1, {1024}, false, true},
 	{PROTO_STAT_OK, "STAT_OK", sizeof(struct proto_stat), 0, {0}, false, true},
 	{PROTO_ENTRIES, "ENTRIES", sizeof(struct proto_entries), 0, {0}, false, true},
 	{PROTO_READ_OK, "READ_OK", sizeof(struct proto_read_ok), 0, {0}, false, true},
 	{PROTO_END,     "END",     sizeof(struct proto_end), 0, {0}, false, true},
+	{PROTO_STATVFS_OK, "STATVFS_OK", sizeof(struct proto_statvfs), 0, {0}, false, true},
 };
 /* clang-format on */
 
@@ -303,6 +306,10 @@ int proto_decode(const void *buf, size_t len, struct proto_msg *ret)
 		break;
 	case PROTO_RMDIR:
 		if (m.u.flags.flags & ~PROTO_F_RECURSIVE)
+			return -EBADMSG;
+		break;
+	case PROTO_STATVFS_OK:
+		if (m.u.statvfs.avail > m.u.statvfs.total)
 			return -EBADMSG;
 		break;
 	case PROTO_END:

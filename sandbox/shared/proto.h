@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_VERSION 2 /* 2: WRITE names its temporary; DROP */
+#define PROTO_VERSION 3 /* 2: WRITE names its temporary; DROP. 3: STATVFS, UTIMES */
 
 /* Caps, checked on both sides. */
 #define PROTO_MAX_MSG	       65536 /* one datagram, header included */
@@ -74,14 +74,20 @@ enum proto_type {
 	PROTO_MOUNT = 30,  /* start the FUSE server of /shares/SERVER now ([sandbox] mounts =
 			      on-demand). -> END (also when it runs already) | ERROR
 			      (NOT_FOUND: this sandbox has no mount) */
+	/* 40-49: WebDAV */
+	PROTO_STATVFS = 40, /* strings: share. The share's size and free space (RFC 4331
+			       quota). -> STATVFS_OK | ERROR */
+	PROTO_UTIMES = 42,  /* body: struct proto_times; strings: share, path. Sets the
+			       modification and access times. -> END | ERROR */
 
 	/* answers: odd */
-	PROTO_HELLO = 1,   /* body: version. Sent once by the worker when it starts. */
-	PROTO_ERROR = 3,   /* body: error code; strings: message (no secrets). */
-	PROTO_STAT_OK = 5, /* body: struct proto_stat */
-	PROTO_ENTRIES = 7, /* body: count; then count records, see proto_entries_next() */
-	PROTO_READ_OK = 9, /* body: struct proto_stat of the file, length that follows */
-	PROTO_END = 11,	   /* body: struct proto_end */
+	PROTO_HELLO = 1,       /* body: version. Sent once by the worker when it starts. */
+	PROTO_ERROR = 3,       /* body: error code; strings: message (no secrets). */
+	PROTO_STAT_OK = 5,     /* body: struct proto_stat */
+	PROTO_ENTRIES = 7,     /* body: count; then count records, see proto_entries_next() */
+	PROTO_READ_OK = 9,     /* body: struct proto_stat of the file, length that follows */
+	PROTO_END = 11,	       /* body: struct proto_end */
+	PROTO_STATVFS_OK = 41, /* body: struct proto_statvfs */
 };
 
 /* Flags of WRITE, RENAME, COPY and RMDIR. */
@@ -160,6 +166,18 @@ struct proto_flags {
 	uint32_t flags;
 };
 
+/* STATVFS_OK: bytes, as the file server reports them for the share. */
+struct proto_statvfs {
+	uint64_t total;
+	uint64_t avail; /* at most total */
+};
+
+/* UTIMES: seconds since the epoch, UTC. */
+struct proto_times {
+	int64_t mtime;
+	int64_t atime;
+};
+
 struct proto_error {
 	uint32_t code; /* enum proto_err */
 };
@@ -214,6 +232,8 @@ struct proto_msg {
 		struct proto_entries entries;
 		struct proto_read_ok read_ok;
 		struct proto_end end;
+		struct proto_statvfs statvfs;
+		struct proto_times times;
 	} u; /* the body, copied out aligned */
 };
 

@@ -15,7 +15,11 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/statvfs.h>
+#include <sys/time.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -1085,6 +1089,46 @@ int smb_mkdir(struct smb *s, const char *share, const char *path)
 	if (ex != 0)
 		return ex > 0 ? PROTO_E_EXISTS : -ex;
 	if (smbc_getFunctionMkdir(s->ctx)(s->ctx, url, 0755) < 0)
+		return last_err();
+	return 0;
+}
+
+int smb_statvfs(struct smb *s, const char *share, uint64_t *ret_total, uint64_t *ret_avail)
+{
+	char url[URL_MAX];
+	struct statvfs st = {0};
+	int r = make_url(s, url, sizeof(url), share, "");
+
+	if (r)
+		return r;
+	if (smbc_getFunctionStatVFS(s->ctx)(s->ctx, url, &st) < 0)
+		return last_err();
+	/* libsmbclient gives counts of allocation units, with the bytes per sector
+	 * in f_bsize and the sectors per unit in f_frsize. */
+	uint64_t unit = (uint64_t)st.f_bsize * (st.f_frsize ? st.f_frsize : 1);
+	uint64_t total = (uint64_t)st.f_blocks * unit, avail = (uint64_t)st.f_bavail * unit;
+	if (unit && (total / unit != st.f_blocks || avail / unit != st.f_bavail))
+		return PROTO_E_PROTOCOL; /* does not fit 64 bits: not a real answer */
+	*ret_total = total;
+	*ret_avail = avail > total ? total : avail;
+	return 0;
+}
+
+int smb_utimes(struct smb *s, const char *share, const char *path, int64_t mtime, int64_t atime)
+{
+	char url[URL_MAX];
+	struct proto_stat st;
+	struct timeval tv[2] = {{.tv_sec = (time_t)atime}, {.tv_sec = (time_t)mtime}};
+	int r = make_url(s, url, sizeof(url), share, path);
+
+	if (r)
+		return r;
+	if (!*path)
+		return PROTO_E_INVALID;
+	r = stat_url(s, url, &st); /* reconnects a broken connection first */
+	if (r)
+		return r;
+	if (smbc_getFunctionUtimes(s->ctx)(s->ctx, url, tv) < 0)
 		return last_err();
 	return 0;
 }

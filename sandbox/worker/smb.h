@@ -91,6 +91,13 @@ int smb_drop_tmp(struct smb *s, const char *share, const char *path, const char 
 
 int smb_mkdir(struct smb *s, const char *share, const char *path);
 
+/* The size and free space of @share in bytes, as the server reports them
+ * (WebDAV's quota properties). */
+int smb_statvfs(struct smb *s, const char *share, uint64_t *ret_total, uint64_t *ret_avail);
+
+/* Sets the modification and access times of @path (seconds, UTC). */
+int smb_utimes(struct smb *s, const char *share, const char *path, int64_t mtime, int64_t atime);
+
 /* Rename/move within the share. Without PROTO_F_OVERWRITE an existing target
  * gives PROTO_E_EXISTS. */
 int smb_rename(struct smb *s, const char *share, const char *from, const char *to, uint32_t flags,

@@ -296,6 +296,24 @@ static void h_mkdir(struct worker *w, const struct proto_msg *m, int fd)
 	reply_status(w, m->hdr.seq, smb_mkdir(w->smb, m->str[0], m->str[1]));
 }
 
+static void h_statvfs(struct worker *w, const struct proto_msg *m, int fd)
+{
+	struct proto_statvfs st = {0};
+	(void)fd;
+	int r = smb_statvfs(w->smb, m->str[0], &st.total, &st.avail);
+	if (r)
+		reply_error(w, m->hdr.seq, (uint32_t)r);
+	else
+		reply(w, PROTO_STATVFS_OK, m->hdr.seq, &st, sizeof(st), NULL, 0);
+}
+
+static void h_utimes(struct worker *w, const struct proto_msg *m, int fd)
+{
+	(void)fd;
+	reply_status(w, m->hdr.seq,
+		     smb_utimes(w->smb, m->str[0], m->str[1], m->u.times.mtime, m->u.times.atime));
+}
+
 static void h_rename(struct worker *w, const struct proto_msg *m, int fd)
 {
 	uint32_t created = 0;
@@ -402,14 +420,15 @@ static const struct {
 	unsigned paths;
 	void (*fn)(struct worker *w, const struct proto_msg *m, int fd);
 } dispatch[] = {
-    {PROTO_AUTH, PRE_AUTH, 0, h_auth},	{PROTO_SHARES, AUTHED, 0, h_shares},
-    {PROTO_STAT, AUTHED, P1, h_stat},	{PROTO_LIST, AUTHED, P1, h_list},
-    {PROTO_READ, AUTHED, P1, h_read},	{PROTO_WRITE, AUTHED, P1, h_write},
-    {PROTO_MKDIR, AUTHED, P1, h_mkdir}, {PROTO_RENAME, AUTHED, P12, h_rename},
-    {PROTO_COPY, AUTHED, P12, h_copy},	{PROTO_UNLINK, AUTHED, P1, h_unlink},
-    {PROTO_RMDIR, AUTHED, P1, h_rmdir}, {PROTO_CHECK, AUTHED, 0, h_check},
-    {PROTO_LANE, AUTHED, 0, h_lane},	{PROTO_DROP, AUTHED, P1, h_drop},
-    {PROTO_MOUNT, AUTHED, 0, h_mount},
+    {PROTO_AUTH, PRE_AUTH, 0, h_auth},	  {PROTO_SHARES, AUTHED, 0, h_shares},
+    {PROTO_STAT, AUTHED, P1, h_stat},	  {PROTO_LIST, AUTHED, P1, h_list},
+    {PROTO_READ, AUTHED, P1, h_read},	  {PROTO_WRITE, AUTHED, P1, h_write},
+    {PROTO_MKDIR, AUTHED, P1, h_mkdir},	  {PROTO_RENAME, AUTHED, P12, h_rename},
+    {PROTO_COPY, AUTHED, P12, h_copy},	  {PROTO_UNLINK, AUTHED, P1, h_unlink},
+    {PROTO_RMDIR, AUTHED, P1, h_rmdir},	  {PROTO_CHECK, AUTHED, 0, h_check},
+    {PROTO_LANE, AUTHED, 0, h_lane},	  {PROTO_DROP, AUTHED, P1, h_drop},
+    {PROTO_MOUNT, AUTHED, 0, h_mount},	  {PROTO_STATVFS, AUTHED, 0, h_statvfs},
+    {PROTO_UTIMES, AUTHED, P1, h_utimes},
 };
 
 /* After start-up the worker never executes anything again. */

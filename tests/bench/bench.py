@@ -394,7 +394,8 @@ def main():
     ap.add_argument("--sessions", default="50 200 500")
     ap.add_argument("--parallel", type=int, default=4, help="logins in flight when opening N sessions")
     ap.add_argument("--no-rclone", action="store_true")
-    ap.add_argument("--skip", default="", help="comma list of: transfer,enc,list,login,sessions")
+    ap.add_argument("--skip", default="",
+                    help="comma list of: transfer,enc,dav,list,login,sessions")
     ap.add_argument("--json", help="also write the results as JSON here")
     ap.add_argument("--mounts", default="off", choices=("off", "login", "on-demand"),
                     help="[sandbox] mounts of the gateway under test (sessions' memory with "
@@ -449,6 +450,14 @@ def main():
                 mount_reads(a, gw, big_sha, size, rows, work)
             if "enc" not in skip:
                 transfers(a, gw, None, big, big_sha, size, rows, results, work, encrypted=True)
+            if "dav" not in skip:
+                rdav = start_rclone(a, work, "webdav")
+                try:
+                    dav_transfers(a, gw, rdav, big, big_sha, size, rows, work)
+                finally:
+                    if rdav:
+                        rdav.terminate()
+                        rdav.wait()
             gw.stop()
         if rclone:
             rclone.terminate()
@@ -458,6 +467,14 @@ def main():
         gw.start()
         if "list" not in skip:
             listing(a, gw, rows, results)
+        if "list" not in skip and "dav" not in skip:
+            rdav = start_rclone(a, work, "webdav")
+            try:
+                dav_listing(a, gw, rdav, rows)
+            finally:
+                if rdav:
+                    rdav.terminate()
+                    rdav.wait()
         if "login" not in skip:
             logins(a, gw, rows, results)
         if "sessions" not in skip:
@@ -523,7 +540,7 @@ def status_like(path, key):
     return 0
 
 
-def start_rclone(a, work):
+def start_rclone(a, work, proto="http"):
     if a.no_rclone or not shutil.which("rclone"):
         log("rclone not installed: its column is n/a")
         return None
@@ -541,13 +558,13 @@ def start_rclone(a, work):
     })
     port = free_port()
     lf = open(os.path.join(work, "rclone.log"), "ab")
-    p = subprocess.Popen(["rclone", "serve", "http", "fix:public", "--addr", f"127.0.0.1:{port}"],
+    p = subprocess.Popen(["rclone", "serve", proto, "fix:public", "--addr", f"127.0.0.1:{port}"],
                          env=env, stdin=subprocess.DEVNULL, stdout=lf, stderr=lf)
     lf.close()
     p.port = port
     for _ in range(200):
         if p.poll() is not None:
-            log("rclone serve http exited; its column is n/a")
+            log(f"rclone serve {proto} exited; its column is n/a")
             return None
         try:
             socket.create_connection(("127.0.0.1", port), 0.2).close()
@@ -555,7 +572,7 @@ def start_rclone(a, work):
         except OSError:
             time.sleep(0.05)
     p.terminate()
-    log("rclone serve http did not start; its column is n/a")
+    log(f"rclone serve {proto} did not start; its column is n/a")
     return None
 
 
@@ -732,6 +749,84 @@ def listing(a, gw, rows, results):
     rows.append(Row(f"list {a.entries} entries", "ms", g, s, "smbclient ls", None, "≤ 1.20×",
                     ratio <= 1.2, ratio,
                     f"smbclient connect+auth alone (-c pwd): {statistics.median(base):.0f} ms"))
+
+
+def dav_transfers(a, gw, rdav, big, big_sha, size, rows, work):
+    """WebDAV GET and PUT of the big file beside the REST API's, alternated in
+    the same run, with rclone serve webdav (SMB backend) on the same share."""
+    auth = f"{ALICE}:{ALICE_PASS}"
+    rest = gw.url(f"/api/v1/fs/{SERVER}/public/bench/")
+    dav = gw.url(f"/dav/{SERVER}/public/bench/")
+    out = os.path.join(work, "dav.bin")
+    timed(["curl", "-sS", "-u", auth, "-o", out, "-w", "%{http_code}", dav + "big.bin"],
+          check_out=curl_code({"200"}))
+    if sha256_file(out) != big_sha:
+        fail("WebDAV GET: sha256 of the gateway's bytes differs from the file's")
+    os.unlink(out)
+    get = {"dav": [], "rest": [], "rclone": []}
+    put = {"dav": [], "rest": [], "rclone": []}
+    updir = os.path.dirname(big)
+    for i in range(a.runs):
+        for k, url in (("rest", rest), ("dav", dav)):
+            dt, _ = timed(["curl", "-sS", "-u", auth, "-o", "/dev/null", "-w", "%{http_code}",
+                           url + "big.bin"], check_out=curl_code({"200"}))
+            get[k].append(dt)
+        if rdav:
+            dt, _ = timed(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                           f"http://127.0.0.1:{rdav.port}/bench/big.bin"],
+                          check_out=curl_code({"200"}))
+            get["rclone"].append(dt)
+        for k, url in (("rest", rest), ("dav", dav)):
+            name = f"up-{k}.bin"
+            if os.path.exists(os.path.join(updir, name)):
+                os.unlink(os.path.join(updir, name))
+            os.sync()
+            dt, _ = timed(["curl", "-sS", "-u", auth, "-T", big, "-o", "/dev/null", "-w",
+                           "%{http_code}", url + name], check_out=curl_code({"201", "204"}))
+            put[k].append(dt)
+        if rdav:
+            os.sync()
+            dt, _ = timed(["curl", "-sS", "-T", big, "-o", "/dev/null", "-w", "%{http_code}",
+                           f"http://127.0.0.1:{rdav.port}/bench/up-rclone.bin"],
+                          check_out=curl_code({"201", "204"}))
+            put["rclone"].append(dt)
+        log(f"webdav run {i + 1}: GET dav {get['dav'][-1]:.2f}s rest {get['rest'][-1]:.2f}s, "
+            f"PUT dav {put['dav'][-1]:.2f}s rest {put['rest'][-1]:.2f}s")
+    if sha256_file(os.path.join(updir, "up-dav.bin")) != big_sha:
+        fail("WebDAV PUT: the file the gateway wrote differs from the source")
+    for k in ("dav", "rest", "rclone"):
+        if os.path.exists(os.path.join(updir, f"up-{k}.bin")):
+            os.unlink(os.path.join(updir, f"up-{k}.bin"))
+    for what, d in (("GET", get), ("PUT", put)):
+        dm, rm = mbps(size, d["dav"]), mbps(size, d["rest"])
+        ratio = statistics.median(dm) / statistics.median(rm)
+        rows.append(Row(f"WebDAV {what} {a.size_mib} MiB", "MB/s", dm, rm, f"REST {what}",
+                        mbps(size, d["rclone"]) if rdav else "n/a", "≥ 0.95×", ratio >= 0.95,
+                        ratio, "third column: rclone serve webdav (SMB backend), same share"))
+
+
+def dav_listing(a, gw, rdav, rows):
+    """PROPFIND Depth 1 of the listing folder beside the REST JSON listing."""
+    auth = f"{ALICE}:{ALICE_PASS}"
+    rest = gw.url(f"/api/v1/fs/{SERVER}/public/bench/list/")
+    dav = gw.url(f"/dav/{SERVER}/public/bench/list/")
+    pf = ["-X", "PROPFIND", "-H", "Depth: 1"]
+    g, r, rc = [], [], []
+    for i in range(a.list_runs):
+        dt, out = timed(["curl", "-sS", "-u", auth] + pf + [dav])
+        n = out.count("<D:response>") - 1
+        if n != a.entries:
+            fail(f"PROPFIND: {n} entries, expected {a.entries}")
+        g.append(dt * 1000)
+        dt, out = timed(["curl", "-sS", "-u", auth, rest])
+        r.append(dt * 1000)
+        if rdav:
+            dt, out = timed(["curl", "-sS"] + pf + [f"http://127.0.0.1:{rdav.port}/bench/list/"])
+            rc.append(dt * 1000)
+    ratio = statistics.median(g) / statistics.median(r)
+    rows.append(Row(f"PROPFIND depth 1, {a.entries} entries", "ms", g, r, "REST JSON listing",
+                    rc if rdav else "n/a", "≤ 1.50×", ratio <= 1.5, ratio,
+                    "third column: rclone serve webdav (SMB backend), same folder"))
 
 
 def spawn_metrics(gw):

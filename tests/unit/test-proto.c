@@ -122,6 +122,8 @@ static const struct proto_flags s_over = {.flags = PROTO_F_OVERWRITE};
 static const struct proto_flags s_none = {.flags = 0};
 static const struct proto_flags s_recursive = {.flags = PROTO_F_RECURSIVE};
 static const struct proto_hello s_hello = {.version = PROTO_VERSION};
+static const struct proto_statvfs s_statvfs = {.total = 1000000, .avail = 1000000};
+static const struct proto_times s_times = {.mtime = 1796086800, .atime = -1};
 static const struct proto_error s_error = {.code = PROTO_E_NOT_FOUND};
 static const struct proto_error s_error_max = {.code = PROTO_E_MAX};
 static const struct proto_stat s_stat = {.ftype = PROTO_FT_DIR, .size = 4096, .mtime = -5};
@@ -160,6 +162,9 @@ static const struct sample samples[] = {
     {PROTO_DROP, NB, {"data", "/dir/up.bin", TMP}, 3},
     {PROTO_DROP, NB, {"data", "up.bin", TMP2}, 3},
     {PROTO_MOUNT, NB, {NULL}, 0},
+    {PROTO_STATVFS, NB, {"data"}, 1},
+    {PROTO_UTIMES, B(s_times), {"data", "/a b.txt"}, 2},
+    {PROTO_STATVFS_OK, B(s_statvfs), {NULL}, 0},
     {PROTO_HELLO, B(s_hello), {NULL}, 0},
     {PROTO_ERROR, B(s_error), {"no such file"}, 1},
     {PROTO_ERROR, B(s_error_max), {""}, 1},
@@ -183,7 +188,7 @@ static size_t encode_sample(uint8_t *out, const struct sample *s, uint32_t seq)
 
 static void test_round_trip(void **state)
 {
-	bool seen[32] = {false};
+	bool seen[64] = {false};
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY(samples); i++) {
@@ -240,7 +245,7 @@ static void test_round_trip(void **state)
 		}
 	}
 	/* every type but ENTRIES (see test_entries_builder) */
-	for (unsigned t = 1; t <= PROTO_MOUNT; t++)
+	for (unsigned t = 1; t <= PROTO_UTIMES; t++)
 		if (t != PROTO_ENTRIES && strcmp(proto_type_name((uint16_t)t), "?") != 0)
 			assert_true(seen[t]);
 }
@@ -498,6 +503,8 @@ static void test_bad_body(void **state)
 	    {PROTO_ENTRIES, sizeof(struct proto_entries)},
 	    {PROTO_READ_OK, sizeof(struct proto_read_ok)},
 	    {PROTO_END, sizeof(struct proto_end)},
+	    {PROTO_UTIMES, sizeof(struct proto_times)},
+	    {PROTO_STATVFS_OK, sizeof(struct proto_statvfs)},
 	};
 	uint8_t zeros[64] = {0};
 
@@ -732,6 +739,12 @@ static void test_bad_answers(void **state)
 	size_t n;
 
 	(void)state;
+	/* STATVFS_OK: never more free than in all */
+	{
+		static const struct proto_statvfs bad = {.total = 10, .avail = 11};
+		n = raw_msg(buf, PROTO_STATVFS_OK, &bad, sizeof(bad), NULL, 0);
+		expect_bad(buf, n, "statvfs avail > total");
+	}
 	/* END: created is 0 or 1, skipped at most PROTO_MAX_LIST_ENTRIES */
 	{
 		static const struct proto_end bad[] = {
@@ -1477,7 +1490,8 @@ static void test_type_name(void **state)
 	    {PROTO_MOUNT, "MOUNT", false},     {PROTO_HELLO, "HELLO", false},
 	    {PROTO_ERROR, "ERROR", false},     {PROTO_STAT_OK, "STAT_OK", false},
 	    {PROTO_ENTRIES, "ENTRIES", false}, {PROTO_READ_OK, "READ_OK", false},
-	    {PROTO_END, "END", false},
+	    {PROTO_END, "END", false},	       {PROTO_STATVFS, "STATVFS", false},
+	    {PROTO_UTIMES, "UTIMES", false},   {PROTO_STATVFS_OK, "STATVFS_OK", false},
 	};
 
 	(void)state;
@@ -1488,7 +1502,8 @@ static void test_type_name(void **state)
 		assert_int_equal(t[i].type % 2,
 				 t[i].name[0] == 'H' || t[i].type == PROTO_ERROR ||
 				     t[i].type == PROTO_STAT_OK || t[i].type == PROTO_ENTRIES ||
-				     t[i].type == PROTO_READ_OK || t[i].type == PROTO_END);
+				     t[i].type == PROTO_READ_OK || t[i].type == PROTO_END ||
+				     t[i].type == PROTO_STATVFS_OK);
 	}
 	assert_string_equal(proto_type_name(0), "?");
 	assert_string_equal(proto_type_name(13), "?");

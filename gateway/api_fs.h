@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * gateway/api_fs.h - the pieces of the file API (api_fs.c) that the WebDAV
+ * handlers (dav.c) share with it: one implementation of authentication plus
+ * upload-temporary cleanup, errors, downloads, uploads and deletes.
+ *
+ * Every handler here answers the request (or returns MHD_NO); the session
+ * arguments are borrowed from r->session (gw_fs_authenticate()).
+ *
+ * Runs in: the gateway process (HTTP threads).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "gateway.h"
+#include "path.h"
+
+/* The worker client of a session (borrowed). */
+struct sbxc *gw_fs_client(struct gw_session *s);
+
+/* gw_authenticate(), then the removal of what that user's dead sandboxes left
+ * (upload temporaries). NULL after queuing the error answer. */
+struct gw_session *gw_fs_authenticate(struct gw_req *r, struct MHD_Connection *c, size_t server);
+
+/* Answers a failed worker call (a proto_err, or < 0: the sandbox is gone and
+ * its session ends). */
+enum MHD_Result gw_fs_failed(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
+			     int err);
+
+/* 400 bad_path, or 414 for -ENAMETOOLONG, for a gw_path_parse() failure. */
+enum MHD_Result gw_fs_bad_path(struct gw_req *r, struct MHD_Connection *c, int err);
+
+/* GET/HEAD of a file whose stat is @st: Range, conditionals, ETag, streaming. */
+enum MHD_Result gw_fs_get_file(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
+			       const struct gw_path *p, const struct proto_stat *st);
+
+/*
+ * PUT, streamed and atomic: gw_fs_put_start() at the headers (authenticates
+ * for @server, checks Content-Length, max_upload_size and If-None-Match: *,
+ * starts the worker's WRITE into r->upload); then gw_fs_put_data() for each
+ * body chunk and once more at the end (*@size 0), which answers 201/204.
+ * With r->dav, a missing folder of the target answers 409.
+ */
+enum MHD_Result gw_fs_put_start(struct gw_req *r, struct MHD_Connection *c, size_t server,
+				const struct gw_path *p);
+enum MHD_Result gw_fs_put_data(struct gw_req *r, struct MHD_Connection *c, const char *data,
+			       size_t *size);
+
+/* DELETE of a file, or of a folder (with its content when @recursive): 204. */
+enum MHD_Result gw_fs_delete(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
+			     const struct gw_path *p, bool recursive);

@@ -1,0 +1,1305 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * gateway/dav.c - WebDAV (RFC 4918 classes 1 and 2) at /dav/:
+ *   /dav/                          the configured servers (read-only collections)
+ *   /dav/{server}/                 the shares this user may see (read-only)
+ *   /dav/{server}/{share}/{path}   the share's content
+ * through the same sessions, sandboxes, worker requests and path rules as the
+ * file API (api_fs.h): GET/HEAD, PUT and DELETE are the file API's own code.
+ * XML bodies: davxml.h; locks and the If header: davlock.h.
+ *
+ * Runs in: the gateway process (HTTP threads).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api_fs.h"
+#include "dav.h"
+#include "davlock.h"
+#include "davxml.h"
+#include "gateway.h"
+#include "httputil.h"
+#include "path.h"
+#include "proto.h"
+
+#define DAV_ALLOW                                                                                  \
+	"OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK"
+#define DAV_LOCK_TIMEOUT 600 /* seconds, when the client asks for none */
+#define COPY_MAX_DEPTH	 64  /* folder levels a COPY of a collection goes down */
+#define COPY_MAX_ENTRIES 100000
+#define MS_NS		 "urn:schemas-microsoft-com:"
+
+static struct davlock_table *locks;
+static pthread_once_t locks_once = PTHREAD_ONCE_INIT;
+
+static void locks_init(void)
+{
+	if (davlock_new(&locks) < 0)
+		locks = NULL;
+}
+
+static int64_t now_s(void)
+{
+	return gw_now_us() / 1000000;
+}
+
+static const char *header(struct MHD_Connection *c, const char *name)
+{
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+/* ---- answers ---- */
+
+static enum MHD_Result reply_xml(struct gw_req *r, struct MHD_Connection *c, unsigned status,
+				 struct davxml_buf *b, const gw_headers hdrs)
+{
+	size_t len = 0;
+	char *text = davxml_buf_take(b, &len);
+
+	if (!text)
+		return MHD_NO;
+	return gw_reply_xml(r, c, status, text, len, hdrs);
+}
+
+/* An error with a precondition element: <D:error><D:@cond/></D:error>. */
+static enum MHD_Result reply_cond(struct gw_req *r, struct MHD_Connection *c, unsigned status,
+				  const char *cond)
+{
+	struct davxml_buf b = {0};
+
+	davxml_putf(&b,
+		    "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		    "<D:error xmlns:D=\"DAV:\"><D:%s/></D:error>\n",
+		    cond);
+	return reply_xml(r, c, status, &b, NULL);
+}
+
+static enum MHD_Result reply_locked(struct gw_req *r, struct MHD_Connection *c)
+{
+	return reply_cond(r, c, 423, "lock-token-submitted");
+}
+
+/* ---- names ---- */
+
+/* "/dav/server/share/path" percent-encoded, '/' at the end for @collection. */
+static char *href_of(const char *server, const char *share, const char *path, bool collection)
+{
+	struct davxml_buf b = {0};
+	const char *segs[3] = {server, share, path};
+
+	davxml_put(&b, "/dav/");
+	for (int i = 0; i < 3 && segs[i] && *segs[i]; i++) {
+		char *e = gw_path_encode(segs[i]);
+		if (!e) {
+			davxml_buf_clear(&b);
+			return NULL;
+		}
+		davxml_putf(&b, "%s%s", i ? "/" : "", e);
+		free(e);
+	}
+	if (collection && b.p && b.p[b.len - 1] != '/')
+		davxml_put(&b, "/");
+	return davxml_buf_take(&b, NULL);
+}
+
+/* The lock table's key of a resource: "server/share[/path]" (decoded). */
+static char *key_of(const char *server, const char *share, const char *path)
+{
+	char *k = NULL;
+
+	if (asprintf(&k, "%s/%s%s%s", server, share, *path ? "/" : "", path) < 0)
+		return NULL;
+	return k;
+}
+
+/* ---- the If header (RFC 4918 10.4) ---- */
+
+/* What a request presents: its If header parsed, and its state tokens. */
+struct cond {
+	struct davlock_if h;
+	const char **tokens; /* into h; every state token, negated or not */
+	size_t n;
+};
+
+static void cond_clear(struct cond *k)
+{
+	davlock_if_clear(&k->h);
+	free(k->tokens);
+	*k = (struct cond){0};
+}
+
+/* The key of a tagged resource (an absolute URL or a path under /dav/), or NULL. */
+static char *key_of_url(const struct cfg *cfg, const char *url)
+{
+	const char *path = url;
+	const char *scheme = strstr(url, "://");
+	struct gw_path p = {0};
+	char *k = NULL;
+
+	if (scheme) {
+		path = strchr(scheme + 3, '/');
+		if (!path)
+			return NULL;
+	}
+	if (strncmp(path, "/dav/", 5) != 0 || gw_path_parse(path + 4, &p) < 0)
+		return NULL;
+	if (p.share && cfg_server_find(cfg, p.server))
+		k = key_of(p.server, p.share, p.path);
+	gw_path_clear(&p);
+	return k;
+}
+
+/*
+ * Parses the If header; answers 400 for a malformed one. Returns true when
+ * the request may go on.
+ */
+static bool cond_parse(struct gw_req *r, struct MHD_Connection *c, struct cond *k)
+{
+	const char *v = header(c, "If");
+
+	*k = (struct cond){0};
+	if (!v)
+		return true;
+	if (davlock_if_parse(v, &k->h) < 0) {
+		gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_if", "the If header is malformed");
+		return false;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < k->h.n; i++)
+		n += k->h.lists[i].n;
+	k->tokens = calloc(n + 1, sizeof(*k->tokens));
+	if (!k->tokens) {
+		cond_clear(k);
+		gw_reply_error(r, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "no_memory", "out of memory");
+		return false;
+	}
+	for (size_t i = 0; i < k->h.n; i++)
+		for (size_t j = 0; j < k->h.lists[i].n; j++)
+			if (!k->h.lists[i].c[j].etag)
+				k->tokens[k->n++] = k->h.lists[i].c[j].value;
+	return true;
+}
+
+/* Whether the If header holds (true without one). @key, @etag: the request's
+ * resource (etag NULL when it has none). */
+static bool cond_holds(struct gw_req *r, const struct cond *k, const char *key, const char *etag)
+{
+	if (k->h.n == 0)
+		return true;
+	for (size_t i = 0; i < k->h.n; i++) {
+		const struct davlock_iflist *l = &k->h.lists[i];
+		char *tagged = l->resource ? key_of_url(r->gw->cfg, l->resource) : NULL;
+		const char *rk = l->resource ? tagged : key;
+		bool ok = true;
+		for (size_t j = 0; j < l->n && ok; j++) {
+			const struct davlock_cond *d = &l->c[j];
+			bool m;
+			if (d->etag)
+				m = !l->resource && etag && strcmp(etag, d->value) == 0;
+			else
+				m = rk && davlock_covers(locks, rk, d->value, now_s());
+			ok = d->not ? !m : m;
+		}
+		free(tagged);
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The checks before a change of @key (and below it, with @tree): the If
+ * header holds (else 412), and every lock on it is the user's and presented
+ * (else 423). Returns true when the request may go on, else after answering.
+ */
+static bool may_write(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
+		      const struct cond *k, const char *key, bool tree, const char *etag)
+{
+	if (!cond_holds(r, k, key, etag)) {
+		gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "precondition_failed",
+			       "the If header does not hold");
+		return false;
+	}
+	if (davlock_check(locks, key, tree, k->tokens, k->n, gw_session_user(s), now_s(), NULL) <
+	    0) {
+		reply_locked(r, c);
+		return false;
+	}
+	return true;
+}
+
+/* ---- PROPFIND ---- */
+
+/* One resource of a multistatus. */
+/* The share's size and free space (RFC 4331), when asked for and known. */
+struct quota {
+	uint64_t total, avail;
+};
+
+struct res {
+	const struct quota *quota;
+	const char *href;
+	const char *name; /* displayname */
+	const char *key;  /* lock key, NULL above shares */
+	bool collection;
+	bool stat; /* size and mtime known */
+	uint64_t size;
+	int64_t mtime;
+};
+
+static const char *const live_props[] = {
+    "resourcetype", "displayname",    "getlastmodified", "creationdate",  "getcontentlength",
+    "getetag",	    "getcontenttype", "supportedlock",	 "lockdiscovery",
+};
+
+static void put_activelock(struct davxml_buf *b, const struct davlock_info *l)
+{
+	char *root = NULL;
+	char *enc = gw_path_encode(l->key);
+	if (enc && asprintf(&root, "/dav/%s", enc) < 0)
+		root = NULL;
+	free(enc);
+	davxml_putf(b,
+		    "<D:activelock><D:locktype><D:write/></D:locktype>"
+		    "<D:lockscope><D:%s/></D:lockscope><D:depth>%s</D:depth>",
+		    l->exclusive ? "exclusive" : "shared", l->infinite ? "infinity" : "0");
+	if (l->owner) {
+		davxml_put(b, "<D:owner>");
+		davxml_put(b, l->owner);
+		davxml_put(b, "</D:owner>");
+	}
+	davxml_putf(b,
+		    "<D:timeout>Second-%u</D:timeout><D:locktoken><D:href>%s</D:href>"
+		    "</D:locktoken>",
+		    l->timeout, l->token);
+	if (root) {
+		davxml_put(b, "<D:lockroot><D:href>");
+		davxml_put_text(b, root);
+		davxml_put(b, "</D:href></D:lockroot>");
+	}
+	davxml_put(b, "</D:activelock>");
+	free(root);
+}
+
+static void each_activelock(void *ud, const struct davlock_info *info)
+{
+	put_activelock(ud, info);
+}
+
+/* Writes the value of DAV:@name of @x (or only its name with @name_only);
+ * false when @x has no such property. */
+static bool put_live(struct davxml_buf *b, const char *name, const struct res *x, bool name_only)
+{
+	char v[48];
+
+	if (strcmp(name, "resourcetype") == 0) {
+		if (name_only || !x->collection)
+			davxml_put(b, "<D:resourcetype/>");
+		else
+			davxml_put(b, "<D:resourcetype><D:collection/></D:resourcetype>");
+		return true;
+	}
+	if (strcmp(name, "displayname") == 0) {
+		if (name_only) {
+			davxml_put(b, "<D:displayname/>");
+			return true;
+		}
+		davxml_put(b, "<D:displayname>");
+		davxml_put_text(b, x->name);
+		davxml_put(b, "</D:displayname>");
+		return true;
+	}
+	if (strcmp(name, "getlastmodified") == 0 || strcmp(name, "creationdate") == 0) {
+		if (!x->stat)
+			return false;
+		if (name[0] == 'g')
+			gw_http_date(x->mtime, v);
+		else
+			gw_rfc3339(x->mtime, v);
+		if (name_only)
+			davxml_putf(b, "<D:%s/>", name);
+		else
+			davxml_putf(b, "<D:%s>%s</D:%s>", name, v, name);
+		return true;
+	}
+	if (x->collection && (strcmp(name, "getcontentlength") == 0 ||
+			      strcmp(name, "getetag") == 0 || strcmp(name, "getcontenttype") == 0))
+		return false;
+	if (strcmp(name, "getcontentlength") == 0) {
+		if (name_only)
+			davxml_put(b, "<D:getcontentlength/>");
+		else
+			davxml_putf(b, "<D:getcontentlength>%llu</D:getcontentlength>",
+				    (unsigned long long)x->size);
+		return true;
+	}
+	if (strcmp(name, "getetag") == 0) {
+		gw_etag(x->size, x->mtime, v);
+		if (name_only)
+			davxml_put(b, "<D:getetag/>");
+		else {
+			davxml_put(b, "<D:getetag>");
+			davxml_put_text(b, v);
+			davxml_put(b, "</D:getetag>");
+		}
+		return true;
+	}
+	if (strcmp(name, "getcontenttype") == 0) {
+		if (name_only)
+			davxml_put(b, "<D:getcontenttype/>");
+		else
+			davxml_putf(b, "<D:getcontenttype>%s</D:getcontenttype>",
+				    gw_mime_type(x->name));
+		return true;
+	}
+	if (x->quota &&
+	    (strcmp(name, "quota-available-bytes") == 0 || strcmp(name, "quota-used-bytes") == 0)) {
+		uint64_t qv = name[6] == 'a' ? x->quota->avail : x->quota->total - x->quota->avail;
+		if (name_only)
+			davxml_putf(b, "<D:%s/>", name);
+		else
+			davxml_putf(b, "<D:%s>%llu</D:%s>", name, (unsigned long long)qv, name);
+		return true;
+	}
+	if (!x->key)
+		return false; /* above the shares nothing can be locked */
+	if (strcmp(name, "supportedlock") == 0) {
+		if (name_only)
+			davxml_put(b, "<D:supportedlock/>");
+		else
+			davxml_put(b, "<D:supportedlock>"
+				      "<D:lockentry><D:lockscope><D:exclusive/></D:lockscope>"
+				      "<D:locktype><D:write/></D:locktype></D:lockentry>"
+				      "<D:lockentry><D:lockscope><D:shared/></D:lockscope>"
+				      "<D:locktype><D:write/></D:locktype></D:lockentry>"
+				      "</D:supportedlock>");
+		return true;
+	}
+	if (strcmp(name, "lockdiscovery") == 0) {
+		if (name_only) {
+			davxml_put(b, "<D:lockdiscovery/>");
+			return true;
+		}
+		davxml_put(b, "<D:lockdiscovery>");
+		davlock_each(locks, x->key, now_s(), each_activelock, b);
+		davxml_put(b, "</D:lockdiscovery>");
+		return true;
+	}
+	return false;
+}
+
+static void put_response(struct davxml_buf *b, const struct davxml_propfind *pf,
+			 const struct res *x)
+{
+	davxml_put(b, "<D:response><D:href>");
+	davxml_put_text(b, x->href);
+	davxml_put(b, "</D:href><D:propstat><D:prop>");
+	if (pf->kind != DAVXML_PROP) {
+		for (size_t i = 0; i < sizeof(live_props) / sizeof(live_props[0]); i++)
+			put_live(b, live_props[i], x, pf->kind == DAVXML_PROPNAME);
+		davxml_put(b, "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>");
+	} else {
+		bool *found = calloc(pf->n + 1, sizeof(*found));
+		size_t missing = 0, mark = b->len;
+		if (!found) {
+			b->oom = true;
+			return;
+		}
+		for (size_t i = 0; i < pf->n; i++) {
+			found[i] = strcmp(pf->props[i].ns, "DAV:") == 0 &&
+				   put_live(b, pf->props[i].name, x, false);
+			missing += !found[i];
+		}
+		if (missing == pf->n && !b->oom) {
+			/* Nothing found: no empty 200 propstat. */
+			b->len = mark - strlen("<D:propstat><D:prop>");
+			b->p[b->len] = '\0';
+		} else {
+			davxml_put(b, "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>");
+		}
+		if (missing) {
+			davxml_put(b, "<D:propstat><D:prop>");
+			for (size_t i = 0; i < pf->n; i++)
+				if (!found[i])
+					davxml_put_empty_prop(b, pf->props[i].ns,
+							      pf->props[i].name);
+			davxml_put(b, "</D:prop><D:status>HTTP/1.1 404 Not Found</D:status>"
+				      "</D:propstat>");
+		}
+		free(found);
+	}
+	davxml_put(b, "</D:response>");
+}
+
+struct listing {
+	const struct quota *quota;
+	struct davxml_buf *b;
+	const struct davxml_propfind *pf;
+	const char *server, *share, *dir; /* dir: the folder's path in the share */
+	bool shares;
+};
+
+static int list_entry(void *ud, const struct proto_entry_rec *rec, const char *name,
+		      const char *comment)
+{
+	struct listing *l = ud;
+	char *path = NULL, *href, *key = NULL;
+
+	(void)comment;
+	if (l->shares != (rec->ftype == PROTO_FT_SHARE))
+		return 0;
+	if (l->shares) {
+		href = href_of(l->server, name, "", true);
+	} else {
+		if (asprintf(&path, "%s%s%s", l->dir, *l->dir ? "/" : "", name) < 0)
+			return PROTO_E_IO;
+		href = href_of(l->server, l->share, path, rec->ftype == PROTO_FT_DIR);
+		key = key_of(l->server, l->share, path);
+	}
+	if (!href || (!l->shares && !key)) {
+		free(path);
+		free(href);
+		free(key);
+		return PROTO_E_IO;
+	}
+	struct res x = {.quota = l->quota,
+			.href = href,
+			.name = name,
+			.key = key,
+			.collection = rec->ftype != PROTO_FT_FILE,
+			.stat = !l->shares,
+			.size = rec->size,
+			.mtime = rec->mtime};
+	put_response(l->b, l->pf, &x);
+	free(path);
+	free(href);
+	free(key);
+	return l->b->oom ? PROTO_E_IO : 0;
+}
+
+static enum MHD_Result do_propfind(struct gw_req *r, struct MHD_Connection *c, size_t server,
+				   const struct gw_path *p)
+{
+	const char *depth = header(c, "Depth");
+	struct davxml_propfind pf;
+	struct davxml_buf b = {0};
+	struct gw_session *s;
+	struct quota q = {0};
+	const struct quota *qp = NULL;
+	int err = 0;
+
+	if (!depth || strcasecmp(depth, "infinity") == 0)
+		return reply_cond(r, c, MHD_HTTP_FORBIDDEN, "propfind-finite-depth");
+	if (strcmp(depth, "0") != 0 && strcmp(depth, "1") != 0)
+		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_depth",
+				      "Depth must be 0 or 1");
+	bool one = depth[0] == '1';
+	s = gw_fs_authenticate(r, c, server);
+	if (!s)
+		return MHD_YES;
+	int perr = davxml_parse_propfind(r->body, r->body ? r->body_len : 0, &pf);
+	if (perr == -ENOMEM)
+		return MHD_NO;
+	if (perr)
+		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_xml",
+				      "the body is not a valid DAV:propfind");
+	davxml_put(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		       "<D:multistatus xmlns:D=\"DAV:\">");
+	const struct cfg *cfg = r->gw->cfg;
+	if (!p->server) {
+		struct res x = {.href = "/dav/", .name = "", .collection = true};
+		put_response(&b, &pf, &x);
+		for (size_t i = 0; one && i < cfg->n_servers; i++) {
+			char *href = href_of(cfg->servers[i].name, NULL, NULL, true);
+			struct res y = {.href = href ? href : "/dav/",
+					.name = cfg->servers[i].name,
+					.collection = true};
+			put_response(&b, &pf, &y);
+			free(href);
+		}
+	} else if (!p->share) {
+		char *href = href_of(p->server, NULL, NULL, true);
+		struct res x = {.href = href ? href : "", .name = p->server, .collection = true};
+		put_response(&b, &pf, &x);
+		free(href);
+		if (one) {
+			struct listing l = {NULL, &b, &pf, p->server, NULL, NULL, true};
+			err = sbxc_shares(gw_fs_client(s), list_entry, &l);
+		}
+	} else {
+		struct proto_stat st = {0};
+		/* RFC 4331's quota: only when asked for by name (never in allprop). */
+		for (size_t i = 0; pf.kind == DAVXML_PROP && !qp && !err && i < pf.n; i++)
+			if (strcmp(pf.props[i].ns, "DAV:") == 0 &&
+			    strncmp(pf.props[i].name, "quota-", 6) == 0) {
+				err = sbxc_statvfs(gw_fs_client(s), p->share, &q.total, &q.avail);
+				if (err == 0)
+					qp = &q;
+				else if (err > 0)
+					err = 0; /* the server does not say: 404 for both */
+			}
+		if (!err)
+			err = sbxc_stat(gw_fs_client(s), p->share, p->path, &st);
+		if (err == 0) {
+			bool dir = st.ftype != PROTO_FT_FILE;
+			char *href = href_of(p->server, p->share, p->path, dir);
+			char *key = key_of(p->server, p->share, p->path);
+			const char *slash = strrchr(p->path, '/');
+			struct res x = {.quota = qp,
+					.href = href ? href : "",
+					.name = *p->path ? (slash ? slash + 1 : p->path) : p->share,
+					.key = key,
+					.collection = dir,
+					.stat = true,
+					.size = st.size,
+					.mtime = st.mtime};
+			put_response(&b, &pf, &x);
+			free(href);
+			free(key);
+			if (one && dir) {
+				struct listing l = {qp,	      &b,      &pf,  p->server,
+						    p->share, p->path, false};
+				err = sbxc_list(gw_fs_client(s), p->share, p->path, list_entry, &l);
+			}
+		}
+	}
+	davxml_propfind_clear(&pf);
+	if (err) {
+		davxml_buf_clear(&b);
+		return gw_fs_failed(r, c, s, err);
+	}
+	davxml_put(&b, "</D:multistatus>\n");
+	return reply_xml(r, c, 207, &b, NULL);
+}
+
+/* ---- PROPPATCH ---- */
+
+static bool ms_prop(const struct davxml_prop *pr)
+{
+	static const char *const win32[] = {"Win32CreationTime", "Win32LastAccessTime",
+					    "Win32LastModifiedTime", "Win32FileAttributes"};
+	if (strcmp(pr->ns, MS_NS) != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(win32) / sizeof(win32[0]); i++)
+		if (strcmp(pr->name, win32[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Win32LastModifiedTime or Win32LastAccessTime. */
+static bool time_prop(const struct davxml_prop *pr)
+{
+	return ms_prop(pr) && (strcmp(pr->name, "Win32LastModifiedTime") == 0 ||
+			       strcmp(pr->name, "Win32LastAccessTime") == 0);
+}
+
+/* A Win32 time as Windows sends it: an HTTP date, maybe with blanks around. */
+static int parse_time(const char *v, int64_t *ret)
+{
+	char buf[64];
+	size_t n;
+
+	while (*v == ' ' || *v == '\t' || *v == '\r' || *v == '\n')
+		v++;
+	n = strlen(v);
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' || v[n - 1] == '\n'))
+		n--;
+	if (n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+	return gw_http_date_parse(buf, ret);
+}
+
+static enum MHD_Result do_proppatch(struct gw_req *r, struct MHD_Connection *c, size_t server,
+				    const struct gw_path *p)
+{
+	struct davxml_prop *props = NULL;
+	size_t n = 0;
+	struct proto_stat st;
+	struct cond k;
+	char etag[48];
+
+	if (!p->share)
+		return gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "read_only",
+				      "servers and the list of shares cannot be changed");
+	struct gw_session *s = gw_fs_authenticate(r, c, server);
+	if (!s)
+		return MHD_YES;
+	int err = davxml_parse_proppatch(r->body, r->body ? r->body_len : 0, &props, &n);
+	if (err == -ENOMEM)
+		return MHD_NO;
+	if (err)
+		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_xml",
+				      "the body is not a valid DAV:propertyupdate");
+	err = sbxc_stat(gw_fs_client(s), p->share, p->path, &st);
+	if (err) {
+		davxml_props_free(props, n);
+		return gw_fs_failed(r, c, s, err);
+	}
+	char *key = key_of(p->server, p->share, p->path);
+	char *href = href_of(p->server, p->share, p->path, st.ftype != PROTO_FT_FILE);
+	gw_etag(st.size, st.mtime, etag);
+	if (!key || !href || !cond_parse(r, c, &k)) {
+		enum MHD_Result ret = r->responded ? MHD_YES : MHD_NO;
+		free(key);
+		free(href);
+		davxml_props_free(props, n);
+		return ret;
+	}
+	if (!may_write(r, c, s, &k, key, false, st.ftype == PROTO_FT_FILE ? etag : NULL)) {
+		cond_clear(&k);
+		free(key);
+		free(href);
+		davxml_props_free(props, n);
+		return MHD_YES;
+	}
+	cond_clear(&k);
+	free(key);
+	/* Windows' Win32 properties are accepted: the modification and access
+	 * times are applied, the creation time and attributes left as the server
+	 * has them; anything else cannot be stored on a share: 403, and the rest
+	 * fails with it (424): PROPPATCH is all or nothing. */
+	bool all_ok = true, times_failed = false;
+	for (size_t i = 0; i < n; i++)
+		all_ok = all_ok && ms_prop(&props[i]);
+	if (all_ok) {
+		int64_t mt = st.mtime, at = INT64_MIN;
+		bool set = false;
+		for (size_t i = 0; i < n; i++) {
+			int64_t t;
+			if (props[i].remove || !props[i].value || !time_prop(&props[i]) ||
+			    parse_time(props[i].value, &t) < 0)
+				continue;
+			if (props[i].name[9] == 'M') /* Win32LastModifiedTime */
+				mt = t;
+			else
+				at = t;
+			set = true;
+		}
+		if (set) {
+			err = sbxc_utimes(gw_fs_client(s), p->share, p->path, mt,
+					  at == INT64_MIN ? mt : at);
+			if (err < 0) {
+				free(href);
+				davxml_props_free(props, n);
+				return gw_fs_failed(r, c, s, err);
+			}
+			times_failed = err != 0;
+		}
+	}
+	struct davxml_buf b = {0};
+	davxml_put(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		       "<D:multistatus xmlns:D=\"DAV:\"><D:response><D:href>");
+	davxml_put_text(&b, href);
+	davxml_put(&b, "</D:href>");
+	for (int pass = 0; pass < 3; pass++) {
+		static const char *const status[] = {"200 OK", "403 Forbidden",
+						     "424 Failed Dependency"};
+		bool any = false;
+		for (size_t i = 0; i < n; i++) {
+			bool ok = ms_prop(&props[i]) && !(times_failed && time_prop(&props[i]));
+			int want = all_ok && !times_failed ? 0 : ok ? 2 : 1;
+			if (want != pass)
+				continue;
+			if (!any)
+				davxml_put(&b, "<D:propstat><D:prop>");
+			any = true;
+			davxml_put_empty_prop(&b, props[i].ns, props[i].name);
+		}
+		if (any)
+			davxml_putf(&b, "</D:prop><D:status>HTTP/1.1 %s</D:status></D:propstat>",
+				    status[pass]);
+	}
+	davxml_put(&b, "</D:response></D:multistatus>\n");
+	free(href);
+	davxml_props_free(props, n);
+	return reply_xml(r, c, 207, &b, NULL);
+}
+
+/* ---- MKCOL, DELETE, PUT ---- */
+
+static enum MHD_Result do_mkcol(struct gw_req *r, struct MHD_Connection *c, size_t server,
+				const struct gw_path *p)
+{
+	struct cond k;
+
+	if (r->body_len > 0)
+		return gw_reply_error(r, c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_body",
+				      "MKCOL takes no body");
+	if (!p->share || !*p->path)
+		return gw_reply_not_allowed(r, c, "OPTIONS, GET, HEAD, PROPFIND");
+	struct gw_session *s = gw_fs_authenticate(r, c, server);
+	if (!s)
+		return MHD_YES;
+	char *key = key_of(p->server, p->share, p->path);
+	if (!key || !cond_parse(r, c, &k)) {
+		free(key);
+		return r->responded ? MHD_YES : MHD_NO;
+	}
+	bool ok = may_write(r, c, s, &k, key, false, NULL);
+	cond_clear(&k);
+	free(key);
+	if (!ok)
+		return MHD_YES;
+	int err = sbxc_mkdir(gw_fs_client(s), p->share, p->path);
+	if (err == PROTO_E_EXISTS)
+		return gw_reply_not_allowed(r, c, DAV_ALLOW);
+	if (err == PROTO_E_NOT_FOUND || err == PROTO_E_NOT_DIR)
+		return gw_reply_error(r, c, MHD_HTTP_CONFLICT, "no_parent",
+				      "the folder of the target does not exist");
+	if (err)
+		return gw_fs_failed(r, c, s, err);
+	return gw_reply_empty(r, c, MHD_HTTP_CREATED);
+}
+
+static enum MHD_Result do_delete(struct gw_req *r, struct MHD_Connection *c, size_t server,
+				 const struct gw_path *p)
+{
+	struct cond k;
+	struct proto_stat st;
+	char etag[48];
+
+	if (!p->share || !*p->path)
+		return gw_reply_not_allowed(r, c, "OPTIONS, GET, HEAD, PROPFIND");
+	struct gw_session *s = gw_fs_authenticate(r, c, server);
+	if (!s)
+		return MHD_YES;
+	int err = sbxc_stat(gw_fs_client(s), p->share, p->path, &st);
+	if (err)
+		return gw_fs_failed(r, c, s, err);
+	gw_etag(st.size, st.mtime, etag);
+	char *key = key_of(p->server, p->share, p->path);
+	if (!key || !cond_parse(r, c, &k)) {
+		free(key);
+		return r->responded ? MHD_YES : MHD_NO;
+	}
+	bool ok = may_write(r, c, s, &k, key, true, st.ftype == PROTO_FT_FILE ? etag : NULL);
+	cond_clear(&k);
+	enum MHD_Result ret = MHD_YES;
+	if (ok) {
+		ret = gw_fs_delete(r, c, s, p, true);
+		if (r->status == MHD_HTTP_NO_CONTENT)
+			davlock_drop_tree(locks, key, now_s());
+	}
+	free(key);
+	return ret;
+}
+
+static enum MHD_Result do_put(struct gw_req *r, struct MHD_Connection *c, size_t server,
+			      const struct gw_path *p)
+{
+	struct cond k;
+	struct proto_stat st;
+	char etag[48];
+	const char *etagp = NULL;
+
+	if (!p->share)
+		return gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "read_only",
+				      "servers and the list of shares cannot be changed");
+	if (!*p->path || p->trailing_slash)
+		return gw_reply_not_allowed(r, c, "OPTIONS, GET, HEAD, PROPFIND");
+	struct gw_session *s = gw_fs_authenticate(r, c, server);
+	if (!s)
+		return MHD_YES;
+	char *key = key_of(p->server, p->share, p->path);
+	if (!key || !cond_parse(r, c, &k)) {
+		free(key);
+		return r->responded ? MHD_YES : MHD_NO;
+	}
+	/* An etag in the If header needs the file's. */
+	for (size_t i = 0; i < k.h.n && !etagp; i++)
+		for (size_t j = 0; j < k.h.lists[i].n; j++)
+			if (k.h.lists[i].c[j].etag &&
+			    sbxc_stat(gw_fs_client(s), p->share, p->path, &st) == 0 &&
+			    st.ftype == PROTO_FT_FILE) {
+				gw_etag(st.size, st.mtime, etag);
+				etagp = etag;
+				break;
+			}
+	bool ok = may_write(r, c, s, &k, key, false, etagp);
+	cond_clear(&k);
+	free(key);
+	if (!ok)
+		return MHD_YES;
+	return gw_fs_put_start(r, c, server, p);
+}
+
+/* ---- COPY, MOVE ---- */
+
+struct names {
+	char **name;
+	bool *dir;
+	size_t n, cap;
+};
+
+static int collect_name(void *ud, const struct proto_entry_rec *rec, const char *name,
+			const char *comment)
+{
+	struct names *l = ud;
+
+	(void)comment;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		char **nn = realloc(l->name, cap * sizeof(*nn));
+		if (!nn)
+			return PROTO_E_IO;
+		l->name = nn;
+		bool *nd = realloc(l->dir, cap * sizeof(*nd));
+		if (!nd)
+			return PROTO_E_IO;
+		l->dir = nd;
+		l->cap = cap;
+	}
+	l->name[l->n] = strdup(name);
+	if (!l->name[l->n])
+		return PROTO_E_IO;
+	l->dir[l->n++] = rec->ftype == PROTO_FT_DIR;
+	return 0;
+}
+
+static void names_free(struct names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->name[i]);
+	free(l->name);
+	free(l->dir);
+}
+
+/* Copies the folder @from to @to (which must not exist): its content too
+ * when @deep. @budget counts entries left. */
+static int copy_tree(struct sbxc *cl, const char *share, const char *from, const char *to,
+		     bool deep, unsigned level, size_t *budget)
+{
+	struct names l = {0};
+	int err = sbxc_mkdir(cl, share, to);
+
+	if (err || !deep)
+		return err;
+	if (level >= COPY_MAX_DEPTH)
+		return PROTO_E_TOO_BIG;
+	err = sbxc_list(cl, share, from, collect_name, &l);
+	for (size_t i = 0; !err && i < l.n; i++) {
+		char *f = NULL, *t = NULL;
+		uint32_t created;
+		if (*budget == 0) {
+			err = PROTO_E_TOO_BIG;
+			break;
+		}
+		(*budget)--;
+		if (asprintf(&f, "%s/%s", from, l.name[i]) < 0)
+			f = NULL;
+		if (asprintf(&t, "%s/%s", to, l.name[i]) < 0)
+			t = NULL;
+		if (!f || !t)
+			err = PROTO_E_IO;
+		else if (l.dir[i])
+			err = copy_tree(cl, share, f, t, true, level + 1, budget);
+		else
+			err = sbxc_copy(cl, share, f, t, 0, &created);
+		free(f);
+		free(t);
+	}
+	names_free(&l);
+	return err;
+}
+
+/* Parses the Destination header into @dst; answers and returns false when it
+ * cannot be used. */
+static bool destination(struct gw_req *r, struct MHD_Connection *c, const struct gw_path *src,
+			struct gw_path *dst)
+{
+	const char *d = header(c, "Destination");
+	const char *path = d;
+
+	if (!d) {
+		gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "no_destination",
+			       "COPY and MOVE need a Destination header");
+		return false;
+	}
+	const char *scheme = strstr(d, "://");
+	if (scheme && scheme < strchr(d, '/'))
+		path = strchr(scheme + 3, '/');
+	int err = path && strncmp(path, "/dav/", 5) == 0 ? gw_path_parse(path + 4, dst) : -EINVAL;
+	if (err < 0) {
+		gw_fs_bad_path(r, c, err);
+		return false;
+	}
+	if (!dst->share || !*dst->path || strcmp(dst->server, src->server) != 0 ||
+	    strcmp(dst->share, src->share) != 0) {
+		gw_path_clear(dst);
+		gw_reply_error(r, c, MHD_HTTP_BAD_GATEWAY, "other_share",
+			       "the Destination must be in the same share");
+		return false;
+	}
+	return true;
+}
+
+static enum MHD_Result do_copymove(struct gw_req *r, struct MHD_Connection *c, size_t server,
+				   const struct gw_path *p, bool move)
+{
+	struct gw_path dst = {0};
+	struct proto_stat st, dst_st;
+	struct cond k = {0};
+	char *skey = NULL, *dkey = NULL;
+	enum MHD_Result ret = MHD_YES;
+	const char *ow = header(c, "Overwrite");
+	const char *depth = header(c, "Depth");
+	char etag[48];
+
+	if (!p->share || !*p->path)
+		return gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "read_only",
+				      "servers, shares and share roots cannot be copied or moved");
+	if (ow && strcmp(ow, "T") != 0 && strcmp(ow, "F") != 0)
+		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_overwrite",
+				      "Overwrite must be T or F");
+	bool overwrite = !ow || ow[0] == 'T';
+	bool deep = !depth || strcasecmp(depth, "infinity") == 0;
+	if (depth && !deep && (move || strcmp(depth, "0") != 0))
+		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_depth",
+				      move ? "MOVE takes Depth: infinity only"
+					   : "COPY takes Depth: 0 or infinity");
+	struct gw_session *s = gw_fs_authenticate(r, c, server);
+	if (!s)
+		return MHD_YES;
+	if (!destination(r, c, p, &dst))
+		return MHD_YES;
+	struct sbxc *cl = gw_fs_client(s);
+	if (strcmp(dst.path, p->path) == 0) {
+		ret = gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "same_path",
+				     "the Destination is the source");
+		goto out;
+	}
+	int err = sbxc_stat(cl, p->share, p->path, &st);
+	if (err) {
+		ret = gw_fs_failed(r, c, s, err);
+		goto out;
+	}
+	size_t sl = strlen(p->path);
+	if (st.ftype == PROTO_FT_DIR && strncmp(dst.path, p->path, sl) == 0 &&
+	    dst.path[sl] == '/') {
+		ret = gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "into_itself",
+				     "a folder cannot go into itself");
+		goto out;
+	}
+	skey = key_of(p->server, p->share, p->path);
+	dkey = key_of(dst.server, dst.share, dst.path);
+	if (!skey || !dkey || !cond_parse(r, c, &k)) {
+		ret = r->responded ? MHD_YES : MHD_NO;
+		goto out;
+	}
+	gw_etag(st.size, st.mtime, etag);
+	if (!cond_holds(r, &k, skey, st.ftype == PROTO_FT_FILE ? etag : NULL)) {
+		ret = gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "precondition_failed",
+				     "the If header does not hold");
+		goto out;
+	}
+	const char *user = gw_session_user(s);
+	if ((move && davlock_check(locks, skey, true, k.tokens, k.n, user, now_s(), NULL) < 0) ||
+	    davlock_check(locks, dkey, true, k.tokens, k.n, user, now_s(), NULL) < 0) {
+		ret = reply_locked(r, c);
+		goto out;
+	}
+	err = sbxc_stat(cl, dst.share, dst.path, &dst_st);
+	bool existed = err == 0;
+	if (err && err != PROTO_E_NOT_FOUND) {
+		if (err == PROTO_E_NOT_DIR)
+			ret = gw_reply_error(r, c, MHD_HTTP_CONFLICT, "no_parent",
+					     "the folder of the Destination does not exist");
+		else
+			ret = gw_fs_failed(r, c, s, err);
+		goto out;
+	}
+	if (existed && !overwrite) {
+		ret = gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "exists",
+				     "the Destination exists (Overwrite: F)");
+		goto out;
+	}
+	/* Overwrite: T replaces the destination as a whole (RFC 4918 9.8.4, 9.9.3). */
+	if (existed) {
+		err = dst_st.ftype == PROTO_FT_DIR
+			  ? sbxc_rmdir(cl, dst.share, dst.path, PROTO_F_RECURSIVE)
+			  : sbxc_unlink(cl, dst.share, dst.path);
+		if (err) {
+			ret = gw_fs_failed(r, c, s, err);
+			goto out;
+		}
+		davlock_drop_tree(locks, dkey, now_s());
+	}
+	uint32_t created = 0;
+	size_t budget = COPY_MAX_ENTRIES;
+	if (move)
+		err = sbxc_rename(cl, p->share, p->path, dst.path, 0, &created);
+	else if (st.ftype == PROTO_FT_DIR)
+		err = copy_tree(cl, p->share, p->path, dst.path, deep, 0, &budget);
+	else
+		err = sbxc_copy(cl, p->share, p->path, dst.path, 0, &created);
+	if (err == PROTO_E_NOT_FOUND || err == PROTO_E_NOT_DIR) {
+		ret = gw_reply_error(r, c, MHD_HTTP_CONFLICT, "no_parent",
+				     "the folder of the Destination does not exist");
+		goto out;
+	}
+	if (err) {
+		ret = gw_fs_failed(r, c, s, err);
+		goto out;
+	}
+	if (move)
+		davlock_drop_tree(locks, skey, now_s());
+	ret = gw_reply_empty(r, c, existed ? MHD_HTTP_NO_CONTENT : MHD_HTTP_CREATED);
+out:
+	cond_clear(&k);
+	free(skey);
+	free(dkey);
+	gw_path_clear(&dst);
+	return ret;
+}
+
+/* ---- LOCK, UNLOCK ---- */
+
+/* Seconds from a Timeout header ("Second-600, Infinite"): the first it
+ * understands; 0 for Infinite (the table's maximum); DAV_LOCK_TIMEOUT without. */
+static unsigned timeout_of(const char *v)
+{
+	while (v && *v) {
+		while (*v == ' ' || *v == ',')
+			v++;
+		if (strncasecmp(v, "Infinite", 8) == 0)
+			return 0;
+		if (strncasecmp(v, "Second-", 7) == 0) {
+			char *end;
+			unsigned long n = strtoul(v + 7, &end, 10);
+			if (end != v + 7)
+				return n > DAVLOCK_MAX_TIMEOUT ? DAVLOCK_MAX_TIMEOUT
+				       : n == 0		       ? 1
+							       : (unsigned)n;
+		}
+		v = strchr(v, ',');
+	}
+	return DAV_LOCK_TIMEOUT;
+}
+
+struct one_lock {
+	const char *token;
+	struct davxml_buf *b;
+};
+
+static void put_if_token(void *ud, const struct davlock_info *info)
+{
+	struct one_lock *o = ud;
+	if (strcmp(info->token, o->token) == 0)
+		put_activelock(o->b, info);
+}
+
+static enum MHD_Result reply_lock(struct gw_req *r, struct MHD_Connection *c, unsigned status,
+				  const char *key, const char *token, bool with_header)
+{
+	struct davxml_buf b = {0};
+	struct one_lock o = {token, &b};
+	char lt[DAVLOCK_TOKEN_LEN + 3];
+
+	davxml_put(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		       "<D:prop xmlns:D=\"DAV:\"><D:lockdiscovery>");
+	davlock_each(locks, key, now_s(), put_if_token, &o);
+	davxml_put(&b, "</D:lockdiscovery></D:prop>\n");
+	snprintf(lt, sizeof(lt), "<%s>", token);
+	const char *const hdrs[] = {"Lock-Token", lt, NULL};
+	return reply_xml(r, c, status, &b, with_header ? hdrs : NULL);
+}
+
+static enum MHD_Result do_lock(struct gw_req *r, struct MHD_Connection *c, size_t server,
+			       const struct gw_path *p)
+{
+	const char *depth = header(c, "Depth");
+	unsigned timeout = timeout_of(header(c, "Timeout"));
+	struct cond k = {0};
+	char token[DAVLOCK_TOKEN_LEN + 1];
+	enum MHD_Result ret = MHD_YES;
+	char *owner = NULL;
+	bool exclusive = true;
+
+	if (!p->share)
+		return gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "read_only",
+				      "servers and the list of shares cannot be locked");
+	if (depth && strcmp(depth, "0") != 0 && strcasecmp(depth, "infinity") != 0)
+		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_depth",
+				      "LOCK takes Depth: 0 or infinity");
+	struct gw_session *s = gw_fs_authenticate(r, c, server);
+	if (!s)
+		return MHD_YES;
+	const char *user = gw_session_user(s);
+	char *key = key_of(p->server, p->share, p->path);
+	if (!key || !cond_parse(r, c, &k)) {
+		free(key);
+		return r->responded ? MHD_YES : MHD_NO;
+	}
+	if (!r->body || r->body_len == 0) {
+		/* A refresh: the lock named in the If header. */
+		for (size_t i = 0; i < k.n; i++) {
+			int err = davlock_refresh(locks, key, k.tokens[i], user, timeout, now_s());
+			if (err == 0) {
+				ret = reply_lock(r, c, MHD_HTTP_OK, key, k.tokens[i], false);
+				goto out;
+			}
+		}
+		ret = reply_cond(r, c, MHD_HTTP_PRECONDITION_FAILED,
+				 "lock-token-matches-request-uri");
+		goto out;
+	}
+	int err = davxml_parse_lockinfo(r->body, r->body_len, &exclusive, &owner);
+	if (err) {
+		ret = err == -ENOMEM ? MHD_NO
+				     : gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_xml",
+						      "the body is not a valid DAV:lockinfo");
+		goto out;
+	}
+	if (!cond_holds(r, &k, key, NULL)) {
+		ret = gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "precondition_failed",
+				     "the If header does not hold");
+		goto out;
+	}
+	struct proto_stat st;
+	err = *p->path ? sbxc_stat(gw_fs_client(s), p->share, p->path, &st) : 0;
+	if (err && err != PROTO_E_NOT_FOUND) {
+		ret = gw_fs_failed(r, c, s, err);
+		goto out;
+	}
+	bool create = err == PROTO_E_NOT_FOUND;
+	bool infinite = !depth || depth[0] != '0';
+	err = davlock_lock(locks, key, exclusive, infinite, timeout, user, owner, now_s(), token);
+	if (err == -EBUSY) {
+		ret = reply_cond(r, c, 423, "no-conflicting-lock");
+		goto out;
+	}
+	if (err) {
+		ret = gw_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "too_many_locks",
+				     "the gateway holds too many locks");
+		goto out;
+	}
+	if (create) {
+		/* RFC 4918 7.3: a lock on an unmapped URL makes an empty file. */
+		char tmp[PROTO_TMP_NAME_LEN + 1];
+		struct sbxc_lane *lane;
+		uint32_t created = 0;
+		int fd;
+		err = sbxc_write_begin(gw_fs_client(s), p->share, p->path, 0, 0, tmp, &fd, &lane);
+		if (err == 0) {
+			close(fd);
+			err = sbxc_write_end(lane, &created, NULL);
+		}
+		if (err) {
+			davlock_unlock(locks, key, token, user, now_s());
+			if (err == PROTO_E_NOT_FOUND || err == PROTO_E_NOT_DIR)
+				ret = gw_reply_error(r, c, MHD_HTTP_CONFLICT, "no_parent",
+						     "the folder of the target does not exist");
+			else
+				ret = gw_fs_failed(r, c, s, err);
+			goto out;
+		}
+	}
+	ret = reply_lock(r, c, create ? MHD_HTTP_CREATED : MHD_HTTP_OK, key, token, true);
+out:
+	free(owner);
+	cond_clear(&k);
+	free(key);
+	return ret;
+}
+
+static enum MHD_Result do_unlock(struct gw_req *r, struct MHD_Connection *c, size_t server,
+				 const struct gw_path *p)
+{
+	const char *lt = header(c, "Lock-Token");
+	char token[DAVLOCK_TOKEN_LEN + 1];
+	size_t n = lt ? strlen(lt) : 0;
+
+	if (!p->share)
+		return reply_cond(r, c, MHD_HTTP_CONFLICT, "lock-token-matches-request-uri");
+	if (n < 2 || lt[0] != '<' || lt[n - 1] != '>' || n - 2 > DAVLOCK_TOKEN_LEN)
+		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_lock_token",
+				      "UNLOCK needs a Lock-Token header: <token>");
+	memcpy(token, lt + 1, n - 2);
+	token[n - 2] = '\0';
+	struct gw_session *s = gw_fs_authenticate(r, c, server);
+	if (!s)
+		return MHD_YES;
+	char *key = key_of(p->server, p->share, p->path);
+	if (!key)
+		return MHD_NO;
+	int err = davlock_unlock(locks, key, token, gw_session_user(s), now_s());
+	free(key);
+	if (err == -ENOENT)
+		return reply_cond(r, c, MHD_HTTP_CONFLICT, "lock-token-matches-request-uri");
+	if (err == -EPERM)
+		return gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "not_lock_owner",
+				      "this lock belongs to another user");
+	return gw_reply_empty(r, c, MHD_HTTP_NO_CONTENT);
+}
+
+/* ---- entry ---- */
+
+static enum MHD_Result do_options(struct gw_req *r, struct MHD_Connection *c)
+{
+	static const char *const hdrs[] = {
+	    "DAV", "1, 2", MHD_HTTP_HEADER_ALLOW, DAV_ALLOW, "MS-Author-Via", "DAV", NULL};
+	return gw_reply_empty_with(r, c, MHD_HTTP_OK, hdrs);
+}
+
+enum MHD_Result gw_api_dav(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+			   const char *upload_data, size_t *upload_data_size)
+{
+	const char *m = r->method;
+	struct gw_path p = {0};
+	enum MHD_Result ret;
+
+	r->dav = true;
+	if (r->upload)
+		return gw_fs_put_data(r, c, upload_data, upload_data_size);
+	pthread_once(&locks_once, locks_init);
+	if (!locks)
+		return MHD_NO;
+	if (!*rest)
+		rest = "/";
+	if (strcmp(m, "OPTIONS") == 0)
+		return do_options(r, c);
+	if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0)
+		return gw_api_fs(r, c, rest, upload_data, upload_data_size);
+	int err = gw_path_parse(rest, &p);
+	if (err < 0)
+		return gw_fs_bad_path(r, c, err);
+	size_t server = SIZE_MAX;
+	if (p.server) {
+		const struct cfg_server *srv = cfg_server_find(r->gw->cfg, p.server);
+		if (!srv) {
+			ret =
+			    gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found", "no such server");
+			goto out;
+		}
+		server = (size_t)(srv - r->gw->cfg->servers);
+	}
+	if (strcmp(m, "PROPFIND") == 0)
+		ret = do_propfind(r, c, server, &p);
+	else if (!p.server)
+		ret = gw_reply_not_allowed(r, c, "OPTIONS, GET, HEAD, PROPFIND");
+	else if (strcmp(m, "PUT") == 0)
+		ret = do_put(r, c, server, &p);
+	else if (strcmp(m, "PROPPATCH") == 0)
+		ret = do_proppatch(r, c, server, &p);
+	else if (strcmp(m, "MKCOL") == 0)
+		ret = do_mkcol(r, c, server, &p);
+	else if (strcmp(m, "DELETE") == 0)
+		ret = do_delete(r, c, server, &p);
+	else if (strcmp(m, "COPY") == 0 || strcmp(m, "MOVE") == 0)
+		ret = do_copymove(r, c, server, &p, m[0] == 'M');
+	else if (strcmp(m, "LOCK") == 0)
+		ret = do_lock(r, c, server, &p);
+	else if (strcmp(m, "UNLOCK") == 0)
+		ret = do_unlock(r, c, server, &p);
+	else
+		ret = gw_reply_not_allowed(r, c, DAV_ALLOW);
+out:
+	gw_path_clear(&p);
+	return ret;
+}

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * gateway/dav.h - WebDAV at /dav/ (dav.c), one row of the routing table.
+ *
+ * Runs in: the gateway process (HTTP threads).
+ */
+#pragma once
+
+#include "gateway.h"
+
+/*
+ * Everything under /dav; @rest is the raw path after "/dav". Called at the
+ * headers for PUT (streamed: then again for each body chunk), with the body
+ * collected (at most GW_MAX_JSON_BODY, else 413) for the other methods.
+ */
+enum MHD_Result gw_api_dav(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+			   const char *upload_data, size_t *upload_data_size);
