@@ -81,6 +81,7 @@ enum gateway_key {
 	GW_HEADER_TIMEOUT,
 	GW_MIN_BODY_RATE,
 	GW_CONTROL_SOCKET,
+	GW_AUDIT,
 	_GW_MAX,
 };
 
@@ -94,6 +95,7 @@ static const char *const gateway_keys[_GW_MAX] = {
     [GW_HEADER_TIMEOUT] = "header_timeout",
     [GW_MIN_BODY_RATE] = "min_body_rate",
     [GW_CONTROL_SOCKET] = "control_socket",
+    [GW_AUDIT] = "audit",
 };
 
 enum sandbox_key {
@@ -600,6 +602,11 @@ static int handle_gateway(struct parser *p, enum gateway_key k, const char *v)
 		if (r < 0)
 			return value_error(p, r, key,
 					   "not an absolute file name of at most 107 bytes", v);
+		return 0;
+	case GW_AUDIT:
+		if (parse_bool(v, &c->audit) < 0)
+			return fail_value(p, key, "not a boolean (true/false, yes/no, on/off, 1/0)",
+					  v);
 		return 0;
 	case _GW_MAX:
 		break;

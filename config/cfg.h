@@ -81,6 +81,7 @@ struct cfg {
 	unsigned header_timeout;       /* seconds for request line + headers; default 30 */
 	uint64_t min_body_rate;	       /* bytes/s a request body must keep up; 0 = none; 1K */
 	char *control_socket; /* smbgatectl's unix socket; default /run/smbgate/control.sock */
+	bool audit;	      /* one log line per file operation; default false */
 
 	/* [sandbox] */
 	uint64_t memory_limit;	/* bytes, 0 = unlimited; default 256M */

@@ -81,6 +81,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->header_timeout, 30);
 	assert_int_equal(c->min_body_rate, 1024);
 	assert_string_equal(c->control_socket, "/run/smbgate/control.sock");
+	assert_false(c->audit);
 	assert_int_equal(c->memory_limit, 256ULL << 20);
 	assert_int_equal(c->max_processes, 64);
 	assert_int_equal(c->prestart, 1);
@@ -116,6 +117,7 @@ static void test_every_key(void **state)
 				   "header_timeout = 3600\n"
 				   "min_body_rate = 0\n"
 				   "control_socket = /run/x/ctl.sock\n"
+				   "audit = yes\n"
 				   "\n"
 				   "[sandbox]\n"
 				   "memory_limit = 0\n"
@@ -158,6 +160,7 @@ static void test_every_key(void **state)
 	assert_int_equal(c->header_timeout, 3600);
 	assert_int_equal(c->min_body_rate, 0);
 	assert_string_equal(c->control_socket, "/run/x/ctl.sock");
+	assert_true(c->audit);
 	assert_int_equal(c->memory_limit, 0);
 	assert_int_equal(c->max_processes, 65536);
 	assert_int_equal(c->prestart, 16);
@@ -176,7 +179,7 @@ static void test_every_key(void **state)
 	assert_int_equal(s->encryption, CFG_ENCRYPTION_REQUIRED);
 	assert_true(s->show_hidden_shares);
 	assert_int_equal(s->timeout, 3600);
-	assert_int_equal(s->line, 21);
+	assert_int_equal(s->line, 22);
 
 	s = &c->servers[1];
 	assert_string_equal(s->name, "v6");
@@ -185,7 +188,7 @@ static void test_every_key(void **state)
 	assert_int_equal(s->max_protocol, CFG_PROTO_SMB3_11);
 	assert_int_equal(s->encryption, CFG_ENCRYPTION_OFF);
 	assert_false(s->show_hidden_shares);
-	assert_int_equal(s->line, 30);
+	assert_int_equal(s->line, 31);
 
 	s = &c->servers[2];
 	assert_string_equal(s->host, "fe80::1");
