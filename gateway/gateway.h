@@ -83,6 +83,9 @@ struct gw_req {
 	size_t body_len;
 	bool body_too_big;
 	void *upload; /* api_fs.c: an upload in progress */
+	/* [gateway] audit: the file operation this request is (api_fs.c sets
+	 * it; http.c logs it when the request ends); owned, NULL when none. */
+	struct gw_audit *audit;
 	void (*upload_abort)(struct gw_req *r);
 };
 
@@ -97,6 +100,21 @@ bool gw_collect_body(struct gw_req *r, const char *data, size_t *size);
 
 /* The client's address as text (for rate limiting); buf of 64 bytes. */
 void gw_client_addr(struct MHD_Connection *c, char buf[64]);
+
+/* One file operation, for its audit line (event=audit, docs/operations.md). */
+struct gw_audit {
+	char op[16];  /* read, upload, mkdir, copy, move, delete, ... */
+	char *server; /* the rest owned, decoded UTF-8 */
+	char *share;
+	char *path; /* inside the share, "/"-separated, "" for its root */
+	char *to;   /* copy/move: the target inside the share, else NULL */
+};
+
+/* Records @op on (@server, @share, @path[, @to]) in r->audit when [gateway]
+ * audit is on (http.c logs it when the request ends, with its status and
+ * bytes). A failed allocation only loses the line. */
+void gw_audit_set(struct gw_req *r, const char *op, const char *server, const char *share,
+		  const char *path, const char *to);
 
 /* ---- handlers ---- */
 

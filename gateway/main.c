@@ -92,6 +92,8 @@ static int run(const struct cfg *cfg, const char *config_path, const char *worke
 		r = gw_sessions_new(cfg->max_sessions, GW_MAX_PER_USER, cfg->session_idle_timeout,
 				    gw_sbx_free, &gw.sessions);
 	if (r == 0)
+		gw_sessions_on_end(gw.sessions, gw_session_ended);
+	if (r == 0)
 		r = gw_orphans_new(GW_ORPHANS_MAX, GW_ORPHANS_PER_USER, GW_ORPHANS_TTL,
 				   &gw.orphans);
 	if (r < 0) {

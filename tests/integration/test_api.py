@@ -1617,7 +1617,7 @@ class T06SandboxDeath(Base):
         h = bearer(tok)
         self.assertEqual(self.gw.get(f"{FS}/public/", h).status, 200)
         mine = {w for _i, w, _h in self.gw.sandboxes(BOB)}
-        aborted0 = self.gw.log_bytes().count(b"huge.bin\" 200 ")
+        aborted0 = self.gw.log_bytes().count(b"huge.bin status=200 ")
         spawned0 = self.gw.metrics()["smbgate_sandbox_spawn_seconds_count"]
         for _ in range(3):
             s = socket.create_connection(("127.0.0.1", self.gw.port), timeout=TIMEOUT)
@@ -1635,8 +1635,10 @@ class T06SandboxDeath(Base):
             self.assertLess(time.monotonic() - t0, 10)
         # the gateway saw three aborted downloads
         self.assertTrue(wait_until(lambda: self.gw.log_bytes().count(
-            b"huge.bin\" 200 ") - aborted0 == 3, 5))
-        self.assertEqual(len(re.findall(rb"huge.bin\" 200 \d+ \d+ms user=bob \(aborted\)",
+            b"huge.bin status=200 ") - aborted0 == 3, 5))
+        self.assertEqual(len(re.findall(
+            rb"event=request method=GET path=\S+/huge.bin status=200 bytes_in=0 "
+            rb"bytes_out=\d+ ms=\d+ user=bob addr=127.0.0.1 session=\d+ aborted=yes\n",
                                         self.gw.log_bytes())), 3)
         r = self.gw.get(f"{FS}/public/big.bin", h)
         self.assertTrue(r.status == 200 and r.body == SEEDED_PUBLIC["big.bin"])
