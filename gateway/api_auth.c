@@ -175,8 +175,7 @@ void gw_sbx_free(void *p)
 		gw_log_i64(&l, "sandbox", b->pid);
 		gw_log_str(&l, "server", g->gw->cfg->servers[g->server].name);
 		gw_log_str(&l, "reason", g->why ? g->why : "ended");
-		/* Dead before the gateway ended it: it crashed or was killed. */
-		gw_log_str(&l, "was_running", sbx_alive(b) > 0 ? "yes" : "no");
+
 		gw_log_end(&l);
 	}
 	sbxc_free(g->c);

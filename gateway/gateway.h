@@ -52,7 +52,12 @@ typedef enum MHD_Result (*gw_handler)(struct gw_req *r, struct MHD_Connection *c
 				      const char *upload_data, size_t *upload_data_size);
 
 struct gw {
-	const struct cfg *cfg;
+	/* The running configuration. A reload (SIGHUP, main.c) swaps it
+	 * atomically for one with the same servers in the same order, and keeps
+	 * every configuration it replaced until the gateway stops: a pointer read
+	 * here stays valid for the life of the process, and a server's index
+	 * means the same server in all of them. */
+	const struct cfg *_Atomic cfg;
 	struct sbx_spawner *spawner;
 	struct pinhole *pinhole;
 	struct gw_sessions *sessions;

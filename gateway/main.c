@@ -22,7 +22,11 @@
 #include "gateway.h"
 #include "control.h"
 #include "http.h"
+#include "log.h"
 #include "sbxsession.h"
+
+#include <arpa/inet.h>
+#include <stdatomic.h>
 
 /* The worker: --worker, else beside this executable, else in the build
  * tree's sandbox/ folder, else the installed one. Returns a malloc'd path. */
@@ -50,7 +54,77 @@ static char *find_worker(const char *opt)
 	return strdup(SMBGATE_LIBEXECDIR "/smbgate-worker");
 }
 
-static int run(const struct cfg *cfg, const char *config_path, const char *worker_opt)
+/* Whether @host (no brackets) is a loopback address: 127.0.0.0/8 or ::1. */
+static bool is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		       (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return false;
+}
+
+/* The configurations replaced by reloads: kept until the gateway stops
+ * (struct gw's cfg). Main thread only. */
+struct cfg_list {
+	struct cfg *c;
+	struct cfg_list *next;
+};
+
+/*
+ * SIGHUP: reads @path again. A file with an error is refused with the same
+ * message as --check-config's, and the running configuration stays; else
+ * the new one replaces it (cfg_reload_merge(): what needs a restart keeps
+ * its running value, and is named). New logins and requests use it from
+ * now on; running sessions keep the server settings they logged in with.
+ */
+static void reload(struct gw *gw, const char *path, struct cfg_list **old)
+{
+	char err[512], kept[512];
+	struct cfg *next = NULL;
+	struct cfg_list *item = NULL;
+	const struct cfg *cur = gw->cfg;
+	struct gw_log l;
+	int r = cfg_load(path, &next, err, sizeof(err));
+
+	if (r == 0)
+		r = cfg_reload_merge(next, cur, kept, sizeof(kept), err, sizeof(err));
+	if (r == 0) {
+		item = malloc(sizeof(*item));
+		if (!item)
+			r = -ENOMEM;
+	}
+	if (r < 0 || !item || !next) {
+		if (r == -ENOMEM)
+			snprintf(err, sizeof(err), "%s: %s", path, strerror(ENOMEM));
+		fprintf(stderr, "smbgate: %s\n", err);
+		gw_log_begin(&l, "reload");
+		gw_log_str(&l, "result", "refused");
+		gw_log_str(&l, "config", path);
+		gw_log_str(&l, "error", err);
+		gw_log_end(&l);
+		cfg_free(next);
+		return;
+	}
+	gw_sessions_set_limits(gw->sessions, next->max_sessions, next->session_idle_timeout);
+	item->c = (struct cfg *)cur;
+	item->next = *old;
+	*old = item;
+	atomic_store(&gw->cfg, next);
+	gw_log_begin(&l, "reload");
+	gw_log_str(&l, "result", "ok");
+	gw_log_str(&l, "config", path);
+	gw_log_u64(&l, "servers", next->n_servers);
+	if (kept[0])
+		gw_log_str(&l, "restart_needed", kept);
+	gw_log_end(&l);
+}
+
+static int run(struct cfg *cfg, const char *config_path, const char *worker_opt)
 {
 	struct gw gw = {.cfg = cfg};
 	struct sbx_spawner_options so = {0};
@@ -59,6 +133,7 @@ static int run(const struct cfg *cfg, const char *config_path, const char *worke
 	char ctl_err[256];
 	sigset_t sigs;
 	struct rlimit rl;
+	struct cfg_list *old_cfgs = NULL;
 	int r, exit_code = 1;
 	char *worker = find_worker(worker_opt);
 
@@ -108,6 +183,13 @@ static int run(const struct cfg *cfg, const char *config_path, const char *worke
 	fprintf(stderr, "smbgate %s: listening on %s://%s%s%s:%u/ (configuration %s)\n",
 		SMBGATE_VERSION, gw.tls ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
 		gw_http_port(http), config_path);
+	if (!gw.tls && !is_loopback(host))
+		fprintf(stderr,
+			"smbgate: WARNING: listening on %s%s%s:%u without TLS: passwords, tokens "
+			"and files cross the network in clear text. Set tls_certificate and "
+			"tls_key in [gateway] (the Debian package made a self-signed pair in "
+			"/etc/smbgate/tls/), or serve it only through a TLS proxy\n",
+			v6 ? "[" : "", host, v6 ? "]" : "", gw_http_port(http));
 	/* Without it the gateway still serves its users; only smbgatectl is blind. */
 	r = gw_control_start(&gw, &ctl, ctl_err, sizeof(ctl_err));
 	if (r < 0)
@@ -122,6 +204,8 @@ static int run(const struct cfg *cfg, const char *config_path, const char *worke
 			fprintf(stderr, "smbgate: %s: stopping\n", strsignal(sig));
 			break;
 		}
+		if (sig == SIGHUP)
+			reload(&gw, config_path, &old_cfgs);
 		gw_sessions_expire(gw.sessions);
 		gw_orphans_log_dropped(&gw, gw_orphans_expire(gw.orphans),
 				       "its user did not come back in time");
@@ -139,6 +223,17 @@ out:
 	sbx_spawner_free(gw.spawner);
 	gw_metrics_free(gw.metrics);
 	free(worker);
+	/* The running configuration is the caller's when no reload replaced it. */
+	if (old_cfgs) {
+		cfg_free((struct cfg *)gw.cfg);
+		while (old_cfgs->next) {
+			struct cfg_list *next = old_cfgs->next;
+			cfg_free(old_cfgs->c);
+			free(old_cfgs);
+			old_cfgs = next;
+		}
+		free(old_cfgs); /* the first one: @cfg, the caller's */
+	}
 	return exit_code;
 }
 

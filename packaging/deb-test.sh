@@ -150,6 +150,7 @@ grep -q 'event=audit .*op=upload .*result=ok' "$log" || fail "no audit line of t
 ! grep -q -e "$SAMBA_PASS1" -e "$SAMBA_PASS2" "$log" || fail "a password in the log"
 rm -f "$SAMBA_SHARE_PUBLIC/deb-test-upload.bin"
 
+[ -z "${DEB_TEST_LOG:-}" ] || cp "$log" "$DEB_TEST_LOG"
 kill -TERM "$gw_pid"
 wait "$gw_pid" || fail "smbgate did not stop cleanly"
 gw_pid=

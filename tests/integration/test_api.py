@@ -2941,6 +2941,103 @@ class T16MountsOnDemand(Base):
         self.assertEqual(len(self.fuse_servers(worker)), 1)
 
 
+class T17Reload(Base):
+    """SIGHUP: the configuration is read again; new sessions take the new
+    server settings, running ones keep theirs; [gateway] keys apply to the
+    next request; a bad file is refused with its file:line error and the old
+    configuration stays; what needs a restart keeps its running value."""
+    GW = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.GW = Gateway("reload", "max_upload_size = 100")
+        cls.GW.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.GW.stop()
+
+    def setUp(self):
+        super().setUp()
+        self.gw = self.GW
+
+    def hup(self, text):
+        """Writes the configuration file with @text in place of the usual
+        extra lines, sends SIGHUP, waits for the reload's line; returns it."""
+        with open(self.gw.conf, encoding="utf-8") as f:
+            lines = f.read()
+        before = self.gw.log_bytes().count(b"event=reload ")
+        with open(self.gw.conf, "w", encoding="utf-8") as f:
+            f.write(text(lines))
+        self.gw.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(wait_until(
+            lambda: self.gw.log_bytes().count(b"event=reload ") > before, 10))
+        return self.gw.log_bytes().split(b"event=reload ")[-1].split(b"\n")[0]
+
+    def shares(self, h):
+        r = self.gw.get(f"{FS}/", h)
+        self.assertEqual(r.status, 200, r)
+        return {e["name"] for e in r.json()["entries"]}
+
+    def put(self, h, name, size):
+        h = dict(h, **{"X-Requested-With": "t"})
+        return self.gw.request("PUT", f"{FS}/public/{name}", h, b"x" * size)
+
+    def test_reload(self):
+        good = open(self.gw.conf, encoding="utf-8").read()
+        old = bearer(self.login())
+        self.assertNotIn("hidden$", self.shares(old))
+        self.assertError(self.put(old, "reload-big.bin", 200), 413)
+
+        # A good file: a [server] key and a [gateway] key change.
+        line = self.hup(lambda t: t.replace("max_upload_size = 100", "max_upload_size = 1000")
+                        .replace("workgroup = SMBGATE",
+                                 "workgroup = SMBGATE\nshow_hidden_shares = yes"))
+        self.assertEqual(line, f"result=ok config={self.gw.conf} servers=1".encode())
+        new = bearer(self.login())
+        self.assertIn("hidden$", self.shares(new))
+        self.assertNotIn("hidden$", self.shares(old))  # the running session keeps its settings
+        for h in (old, new):  # [gateway] limits: every request from now on
+            r = self.put(h, "reload-big.bin", 200)
+            self.assertIn(r.status, (201, 204), r)
+            self.assertError(self.put(h, "reload-big.bin", 2000), 413)
+        os.unlink(os.path.join(PUBLIC, "reload-big.bin"))
+        reloaded = open(self.gw.conf, encoding="utf-8").read()
+
+        # A bad file: refused with the --check-config message; nothing changes.
+        bad = reloaded.replace(f"port = {FX['SAMBA_PORT']}", "port = 44x")
+        n = bad.splitlines().index("port = 44x") + 1
+        line = self.hup(lambda _t: bad)
+        msg = f"{self.gw.conf}:{n}: [server fixture] port: not a number between 1 and 65535: '44x'"
+        self.assertIn(f"smbgate: {msg}\n".encode(), self.gw.log_bytes())
+        self.assertEqual(line, f'result=refused config={self.gw.conf} error="{msg}"'.encode())
+        rc = subprocess.run([SMBGATE, "--check-config", "-c", self.gw.conf],
+                            capture_output=True, text=True)
+        self.assertEqual((rc.returncode, rc.stderr), (1, f"smbgate: {msg}\n"))
+        self.assertIsNone(self.gw.proc.poll())
+        third = bearer(self.login())  # the server's port is still the good one
+        self.assertIn("hidden$", self.shares(third))
+        self.assertError(self.put(third, "reload-big.bin", 2000), 413)
+
+        # Other servers: refused; the running ones stay.
+        line = self.hup(lambda _t: reloaded.replace("[server fixture]", "[server renamed]"))
+        self.assertIn(b"result=refused", line)
+        self.assertIn(b"the [server] sections differ from the running ones", line)
+        self.assertEqual(self.gw.get("/api/v1/servers").json(),
+                         {"servers": [{"name": "fixture"}]})
+
+        # What needs a restart keeps its running value, and is named.
+        line = self.hup(lambda _t: reloaded.replace(f"listen = 127.0.0.1:{self.gw.port}",
+                                                    "listen = 127.0.0.1:1")
+                        .replace("[sandbox]", "[sandbox]\nmemory_limit = 64M"))
+        self.assertEqual(line, (f'result=ok config={self.gw.conf} servers=1 '
+                                f'restart_needed="listen, [sandbox] memory_limit"').encode())
+        self.assertEqual(self.gw.get("/healthz").status, 200)
+        self.assertIn("hidden$", self.shares(bearer(self.login())))
+        with open(self.gw.conf, "w", encoding="utf-8") as f:
+            f.write(good)
+
+
 def main():
     t0 = time.monotonic()
     module = sys.modules[__name__]
