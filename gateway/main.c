@@ -26,6 +26,9 @@
 #include "sbxsession.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
 #include <stdatomic.h>
 
 /* The worker: --worker, else beside this executable, else in the build
@@ -66,6 +69,69 @@ static bool is_loopback(const char *host)
 		return IN6_IS_ADDR_LOOPBACK(&a6) ||
 		       (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
 	return false;
+}
+
+/*
+ * Under systemd with Delegate=yes the gateway's cgroup (the service's) is
+ * its own to manage, but cgroup v2 lets a cgroup hand the memory and pids
+ * controllers to its children only when it holds no process itself. So the
+ * gateway moves itself into a "gateway" leaf, enables both controllers for
+ * the service's children, and the spawner puts each sandbox in a sibling
+ * sbx-PID. Returns the service's cgroup directory in @dir, or false when any
+ * step fails (no delegation, cgroup v1, not writable...): the spawner then
+ * looks at its own cgroup and says what it cannot enforce.
+ * Call while the process has a single thread.
+ */
+static bool cgroup_prepare(char *dir, size_t len)
+{
+	char line[400], file[700];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	bool found = false;
+	int fd;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "0::/", 4) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			/* never the root cgroup */
+			found = strlen(line + 3) > 1 &&
+				(size_t)snprintf(dir, len, "/sys/fs/cgroup%s", line + 3) < len;
+		}
+	fclose(f);
+	/* Only a cgroup that systemd delegated and that we may write. Delegate=yes
+	 * marks it with the user.delegate or trusted.delegate attribute (the
+	 * latter readable with CAP_SYS_ADMIN only, which the unit drops); where
+	 * neither can be read, a service's own cgroup (INVOCATION_ID is set by
+	 * systemd for each unit it starts) is taken as the unit file says. */
+	char mark[8] = "";
+	bool delegated = getxattr(dir, "user.delegate", mark, sizeof(mark) - 1) > 0 ||
+			 getxattr(dir, "trusted.delegate", mark, sizeof(mark) - 1) > 0;
+	if (delegated)
+		delegated = mark[0] == '1';
+	else
+		delegated = getenv("INVOCATION_ID") && strlen(dir) > 8 &&
+			    strcmp(dir + strlen(dir) - 8, ".service") == 0;
+	if (!found || !delegated || access(dir, W_OK) < 0)
+		return false;
+	snprintf(file, sizeof(file), "%s/gateway", dir);
+	if (mkdir(file, 0755) < 0 && errno != EEXIST)
+		return false;
+	snprintf(file, sizeof(file), "%s/gateway/cgroup.procs", dir);
+	fd = open(file, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool moved = write(fd, "0", 1) == 1;
+	close(fd);
+	if (!moved)
+		return false;
+	snprintf(file, sizeof(file), "%s/cgroup.subtree_control", dir);
+	fd = open(file, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool enabled = write(fd, "+memory +pids", 13) == 13;
+	close(fd);
+	return enabled;
 }
 
 /* The configurations replaced by reloads: kept until the gateway stops
@@ -153,6 +219,9 @@ static int run(struct cfg *cfg, const char *config_path, const char *worker_opt)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	/* The spawner first, while this process has a single thread. */
+	char cgroup[600];
+	if (cgroup_prepare(cgroup, sizeof(cgroup)))
+		so.cgroup = cgroup;
 	so.worker_path = worker;
 	r = sbx_spawner_start(cfg, &so, &gw.spawner);
 	if (r < 0) {

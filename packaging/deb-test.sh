@@ -134,8 +134,12 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -u "$SAMBA_USER2:$SAMBA_PASS2" \
 [ "$code" = 200 ] || fail "Basic download: $code"
 
 echo "== smbgatectl (installed) under the same bounding set"
-out=$(/usr/sbin/smbgatectl -s "$work/ctl/control.sock" sessions)
-echo "$out" | grep -q " $SAMBA_USER1 " || fail "smbgatectl sessions: $out"
+out=$(/usr/sbin/smbgatectl -s "$work/ctl/control.sock" sessions --json)
+echo "$out" | python3 -c '
+import json, sys
+s = {x["user"]: x for x in json.load(sys.stdin)["sessions"]}
+sys.exit(0 if s[sys.argv[1]]["mounted"] == "yes" else 1)' "$SAMBA_USER1" ||
+  fail "smbgatectl sessions: $out"
 out=$(/usr/sbin/smbgatectl -s "$work/ctl/control.sock" exec "$SAMBA_USER1" -- \
   cat /shares/fixture/public/hello.txt) || fail "smbgatectl exec: $out"
 [ "$out" = "$(cat "$SAMBA_SHARE_PUBLIC/hello.txt")" ] || fail "exec read: $out"
@@ -154,5 +158,8 @@ rm -f "$SAMBA_SHARE_PUBLIC/deb-test-upload.bin"
 kill -TERM "$gw_pid"
 wait "$gw_pid" || fail "smbgate did not stop cleanly"
 gw_pid=
-pgrep -f '/usr/libexec/smbgate/' >/dev/null && fail "sandboxes left after stop"
+# The spawner and the sandboxes' PID 1 carry the gateway's command line.
+for p in /proc/[0-9]*; do
+  if grep -qaF -- "$conf" "$p/cmdline" 2>/dev/null; then fail "process ${p#/proc/} left after stop"; fi
+done
 echo "deb-test: installed daemon OK"
