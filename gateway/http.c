@@ -491,7 +491,9 @@ void gw_audit_set(struct gw_req *r, const char *op, const char *server, const ch
 	snprintf(a->op, sizeof(a->op), "%s", op);
 	a->server = strdup(server);
 	a->share = strdup(share);
-	a->path = strdup(path);
+	/* From the share's root, as the file API's "to" is written. */
+	if (asprintf(&a->path, "/%s", path) < 0)
+		a->path = NULL;
 	a->to = to ? strdup(to) : NULL;
 	if (!a->server || !a->share || !a->path || (to && !a->to)) {
 		free(a->server);

@@ -3038,6 +3038,93 @@ class T17Reload(Base):
             f.write(good)
 
 
+class T18Logs(Base):
+    """The structured log lines: session events with their reasons, sandbox
+    spawn and exit, one audit line per file operation with audit = yes, and
+    never a password or a token."""
+    GW = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.GW = Gateway("logs", "audit = yes\nsession_idle_timeout = 2")
+        cls.GW.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.GW.stop()
+
+    def setUp(self):
+        super().setUp()
+        self.gw = self.GW
+
+    def lines(self, event):
+        return [l for l in self.gw.log_bytes().decode().splitlines()
+                if l.startswith(f"smbgate: event={event} ")]
+
+    def test_session_events_and_audit(self):
+        tok = self.login()
+        sid = re.search(r"session=(\d+)", self.lines("login")[-1]).group(1)
+        pid = re.search(r"sandbox=(\d+)", self.lines("login")[-1]).group(1)
+        self.assertEqual(self.lines("login")[-1],
+                         f"smbgate: event=login user={ALICE} server=fixture addr=127.0.0.1 "
+                         f"via=password session={sid} sandbox={pid}")
+        self.assertIn(f"smbgate: event=sandbox_spawn sandbox={pid} server=fixture ms=",
+                      "\n".join(self.lines("sandbox_spawn")))
+        h = dict(bearer(tok), **{"X-Requested-With": "t"})
+        name = "log test \u00e9.txt"
+        url = f"{FS}/public/{q(name)}"
+        self.assertEqual(self.gw.request("PUT", url, h, b"12345").status, 201)
+        self.assertEqual(self.gw.get(url, h).body, b"12345")
+        r = self.gw.request("POST", url, dict(h, **{"Content-Type": "application/json"}),
+                            json.dumps({"op": "move", "to": "/log-moved.txt"}).encode())
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(self.gw.request("DELETE", f"{FS}/public/log-moved.txt", h).status, 204)
+        self.assertEqual(self.gw.get(f"{FS}/public/no-such.txt", h).status, 404)
+        tail = ("addr=127.0.0.1")
+        want = [
+            f'user={ALICE} server=fixture share=public op=upload path="/log test \u00e9.txt" '
+            f"bytes=5 result=ok status=201 {tail}",
+            f'user={ALICE} server=fixture share=public op=read path="/log test \u00e9.txt" '
+            f"bytes=5 result=ok status=200 {tail}",
+            f'user={ALICE} server=fixture share=public op=move path="/log test \u00e9.txt" '
+            f"to=/log-moved.txt bytes=0 result=ok status=201 {tail}",
+            f"user={ALICE} server=fixture share=public op=delete path=/log-moved.txt "
+            f"bytes=0 result=ok status=204 {tail}",
+        ]
+        got = [l[len("smbgate: event=audit "):] for l in self.lines("audit")]
+        self.assertEqual(got[-5:-1], want)
+        self.assertRegex(got[-1], rf"^user={ALICE} server=fixture share=public op=read "
+                                  r"path=/no-such.txt bytes=\d+ result=failed status=404 ")
+        req = self.lines("request")[-1]
+        self.assertRegex(req, rf"^smbgate: event=request method=GET path=/api/v1/fs/fixture/"
+                              rf"public/no-such.txt status=404 bytes_in=0 bytes_out=\d+ ms=\d+ "
+                              rf"user={ALICE} addr=127.0.0.1 session={sid}$")
+        # logout: the session's end and its sandbox's, with the reason
+        self.assertEqual(self.gw.logout(tok).status, 204)
+        self.assertRegex(self.lines("session_end")[-1],
+                         rf"reason=logout user={ALICE} server=fixture session={sid} age_s=\d+$")
+        self.assertEqual(self.lines("sandbox_exit")[-1],
+                         f"smbgate: event=sandbox_exit sandbox={pid} server=fixture "
+                         f"reason=logout")
+        # a failed login: the address, never the user name
+        before = len(self.lines("login_failed"))
+        self.gw.login("no-such-user-x", "wrong-pass-y", expect=401)
+        self.assertEqual(self.lines("login_failed")[before:],
+                         ["smbgate: event=login_failed server=fixture addr=127.0.0.1 "
+                          "via=password reason=auth_failed"])
+        self.assertIn("reason=login_failed", self.lines("sandbox_exit")[-1])
+        self.login()  # resets the failure counter of 127.0.0.1
+        # Basic, then idle expiry (session_idle_timeout = 2; checked every 5 s)
+        self.assertEqual(self.gw.get(f"{FS}/", basic(BOB, BOB_PW)).status, 200)
+        self.assertIn(f"event=login user={BOB} server=fixture addr=127.0.0.1 via=basic ",
+                      self.lines("login")[-1])
+        self.assertTrue(wait_until(lambda: any(
+            f"reason=expired user={BOB} " in l for l in self.lines("session_end")), 15))
+        log = self.gw.log_bytes()
+        for secret in (ALICE_PW, BOB_PW, "wrong-pass-y", tok):
+            self.assertNotIn(secret.encode(), log)
+
+
 def main():
     t0 = time.monotonic()
     module = sys.modules[__name__]
