@@ -539,8 +539,6 @@ static struct gw_session *by_basic(struct gw_req *r, struct MHD_Connection *c, s
 		err = sbxc_check(g->c, pass);
 		if (err == 0)
 			gw_session_touch(s);
-		else
-			log_login_failed(gw, server, addr, "basic", err);
 		if (err < 0)
 			gw_session_failed(gw, s);
 		if (err != 0) {
