@@ -3091,6 +3091,9 @@ class T18Logs(Base):
             f"user={ALICE} server=fixture share=public op=delete path=/log-moved.txt "
             f"bytes=0 result=ok status=204 {tail}",
         ]
+        # A request's lines are written when it ends, just after its answer.
+        self.assertTrue(wait_until(lambda: len(self.lines("audit")) >= 5 and "no-such.txt" in
+                                   self.lines("request")[-1], 5))
         got = [l[len("smbgate: event=audit "):] for l in self.lines("audit")]
         self.assertEqual(got[-5:-1], want)
         self.assertRegex(got[-1], rf"^user={ALICE} server=fixture share=public op=read "
