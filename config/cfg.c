@@ -81,6 +81,7 @@ enum gateway_key {
 	GW_HEADER_TIMEOUT,
 	GW_MIN_BODY_RATE,
 	GW_CONTROL_SOCKET,
+	GW_AUDIT,
 	_GW_MAX,
 };
 
@@ -94,6 +95,7 @@ static const char *const gateway_keys[_GW_MAX] = {
     [GW_HEADER_TIMEOUT] = "header_timeout",
     [GW_MIN_BODY_RATE] = "min_body_rate",
     [GW_CONTROL_SOCKET] = "control_socket",
+    [GW_AUDIT] = "audit",
 };
 
 enum sandbox_key {
@@ -606,6 +608,11 @@ static int handle_gateway(struct parser *p, enum gateway_key k, const char *v)
 			return value_error(p, r, key,
 					   "not an absolute file name of at most 107 bytes", v);
 		return 0;
+	case GW_AUDIT:
+		if (parse_bool(v, &c->audit) < 0)
+			return fail_value(p, key, "not a boolean (true/false, yes/no, on/off, 1/0)",
+					  v);
+		return 0;
 	case _GW_MAX:
 		break;
 	}
@@ -1075,6 +1082,102 @@ int cfg_load(const char *path, struct cfg **ret, char *err, size_t errlen)
 		return p.error;
 	}
 	*ret = p.cfg;
+	return 0;
+}
+
+/* Appends ", @what" (or @what first) to @kept. */
+static void kept_add(char *kept, size_t len, const char *what)
+{
+	size_t n = strlen(kept);
+
+	if (n + 1 < len)
+		snprintf(kept + n, len - n, "%s%s", n ? ", " : "", what);
+}
+
+static bool str_differ(const char *a, const char *b)
+{
+	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
+}
+
+/* *@dst = a copy of @src (NULL allowed); returns -ENOMEM, @dst untouched. */
+static int str_keep(char **dst, const char *src)
+{
+	char *copy = NULL;
+
+	if (src && !(copy = strdup(src)))
+		return -ENOMEM;
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+int cfg_reload_merge(struct cfg *next, const struct cfg *cur, char *kept, size_t keptlen, char *err,
+		     size_t errlen)
+{
+	char what[CFG_MAX_NAME + 32];
+	bool same = next->n_servers == cur->n_servers;
+
+	if (keptlen)
+		kept[0] = '\0';
+	for (size_t i = 0; same && i < cur->n_servers; i++)
+		same = strcmp(next->servers[i].name, cur->servers[i].name) == 0;
+	if (!same) {
+		if (err && errlen)
+			snprintf(err, errlen,
+				 "%s: the [server] sections differ from the running ones (added, "
+				 "removed, renamed or reordered): restart smbgate to apply them",
+				 next->path);
+		return -EINVAL;
+	}
+	if (str_differ(next->listen_host, cur->listen_host) ||
+	    next->listen_port != cur->listen_port) {
+		kept_add(kept, keptlen, "listen");
+		if (str_keep(&next->listen_host, cur->listen_host) < 0)
+			return -ENOMEM;
+		next->listen_port = cur->listen_port;
+	}
+	if (str_differ(next->tls_certificate, cur->tls_certificate)) {
+		kept_add(kept, keptlen, "tls_certificate");
+		if (str_keep(&next->tls_certificate, cur->tls_certificate) < 0)
+			return -ENOMEM;
+	}
+	if (str_differ(next->tls_key, cur->tls_key)) {
+		kept_add(kept, keptlen, "tls_key");
+		if (str_keep(&next->tls_key, cur->tls_key) < 0)
+			return -ENOMEM;
+	}
+	if (str_differ(next->control_socket, cur->control_socket)) {
+		kept_add(kept, keptlen, "control_socket");
+		if (str_keep(&next->control_socket, cur->control_socket) < 0)
+			return -ENOMEM;
+	}
+#define KEEP(field, name)                                                                          \
+	do {                                                                                       \
+		if (next->field != cur->field) {                                                   \
+			kept_add(kept, keptlen, name);                                             \
+			next->field = cur->field;                                                  \
+		}                                                                                  \
+	} while (0)
+	KEEP(header_timeout, "header_timeout");
+	KEEP(min_body_rate, "min_body_rate");
+	KEEP(memory_limit, "[sandbox] memory_limit");
+	KEEP(max_processes, "[sandbox] max_processes");
+	KEEP(prestart, "[sandbox] prestart");
+	KEEP(mounts, "[sandbox] mounts");
+	if (next->uid_min != cur->uid_min || next->uid_max != cur->uid_max) {
+		kept_add(kept, keptlen, "[sandbox] uid_range");
+		next->uid_min = cur->uid_min;
+		next->uid_max = cur->uid_max;
+	}
+#undef KEEP
+	for (size_t i = 0; i < cur->n_servers; i++) {
+		if (strcmp(next->servers[i].host, cur->servers[i].host) == 0)
+			continue;
+		snprintf(what, sizeof(what), "[server %s] host", cur->servers[i].name);
+		kept_add(kept, keptlen, what);
+		if (str_keep(&next->servers[i].host, cur->servers[i].host) < 0)
+			return -ENOMEM;
+	}
 	return 0;
 }
 

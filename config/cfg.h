@@ -6,7 +6,7 @@
  * This module never logs: every problem is reported to the caller as a
  * negative errno plus a one-line message naming file:line and the key.
  *
- * Runs in: the gateway process, at start-up.
+ * Runs in: the gateway process, at start-up and on a reload (SIGHUP).
  */
 #pragma once
 
@@ -81,6 +81,7 @@ struct cfg {
 	unsigned header_timeout;       /* seconds for request line + headers; default 30 */
 	uint64_t min_body_rate;	       /* bytes/s a request body must keep up; 0 = none; 1K */
 	char *control_socket; /* smbgatectl's unix socket; default /run/smbgate/control.sock */
+	bool audit;	      /* one log line per file operation; default false */
 
 	/* [sandbox] */
 	uint64_t memory_limit;	/* bytes, 0 = unlimited; default 256M */
@@ -106,6 +107,20 @@ struct cfg {
  *   "smbgate.conf:12: [server files] port: not a number between 1 and 65535: 'x'".
  */
 int cfg_load(const char *path, struct cfg **ret, char *err, size_t errlen);
+
+/*
+ * Makes @next, freshly loaded, a configuration a running gateway can switch
+ * to from @cur (a reload on SIGHUP). Keys read only at start-up keep @cur's
+ * value in @next: listen, tls_certificate, tls_key, header_timeout,
+ * min_body_rate, control_socket, every [sandbox] key, and each server's
+ * host. Each of them that @next would have changed is named in @kept
+ * ("listen, [sandbox] memory_limit, [server x] host"; "" when none; cut to
+ * @keptlen bytes). The [server] sections must be the same names in the same
+ * order: otherwise returns -EINVAL with a message in @err (@next is then
+ * unusable, free it). Returns 0, or -ENOMEM (@next partly merged: free it).
+ */
+int cfg_reload_merge(struct cfg *next, const struct cfg *cur, char *kept, size_t keptlen, char *err,
+		     size_t errlen);
 
 /* Frees @c and everything it owns. NULL is allowed. */
 void cfg_free(struct cfg *c);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "gateway.h"
+#include "log.h"
 #include "proto.h"
 #include "sbxsession.h"
 
@@ -167,6 +168,16 @@ void gw_sbx_free(void *p)
 
 	if (!g)
 		return;
+	if (g->c) {
+		struct sbx *b = sbxc_sbx(g->c);
+		struct gw_log l;
+		gw_log_begin(&l, "sandbox_exit");
+		gw_log_i64(&l, "sandbox", b->pid);
+		gw_log_str(&l, "server", g->gw->cfg->servers[g->server].name);
+		gw_log_str(&l, "reason", g->why ? g->why : "ended");
+
+		gw_log_end(&l);
+	}
 	sbxc_free(g->c);
 	pinhole_remove(g->gw->pinhole, g->pin);
 	gw_metrics_sandbox(g->gw->metrics, -1);
@@ -175,7 +186,46 @@ void gw_sbx_free(void *p)
 
 void gw_session_failed(struct gw *gw, struct gw_session *s)
 {
-	gw_sessions_end(gw->sessions, s);
+	gw_sessions_end_why(gw->sessions, s, "sandbox_failed");
+}
+
+void gw_session_ended(const struct gw_session *s, const char *why)
+{
+	struct gw_sbx *g = gw_session_sbx(s);
+	struct gw_log l;
+
+	gw_log_begin(&l, "session_end");
+	gw_log_str(&l, "reason", why);
+	gw_log_str(&l, "user", gw_session_user(s));
+	if (g)
+		gw_log_str(&l, "server", g->gw->cfg->servers[gw_session_server(s)].name);
+	gw_log_u64(&l, "session", gw_session_id(s));
+	gw_log_u64(&l, "age_s", gw_session_age(s));
+	gw_log_end(&l);
+	if (g)
+		g->why = why;
+}
+
+/* event=login_failed: never the user name (a password typed into its field
+ * must not reach the log), the address and what went wrong. */
+static void log_login_failed(struct gw *gw, size_t server, const char *addr, const char *via,
+			     int err)
+{
+	struct gw_log l;
+
+	gw_log_begin(&l, "login_failed");
+	gw_log_str(&l, "server", gw->cfg->servers[server].name);
+	gw_log_str(&l, "addr", addr);
+	gw_log_str(&l, "via", via);
+	gw_log_str(&l, "reason",
+		   err == PROTO_E_AUTH ? "auth_failed"
+		   : err == -EBUSY     ? "too_many_sessions"
+		   : err == -EUSERS    ? "too_many_user_sessions"
+		   : err == -EAGAIN    ? "no_sandbox"
+		   : err == -ETIMEDOUT ? "timeout"
+		   : err < 0	       ? "sandbox_failed"
+				       : "file_server_error");
+	gw_log_end(&l);
 }
 
 /* Whether @s is printable text without control characters, 1..max bytes. */
@@ -197,8 +247,8 @@ static bool text_ok(const char *s, size_t max)
  * positive proto_err of the login (PROTO_E_AUTH...).
  */
 static int open_session(struct gw *gw, size_t server, const char *login_name, const char *password,
-			const char *workgroup, struct gw_session **ret,
-			char token[GW_TOKEN_LEN + 1])
+			const char *workgroup, const char *addr, const char *via,
+			struct gw_session **ret, char token[GW_TOKEN_LEN + 1])
 {
 	const struct cfg_server *srv = &gw->cfg->servers[server];
 	char domain[GW_MAX_CREDENTIAL + 1], user[GW_MAX_CREDENTIAL + 1];
@@ -233,6 +283,7 @@ static int open_session(struct gw *gw, size_t server, const char *login_name, co
 		goto fail;
 	}
 	g->gw = gw;
+	g->server = server;
 	g->pin = pinhole_add(gw->pinhole, b->listen_fd, srv->host, srv->port);
 	b->listen_fd = -1;
 	if (g->pin < 0) {
@@ -251,14 +302,39 @@ static int open_session(struct gw *gw, size_t server, const char *login_name, co
 	}
 	gw_metrics_sandbox(gw->metrics, +1);
 	gw_metrics_spawn(gw->metrics, (double)(gw_now_us() - t0) / 1e6);
+	struct gw_log l;
+	gw_log_begin(&l, "sandbox_spawn");
+	gw_log_i64(&l, "sandbox", b->pid);
+	gw_log_str(&l, "server", srv->name);
+	gw_log_i64(&l, "ms", (gw_now_us() - t0) / 1000);
+	gw_log_end(&l);
 	r = sbxc_auth(g->c, srv, domain, user, password);
 	if (r != 0)
 		goto fail;
 	/* The table takes the sandbox and the reservation, even when it fails. */
-	return gw_sessions_add(gw->sessions, login_name, server, g, token, ret);
+	pid_t pid = b->pid;
+	g->why = "login_failed";
+	r = gw_sessions_add(gw->sessions, login_name, server, g, token, ret);
+	if (r == 0) {
+		g->why = NULL;
+		gw_log_begin(&l, "login");
+		gw_log_str(&l, "user", login_name);
+		gw_log_str(&l, "server", srv->name);
+		gw_log_str(&l, "addr", addr);
+		gw_log_str(&l, "via", via);
+		gw_log_u64(&l, "session", gw_session_id(*ret));
+		gw_log_i64(&l, "sandbox", pid);
+		gw_log_end(&l);
+	} else {
+		log_login_failed(gw, server, addr, via, r);
+	}
+	return r;
 fail:
-	if (g)
+	log_login_failed(gw, server, addr, via, r);
+	if (g) {
+		g->why = "login_failed";
 		gw_sbx_free(g);
+	}
 	gw_sessions_unreserve(gw->sessions, login_name, server);
 	return r;
 }
@@ -356,7 +432,7 @@ enum MHD_Result gw_api_login(struct gw_req *r, struct MHD_Connection *c)
 	if (delay)
 		sleep(delay);
 	int err = open_session(gw, server, login_name, json_string_value(jp),
-			       jw ? json_string_value(jw) : NULL, &s, token);
+			       jw ? json_string_value(jw) : NULL, addr, "password", &s, token);
 	wipe_json_string(jp);
 	if (err != 0) {
 		if (err == PROTO_E_AUTH)
@@ -391,7 +467,7 @@ enum MHD_Result gw_api_logout(struct gw_req *r, struct MHD_Connection *c)
 
 	if (!s)
 		return MHD_YES;
-	gw_sessions_end(r->gw->sessions, s);
+	gw_sessions_end_why(r->gw->sessions, s, "logout");
 	/* The last reference: the sandbox and the credentials go before the answer. */
 	gw_release_session(r);
 	static const char *const hdrs[] = {
@@ -591,7 +667,7 @@ static struct gw_session *by_basic(struct gw_req *r, struct MHD_Connection *c, s
 			unsigned delay = rl_delay(addr, user, server);
 			if (delay)
 				sleep(delay);
-			err = open_session(gw, server, user, pass, NULL, &s, token);
+			err = open_session(gw, server, user, pass, NULL, addr, "basic", &s, token);
 			explicit_bzero(token, sizeof(token));
 			if (err == 0 || err == PROTO_E_AUTH)
 				rl_record(addr, user, server, err == PROTO_E_AUTH);

@@ -681,6 +681,33 @@ enum MHD_Result gw_fs_bad_path(struct gw_req *r, struct MHD_Connection *c, int e
 			      "backslash or invalid UTF-8)");
 }
 
+/* [gateway] audit: which file operation this request is (gateway.h). */
+static void audit_op(struct gw_req *r, const struct gw_path *p)
+{
+	const char *m = r->method;
+	const char *op = "read", *to = NULL;
+	json_t *body = NULL;
+
+	if (!r->gw->cfg->audit)
+		return;
+	if (strcmp(m, "PUT") == 0)
+		op = "upload";
+	else if (strcmp(m, "DELETE") == 0)
+		op = "delete";
+	else if (strcmp(m, "POST") == 0) {
+		op = "post";
+		body = r->body ? json_loadb(r->body, r->body_len, 0, NULL) : NULL;
+		json_t *jo = json_object_get(body, "op"), *jt = json_object_get(body, "to");
+		if (json_is_string(jo) && gw_json_text(jo) && json_string_length(jo) < 16)
+			op = json_string_value(jo);
+		if (json_is_string(jt) && gw_json_text(jt))
+			to = json_string_value(jt);
+	} else if (strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0)
+		op = m;
+	gw_audit_set(r, op, p->server, p->share, p->path, to);
+	json_decref(body);
+}
+
 enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char *rest,
 			  const char *upload_data, size_t *upload_data_size)
 {
@@ -714,6 +741,7 @@ enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char
 		ret = get ? list_shares(r, c, server, &p) : gw_reply_not_allowed(r, c, "GET, HEAD");
 		goto out;
 	}
+	audit_op(r, &p);
 	if (put) {
 		ret = gw_fs_put_start(r, c, server, &p);
 		goto out;

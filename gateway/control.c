@@ -267,7 +267,7 @@ static bool end_session(struct gw *gw, uint64_t id)
 
 	if (!s)
 		return false;
-	ended = gw_sessions_end(gw->sessions, s);
+	ended = gw_sessions_end_why(gw->sessions, s, "killed");
 	g = gw_session_sbx(s);
 	if (ended && g && g->c)
 		sbx_kill(sbxc_sbx(g->c));

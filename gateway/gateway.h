@@ -52,7 +52,12 @@ typedef enum MHD_Result (*gw_handler)(struct gw_req *r, struct MHD_Connection *c
 				      const char *upload_data, size_t *upload_data_size);
 
 struct gw {
-	const struct cfg *cfg;
+	/* The running configuration. A reload (SIGHUP, main.c) swaps it
+	 * atomically for one with the same servers in the same order, and keeps
+	 * every configuration it replaced until the gateway stops: a pointer read
+	 * here stays valid for the life of the process, and a server's index
+	 * means the same server in all of them. */
+	const struct cfg *_Atomic cfg;
 	struct sbx_spawner *spawner;
 	struct pinhole *pinhole;
 	struct gw_sessions *sessions;
@@ -84,6 +89,9 @@ struct gw_req {
 	size_t body_len;
 	bool body_too_big;
 	void *upload; /* api_fs.c: an upload in progress */
+	/* [gateway] audit: the file operation this request is (api_fs.c sets
+	 * it; http.c logs it when the request ends); owned, NULL when none. */
+	struct gw_audit *audit;
 	void (*upload_abort)(struct gw_req *r);
 };
 
@@ -98,6 +106,21 @@ bool gw_collect_body(struct gw_req *r, const char *data, size_t *size);
 
 /* The client's address as text (for rate limiting); buf of 64 bytes. */
 void gw_client_addr(struct MHD_Connection *c, char buf[64]);
+
+/* One file operation, for its audit line (event=audit, docs/operations.md). */
+struct gw_audit {
+	char op[16];  /* read, upload, mkdir, copy, move, delete, ... */
+	char *server; /* the rest owned, decoded UTF-8 */
+	char *share;
+	char *path; /* inside the share, "/"-separated, "" for its root */
+	char *to;   /* copy/move: the target inside the share, else NULL */
+};
+
+/* Records @op on (@server, @share, @path[, @to]) in r->audit when [gateway]
+ * audit is on (http.c logs it when the request ends, with its status and
+ * bytes). A failed allocation only loses the line. */
+void gw_audit_set(struct gw_req *r, const char *op, const char *server, const char *share,
+		  const char *path, const char *to);
 
 /* ---- handlers ---- */
 

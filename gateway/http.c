@@ -19,6 +19,7 @@
 #include "conns.h"
 #include "dav.h"
 #include "http.h"
+#include "log.h"
 #include "proto.h"
 
 struct gw_http {
@@ -459,23 +460,59 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 	if (r->upload_abort)
 		r->upload_abort(r); /* the client went away mid-upload */
+	uint64_t sid = r->session ? gw_session_id(r->session) : 0;
 	gw_release_session(r);
 	int64_t ms = (gw_now_us() - r->start_us) / 1000;
 	unsigned status = r->responded ? r->status : 0;
-	/* One line per request; the path may carry file names, never secrets. */
-	char safe[512];
-	size_t j = 0;
-	for (size_t i = 0; r->url[i] && j + 5 < sizeof(safe); i++) {
-		unsigned char ch = (unsigned char)r->url[i];
-		if (ch < 0x20 || ch == 0x7f || ch == '"')
-			j += (size_t)snprintf(safe + j, sizeof(safe) - j, "%%%02X", ch);
-		else
-			safe[j++] = (char)ch;
+	/* One line per request (log.h); the path may carry file names, never
+	 * secrets: it is logged raw, as the client sent it. */
+	struct gw_log l;
+	char addr[64];
+	gw_client_addr(c, addr);
+	gw_log_begin(&l, "request");
+	gw_log_str(&l, "method", r->method);
+	gw_log_strn(&l, "path", r->url, strnlen(r->url, 1024));
+	gw_log_u64(&l, "status", status);
+	gw_log_u64(&l, "bytes_in", r->bytes_in);
+	gw_log_u64(&l, "bytes_out", r->bytes_out);
+	gw_log_i64(&l, "ms", ms);
+	gw_log_str(&l, "user", r->user[0] ? r->user : "-");
+	gw_log_str(&l, "addr", addr);
+	if (sid)
+		gw_log_u64(&l, "session", sid);
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		gw_log_str(&l, "aborted", "yes");
+	gw_log_end(&l);
+	if (r->audit) {
+		struct gw_audit *a = r->audit;
+		/* Authenticated requests only: a 401 is no file operation. */
+		if (r->user[0]) {
+			bool up = strcmp(a->op, "upload") == 0;
+			gw_log_begin(&l, "audit");
+			gw_log_str(&l, "user", r->user);
+			gw_log_str(&l, "server", a->server);
+			gw_log_str(&l, "share", a->share);
+			gw_log_str(&l, "op", a->op);
+			gw_log_str(&l, "path", a->path);
+			if (a->to)
+				gw_log_str(&l, "to", a->to);
+			gw_log_u64(&l, "bytes", up ? r->bytes_in : r->bytes_out);
+			gw_log_str(&l, "result",
+				   status >= 200 && status < 400 &&
+					   toe == MHD_REQUEST_TERMINATED_COMPLETED_OK
+				       ? "ok"
+				       : "failed");
+			gw_log_u64(&l, "status", status);
+			gw_log_str(&l, "addr", addr);
+			gw_log_end(&l);
+		}
+		free(a->server);
+		free(a->share);
+		free(a->path);
+		free(a->to);
+		free(a);
+		r->audit = NULL;
 	}
-	safe[j] = '\0';
-	fprintf(stderr, "smbgate: %s \"%s\" %u %llu %lldms user=%s%s\n", r->method, safe, status,
-		(unsigned long long)r->bytes_out, (long long)ms, r->user[0] ? r->user : "-",
-		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 	gw_metrics_request(gw->metrics, status, r->bytes_in, r->bytes_out);
 	if (r->body) {
 		explicit_bzero(r->body, r->body_len);
@@ -484,6 +521,34 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	free(r->url);
 	free(r);
 	*con_cls = NULL;
+}
+
+void gw_audit_set(struct gw_req *r, const char *op, const char *server, const char *share,
+		  const char *path, const char *to)
+{
+	struct gw_audit *a;
+
+	if (!r->gw->cfg->audit || r->audit)
+		return;
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return;
+	snprintf(a->op, sizeof(a->op), "%s", op);
+	a->server = strdup(server);
+	a->share = strdup(share);
+	/* From the share's root, as the file API's "to" is written. */
+	if (asprintf(&a->path, "/%s", path) < 0)
+		a->path = NULL;
+	a->to = to ? strdup(to) : NULL;
+	if (!a->server || !a->share || !a->path || (to && !a->to)) {
+		free(a->server);
+		free(a->share);
+		free(a->path);
+		free(a->to);
+		free(a);
+		return;
+	}
+	r->audit = a;
 }
 
 static char *read_file(const char *path)

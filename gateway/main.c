@@ -22,7 +22,14 @@
 #include "gateway.h"
 #include "control.h"
 #include "http.h"
+#include "log.h"
 #include "sbxsession.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <stdatomic.h>
 
 /* The worker: --worker, else beside this executable, else in the build
  * tree's sandbox/ folder, else the installed one. Returns a malloc'd path. */
@@ -50,7 +57,140 @@ static char *find_worker(const char *opt)
 	return strdup(SMBGATE_LIBEXECDIR "/smbgate-worker");
 }
 
-static int run(const struct cfg *cfg, const char *config_path, const char *worker_opt)
+/* Whether @host (no brackets) is a loopback address: 127.0.0.0/8 or ::1. */
+static bool is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		       (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return false;
+}
+
+/*
+ * Under systemd with Delegate=yes the gateway's cgroup (the service's) is
+ * its own to manage, but cgroup v2 lets a cgroup hand the memory and pids
+ * controllers to its children only when it holds no process itself. So the
+ * gateway moves itself into a "gateway" leaf, enables both controllers for
+ * the service's children, and the spawner puts each sandbox in a sibling
+ * sbx-PID. Returns the service's cgroup directory in @dir, or false when any
+ * step fails (no delegation, cgroup v1, not writable...): the spawner then
+ * looks at its own cgroup and says what it cannot enforce.
+ * Call while the process has a single thread.
+ */
+static bool cgroup_prepare(char *dir, size_t len)
+{
+	char line[400], file[700];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	bool found = false;
+	int fd;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, "0::/", 4) == 0) {
+			line[strcspn(line, "\n")] = '\0';
+			/* never the root cgroup */
+			found = strlen(line + 3) > 1 &&
+				(size_t)snprintf(dir, len, "/sys/fs/cgroup%s", line + 3) < len;
+		}
+	fclose(f);
+	/* Only a cgroup that systemd delegated and that we may write. Delegate=yes
+	 * marks it with the user.delegate or trusted.delegate attribute (the
+	 * latter readable with CAP_SYS_ADMIN only, which the unit drops); where
+	 * neither can be read, a service's own cgroup (INVOCATION_ID is set by
+	 * systemd for each unit it starts) is taken as the unit file says. */
+	char mark[8] = "";
+	bool delegated = getxattr(dir, "user.delegate", mark, sizeof(mark) - 1) > 0 ||
+			 getxattr(dir, "trusted.delegate", mark, sizeof(mark) - 1) > 0;
+	if (delegated)
+		delegated = mark[0] == '1';
+	else
+		delegated = getenv("INVOCATION_ID") && strlen(dir) > 8 &&
+			    strcmp(dir + strlen(dir) - 8, ".service") == 0;
+	if (!found || !delegated || access(dir, W_OK) < 0)
+		return false;
+	snprintf(file, sizeof(file), "%s/gateway", dir);
+	if (mkdir(file, 0755) < 0 && errno != EEXIST)
+		return false;
+	snprintf(file, sizeof(file), "%s/gateway/cgroup.procs", dir);
+	fd = open(file, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool moved = write(fd, "0", 1) == 1;
+	close(fd);
+	if (!moved)
+		return false;
+	snprintf(file, sizeof(file), "%s/cgroup.subtree_control", dir);
+	fd = open(file, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool enabled = write(fd, "+memory +pids", 13) == 13;
+	close(fd);
+	return enabled;
+}
+
+/* The configurations replaced by reloads: kept until the gateway stops
+ * (struct gw's cfg). Main thread only. */
+struct cfg_list {
+	struct cfg *c;
+	struct cfg_list *next;
+};
+
+/*
+ * SIGHUP: reads @path again. A file with an error is refused with the same
+ * message as --check-config's, and the running configuration stays; else
+ * the new one replaces it (cfg_reload_merge(): what needs a restart keeps
+ * its running value, and is named). New logins and requests use it from
+ * now on; running sessions keep the server settings they logged in with.
+ */
+static void reload(struct gw *gw, const char *path, struct cfg_list **old)
+{
+	char err[512], kept[512];
+	struct cfg *next = NULL;
+	struct cfg_list *item = NULL;
+	const struct cfg *cur = gw->cfg;
+	struct gw_log l;
+	int r = cfg_load(path, &next, err, sizeof(err));
+
+	if (r == 0)
+		r = cfg_reload_merge(next, cur, kept, sizeof(kept), err, sizeof(err));
+	if (r == 0) {
+		item = malloc(sizeof(*item));
+		if (!item)
+			r = -ENOMEM;
+	}
+	if (r < 0 || !item || !next) {
+		if (r == -ENOMEM)
+			snprintf(err, sizeof(err), "%s: %s", path, strerror(ENOMEM));
+		fprintf(stderr, "smbgate: %s\n", err);
+		gw_log_begin(&l, "reload");
+		gw_log_str(&l, "result", "refused");
+		gw_log_str(&l, "config", path);
+		gw_log_str(&l, "error", err);
+		gw_log_end(&l);
+		cfg_free(next);
+		return;
+	}
+	gw_sessions_set_limits(gw->sessions, next->max_sessions, next->session_idle_timeout);
+	item->c = (struct cfg *)cur;
+	item->next = *old;
+	*old = item;
+	atomic_store(&gw->cfg, next);
+	gw_log_begin(&l, "reload");
+	gw_log_str(&l, "result", "ok");
+	gw_log_str(&l, "config", path);
+	gw_log_u64(&l, "servers", next->n_servers);
+	if (kept[0])
+		gw_log_str(&l, "restart_needed", kept);
+	gw_log_end(&l);
+}
+
+static int run(struct cfg *cfg, const char *config_path, const char *worker_opt)
 {
 	struct gw gw = {.cfg = cfg};
 	struct sbx_spawner_options so = {0};
@@ -59,6 +199,7 @@ static int run(const struct cfg *cfg, const char *config_path, const char *worke
 	char ctl_err[256];
 	sigset_t sigs;
 	struct rlimit rl;
+	struct cfg_list *old_cfgs = NULL;
 	int r, exit_code = 1;
 	char *worker = find_worker(worker_opt);
 
@@ -78,6 +219,9 @@ static int run(const struct cfg *cfg, const char *config_path, const char *worke
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	/* The spawner first, while this process has a single thread. */
+	char cgroup[600];
+	if (cgroup_prepare(cgroup, sizeof(cgroup)))
+		so.cgroup = cgroup;
 	so.worker_path = worker;
 	r = sbx_spawner_start(cfg, &so, &gw.spawner);
 	if (r < 0) {
@@ -91,6 +235,8 @@ static int run(const struct cfg *cfg, const char *config_path, const char *worke
 	if (r == 0)
 		r = gw_sessions_new(cfg->max_sessions, GW_MAX_PER_USER, cfg->session_idle_timeout,
 				    gw_sbx_free, &gw.sessions);
+	if (r == 0)
+		gw_sessions_on_end(gw.sessions, gw_session_ended);
 	if (r == 0)
 		r = gw_orphans_new(GW_ORPHANS_MAX, GW_ORPHANS_PER_USER, GW_ORPHANS_TTL,
 				   &gw.orphans);
@@ -106,6 +252,13 @@ static int run(const struct cfg *cfg, const char *config_path, const char *worke
 	fprintf(stderr, "smbgate %s: listening on %s://%s%s%s:%u/ (configuration %s)\n",
 		SMBGATE_VERSION, gw.tls ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
 		gw_http_port(http), config_path);
+	if (!gw.tls && !is_loopback(host))
+		fprintf(stderr,
+			"smbgate: WARNING: listening on %s%s%s:%u without TLS: passwords, tokens "
+			"and files cross the network in clear text. Set tls_certificate and "
+			"tls_key in [gateway] (the Debian package made a self-signed pair in "
+			"/etc/smbgate/tls/), or serve it only through a TLS proxy\n",
+			v6 ? "[" : "", host, v6 ? "]" : "", gw_http_port(http));
 	/* Without it the gateway still serves its users; only smbgatectl is blind. */
 	r = gw_control_start(&gw, &ctl, ctl_err, sizeof(ctl_err));
 	if (r < 0)
@@ -120,6 +273,8 @@ static int run(const struct cfg *cfg, const char *config_path, const char *worke
 			fprintf(stderr, "smbgate: %s: stopping\n", strsignal(sig));
 			break;
 		}
+		if (sig == SIGHUP)
+			reload(&gw, config_path, &old_cfgs);
 		gw_sessions_expire(gw.sessions);
 		gw_orphans_log_dropped(&gw, gw_orphans_expire(gw.orphans),
 				       "its user did not come back in time");
@@ -137,6 +292,17 @@ out:
 	sbx_spawner_free(gw.spawner);
 	gw_metrics_free(gw.metrics);
 	free(worker);
+	/* The running configuration is the caller's when no reload replaced it. */
+	if (old_cfgs) {
+		cfg_free((struct cfg *)gw.cfg);
+		while (old_cfgs->next) {
+			struct cfg_list *next = old_cfgs->next;
+			cfg_free(old_cfgs->c);
+			free(old_cfgs);
+			old_cfgs = next;
+		}
+		free(old_cfgs); /* the first one: @cfg, the caller's */
+	}
 	return exit_code;
 }
 

@@ -58,6 +58,7 @@ struct gw_session {
 	int64_t last_used_ms;
 	size_t server;
 	void *sbx;
+	const char *why;	    /* why it ended (static text), set when it leaves the table */
 	uint64_t id;		    /* public, from t->next_id; never derived from the token */
 	char addr[GW_SESSION_ADDR]; /* of its latest request; guarded by t->lock */
 	uint64_t bytes_in;	    /* atomic */
@@ -71,6 +72,7 @@ struct gw_sessions {
 	pthread_mutex_t lock;
 	unsigned long refs; /* atomic: owner + sessions not yet freed */
 	void (*sbx_free)(void *sbx);
+	void (*on_end)(const struct gw_session *s, const char *why);
 	int64_t (*now)(void);
 	unsigned max_sessions;
 	unsigned max_per_user;
@@ -347,6 +349,7 @@ static unsigned expire_locked(struct gw_sessions *t, int64_t now, struct gw_sess
 	unsigned n = 0;
 
 	while (t->lru_tail && is_idle(t, t->lru_tail, now)) {
+		t->lru_tail->why = "expired";
 		detach_locked(t, t->lru_tail, dead);
 		n++;
 	}
@@ -412,8 +415,10 @@ void gw_sessions_free(struct gw_sessions *t)
 	if (!t)
 		return;
 	pthread_mutex_lock(&t->lock);
-	while (t->lru_head)
+	while (t->lru_head) {
+		t->lru_head->why = "shutdown";
 		detach_locked(t, t->lru_head, &dead);
+	}
 	/* Only reservations are left. */
 	for (size_t b = 0; b <= t->mask; b++) {
 		while (t->by_user[b]) {
@@ -615,6 +620,7 @@ struct gw_session *gw_sessions_get(struct gw_sessions *t, const char *token)
 			found = s;
 	if (found && is_idle(t, found, now)) {
 		/* Only when the clock went back: the LRU order is by last use. */
+		found->why = "expired";
 		detach_locked(t, found, &dead);
 		found = NULL;
 	}
@@ -672,6 +678,11 @@ void gw_session_touch(struct gw_session *s)
 
 bool gw_sessions_end(struct gw_sessions *t, struct gw_session *s)
 {
+	return gw_sessions_end_why(t, s, "ended");
+}
+
+bool gw_sessions_end_why(struct gw_sessions *t, struct gw_session *s, const char *why)
+{
 	struct gw_session *dead = NULL;
 	bool ended = false;
 
@@ -679,6 +690,7 @@ bool gw_sessions_end(struct gw_sessions *t, struct gw_session *s)
 		return false;
 	pthread_mutex_lock(&t->lock);
 	if (s->live) {
+		s->why = why;
 		detach_locked(t, s, &dead);
 		ended = true;
 	}
@@ -699,6 +711,22 @@ unsigned gw_sessions_expire(struct gw_sessions *t)
 	pthread_mutex_unlock(&t->lock);
 	put_dead(dead);
 	return n;
+}
+
+void gw_sessions_set_limits(struct gw_sessions *t, unsigned max_sessions, unsigned idle_timeout_s)
+{
+	if (!t || max_sessions == 0 || max_sessions > GW_SESSIONS_LIMIT || idle_timeout_s == 0)
+		return;
+	pthread_mutex_lock(&t->lock);
+	t->max_sessions = max_sessions;
+	t->idle_ms = (int64_t)idle_timeout_s * 1000;
+	pthread_mutex_unlock(&t->lock);
+}
+
+void gw_sessions_on_end(struct gw_sessions *t,
+			void (*on_end)(const struct gw_session *s, const char *why))
+{
+	t->on_end = on_end;
 }
 
 unsigned gw_sessions_count(struct gw_sessions *t)
@@ -735,6 +763,8 @@ void gw_session_put(struct gw_session *s)
 	if (!s || __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	t = s->t;
+	if (t->on_end)
+		t->on_end(s, s->why ? s->why : "ended");
 	if (t->sbx_free && s->sbx)
 		t->sbx_free(s->sbx);
 	explicit_bzero(s->token, sizeof(s->token));

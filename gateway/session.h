@@ -145,6 +145,27 @@ void gw_session_touch(struct gw_session *s);
  * caller's own reference stays valid.
  */
 bool gw_sessions_end(struct gw_sessions *t, struct gw_session *s);
+/* The same, saying why (static text, e.g. "logout", "killed"): the end
+ * callback (gw_sessions_on_end()) gets it; gw_sessions_end() says "ended". */
+bool gw_sessions_end_why(struct gw_sessions *t, struct gw_session *s, const char *why);
+
+/*
+ * Calls @on_end(s, why) for each session that ended, when its last reference
+ * goes, just before the sandbox destructor; @why is the reason given to
+ * gw_sessions_end_why(), or "expired" (idle), or "shutdown"
+ * (gw_sessions_free()). @s is still readable then. Set it before the table
+ * is used by other threads.
+ */
+void gw_sessions_on_end(struct gw_sessions *t,
+			void (*on_end)(const struct gw_session *s, const char *why));
+
+/*
+ * Changes the session limit and the idle expiry (configuration reload): new
+ * logins count against @max_sessions (live sessions over it stay), and
+ * @idle_timeout_s applies to every session from now on. Invalid values
+ * (as gw_sessions_new() checks them) change nothing.
+ */
+void gw_sessions_set_limits(struct gw_sessions *t, unsigned max_sessions, unsigned idle_timeout_s);
 
 /* Ends the sessions idle for idle_timeout_s or more; returns how many. */
 unsigned gw_sessions_expire(struct gw_sessions *t);

@@ -3,6 +3,7 @@
 # test suite, then does the same in an AddressSanitizer+UBSan build.
 #   packaging/test.sh            both builds
 #   SMBGATE_SANITIZE=0 packaging/test.sh   the plain build only
+#   SMBGATE_DEB=0 packaging/test.sh        without the Debian package's test
 # Build directories: build/ and build-asan/ in the source tree.
 set -euo pipefail
 
@@ -14,6 +15,13 @@ logs=("$root/build/meson-logs/testlog.json")
 echo "== plain build (build/)"
 "$root/packaging/build.sh" "$root/build"
 meson test -C "$root/build" --print-errorlogs --num-processes 2 || rc=1
+
+# The Debian package: built, checked by lintian, installed, its installed
+# daemon smoke-tested, purged (packaging/deb-test.sh; about a minute).
+if [ "${SMBGATE_DEB:-1}" != 0 ]; then
+  echo "== Debian package (build-deb/)"
+  if "$root/packaging/deb-test.sh"; then deb_result="deb: passed"; else deb_result="deb: FAILED"; rc=1; fi
+fi
 
 if [ "${SMBGATE_SANITIZE:-1}" != 0 ]; then
   echo "== AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/)"
@@ -39,7 +47,7 @@ PY
 )
 [ "$skipped" -eq 0 ] || { echo "smbgate: $skipped test(s) skipped: not allowed" >&2; rc=1; }
 [ "$passed" -gt 0 ] || { echo "smbgate: no test ran" >&2; rc=1; }
-echo "$passed passed, $((failed + skipped)) failed"
+echo "$passed passed, $((failed + skipped)) failed${deb_result:+ ($deb_result)}"
 
 if [ $rc -eq 0 ]; then
   echo "smbgate: all test suites passed"

@@ -37,6 +37,10 @@ struct sbx {
 struct sbx_spawner_options {
 	const char *worker_path;	/* executable run inside; opened by the spawner */
 	const char *const *worker_args; /* extra argv after argv[0], NULL-terminated, or NULL */
+	/* The cgroup v2 directory under which each sandbox gets its own cgroup
+	 * (memory.max, pids.max); NULL: the spawner's own cgroup, when it is
+	 * delegated and has the memory and pids controllers for its children. */
+	const char *cgroup;
 };
 
 /*

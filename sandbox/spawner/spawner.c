@@ -200,13 +200,17 @@ static void cgroup_remove(struct spawner_state *st, pid_t pid)
 
 /* Finds a delegated cgroup v2 directory (ours, with memory and pids enabled
  * for children and writable); logs once what is not enforced otherwise. */
-static void cgroup_detect(struct spawner_state *st)
+static void cgroup_detect(struct spawner_state *st, const char *given)
 {
 	char line[400], path[512], ctl[256] = "";
-	FILE *f = fopen("/proc/self/cgroup", "re");
+	FILE *f = given ? NULL : fopen("/proc/self/cgroup", "re");
 	bool found = false;
 
 	st->cgroup[0] = '\0';
+	if (given && strlen(given) < sizeof(path)) {
+		snprintf(path, sizeof(path), "%s", given);
+		found = true;
+	}
 	if (f) {
 		while (fgets(line, sizeof(line), f))
 			if (strncmp(line, "0::", 3) == 0) {
@@ -649,7 +653,7 @@ int spawner_fork(const struct cfg *cfg, const struct sbx_spawner_options *opts, 
 		for (size_t i = 0; i < st.n_slots; i++)
 			st.slots[i].uid = cfg->uid_min + (uint32_t)i;
 	}
-	cgroup_detect(&st);
+	cgroup_detect(&st, opts->cgroup);
 	/* Each sandbox opens /dev/fuse itself, with the spawner's host uid. */
 	if (cfg->mounts != CFG_MOUNTS_OFF && access("/dev/fuse", R_OK | W_OK) < 0)
 		fprintf(stderr,

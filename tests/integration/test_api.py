@@ -1617,7 +1617,7 @@ class T06SandboxDeath(Base):
         h = bearer(tok)
         self.assertEqual(self.gw.get(f"{FS}/public/", h).status, 200)
         mine = {w for _i, w, _h in self.gw.sandboxes(BOB)}
-        aborted0 = self.gw.log_bytes().count(b"huge.bin\" 200 ")
+        aborted0 = self.gw.log_bytes().count(b"huge.bin status=200 ")
         spawned0 = self.gw.metrics()["smbgate_sandbox_spawn_seconds_count"]
         for _ in range(3):
             s = socket.create_connection(("127.0.0.1", self.gw.port), timeout=TIMEOUT)
@@ -1635,8 +1635,10 @@ class T06SandboxDeath(Base):
             self.assertLess(time.monotonic() - t0, 10)
         # the gateway saw three aborted downloads
         self.assertTrue(wait_until(lambda: self.gw.log_bytes().count(
-            b"huge.bin\" 200 ") - aborted0 == 3, 5))
-        self.assertEqual(len(re.findall(rb"huge.bin\" 200 \d+ \d+ms user=bob \(aborted\)",
+            b"huge.bin status=200 ") - aborted0 == 3, 5))
+        self.assertEqual(len(re.findall(
+            rb"event=request method=GET path=\S+/huge.bin status=200 bytes_in=0 "
+            rb"bytes_out=\d+ ms=\d+ user=bob addr=127.0.0.1 session=\d+ aborted=yes\n",
                                         self.gw.log_bytes())), 3)
         r = self.gw.get(f"{FS}/public/big.bin", h)
         self.assertTrue(r.status == 200 and r.body == SEEDED_PUBLIC["big.bin"])
@@ -2961,6 +2963,193 @@ class T16MountsOnDemand(Base):
         self.assertEqual(self.mounted(BOB), ["no"])
         rc, out, err = ctl_exec(self.SOCK, BOB, "ls", "/shares/fixture/public")
         self.assertNotEqual(rc, 0, out)  # the mount without its server: ENOTCONN
+
+
+class T17Reload(Base):
+    """SIGHUP: the configuration is read again; new sessions take the new
+    server settings, running ones keep theirs; [gateway] keys apply to the
+    next request; a bad file is refused with its file:line error and the old
+    configuration stays; what needs a restart keeps its running value."""
+    GW = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.GW = Gateway("reload", "max_upload_size = 100")
+        cls.GW.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.GW.stop()
+
+    def setUp(self):
+        super().setUp()
+        self.gw = self.GW
+
+    def hup(self, text):
+        """Writes the configuration file with @text in place of the usual
+        extra lines, sends SIGHUP, waits for the reload's line; returns it."""
+        with open(self.gw.conf, encoding="utf-8") as f:
+            lines = f.read()
+        before = self.gw.log_bytes().count(b"event=reload ")
+        with open(self.gw.conf, "w", encoding="utf-8") as f:
+            f.write(text(lines))
+        self.gw.proc.send_signal(signal.SIGHUP)
+        self.assertTrue(wait_until(
+            lambda: self.gw.log_bytes().count(b"event=reload ") > before, 10))
+        return self.gw.log_bytes().split(b"event=reload ")[-1].split(b"\n")[0]
+
+    def shares(self, h):
+        r = self.gw.get(f"{FS}/", h)
+        self.assertEqual(r.status, 200, r)
+        return {e["name"] for e in r.json()["entries"]}
+
+    def put(self, h, name, size):
+        h = dict(h, **{"X-Requested-With": "t"})
+        return self.gw.request("PUT", f"{FS}/public/{name}", h, b"x" * size)
+
+    def test_reload(self):
+        good = open(self.gw.conf, encoding="utf-8").read()
+        old = bearer(self.login())
+        self.assertNotIn("hidden$", self.shares(old))
+        self.assertError(self.put(old, "reload-big.bin", 200), 413)
+
+        # A good file: a [server] key and a [gateway] key change.
+        line = self.hup(lambda t: t.replace("max_upload_size = 100", "max_upload_size = 1000")
+                        .replace("workgroup = SMBGATE",
+                                 "workgroup = SMBGATE\nshow_hidden_shares = yes"))
+        self.assertEqual(line, f"result=ok config={self.gw.conf} servers=1".encode())
+        new = bearer(self.login())
+        self.assertIn("hidden$", self.shares(new))
+        self.assertNotIn("hidden$", self.shares(old))  # the running session keeps its settings
+        for h in (old, new):  # [gateway] limits: every request from now on
+            r = self.put(h, "reload-big.bin", 200)
+            self.assertIn(r.status, (201, 204), r)
+            self.assertError(self.put(h, "reload-big.bin", 2000), 413)
+        os.unlink(os.path.join(PUBLIC, "reload-big.bin"))
+        reloaded = open(self.gw.conf, encoding="utf-8").read()
+
+        # A bad file: refused with the --check-config message; nothing changes.
+        bad = reloaded.replace(f"port = {FX['SAMBA_PORT']}", "port = 44x")
+        n = bad.splitlines().index("port = 44x") + 1
+        line = self.hup(lambda _t: bad)
+        msg = f"{self.gw.conf}:{n}: [server fixture] port: not a number between 1 and 65535: '44x'"
+        self.assertIn(f"smbgate: {msg}\n".encode(), self.gw.log_bytes())
+        self.assertEqual(line, f'result=refused config={self.gw.conf} error="{msg}"'.encode())
+        rc = subprocess.run([SMBGATE, "--check-config", "-c", self.gw.conf],
+                            capture_output=True, text=True)
+        self.assertEqual((rc.returncode, rc.stderr), (1, f"smbgate: {msg}\n"))
+        self.assertIsNone(self.gw.proc.poll())
+        third = bearer(self.login())  # the server's port is still the good one
+        self.assertIn("hidden$", self.shares(third))
+        self.assertError(self.put(third, "reload-big.bin", 2000), 413)
+
+        # Other servers: refused; the running ones stay.
+        line = self.hup(lambda _t: reloaded.replace("[server fixture]", "[server renamed]"))
+        self.assertIn(b"result=refused", line)
+        self.assertIn(b"the [server] sections differ from the running ones", line)
+        self.assertEqual(self.gw.get("/api/v1/servers").json(),
+                         {"servers": [{"name": "fixture"}]})
+
+        # What needs a restart keeps its running value, and is named.
+        line = self.hup(lambda _t: reloaded.replace(f"listen = 127.0.0.1:{self.gw.port}",
+                                                    "listen = 127.0.0.1:1")
+                        .replace("[sandbox]", "[sandbox]\nmemory_limit = 64M"))
+        self.assertEqual(line, (f'result=ok config={self.gw.conf} servers=1 '
+                                f'restart_needed="listen, [sandbox] memory_limit"').encode())
+        self.assertEqual(self.gw.get("/healthz").status, 200)
+        self.assertIn("hidden$", self.shares(bearer(self.login())))
+        with open(self.gw.conf, "w", encoding="utf-8") as f:
+            f.write(good)
+
+
+class T18Logs(Base):
+    """The structured log lines: session events with their reasons, sandbox
+    spawn and exit, one audit line per file operation with audit = yes, and
+    never a password or a token."""
+    GW = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.GW = Gateway("logs", "audit = yes\nsession_idle_timeout = 2")
+        cls.GW.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.GW.stop()
+
+    def setUp(self):
+        super().setUp()
+        self.gw = self.GW
+
+    def lines(self, event):
+        return [l for l in self.gw.log_bytes().decode().splitlines()
+                if l.startswith(f"smbgate: event={event} ")]
+
+    def test_session_events_and_audit(self):
+        tok = self.login()
+        sid = re.search(r"session=(\d+)", self.lines("login")[-1]).group(1)
+        pid = re.search(r"sandbox=(\d+)", self.lines("login")[-1]).group(1)
+        self.assertEqual(self.lines("login")[-1],
+                         f"smbgate: event=login user={ALICE} server=fixture addr=127.0.0.1 "
+                         f"via=password session={sid} sandbox={pid}")
+        self.assertIn(f"smbgate: event=sandbox_spawn sandbox={pid} server=fixture ms=",
+                      "\n".join(self.lines("sandbox_spawn")))
+        h = dict(bearer(tok), **{"X-Requested-With": "t"})
+        name = "log test \u00e9.txt"
+        url = f"{FS}/public/{q(name)}"
+        self.assertEqual(self.gw.request("PUT", url, h, b"12345").status, 201)
+        self.assertEqual(self.gw.get(url, h).body, b"12345")
+        r = self.gw.request("POST", url, dict(h, **{"Content-Type": "application/json"}),
+                            json.dumps({"op": "move", "to": "/log-moved.txt"}).encode())
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(self.gw.request("DELETE", f"{FS}/public/log-moved.txt", h).status, 204)
+        self.assertEqual(self.gw.get(f"{FS}/public/no-such.txt", h).status, 404)
+        tail = ("addr=127.0.0.1")
+        want = [
+            f'user={ALICE} server=fixture share=public op=upload path="/log test \u00e9.txt" '
+            f"bytes=5 result=ok status=201 {tail}",
+            f'user={ALICE} server=fixture share=public op=read path="/log test \u00e9.txt" '
+            f"bytes=5 result=ok status=200 {tail}",
+            f'user={ALICE} server=fixture share=public op=move path="/log test \u00e9.txt" '
+            f"to=/log-moved.txt bytes=0 result=ok status=201 {tail}",
+            f"user={ALICE} server=fixture share=public op=delete path=/log-moved.txt "
+            f"bytes=0 result=ok status=204 {tail}",
+        ]
+        # A request's lines are written when it ends, just after its answer.
+        self.assertTrue(wait_until(lambda: len(self.lines("audit")) >= 5 and "no-such.txt" in
+                                   self.lines("request")[-1], 5))
+        got = [l[len("smbgate: event=audit "):] for l in self.lines("audit")]
+        self.assertEqual(got[-5:-1], want)
+        self.assertRegex(got[-1], rf"^user={ALICE} server=fixture share=public op=read "
+                                  r"path=/no-such.txt bytes=\d+ result=failed status=404 ")
+        req = self.lines("request")[-1]
+        self.assertRegex(req, rf"^smbgate: event=request method=GET path=/api/v1/fs/fixture/"
+                              rf"public/no-such.txt status=404 bytes_in=0 bytes_out=\d+ ms=\d+ "
+                              rf"user={ALICE} addr=127.0.0.1 session={sid}$")
+        # logout: the session's end and its sandbox's, with the reason
+        self.assertEqual(self.gw.logout(tok).status, 204)
+        self.assertRegex(self.lines("session_end")[-1],
+                         rf"reason=logout user={ALICE} server=fixture session={sid} age_s=\d+$")
+        self.assertEqual(self.lines("sandbox_exit")[-1],
+                         f"smbgate: event=sandbox_exit sandbox={pid} server=fixture "
+                         f"reason=logout")
+        # a failed login: the address, never the user name
+        before = len(self.lines("login_failed"))
+        self.gw.login("no-such-user-x", "wrong-pass-y", expect=401)
+        self.assertEqual(self.lines("login_failed")[before:],
+                         ["smbgate: event=login_failed server=fixture addr=127.0.0.1 "
+                          "via=password reason=auth_failed"])
+        self.assertIn("reason=login_failed", self.lines("sandbox_exit")[-1])
+        self.login()  # resets the failure counter of 127.0.0.1
+        # Basic, then idle expiry (session_idle_timeout = 2; checked every 5 s)
+        self.assertEqual(self.gw.get(f"{FS}/", basic(BOB, BOB_PW)).status, 200)
+        self.assertIn(f"event=login user={BOB} server=fixture addr=127.0.0.1 via=basic ",
+                      self.lines("login")[-1])
+        self.assertTrue(wait_until(lambda: any(
+            f"reason=expired user={BOB} " in l for l in self.lines("session_end")), 15))
+        log = self.gw.log_bytes()
+        for secret in (ALICE_PW, BOB_PW, "wrong-pass-y", tok):
+            self.assertNotIn(secret.encode(), log)
 
 
 def main():

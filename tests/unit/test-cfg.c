@@ -81,6 +81,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->header_timeout, 30);
 	assert_int_equal(c->min_body_rate, 1024);
 	assert_string_equal(c->control_socket, "/run/smbgate/control.sock");
+	assert_false(c->audit);
 	assert_int_equal(c->memory_limit, 256ULL << 20);
 	assert_int_equal(c->max_processes, 64);
 	assert_int_equal(c->prestart, 1);
@@ -116,6 +117,7 @@ static void test_every_key(void **state)
 				   "header_timeout = 3600\n"
 				   "min_body_rate = 0\n"
 				   "control_socket = /run/x/ctl.sock\n"
+				   "audit = yes\n"
 				   "\n"
 				   "[sandbox]\n"
 				   "memory_limit = 0\n"
@@ -158,6 +160,7 @@ static void test_every_key(void **state)
 	assert_int_equal(c->header_timeout, 3600);
 	assert_int_equal(c->min_body_rate, 0);
 	assert_string_equal(c->control_socket, "/run/x/ctl.sock");
+	assert_true(c->audit);
 	assert_int_equal(c->memory_limit, 0);
 	assert_int_equal(c->max_processes, 65536);
 	assert_int_equal(c->prestart, 16);
@@ -176,7 +179,7 @@ static void test_every_key(void **state)
 	assert_int_equal(s->encryption, CFG_ENCRYPTION_REQUIRED);
 	assert_true(s->show_hidden_shares);
 	assert_int_equal(s->timeout, 3600);
-	assert_int_equal(s->line, 21);
+	assert_int_equal(s->line, 22);
 
 	s = &c->servers[1];
 	assert_string_equal(s->name, "v6");
@@ -185,7 +188,7 @@ static void test_every_key(void **state)
 	assert_int_equal(s->max_protocol, CFG_PROTO_SMB3_11);
 	assert_int_equal(s->encryption, CFG_ENCRYPTION_OFF);
 	assert_false(s->show_hidden_shares);
-	assert_int_equal(s->line, 30);
+	assert_int_equal(s->line, 31);
 
 	s = &c->servers[2];
 	assert_string_equal(s->host, "fe80::1");
@@ -274,6 +277,71 @@ static void test_long_server_name(void **state)
 	assert_int_equal(strlen(c->servers[1].name), 48);
 	assert_string_equal(c->servers[1].host, "b");
 	cfg_free(c);
+}
+
+/* A reload keeps what only start-up reads, and says which; the servers must
+ * stay the same. */
+static void test_reload_merge(void **state)
+{
+	struct cfg *cur = load_ok("cur.conf", "[gateway]\nlisten = 127.0.0.1:8080\n"
+					      "max_sessions = 10\n"
+					      "[sandbox]\nmemory_limit = 64M\n"
+					      "[server a]\nhost = a.example\n"
+					      "[server b]\nhost = b.example\n");
+	struct cfg *next = load_ok("next.conf", "[gateway]\nlisten = 0.0.0.0:9090\n"
+						"max_sessions = 20\naudit = yes\n"
+						"tls_certificate = /c.pem\ntls_key = /k.pem\n"
+						"[sandbox]\nmemory_limit = 64M\nmounts = login\n"
+						"[server a]\nhost = other.example\nport = 1445\n"
+						"[server b]\nhost = b.example\ntimeout = 5\n");
+	char kept[512], err[256] = "";
+
+	(void)state;
+	assert_int_equal(cfg_reload_merge(next, cur, kept, sizeof(kept), err, sizeof(err)), 0);
+	assert_string_equal(kept, "listen, tls_certificate, tls_key, [sandbox] mounts, "
+				  "[server a] host");
+	assert_string_equal(err, "");
+	/* kept from the running one */
+	assert_string_equal(next->listen_host, "127.0.0.1");
+	assert_int_equal(next->listen_port, 8080);
+	assert_null(next->tls_certificate);
+	assert_null(next->tls_key);
+	assert_int_equal(next->mounts, CFG_MOUNTS_OFF);
+	assert_string_equal(next->servers[0].host, "a.example");
+	/* taken from the new file */
+	assert_int_equal(next->max_sessions, 20);
+	assert_true(next->audit);
+	assert_int_equal(next->servers[0].port, 1445);
+	assert_int_equal(next->servers[1].timeout, 5);
+	/* the running one is untouched */
+	assert_int_equal(cur->max_sessions, 10);
+	assert_false(cur->audit);
+	cfg_free(next);
+
+	/* nothing needs a restart */
+	next = load_ok("same.conf", "[gateway]\nlisten = 127.0.0.1:8080\nmax_sessions = 5\n"
+				    "[sandbox]\nmemory_limit = 64M\n"
+				    "[server a]\nhost = a.example\n[server b]\nhost = b.example\n");
+	assert_int_equal(cfg_reload_merge(next, cur, kept, sizeof(kept), err, sizeof(err)), 0);
+	assert_string_equal(kept, "");
+	cfg_free(next);
+
+	/* other servers, or the same in another order: refused */
+	static const char *const bad[] = {
+	    "[server a]\nhost = a.example\n",
+	    "[server b]\nhost = b.example\n[server a]\nhost = a.example\n",
+	    "[server a]\nhost = a.example\n[server c]\nhost = b.example\n",
+	    "[server a]\nhost = a.example\n[server b]\nhost = b.example\n[server c]\nhost = c\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		next = load_ok("servers.conf", bad[i]);
+		assert_int_equal(cfg_reload_merge(next, cur, kept, sizeof(kept), err, sizeof(err)),
+				 -EINVAL);
+		assert_non_null(strstr(err, "servers.conf: the [server] sections differ from the "
+					    "running ones"));
+		cfg_free(next);
+	}
+	cfg_free(cur);
 }
 
 static void test_default_conf(void **state)
@@ -515,13 +583,13 @@ static int is_conf(const struct dirent *d)
 int main(void)
 {
 	static const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_defaults),	   cmocka_unit_test(test_every_key),
-	    cmocka_unit_test(test_ipv6_listen),	   cmocka_unit_test(test_long_server_name),
-	    cmocka_unit_test(test_default_conf),   cmocka_unit_test(test_server_find),
-	    cmocka_unit_test(test_names),	   cmocka_unit_test(test_parse_size),
-	    cmocka_unit_test(test_nonexistent),	   cmocka_unit_test(test_directory),
-	    cmocka_unit_test(test_short_err),	   cmocka_unit_test(test_too_many_servers),
-	    cmocka_unit_test(test_control_socket),
+	    cmocka_unit_test(test_defaults),	     cmocka_unit_test(test_every_key),
+	    cmocka_unit_test(test_ipv6_listen),	     cmocka_unit_test(test_long_server_name),
+	    cmocka_unit_test(test_default_conf),     cmocka_unit_test(test_reload_merge),
+	    cmocka_unit_test(test_server_find),	     cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_parse_size),	     cmocka_unit_test(test_nonexistent),
+	    cmocka_unit_test(test_directory),	     cmocka_unit_test(test_short_err),
+	    cmocka_unit_test(test_too_many_servers), cmocka_unit_test(test_control_socket),
 	};
 	struct CMUnitTest *golden;
 	struct dirent **list;
