@@ -46,8 +46,7 @@
 
 #include "pinhole.h"
 
-#define PIPE_SIZE	 (1024 * 1024)	   /* wanted size of each direction's pipe */
-#define PIPE_SIZE_SMALL	 (64 * 1024)	   /* fallback when the user's pipe quota is short */
+#define RELAY_BUF	 (256 * 1024)	   /* each direction's buffer, while it holds bytes */
 #define TURN_BUDGET	 (2 * 1024 * 1024) /* bytes one direction moves per turn */
 #define ACCEPTS_PER_TURN 32
 #define MAX_EVENTS	 64
@@ -65,11 +64,15 @@ struct ph_tag {
 	enum ph_kind kind;
 };
 
-/* One direction of a connection: source socket -> pipe -> destination socket. */
+/* One direction of a connection: source socket -> buffer -> destination
+ * socket. The buffer (RELAY_BUF bytes) is allocated when a recv() needs it
+ * and freed as soon as it is empty at the end of a turn, so an idle
+ * connection holds none and, in a stream, the allocator hands the same warm
+ * memory back at the next turn. */
 struct ph_dir {
-	int pipe_r, pipe_w;
-	size_t pending; /* bytes in the pipe */
-	size_t cap;	/* pipe size */
+	char *buf;	/* NULL when empty */
+	size_t off;	/* first byte not yet sent */
+	size_t pending; /* bytes in buf from off */
 	bool eof;	/* the source returned end of file */
 	bool shut;	/* the destination was shut down for writing */
 };
@@ -198,33 +201,11 @@ static void close_fd(struct pinhole *p, int *fd)
 	*fd = -1;
 }
 
-static void close_pipe(struct ph_dir *d)
+static void dir_release(struct ph_dir *d)
 {
-	if (d->pipe_r >= 0)
-		close(d->pipe_r);
-	if (d->pipe_w >= 0)
-		close(d->pipe_w);
-	d->pipe_r = d->pipe_w = -1;
-}
-
-static int open_pipe(struct ph_dir *d)
-{
-	int fds[2];
-	int size;
-
-	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0)
-		return -errno;
-	/* Past /proc/sys/fs/pipe-max-size or the user's pipe quota this fails:
-	 * take a smaller pipe, then the default one. */
-	if (fcntl(fds[1], F_SETPIPE_SZ, PIPE_SIZE) < 0)
-		(void)fcntl(fds[1], F_SETPIPE_SZ, PIPE_SIZE_SMALL);
-	size = fcntl(fds[1], F_GETPIPE_SZ);
-	d->pipe_r = fds[0];
-	d->pipe_w = fds[1];
-	d->cap = size > 0 ? (size_t)size : 4096;
-	d->pending = 0;
-	d->eof = d->shut = false;
-	return 0;
+	free(d->buf);
+	d->buf = NULL;
+	d->off = d->pending = 0;
 }
 
 static int register_fd(struct pinhole *p, int fd, uint32_t events, struct ph_tag *tag)
@@ -266,8 +247,8 @@ static void conn_close(struct pinhole *p, struct ph_conn *c)
 	c->ai_list = c->ai_next = NULL;
 	close_fd(p, &c->client);
 	close_fd(p, &c->server);
-	close_pipe(&c->up);
-	close_pipe(&c->down);
+	dir_release(&c->up);
+	dir_release(&c->down);
 
 	if (c->prev)
 		c->prev->next = c->next;
@@ -284,49 +265,69 @@ static void conn_close(struct pinhole *p, struct ph_conn *c)
 
 /*
  * Moves bytes of one direction until nothing moves or the budget is spent.
- * @dst is -1 while the server is not connected yet: the pipe then only fills.
+ * @dst is -1 while the server is not connected yet: the buffer then only fills.
  * Returns 0 or a negative errno (the connection must be closed).
+ *
+ * recv() and send() through a buffer, not splice() through a pipe: the
+ * sockets' own copies cost less than what splice() hands on. Spliced
+ * socket pages reach the worker as fragments of the server's buffers, and
+ * its receive then costs about twice a plain one; relaying 1 GiB to a
+ * libsmbclient reader, relay and reader took 1.1-1.5 CPU-s with splice()
+ * and 0.7-0.9 with copies (docs/performance.md).
  */
 static int pump_dir(struct ph_dir *d, int src, int dst, unsigned long long *bytes, long *budget)
 {
+	int r = 0;
+
 	for (;;) {
 		bool progress = false;
 		ssize_t n;
 
-		if (!d->eof && d->pending<d->cap && * budget> 0) {
-			n = splice(src, NULL, d->pipe_w, NULL, d->cap - d->pending,
-				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (!d->eof && d->pending == 0 && *budget > 0) {
+			if (!d->buf && !(d->buf = malloc(RELAY_BUF))) {
+				r = -ENOMEM;
+				break;
+			}
+			n = recv(src, d->buf, RELAY_BUF, MSG_DONTWAIT);
 			if (n > 0) {
-				d->pending += (size_t)n;
+				d->off = 0;
+				d->pending = (size_t)n;
 				progress = true;
 			} else if (n == 0) {
 				d->eof = true;
 				progress = true;
-			} else if (errno != EAGAIN && errno != EINTR) {
-				/* EAGAIN: the source is empty, or the pipe has no free slot. */
-				return -errno;
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+				r = -errno;
+				break;
 			}
 		}
 		if (dst >= 0 && d->pending > 0) {
-			n = splice(d->pipe_r, NULL, dst, NULL, d->pending,
-				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			n = send(dst, d->buf + d->off, d->pending, MSG_DONTWAIT | MSG_NOSIGNAL);
 			if (n > 0) {
+				d->off += (size_t)n;
 				d->pending -= (size_t)n;
 				stat_add(bytes, (unsigned long long)n);
 				*budget -= (long)n;
 				progress = true;
-			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-				return -errno;
+			} else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+				   errno != EINTR) {
+				r = -errno;
+				break;
 			}
 		}
 		if (dst >= 0 && d->eof && d->pending == 0 && !d->shut) {
-			if (shutdown(dst, SHUT_WR) < 0 && errno != ENOTCONN)
-				return -errno;
+			if (shutdown(dst, SHUT_WR) < 0 && errno != ENOTCONN) {
+				r = -errno;
+				break;
+			}
 			d->shut = true;
 		}
 		if (!progress || *budget <= 0)
-			return 0;
+			break;
 	}
+	if (d->pending == 0)
+		dir_release(d);
+	return r;
 }
 
 /* Moves what can be moved in both directions; closes @c when done or broken. */
@@ -461,20 +462,13 @@ static int conn_new(struct pinhole *p, struct ph_listener *l, int fd)
 	c->client = fd;
 	c->server = -1;
 	c->state = PH_RESOLVING;
-	c->up.pipe_r = c->up.pipe_w = c->down.pipe_r = c->down.pipe_w = -1;
 
 	set_sockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-	r = open_pipe(&c->up);
-	if (r == 0)
-		r = open_pipe(&c->down);
-	if (r == 0)
-		r = register_fd(p, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->client_tag);
+	r = register_fd(p, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->client_tag);
 	if (r == 0)
 		r = conn_resolve(p, c);
 	if (r < 0) {
 		close_fd(p, &c->client);
-		close_pipe(&c->up);
-		close_pipe(&c->down);
 		free(c);
 		return r;
 	}

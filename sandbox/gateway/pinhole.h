@@ -12,16 +12,16 @@
  * relayed data is logged or inspected.
  *
  * One relay thread serves every listener: non-blocking sockets, one epoll
- * set, splice() through a pipe per direction (no copy to user space). Names
+ * set, recv() and send() through a buffer per direction that exists only
+ * while it holds bytes (pinhole.c says why not splice()). Names
  * are resolved again for each accepted connection, by a second, resolver
  * thread, so that a slow DNS server delays new connections only. Both threads
- * block every signal; a splice() to a reset peer raises SIGPIPE on the relay
- * thread, where it stays blocked.
+ * block every signal; sends use MSG_NOSIGNAL.
  *
  * Limits: at most PINHOLE_MAX_CONNECTIONS relayed connections per listener;
  * connections accepted beyond that are closed at once. Each connection holds
- * six fds (two sockets, two pipes), so the gateway's RLIMIT_NOFILE must leave
- * room for 6 * PINHOLE_MAX_CONNECTIONS + 1 fds per sandbox.
+ * two fds (its two sockets), so the gateway's RLIMIT_NOFILE must leave room
+ * for 2 * PINHOLE_MAX_CONNECTIONS + 1 fds per sandbox.
  */
 #pragma once
 

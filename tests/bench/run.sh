@@ -14,10 +14,11 @@
 #                      (the full run installs it; --smoke never does)
 # Options passed on to bench.py (defaults of the full run):
 #   --size-mib 1024 --runs 5 --entries 10000 --list-runs 5 --logins 50
-#   --sessions "50 200 500" --parallel 4 --no-rclone --skip transfer,enc,list,login,sessions
-#   --json FILE --mounts off|login
+#   --sessions "50 200 1000" --parallel 4 --no-rclone
+#   --skip transfer,enc,parallel,https,list,login,sessions --json FILE
+#   --mounts off|login
 # Needs root (the Samba fixture and the gateway's sandboxes), samba, smbclient,
-# libnss-wrapper, curl, python3. Prints the table on stdout, progress on stderr.
+# libnss-wrapper, curl, python3, openssl and haproxy (the HTTPS rows). Prints the table on stdout, progress on stderr.
 set -euo pipefail
 
 here=$(dirname -- "$(realpath -- "${BASH_SOURCE[0]}")")
@@ -55,7 +56,7 @@ done
 	echo "run.sh: must run as root (Samba fixture, sandboxes)" >&2
 	exit 1
 }
-for t in curl smbclient python3; do
+for t in curl smbclient python3 openssl haproxy; do
 	command -v "$t" >/dev/null || {
 		echo "run.sh: $t not found" >&2
 		exit 1

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -458,6 +459,59 @@ static void test_roundtrip_8mib(void **state)
 	echo_wait_idle(&f->srv);
 }
 
+/* The echo's reader sleeps first, then reads in small pieces with pauses:
+ * every buffer on the way fills, the relay's sends stop half-way through its
+ * buffer and go on later. Every byte must still arrive, in order, once. */
+static void test_slow_reader(void **state)
+{
+	struct fixture *f = *state;
+	const size_t len = 12 * 1024 * 1024 + 12345;
+	unsigned char *out = malloc(len), *in = malloc(len + 64);
+	struct writer w = {.buf = out, .len = len};
+	const struct timespec pause = {.tv_nsec = 2 * 1000 * 1000};
+	char trailer[64];
+	struct pinhole_stats s;
+	pthread_t t;
+	size_t got = 0;
+	int tlen;
+
+	assert_non_null(out);
+	assert_non_null(in);
+	fill_random(out, len, 7);
+	w.fd = connect_local(f->port);
+	assert_int_equal(pthread_create(&t, NULL, writer_main, &w), 0);
+	usleep(300 * 1000);
+	for (unsigned i = 0;; i++) {
+		size_t want = 1000 + (i * 7919) % 60000;
+		ssize_t n;
+
+		if (want > len + 64 - got)
+			want = len + 64 - got;
+		n = recv(w.fd, in + got, want, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		assert_true(n >= 0);
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (i % 16 == 0)
+			nanosleep(&pause, NULL);
+	}
+	pthread_join(t, NULL);
+	tlen = snprintf(trailer, sizeof(trailer), "EOF:%zu\n", len);
+	assert_int_equal(got, len + (size_t)tlen);
+	assert_memory_equal(in, out, len);
+	assert_memory_equal(in + len, trailer, (size_t)tlen);
+	close(w.fd);
+	free(out);
+	free(in);
+	wait_active(f->p, 0);
+	s = stats(f->p);
+	assert_int_equal(s.bytes_up, len);
+	assert_int_equal(s.bytes_down, len + (size_t)tlen);
+	echo_wait_idle(&f->srv);
+}
+
 static struct parallel_arg {
 	uint16_t port;
 	uint64_t seed;
@@ -707,6 +761,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_roundtrip_8mib, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_slow_reader, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parallel, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostname, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_half_close, setup, teardown),
