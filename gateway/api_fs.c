@@ -39,17 +39,18 @@ static const char *header(struct MHD_Connection *c, const char *name)
 	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
-static struct sbxc *client_of(struct gw_session *s)
+struct sbxc *gw_client_of(struct gw_session *s)
 {
 	return ((struct gw_sbx *)gw_session_sbx(s))->c;
 }
+#define client_of gw_client_of
 
 /* ---- upload temporaries left by dead sandboxes (orphans.h) ---- */
 
 /* Logs @what, then where the temporary @tmp of an upload to @path is:
  * share/dir/name, as on the server, then @after. */
-static void log_tmp(struct gw *gw, const char *user, size_t server, const char *share,
-		    const char *path, const char *tmp, const char *what, const char *after)
+void gw_log_tmp(struct gw *gw, const char *user, size_t server, const char *share, const char *path,
+		const char *tmp, const char *what, const char *after)
 {
 	const char *slash = strrchr(path, '/');
 	int dl = slash ? (int)(slash - path + 1) : 0;
@@ -61,7 +62,7 @@ static void log_tmp(struct gw *gw, const char *user, size_t server, const char *
 
 static void log_orphan(struct gw *gw, const struct gw_orphan *e, const char *what)
 {
-	log_tmp(gw, e->user, e->server, e->share, e->path, e->tmp, what, NULL);
+	gw_log_tmp(gw, e->user, e->server, e->share, e->path, e->tmp, what, NULL);
 }
 
 void gw_orphans_log_dropped(struct gw *gw, struct gw_orphan *list, const char *why)
@@ -124,7 +125,7 @@ static void drop_orphans(struct gw *gw, struct gw_session *s)
 }
 
 /* gw_authenticate(), then the cleanup of what that user's dead sandboxes left. */
-static struct gw_session *authenticate(struct gw_req *r, struct MHD_Connection *c, size_t server)
+struct gw_session *gw_fs_authenticate(struct gw_req *r, struct MHD_Connection *c, size_t server)
 {
 	struct gw_session *s = gw_authenticate(r, c, server);
 
@@ -133,14 +134,17 @@ static struct gw_session *authenticate(struct gw_req *r, struct MHD_Connection *
 	return s;
 }
 
+#define authenticate gw_fs_authenticate
+
 /* A failed call: a dead sandbox ends its session; the answer says what happened. */
-static enum MHD_Result reply_failed(struct gw_req *r, struct MHD_Connection *c,
-				    struct gw_session *s, int err)
+enum MHD_Result gw_fs_failed(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
+			     int err)
 {
 	if (err < 0)
 		gw_session_failed(r->gw, s);
 	return gw_reply_sbx_error(r, c, err);
 }
+#define reply_failed gw_fs_failed
 
 /* ---- listings ---- */
 
@@ -403,6 +407,9 @@ static enum MHD_Result get_path(struct gw_req *r, struct MHD_Connection *c,
 	struct proto_stat st = {0};
 	int err;
 
+	const char *dl = arg(c, "download");
+	if (dl && strcmp(dl, "zip") == 0)
+		return gw_zip_folder(r, c, session, p);
 	/* A trailing slash says "folder": one round trip, no stat first. */
 	if (p->trailing_slash || !*p->path)
 		return list_dir(r, c, session, p);
@@ -438,9 +445,10 @@ static void upload_orphaned(struct gw *gw, struct upload *u)
 	size_t server = gw_session_server(u->s);
 	int r = gw_orphans_add(gw->orphans, user, server, u->share, u->path, u->tmp, &dropped);
 
-	log_tmp(gw, user, server, u->share, u->path, u->tmp, "the sandbox ended during an upload:",
-		r == 0 ? "will be removed at the user's next request"
-		       : "may be left on the file server; remove it by hand");
+	gw_log_tmp(gw, user, server, u->share, u->path, u->tmp,
+		   "the sandbox ended during an upload:",
+		   r == 0 ? "will be removed at the user's next request"
+			  : "may be left on the file server; remove it by hand");
 	gw_orphans_log_dropped(gw, dropped, "too many waiting");
 }
 

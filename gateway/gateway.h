@@ -123,6 +123,33 @@ void gw_session_failed(struct gw *gw, struct gw_session *s);
 /* api_fs.c: everything under /api/v1/fs; @rest is the raw path after "/api/v1/fs". */
 enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char *rest,
 			  const char *upload_data, size_t *upload_data_size);
+/* api_fs.c, for the other file handlers: gw_authenticate() followed by the
+ * removal of what the user's dead sandboxes left (orphans.h); the answer to a
+ * failed sandbox call (a dead sandbox ends its session); the session's
+ * client; a log line about the upload temporary @tmp beside @path. */
+struct gw_session *gw_fs_authenticate(struct gw_req *r, struct MHD_Connection *c, size_t server);
+enum MHD_Result gw_fs_failed(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
+			     int err);
+struct sbxc *gw_client_of(struct gw_session *s);
+void gw_log_tmp(struct gw *gw, const char *user, size_t server, const char *share, const char *path,
+		const char *tmp, const char *what, const char *after);
+
+/* api_zip.c: GET a folder with ?download=zip (@p: a path in a share), and
+ * POST /api/v1/zip/{server}/{share} {"paths": [...]}. */
+struct gw_path;
+enum MHD_Result gw_zip_folder(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
+			      const struct gw_path *p);
+enum MHD_Result gw_api_zip(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+			   const char *upload_data, size_t *upload_data_size);
+
+/* api_search.c: GET /api/v1/search/{server}/{share}/{folder}?q=TEXT */
+enum MHD_Result gw_api_search(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+			      const char *upload_data, size_t *upload_data_size);
+
+/* api_tus.c: /api/v1/uploads/ (tus 1.0) */
+enum MHD_Result gw_api_tus(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+			   const char *upload_data, size_t *upload_data_size);
+
 /* api_fs.c: logs and frees a list of upload temporaries (orphans.h) that will
  * not be removed, saying @why: they stay on the file server. NULL is allowed. */
 void gw_orphans_log_dropped(struct gw *gw, struct gw_orphan *list, const char *why);

@@ -255,6 +255,8 @@ static const struct gw_route {
 } routes[] = {
     {"PUT", "/api/v1/fs", true, true, h_fs},
     {NULL, "/api/v1/fs", true, false, h_fs},
+    {"POST", "/api/v1/zip", true, false, gw_api_zip},
+    {"GET", "/api/v1/search", true, false, gw_api_search},
     {"GET HEAD", "/healthz", false, false, h_healthz},
     {"GET HEAD", "/metrics", false, false, h_metrics},
     {"GET HEAD", "/api/v1/servers", false, false, h_servers},

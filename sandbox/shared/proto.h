@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_VERSION 2 /* 2: WRITE names its temporary; DROP */
+#define PROTO_VERSION 3 /* 2: WRITE names its temporary; DROP. 3: ZIP, SEARCH, TUS_* */
 
 /* Caps, checked on both sides. */
 #define PROTO_MAX_MSG	       65536 /* one datagram, header included */
@@ -48,32 +48,56 @@
 
 enum proto_type {
 	/* requests: even */
-	PROTO_AUTH = 2,	   /* body: struct proto_auth; strings: server, domain, user, password.
-			      First request, once. -> END | ERROR */
-	PROTO_SHARES = 4,  /* list the server's disk shares. -> ENTRIES..., END | ERROR */
-	PROTO_STAT = 6,	   /* strings: share, path. -> STAT_OK | ERROR */
-	PROTO_LIST = 8,	   /* strings: share, path. -> ENTRIES..., END | ERROR */
-	PROTO_READ = 10,   /* body: offset, length; strings: share, path; fd: pipe write end.
-			      -> READ_OK (bytes follow in the pipe, then EOF), END | ERROR */
-	PROTO_WRITE = 12,  /* body: flags, size; strings: share, path, temporary (a name
-			      proto_tmp_name_valid() accepts: the file written beside path,
-			      then renamed over it); fd: pipe read end.
-			      -> END (body: created, bytes) | ERROR */
-	PROTO_MKDIR = 14,  /* strings: share, path. -> END | ERROR */
-	PROTO_RENAME = 16, /* body: flags; strings: share, from, to. -> END | ERROR */
-	PROTO_COPY = 18,   /* body: flags; strings: share, from, to. -> END | ERROR */
-	PROTO_UNLINK = 20, /* strings: share, path. -> END | ERROR */
-	PROTO_RMDIR = 22,  /* body: flags; strings: share, path. -> END | ERROR */
-	PROTO_CHECK = 24,  /* strings: password. Is it the one of AUTH? -> END | ERROR (AUTH) */
-	PROTO_LANE = 26,   /* a second channel: the worker forks a copy with its own SMB
-			      connections. -> END carrying one fd (a SOCK_SEQPACKET socket
-			      on which the copy first sends HELLO) | ERROR */
-	PROTO_DROP = 28,   /* strings: share, path, temporary, as in WRITE: removes the
-			      temporary that an upload to path left when its worker died.
-			      -> END | ERROR (NOT_FOUND: no such temporary) */
-	PROTO_MOUNT = 30,  /* start the FUSE server of /shares/SERVER now ([sandbox] mounts =
-			      on-demand). -> END (also when it runs already) | ERROR
-			      (NOT_FOUND: this sandbox has no mount) */
+	PROTO_AUTH = 2,	       /* body: struct proto_auth; strings: server, domain, user, password.
+				  First request, once. -> END | ERROR */
+	PROTO_SHARES = 4,      /* list the server's disk shares. -> ENTRIES..., END | ERROR */
+	PROTO_STAT = 6,	       /* strings: share, path. -> STAT_OK | ERROR */
+	PROTO_LIST = 8,	       /* strings: share, path. -> ENTRIES..., END | ERROR */
+	PROTO_READ = 10,       /* body: offset, length; strings: share, path; fd: pipe write end.
+				  -> READ_OK (bytes follow in the pipe, then EOF), END | ERROR */
+	PROTO_WRITE = 12,      /* body: flags, size; strings: share, path, temporary (a name
+				  proto_tmp_name_valid() accepts: the file written beside path,
+				  then renamed over it); fd: pipe read end.
+				  -> END (body: created, bytes) | ERROR */
+	PROTO_MKDIR = 14,      /* strings: share, path. -> END | ERROR */
+	PROTO_RENAME = 16,     /* body: flags; strings: share, from, to. -> END | ERROR */
+	PROTO_COPY = 18,       /* body: flags; strings: share, from, to. -> END | ERROR */
+	PROTO_UNLINK = 20,     /* strings: share, path. -> END | ERROR */
+	PROTO_RMDIR = 22,      /* body: flags; strings: share, path. -> END | ERROR */
+	PROTO_CHECK = 24,      /* strings: password. Is it the one of AUTH? -> END | ERROR (AUTH) */
+	PROTO_LANE = 26,       /* a second channel: the worker forks a copy with its own SMB
+				  connections. -> END carrying one fd (a SOCK_SEQPACKET socket
+				  on which the copy first sends HELLO) | ERROR */
+	PROTO_DROP = 28,       /* strings: share, path, temporary, as in WRITE: removes the
+				  temporary that an upload to path left when its worker died.
+				  -> END | ERROR (NOT_FOUND: no such temporary) */
+	PROTO_MOUNT = 30,      /* start the FUSE server of /shares/SERVER now ([sandbox] mounts =
+				  on-demand). -> END (also when it runs already) | ERROR
+				  (NOT_FOUND: this sandbox has no mount) */
+	PROTO_ZIP = 50,	       /* body: struct proto_zip; strings: share, folder, names (the
+				  entries of folder to archive, '\n'-separated; "" for the
+				  whole folder's content); fd: pipe write end. The worker
+				  walks the tree first (limits), answers ZIP_OK, writes the
+				  zip archive into the pipe, closes it.
+				  -> ZIP_OK, END (bytes: archive bytes, skipped: files and
+				  folders listed in smbgate-errors.txt) | ERROR */
+	PROTO_SEARCH = 52,     /* body: struct proto_search; strings: share, folder, pattern.
+				  -> FOUND..., END (bytes: results, skipped: folders that
+				  could not be listed, created: 1 when it stopped early: at
+				  max_results results when bytes = max_results, else at
+				  the deadline) | ERROR */
+	PROTO_TUS_CREATE = 54, /* body: flags (OVERWRITE); strings: share, path, temporary
+				  (as WRITE's). Checks the target, creates the empty
+				  temporary beside it. -> END | ERROR */
+	PROTO_TUS_APPEND = 56, /* body: struct proto_tus; strings: share, path, temporary;
+				  fd: pipe read end. Appends what the pipe carries (until
+				  EOF, at most length - offset) to the temporary, whose
+				  size must be offset (else OFFSET); when it then holds
+				  length bytes, renames it over path (as WRITE).
+				  -> END (bytes: the temporary's size after; created: the
+				  target did not exist, when renamed) | ERROR */
+	PROTO_TUS_INFO = 58,   /* strings: share, path, temporary.
+				  -> STAT_OK (the temporary's size) | ERROR */
 
 	/* answers: odd */
 	PROTO_HELLO = 1,   /* body: version. Sent once by the worker when it starts. */
@@ -82,6 +106,9 @@ enum proto_type {
 	PROTO_ENTRIES = 7, /* body: count; then count records, see proto_entries_next() */
 	PROTO_READ_OK = 9, /* body: struct proto_stat of the file, length that follows */
 	PROTO_END = 11,	   /* body: struct proto_end */
+	PROTO_ZIP_OK = 51, /* body: struct proto_zip_ok: the walk's totals; the archive follows */
+	PROTO_FOUND = 53,  /* body: struct proto_entry_rec; strings: path (relative to the
+			      folder searched; every segment proto_name_valid()) */
 };
 
 /* Flags of WRITE, RENAME, COPY and RMDIR. */
@@ -110,8 +137,10 @@ enum proto_err {
 				   without touching what the link points to */
 	PROTO_E_BAD_ENTRY = 17, /* the folder holds a name that cannot be read (the folder
 				   cannot be listed) or used (nor deleted recursively) */
+	PROTO_E_TOO_DEEP = 25,	/* ZIP: the tree is deeper than the request allows */
+	PROTO_E_OFFSET = 26,	/* TUS_APPEND: the temporary's size is not the offset */
 };
-#define PROTO_E_MAX PROTO_E_BAD_ENTRY
+#define PROTO_E_MAX PROTO_E_OFFSET
 
 enum proto_ftype {
 	PROTO_FT_FILE = 1,
@@ -154,6 +183,42 @@ struct proto_write_req {
 	uint32_t flags;
 	uint32_t reserved;
 	uint64_t size; /* bytes the pipe will carry; UINT64_MAX when not known */
+};
+
+/* ZIP */
+#define PROTO_ZIP_DEFLATE   0x1u /* deflate (else stored) */
+#define PROTO_ZIP_ZIP64	    0x2u /* zip64 records for every entry (else only where needed) */
+#define PROTO_ZIP_F_ALL	    (PROTO_ZIP_DEFLATE | PROTO_ZIP_ZIP64)
+#define PROTO_ZIP_MAX_NAMES 60000 /* bytes of ZIP's names string */
+struct proto_zip {
+	uint32_t flags;
+	uint32_t max_entries; /* 1..PROTO_MAX_LIST_ENTRIES: files and folders in all */
+	uint32_t max_depth;   /* 1..256: folders above an entry, at most (counting the
+				 one named in names: "a/b/c.txt" has 2) */
+	uint32_t reserved;
+};
+
+struct proto_zip_ok {
+	uint32_t entries; /* files and folders to archive */
+	uint32_t reserved;
+	uint64_t bytes; /* the files' sizes, summed, as listed */
+};
+
+/* SEARCH */
+#define PROTO_SEARCH_MAX_PATTERN 1024
+struct proto_search {
+	uint32_t max_results; /* 1..PROTO_MAX_LIST_ENTRIES */
+	uint32_t max_depth;   /* 1..256 */
+	uint32_t deadline_ms; /* 1..600000 */
+	uint32_t reserved;
+};
+
+/* TUS_APPEND */
+struct proto_tus {
+	uint64_t offset; /* the temporary's size now */
+	uint64_t length; /* the upload's total size */
+	uint32_t flags;	 /* PROTO_F_OVERWRITE */
+	uint32_t reserved;
 };
 
 struct proto_flags {
@@ -214,6 +279,11 @@ struct proto_msg {
 		struct proto_entries entries;
 		struct proto_read_ok read_ok;
 		struct proto_end end;
+		struct proto_zip zip;
+		struct proto_zip_ok zip_ok;
+		struct proto_search search;
+		struct proto_entry_rec found;
+		struct proto_tus tus;
 	} u; /* the body, copied out aligned */
 };
 
@@ -233,6 +303,8 @@ const char *proto_type_name(uint16_t type);
 
 /* Stable name of an error code ("not_found"), or "io_error"; static storage. */
 const char *proto_err_name(uint32_t code);
+/* Whether @code is an error code of enum proto_err (the set has gaps). */
+bool proto_err_known(uint32_t code);
 
 /*
  * Encodes a message into @buf (@bufsize bytes). @body is @body_len bytes (must
