@@ -33,21 +33,22 @@ struct search {
 	char *line; /* the line being sent */
 	size_t len, off;
 	bool done;
-	/* the first answer, read before the status was chosen */
-	int first;
+	/* the last answer: an entry (found) or the end; the first is read
+	 * before the status is chosen */
+	bool found;
 	struct proto_entry_rec rec;
 	char path[PROTO_MAX_PATH + 1];
 	struct proto_end end;
 };
 
-/* The NDJSON line of the last answer (s->first: 1 an entry, 0 the end). */
+/* The NDJSON line of the last answer. */
 static int make_line(struct search *s)
 {
 	json_t *j;
 
 	free(s->line);
 	s->line = NULL;
-	if (s->first == 1) {
+	if (s->found) {
 		char mt[32];
 		const char *slash = strrchr(s->path, '/');
 		size_t n = strlen(s->prefix) + strlen(s->path) + 2;
@@ -93,14 +94,14 @@ static ssize_t search_read(void *cls, uint64_t pos, char *buf, size_t max)
 	while (!s->line || s->off == s->len) {
 		if (s->done)
 			return MHD_CONTENT_READER_END_OF_STREAM;
-		s->first = sbxc_search_next(s->lane, &s->rec, s->path, &s->end);
-		if (s->first != 1)
+		int r = sbxc_search_next(s->lane, &s->found, &s->rec, s->path, &s->end);
+		if (r || !s->found)
 			s->lane = NULL; /* given back */
-		if (s->first < 0)
+		if (r < 0)
 			gw_session_failed(s->gw, s->s);
-		if (s->first != 0 && s->first != 1)
+		if (r)
 			return MHD_CONTENT_READER_END_WITH_ERROR; /* a cut body */
-		s->done = s->first == 0;
+		s->done = !s->found;
 		if (make_line(s) < 0)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 	}
@@ -117,8 +118,8 @@ static void search_free(void *cls)
 	/* A client that went away: the rest is drained (the worker's deadline
 	 * bounds it), so that the lane can serve again. */
 	while (s->lane) {
-		int r = sbxc_search_next(s->lane, &s->rec, s->path, &s->end);
-		if (r != 1)
+		int r = sbxc_search_next(s->lane, &s->found, &s->rec, s->path, &s->end);
+		if (r || !s->found)
 			s->lane = NULL;
 		if (r < 0)
 			gw_session_failed(s->gw, s->s);
@@ -127,6 +128,44 @@ static void search_free(void *cls)
 	free(s->line);
 	free(s->prefix);
 	free(s);
+}
+
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* A query argument as the client meant it: "%XX" decoded, '+' a space (the
+ * gateway leaves arguments raw). A new string, or NULL (a bad escape, NUL). */
+static char *arg_decode(const char *v)
+{
+	size_t n = strlen(v), o = 0;
+	char *out = malloc(n + 1);
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '%') {
+			int hi = i + 2 < n ? hexval(v[i + 1]) : -1;
+			int lo = hi >= 0 ? hexval(v[i + 2]) : -1;
+			if (lo < 0 || (hi == 0 && lo == 0)) {
+				free(out);
+				return NULL;
+			}
+			out[o++] = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			out[o++] = v[i] == '+' ? ' ' : v[i];
+		}
+	}
+	out[o] = '\0';
+	return out;
 }
 
 static unsigned arg_num(struct MHD_Connection *c, const char *name, unsigned def, unsigned max)
@@ -149,6 +188,7 @@ enum MHD_Result gw_api_search(struct gw_req *r, struct MHD_Connection *c, const 
 	struct gw_path p = {0};
 	enum MHD_Result ret;
 	struct search *s = NULL;
+	char *q = NULL;
 	(void)upload_data;
 	(void)upload_data_size;
 
@@ -168,7 +208,8 @@ enum MHD_Result gw_api_search(struct gw_req *r, struct MHD_Connection *c, const 
 		ret = MHD_YES;
 		goto out;
 	}
-	const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
+	const char *raw_q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
+	q = raw_q ? arg_decode(raw_q) : NULL;
 	struct proto_search req = {
 	    .max_results = arg_num(c, "limit", SEARCH_DEF_RESULTS, SEARCH_MAX_RESULTS),
 	    .max_depth = arg_num(c, "depth", SEARCH_MAX_DEPTH, SEARCH_MAX_DEPTH),
@@ -196,10 +237,9 @@ enum MHD_Result gw_api_search(struct gw_req *r, struct MHD_Connection *c, const 
 	int err = sbxc_search_begin(gw_client_of(session), p.share, p.path, q, &req, &s->lane);
 	if (err == 0) {
 		/* The first answer says whether the folder can be searched at all. */
-		s->first = sbxc_search_next(s->lane, &s->rec, s->path, &s->end);
-		if (s->first != 1)
+		err = sbxc_search_next(s->lane, &s->found, &s->rec, s->path, &s->end);
+		if (err || !s->found)
 			s->lane = NULL;
-		err = s->first == 0 || s->first == 1 ? 0 : s->first;
 	}
 	if (err) {
 		ret = err == PROTO_E_INVALID
@@ -208,7 +248,7 @@ enum MHD_Result gw_api_search(struct gw_req *r, struct MHD_Connection *c, const 
 			  : gw_fs_failed(r, c, session, err);
 		goto out;
 	}
-	s->done = s->first == 0;
+	s->done = !s->found;
 	if (make_line(s) < 0) {
 		ret = MHD_NO;
 		goto out;
@@ -229,8 +269,8 @@ enum MHD_Result gw_api_search(struct gw_req *r, struct MHD_Connection *c, const 
 out:
 	if (s) {
 		while (s->lane) { /* never left busy */
-			int x = sbxc_search_next(s->lane, &s->rec, s->path, &s->end);
-			if (x != 1)
+			int x = sbxc_search_next(s->lane, &s->found, &s->rec, s->path, &s->end);
+			if (x || !s->found)
 				s->lane = NULL;
 		}
 		free(s->line);
@@ -238,5 +278,6 @@ out:
 		free(s);
 	}
 	gw_path_clear(&p);
+	free(q);
 	return ret;
 }

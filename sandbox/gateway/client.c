@@ -728,19 +728,21 @@ int sbxc_search_begin(struct sbxc *c, const char *share, const char *folder, con
 	return 0;
 }
 
-int sbxc_search_next(struct sbxc_lane *l, struct proto_entry_rec *ret_rec,
+int sbxc_search_next(struct sbxc_lane *l, bool *ret_found, struct proto_entry_rec *ret_rec,
 		     char ret_path[PROTO_MAX_PATH + 1], struct proto_end *ret_end)
 {
 	struct proto_msg m;
 	int r = recv_ans(l, ANS(PROTO_FOUND) | ANS(PROTO_END) | ANS(PROTO_ERROR), &m);
 
+	*ret_found = false;
 	if (r == 0 && m.hdr.type == PROTO_FOUND) {
 		if (++l->search_found > l->search_max) {
 			r = violation(l->c, "more results than asked for");
 		} else {
 			*ret_rec = m.u.found;
 			snprintf(ret_path, PROTO_MAX_PATH + 1, "%s", m.str[0]);
-			return 1;
+			*ret_found = true;
+			return 0; /* the lane stays busy */
 		}
 	} else if (r == 0 && m.hdr.type == PROTO_ERROR) {
 		r = (int)m.u.error.code;

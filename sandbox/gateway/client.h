@@ -22,6 +22,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cfg.h"
@@ -140,14 +141,15 @@ int sbxc_zip_end(struct sbxc_lane *l, uint64_t *ret_bytes, uint32_t *ret_errors)
 
 /*
  * Search: on 0, *@ret_lane is busy with it; call sbxc_search_next() until it
- * returns something else than 1: 1 one result (*@ret_rec, @ret_path relative
- * to @folder), 0 the end (*@ret_end: bytes = results, skipped = folders not
- * searched, created = stopped early), a proto_err or a negative errno. The
- * lane is given back then. Results must all be read (drained) to the end.
+ * gives something else than a result: 0 with *@ret_found for one result
+ * (*@ret_rec, @ret_path relative to @folder); 0 without it for the end
+ * (*@ret_end: bytes = results, skipped = folders not searched, created =
+ * stopped early); a proto_err or a negative errno. The lane is given back
+ * then. Results must all be read (drained) to the end.
  */
 int sbxc_search_begin(struct sbxc *c, const char *share, const char *folder, const char *pattern,
 		      const struct proto_search *req, struct sbxc_lane **ret_lane);
-int sbxc_search_next(struct sbxc_lane *l, struct proto_entry_rec *ret_rec,
+int sbxc_search_next(struct sbxc_lane *l, bool *ret_found, struct proto_entry_rec *ret_rec,
 		     char ret_path[PROTO_MAX_PATH + 1], struct proto_end *ret_end);
 
 /* Resumable uploads: the temporary @tmp beside @path (see proto.h, TUS_*). */
