@@ -21,6 +21,7 @@
 #include "session.h"
 #include "spawn.h"
 #include "reply.h"
+#include "tus.h"
 
 /* Limits on what an HTTP client controls. */
 #define GW_MAX_JSON_BODY      (64 * 1024) /* login and file operation bodies */
@@ -37,6 +38,9 @@
 #define GW_ORPHANS_PER_USER 16	  /* per user and server */
 #define GW_ORPHANS_TTL	    86400 /* seconds an entry waits for its user */
 #define GW_ORPHANS_TRIES    3	  /* failed attempts to remove one before giving up */
+/* Resumable uploads (tus.h); their expiry is [gateway] upload_expiry. */
+#define GW_TUS_MAX	1024 /* unfinished, in all */
+#define GW_TUS_PER_USER 16   /* unfinished, per user and server */
 
 struct gw_metrics;
 struct gw_conns;
@@ -57,6 +61,7 @@ struct gw {
 	struct pinhole *pinhole;
 	struct gw_sessions *sessions;
 	struct gw_orphans *orphans;
+	struct gw_tus *tus; /* resumable uploads (tus.h) */
 	struct gw_metrics *metrics;
 	struct gw_conns *conns; /* set by gw_http_start() */
 	bool tls;
@@ -149,6 +154,10 @@ enum MHD_Result gw_api_search(struct gw_req *r, struct MHD_Connection *c, const 
 /* api_tus.c: /api/v1/uploads/ (tus 1.0) */
 enum MHD_Result gw_api_tus(struct gw_req *r, struct MHD_Connection *c, const char *rest,
 			   const char *upload_data, size_t *upload_data_size);
+/* api_tus.c: expired uploads' temporaries handed to the orphans (removed at
+ * their user's next request); at stop, the unfinished ones logged. */
+void gw_tus_expire_all(struct gw *gw);
+void gw_tus_stop(struct gw *gw);
 
 /* api_fs.c: logs and frees a list of upload temporaries (orphans.h) that will
  * not be removed, saying @why: they stay on the file server. NULL is allowed. */

@@ -257,6 +257,8 @@ static const struct gw_route {
     {NULL, "/api/v1/fs", true, false, h_fs},
     {"POST", "/api/v1/zip", true, false, gw_api_zip},
     {"GET", "/api/v1/search", true, false, gw_api_search},
+    {"POST PATCH", "/api/v1/uploads", true, true, gw_api_tus},
+    {"OPTIONS HEAD DELETE", "/api/v1/uploads", true, false, gw_api_tus},
     {"GET HEAD", "/healthz", false, false, h_healthz},
     {"GET HEAD", "/metrics", false, false, h_metrics},
     {"GET HEAD", "/api/v1/servers", false, false, h_servers},

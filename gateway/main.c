@@ -94,6 +94,8 @@ static int run(const struct cfg *cfg, const char *config_path, const char *worke
 	if (r == 0)
 		r = gw_orphans_new(GW_ORPHANS_MAX, GW_ORPHANS_PER_USER, GW_ORPHANS_TTL,
 				   &gw.orphans);
+	if (r == 0)
+		r = gw_tus_new(GW_TUS_MAX, GW_TUS_PER_USER, cfg->upload_expiry, &gw.tus);
 	if (r < 0) {
 		fprintf(stderr, "smbgate: cannot start: %s\n", strerror(-r));
 		goto out;
@@ -121,6 +123,7 @@ static int run(const struct cfg *cfg, const char *config_path, const char *worke
 			break;
 		}
 		gw_sessions_expire(gw.sessions);
+		gw_tus_expire_all(&gw);
 		gw_orphans_log_dropped(&gw, gw_orphans_expire(gw.orphans),
 				       "its user did not come back in time");
 	}
@@ -130,6 +133,9 @@ out:
 	gw_http_stop(http);
 	gw_sessions_free(gw.sessions); /* ends every sandbox */
 	/* What is still waiting stays on the file servers: say where. */
+	if (gw.tus)
+		gw_tus_stop(&gw);
+	gw_tus_free(gw.tus);
 	if (gw.orphans)
 		gw_orphans_log_dropped(&gw, gw_orphans_take_all(gw.orphans), "smbgate stopped");
 	gw_orphans_free(gw.orphans);

@@ -1960,25 +1960,26 @@ int smb_tus_append(struct smb *s, const char *share, const char *path, const cha
 {
 	char url[URL_MAX], tmp[URL_MAX];
 	uint64_t done = 0;
-	struct stat st;
+	struct proto_stat pst;
 	SMBCFILE *f;
 	int r = tus_urls(s, share, path, tmp_name, url, tmp);
 
 	*ret_created = 0;
 	if (r)
 		return r;
+	/* A handle open for writing only cannot be stat'ed: the path first
+	 * (one request at a time works on an upload: the gateway sees to it). */
+	r = stat_url(s, tmp, &pst);
+	if (r)
+		return r;
+	*ret_size = pst.size;
+	if (pst.ftype != PROTO_FT_FILE)
+		return PROTO_E_IS_DIR;
+	if (pst.size != offset)
+		return PROTO_E_OFFSET;
 	f = smbc_getFunctionOpen(s->ctx)(s->ctx, tmp, O_WRONLY, 0);
 	if (!f)
 		return last_err();
-	if (smbc_getFunctionFstat(s->ctx)(s->ctx, f, &st) < 0) {
-		r = last_err();
-		goto out;
-	}
-	*ret_size = (uint64_t)st.st_size;
-	if ((uint64_t)st.st_size != offset) {
-		r = PROTO_E_OFFSET;
-		goto out;
-	}
 	if (smbc_getFunctionLseek(s->ctx)(s->ctx, f, (off_t)offset, SEEK_SET) < 0) {
 		r = last_err();
 		goto out;
