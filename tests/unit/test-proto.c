@@ -198,7 +198,7 @@ static size_t encode_sample(uint8_t *out, const struct sample *s, uint32_t seq)
 
 static void test_round_trip(void **state)
 {
-	bool seen[32] = {false};
+	bool seen[64] = {false};
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY(samples); i++) {
