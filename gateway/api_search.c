@@ -215,6 +215,10 @@ enum MHD_Result gw_api_search(struct gw_req *r, struct MHD_Connection *c, const 
 	    .max_depth = arg_num(c, "depth", SEARCH_MAX_DEPTH, SEARCH_MAX_DEPTH),
 	    .deadline_ms = arg_num(c, "deadline", SEARCH_DEF_DEADLINE, SEARCH_MAX_DEADLINE) * 1000u,
 	};
+	/* The gateway waits for each answer at most the server's timeout (and
+	 * 5 s): a walk that finds nothing for longer would look dead. */
+	if (req.deadline_ms > srv->timeout * 1000u)
+		req.deadline_ms = srv->timeout * 1000u;
 	size_t ql = q ? strnlen(q, PROTO_SEARCH_MAX_PATTERN + 1) : 0;
 	if (!q || ql == 0 || ql > PROTO_SEARCH_MAX_PATTERN || !proto_utf8_valid(q, ql) ||
 	    !req.max_results || !req.max_depth || !req.deadline_ms) {

@@ -83,7 +83,8 @@ export async function tusUpload(job, overwrite, report) {
       continue;
     }
     if (r.status === -1) return {status: -1};
-    if (r.status !== 0 && r.status !== 409 && r.status < 500) {
+    // 423: the gateway still finishes the cut request; 409: HEAD knows better.
+    if (r.status !== 0 && r.status !== 409 && r.status !== 423 && r.status < 500) {
       localStorage.removeItem(key);
       return {status: r.status, body: r.body};
     }
