@@ -82,6 +82,7 @@ enum gateway_key {
 	GW_MIN_BODY_RATE,
 	GW_CONTROL_SOCKET,
 	GW_AUDIT,
+	GW_UPLOAD_EXPIRY,
 	_GW_MAX,
 };
 
@@ -96,6 +97,7 @@ static const char *const gateway_keys[_GW_MAX] = {
     [GW_MIN_BODY_RATE] = "min_body_rate",
     [GW_CONTROL_SOCKET] = "control_socket",
     [GW_AUDIT] = "audit",
+    [GW_UPLOAD_EXPIRY] = "upload_expiry",
 };
 
 enum sandbox_key {
@@ -572,6 +574,11 @@ static int handle_gateway(struct parser *p, enum gateway_key k, const char *v)
 			return fail_value(p, key, "not a number between 1 and 604800", v);
 		c->session_idle_timeout = (unsigned)n;
 		return 0;
+	case GW_UPLOAD_EXPIRY:
+		if (parse_unsigned(v, 1, CFG_MAX_IDLE_TIMEOUT, &n) < 0)
+			return fail_value(p, key, "not a number between 1 and 604800", v);
+		c->upload_expiry = (unsigned)n;
+		return 0;
 	case GW_MAX_SESSIONS:
 		if (parse_unsigned(v, 1, CFG_MAX_SESSIONS, &n) < 0)
 			return fail_value(p, key, "not a number between 1 and 100000", v);
@@ -1029,6 +1036,7 @@ static struct cfg *cfg_new(const char *path)
 	c->session_idle_timeout = DEFAULT_IDLE_TIMEOUT;
 	c->max_sessions = DEFAULT_MAX_SESSIONS;
 	c->max_upload_size = 0;
+	c->upload_expiry = 86400;
 	c->header_timeout = DEFAULT_HEADER_TIMEOUT;
 	c->min_body_rate = DEFAULT_MIN_BODY_RATE;
 	c->memory_limit = DEFAULT_MEMORY_LIMIT;

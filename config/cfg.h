@@ -78,6 +78,7 @@ struct cfg {
 	unsigned session_idle_timeout; /* seconds; default 900 */
 	unsigned max_sessions;	       /* default 200 */
 	uint64_t max_upload_size;      /* bytes, 0 = unlimited; default 0 */
+	unsigned upload_expiry;	       /* seconds an unfinished resumable upload waits; 86400 */
 	unsigned header_timeout;       /* seconds for request line + headers; default 30 */
 	uint64_t min_body_rate;	       /* bytes/s a request body must keep up; 0 = none; 1K */
 	char *control_socket; /* smbgatectl's unix socket; default /run/smbgate/control.sock */

@@ -44,13 +44,14 @@ struct sbxc *gw_fs_client(struct gw_session *s)
 {
 	return ((struct gw_sbx *)gw_session_sbx(s))->c;
 }
+#define client_of gw_fs_client
 
 /* ---- upload temporaries left by dead sandboxes (orphans.h) ---- */
 
 /* Logs @what, then where the temporary @tmp of an upload to @path is:
  * share/dir/name, as on the server, then @after. */
-static void log_tmp(struct gw *gw, const char *user, size_t server, const char *share,
-		    const char *path, const char *tmp, const char *what, const char *after)
+void gw_log_tmp(struct gw *gw, const char *user, size_t server, const char *share, const char *path,
+		const char *tmp, const char *what, const char *after)
 {
 	const char *slash = strrchr(path, '/');
 	int dl = slash ? (int)(slash - path + 1) : 0;
@@ -62,7 +63,7 @@ static void log_tmp(struct gw *gw, const char *user, size_t server, const char *
 
 static void log_orphan(struct gw *gw, const struct gw_orphan *e, const char *what)
 {
-	log_tmp(gw, e->user, e->server, e->share, e->path, e->tmp, what, NULL);
+	gw_log_tmp(gw, e->user, e->server, e->share, e->path, e->tmp, what, NULL);
 }
 
 void gw_orphans_log_dropped(struct gw *gw, struct gw_orphan *list, const char *why)
@@ -140,6 +141,7 @@ enum MHD_Result gw_fs_failed(struct gw_req *r, struct MHD_Connection *c, struct 
 		gw_session_failed(r->gw, s);
 	return gw_reply_sbx_error(r, c, err);
 }
+#define reply_failed gw_fs_failed
 
 /* ---- listings ---- */
 
@@ -402,6 +404,9 @@ static enum MHD_Result get_path(struct gw_req *r, struct MHD_Connection *c,
 	struct proto_stat st = {0};
 	int err;
 
+	const char *dl = arg(c, "download");
+	if (dl && strcmp(dl, "zip") == 0)
+		return gw_zip_folder(r, c, session, p);
 	/* A trailing slash says "folder": one round trip, no stat first. */
 	if (p->trailing_slash || !*p->path)
 		return list_dir(r, c, session, p);
@@ -447,11 +452,11 @@ static void upload_orphaned(struct gw *gw, struct upload *u, int err)
 	size_t server = gw_session_server(u->s);
 	int r = gw_orphans_add(gw->orphans, user, server, u->share, u->path, u->tmp, &dropped);
 
-	log_tmp(gw, user, server, u->share, u->path, u->tmp,
-		err < 0 ? "the sandbox ended during an upload:"
-			: "the connection to the file server broke during an upload:",
-		r == 0 ? "will be removed at the user's next request"
-		       : "may be left on the file server; remove it by hand");
+	gw_log_tmp(gw, user, server, u->share, u->path, u->tmp,
+		   err < 0 ? "the sandbox ended during an upload:"
+			   : "the connection to the file server broke during an upload:",
+		   r == 0 ? "will be removed at the user's next request"
+			  : "may be left on the file server; remove it by hand");
 	gw_orphans_log_dropped(gw, dropped, "too many waiting");
 }
 

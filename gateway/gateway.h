@@ -21,6 +21,7 @@
 #include "session.h"
 #include "spawn.h"
 #include "reply.h"
+#include "tus.h"
 
 /* Limits on what an HTTP client controls. */
 #define GW_MAX_JSON_BODY      (64 * 1024) /* login and file operation bodies */
@@ -37,6 +38,9 @@
 #define GW_ORPHANS_PER_USER 16	  /* per user and server */
 #define GW_ORPHANS_TTL	    86400 /* seconds an entry waits for its user */
 #define GW_ORPHANS_TRIES    3	  /* failed attempts to remove one before giving up */
+/* Resumable uploads (tus.h); their expiry is [gateway] upload_expiry. */
+#define GW_TUS_MAX	1024 /* unfinished, in all */
+#define GW_TUS_PER_USER 16   /* unfinished, per user and server */
 
 struct gw_metrics;
 struct gw_conns;
@@ -62,6 +66,7 @@ struct gw {
 	struct pinhole *pinhole;
 	struct gw_sessions *sessions;
 	struct gw_orphans *orphans;
+	struct gw_tus *tus; /* resumable uploads (tus.h) */
 	struct gw_metrics *metrics;
 	struct gw_conns *conns; /* set by gw_http_start() */
 	bool tls;
@@ -147,6 +152,31 @@ void gw_session_failed(struct gw *gw, struct gw_session *s);
 /* api_fs.c: everything under /api/v1/fs; @rest is the raw path after "/api/v1/fs". */
 enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char *rest,
 			  const char *upload_data, size_t *upload_data_size);
+/* api_fs.c, for the other file handlers (the rest of their share is in
+ * api_fs.h): a log line about the upload temporary @tmp beside @path. */
+void gw_log_tmp(struct gw *gw, const char *user, size_t server, const char *share, const char *path,
+		const char *tmp, const char *what, const char *after);
+
+/* api_zip.c: GET a folder with ?download=zip (@p: a path in a share), and
+ * POST /api/v1/zip/{server}/{share} {"paths": [...]}. */
+struct gw_path;
+enum MHD_Result gw_zip_folder(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
+			      const struct gw_path *p);
+enum MHD_Result gw_api_zip(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+			   const char *upload_data, size_t *upload_data_size);
+
+/* api_search.c: GET /api/v1/search/{server}/{share}/{folder}?q=TEXT */
+enum MHD_Result gw_api_search(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+			      const char *upload_data, size_t *upload_data_size);
+
+/* api_tus.c: /api/v1/uploads/ (tus 1.0) */
+enum MHD_Result gw_api_tus(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+			   const char *upload_data, size_t *upload_data_size);
+/* api_tus.c: expired uploads' temporaries handed to the orphans (removed at
+ * their user's next request); at stop, the unfinished ones logged. */
+void gw_tus_expire_all(struct gw *gw);
+void gw_tus_stop(struct gw *gw);
+
 /* api_fs.c: logs and frees a list of upload temporaries (orphans.h) that will
  * not be removed, saying @why: they stay on the file server. NULL is allowed. */
 void gw_orphans_log_dropped(struct gw *gw, struct gw_orphan *list, const char *why);

@@ -240,6 +240,8 @@ static int run(struct cfg *cfg, const char *config_path, const char *worker_opt)
 	if (r == 0)
 		r = gw_orphans_new(GW_ORPHANS_MAX, GW_ORPHANS_PER_USER, GW_ORPHANS_TTL,
 				   &gw.orphans);
+	if (r == 0)
+		r = gw_tus_new(GW_TUS_MAX, GW_TUS_PER_USER, cfg->upload_expiry, &gw.tus);
 	if (r < 0) {
 		fprintf(stderr, "smbgate: cannot start: %s\n", strerror(-r));
 		goto out;
@@ -276,6 +278,7 @@ static int run(struct cfg *cfg, const char *config_path, const char *worker_opt)
 		if (sig == SIGHUP)
 			reload(&gw, config_path, &old_cfgs);
 		gw_sessions_expire(gw.sessions);
+		gw_tus_expire_all(&gw);
 		gw_orphans_log_dropped(&gw, gw_orphans_expire(gw.orphans),
 				       "its user did not come back in time");
 	}
@@ -285,6 +288,9 @@ out:
 	gw_http_stop(http);
 	gw_sessions_free(gw.sessions); /* ends every sandbox */
 	/* What is still waiting stays on the file servers: say where. */
+	if (gw.tus)
+		gw_tus_stop(&gw);
+	gw_tus_free(gw.tus);
 	if (gw.orphans)
 		gw_orphans_log_dropped(&gw, gw_orphans_take_all(gw.orphans), "smbgate stopped");
 	gw_orphans_free(gw.orphans);

@@ -114,8 +114,9 @@ enum MHD_Result gw_api_metrics(struct gw_req *r, struct MHD_Connection *c)
 		atomic_load(&m->spawn_count), (double)atomic_load(&m->spawn_sum_us) / 1e6,
 		atomic_load(&m->spawn_count));
 	for (unsigned e = 1; e <= PROTO_E_MAX; e++)
-		fprintf(f, "smbgate_smb_errors_total{code=\"%s\"} %llu\n", proto_err_name(e),
-			atomic_load(&m->smb_errors[e]));
+		if (proto_err_known(e))
+			fprintf(f, "smbgate_smb_errors_total{code=\"%s\"} %llu\n",
+				proto_err_name(e), atomic_load(&m->smb_errors[e]));
 	if (r->gw->conns)
 		fprintf(f,
 			"# HELP smbgate_http_connections_open Client connections open.\n"

@@ -221,6 +221,12 @@ enum MHD_Result gw_reply_sbx_error(struct gw_req *r, struct MHD_Connection *c, i
 		    "the folder holds a name that cannot be used over SMB (a "
 		    "backslash, a control character or invalid UTF-16, made on the "
 		    "server itself); rename it there");
+	case PROTO_E_TOO_DEEP:
+		return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_deep",
+				      "the folders go deeper than allowed");
+	case PROTO_E_OFFSET:
+		return gw_reply_error(r, c, MHD_HTTP_CONFLICT, "offset_mismatch",
+				      "Upload-Offset is not the upload's offset");
 	case PROTO_E_PROTOCOL:
 	case PROTO_E_IO:
 	default:

@@ -13,6 +13,8 @@
 //   login.js     sign in, sign out, the login/browse views
 //   actions.js   new folder, rename, move, copy, delete
 //   upload.js    the upload queue, progress, drag and drop
+//   tus.js       resumable uploads (tus 1.0) for big files
+//   bulk.js      download as zip, search in this folder and below
 //   keyboard.js  keyboard shortcuts
 
 import {$} from './dom.js';
@@ -23,6 +25,7 @@ import {route} from './router.js';
 import {learnServers, sessionExpired, wireLogin} from './login.js';
 import {doDelete, doMkdir, doRename, doTransfer} from './actions.js';
 import {wireUploads} from './upload.js';
+import {wireBulk} from './bulk.js';
 import {wireKeyboard} from './keyboard.js';
 
 onUnauthorized(sessionExpired);
@@ -31,6 +34,7 @@ window.addEventListener('hashchange', route);
 wireListing();
 wireKeyboard();
 wireUploads();
+wireBulk();
 $('btn-mkdir').addEventListener('click', doMkdir);
 $('btn-rename').addEventListener('click', () => doRename());
 $('btn-move').addEventListener('click', () => doTransfer('move'));

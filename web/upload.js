@@ -11,6 +11,7 @@ import * as state from './state.js';
 import {ask} from './dialog.js';
 import {reload} from './router.js';
 import {sessionExpired} from './login.js';
+import {TUS_MIN, tusCancel, tusUpload} from './tus.js';
 
 const uploads = {queue: [], running: null, lastSegs: null};
 
@@ -32,6 +33,7 @@ function addUploads(files) {
     cancel.onclick = () => {
       job.cancelled = true;
       if (job.xhr) job.xhr.abort();
+      if (job.file.size >= TUS_MIN) tusCancel(job, job.overwrite);
       else finishJob(job, 'failed', 'cancelled');
     };
     uploads.queue.push(job);
@@ -82,6 +84,22 @@ function putFile(job, noReplace) {
   });
 }
 
+// A big file: resumable (tus.js), the same answers as putFile().
+function tusFile(job, noReplace) {
+  job.overwrite = !noReplace;
+  const total = job.file.size;
+  job.li.className = 'running';
+  return tusUpload(job, !noReplace, (done, resumed, note) => {
+    const pct = total ? Math.floor((done / total) * 100) : 100;
+    job.bar.value = pct;
+    job.text.textContent = note || `${humanSize(done)} of ${humanSize(total)} (${pct}%)` +
+      (resumed || job.resumed ? ' – resumed' : '');
+  });
+}
+
+const sendFile = (job, noReplace) =>
+  job.file.size >= TUS_MIN ? tusFile(job, noReplace) : putFile(job, noReplace);
+
 async function pumpUploads() {
   if (uploads.running) return;
   const job = uploads.queue.shift();
@@ -93,12 +111,12 @@ async function pumpUploads() {
   uploads.running = job;
   uploads.lastSegs = job.segs;
   updateUploadTitle();
-  let r = await putFile(job, true);
+  let r = await sendFile(job, true);
   if (r.status === 412 && !job.cancelled) {
     job.text.textContent = 'already exists – replace?';
     const yes = await ask({title: 'Replace file?', text: `“${job.file.name}” already exists in this folder. Replace it with the file you are uploading?`,
       ok: 'Replace', danger: true});
-    r = yes ? await putFile(job, false) : {status: -2};
+    r = yes ? await sendFile(job, false) : {status: -2};
   }
   const msg = uploadErrorText(r);
   if (r.status === 201 || r.status === 204) {

@@ -141,6 +141,8 @@ static int fs_errno(int err)
 	case PROTO_E_IO:
 	case PROTO_E_LINK:	/* the worker's recursive delete only */
 	case PROTO_E_BAD_ENTRY: /* the worker's listings only */
+	case PROTO_E_TOO_DEEP:	/* the worker's ZIP only */
+	case PROTO_E_OFFSET:	/* the worker's TUS_APPEND only */
 		break;
 	}
 	switch (err) {

@@ -32,7 +32,9 @@ struct sbxc_lane {
 	int fd;	   /* lane 0: the sandbox's control socket (owned by the sbx) */
 	bool busy; /* under c->lock */
 	uint32_t seq;
-	uint16_t req; /* the type of the request under way */
+	uint16_t req;			   /* the type of the request under way */
+	uint32_t search_max, search_found; /* SEARCH under way */
+	uint64_t tus_offset, tus_length;   /* TUS_APPEND under way */
 	uint8_t out[PROTO_MAX_MSG];
 	uint8_t in[PROTO_MAX_MSG];
 };
@@ -48,7 +50,7 @@ struct sbxc {
 	int timeout_ms;
 };
 
-#define ANS(t) (1u << ((t) >> 1)) /* answer types are odd and small */
+#define ANS(t) (1u << ((t) >> 1)) /* answer types are odd and below 64 */
 
 static void kill_all(struct sbxc *c)
 {
@@ -677,4 +679,175 @@ int sbxc_rmdir(struct sbxc *c, const char *share, const char *path, uint32_t fla
 	struct proto_flags f = {.flags = flags};
 	const char *strs[2] = {share, path};
 	return simple(c, PROTO_RMDIR, &f, sizeof(f), strs, 2, NULL);
+}
+
+/* ---- ZIP, SEARCH, TUS_* ---- */
+
+int sbxc_tmp_name(char out[PROTO_TMP_NAME_LEN + 1])
+{
+	return make_tmp_name(out);
+}
+
+int sbxc_zip_begin(struct sbxc *c, const char *share, const char *folder, const char *names,
+		   const struct proto_zip *req, struct proto_zip_ok *ret_ok, int *ret_fd,
+		   struct sbxc_lane **ret_lane)
+{
+	const char *strs[3] = {share, folder, names};
+	struct sbxc_lane *l = lane_get(c);
+	struct proto_msg m;
+	int p[2], r;
+
+	lane_spare(l);
+	r = make_pipe(p);
+	if (r < 0)
+		goto out;
+	r = send_req(l, PROTO_ZIP, req, sizeof(*req), strs, 3, p[1]);
+	close(p[1]);
+	if (r == 0)
+		r = recv_ans(l, ANS(PROTO_ZIP_OK) | ANS(PROTO_ERROR), &m);
+	if (r == 0 && m.hdr.type == PROTO_ERROR)
+		r = (int)m.u.error.code;
+	if (r == 0 && m.u.zip_ok.entries > req->max_entries)
+		r = violation(c, "ZIP_OK over the limit");
+	if (r != 0) {
+		close(p[0]);
+		goto out;
+	}
+	*ret_ok = m.u.zip_ok;
+	*ret_fd = p[0];
+	*ret_lane = l; /* still busy: sbxc_zip_end() gives it back */
+	return 0;
+out:
+	lane_put(l);
+	return r;
+}
+
+int sbxc_zip_end(struct sbxc_lane *l, uint64_t *ret_bytes, uint32_t *ret_errors)
+{
+	struct proto_end end = {0};
+	int r = wait_end(l, &end);
+
+	if (r == 0 && ret_bytes)
+		*ret_bytes = end.bytes;
+	if (r == 0 && ret_errors)
+		*ret_errors = end.skipped;
+	lane_put(l);
+	return r;
+}
+
+int sbxc_search_begin(struct sbxc *c, const char *share, const char *folder, const char *pattern,
+		      const struct proto_search *req, struct sbxc_lane **ret_lane)
+{
+	const char *strs[3] = {share, folder, pattern};
+	struct sbxc_lane *l = lane_get(c);
+	int r;
+
+	lane_spare(l);
+	r = send_req(l, PROTO_SEARCH, req, sizeof(*req), strs, 3, -1);
+	if (r) {
+		lane_put(l);
+		return r;
+	}
+	l->search_max = req->max_results;
+	l->search_found = 0;
+	*ret_lane = l;
+	return 0;
+}
+
+int sbxc_search_next(struct sbxc_lane *l, bool *ret_found, struct proto_entry_rec *ret_rec,
+		     char ret_path[PROTO_MAX_PATH + 1], struct proto_end *ret_end)
+{
+	struct proto_msg m;
+	int r = recv_ans(l, ANS(PROTO_FOUND) | ANS(PROTO_END) | ANS(PROTO_ERROR), &m);
+
+	*ret_found = false;
+	if (r == 0 && m.hdr.type == PROTO_FOUND) {
+		if (++l->search_found > l->search_max) {
+			r = violation(l->c, "more results than asked for");
+		} else {
+			*ret_rec = m.u.found;
+			snprintf(ret_path, PROTO_MAX_PATH + 1, "%s", m.str[0]);
+			*ret_found = true;
+			return 0; /* the lane stays busy */
+		}
+	} else if (r == 0 && m.hdr.type == PROTO_ERROR) {
+		r = (int)m.u.error.code;
+	} else if (r == 0) {
+		if (m.u.end.bytes != l->search_found)
+			r = violation(l->c, "END does not count the results");
+		else
+			*ret_end = m.u.end;
+	}
+	lane_put(l);
+	return r;
+}
+
+int sbxc_tus_create(struct sbxc *c, const char *share, const char *path, const char *tmp,
+		    uint32_t flags)
+{
+	struct proto_flags f = {.flags = flags};
+	const char *strs[3] = {share, path, tmp};
+	return simple(c, PROTO_TUS_CREATE, &f, sizeof(f), strs, 3, NULL);
+}
+
+int sbxc_tus_info(struct sbxc *c, const char *share, const char *path, const char *tmp,
+		  uint64_t *ret_size)
+{
+	const char *strs[3] = {share, path, tmp};
+	struct sbxc_lane *l = lane_get(c);
+	struct proto_msg m;
+	int r = send_req(l, PROTO_TUS_INFO, NULL, 0, strs, 3, -1);
+
+	if (r == 0)
+		r = recv_ans(l, ANS(PROTO_STAT_OK) | ANS(PROTO_ERROR), &m);
+	if (r == 0 && m.hdr.type == PROTO_ERROR)
+		r = (int)m.u.error.code;
+	else if (r == 0)
+		*ret_size = m.u.stat.size;
+	lane_put(l);
+	return r;
+}
+
+int sbxc_tus_append_begin(struct sbxc *c, const char *share, const char *path, const char *tmp,
+			  uint64_t offset, uint64_t length, uint32_t flags, int *ret_fd,
+			  struct sbxc_lane **ret_lane)
+{
+	struct proto_tus t = {.offset = offset, .length = length, .flags = flags};
+	const char *strs[3] = {share, path, tmp};
+	struct sbxc_lane *l = lane_get(c);
+	int p[2], r;
+
+	lane_spare(l);
+	r = make_pipe(p);
+	if (r < 0) {
+		lane_put(l);
+		return r;
+	}
+	r = send_req(l, PROTO_TUS_APPEND, &t, sizeof(t), strs, 3, p[0]);
+	close(p[0]);
+	if (r != 0) {
+		close(p[1]);
+		lane_put(l);
+		return r;
+	}
+	l->tus_offset = offset;
+	l->tus_length = length;
+	*ret_fd = p[1];
+	*ret_lane = l;
+	return 0;
+}
+
+int sbxc_tus_append_end(struct sbxc_lane *l, uint64_t *ret_size, uint32_t *ret_created)
+{
+	struct proto_end end = {0};
+	int r = wait_end(l, &end);
+
+	if (r == 0 && (end.bytes < l->tus_offset || end.bytes > l->tus_length))
+		r = violation(l->c, "TUS_APPEND's size out of range");
+	if (r == 0) {
+		*ret_size = end.bytes;
+		*ret_created = end.created;
+	}
+	lane_put(l);
+	return r;
 }

@@ -22,6 +22,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cfg.h"
@@ -124,3 +125,47 @@ int sbxc_copy(struct sbxc *c, const char *share, const char *from, const char *t
 	      uint32_t *ret_created);
 int sbxc_unlink(struct sbxc *c, const char *share, const char *path);
 int sbxc_rmdir(struct sbxc *c, const char *share, const char *path, uint32_t flags);
+
+/* A fresh random name for an upload's temporary (proto_tmp_name_valid()):
+ * 0 or a negative errno. */
+int sbxc_tmp_name(char out[PROTO_TMP_NAME_LEN + 1]);
+
+/*
+ * Zip archive of @folder's entries @names ('\n'-separated; "" for all): on 0,
+ * the walk is done (*@ret_ok: its totals, within @req's limits), *@ret_fd is
+ * the read end of the pipe that carries the archive then EOF (caller closes
+ * it), and *@ret_lane the lane; then sbxc_zip_end() exactly once (*@ret_bytes:
+ * archive bytes, *@ret_errors: entries of smbgate-errors.txt). Errors of the
+ * walk (limits: PROTO_E_TOO_BIG, PROTO_E_TOO_DEEP) come from _begin().
+ */
+int sbxc_zip_begin(struct sbxc *c, const char *share, const char *folder, const char *names,
+		   const struct proto_zip *req, struct proto_zip_ok *ret_ok, int *ret_fd,
+		   struct sbxc_lane **ret_lane);
+int sbxc_zip_end(struct sbxc_lane *l, uint64_t *ret_bytes, uint32_t *ret_errors);
+
+/*
+ * Search: on 0, *@ret_lane is busy with it; call sbxc_search_next() until it
+ * gives something else than a result: 0 with *@ret_found for one result
+ * (*@ret_rec, @ret_path relative to @folder); 0 without it for the end
+ * (*@ret_end: bytes = results, skipped = folders not searched, created =
+ * stopped early); a proto_err or a negative errno. The lane is given back
+ * then. Results must all be read (drained) to the end.
+ */
+int sbxc_search_begin(struct sbxc *c, const char *share, const char *folder, const char *pattern,
+		      const struct proto_search *req, struct sbxc_lane **ret_lane);
+int sbxc_search_next(struct sbxc_lane *l, bool *ret_found, struct proto_entry_rec *ret_rec,
+		     char ret_path[PROTO_MAX_PATH + 1], struct proto_end *ret_end);
+
+/* Resumable uploads: the temporary @tmp beside @path (see proto.h, TUS_*). */
+int sbxc_tus_create(struct sbxc *c, const char *share, const char *path, const char *tmp,
+		    uint32_t flags);
+int sbxc_tus_info(struct sbxc *c, const char *share, const char *path, const char *tmp,
+		  uint64_t *ret_size);
+/* As sbxc_write_begin(): write the bytes into *@ret_fd, close it, then
+ * sbxc_tus_append_end() once: *@ret_size the temporary's size after (also
+ * after a short body), *@ret_created when the target was created; the
+ * upload is complete when *@ret_size == @length. */
+int sbxc_tus_append_begin(struct sbxc *c, const char *share, const char *path, const char *tmp,
+			  uint64_t offset, uint64_t length, uint32_t flags, int *ret_fd,
+			  struct sbxc_lane **ret_lane);
+int sbxc_tus_append_end(struct sbxc_lane *l, uint64_t *ret_size, uint32_t *ret_created);

@@ -39,6 +39,11 @@ static const struct spec specs[] = {
 	{PROTO_MOUNT,   "MOUNT",   0, 0, {0}, false, true},
 	{PROTO_STATVFS, "STATVFS", 0, 1, {PROTO_MAX_NAME}, false, true},
 	{PROTO_UTIMES,  "UTIMES",  sizeof(struct proto_times), 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
+	{PROTO_ZIP,     "ZIP",     sizeof(struct proto_zip), 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_ZIP_MAX_NAMES}, true, true},
+	{PROTO_SEARCH,  "SEARCH",  sizeof(struct proto_search), 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_SEARCH_MAX_PATTERN}, false, true},
+	{PROTO_TUS_CREATE, "TUS_CREATE", sizeof(struct proto_flags), 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_TMP_NAME_LEN}, false, true},
+	{PROTO_TUS_APPEND, "TUS_APPEND", sizeof(struct proto_tus), 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_TMP_NAME_LEN}, true, true},
+	{PROTO_TUS_INFO, "TUS_INFO", 0, 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_TMP_NAME_LEN}, false, true},
 	{PROTO_HELLO,   "HELLO",   sizeof(struct proto_hello), 0, {0}, false, true},
 	{PROTO_ERROR,   "ERROR",   sizeof(struct proto_error), 1, {1024}, false, true},
 	{PROTO_STAT_OK, "STAT_OK", sizeof(struct proto_stat), 0, {0}, false, true},
@@ -46,6 +51,8 @@ static const struct spec specs[] = {
 	{PROTO_READ_OK, "READ_OK", sizeof(struct proto_read_ok), 0, {0}, false, true},
 	{PROTO_END,     "END",     sizeof(struct proto_end), 0, {0}, false, true},
 	{PROTO_STATVFS_OK, "STATVFS_OK", sizeof(struct proto_statvfs), 0, {0}, false, true},
+	{PROTO_ZIP_OK,  "ZIP_OK",  sizeof(struct proto_zip_ok), 0, {0}, false, true},
+	{PROTO_FOUND,   "FOUND",   sizeof(struct proto_entry_rec), 1, {PROTO_MAX_PATH}, false, true},
 };
 /* clang-format on */
 
@@ -76,7 +83,7 @@ const char *proto_type_name(uint16_t type)
 	return s ? s->name : "?";
 }
 
-const char *proto_err_name(uint32_t code)
+static const char *err_name(uint32_t code)
 {
 	static const char *const names[] = {
 	    [PROTO_E_NOT_FOUND] = "not_found",
@@ -96,10 +103,23 @@ const char *proto_err_name(uint32_t code)
 	    [PROTO_E_TOO_BIG] = "too_many_entries",
 	    [PROTO_E_LINK] = "contains_link",
 	    [PROTO_E_BAD_ENTRY] = "unusable_name",
+	    [PROTO_E_TOO_DEEP] = "too_deep",
+	    [PROTO_E_OFFSET] = "offset_mismatch",
 	};
 	if (code >= 1 && code <= PROTO_E_MAX && names[code])
 		return names[code];
-	return "io_error";
+	return NULL;
+}
+
+const char *proto_err_name(uint32_t code)
+{
+	const char *n = err_name(code);
+	return n ? n : "io_error";
+}
+
+bool proto_err_known(uint32_t code)
+{
+	return err_name(code) != NULL;
 }
 
 bool proto_utf8_valid(const char *str, size_t len)
@@ -162,7 +182,33 @@ bool proto_tmp_name_valid(const char *name)
 /* The string of @type that must name an upload's temporary, or -1. */
 static int tmp_name_index(uint16_t type)
 {
-	return type == PROTO_WRITE || type == PROTO_DROP ? 2 : -1;
+	return type == PROTO_WRITE || type == PROTO_DROP || type == PROTO_TUS_CREATE ||
+		       type == PROTO_TUS_APPEND || type == PROTO_TUS_INFO
+		   ? 2
+		   : -1;
+}
+
+/* Whether @path is a path inside a share as FOUND carries it: segments that
+ * proto_name_valid() accepts, joined by single '/'. */
+static bool rel_path_valid(const char *path)
+{
+	char seg[PROTO_MAX_NAME + 1];
+
+	if (!*path)
+		return false;
+	for (const char *p = path;;) {
+		const char *e = strchr(p, '/');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l == 0 || l > PROTO_MAX_NAME)
+			return false;
+		memcpy(seg, p, l);
+		seg[l] = '\0';
+		if (!proto_name_valid(seg))
+			return false;
+		if (!e)
+			return true;
+		p = e + 1;
+	}
 }
 
 bool proto_name_valid(const char *name)
@@ -283,7 +329,7 @@ int proto_decode(const void *buf, size_t len, struct proto_msg *ret)
 			return -EBADMSG;
 		break;
 	case PROTO_ERROR:
-		if (m.u.error.code < 1 || m.u.error.code > PROTO_E_MAX)
+		if (!proto_err_known(m.u.error.code))
 			return -EBADMSG;
 		break;
 	case PROTO_STAT_OK:
@@ -316,6 +362,37 @@ int proto_decode(const void *buf, size_t len, struct proto_msg *ret)
 		if (m.u.end.created > 1 || m.u.end.skipped > PROTO_MAX_LIST_ENTRIES)
 			return -EBADMSG;
 		break;
+	case PROTO_ZIP:
+		if (m.u.zip.reserved || (m.u.zip.flags & ~PROTO_ZIP_F_ALL) ||
+		    m.u.zip.max_entries < 1 || m.u.zip.max_entries > PROTO_MAX_LIST_ENTRIES ||
+		    m.u.zip.max_depth < 1 || m.u.zip.max_depth > 256)
+			return -EBADMSG;
+		break;
+	case PROTO_ZIP_OK:
+		if (m.u.zip_ok.reserved || m.u.zip_ok.entries > PROTO_MAX_LIST_ENTRIES)
+			return -EBADMSG;
+		break;
+	case PROTO_SEARCH:
+		if (m.u.search.reserved || m.u.search.max_results < 1 ||
+		    m.u.search.max_results > PROTO_MAX_LIST_ENTRIES || m.u.search.max_depth < 1 ||
+		    m.u.search.max_depth > 256 || m.u.search.deadline_ms < 1 ||
+		    m.u.search.deadline_ms > 600000)
+			return -EBADMSG;
+		break;
+	case PROTO_FOUND:
+		if (m.u.found.reserved || m.u.found.ftype < PROTO_FT_FILE ||
+		    m.u.found.ftype > PROTO_FT_DIR)
+			return -EBADMSG;
+		break;
+	case PROTO_TUS_CREATE:
+		if (m.u.flags.flags & ~PROTO_F_OVERWRITE)
+			return -EBADMSG;
+		break;
+	case PROTO_TUS_APPEND:
+		if (m.u.tus.reserved || (m.u.tus.flags & ~PROTO_F_OVERWRITE) ||
+		    m.u.tus.offset > m.u.tus.length)
+			return -EBADMSG;
+		break;
 	case PROTO_ENTRIES:
 		if (decode_entries(&m, p, left) < 0)
 			return -EBADMSG;
@@ -340,6 +417,8 @@ int proto_decode(const void *buf, size_t len, struct proto_msg *ret)
 		return -EBADMSG;
 	if (tmp_name_index(m.hdr.type) >= 0 &&
 	    !proto_tmp_name_valid(m.str[tmp_name_index(m.hdr.type)]))
+		return -EBADMSG;
+	if (m.hdr.type == PROTO_FOUND && !rel_path_valid(m.str[0]))
 		return -EBADMSG;
 	m.n_str = s->n_str;
 	*ret = m;

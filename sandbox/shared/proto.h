@@ -24,7 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROTO_VERSION 3 /* 2: WRITE names its temporary; DROP. 3: STATVFS, UTIMES */
+/* 2: WRITE names its temporary; DROP. 3: STATVFS, UTIMES. 4: ZIP, SEARCH, TUS_*. */
+#define PROTO_VERSION 4
 
 /* Caps, checked on both sides. */
 #define PROTO_MAX_MSG	       65536 /* one datagram, header included */
@@ -79,6 +80,31 @@ enum proto_type {
 			       quota). -> STATVFS_OK | ERROR */
 	PROTO_UTIMES = 42,  /* body: struct proto_times; strings: share, path. Sets the
 			       modification and access times. -> END | ERROR */
+	/* 50-59: zip, search, tus */
+	PROTO_ZIP = 50,	       /* body: struct proto_zip; strings: share, folder, names (the
+				  entries of folder to archive, '\n'-separated; "" for the
+				  whole folder's content); fd: pipe write end. The worker
+				  walks the tree first (limits), answers ZIP_OK, writes the
+				  zip archive into the pipe, closes it.
+				  -> ZIP_OK, END (bytes: archive bytes, skipped: files and
+				  folders listed in smbgate-errors.txt) | ERROR */
+	PROTO_SEARCH = 52,     /* body: struct proto_search; strings: share, folder, pattern.
+				  -> FOUND..., END (bytes: results, skipped: folders that
+				  could not be listed, created: 1 when it stopped early: at
+				  max_results results when bytes = max_results, else at
+				  the deadline) | ERROR */
+	PROTO_TUS_CREATE = 54, /* body: flags (OVERWRITE); strings: share, path, temporary
+				  (as WRITE's). Checks the target, creates the empty
+				  temporary beside it. -> END | ERROR */
+	PROTO_TUS_APPEND = 56, /* body: struct proto_tus; strings: share, path, temporary;
+				  fd: pipe read end. Appends what the pipe carries (until
+				  EOF, at most length - offset) to the temporary, whose
+				  size must be offset (else OFFSET); when it then holds
+				  length bytes, renames it over path (as WRITE).
+				  -> END (bytes: the temporary's size after; created: the
+				  target did not exist, when renamed) | ERROR */
+	PROTO_TUS_INFO = 58,   /* strings: share, path, temporary.
+				  -> STAT_OK (the temporary's size) | ERROR */
 
 	/* answers: odd */
 	PROTO_HELLO = 1,       /* body: version. Sent once by the worker when it starts. */
@@ -88,6 +114,9 @@ enum proto_type {
 	PROTO_READ_OK = 9,     /* body: struct proto_stat of the file, length that follows */
 	PROTO_END = 11,	       /* body: struct proto_end */
 	PROTO_STATVFS_OK = 41, /* body: struct proto_statvfs */
+	PROTO_ZIP_OK = 51, /* body: struct proto_zip_ok: the walk's totals; the archive follows */
+	PROTO_FOUND = 53,  /* body: struct proto_entry_rec; strings: path (relative to the
+			      folder searched; every segment proto_name_valid()) */
 };
 
 /* Flags of WRITE, RENAME, COPY and RMDIR. */
@@ -116,8 +145,10 @@ enum proto_err {
 				   without touching what the link points to */
 	PROTO_E_BAD_ENTRY = 17, /* the folder holds a name that cannot be read (the folder
 				   cannot be listed) or used (nor deleted recursively) */
+	PROTO_E_TOO_DEEP = 25,	/* ZIP: the tree is deeper than the request allows */
+	PROTO_E_OFFSET = 26,	/* TUS_APPEND: the temporary's size is not the offset */
 };
-#define PROTO_E_MAX PROTO_E_BAD_ENTRY
+#define PROTO_E_MAX PROTO_E_OFFSET
 
 enum proto_ftype {
 	PROTO_FT_FILE = 1,
@@ -160,6 +191,42 @@ struct proto_write_req {
 	uint32_t flags;
 	uint32_t reserved;
 	uint64_t size; /* bytes the pipe will carry; UINT64_MAX when not known */
+};
+
+/* ZIP */
+#define PROTO_ZIP_DEFLATE   0x1u /* deflate (else stored) */
+#define PROTO_ZIP_ZIP64	    0x2u /* zip64 records for every entry (else only where needed) */
+#define PROTO_ZIP_F_ALL	    (PROTO_ZIP_DEFLATE | PROTO_ZIP_ZIP64)
+#define PROTO_ZIP_MAX_NAMES 60000 /* bytes of ZIP's names string */
+struct proto_zip {
+	uint32_t flags;
+	uint32_t max_entries; /* 1..PROTO_MAX_LIST_ENTRIES: files and folders in all */
+	uint32_t max_depth;   /* 1..256: folders above an entry, at most (counting the
+				 one named in names: "a/b/c.txt" has 2) */
+	uint32_t reserved;
+};
+
+struct proto_zip_ok {
+	uint32_t entries; /* files and folders to archive */
+	uint32_t reserved;
+	uint64_t bytes; /* the files' sizes, summed, as listed */
+};
+
+/* SEARCH */
+#define PROTO_SEARCH_MAX_PATTERN 1024
+struct proto_search {
+	uint32_t max_results; /* 1..PROTO_MAX_LIST_ENTRIES */
+	uint32_t max_depth;   /* 1..256 */
+	uint32_t deadline_ms; /* 1..600000 */
+	uint32_t reserved;
+};
+
+/* TUS_APPEND */
+struct proto_tus {
+	uint64_t offset; /* the temporary's size now */
+	uint64_t length; /* the upload's total size */
+	uint32_t flags;	 /* PROTO_F_OVERWRITE */
+	uint32_t reserved;
 };
 
 struct proto_flags {
@@ -234,6 +301,11 @@ struct proto_msg {
 		struct proto_end end;
 		struct proto_statvfs statvfs;
 		struct proto_times times;
+		struct proto_zip zip;
+		struct proto_zip_ok zip_ok;
+		struct proto_search search;
+		struct proto_entry_rec found;
+		struct proto_tus tus;
 	} u; /* the body, copied out aligned */
 };
 
@@ -253,6 +325,8 @@ const char *proto_type_name(uint16_t type);
 
 /* Stable name of an error code ("not_found"), or "io_error"; static storage. */
 const char *proto_err_name(uint32_t code);
+/* Whether @code is an error code of enum proto_err (the set has gaps). */
+bool proto_err_known(uint32_t code);
 
 /*
  * Encodes a message into @buf (@bufsize bytes). @body is @body_len bytes (must

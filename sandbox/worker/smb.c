@@ -1652,3 +1652,435 @@ int smb_rmdir(struct smb *s, const char *share, const char *path, uint32_t flags
 		return last_err();
 	return 0;
 }
+
+/* ---- tree walks (ZIP, SEARCH) ---- */
+
+/* One entry of a folder, kept while its siblings are walked. */
+struct walk_kid {
+	char *name;
+	ino_t ino;
+	uint64_t size;
+	int64_t mtime;
+	uint8_t kind; /* enum rm_kind */
+};
+
+struct walk {
+	struct smb *s;
+	smb_walk_cb cb;
+	void *ud;
+	void *seen; /* tsearch() set of the file ids of the folders entered */
+	char url[URL_MAX];
+	size_t ulen;
+	char path[PROTO_MAX_PATH + 1]; /* relative to the top */
+	size_t plen;
+};
+
+static void kids_free(struct walk_kid *k, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(k[i].name);
+	free(k);
+}
+
+/* Appends "/" (unless at the start) and @name to w->path and w->url; the
+ * caller puts both lengths back with walk_pop(). */
+static int walk_push(struct walk *w, const char *name)
+{
+	size_t l = strlen(name);
+
+	if (w->plen + l + 2 > sizeof(w->path) || w->ulen + 2 > sizeof(w->url))
+		return PROTO_E_BAD_NAME;
+	if (w->plen)
+		w->path[w->plen++] = '/';
+	memcpy(w->path + w->plen, name, l + 1);
+	w->plen += l;
+	w->url[w->ulen++] = '/';
+	w->url[w->ulen] = '\0';
+	return url_append(w->url, sizeof(w->url), &w->ulen, name, l);
+}
+
+static void walk_pop(struct walk *w, size_t plen, size_t ulen)
+{
+	w->plen = plen;
+	w->path[plen] = '\0';
+	w->ulen = ulen;
+	w->url[ulen] = '\0';
+}
+
+static bool walk_seen_add(struct walk *w, ino_t ino, bool *ok)
+{
+	ino_t *k = malloc(sizeof(*k));
+	void *at;
+
+	*ok = k != NULL;
+	if (!k)
+		return false;
+	*k = ino;
+	at = tsearch(k, &w->seen, cmp_ino);
+	if (!at) {
+		free(k);
+		*ok = false;
+		return false;
+	}
+	if (*(ino_t **)at != k) {
+		free(k);
+		return false;
+	}
+	return true;
+}
+
+/* Lists the folder at w->url into *@ret_kids (caller frees with kids_free());
+ * names that cannot be passed on are reported (SMB_WALK_BAD_NAME). */
+static int walk_list(struct walk *w, unsigned depth, struct walk_kid **ret_kids, size_t *ret_n,
+		     struct dir_id *self, struct dir_id *up)
+{
+	SMBCCTX *ctx = w->s->ctx;
+	const struct libsmb_file_info *fi;
+	struct walk_kid *kids = NULL;
+	size_t n = 0, cap = 0;
+	struct stat st;
+	SMBCFILE *d;
+	int r = 0;
+
+	d = opendir_again(w->s, w->url);
+	if (!d)
+		return opendir_err(w->s, w->url);
+	while ((fi = smbc_getFunctionReaddirPlus2(ctx)(ctx, d, &st)) != NULL) {
+		if (!fi->name)
+			continue;
+		if (strcmp(fi->name, ".") == 0 || strcmp(fi->name, "..") == 0) {
+			*(fi->name[1] ? up : self) = (struct dir_id){.have = true,
+								     .ino = st.st_ino,
+								     .mtime = fi->mtime_ts,
+								     .ctime = fi->ctime_ts};
+			continue;
+		}
+		if (smb_path_reserved(fi->name))
+			continue; /* an upload in progress, not a file yet */
+		if (!smb_name_ok(fi->name)) {
+			struct smb_walk_entry e = {.path = w->path, .depth = depth};
+			r = w->cb(w->ud, SMB_WALK_BAD_NAME, &e, PROTO_E_BAD_ENTRY);
+			if (r > 0)
+				break;
+			r = 0;
+			continue;
+		}
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 32;
+			struct walk_kid *nk = realloc(kids, nc * sizeof(*nk));
+			if (!nk) {
+				r = PROTO_E_IO;
+				break;
+			}
+			kids = nk;
+			cap = nc;
+		}
+		bool dir = fi->attrs & FILE_ATTR_DIRECTORY;
+		kids[n] =
+		    (struct walk_kid){.name = strdup(fi->name),
+				      .ino = st.st_ino,
+				      .size = dir ? 0 : fi->size,
+				      .mtime = ts_sec(&fi->mtime_ts),
+				      .kind = !dir				      ? RM_FILE
+					      : (fi->attrs & FILE_ATTR_REPARSE_POINT) ? RM_LINK
+										      : RM_DIR};
+		if (!kids[n].name) {
+			r = PROTO_E_IO;
+			break;
+		}
+		n++;
+	}
+	smbc_getFunctionClosedir(ctx)(ctx, d);
+	if (r) {
+		kids_free(kids, n);
+		return r;
+	}
+	*ret_kids = kids;
+	*ret_n = n;
+	return 0;
+}
+
+static int walk_dir(struct walk *w, const struct smb_walk_entry *self_e,
+		    const struct dir_id *parent, ino_t ino, bool check);
+
+/* Reports @k (an entry of the folder at w->path, of depth @depth) and walks
+ * it when it is a folder; w->path and w->url name the folder it is in. */
+static int walk_kid(struct walk *w, const struct walk_kid *k, unsigned depth,
+		    const struct dir_id *here)
+{
+	size_t plen = w->plen, ulen = w->ulen;
+	int r = walk_push(w, k->name);
+	struct smb_walk_entry e = {.path = w->path,
+				   .ftype = k->kind == RM_FILE ? PROTO_FT_FILE : PROTO_FT_DIR,
+				   .size = k->size,
+				   .mtime = k->mtime,
+				   .depth = depth};
+
+	if (r == 0) {
+		if (k->kind == RM_FILE)
+			r = w->cb(w->ud, SMB_WALK_ENTRY, &e, 0);
+		else if (k->kind == RM_LINK)
+			r = w->cb(w->ud, SMB_WALK_LINK, &e, PROTO_E_LINK);
+		else
+			r = walk_dir(w, &e, here, k->ino, true);
+	} else {
+		struct smb_walk_entry bad = {.path = w->path, .depth = depth};
+		walk_pop(w, plen, ulen);
+		r = w->cb(w->ud, SMB_WALK_BAD_NAME, &bad, r);
+	}
+	walk_pop(w, plen, ulen);
+	return r > 0 ? r : 0;
+}
+
+/*
+ * The folder at w->url (w->path): listed first, then, when it is really
+ * inside @parent (@check; see rm_inside()), reported with @self_e (NULL: the
+ * top, not reported) and its entries walked, depth first.
+ */
+static int walk_dir(struct walk *w, const struct smb_walk_entry *self_e,
+		    const struct dir_id *parent, ino_t ino, bool check)
+{
+	struct dir_id self = {0}, up = {0};
+	struct walk_kid *kids = NULL;
+	size_t n = 0;
+	unsigned depth = self_e ? self_e->depth + 1 : 0;
+	bool ok = true;
+	int r = walk_list(w, depth, &kids, &n, &self, &up);
+
+	if (r) {
+		if (!self_e)
+			return r; /* the top itself: the request fails */
+		r = w->cb(w->ud, SMB_WALK_UNREADABLE, self_e, r);
+		return r > 0 ? r : 0;
+	}
+	bool inside = !check || rm_inside(parent, ino, &self, &up);
+	if (inside && check && self.have && self.ino == ino)
+		inside = walk_seen_add(w, self.ino, &ok);
+	if (!ok) {
+		kids_free(kids, n);
+		return PROTO_E_IO;
+	}
+	if (!inside) {
+		kids_free(kids, n);
+		r = w->cb(w->ud, SMB_WALK_LINK, self_e, PROTO_E_LINK);
+		return r > 0 ? r : 0;
+	}
+	if (self_e) {
+		r = w->cb(w->ud, SMB_WALK_ENTRY, self_e, 0);
+		if (r == SMB_WALK_PRUNE) {
+			kids_free(kids, n);
+			return 0;
+		}
+	}
+	for (size_t i = 0; r <= 0 && i < n; i++)
+		r = walk_kid(w, &kids[i], depth, &self);
+	kids_free(kids, n);
+	return r > 0 ? r : 0;
+}
+
+int smb_walk(struct smb *s, const char *share, const char *top, const char *const *names,
+	     size_t n_names, smb_walk_cb cb, void *ud)
+{
+	struct walk *w = calloc(1, sizeof(*w));
+	struct dir_id top_id;
+	int r;
+
+	if (!w)
+		return PROTO_E_IO;
+	w->s = s;
+	w->cb = cb;
+	w->ud = ud;
+	r = make_url(s, w->url, sizeof(w->url), share, top);
+	if (r == 0)
+		r = stat_id(s, w->url, &top_id);
+	if (r)
+		goto out;
+	w->ulen = strlen(w->url);
+	if (n_names == 0) {
+		r = walk_dir(w, NULL, NULL, 0, false);
+		goto out;
+	}
+	/* A selection: each name is an entry of @top. */
+	for (size_t i = 0; r == 0 && i < n_names; i++) {
+		size_t ulen = w->ulen;
+		struct stat st;
+		if (smb_path_reserved(names[i]) || !smb_name_ok(names[i])) {
+			r = PROTO_E_BAD_NAME;
+			break;
+		}
+		r = walk_push(w, names[i]);
+		if (r == 0)
+			r = stat_again(s, w->url, &st);
+		walk_pop(w, 0, ulen);
+		if (r)
+			break;
+		struct walk_kid k = {.name = (char *)names[i],
+				     .ino = st.st_ino,
+				     .size = S_ISDIR(st.st_mode) ? 0 : (uint64_t)st.st_size,
+				     .mtime = (int64_t)st.st_mtime,
+				     .kind = S_ISDIR(st.st_mode) ? RM_DIR : RM_FILE};
+		r = walk_kid(w, &k, 0, &top_id);
+	}
+out:
+	tdestroy(w->seen, free);
+	free(w);
+	return r;
+}
+
+int smb_read_stream(struct smb *s, const char *share, const char *path,
+		    int (*started)(void *ud, const struct proto_stat *st),
+		    int (*data)(void *ud, const char *buf, size_t n), void *ud, bool *ret_started)
+{
+	char url[URL_MAX];
+	struct stat st;
+	SMBCFILE *f;
+	int tries = 0;
+	int r = make_url(s, url, sizeof(url), share, path);
+
+	*ret_started = false;
+	if (r)
+		return r;
+	while (!(f = smbc_getFunctionOpen(s->ctx)(s->ctx, url, O_RDONLY, 0)) &&
+	       again(s, errno, &tries))
+		;
+	if (!f)
+		return last_err();
+	if (smbc_getFunctionFstat(s->ctx)(s->ctx, f, &st) < 0) {
+		r = last_err();
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		r = PROTO_E_IS_DIR;
+		goto out;
+	}
+	struct proto_stat pst = {
+	    .ftype = PROTO_FT_FILE, .size = (uint64_t)st.st_size, .mtime = (int64_t)st.st_mtime};
+	*ret_started = true;
+	r = started(ud, &pst);
+	for (uint64_t left = pst.size; r == 0 && left > 0;) {
+		size_t want = left < READ_CHUNK ? (size_t)left : READ_CHUNK;
+		ssize_t n = smbc_getFunctionRead(s->ctx)(s->ctx, f, s->buf, want);
+		if (n < 0) {
+			r = last_err();
+			break;
+		}
+		if (n == 0)
+			break; /* the file shrank: the caller pads */
+		r = data(ud, s->buf, (size_t)n);
+		left -= (uint64_t)n;
+	}
+out:
+	smbc_getFunctionClose(s->ctx)(s->ctx, f);
+	return r;
+}
+
+/* ---- resumable uploads (tus) ---- */
+
+/* The URLs of @path and of its temporary @tmp_name. */
+static int tus_urls(struct smb *s, const char *share, const char *path, const char *tmp_name,
+		    char *url, char *tmp)
+{
+	char tmp_path[PROTO_MAX_PATH + 64];
+	int r;
+
+	if (!path || !*path)
+		return PROTO_E_IS_DIR;
+	r = make_url(s, url, URL_MAX, share, path);
+	if (r == 0)
+		r = tmp_beside(tmp_path, sizeof(tmp_path), path, tmp_name);
+	if (r == 0)
+		r = make_url(s, tmp, URL_MAX, share, tmp_path);
+	return r;
+}
+
+int smb_tus_create(struct smb *s, const char *share, const char *path, const char *tmp_name,
+		   uint32_t flags)
+{
+	char url[URL_MAX], tmp[URL_MAX];
+	SMBCFILE *f;
+	int r = tus_urls(s, share, path, tmp_name, url, tmp);
+
+	if (r == 0)
+		r = check_target(s, url, flags, NULL);
+	if (r)
+		return r;
+	f = smbc_getFunctionOpen(s->ctx)(s->ctx, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (!f)
+		return last_err();
+	if (smbc_getFunctionClose(s->ctx)(s->ctx, f) < 0) {
+		r = last_err();
+		unlink_quiet(s, tmp);
+	}
+	return r;
+}
+
+int smb_tus_info(struct smb *s, const char *share, const char *path, const char *tmp_name,
+		 uint64_t *ret_size)
+{
+	char url[URL_MAX], tmp[URL_MAX];
+	struct proto_stat st;
+	int r = tus_urls(s, share, path, tmp_name, url, tmp);
+
+	if (r == 0)
+		r = stat_url(s, tmp, &st);
+	if (r == 0 && st.ftype != PROTO_FT_FILE)
+		r = PROTO_E_IS_DIR;
+	if (r == 0)
+		*ret_size = st.size;
+	return r;
+}
+
+int smb_tus_append(struct smb *s, const char *share, const char *path, const char *tmp_name,
+		   uint64_t offset, uint64_t length, uint32_t flags, int fd, uint64_t *ret_size,
+		   uint32_t *ret_created)
+{
+	char url[URL_MAX], tmp[URL_MAX];
+	uint64_t done = 0;
+	struct proto_stat pst;
+	SMBCFILE *f;
+	int r = tus_urls(s, share, path, tmp_name, url, tmp);
+
+	*ret_created = 0;
+	if (r)
+		return r;
+	/* A handle open for writing only cannot be stat'ed: the path first
+	 * (one request at a time works on an upload: the gateway sees to it). */
+	r = stat_url(s, tmp, &pst);
+	if (r)
+		return r;
+	*ret_size = pst.size;
+	if (pst.ftype != PROTO_FT_FILE)
+		return PROTO_E_IS_DIR;
+	if (pst.size != offset)
+		return PROTO_E_OFFSET;
+	f = smbc_getFunctionOpen(s->ctx)(s->ctx, tmp, O_WRONLY, 0);
+	if (!f)
+		return last_err();
+	if (smbc_getFunctionLseek(s->ctx)(s->ctx, f, (off_t)offset, SEEK_SET) < 0) {
+		r = last_err();
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, s->buf, IO_BUF);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* EOF, or the gateway gave up: what came is kept */
+		if ((uint64_t)n > length - offset - done) {
+			r = PROTO_E_INVALID; /* more than the upload's length */
+			break;
+		}
+		r = smb_write_all(s, f, s->buf, (size_t)n);
+		if (r)
+			break;
+		done += (uint64_t)n;
+		*ret_size = offset + done;
+	}
+	if (r == 0 && offset + done == length) {
+		r = commit_tmp(s, f, share, path, tmp, url, flags, ret_created);
+		return r;
+	}
+out:
+	smbc_getFunctionClose(s->ctx)(s->ctx, f);
+	return r;
+}

@@ -149,3 +149,74 @@ int smb_url(const struct smb *s, const char *share, const char *path, char *buf,
 /* The libsmbclient context (an SMBCCTX *), owned by @s: for the FUSE server,
  * which calls libsmbclient itself. Valid until smb_free(@s). */
 struct _SMBCCTX *smb_ctx(struct smb *s);
+
+/* ---- tree walks (ZIP, SEARCH) ---- */
+
+struct smb_walk_entry {
+	const char *path; /* relative to the folder walked, '/'-separated (valid until the
+			     callback returns); SMB_WALK_BAD_NAME: the folder holding it */
+	uint32_t ftype;	  /* PROTO_FT_FILE or PROTO_FT_DIR */
+	uint64_t size;
+	int64_t mtime;
+	unsigned depth; /* 0: an entry of the folder walked */
+};
+
+enum smb_walk_event {
+	SMB_WALK_ENTRY,	     /* a file, or a folder (before its content) */
+	SMB_WALK_LINK,	     /* a link to a folder: not entered, not reported as an entry */
+	SMB_WALK_UNREADABLE, /* a folder that cannot be listed (err says why): not entered */
+	SMB_WALK_BAD_NAME,   /* a folder holds a name that cannot be passed on: left out */
+};
+
+/* Returned by a callback for a folder's SMB_WALK_ENTRY: do not enter it. */
+#define SMB_WALK_PRUNE (-1)
+
+/* Called for each event; returns 0 to go on, SMB_WALK_PRUNE (see above) or a
+ * positive proto_err to stop the walk (smb_walk() returns it). @err: the
+ * proto_err of LINK, UNREADABLE and BAD_NAME, else 0. */
+typedef int (*smb_walk_cb)(void *ud, enum smb_walk_event ev, const struct smb_walk_entry *e,
+			   int err);
+
+/*
+ * Walks the folder @top of @share depth first, one listing (readdirplus) per
+ * folder: its entries (@n_names == 0), or only its entries @names (a
+ * selection: each must exist, else its error is returned). Never enters a
+ * folder that is a link the server followed (told as smb_rmdir() tells it,
+ * see smb_followed_link()) nor one seen before: SMB_WALK_LINK. Temporaries
+ * of uploads are left out. Returns 0, a callback's stop value, or the
+ * proto_err of @top (or of a selected name).
+ */
+int smb_walk(struct smb *s, const char *share, const char *top, const char *const *names,
+	     size_t n_names, smb_walk_cb cb, void *ud);
+
+/*
+ * Reads a whole file: @started once it is open (its stat; *@ret_started then
+ * true), then @data per chunk. A non-zero return of either stops and is
+ * returned. Returns 0 or a proto_err; when *@ret_started, the error came
+ * midway (or from a callback) and fewer than st->size bytes may have gone to
+ * @data (also when the file shrank: 0 then).
+ */
+int smb_read_stream(struct smb *s, const char *share, const char *path,
+		    int (*started)(void *ud, const struct proto_stat *st),
+		    int (*data)(void *ud, const char *buf, size_t n), void *ud, bool *ret_started);
+
+/* ---- resumable uploads (tus): the temporary @tmp beside @path, kept between requests ---- */
+
+/* Checks @path as smb_write() does (PROTO_E_EXISTS without PROTO_F_OVERWRITE,
+ * PROTO_E_IS_DIR) and creates the empty temporary (PROTO_E_EXISTS if it is there). */
+int smb_tus_create(struct smb *s, const char *share, const char *path, const char *tmp,
+		   uint32_t flags);
+/* The temporary's size, or PROTO_E_NOT_FOUND. */
+int smb_tus_info(struct smb *s, const char *share, const char *path, const char *tmp,
+		 uint64_t *ret_size);
+/*
+ * Appends the bytes read from @fd until EOF to the temporary, whose size must
+ * be @offset (else PROTO_E_OFFSET, and *@ret_size its size); more than
+ * @length - @offset bytes: PROTO_E_INVALID. Bytes written stay written
+ * whatever happens next (*@ret_size: the temporary's size after). When it
+ * holds @length bytes, renames it over @path as smb_write() does (@flags:
+ * PROTO_F_OVERWRITE; *@ret_created); a failed rename removes the temporary.
+ */
+int smb_tus_append(struct smb *s, const char *share, const char *path, const char *tmp,
+		   uint64_t offset, uint64_t length, uint32_t flags, int fd, uint64_t *ret_size,
+		   uint32_t *ret_created);

@@ -23,7 +23,9 @@
 #include "fdpass.h"
 #include "fusefs.h"
 #include "proto.h"
+#include "search.h"
 #include "smb.h"
+#include "zip.h"
 
 #define CTL_FD	3
 #define FUSE_FD 4 /* JAIL_FUSE_FD (sandbox/init/jail.h): the mount's /dev/fuse, if any */
@@ -407,6 +409,102 @@ static void h_lane(struct worker *w, const struct proto_msg *m, int fd)
 	close(sv[0]);
 }
 
+/* ZIP: ZIP_OK once the walk is done, then the archive into the pipe. */
+struct zip_ctx {
+	struct worker *w;
+	uint32_t seq;
+};
+
+static int zip_started(void *ud, const struct proto_zip_ok *z)
+{
+	struct zip_ctx *c = ud;
+
+	reply(c->w, PROTO_ZIP_OK, c->seq, z, sizeof(*z), NULL, 0);
+	return 0;
+}
+
+static void h_zip(struct worker *w, const struct proto_msg *m, int fd)
+{
+	struct zip_ctx c = {.w = w, .seq = m->hdr.seq};
+	uint64_t bytes = 0;
+	uint32_t errors = 0;
+	int r = zip_write(w->smb, m->str[0], m->str[1], m->str[2], &m->u.zip, fd, zip_started, &c,
+			  &bytes, &errors);
+	close(fd); /* EOF for the gateway before the END */
+	if (r) {
+		reply_error(w, m->hdr.seq, (uint32_t)r);
+		return;
+	}
+	struct proto_end e = {.skipped =
+				  errors < PROTO_MAX_LIST_ENTRIES ? errors : PROTO_MAX_LIST_ENTRIES,
+			      .bytes = bytes};
+	reply(w, PROTO_END, m->hdr.seq, &e, sizeof(e), NULL, 0);
+}
+
+/* SEARCH: one FOUND per match, then END. */
+static int search_found(void *ud, const struct smb_walk_entry *e)
+{
+	struct zip_ctx *c = ud;
+	struct proto_entry_rec rec = {.ftype = e->ftype, .size = e->size, .mtime = e->mtime};
+	const char *path = e->path;
+
+	reply(c->w, PROTO_FOUND, c->seq, &rec, sizeof(rec), &path, 1);
+	return 0;
+}
+
+static void h_search(struct worker *w, const struct proto_msg *m, int fd)
+{
+	struct zip_ctx c = {.w = w, .seq = m->hdr.seq};
+	struct search_result res = {0};
+	(void)fd;
+	int r = search_run(w->smb, m->str[0], m->str[1], m->str[2], &m->u.search, search_found, &c,
+			   &res);
+	if (r) {
+		reply_error(w, m->hdr.seq, (uint32_t)r);
+		return;
+	}
+	struct proto_end e = {.created = res.stopped,
+			      .skipped = res.unreadable < PROTO_MAX_LIST_ENTRIES
+					     ? res.unreadable
+					     : PROTO_MAX_LIST_ENTRIES,
+			      .bytes = res.results};
+	reply(w, PROTO_END, m->hdr.seq, &e, sizeof(e), NULL, 0);
+}
+
+/* Resumable uploads: the temporary stays between requests. */
+static void h_tus_create(struct worker *w, const struct proto_msg *m, int fd)
+{
+	(void)fd;
+	reply_status(w, m->hdr.seq,
+		     smb_tus_create(w->smb, m->str[0], m->str[1], m->str[2], m->u.flags.flags));
+}
+
+static void h_tus_info(struct worker *w, const struct proto_msg *m, int fd)
+{
+	uint64_t size = 0;
+	(void)fd;
+	int r = smb_tus_info(w->smb, m->str[0], m->str[1], m->str[2], &size);
+	if (r) {
+		reply_error(w, m->hdr.seq, (uint32_t)r);
+		return;
+	}
+	struct proto_stat st = {.ftype = PROTO_FT_FILE, .size = size};
+	reply(w, PROTO_STAT_OK, m->hdr.seq, &st, sizeof(st), NULL, 0);
+}
+
+static void h_tus_append(struct worker *w, const struct proto_msg *m, int fd)
+{
+	uint64_t size = m->u.tus.offset;
+	uint32_t created = 0;
+	int r = smb_tus_append(w->smb, m->str[0], m->str[1], m->str[2], m->u.tus.offset,
+			       m->u.tus.length, m->u.tus.flags, fd, &size, &created);
+	close(fd);
+	if (r)
+		reply_error(w, m->hdr.seq, (uint32_t)r);
+	else
+		reply_end(w, m->hdr.seq, created, size);
+}
+
 /* Strings of a request that are paths in a share, chosen by the gateway's
  * clients: they must not name the temporaries of uploads (smb_path_reserved()).
  * Bit k: the string k. WRITE's and DROP's third string is such a name, but
@@ -420,14 +518,27 @@ static const struct {
 	unsigned paths;
 	void (*fn)(struct worker *w, const struct proto_msg *m, int fd);
 } dispatch[] = {
-    {PROTO_AUTH, PRE_AUTH, 0, h_auth},	  {PROTO_SHARES, AUTHED, 0, h_shares},
-    {PROTO_STAT, AUTHED, P1, h_stat},	  {PROTO_LIST, AUTHED, P1, h_list},
-    {PROTO_READ, AUTHED, P1, h_read},	  {PROTO_WRITE, AUTHED, P1, h_write},
-    {PROTO_MKDIR, AUTHED, P1, h_mkdir},	  {PROTO_RENAME, AUTHED, P12, h_rename},
-    {PROTO_COPY, AUTHED, P12, h_copy},	  {PROTO_UNLINK, AUTHED, P1, h_unlink},
-    {PROTO_RMDIR, AUTHED, P1, h_rmdir},	  {PROTO_CHECK, AUTHED, 0, h_check},
-    {PROTO_LANE, AUTHED, 0, h_lane},	  {PROTO_DROP, AUTHED, P1, h_drop},
-    {PROTO_MOUNT, AUTHED, 0, h_mount},	  {PROTO_STATVFS, AUTHED, 0, h_statvfs},
+    {PROTO_AUTH, PRE_AUTH, 0, h_auth},
+    {PROTO_SHARES, AUTHED, 0, h_shares},
+    {PROTO_STAT, AUTHED, P1, h_stat},
+    {PROTO_LIST, AUTHED, P1, h_list},
+    {PROTO_READ, AUTHED, P1, h_read},
+    {PROTO_WRITE, AUTHED, P1, h_write},
+    {PROTO_MKDIR, AUTHED, P1, h_mkdir},
+    {PROTO_RENAME, AUTHED, P12, h_rename},
+    {PROTO_COPY, AUTHED, P12, h_copy},
+    {PROTO_UNLINK, AUTHED, P1, h_unlink},
+    {PROTO_RMDIR, AUTHED, P1, h_rmdir},
+    {PROTO_CHECK, AUTHED, 0, h_check},
+    {PROTO_LANE, AUTHED, 0, h_lane},
+    {PROTO_DROP, AUTHED, P1, h_drop},
+    {PROTO_MOUNT, AUTHED, 0, h_mount},
+    {PROTO_ZIP, AUTHED, P1, h_zip},
+    {PROTO_SEARCH, AUTHED, P1, h_search},
+    {PROTO_TUS_CREATE, AUTHED, P1, h_tus_create},
+    {PROTO_TUS_APPEND, AUTHED, P1, h_tus_append},
+    {PROTO_TUS_INFO, AUTHED, P1, h_tus_info},
+    {PROTO_STATVFS, AUTHED, 0, h_statvfs},
     {PROTO_UTIMES, AUTHED, P1, h_utimes},
 };
 

@@ -6,8 +6,10 @@
 // directory on disk.
 import {test, before, after} from 'node:test';
 import assert from 'node:assert/strict';
-import {readFile, writeFile, mkdir, stat, access} from 'node:fs/promises';
-import {randomBytes} from 'node:crypto';
+import {readFile, writeFile, mkdir, stat, access, readdir, rm} from 'node:fs/promises';
+import {randomBytes, createHash} from 'node:crypto';
+import {execFileSync} from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import {chromium} from 'playwright-core';
 
@@ -39,11 +41,18 @@ let browser, context, page;
 // X-Requested-With); should one still come, each page answers it with
 // "Cancel", and counts it: the last test asserts that none came.
 let basicPrompts = 0;
+// A network error for the PATCH number `fail` (tus uploads), when set.
+let patchPlan = null;
 async function newPage(ctx) {
   const p = await ctx.newPage();
   const cdp = await ctx.newCDPSession(p);
-  cdp.on('Fetch.requestPaused', (e) =>
-    cdp.send('Fetch.continueRequest', {requestId: e.requestId}).catch(() => {}));
+  cdp.on('Fetch.requestPaused', (e) => {
+    if (patchPlan && e.request.method === 'PATCH' && ++patchPlan.seen === patchPlan.fail) {
+      cdp.send('Fetch.failRequest', {requestId: e.requestId, errorReason: 'ConnectionReset'}).catch(() => {});
+      return;
+    }
+    cdp.send('Fetch.continueRequest', {requestId: e.requestId}).catch(() => {});
+  });
   cdp.on('Fetch.authRequired', (e) => {
     basicPrompts++;
     cdp.send('Fetch.continueWithAuth', {requestId: e.requestId, authChallengeResponse: {response: 'CancelAuth'}}).catch(() => {});
@@ -64,7 +73,7 @@ before(async () => {
   page = await newPage(context);
   // Any script error or CSP violation in the page fails the run.
   page.on('pageerror', (e) => { pageErrors.push(String(e)); });
-  page.on('console', (m) => { if (m.type() === 'error' && !/status of 40[13]|status of 412/.test(m.text())) pageErrors.push(m.text()); });
+  page.on('console', (m) => { if (m.type() === 'error' && !/status of 40[13]|status of 412|ERR_CONNECTION_RESET|net::ERR_FAILED/.test(m.text())) pageErrors.push(m.text()); });
 });
 const pageErrors = [];
 
@@ -329,6 +338,95 @@ test('a phone-sized screen: no horizontal scrolling', {timeout: 90000}, async ()
   assert.ok(await p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1));
   await p.screenshot({path: path.join(SHOTS, '06-phone.png')});
   await phone.close();
+});
+
+const sha256 = (b) => createHash('sha256').update(b).digest('hex');
+const goFolder = async (segs, waitName) => {
+  await page.goto(`${BASE}/#/${[SERVER, ...segs].map(encodeURIComponent).join('/')}`);
+  await row(page, waitName).waitFor();
+};
+// The names of a zip file (unzip -Z1) and one member's bytes.
+const zipNames = (file) => execFileSync('unzip', ['-Z1', file]).toString().split('\n').filter(Boolean).sort();
+const zipRead = (file, name) => execFileSync('unzip', ['-p', file, name]);
+
+test('download a folder, then a selection, as zip', {timeout: 90000}, async () => {
+  await goFolder(['public', 'nested'], 'level 1');
+  let [dl] = await Promise.all([page.waitForEvent('download'), page.click('#btn-zip')]);
+  assert.equal(dl.suggestedFilename(), 'nested.zip');
+  const f1 = path.join(SHOTS, 'nested.zip');
+  await dl.saveAs(f1);
+  const n1 = zipNames(f1); // earlier scenarios may have added files: at least these
+  for (const n of ['nested/', 'nested/level 1/', 'nested/level 1/level 2/',
+    'nested/level 1/level 2/deep file.txt', 'nested/level 1/sibling.txt']) assert.ok(n1.includes(n), n);
+  assert.ok(n1.every((n) => n.startsWith('nested/')), n1.join(','));
+  assert.equal(zipRead(f1, 'nested/level 1/level 2/deep file.txt').toString(), 'deep\n');
+  // a selection of the share's root: only what is ticked
+  await goFolder(['public'], 'hello.txt');
+  await row(page, 'hello.txt').locator('input.sel').check();
+  await row(page, DOSSIER).locator('input.sel').check();
+  [dl] = await Promise.all([page.waitForEvent('download'), page.click('#btn-zip')]);
+  assert.equal(dl.suggestedFilename(), 'public.zip');
+  const f2 = path.join(SHOTS, 'selection.zip');
+  await dl.saveAs(f2);
+  const names = zipNames(f2);
+  assert.ok(names.includes('hello.txt') && names.includes(DOSSIER + '/note.txt'), names.join(','));
+  assert.ok(!names.some((n) => n.startsWith('nested')), names.join(','));
+  assert.equal(zipRead(f2, 'hello.txt').toString(), 'Hello, world!\n');
+  await page.locator('#message:has-text("downloaded")').waitFor();
+  await shot(page, '20-zip');
+});
+
+test('search in this folder and below: results while they come, each opens its place', {timeout: 90000}, async () => {
+  await goFolder(['public'], 'hello.txt');
+  await page.fill('#search', 'DEEP');
+  await page.press('#search', 'Enter');
+  await page.locator('#search-status:has-text("1 found")').waitFor();
+  const items = page.locator('#search-list li');
+  assert.equal(await items.count(), 1);
+  assert.equal(await items.first().getAttribute('data-path'),
+    `/${SERVER}/public/nested/level 1/level 2/deep file.txt`);
+  await shot(page, '21-search');
+  // its folder opens
+  await items.first().locator('a.where').click();
+  await row(page, 'deep file.txt').waitFor();
+  assert.equal(decodeURIComponent(new URL(page.url()).hash), `#/${SERVER}/public/nested/level 1/level 2`);
+  assert.equal(await page.isVisible('#search-panel'), false);
+  // a pattern, from a sub-folder; nothing found says so
+  await goFolder(['public', 'nested', 'level 1'], 'sibling.txt');
+  await page.fill('#search', '*.TXT');
+  await page.press('#search', 'Enter');
+  await page.locator('#search-status:has-text("2 found")').waitFor();
+  await page.fill('#search', 'no such name');
+  await page.press('#search', 'Enter');
+  await page.locator('#search-status:has-text("0 found")').waitFor();
+  await page.click('#search-close');
+  assert.equal(await page.isVisible('#search-panel'), false);
+});
+
+test('a big file goes resumable (tus): a cut connection, then it resumes to the same bytes', {timeout: 120000}, async () => {
+  await goFolder(['public', DOSSIER], 'note.txt');
+  const big = path.join(os.tmpdir(), `smbgate-tus-${process.pid}.bin`);
+  const data = randomBytes(20 * 1024 * 1024 + 5);
+  await writeFile(big, data);
+  // The second PATCH is cut: the client asks HEAD where it is and goes on.
+  patchPlan = {seen: 0, fail: 2};
+  try {
+    await page.setInputFiles('#file-input', big);
+    const li = page.locator('#upload-list li', {hasText: path.basename(big)});
+    await li.locator('.up-text:has-text("resumed")').waitFor({timeout: 60000});
+    await page.locator('#uploads-title:has-text("Uploads done")').waitFor({timeout: 60000});
+    assert.equal(await li.getAttribute('class'), 'done');
+  } finally {
+    var patches = patchPlan.seen;
+    patchPlan = null;
+  }
+  assert.ok(patches >= 3, `patches: ${patches}`);
+  const dir = path.join(PUBLIC, DOSSIER);
+  assert.equal(sha256(await readFile(path.join(dir, path.basename(big)))), sha256(data));
+  assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.~smbgate-')), []);
+  assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('smbgate.tus.')).length), 0);
+  await rm(big);
+  await shot(page, '22-tus');
 });
 
 test('session expiry: back to the login form, then to the same place', {timeout: 90000}, async () => {

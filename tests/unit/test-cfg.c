@@ -78,6 +78,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->session_idle_timeout, 900);
 	assert_int_equal(c->max_sessions, 200);
 	assert_int_equal(c->max_upload_size, 0);
+	assert_int_equal(c->upload_expiry, 86400);
 	assert_int_equal(c->header_timeout, 30);
 	assert_int_equal(c->min_body_rate, 1024);
 	assert_string_equal(c->control_socket, "/run/smbgate/control.sock");

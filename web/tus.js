@@ -1,0 +1,112 @@
+// smbgate web UI: resumable uploads by the tus 1.0 protocol (/api/v1/uploads/,
+// see the README). Files of TUS_MIN bytes and more go this way: the file is
+// sent in chunks (PATCH), and after a network error the client asks the
+// gateway for the offset it holds (HEAD) and goes on from there, a few times
+// with a growing pause. The upload's address is kept in localStorage under
+// the file's fingerprint (target, name, size, date), so that the same file
+// chosen again after a reload of the page resumes where it stopped.
+// A small client of our own: the gateway's tus is four requests, and the UI
+// is plain ES modules with no build step to bring tus-js-client in.
+
+import {API} from './util.js';
+import {XRW} from './api.js';
+
+export const TUS_MIN = 8 * 1024 * 1024;
+const CHUNK = 8 * 1024 * 1024;
+const RETRIES = 5;
+const KEY = 'smbgate.tus.';
+const TUS = {'Tus-Resumable': '1.0.0', ...XRW};
+
+const b64 = (s) => btoa(String.fromCharCode(...new TextEncoder().encode(s)));
+const fingerprint = (job, overwrite) =>
+  KEY + [job.segs.join('/'), job.file.name, job.file.size, job.file.lastModified, overwrite].join('\n');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// One request by XMLHttpRequest (progress of the body); resolves with
+// {status, headers(name)}: status 0 on a network error, -1 when cancelled.
+function send(job, method, url, headers, body, onProgress) {
+  return new Promise((resolve) => {
+    const xhr = new XMLHttpRequest();
+    job.xhr = xhr;
+    xhr.open(method, url);
+    for (const [k, v] of Object.entries({...TUS, ...headers})) xhr.setRequestHeader(k, v);
+    if (onProgress) xhr.upload.onprogress = (ev) => onProgress(ev.loaded);
+    const done = (status) => resolve({status, header: (n) => xhr.getResponseHeader(n), body: xhr.responseText});
+    xhr.onload = () => done(xhr.status);
+    xhr.onerror = () => done(0);
+    xhr.onabort = () => done(-1);
+    xhr.send(body ?? null);
+  });
+}
+
+async function create(job, overwrite) {
+  const [server, share, ...dirs] = job.segs;
+  const meta = [['server', server], ['share', share], ['path', '/' + [...dirs, job.file.name].join('/')],
+    ['overwrite', overwrite ? '1' : '0'], ['filename', job.file.name]]
+    .map(([k, v]) => `${k} ${b64(v)}`).join(',');
+  return send(job, 'POST', API + '/uploads/', {'Upload-Length': String(job.file.size), 'Upload-Metadata': meta});
+}
+
+// Uploads job.file into the folder job.segs. Resolves with {status} as
+// putFile() in upload.js does: 201/204 done, 412 exists (!overwrite), 401,
+// 0 network, -1 cancelled, else the gateway's status.
+export async function tusUpload(job, overwrite, report) {
+  const key = fingerprint(job, overwrite);
+  let url = localStorage.getItem(key);
+  let offset = 0;
+  if (url) { // resume: the gateway says where
+    const h = await send(job, 'HEAD', url);
+    if (h.status === 200) {
+      offset = Number(h.header('Upload-Offset'));
+      report(offset, true);
+    } else {
+      localStorage.removeItem(key);
+      url = null;
+    }
+  }
+  if (!url) {
+    const c = await create(job, overwrite);
+    if (c.status !== 201) return {status: c.status, body: c.body};
+    url = c.header('Location');
+    localStorage.setItem(key, url);
+  }
+  let failures = 0;
+  while (offset < job.file.size || job.file.size === 0) {
+    if (job.file.size === 0) break; // created complete
+    const end = Math.min(offset + CHUNK, job.file.size);
+    const r = await send(job, 'PATCH', url, {'Content-Type': 'application/offset+octet-stream',
+      'Upload-Offset': String(offset)}, job.file.slice(offset, end), (n) => report(offset + n, false));
+    if (r.status === 204) {
+      offset = Number(r.header('Upload-Offset'));
+      failures = 0;
+      report(offset, false);
+      continue;
+    }
+    if (r.status === -1) return {status: -1};
+    // 423: the gateway still finishes the cut request; 409: HEAD knows better.
+    if (r.status !== 0 && r.status !== 409 && r.status !== 423 && r.status < 500) {
+      localStorage.removeItem(key);
+      return {status: r.status, body: r.body};
+    }
+    // A network error (or the gateway's): ask where we are, then go on.
+    if (++failures > RETRIES) return {status: r.status, body: r.body};
+    report(offset, false, `connection lost – resuming (${failures}/${RETRIES})…`);
+    await sleep(500 * failures);
+    const h = await send(job, 'HEAD', url);
+    if (h.status === -1) return {status: -1};
+    if (h.status === 200) offset = Number(h.header('Upload-Offset'));
+    else if (h.status === 404) { localStorage.removeItem(key); return {status: 404, body: h.body}; }
+    job.resumed = true;
+  }
+  localStorage.removeItem(key);
+  return {status: overwrite ? 204 : 201};
+}
+
+// A cancelled upload: its temporary on the share is removed (termination).
+export async function tusCancel(job, overwrite) {
+  const key = fingerprint(job, overwrite);
+  const url = localStorage.getItem(key);
+  if (!url) return;
+  localStorage.removeItem(key);
+  await fetch(url, {method: 'DELETE', headers: TUS, credentials: 'same-origin'}).catch(() => {});
+}
