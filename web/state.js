@@ -2,11 +2,18 @@
 // functions: where we are (the location's segments), the listing (entries,
 // sort order, filter, selection), which load is the latest, who is signed in
 // (kept in sessionStorage for a reload) and which view is shown.
-// No DOM: the other modules read the state and render it.
+// No DOM: the other modules read the state and render it. The listing's
+// order (sorted, filtered) comes from keys computed once per listing
+// (order.js), so a keystroke in the filter or a click on a column costs no
+// more than comparing numbers or testing substrings.
+
+import {filterOrder, indexEntries, sortedOrder} from './order.js';
 
 const s = {
   segs: Object.freeze([]),   // [server, share, ...dirs]
   entries: [],               // the current listing, as the API gave it
+  byName: new Map(),         // name -> index in entries
+  index: null,               // entries' keys (order.js), made when first needed
   sort: Object.freeze({key: 'name', dir: 1}),
   filter: '',
   selected: new Set(),       // names of ticked entries
@@ -28,10 +35,17 @@ export const getEntries = () => s.entries;
 // A new listing; ticked names that are no longer listed are dropped.
 export function setEntries(entries) {
   s.entries = entries;
-  const names = new Set(entries.map((e) => e.name));
-  for (const n of [...s.selected]) if (!names.has(n)) s.selected.delete(n);
+  s.index = null;
+  s.byName = new Map(entries.map((e, i) => [e.name, i]));
+  for (const n of [...s.selected]) if (!s.byName.has(n)) s.selected.delete(n);
 }
-export const entryNamed = (name) => s.entries.find((e) => e.name === name);
+export const entryNamed = (name) => s.entries[s.byName.get(name)];
+// The entries shown, in the order shown: indexes into getEntries() (an
+// Int32Array the caller must not change), sorted and filtered.
+export function getOrder() {
+  if (!s.index) s.index = indexEntries(s.entries);
+  return filterOrder(s.index, sortedOrder(s.index, s.sort), s.filter);
+}
 
 export const getSort = () => s.sort;
 // Sorts by `key`; the same key again reverses the direction.

@@ -3,6 +3,8 @@
 // name checks and error wording. Unit-tested with node:test
 // (tests/unit/web/util.test.mjs).
 
+import {filterKey, indexEntries, sortedOrder} from './order.js';
+
 export const API = '/api/v1';
 
 // ---------------------------------------------------------------- paths
@@ -79,28 +81,22 @@ export function iconFor(e) {
 }
 
 // ---------------------------------------------------------------- listing order
-// The entries whose name contains `text`, case-insensitively (lower-cased in
-// `locales`, undefined: the browser's). '' keeps them all (the same array).
+// For a whole listing at a time; the listing itself keeps the keys of order.js
+// between keystrokes.
+// The entries whose name contains `text`, case-insensitively (NFC, lower-cased
+// in `locales`, undefined: the browser's). '' keeps them all (the same array).
 export function filterEntries(entries, text, locales) {
-  const f = text.toLocaleLowerCase(locales);
-  return f ? entries.filter((e) => e.name.toLocaleLowerCase(locales).includes(f)) : entries;
+  if (!text) return entries;
+  const f = filterKey(text, locales);
+  return entries.filter((e) => filterKey(e.name, locales).includes(f));
 }
 
 // A sorted copy: folders first whatever the order, then by `key` ('name',
 // 'size' or 'mtime') in direction `dir` (1 or -1); ties by name, numbers in
 // names compared as numbers ("file2" before "file10"), case and accents
 // ignored (names equal that way keep their order).
-export function sortEntries(entries, {key, dir}, locales) {
-  const coll = new Intl.Collator(locales, {numeric: true, sensitivity: 'base'});
-  return entries.slice().sort((a, b) => {
-    const da = a.type === 'dir' ? 0 : 1, db = b.type === 'dir' ? 0 : 1;
-    if (da !== db) return da - db;
-    let c = 0;
-    if (key === 'size') c = (a.size || 0) - (b.size || 0);
-    else if (key === 'mtime') c = String(a.mtime || '').localeCompare(String(b.mtime || ''));
-    if (c === 0) c = coll.compare(a.name, b.name);
-    return c * dir;
-  });
+export function sortEntries(entries, sort, locales) {
+  return Array.from(sortedOrder(indexEntries(entries, locales), sort), (i) => entries[i]);
 }
 
 // ---------------------------------------------------------------- names, words
