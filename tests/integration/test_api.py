@@ -3117,7 +3117,7 @@ class T18Logs(Base):
         ]
         # A request's lines are written when it ends, just after its answer.
         self.assertTrue(wait_until(lambda: len(self.lines("audit")) >= 5 and "no-such.txt" in
-                                   self.lines("request")[-1], 5))
+                                   self.lines("request")[-1], 20))
         got = [l[len("smbgate: event=audit "):] for l in self.lines("audit")]
         self.assertEqual(got[-5:-1], want)
         self.assertRegex(got[-1], rf"^user={ALICE} server=fixture share=public op=read "
@@ -3146,7 +3146,7 @@ class T18Logs(Base):
         self.assertIn(f"event=login user={BOB} server=fixture addr=127.0.0.1 via=basic ",
                       self.lines("login")[-1])
         self.assertTrue(wait_until(lambda: any(
-            f"reason=expired user={BOB} " in l for l in self.lines("session_end")), 15))
+            f"reason=expired user={BOB} " in l for l in self.lines("session_end")), 30))
         log = self.gw.log_bytes()
         for secret in (ALICE_PW, BOB_PW, "wrong-pass-y", tok):
             self.assertNotIn(secret.encode(), log)
