@@ -231,9 +231,11 @@ test('upload progress shows bytes and percent, and cancel stops the upload', {ti
     const text = page.locator('#upload-list li.running .up-text');
     // Some bytes sent, not all: "1.2 MB of 6.0 MB (20%)".
     await page.waitForFunction(() => /\((?:[1-9]|[1-9]\d)%\)$/.test(document.querySelector('#upload-list li.running .up-text')?.textContent || ''));
-    assert.match(await text.textContent(), /^[\d.]+ (KB|MB) of 6\.0 MB \([1-9]\d?%\)$/);
-    const pct = Number(/\((\d+)%\)/.exec(await text.textContent())[1]);
-    assert.equal(await page.locator('#upload-list li.running progress').evaluate((e) => e.value), pct);
+    // The text and the bar read in one go: the upload moves on between two reads.
+    const [label, bar] = await text.evaluate((e) =>
+      [e.textContent, e.closest('li').querySelector('progress').value]);
+    assert.match(label, /^[\d.]+ (KB|MB) of 6\.0 MB \([1-9]\d?%\)$/);
+    assert.equal(bar, Number(/\((\d+)%\)/.exec(label)[1]));
     await shot(page, '05-upload-progress');
     await page.click('#upload-list li.running button:has-text("Cancel")');
     await page.locator('#upload-list li.failed:has-text("cancelled")').waitFor();
