@@ -968,6 +968,12 @@ static enum MHD_Result do_copymove(struct gw_req *r, struct MHD_Connection *c, s
 		return MHD_YES;
 	if (!destination(r, c, p, &dst))
 		return MHD_YES;
+	if (r->gw->cfg->audit) { /* "to" from the share's root, as the file API's */
+		char *to = NULL;
+		if (asprintf(&to, "/%s", dst.path) > 0)
+			gw_audit_set(r, move ? "move" : "copy", p->server, p->share, p->path, to);
+		free(to);
+	}
 	struct sbxc *cl = gw_fs_client(s);
 	if (strcmp(dst.path, p->path) == 0) {
 		ret = gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "same_path",
@@ -1279,6 +1285,15 @@ enum MHD_Result gw_api_dav(struct gw_req *r, struct MHD_Connection *c, const cha
 		}
 		server = (size_t)(srv - r->gw->cfg->servers);
 	}
+	/* [gateway] audit: the file operations (COPY and MOVE set theirs with
+	 * the destination; GET and HEAD went through the file API's). */
+	static const char *const ops[][2] = {
+	    {"PUT", "upload"}, {"DELETE", "delete"}, {"MKCOL", "mkdir"},
+	    {"LOCK", "lock"},  {"UNLOCK", "unlock"}, {"PROPPATCH", "proppatch"},
+	};
+	for (size_t i = 0; p.share && i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strcmp(m, ops[i][0]) == 0)
+			gw_audit_set(r, ops[i][1], p.server, p.share, p.path, NULL);
 	if (strcmp(m, "PROPFIND") == 0)
 		ret = do_propfind(r, c, server, &p);
 	else if (!p.server)

@@ -3126,6 +3126,24 @@ class T18Logs(Base):
         self.assertRegex(req, rf"^smbgate: event=request method=GET path=/api/v1/fs/fixture/"
                               rf"public/no-such.txt status=404 bytes_in=0 bytes_out=\d+ ms=\d+ "
                               rf"user={ALICE} addr=127.0.0.1 session={sid}$")
+        # WebDAV's file operations are audited the same way.
+        dav = "/dav/fixture/public/"
+        n = len(self.lines("audit"))
+        self.assertEqual(self.gw.request("PUT", dav + "dav-log.txt", h, b"abc").status, 201)
+        self.assertEqual(self.gw.request("MKCOL", dav + "dav-log-dir", h).status, 201)
+        r = self.gw.request("MOVE", dav + "dav-log.txt",
+                            dict(h, Destination=dav + "dav-log-dir/moved.txt"))
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(self.gw.request("DELETE", dav + "dav-log-dir", h).status, 204)
+        self.assertTrue(wait_until(lambda: len(self.lines("audit")) >= n + 4, 20))
+        got = [l[len("smbgate: event=audit "):] for l in self.lines("audit")[n:n + 4]]
+        self.assertEqual([re.sub(r" bytes=\d+ .*", "", g) for g in got], [
+            f"user={ALICE} server=fixture share=public op=upload path=/dav-log.txt",
+            f"user={ALICE} server=fixture share=public op=mkdir path=/dav-log-dir",
+            f"user={ALICE} server=fixture share=public op=move path=/dav-log.txt "
+            f"to=/dav-log-dir/moved.txt",
+            f"user={ALICE} server=fixture share=public op=delete path=/dav-log-dir",
+        ])
         # logout: the session's end and its sandbox's, with the reason
         self.assertEqual(self.gw.logout(tok).status, 204)
         self.assertRegex(self.lines("session_end")[-1],
