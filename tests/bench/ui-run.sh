@@ -2,8 +2,7 @@
 # tests/bench/ui-run.sh - the web UI's benchmark with big folders: Debian's
 # Chromium (playwright-core, as tests/browser/) against the gateway and a
 # private Samba server (tests/fixtures/). See tests/bench/ui_bench.mjs for
-# what is measured; figures in docs/performance.md ("The web UI with big
-# folders").
+# what is measured; figures in docs/web-ui-big-folders.md.
 #
 #   tests/bench/ui-run.sh [--smoke] [--build-dir DIR] [BENCH OPTIONS]
 #
