@@ -134,6 +134,23 @@ static unsigned rl_delay(const char *addr, const char *login_name, size_t server
 	return a > u ? a : u;
 }
 
+/* Sleeps @delay seconds (0: not at all), with a log line saying so: the
+ * line is how an administrator (and the tests) tell a slowed login from a
+ * slow file server. */
+static void rl_wait(unsigned delay, const char *addr, const char *via)
+{
+	struct gw_log l;
+
+	if (!delay)
+		return;
+	gw_log_begin(&l, "login_slowed");
+	gw_log_str(&l, "addr", addr);
+	gw_log_str(&l, "via", via);
+	gw_log_u64(&l, "seconds", delay);
+	gw_log_end(&l);
+	sleep(delay);
+}
+
 static void rl_record(const char *addr, const char *login_name, size_t server, bool failed)
 {
 	char user[GW_MAX_CREDENTIAL + 1];
@@ -428,9 +445,7 @@ enum MHD_Result gw_api_login(struct gw_req *r, struct MHD_Connection *c)
 	}
 	struct gw_session *s = NULL;
 	const char *login_name = json_string_value(ju);
-	unsigned delay = rl_delay(addr, login_name, server);
-	if (delay)
-		sleep(delay);
+	rl_wait(rl_delay(addr, login_name, server), addr, "password");
 	int err = open_session(gw, server, login_name, json_string_value(jp),
 			       jw ? json_string_value(jw) : NULL, addr, "password", &s, token);
 	wipe_json_string(jp);
@@ -664,9 +679,7 @@ static struct gw_session *by_basic(struct gw_req *r, struct MHD_Connection *c, s
 			}
 		}
 		if (own) {
-			unsigned delay = rl_delay(addr, user, server);
-			if (delay)
-				sleep(delay);
+			rl_wait(rl_delay(addr, user, server), addr, "basic");
 			err = open_session(gw, server, user, pass, NULL, addr, "basic", &s, token);
 			explicit_bzero(token, sizeof(token));
 			if (err == 0 || err == PROTO_E_AUTH)

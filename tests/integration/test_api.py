@@ -356,6 +356,12 @@ workgroup = SMBGATE
         except OSError:
             return b""
 
+    def slowed(self):
+        """The waits the login rate limit imposed so far, in order: a list
+        of (addr, seconds) from the gateway's login_slowed log lines."""
+        return [(m.group(1).decode(), int(m.group(2))) for m in re.finditer(
+            rb"event=login_slowed addr=(\S+) via=\S+ seconds=(\d+)", self.log_bytes())]
+
     # -- HTTP --
     def request(self, method, path, headers=None, body=None, timeout=TIMEOUT):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
@@ -1746,29 +1752,31 @@ class T07OtherInstances(Base):
         try:
             gw.start()
             times = []
-            for _ in range(6):
+            for i in range(6):
                 t0 = time.monotonic()
                 r = gw.request("POST", "/api/v1/login", hj, bad)
                 times.append(time.monotonic() - t0)
                 self.assertError(r, 401, "auth_failed")
+                if i == 4:  # the first 5 failures were not slowed
+                    self.assertEqual(gw.slowed(), [])
             print("  failed logins took " + ", ".join(f"{t:.2f}" for t in times) + " s",
                   file=sys.stderr)
-            for t in times[:5]:
-                self.assertLess(t, 1.0)
+            self.assertEqual(gw.slowed(), [("127.0.0.1", 1)])
             self.assertGreaterEqual(times[5], 1.0)
             # Basic failures are slowed the same way (7th failure: 2 s)
             t0 = time.monotonic()
             self.assertError(gw.get(f"{FS}/public/", basic(ALICE, "wrong")), 401)
             self.assertGreaterEqual(time.monotonic() - t0, 2.0)
+            self.assertEqual(gw.slowed()[1:], [("127.0.0.1", 2)])
             # the right password still gets in (slowly), and clears the count
             # of its user name; (this address, alice) is now known, so the
             # address's own count does not slow her down
             t0 = time.monotonic()
             self.login(ALICE, ALICE_PW, gw)
             self.assertGreaterEqual(time.monotonic() - t0, 4.0)
-            t0 = time.monotonic()
+            self.assertEqual(gw.slowed()[2:], [("127.0.0.1", 4)])
             self.assertError(gw.request("POST", "/api/v1/login", hj, bad), 401)
-            self.assertLess(time.monotonic() - t0, 1.0)
+            self.assertEqual(len(gw.slowed()), 3)  # not slowed
             # another user name from this address is still slowed by it
             # (8 failures: 8 s)
             t0 = time.monotonic()
@@ -1776,6 +1784,7 @@ class T07OtherInstances(Base):
                            json.dumps({"username": "nobody", "password": "x"}).encode())
             self.assertError(r, 401, "auth_failed")
             self.assertGreaterEqual(time.monotonic() - t0, 8.0)
+            self.assertEqual(gw.slowed()[3:], [("127.0.0.1", 8)])
         finally:
             for t in self.tokens:
                 gw.logout(t)
@@ -1876,38 +1885,47 @@ class T11LoginLimits(Base):
         hj = {"Content-Type": "application/json"}
 
         def wrong(user, src="127.0.0.1"):
+            """A wrong password: its wall time and the rate limit's wait
+            (0: none), from the gateway's login_slowed line."""
+            n = len(gw.slowed())
             t0 = time.monotonic()
             r = source_request(src, gw.port, "POST", "/api/v1/login", hj,
                                json.dumps({"username": user, "password": "wrong"}).encode())
             self.assertError(r, 401, "auth_failed")
-            return time.monotonic() - t0
+            took = time.monotonic() - t0
+            waits = gw.slowed()[n:]
+            self.assertLessEqual(len(waits), 1, waits)
+            if waits:
+                self.assertEqual(waits[0][0], src)
+                self.assertGreaterEqual(took, waits[0][1])
+            return took, waits[0][1] if waits else 0
         try:
             gw.start()
             # one address: 5 failures (free, each for another name), then a
             # success of the attacker's own account, then a 6th failure: the
             # success must not have given 5 more free guesses
             for i in range(5):
-                self.assertLess(wrong(f"nobody{i}"), 1.0)
+                self.assertEqual(wrong(f"nobody{i}")[1], 0)
             self.login(BOB, BOB_PW, gw)
-            took = wrong("nobody5")
+            took, wait = wrong("nobody5")
             print(f"  6th failure of an address after another account's success: "
                   f"{took:.2f} s", file=sys.stderr)
-            self.assertGreaterEqual(took, 1.0)
+            self.assertEqual(wait, 1)
             # one user name from many addresses: 5 free, the 6th waits
             for i in range(5):
-                self.assertLess(wrong(ALICE, f"127.0.0.{30 + i}"), 1.0)
-            took = wrong(ALICE, "127.0.0.40")
+                self.assertEqual(wrong(ALICE, f"127.0.0.{30 + i}")[1], 0)
+            took, wait = wrong(ALICE, "127.0.0.40")
             print(f"  6th failure of a user name from a 6th address: {took:.2f} s",
                   file=sys.stderr)
-            self.assertGreaterEqual(took, 1.0)
+            self.assertEqual(wait, 1)
             # another name from a clean address: no wait
-            self.assertLess(wrong(BOB, "127.0.0.41"), 1.0)
+            self.assertEqual(wrong(BOB, "127.0.0.41")[1], 0)
             # alice's right password clears her name's count (after its wait)
             r = source_request("127.0.0.42", gw.port, "POST", "/api/v1/login", hj,
                                json.dumps({"username": ALICE, "password": ALICE_PW}).encode())
             self.assertEqual(r.status, 200, r)
             self.tokens.append(r.json()["token"])
-            self.assertLess(wrong(ALICE, "127.0.0.43"), 1.0)
+            self.assertEqual(wrong(ALICE, "127.0.0.43")[1], 0)
         finally:
             for t in self.tokens:
                 gw.logout(t)
