@@ -18,6 +18,7 @@
 #include "api_fs.h"
 #include "gateway.h"
 #include "httputil.h"
+#include "journal.h"
 #include "path.h"
 #include "proto.h"
 #include "sbxsession.h"
@@ -70,6 +71,7 @@ void gw_orphans_log_dropped(struct gw *gw, struct gw_orphan *list, const char *w
 {
 	while (list) {
 		struct gw_orphan *next = list->next;
+		gw_journal_end(gw->journal, list->jid); /* given up: the log says where */
 		char what[160];
 		snprintf(what, sizeof(what),
 			 "upload temporary left on the file server (%s); remove it by hand:", why);
@@ -100,6 +102,7 @@ static void drop_orphans(struct gw *gw, struct gw_session *s)
 			log_orphan(gw, e,
 				   err == 0 ? "removed the upload temporary"
 					    : "the upload temporary was already gone:");
+			gw_journal_end(gw->journal, e->jid);
 			gw_orphan_free(e);
 			continue;
 		}
@@ -428,6 +431,7 @@ struct upload {
 	bool broken;			  /* the worker stopped reading (it will say why) */
 	bool exclusive;			  /* If-None-Match: * */
 	char tmp[PROTO_TMP_NAME_LEN + 1]; /* the temporary beside the target */
+	uint64_t jid;			  /* its journal entry (journal.h) */
 	char *share, *path;		  /* point into data */
 	char data[];
 };
@@ -447,22 +451,31 @@ static bool upload_may_leave_tmp(int err)
  * costs one request). */
 static void upload_orphaned(struct gw *gw, struct upload *u, int err)
 {
-	struct gw_orphan *dropped = NULL;
-	const char *user = gw_session_user(u->s);
-	size_t server = gw_session_server(u->s);
-	int r = gw_orphans_add(gw->orphans, user, server, u->share, u->path, u->tmp, &dropped);
+	gw_orphans_record(gw, gw_session_user(u->s), gw_session_server(u->s), u->share, u->path,
+			  u->tmp, u->jid,
+			  err < 0 ? "the sandbox ended during an upload:"
+				  : "the connection to the file server broke during an upload:");
+	u->jid = 0; /* the orphan has it now */
+}
 
-	gw_log_tmp(gw, user, server, u->share, u->path, u->tmp,
-		   err < 0 ? "the sandbox ended during an upload:"
-			   : "the connection to the file server broke during an upload:",
+void gw_orphans_record(struct gw *gw, const char *user, size_t server, const char *share,
+		       const char *path, const char *tmp, uint64_t jid, const char *what)
+{
+	struct gw_orphan *dropped = NULL;
+	int r = gw_orphans_add(gw->orphans, user, server, share, path, tmp, jid, &dropped);
+
+	gw_log_tmp(gw, user, server, share, path, tmp, what,
 		   r == 0 ? "will be removed at the user's next request"
 			  : "may be left on the file server; remove it by hand");
+	if (r < 0)
+		gw_journal_end(gw->journal, jid);
 	gw_orphans_log_dropped(gw, dropped, "too many waiting");
 }
 
 static void upload_free(struct gw_req *r, struct upload *u)
 {
-	gw_session_put(u->s); /* its own reference */
+	gw_journal_end(r->gw->journal, u->jid); /* renamed or removed, unless orphaned */
+	gw_session_put(u->s);			/* its own reference */
 	free(u);
 	r->upload = NULL;
 	r->upload_abort = NULL;
@@ -548,6 +561,8 @@ enum MHD_Result gw_fs_put_start(struct gw_req *r, struct MHD_Connection *c, size
 		free(u);
 		return put_failed(r, c, session, err);
 	}
+	u->jid = gw_journal_begin(r->gw->journal, gw_session_user(session),
+				  cfg->servers[server].name, p->share, p->path, u->tmp);
 	u->s = gw_session_hold(session); /* its own, for the upload's whole body */
 	u->exclusive = exclusive;
 	r->upload = u;

@@ -25,6 +25,7 @@
 #include "api_fs.h"
 #include "gateway.h"
 #include "httputil.h"
+#include "journal.h"
 #include "path.h"
 #include "proto.h"
 #include "tus.h"
@@ -88,15 +89,9 @@ static void expire(struct gw *gw, struct gw_tus_upload *list, const char *why)
 	while (list) {
 		struct gw_tus_upload *u = list;
 		list = u->next;
-		if (!u->done) {
-			struct gw_orphan *dropped = NULL;
-			int r = gw_orphans_add(gw->orphans, u->user, u->server, u->share, u->path,
-					       u->tmp, &dropped);
-			gw_log_tmp(gw, u->user, u->server, u->share, u->path, u->tmp, why,
-				   r == 0 ? "will be removed at the user's next request"
-					  : "may be left on the file server; remove it by hand");
-			gw_orphans_log_dropped(gw, dropped, "too many waiting");
-		}
+		if (!u->done)
+			gw_orphans_record(gw, u->user, u->server, u->share, u->path, u->tmp, u->jid,
+					  why);
 		free(u);
 	}
 }
@@ -114,10 +109,11 @@ void gw_tus_stop(struct gw *gw)
 		struct gw_tus_upload *u = list;
 		list = u->next;
 		if (!u->done)
-			gw_log_tmp(
-			    gw, u->user, u->server, u->share, u->path, u->tmp,
-			    "resumable upload unfinished (smbgate stopped); remove it by hand:",
-			    NULL);
+			gw_log_tmp(gw, u->user, u->server, u->share, u->path, u->tmp,
+				   "resumable upload unfinished (smbgate stopped):",
+				   u->jid ? "kept in the journal: removed at the user's first "
+					    "request after the next start"
+					  : "remove it by hand");
 		free(u);
 	}
 }
@@ -267,9 +263,12 @@ static int body_finish(struct gw *gw, struct tus_body *b, uint64_t *ret_size)
 	int err = sbxc_tus_append_end(b->lane, &size, &created);
 	if (err == 0) {
 		gw_tus_release(gw->tus, b->u->id, size, true, size == b->u->length);
+		if (size == b->u->length) /* renamed over its target */
+			gw_journal_end(gw->journal, b->u->jid);
 	} else if (err == PROTO_E_EXISTS || err == PROTO_E_IS_DIR) {
 		gw_tus_remove(gw->tus,
 			      b->u->id); /* the rename was refused: the temporary is gone */
+		gw_journal_end(gw->journal, b->u->jid);
 	} else {
 		if (err < 0)
 			gw_session_failed(gw, b->s);
@@ -434,10 +433,16 @@ static enum MHD_Result create(struct gw_req *r, struct MHD_Connection *c)
 	}
 	uint32_t flags = m.overwrite && strcmp(m.overwrite, "1") == 0 ? PROTO_F_OVERWRITE : 0;
 	char tmp[PROTO_TMP_NAME_LEN + 1], id[GW_TUS_ID_LEN + 1];
+	uint64_t jid = 0;
 	int err = sbxc_tmp_name(tmp);
 	if (err == 0)
-		err = gw_tus_add(r->gw->tus, gw_session_user(s), server, m.share, path, tmp, length,
-				 flags, um, id);
+		jid = gw_journal_begin(r->gw->journal, gw_session_user(s), srv->name, m.share, path,
+				       tmp);
+	if (err == 0)
+		err = gw_tus_add(r->gw->tus, gw_session_user(s), server, m.share, path, tmp, jid,
+				 length, flags, um, id);
+	if (err)
+		gw_journal_end(r->gw->journal, jid);
 	if (err == -EUSERS || err == -ENOSPC) {
 		ret = tus_error(r, c, MHD_HTTP_TOO_MANY_REQUESTS, "too_many_uploads",
 				err == -EUSERS ? "too many unfinished uploads of yours: finish or "
@@ -452,6 +457,7 @@ static enum MHD_Result create(struct gw_req *r, struct MHD_Connection *c)
 	err = sbxc_tus_create(gw_fs_client(s), m.share, path, tmp, flags);
 	if (err) {
 		gw_tus_remove(r->gw->tus, id);
+		gw_journal_end(r->gw->journal, jid); /* the worker made no temporary */
 		ret = tus_failed(r, c, s, err);
 		goto out;
 	}
@@ -522,6 +528,7 @@ static int true_offset(struct gw_req *r, struct gw_session *s, struct gw_tus_upl
 		u->offset_known = true;
 	} else if (err == PROTO_E_NOT_FOUND) {
 		gw_tus_remove(r->gw->tus, u->id); /* the temporary went away */
+		gw_journal_end(r->gw->journal, u->jid);
 	}
 	return err;
 }
@@ -635,7 +642,9 @@ static enum MHD_Result terminate(struct gw_req *r, struct MHD_Connection *c, con
 		return ret;
 	int err = u->done ? 0 : sbxc_drop_tmp(gw_fs_client(s), u->share, u->path, u->tmp);
 	gw_tus_remove(r->gw->tus, id);
-	if (err != 0 && err != PROTO_E_NOT_FOUND) {
+	if (err == 0 || err == PROTO_E_NOT_FOUND)
+		gw_journal_end(r->gw->journal, u->jid);
+	else {
 		/* Not removed now: at the user's next request, as orphans are. */
 		u->next = NULL;
 		expire(r->gw, u, "a terminated upload's temporary could not be removed:");

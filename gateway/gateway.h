@@ -43,6 +43,7 @@
 #define GW_TUS_PER_USER 16   /* unfinished, per user and server */
 
 struct gw_metrics;
+struct gw_journal;
 struct gw_conns;
 struct gw_route;
 struct gw_req;
@@ -66,7 +67,8 @@ struct gw {
 	struct pinhole *pinhole;
 	struct gw_sessions *sessions;
 	struct gw_orphans *orphans;
-	struct gw_tus *tus; /* resumable uploads (tus.h) */
+	struct gw_tus *tus;	    /* resumable uploads (tus.h) */
+	struct gw_journal *journal; /* upload temporaries in flight (journal.h); NULL: none */
 	struct gw_metrics *metrics;
 	struct gw_conns *conns; /* set by gw_http_start() */
 	bool tls;
@@ -180,6 +182,11 @@ void gw_tus_stop(struct gw *gw);
 /* api_fs.c: logs and frees a list of upload temporaries (orphans.h) that will
  * not be removed, saying @why: they stay on the file server. NULL is allowed. */
 void gw_orphans_log_dropped(struct gw *gw, struct gw_orphan *list, const char *why);
+/* api_fs.c: records an upload temporary that may be left on the file server
+ * as an orphan (orphans.h), with its journal entry @jid, and logs it after
+ * @what. */
+void gw_orphans_record(struct gw *gw, const char *user, size_t server, const char *share,
+		       const char *path, const char *tmp, uint64_t jid, const char *what);
 
 /* static.c: the web UI. Returns MHD_NO-equivalent handling: queues 404 when unknown. */
 enum MHD_Result gw_static(struct gw_req *r, struct MHD_Connection *c, const char *path);

@@ -22,6 +22,7 @@
 #include "gateway.h"
 #include "control.h"
 #include "http.h"
+#include "journal.h"
 #include "log.h"
 #include "sbxsession.h"
 
@@ -190,6 +191,78 @@ static void reload(struct gw *gw, const char *path, struct cfg_list **old)
 	gw_log_end(&l);
 }
 
+/* A temporary an earlier run of the gateway left in the journal: an orphan
+ * again, for its user's next request. */
+static void journal_leftover(void *arg, const struct gw_journal_entry *e)
+{
+	struct gw *gw = arg;
+	const struct cfg_server *srv = cfg_server_find(gw->cfg, e->server);
+
+	if (!srv) {
+		fprintf(stderr,
+			"smbgate: server=%s: an upload temporary of an earlier run, %s/%s (beside "
+			"%s), is on a server no longer configured; remove it by hand\n",
+			e->server, e->share, e->tmp, e->path);
+		gw_journal_end(gw->journal, e->id);
+		return;
+	}
+	gw_orphans_record(gw, e->user, (size_t)(srv - gw->cfg->servers), e->share, e->path, e->tmp,
+			  e->id, "an upload was cut by the gateway's stop or death:");
+}
+
+/* The orphans still waiting at stop: kept in the journal for the next start
+ * (the log says so), or, without a journal, left for an administrator. */
+static void orphans_at_stop(struct gw *gw, struct gw_orphan *list)
+{
+	if (!gw->journal) {
+		gw_orphans_log_dropped(gw, list, "smbgate stopped");
+		return;
+	}
+	while (list) {
+		struct gw_orphan *next = list->next;
+		gw_log_tmp(gw, list->user, list->server, list->share, list->path, list->tmp,
+			   "smbgate stopped before removing the upload temporary",
+			   list->jid ? "(kept in the journal: removed at the user's first request "
+				       "after the next start)"
+				     : "(not in the journal: remove it by hand)");
+		gw_orphan_free(list);
+		list = next;
+	}
+}
+
+/* Opens the journal of upload temporaries beside the control socket; the
+ * gateway runs without one (as before) when it cannot. */
+static void journal_open(struct gw *gw)
+{
+	char path[PATH_MAX];
+	const char *sock = gw->cfg->control_socket;
+	const char *slash = strrchr(sock, '/');
+	int dl = slash ? (int)(slash - sock) : 0;
+	unsigned bad = 0;
+
+	if (dl <= 0 ||
+	    snprintf(path, sizeof(path), "%.*s/uploads.journal", dl, sock) >= (int)sizeof(path))
+		return;
+	path[dl] = '\0';
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "smbgate: no journal of upload temporaries: %s: %s\n", path,
+			strerror(errno));
+		return;
+	}
+	path[dl] = '/';
+	gw->journal = NULL;
+	int r = gw_journal_open(path, journal_leftover, gw, &bad, &gw->journal);
+	if (r < 0) {
+		fprintf(stderr,
+			"smbgate: no journal of upload temporaries (%s: %s): the temporaries of "
+			"uploads cut by a crash of the gateway stay on the file servers\n",
+			path, r == -EWOULDBLOCK ? "another gateway uses it" : strerror(-r));
+		return;
+	}
+	if (bad)
+		fprintf(stderr, "smbgate: %s: %u unreadable lines left out\n", path, bad);
+}
+
 static int run(struct cfg *cfg, const char *config_path, const char *worker_opt)
 {
 	struct gw gw = {.cfg = cfg};
@@ -246,6 +319,7 @@ static int run(struct cfg *cfg, const char *config_path, const char *worker_opt)
 		fprintf(stderr, "smbgate: cannot start: %s\n", strerror(-r));
 		goto out;
 	}
+	journal_open(&gw);
 	r = gw_http_start(&gw, &http);
 	if (r < 0)
 		goto out;
@@ -292,8 +366,9 @@ out:
 		gw_tus_stop(&gw);
 	gw_tus_free(gw.tus);
 	if (gw.orphans)
-		gw_orphans_log_dropped(&gw, gw_orphans_take_all(gw.orphans), "smbgate stopped");
+		orphans_at_stop(&gw, gw_orphans_take_all(gw.orphans));
 	gw_orphans_free(gw.orphans);
+	gw_journal_close(gw.journal);
 	pinhole_stop(gw.pinhole);
 	sbx_spawner_free(gw.spawner);
 	gw_metrics_free(gw.metrics);

@@ -122,7 +122,7 @@ static struct gw_orphan *insert_locked(struct gw_orphans *o, struct gw_orphan *e
 }
 
 int gw_orphans_add(struct gw_orphans *o, const char *user, size_t server, const char *share,
-		   const char *path, const char *tmp, struct gw_orphan **ret_dropped)
+		   const char *path, const char *tmp, uint64_t jid, struct gw_orphan **ret_dropped)
 {
 	size_t ul, sl, pl;
 	struct gw_orphan *e, *dropped;
@@ -139,6 +139,7 @@ int gw_orphans_add(struct gw_orphans *o, const char *user, size_t server, const 
 	if (!e)
 		return -ENOMEM;
 	e->server = server;
+	e->jid = jid;
 	memcpy(e->tmp, tmp, PROTO_TMP_NAME_LEN + 1);
 	memcpy(e->data, user, ul + 1);
 	memcpy(e->data + ul + 1, share, sl + 1);

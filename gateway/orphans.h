@@ -38,6 +38,7 @@ struct gw_orphan {
 	int64_t added_ms;	/* the table's clock */
 	size_t server;
 	unsigned tries; /* failed attempts to drop it so far */
+	uint64_t jid;	/* its entry in the journal (journal.h); 0: none */
 	const char *user, *share, *path;
 	char tmp[PROTO_TMP_NAME_LEN + 1];
 	char data[]; /* user, share and path, NUL-terminated */
@@ -56,14 +57,15 @@ void gw_orphans_free(struct gw_orphans *o);
 
 /*
  * Records a temporary @tmp (proto_tmp_name_valid()) left beside @path in
- * @share by an upload of (@user, @server). When a limit is reached the oldest
+ * @share by an upload of (@user, @server), whose journal entry is @jid (0:
+ * none; the entry keeps it for the caller). When a limit is reached the oldest
  * entry of that user (or of all, when the table is full) makes room: it is
  * returned in *@ret_dropped (caller frees with gw_orphan_free(); NULL when
  * none). Returns 0, -EINVAL (NULL, empty or too long strings, a bad @tmp) or
  * -ENOMEM; nothing changes on failure.
  */
 int gw_orphans_add(struct gw_orphans *o, const char *user, size_t server, const char *share,
-		   const char *path, const char *tmp, struct gw_orphan **ret_dropped);
+		   const char *path, const char *tmp, uint64_t jid, struct gw_orphan **ret_dropped);
 
 /*
  * Takes every unexpired entry of (@user, @server) out of the table, oldest

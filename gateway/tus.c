@@ -73,7 +73,7 @@ static struct gw_tus_upload **find(struct gw_tus *t, const char *id)
 }
 
 int gw_tus_add(struct gw_tus *t, const char *user, size_t server, const char *share,
-	       const char *path, const char *tmp, uint64_t length, uint32_t flags,
+	       const char *path, const char *tmp, uint64_t jid, uint64_t length, uint32_t flags,
 	       const char *metadata, char ret_id[GW_TUS_ID_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
@@ -107,6 +107,7 @@ int gw_tus_add(struct gw_tus *t, const char *user, size_t server, const char *sh
 	u->path = memcpy(d + ul + sl, path, pl);
 	u->metadata = memcpy(d + ul + sl + pl, metadata, ml);
 	u->server = server;
+	u->jid = jid;
 	memcpy(u->tmp, tmp, sizeof(u->tmp));
 	u->length = length;
 	u->offset_known = true;

@@ -37,6 +37,7 @@ struct gw_tus_upload {
 	const char *user, *share, *path, *metadata; /* metadata: Upload-Metadata as sent */
 	size_t server;
 	char tmp[PROTO_TMP_NAME_LEN + 1];
+	uint64_t jid; /* the temporary's journal entry (journal.h); 0: none */
 	uint64_t length;
 	uint64_t offset;    /* as last seen */
 	bool offset_known;  /* false after a worker died mid-append: ask the file server */
@@ -54,12 +55,13 @@ void gw_tus_free(struct gw_tus *t);
 
 /*
  * Adds an upload of @length bytes to @path in @share for (@user, @server),
- * written to the temporary @tmp; a fresh random id goes into @ret_id.
+ * written to the temporary @tmp (journal entry @jid, kept for the caller); a
+ * fresh random id goes into @ret_id.
  * Returns 0, -EUSERS (max_per_user reached for that user), -ENOSPC (the
  * table is full), -EINVAL, -ENOMEM; nothing changes on failure.
  */
 int gw_tus_add(struct gw_tus *t, const char *user, size_t server, const char *share,
-	       const char *path, const char *tmp, uint64_t length, uint32_t flags,
+	       const char *path, const char *tmp, uint64_t jid, uint64_t length, uint32_t flags,
 	       const char *metadata, char ret_id[GW_TUS_ID_LEN + 1]);
 
 /* The server of upload @id (for authentication), or -ENOENT. */

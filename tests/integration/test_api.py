@@ -2286,6 +2286,83 @@ class T09UploadTempCleanup(Base):
         r = self.gw.get(f"{self.url}/report.txt", ab)
         self.assertEqual((r.status, r.body), (200, b"old report\n"))
 
+    def test_gateway_killed_and_stopped(self):
+        """The gateway itself SIGKILLed with an upload in flight and a
+        resumable (tus) upload unfinished: every sandbox dies with it, both
+        temporaries stay on the share, and the journal of upload temporaries
+        beside the control socket brings them back after the restart: alice's
+        first request removes them. The same after a clean stop (SIGTERM)."""
+        gw = self.gw = Gateway("journal", "session_idle_timeout = 600")
+        disk = os.path.join(self.path, "report.txt")
+        self.mk(disk, b"old report\n")
+        ab = basic(ALICE, ALICE_PW)
+        tus_meta = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in
+                            (("server", "fixture"), ("share", "public"),
+                             ("path", f"/{self.name}/big.bin")))
+
+        def tus_begin():
+            r = gw.request("POST", "/api/v1/uploads/",
+                           {**ab, "Tus-Resumable": "1.0.0", "Upload-Length": "100",
+                            "Upload-Metadata": tus_meta})
+            self.assertEqual(r.status, 201, r)
+            r = gw.request("PATCH", r.header("Location"),
+                           {**ab, "Tus-Resumable": "1.0.0", "Upload-Offset": "0",
+                            "Content-Type": "application/offset+octet-stream"}, b"t" * 40)
+            self.assertEqual(r.status, 204, r)
+        try:
+            gw.start()
+            self.assertEqual(gw.get(self.url + "/", ab).status, 200)
+            tus_begin()
+            put = self.begin_put("report.txt", ab["Authorization"])
+            temps = self.wait_temps(2)
+            self.assertEqual(len(temps), 2)
+            workers, inits = self.session_workers(ALICE)
+            self.assertTrue(workers and inits)
+            gw.proc.kill()
+            gw.proc.wait(10)
+            put.sock.close()
+            left = wait_until(lambda: not [p for p in list(workers) + list(inits)
+                                           if alive(p)], 10)
+            self.assertTrue(left, "a sandbox process survived the gateway's SIGKILL")
+            self.assertEqual(self.temps(), temps)  # nobody could remove them
+            self.assertDisk(disk, b"old report\n")
+            # restart: the same configuration, so the same journal
+            gw.stopped = False
+            gw.start()
+            log = gw.log_bytes()
+            self.assertEqual(log.count(b"an upload was cut by the gateway's stop or death"), 2,
+                             log[-2000:])
+            # bob's requests leave alice's temporaries alone
+            self.assertEqual(gw.get(self.url + "/", basic(BOB, BOB_PW)).status, 200)
+            self.assertEqual(self.temps(), temps)
+            # alice's first request removes both
+            r = gw.get(self.url + "/", ab)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual([e["name"] for e in r.json()["entries"]], ["report.txt"])
+            self.assertCleaned("after alice's first request after the restart")
+            self.assertDisk(disk, b"old report\n")
+            self.assertFalse(os.path.exists(os.path.join(self.path, "big.bin")))
+
+            # a clean stop with a resumable upload unfinished: the same
+            tus_begin()
+            self.assertEqual(len(self.wait_temps(1)), 1)
+            gw.stop()
+            self.assertIn(b"kept in the journal", gw.log_bytes())
+            self.assertEqual(len(self.temps()), 1)
+            gw.stopped = False
+            gw.start()
+            r = gw.get(self.url + "/", ab)
+            self.assertEqual(r.status, 200, r)
+            self.assertCleaned("after a clean stop and alice's first request")
+            # and nothing is left in the journal: a third start brings nothing back
+            gw.stop()
+            gw.stopped = False
+            n = gw.log_bytes().count(b"cut by the gateway's stop or death")
+            gw.start()
+            self.assertEqual(gw.log_bytes().count(b"cut by the gateway's stop or death"), n)
+        finally:
+            gw.stop()
+
     def test_lane_killed(self):
         # Upload A holds the session's worker; upload B then runs in a lane
         # (a forked copy of the worker). Killing the lane ends the whole

@@ -54,7 +54,8 @@ static void add(struct gw_orphans *o, const char *user, size_t server, unsigned 
 	char path[64];
 
 	snprintf(path, sizeof(path), "dir/file %u.bin", i);
-	assert_int_equal(gw_orphans_add(o, user, server, "public", path, tmp_name(i), dropped), 0);
+	assert_int_equal(gw_orphans_add(o, user, server, "public", path, tmp_name(i), 0, dropped),
+			 0);
 }
 
 static unsigned list_len(const struct gw_orphan *l)
@@ -144,27 +145,28 @@ static void test_add_invalid(void **state)
 	memset(long_user, 'u', GW_SESSION_MAX_USER + 1);
 	memset(long_share, 's', PROTO_MAX_NAME + 1);
 	memset(long_path, 'p', PROTO_MAX_PATH + 1);
-	assert_int_equal(gw_orphans_add(NULL, "a", 0, "s", "p", t, &d), -EINVAL);
-	assert_int_equal(gw_orphans_add(o, NULL, 0, "s", "p", t, &d), -EINVAL);
-	assert_int_equal(gw_orphans_add(o, "", 0, "s", "p", t, &d), -EINVAL);
-	assert_int_equal(gw_orphans_add(o, long_user, 0, "s", "p", t, &d), -EINVAL);
-	assert_int_equal(gw_orphans_add(o, "a", 0, "", "p", t, &d), -EINVAL);
-	assert_int_equal(gw_orphans_add(o, "a", 0, long_share, "p", t, &d), -EINVAL);
-	assert_int_equal(gw_orphans_add(o, "a", 0, "s", "", t, &d), -EINVAL);
-	assert_int_equal(gw_orphans_add(o, "a", 0, "s", long_path, t, &d), -EINVAL);
-	assert_int_equal(gw_orphans_add(o, "a", 0, "s", "p", "p.tmp", &d), -EINVAL);
+	assert_int_equal(gw_orphans_add(NULL, "a", 0, "s", "p", t, 0, &d), -EINVAL);
+	assert_int_equal(gw_orphans_add(o, NULL, 0, "s", "p", t, 0, &d), -EINVAL);
+	assert_int_equal(gw_orphans_add(o, "", 0, "s", "p", t, 0, &d), -EINVAL);
+	assert_int_equal(gw_orphans_add(o, long_user, 0, "s", "p", t, 0, &d), -EINVAL);
+	assert_int_equal(gw_orphans_add(o, "a", 0, "", "p", t, 0, &d), -EINVAL);
+	assert_int_equal(gw_orphans_add(o, "a", 0, long_share, "p", t, 0, &d), -EINVAL);
+	assert_int_equal(gw_orphans_add(o, "a", 0, "s", "", t, 0, &d), -EINVAL);
+	assert_int_equal(gw_orphans_add(o, "a", 0, "s", long_path, t, 0, &d), -EINVAL);
+	assert_int_equal(gw_orphans_add(o, "a", 0, "s", "p", "p.tmp", 0, &d), -EINVAL);
 	assert_int_equal(gw_orphans_add(o, "a", 0, "s", "p",
-					".~smbgate-old-0123456789abcdef0123456789abcdef.tmp", &d),
+					".~smbgate-old-0123456789abcdef0123456789abcdef.tmp", 0,
+					&d),
 			 -EINVAL);
-	assert_int_equal(gw_orphans_add(o, "a", 0, "s", "p", NULL, &d), -EINVAL);
-	assert_int_equal(gw_orphans_add(o, "a", 0, "s", "p", t, NULL), -EINVAL);
+	assert_int_equal(gw_orphans_add(o, "a", 0, "s", "p", NULL, 0, &d), -EINVAL);
+	assert_int_equal(gw_orphans_add(o, "a", 0, "s", "p", t, 0, NULL), -EINVAL);
 	assert_ptr_equal(d, (struct gw_orphan *)0x1); /* untouched */
 	assert_int_equal(gw_orphans_count(o), 0);
 	/* at the caps exactly: fine */
 	long_user[GW_SESSION_MAX_USER] = '\0';
 	long_share[PROTO_MAX_NAME] = '\0';
 	long_path[PROTO_MAX_PATH] = '\0';
-	assert_int_equal(gw_orphans_add(o, long_user, 0, long_share, long_path, t, &d), 0);
+	assert_int_equal(gw_orphans_add(o, long_user, 0, long_share, long_path, t, 0, &d), 0);
 	assert_null(d);
 	struct gw_orphan *l = gw_orphans_take(o, long_user, 0);
 	assert_non_null(l);
@@ -321,7 +323,7 @@ static void *hammer(void *p)
 		char path[32], tmp[PROTO_TMP_NAME_LEN + 1];
 		snprintf(path, sizeof(path), "f%u", i);
 		snprintf(tmp, sizeof(tmp), PROTO_TMP_PREFIX "%032x.tmp", a->id * 100000 + i);
-		if (gw_orphans_add(a->o, user, 0, "s", path, tmp, &d) == 0)
+		if (gw_orphans_add(a->o, user, 0, "s", path, tmp, 0, &d) == 0)
 			a->added++;
 		a->dropped += list_len(d);
 		free_list(d);
