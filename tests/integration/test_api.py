@@ -1500,6 +1500,58 @@ class T06SandboxDeath(Base):
         self.assertError(self.gw.get(f"{FS}/public/", bearer(tok)), 401)
         self.assertEqual(self.gw.get("/healthz").status, 200)
 
+    def test_stopped_worker(self):
+        """A worker SIGSTOPped mid-request (hung, from the gateway's side):
+        that request ends with 504 within the server's timeout (+5 s of
+        grace), its sandbox is killed and its session ends (401 after), while
+        another user's requests go on meanwhile; a new login works at once.
+        Own gateway: the fixture server's timeout is 3 s here."""
+        gw = self.gw = Gateway("sigstop", "session_idle_timeout = 600", "timeout = 3")
+        try:
+            gw.start()
+            tb = self.login(BOB, BOB_PW, gw)
+            ta = self.login(ALICE, ALICE_PW, gw)
+            self.assertEqual(gw.get(f"{FS}/public/", bearer(tb)).status, 200)
+            bob = [(i, w) for i, w, _h in gw.sandboxes(BOB)]
+            self.assertEqual(len(bob), 1, bob)
+            os.kill(bob[0][1], signal.SIGSTOP)
+            got = {}
+
+            def hung():
+                t0 = time.monotonic()
+                got["r"] = gw.request("GET", f"{FS}/public/", bearer(tb), timeout=60)
+                got["took"] = time.monotonic() - t0
+            th = threading.Thread(target=hung)
+            th.start()
+            try:
+                others = []
+                while th.is_alive() and len(others) < 50:
+                    others.append(gw.get(f"{FS}/public/", bearer(ta)).status)
+                    time.sleep(0.1)
+                th.join(60)
+            finally:
+                try:
+                    os.kill(bob[0][1], signal.SIGCONT)
+                except ProcessLookupError:
+                    pass
+            self.assertFalse(th.is_alive())
+            print(f"  hung worker: {got['r'].status} after {got['took']:.1f} s; alice's "
+                  f"{len(others)} listings meanwhile: {sorted(set(others))}", file=sys.stderr)
+            self.assertError(got["r"], 504, "timeout")
+            self.assertLess(got["took"], 3 + 5 + 10)  # generous: a shared machine
+            self.assertGreaterEqual(len(others), 3)
+            self.assertEqual(set(others), {200})
+            self.assertTrue(wait_until(lambda: not any(alive(p) for p in bob[0]), 5),
+                            "the hung sandbox was not killed")
+            self.assertError(gw.get(f"{FS}/public/", bearer(tb)), 401)
+            tb2 = self.login(BOB, BOB_PW, gw)
+            self.assertEqual(gw.get(f"{FS}/public/", bearer(tb2)).status, 200)
+        finally:
+            for t in self.tokens:
+                gw.logout(t)
+            self.tokens = []
+            gw.stop()
+
     def test_killed_mid_download(self):
         name, path = self.scratch()
         size = 64 * 1024 * 1024
