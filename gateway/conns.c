@@ -240,6 +240,20 @@ void gw_conns_free(struct gw_conns *t)
 	free(t);
 }
 
+/* The connection that has waited longest for its request line and headers
+ * (lock held): the one to close when the gateway is full. NULL when every
+ * connection is busy with a request. */
+static struct conn *longest_waiting(struct gw_conns *t)
+{
+	struct conn *pick = NULL;
+
+	for (struct conn *k = t->head; k; k = k->next)
+		if (k->phase == PHASE_HEADERS && !k->cut && !k->in_handler &&
+		    (!pick || k->deadline_ms < pick->deadline_ms))
+			pick = k;
+	return pick;
+}
+
 enum MHD_Result gw_conns_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
 	struct gw_conns *t = cls;
@@ -256,6 +270,18 @@ enum MHD_Result gw_conns_accept(void *cls, const struct sockaddr *addr, socklen_
 		ok = MHD_NO;
 	else if (t->open >= t->lim.limit - t->lim.reserve && held >= GW_CONNS_LIGHT)
 		ok = MHD_NO; /* the rest is kept for addresses that hold little */
+	else if (t->open >= t->lim.limit) {
+		/* Full of connections: the one that waited longest for a request
+		 * makes room (idle ones cannot lock newcomers out); when every
+		 * one is busy with a request, the newcomer waits its turn. */
+		struct conn *k = longest_waiting(t);
+		if (k && t->open < t->lim.limit + GW_CONNS_SPARE)
+			cut(t, k,
+			    "the gateway is full: closing the connection that waited longest "
+			    "for a request");
+		else
+			ok = MHD_NO;
+	}
 	pthread_mutex_unlock(&t->lock);
 	return ok;
 }

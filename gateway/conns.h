@@ -18,7 +18,11 @@
  *  - when the gateway holds limit - reserve connections or more, an address
  *    that already holds GW_CONNS_LIGHT connections or more is refused a new
  *    one, so that new addresses (and /healthz) still get in while a few
- *    addresses hoard connections.
+ *    addresses hoard connections;
+ *  - when it holds limit connections (many addresses, each holding a few),
+ *    a new one is let in by closing the connection that has waited longest
+ *    for its request line: idle connections cannot lock newcomers out. A
+ *    connection whose request is under way is never closed for room.
  *
  * A connection past a deadline is shut down (shutdown(2) on its socket) by
  * the watchdog, which makes libmicrohttpd close it; a line goes to stderr.
@@ -37,6 +41,9 @@
 #define GW_CONNS_RATE_WINDOW 10
 /* Connections an address may still open once only the reserve is left. */
 #define GW_CONNS_LIGHT 8
+/* Connections accepted beyond the limit while the ones cut to make room for
+ * them close (libmicrohttpd's own limit must be limit + GW_CONNS_SPARE). */
+#define GW_CONNS_SPARE 16
 
 struct gw_conns;
 

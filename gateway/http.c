@@ -652,7 +652,7 @@ int gw_http_start(struct gw *gw, struct gw_http **ret)
 	h->d = MHD_start_daemon(
 	    flags, 0, gw_conns_accept, h->conns, route, gw, MHD_OPTION_SOCK_ADDR,
 	    (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)GW_CONNECTION_TIMEOUT,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)GW_CONNECTION_LIMIT,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)(GW_CONNECTION_LIMIT + GW_CONNS_SPARE),
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)GW_PER_IP_LIMIT,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)GW_MEMORY_PER_CONN,
 	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024), MHD_OPTION_UNESCAPE_CALLBACK,

@@ -2161,6 +2161,69 @@ class T12SlowClients(Base):
             gw.stop()
 
 
+    def test_idle_connections_make_room(self):
+        """Many addresses, each holding a few idle connections (under the
+        per-address and hoarding limits), fill every slot: a newcomer still
+        gets in, because the connection that waited longest for a request is
+        closed for it; a request under way is never closed for room."""
+        gw = self.gw = Gateway("full")
+        socks = []
+        try:
+            gw.start()
+            # a download under way on one connection (its answer not read yet)
+            name, path = self.scratch()
+            self.mk(os.path.join(path, "big.bin"), pattern(8 * 1024 * 1024))
+            busy = socket.create_connection(("127.0.0.1", gw.port), timeout=20)
+            busy.sendall((f"GET {FS}/public/{q(name)}/big.bin HTTP/1.1\r\nHost: x\r\n"
+                          f"Authorization: Basic "
+                          f"{base64.b64encode(f'{ALICE}:{ALICE_PW}'.encode()).decode()}"
+                          "\r\nConnection: close\r\n\r\n").encode())
+            head = busy.recv(64)
+            self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
+            # 66 addresses x 8 idle connections: more than the 512 slots
+            for a in range(66):
+                for _ in range(8):
+                    s = socket.socket()
+                    s.bind((f"127.0.{1 + a // 200}.{30 + a % 200}", 0))
+                    s.settimeout(5)
+                    try:
+                        s.connect(("127.0.0.1", gw.port))
+                    except OSError:
+                        s.close()
+                        continue
+                    socks.append(s)
+            time.sleep(0.5)
+            m = gw.metrics()
+            print(f"  {len(socks)} idle connects; {m['smbgate_http_connections_open']:.0f} "
+                  "open", file=sys.stderr)
+            self.assertLessEqual(m["smbgate_http_connections_open"], 512 + 16)
+            # newcomers get in at once, again and again
+            for i in range(5):
+                r = source_request(f"127.0.2.{i + 1}", gw.port, "GET", "/healthz", timeout=10)
+                self.assertEqual(r.status, 200)
+            r = source_request("127.0.2.9", gw.port, "GET", f"{FS}/public/hello.txt",
+                               basic(ALICE, ALICE_PW), timeout=10)
+            self.assertEqual((r.status, r.body), (200, b"Hello, world!\n"))
+            self.assertIn(b"the gateway is full: closing the connection that waited longest",
+                          gw.log_bytes())
+            # the download under way was not closed for room: all its bytes come
+            data = head
+            busy.settimeout(30)
+            while True:
+                chunk = busy.recv(1 << 20)
+                if not chunk:
+                    break
+                data += chunk
+            busy.close()
+            st, _hd, body = parse_raw(data)
+            self.assertEqual(st, 200)
+            self.assertTrue(body == pattern(8 * 1024 * 1024), len(body))
+        finally:
+            for s in socks:
+                s.close()
+            gw.stop()
+
+
 class T09UploadTempCleanup(Base):
     """A worker or a lane SIGKILLed in the middle of an upload cannot remove
     its .~smbgate-new-….tmp itself: the gateway, which named it, removes it
