@@ -48,7 +48,8 @@ static struct {
 	struct {
 		uint64_t key; /* 0: free */
 		unsigned fails;
-		time_t until; /* forgotten from then on */
+		unsigned pending; /* address keys: logins being checked now */
+		time_t until;	  /* forgotten from then on */
 	} slot[RL_SLOTS];
 } rl = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -92,6 +93,7 @@ static unsigned rl_find(uint64_t key, bool make, time_t now)
 		return RL_SLOTS;
 	rl.slot[pick].key = key;
 	rl.slot[pick].fails = 0;
+	rl.slot[pick].pending = 0;
 	rl.slot[pick].until = now;
 	return pick;
 }
@@ -118,20 +120,71 @@ static void rl_user(const char *login_name, char out[GW_MAX_CREDENTIAL + 1])
 	out[n] = '\0';
 }
 
-/* Seconds this login waits before its credentials are even looked at. */
-static unsigned rl_delay(const char *addr, const char *login_name, size_t server)
+/*
+ * A login of @login_name from @addr begins: the seconds it waits before its
+ * credentials are even looked at go to *@ret_delay. Returns 0, or -EAGAIN
+ * when the address (not known with that user name) has used its free
+ * failures and another of its logins is being checked: past the free ones,
+ * an address's logins go one at a time, each after its wait, so that
+ * parallel requests cannot try passwords faster than the waits allow.
+ * Every 0 must be followed by one rl_end() with the same arguments.
+ */
+static int rl_begin(const char *addr, const char *login_name, size_t server, bool *ret_counted,
+		    unsigned *ret_delay)
 {
 	char user[GW_MAX_CREDENTIAL + 1];
 	time_t now = time(NULL);
 	unsigned a = 0;
+	int err = 0;
 
 	rl_user(login_name, user);
 	pthread_mutex_lock(&rl.lock);
-	if (rl_find(rl_key('k', addr, user, server), false, now) == RL_SLOTS)
+	*ret_counted = rl_find(rl_key('k', addr, user, server), false, now) == RL_SLOTS;
+	if (*ret_counted) {
 		a = rl_delay_of(rl_key('a', addr, "", 0), now);
+		unsigned i = rl_find(rl_key('a', addr, "", 0), true, now);
+		if (rl.slot[i].pending > 0 &&
+		    rl.slot[i].fails + rl.slot[i].pending >= RL_FREE_FAILS) {
+			err = -EAGAIN;
+		} else {
+			rl.slot[i].pending++;
+			if (rl.slot[i].until < now + RL_FORGET_AFTER)
+				rl.slot[i].until = now + RL_FORGET_AFTER;
+		}
+	}
 	unsigned u = rl_delay_of(rl_key('u', user, "", server), now);
 	pthread_mutex_unlock(&rl.lock);
-	return a > u ? a : u;
+	*ret_delay = a > u ? a : u;
+	return err;
+}
+
+/* The end of a login rl_begin() let through (@counted as it said). */
+static void rl_end(const char *addr, bool counted)
+{
+	time_t now = time(NULL);
+
+	if (!counted)
+		return;
+	pthread_mutex_lock(&rl.lock);
+	unsigned i = rl_find(rl_key('a', addr, "", 0), false, now);
+	if (i != RL_SLOTS && rl.slot[i].pending > 0)
+		rl.slot[i].pending--;
+	pthread_mutex_unlock(&rl.lock);
+}
+
+/* 429 for a login rl_begin() refused. */
+static enum MHD_Result reply_busy_address(struct gw_req *r, struct MHD_Connection *c,
+					  unsigned delay)
+{
+	char ra[16];
+
+	snprintf(ra, sizeof(ra), "%u", delay ? delay : 1);
+	return gw_reply_error_with(
+	    r, c, MHD_HTTP_TOO_MANY_REQUESTS, (const char *const[]){"Retry-After", ra, NULL},
+	    "too_many_attempts",
+	    "too many failed logins from this address: its logins are checked "
+	    "one at a time; try again in %s s",
+	    ra);
 }
 
 /* Sleeps @delay seconds (0: not at all), with a log line saying so: the
@@ -445,17 +498,24 @@ enum MHD_Result gw_api_login(struct gw_req *r, struct MHD_Connection *c)
 	}
 	struct gw_session *s = NULL;
 	const char *login_name = json_string_value(ju);
-	rl_wait(rl_delay(addr, login_name, server), addr, "password");
+	bool counted;
+	unsigned delay;
+	if (rl_begin(addr, login_name, server, &counted, &delay) < 0) {
+		wipe_json_string(jp);
+		json_decref(body);
+		return reply_busy_address(r, c, delay);
+	}
+	rl_wait(delay, addr, "password");
 	int err = open_session(gw, server, login_name, json_string_value(jp),
 			       jw ? json_string_value(jw) : NULL, addr, "password", &s, token);
 	wipe_json_string(jp);
+	if (err == 0 || err == PROTO_E_AUTH)
+		rl_record(addr, login_name, server, err == PROTO_E_AUTH);
+	rl_end(addr, counted);
 	if (err != 0) {
-		if (err == PROTO_E_AUTH)
-			rl_record(addr, login_name, server, true);
 		json_decref(body);
 		return reply_open_error(r, c, err);
 	}
-	rl_record(addr, login_name, server, false);
 	/* Logged only once the server accepted it: a password typed in the
 	 * user name field never reaches the log. */
 	snprintf(r->user, sizeof(r->user), "%s", login_name);
@@ -645,6 +705,7 @@ static struct gw_session *by_basic(struct gw_req *r, struct MHD_Connection *c, s
 	char *user = MHD_basic_auth_get_username_password(c, &pass);
 	struct gw_session *s = NULL;
 	int err = PROTO_E_AUTH;
+	unsigned busy_delay = 0;
 
 	if (server == SIZE_MAX)
 		server = 0;
@@ -678,12 +739,20 @@ static struct gw_session *by_basic(struct gw_req *r, struct MHD_Connection *c, s
 				own = !s;
 			}
 		}
+		bool counted = false;
+		unsigned delay = 0;
+		if (own && rl_begin(addr, user, server, &counted, &delay) < 0) {
+			err = -EALREADY; /* answered below; not the waiting requests' answer */
+			own = false;
+			busy_delay = delay;
+		}
 		if (own) {
-			rl_wait(rl_delay(addr, user, server), addr, "basic");
+			rl_wait(delay, addr, "basic");
 			err = open_session(gw, server, user, pass, NULL, addr, "basic", &s, token);
 			explicit_bzero(token, sizeof(token));
 			if (err == 0 || err == PROTO_E_AUTH)
 				rl_record(addr, user, server, err == PROTO_E_AUTH);
+			rl_end(addr, counted);
 		}
 		pending_end(mine, err);
 	}
@@ -696,6 +765,8 @@ static struct gw_session *by_basic(struct gw_req *r, struct MHD_Connection *c, s
 		if (err == PROTO_E_AUTH)
 			gw_reply_error(r, c, MHD_HTTP_UNAUTHORIZED, "auth_failed",
 				       "wrong user name or password");
+		else if (err == -EALREADY) /* this one's or the one it waited for */
+			reply_busy_address(r, c, busy_delay);
 		else
 			reply_open_error(r, c, err);
 		return NULL;

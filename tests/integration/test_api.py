@@ -1984,6 +1984,78 @@ class T11LoginLimits(Base):
             self.tokens = []
             gw.stop()
 
+    def test_parallel_wrong_passwords_of_one_address(self):
+        """Parallel requests cannot beat the waits: once an address has used
+        its 5 free failures (counting those still being checked), its logins
+        go one at a time; the others get 429 at once, with Retry-After,
+        without their password reaching the file server. Another address
+        logs in meanwhile, and Basic is limited the same way."""
+        gw = self.gw = Gateway("rl-parallel")
+        hj = {"Content-Type": "application/json"}
+        bad = json.dumps({"username": ALICE, "password": "wrong"}).encode()
+        results = []
+        try:
+            gw.start()
+            go = threading.Barrier(13)
+
+            def wrong(i):
+                go.wait()
+                r = source_request("127.0.0.77", gw.port, "POST", "/api/v1/login", hj, bad,
+                                   timeout=60)
+                results.append((r.status, r.header("Retry-After"),
+                                r.json()["error"]["code"] if r.body else None))
+            threads = [threading.Thread(target=wrong, args=(i,)) for i in range(12)]
+            for t in threads:
+                t.start()
+            go.wait()
+            # bob from another address meanwhile
+            r = source_request("127.0.0.78", gw.port, "POST", "/api/v1/login", hj,
+                               json.dumps({"username": BOB, "password": BOB_PW}).encode(),
+                               timeout=60)
+            self.assertEqual(r.status, 200, r)
+            self.tokens.append(r.json()["token"])
+            for t in threads:
+                t.join(60)
+            tried = [x for x in results if x[0] == 401]
+            refused = [x for x in results if x[0] == 429]
+            print(f"  12 parallel wrong passwords of one address: {len(tried)} x 401, "
+                  f"{len(refused)} x 429", file=sys.stderr)
+            self.assertEqual(len(tried) + len(refused), 12, results)
+            self.assertGreaterEqual(len(tried), 5)
+            self.assertLessEqual(len(tried), 6)  # the 6th only after the 5 ended, slowed
+            for x in refused:
+                self.assertEqual(x[2], "too_many_attempts")
+                self.assertGreaterEqual(int(x[1]), 1)
+            # only the 401s reached the file server (one try each)
+            log = gw.log_bytes()
+            self.assertEqual(log.count(b"event=login_failed server=fixture addr=127.0.0.77 "
+                                       b"via=password reason=auth_failed"), len(tried))
+            # one at a time from now on: sequential tries still pass (slowed),
+            # and Basic from that address is under the same rule
+            n = len(gw.slowed())
+            r = source_request("127.0.0.77", gw.port, "POST", "/api/v1/login", hj, bad,
+                               timeout=60)
+            self.assertError(r, 401, "auth_failed")
+            self.assertEqual(len(gw.slowed()), n + 1)
+            got = []
+
+            def basic_wrong(pw):
+                got.append(source_request("127.0.0.77", gw.port, "GET", f"{FS}/public/",
+                                          basic(ALICE, pw), timeout=60).status)
+            # two passwords: the same one twice would share one check
+            ts = [threading.Thread(target=basic_wrong, args=(pw,))
+                  for pw in ("wrong2", "wrong3")]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join(60)
+            self.assertEqual(sorted(got), [401, 429])
+        finally:
+            for t in self.tokens:
+                gw.logout(t)
+            self.tokens = []
+            gw.stop()
+
     def test_pending_wrong_logins_do_not_lock_out(self):
         gw = self.gw = Gateway("rl-pending")
         hj = {"Content-Type": "application/json"}
