@@ -586,9 +586,16 @@ test('a big upload resumes after a reload of the page from the offset the gatewa
     patchPlan = null;
     page.off('dialog', onDialog);
   }
-  // After the reload: the upload's address is still known; the same file
-  // chosen again asks the gateway where it stands and sends only the rest.
+  // After the reload: the upload's address is still known, the uploads panel
+  // says how to resume it; the same file chosen again asks the gateway where
+  // it stands and sends only the rest.
   assert.equal((await tusKeys()).length, 1);
+  const pending = page.locator('#upload-list li.unfinished', {hasText: name});
+  await pending.waitFor();
+  assert.equal(await pending.locator('.up-text').textContent(),
+    `not finished (20 MB) – choose it again in /${SERVER}/public/${DOSSIER} to resume`);
+  assert.equal(await page.textContent('#uploads-title'), 'Unfinished uploads');
+  await shot(page, '23-tus-unfinished');
   const patches = [];
   const onReq = (r) => { if (r.method() === 'PATCH') patches.push(Number(r.headers()['upload-offset'])); };
   page.on('request', onReq);
@@ -600,6 +607,7 @@ test('a big upload resumes after a reload of the page from the offset the gatewa
     assert.equal(h.headers()['upload-offset'], String(8 * 1024 * 1024));
     const li = page.locator('#upload-list li', {hasText: name});
     await li.locator('.up-text:has-text("resumed")').waitFor({timeout: 60000});
+    assert.equal(await page.locator('#upload-list li.unfinished').count(), 0);
     await page.locator('#uploads-title:has-text("Uploads done")').waitFor({timeout: 60000});
     assert.equal(await li.getAttribute('class'), 'done');
     await shot(page, '23-tus-reload');
@@ -611,6 +619,24 @@ test('a big upload resumes after a reload of the page from the offset the gatewa
   assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.~smbgate-')), []);
   assert.deepEqual(await tusKeys(), []);
   await rm(big);
+  // An unfinished upload the user gives up: Discard removes its temporary.
+  await page.evaluate(async ({server, dossier}) => {
+    const b64 = (x) => btoa(String.fromCharCode(...new TextEncoder().encode(x)));
+    const r = await fetch('/api/v1/uploads/', {method: 'POST', credentials: 'same-origin', headers: {
+      'Tus-Resumable': '1.0.0', 'X-Requested-With': 'smbgate', 'Upload-Length': '100',
+      'Upload-Metadata': `server ${b64(server)},share ${b64('public')},path ${b64('/' + dossier + '/given-up.bin')}`}});
+    localStorage.setItem('smbgate.tus.' + [server, 'public', dossier].join('/') + '\ngiven-up.bin\n100\n1\nfalse',
+      r.headers.get('Location'));
+  }, {server: SERVER, dossier: DOSSIER});
+  assert.equal((await readdir(dir)).filter((n) => n.startsWith('.~smbgate-new-')).length, 1);
+  await page.reload();
+  const gone = page.locator('#upload-list li.unfinished', {hasText: 'given-up.bin'});
+  await gone.locator('button:has-text("Discard")').click();
+  await gone.waitFor({state: 'detached'});
+  for (let i = 0; i < 50 && (await readdir(dir)).some((n) => n.startsWith('.~smbgate-')); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.~smbgate-')), []);
+  assert.deepEqual(await tusKeys(), []);
+  assert.equal(await page.isVisible('#uploads'), false);
 });
 
 test('session expiry: back to the login form, then to the same place', {timeout: 90000}, async () => {
