@@ -21,6 +21,7 @@ export function showView(v) {
     const user = state.getUser(), server = state.getServer();
     $('who-text').textContent = user ? `${user}${server ? ' @ ' + server : ''}` : '';
   }
+  document.dispatchEvent(new CustomEvent('smbgate:view', {detail: v}));
 }
 
 function knownServers() {

@@ -102,6 +102,30 @@ export async function tusUpload(job, overwrite, report) {
   return {status: overwrite ? 204 : 201};
 }
 
+// The unfinished uploads this browser knows of (after a reload: the page
+// cannot read a file again by itself, the user chooses it again):
+// [{key, folder (server/share/dirs), name, size}].
+export function unfinishedUploads() {
+  const out = [];
+  for (let i = 0; i < localStorage.length; i++) {
+    const key = localStorage.key(i);
+    if (!key || !key.startsWith(KEY)) continue;
+    const [folder, name, size] = key.slice(KEY.length).split('\n');
+    if (folder && name && size !== undefined) out.push({key, folder, name, size: Number(size)});
+  }
+  return out;
+}
+
+// The keys under which an upload of `file` into `segs` may be kept.
+export const tusKeys = (segs, file) => [false, true].map((o) => fingerprint({segs, file}, o));
+
+// An unfinished upload given up: its temporary on the share is removed.
+export async function tusDiscard(key) {
+  const url = localStorage.getItem(key);
+  localStorage.removeItem(key);
+  if (url) await fetch(url, {method: 'DELETE', headers: TUS, credentials: 'same-origin'}).catch(() => {});
+}
+
 // A cancelled upload: its temporary on the share is removed (termination).
 export async function tusCancel(job, overwrite) {
   const key = fingerprint(job, overwrite);

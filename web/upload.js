@@ -11,7 +11,7 @@ import * as state from './state.js';
 import {ask} from './dialog.js';
 import {reload} from './router.js';
 import {sessionExpired} from './login.js';
-import {TUS_MIN, tusCancel, tusUpload} from './tus.js';
+import {TUS_MIN, tusCancel, tusDiscard, tusKeys, tusUpload, unfinishedUploads} from './tus.js';
 
 const uploads = {queue: [], running: null, lastSegs: null};
 
@@ -23,6 +23,11 @@ function addUploads(files) {
   const panel = $('uploads');
   panel.hidden = false;
   for (const file of files) {
+    // The same file again: an unfinished upload's line gives way to the upload.
+    const keys = tusKeys(state.getSegs(), file);
+    for (const li of [...$('upload-list').querySelectorAll('li.unfinished')]) {
+      if (keys.includes(li.dataset.key)) li.remove();
+    }
     const li = el('li', {class: 'waiting'});
     const bar = el('progress', {max: 100, value: 0});
     const text = el('span', {class: 'up-text'}, `waiting – ${humanSize(file.size)}`);
@@ -43,9 +48,36 @@ function addUploads(files) {
 }
 
 function updateUploadTitle() {
-  const items = $('upload-list').children.length;
+  const items = $('upload-list').querySelectorAll('li:not(.unfinished)').length;
   const left = uploads.queue.length + (uploads.running ? 1 : 0);
-  $('uploads-title').textContent = left ? `Uploading ${left} of ${items}…` : `Uploads done (${items})`;
+  $('uploads-title').textContent = left ? `Uploading ${left} of ${items}…`
+    : items ? `Uploads done (${items})` : 'Unfinished uploads';
+}
+
+// After a reload of the page: the big uploads left unfinished, each with how
+// to resume it (choose the same file again into the same folder) and a
+// Discard button (its temporary on the share is removed). Once per page.
+let unfinishedShown = false;
+function showUnfinished() {
+  if (unfinishedShown || uploading()) return;
+  unfinishedShown = true;
+  const list = unfinishedUploads();
+  if (!list.length) return;
+  for (const u of list) {
+    const discard = el('button', {type: 'button', class: 'btn small', 'aria-label': 'Discard upload of ' + u.name}, 'Discard');
+    const li = el('li', {class: 'unfinished', 'data-key': u.key},
+      el('span', {class: 'up-name', title: u.name}, u.name), discard,
+      el('span', {class: 'up-text'}, `not finished (${humanSize(u.size)}) – choose it again in /${u.folder} to resume`));
+    discard.onclick = async () => {
+      li.remove();
+      await tusDiscard(u.key);
+      if (!$('upload-list').children.length) $('uploads').hidden = true;
+      else updateUploadTitle();
+    };
+    $('upload-list').append(li);
+  }
+  $('uploads').hidden = false;
+  updateUploadTitle();
 }
 
 function finishJob(job, cls, msg) {
@@ -144,6 +176,7 @@ export function wireUploads() {
     addUploads([...ev.target.files]);
     ev.target.value = '';
   });
+  document.addEventListener('smbgate:view', (ev) => { if (ev.detail === 'browse') showUnfinished(); });
   $('uploads-close').addEventListener('click', () => {
     $('uploads').hidden = true;
     for (const li of [...$('upload-list').children]) if (li.matches('.done, .failed')) li.remove();

@@ -703,8 +703,17 @@ int sbxc_zip_begin(struct sbxc *c, const char *share, const char *folder, const 
 		goto out;
 	r = send_req(l, PROTO_ZIP, req, sizeof(*req), strs, 3, p[1]);
 	close(p[1]);
-	if (r == 0)
-		r = recv_ans(l, ANS(PROTO_ZIP_OK) | ANS(PROTO_ERROR), &m);
+	/* WALKING while the walk goes on: each one restarts the timeout; each
+	 * says more entries than the last, so there are at most max_entries. */
+	uint32_t walked = 0;
+	while (r == 0) {
+		r = recv_ans(l, ANS(PROTO_ZIP_OK) | ANS(PROTO_WALKING) | ANS(PROTO_ERROR), &m);
+		if (r || m.hdr.type != PROTO_WALKING)
+			break;
+		if (m.u.walking.entries <= walked || m.u.walking.entries > req->max_entries)
+			r = violation(c, "WALKING does not go forward");
+		walked = m.u.walking.entries;
+	}
 	if (r == 0 && m.hdr.type == PROTO_ERROR)
 		r = (int)m.u.error.code;
 	if (r == 0 && m.u.zip_ok.entries > req->max_entries)

@@ -53,6 +53,7 @@ static const struct spec specs[] = {
 	{PROTO_STATVFS_OK, "STATVFS_OK", sizeof(struct proto_statvfs), 0, {0}, false, true},
 	{PROTO_ZIP_OK,  "ZIP_OK",  sizeof(struct proto_zip_ok), 0, {0}, false, true},
 	{PROTO_FOUND,   "FOUND",   sizeof(struct proto_entry_rec), 1, {PROTO_MAX_PATH}, false, true},
+	{PROTO_WALKING, "WALKING", sizeof(struct proto_walking), 0, {0}, false, true},
 };
 /* clang-format on */
 
@@ -370,6 +371,10 @@ int proto_decode(const void *buf, size_t len, struct proto_msg *ret)
 		break;
 	case PROTO_ZIP_OK:
 		if (m.u.zip_ok.reserved || m.u.zip_ok.entries > PROTO_MAX_LIST_ENTRIES)
+			return -EBADMSG;
+		break;
+	case PROTO_WALKING:
+		if (m.u.walking.reserved || m.u.walking.entries > PROTO_MAX_LIST_ENTRIES)
 			return -EBADMSG;
 		break;
 	case PROTO_SEARCH:

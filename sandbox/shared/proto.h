@@ -24,8 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 2: WRITE names its temporary; DROP. 3: STATVFS, UTIMES. 4: ZIP, SEARCH, TUS_*. */
-#define PROTO_VERSION 4
+/* 2: WRITE names its temporary; DROP. 3: STATVFS, UTIMES. 4: ZIP, SEARCH, TUS_*.
+ * 5: WALKING. */
+#define PROTO_VERSION 5
 
 /* Caps, checked on both sides. */
 #define PROTO_MAX_MSG	       65536 /* one datagram, header included */
@@ -84,10 +85,12 @@ enum proto_type {
 	PROTO_ZIP = 50,	       /* body: struct proto_zip; strings: share, folder, names (the
 				  entries of folder to archive, '\n'-separated; "" for the
 				  whole folder's content); fd: pipe write end. The worker
-				  walks the tree first (limits), answers ZIP_OK, writes the
-				  zip archive into the pipe, closes it.
-				  -> ZIP_OK, END (bytes: archive bytes, skipped: files and
-				  folders listed in smbgate-errors.txt) | ERROR */
+				  walks the tree first (limits; WALKING now and then while
+				  that takes long), answers ZIP_OK, writes the zip archive
+				  into the pipe, closes it.
+				  -> WALKING..., ZIP_OK, END (bytes: archive bytes,
+				  skipped: files and folders listed in smbgate-errors.txt)
+				  | ERROR */
 	PROTO_SEARCH = 52,     /* body: struct proto_search; strings: share, folder, pattern.
 				  -> FOUND..., END (bytes: results, skipped: folders that
 				  could not be listed, created: 1 when it stopped early: at
@@ -114,9 +117,13 @@ enum proto_type {
 	PROTO_READ_OK = 9,     /* body: struct proto_stat of the file, length that follows */
 	PROTO_END = 11,	       /* body: struct proto_end */
 	PROTO_STATVFS_OK = 41, /* body: struct proto_statvfs */
-	PROTO_ZIP_OK = 51, /* body: struct proto_zip_ok: the walk's totals; the archive follows */
-	PROTO_FOUND = 53,  /* body: struct proto_entry_rec; strings: path (relative to the
-			      folder searched; every segment proto_name_valid()) */
+	PROTO_ZIP_OK = 51,  /* body: struct proto_zip_ok: the walk's totals; the archive follows */
+	PROTO_FOUND = 53,   /* body: struct proto_entry_rec; strings: path (relative to the
+			       folder searched; every segment proto_name_valid()) */
+	PROTO_WALKING = 55, /* body: struct proto_walking: ZIP's walk goes on, the totals so
+			       far; each one's entries more than the last one's, at most
+			       one a second. The gateway's timeout counts from the last
+			       message: it applies to silence, not to the whole walk. */
 };
 
 /* Flags of WRITE, RENAME, COPY and RMDIR. */
@@ -212,6 +219,13 @@ struct proto_zip_ok {
 	uint64_t bytes; /* the files' sizes, summed, as listed */
 };
 
+/* WALKING */
+struct proto_walking {
+	uint32_t entries; /* files and folders walked so far */
+	uint32_t reserved;
+	uint64_t bytes; /* the files' sizes so far */
+};
+
 /* SEARCH */
 #define PROTO_SEARCH_MAX_PATTERN 1024
 struct proto_search {
@@ -303,6 +317,7 @@ struct proto_msg {
 		struct proto_times times;
 		struct proto_zip zip;
 		struct proto_zip_ok zip_ok;
+		struct proto_walking walking;
 		struct proto_search search;
 		struct proto_entry_rec found;
 		struct proto_tus tus;

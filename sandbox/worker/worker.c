@@ -415,6 +415,14 @@ struct zip_ctx {
 	uint32_t seq;
 };
 
+static int zip_walking(void *ud, const struct proto_walking *wk)
+{
+	struct zip_ctx *c = ud;
+
+	reply(c->w, PROTO_WALKING, c->seq, wk, sizeof(*wk), NULL, 0);
+	return 0;
+}
+
 static int zip_started(void *ud, const struct proto_zip_ok *z)
 {
 	struct zip_ctx *c = ud;
@@ -428,8 +436,8 @@ static void h_zip(struct worker *w, const struct proto_msg *m, int fd)
 	struct zip_ctx c = {.w = w, .seq = m->hdr.seq};
 	uint64_t bytes = 0;
 	uint32_t errors = 0;
-	int r = zip_write(w->smb, m->str[0], m->str[1], m->str[2], &m->u.zip, fd, zip_started, &c,
-			  &bytes, &errors);
+	int r = zip_write(w->smb, m->str[0], m->str[1], m->str[2], &m->u.zip, fd, zip_walking,
+			  zip_started, &c, &bytes, &errors);
 	close(fd); /* EOF for the gateway before the END */
 	if (r) {
 		reply_error(w, m->hdr.seq, (uint32_t)r);

@@ -40,7 +40,30 @@ struct zip_walk {
 	size_t errors_len;
 	FILE *err;
 	uint32_t n_errors;
+	/* WALKING: when it was last said, and with how many entries */
+	int (*walking)(void *ud, const struct proto_walking *w);
+	void *ud;
+	struct timespec said;
+	size_t said_n;
 };
+
+static int64_t ms_since(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)(now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) / 1000000;
+}
+
+/* Tells the gateway that the walk goes on, once a while, when it went further. */
+static int walking(struct zip_walk *z)
+{
+	if (!z->walking || z->n == z->said_n || ms_since(&z->said) < ZIP_WALKING_MS)
+		return 0;
+	struct proto_walking w = {.entries = (uint32_t)z->n, .bytes = z->bytes};
+	clock_gettime(CLOCK_MONOTONIC, &z->said);
+	z->said_n = z->n;
+	return z->walking(z->ud, &w);
+}
 
 static void note(struct zip_walk *z, const char *path, const char *what, int err)
 {
@@ -53,6 +76,10 @@ static void note(struct zip_walk *z, const char *path, const char *what, int err
 static int zip_walk_cb(void *ud, enum smb_walk_event ev, const struct smb_walk_entry *e, int err)
 {
 	struct zip_walk *z = ud;
+	int r = walking(z);
+
+	if (r)
+		return r;
 
 	switch (ev) {
 	case SMB_WALK_LINK:
@@ -301,10 +328,14 @@ out:
 
 int zip_write(struct smb *s, const char *share, const char *folder, const char *names,
 	      const struct proto_zip *req, int fd,
+	      int (*walking_cb)(void *ud, const struct proto_walking *w),
 	      int (*ok)(void *ud, const struct proto_zip_ok *z), void *ud, uint64_t *ret_bytes,
 	      uint32_t *ret_errors)
 {
-	struct zip_walk w = {.max_entries = req->max_entries, .max_depth = req->max_depth};
+	struct zip_walk w = {.max_entries = req->max_entries,
+			     .max_depth = req->max_depth,
+			     .walking = walking_cb,
+			     .ud = ud};
 	char *copy = strdup(names);
 	const char **v = NULL;
 	size_t n = 0;
@@ -316,6 +347,7 @@ int zip_write(struct smb *s, const char *share, const char *folder, const char *
 		return PROTO_E_IO;
 	w.err = open_memstream(&w.errors, &w.errors_len);
 	r = w.err ? split_names(copy, &v, &n) : PROTO_E_IO;
+	clock_gettime(CLOCK_MONOTONIC, &w.said);
 	if (r == 0)
 		r = smb_walk(s, share, folder, v, n, zip_walk_cb, &w);
 	if (r == 0) {

@@ -18,12 +18,16 @@
 #define ZIP_MAX_PATH_BYTES (32u * 1024 * 1024)
 /* The entry that lists what could not be archived. */
 #define ZIP_ERRORS_NAME "smbgate-errors.txt"
+/* A long walk tells the gateway it goes on (WALKING) this often at most. */
+#define ZIP_WALKING_MS 1000
 
 /*
  * Walks @folder of @share (its entries @names, '\n'-separated, each
  * proto_name_valid(); "" for all), checking @req's limits
- * (PROTO_E_TOO_BIG, PROTO_E_TOO_DEEP) before anything is written; then calls
- * @ok once (a non-zero return stops: returned), then writes the archive into
+ * (PROTO_E_TOO_BIG, PROTO_E_TOO_DEEP) before anything is written; while the
+ * walk goes on, calls @walking (may be NULL) with the totals so far every
+ * ZIP_WALKING_MS at most, when they grew (a non-zero return stops:
+ * returned); then calls @ok once (likewise), then writes the archive into
  * @fd (blocking; the caller closes it). A file that cannot be opened is
  * left out; one that fails midway is completed with zeros; a folder that
  * cannot be listed or is a link the server followed is not entered; each
@@ -34,5 +38,6 @@
  */
 int zip_write(struct smb *s, const char *share, const char *folder, const char *names,
 	      const struct proto_zip *req, int fd,
+	      int (*walking)(void *ud, const struct proto_walking *w),
 	      int (*ok)(void *ud, const struct proto_zip_ok *z), void *ud, uint64_t *ret_bytes,
 	      uint32_t *ret_errors);

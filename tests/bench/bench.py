@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 
 MIB = 1024 * 1024
 ALICE, ALICE_PASS = "alice", "Alice-pass-1"
@@ -397,8 +398,12 @@ def main():
     ap.add_argument("--sessions", default="50 200 1000")
     ap.add_argument("--parallel", type=int, default=4, help="logins in flight when opening N sessions")
     ap.add_argument("--no-rclone", action="store_true")
+    ap.add_argument("--search-entries", type=int, default=20000,
+                    help="files and folders of the search's tree")
+    ap.add_argument("--search-folders", type=int, default=500)
     ap.add_argument("--skip", default="",
-                    help="comma list of: transfer,enc,dav,parallel,https,list,login,sessions")
+                    help="comma list of: transfer,enc,dav,parallel,https,list,login,sessions,"
+                         "zip,search")
     ap.add_argument("--json", help="also write the results as JSON here")
     ap.add_argument("--mounts", default="off", choices=("off", "login", "on-demand"),
                     help="[sandbox] mounts of the gateway under test (sessions' memory with "
@@ -408,6 +413,7 @@ def main():
     a = ap.parse_args()
     if a.smoke:
         a.size_mib, a.runs, a.entries, a.list_runs, a.logins, a.sessions = 16, 1, 200, 2, 5, "5"
+        a.search_entries, a.search_folders = 400, 20
     skip = set(filter(None, a.skip.split(",")))
     sessions_n = [int(x) for x in a.sessions.replace(",", " ").split()]
 
@@ -462,6 +468,10 @@ def main():
                     if rdav:
                         rdav.terminate()
                         rdav.wait()
+        if "zip" not in skip:
+            if not gw.proc:
+                gw.start()
+            zips(a, gw, big, size, rows, results, work)
         if "parallel" not in skip or "https" not in skip:
             if not gw.proc:
                 gw.start()
@@ -487,6 +497,8 @@ def main():
                 if rdav:
                     rdav.terminate()
                     rdav.wait()
+        if "search" not in skip:
+            search(a, gw, rows, results, uid, gid)
         if "login" not in skip:
             logins(a, gw, rows, results)
         if "sessions" not in skip:
@@ -971,6 +983,133 @@ def listing(a, gw, rows, results):
     rows.append(Row(f"list {a.entries} entries", "ms", g, s, "smbclient ls", None, "≤ 1.20×",
                     ratio <= 1.2, ratio,
                     f"smbclient connect+auth alone (-c pwd): {statistics.median(base):.0f} ms"))
+
+
+ZIP_FILES = 16
+
+
+def zips(a, gw, big, size, rows, results, work):
+    """A folder of ZIP_FILES files (the big file's bytes in slices) as one zip
+    (stored: the default) against the plain downloads of the same files, one
+    curl and one connection each way."""
+    auth = f"{ALICE}:{ALICE_PASS}"
+    share = os.environ["SAMBA_SHARE_PUBLIC"]
+    zdir = os.path.join(share, "bench", "zip")
+    os.makedirs(zdir, exist_ok=True)
+    per = size // ZIP_FILES
+    shas = {}
+    with open(big, "rb") as src:
+        for i in range(ZIP_FILES):
+            b = src.read(per)
+            name = f"part-{i:02d}.bin"
+            with open(os.path.join(zdir, name), "wb") as f:
+                f.write(b)
+            shas[name] = hashlib.sha256(b).hexdigest()
+    for n in os.listdir(zdir) + [""]:
+        os.chown(os.path.join(zdir, n), int(os.environ["SAMBA_UID1"]),
+                 int(os.environ["SAMBA_GID"]))
+    total = per * ZIP_FILES
+    zurl = gw.url(f"/api/v1/fs/{SERVER}/public/bench/zip?download=zip")
+    plain = ["curl", "-sS", "-u", auth, "-w", "%{http_code}\n"]
+    for n in sorted(shas):
+        plain += [gw.url(f"/api/v1/fs/{SERVER}/public/bench/zip/{n}"), "-o", "/dev/null"]
+    all_200 = lambda out: out.split() == ["200"] * ZIP_FILES  # noqa: E731
+    timed(["curl", "-sS", "-u", auth, "-o", "/dev/null", "-w", "%{http_code}",
+           gw.url(f"/api/v1/fs/{SERVER}/public/")], check_out=curl_code({"200"}))
+    # Bytes check (untimed): every member is the file's bytes.
+    out = os.path.join(work, "bench.zip")
+    timed(["curl", "-sS", "-u", auth, "-o", out, "-w", "%{http_code}", zurl],
+          check_out=curl_code({"200"}))
+    with zipfile.ZipFile(out) as z:
+        got = {}
+        for info in z.infolist():
+            if info.filename.endswith("/"):
+                continue
+            h = hashlib.sha256()
+            with z.open(info) as f:
+                while True:
+                    b = f.read(4 * MIB)
+                    if not b:
+                        break
+                    h.update(b)
+            got[info.filename[len("zip/"):]] = h.hexdigest()
+            if info.compress_type != zipfile.ZIP_STORED:
+                fail("zip: an entry is not stored")
+    os.unlink(out)
+    if got != shas:
+        fail("zip: the archive's members differ from the files")
+    else:
+        log(f"zip: the {ZIP_FILES} members' sha256 match")
+    one = ["curl", "-sS", "-u", auth, "-o", "/dev/null", "-w", "%{http_code}",
+           gw.url(f"/api/v1/fs/{SERVER}/public/bench/big.bin"), "-r", f"0-{total - 1}"]
+    g, p, o = [], [], []
+    for i in range(a.runs):
+        dt, _ = timed(["curl", "-sS", "-u", auth, "-o", "/dev/null", "-w", "%{http_code}", zurl],
+                      check_out=curl_code({"200"}))
+        g.append(dt)
+        dt, _ = timed(plain, check_out=all_200)
+        p.append(dt)
+        dt, _ = timed(one, check_out=curl_code({"200", "206"}))
+        o.append(dt)
+        log(f"zip run {i + 1}: zip {g[-1]:.2f}s plain downloads {p[-1]:.2f}s "
+            f"one file of the same size {o[-1]:.2f}s")
+    gm, pm = mbps(total, g), mbps(total, p)
+    ratio = statistics.median(gm) / statistics.median(pm)
+    rows.append(Row(f"zip of a folder ({ZIP_FILES} files, {total // MIB} MiB, stored)", "MB/s",
+                    gm, pm, "the same files downloaded plainly", None, "≥ 0.90×", ratio >= 0.9,
+                    ratio, "MB/s of the files' bytes; both from the gateway, one curl each; "
+                    f"one file of the same bytes (the big file's first {total // MIB} MiB): "
+                    f"{fmt_series(mbps(total, o), 'MB/s')}, zip / that "
+                    f"{statistics.median(gm) / statistics.median(mbps(total, o)):.2f}×"))
+    results["zip_ratio"] = ratio
+    shutil.rmtree(zdir, ignore_errors=True)
+
+
+def search(a, gw, rows, results, uid, gid):
+    """A search that walks a tree of a.search_entries files and folders in
+    a.search_folders folders (one match) against smbclient's `recurse; ls`
+    of the same tree."""
+    auth = f"{ALICE}:{ALICE_PASS}"
+    share = os.environ["SAMBA_SHARE_PUBLIC"]
+    sdir = os.path.join(share, "bench", "search")
+    nf = a.search_folders
+    per = (a.search_entries - nf) // nf  # files per folder
+    log(f"search: a tree of {nf} folders of {per} files")
+    os.makedirs(sdir, exist_ok=True)
+    os.chown(sdir, uid, gid)
+    for i in range(nf):
+        d = os.path.join(sdir, f"folder-{i:03d}")
+        os.mkdir(d)
+        os.chown(d, uid, gid)
+        for j in range(per):
+            fp = os.path.join(d, f"file-{i:03d}-{j:03d}.txt")
+            open(fp, "w").close()
+            os.chown(fp, uid, gid)
+    entries = nf * (per + 1)
+    needle = f"file-{nf - 1:03d}-{per - 1:03d}"
+    url = gw.url(f"/api/v1/search/{SERVER}/public/bench/search?q={needle}&limit=10")
+    timed(["curl", "-sS", "-u", auth, "-o", "/dev/null", "-w", "%{http_code}",
+           gw.url(f"/api/v1/fs/{SERVER}/public/")], check_out=curl_code({"200"}))
+    g, s_ = [], []
+    for i in range(a.list_runs):
+        dt, out = timed(["curl", "-sS", "-u", auth, url])
+        lines = [json.loads(x) for x in out.splitlines() if x]
+        end = lines[-1]
+        if len(lines) != 2 or end.get("results") != 1 or end.get("deadline_reached"):
+            fail(f"search: {out[-300:]}")
+        g.append(dt * 1000)
+        dt, out = timed(smbclient("cd bench/search; recurse; ls"))
+        n = sum(1 for line in out.splitlines() if "file-" in line)
+        if n != nf * per:
+            fail(f"smbclient recurse ls: {n} files, expected {nf * per}")
+        s_.append(dt * 1000)
+        log(f"search run {i + 1}: gateway {g[-1]:.0f} ms smbclient {s_[-1]:.0f} ms")
+    ratio = statistics.median(g) / statistics.median(s_)
+    rows.append(Row(f"search a tree of {entries} entries in {nf} folders", "ms", g, s_,
+                    "smbclient recurse; ls", None, "≤ 1.20×", ratio <= 1.2, ratio,
+                    "one match; smbclient prints every entry, connect and login included"))
+    results["search_ratio"] = ratio
+    shutil.rmtree(sdir, ignore_errors=True)
 
 
 def dav_transfers(a, gw, rdav, big, big_sha, size, rows, work):

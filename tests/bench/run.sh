@@ -4,7 +4,8 @@
 #
 #   tests/bench/run.sh [--smoke] [--build-dir DIR] [--no-install] [BENCH OPTIONS]
 #
-#   --smoke            tiny sizes (16 MiB, 200 entries, 5 logins, 5 sessions),
+#   --smoke            tiny sizes (16 MiB, 200 entries, 5 logins, 5 sessions,
+#                      a search tree of 400 entries),
 #                      under a minute; checks that every figure exists and the
 #                      gateway's bytes are right, asserts no timing
 #   --build-dir DIR    use the smbgate binaries of this meson build directory
@@ -15,7 +16,9 @@
 # Options passed on to bench.py (defaults of the full run):
 #   --size-mib 1024 --runs 5 --entries 10000 --list-runs 5 --logins 50
 #   --sessions "50 200 1000" --parallel 4 --no-rclone
-#   --skip transfer,enc,parallel,https,list,login,sessions --json FILE
+#   --search-entries 20000 --search-folders 500
+#   --skip transfer,enc,dav,parallel,https,list,login,sessions,zip,search
+#   --json FILE
 #   --mounts off|login
 # Needs root (the Samba fixture and the gateway's sandboxes), samba, smbclient,
 # libnss-wrapper, curl, python3, openssl and haproxy (the HTTPS rows). Prints the table on stdout, progress on stderr.

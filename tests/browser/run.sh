@@ -3,8 +3,9 @@
 #
 # The web UI's browser tests. Runs under tests/fixtures/with-samba.sh (a
 # private Samba server; its settings in the environment). It
-#   1. installs playwright-core with `npm ci` when node_modules is missing or
-#      does not match package-lock.json (never a browser: Debian's chromium),
+#   1. installs playwright-core with `npm ci` (npm-ci.sh) when node_modules is
+#      missing or does not match package-lock.json (never a browser: Debian's
+#      chromium),
 #   2. starts the gateway SMBGATE (with --worker WORKER) on a free port of
 #      127.0.0.1, configured for the fixture's server as "samba",
 #   3. runs the scenarios of ui.test.mjs in Chromium (node:test),
@@ -34,16 +35,8 @@ command -v npm >/dev/null || fail "npm is not installed"
 [ -x "$smbgate" ] || fail "no gateway at $1"
 [ -x "$worker" ] || fail "no worker at $2"
 
-# 1. playwright-core, pinned by package-lock.json. The stamp holds the lock
-# file's hash: a changed lock file (or a half-done install) reinstalls.
-stamp="$here/node_modules/.smbgate-lock.sha256"
-want=$(sha256sum "$here/package-lock.json" | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -d "$here/node_modules/playwright-core" ]; then
-	echo "browser tests: npm ci (playwright-core only; no browser download)"
-	(cd "$here" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) ||
-		fail "npm ci failed"
-	echo "$want" >"$stamp"
-fi
+# 1. playwright-core (and tus-js-client), pinned by package-lock.json.
+"$here/npm-ci.sh" || fail "npm ci failed"
 
 # 2. the gateway, in a scratch dir removed at the end.
 work=$(mktemp -d "${TMPDIR:-/tmp}/smbgate-browser.XXXXXXXX")

@@ -41,7 +41,8 @@ let browser, context, page;
 // X-Requested-With); should one still come, each page answers it with
 // "Cancel", and counts it: the last test asserts that none came.
 let basicPrompts = 0;
-// A network error for the PATCH number `fail` (tus uploads), when set.
+// A network error for the PATCH number `fail` (tus uploads), when set; the
+// PATCH number `hold` is held back (never sent) and `held()` called.
 let patchPlan = null;
 async function newPage(ctx) {
   const p = await ctx.newPage();
@@ -49,6 +50,10 @@ async function newPage(ctx) {
   cdp.on('Fetch.requestPaused', (e) => {
     if (patchPlan && e.request.method === 'PATCH' && ++patchPlan.seen === patchPlan.fail) {
       cdp.send('Fetch.failRequest', {requestId: e.requestId, errorReason: 'ConnectionReset'}).catch(() => {});
+      return;
+    }
+    if (patchPlan && e.request.method === 'PATCH' && patchPlan.seen === patchPlan.hold) {
+      patchPlan.held(); // never sent: the page is reloaded meanwhile
       return;
     }
     cdp.send('Fetch.continueRequest', {requestId: e.requestId}).catch(() => {});
@@ -549,6 +554,89 @@ test('a big file goes resumable (tus): a cut connection, then it resumes to the 
   assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('smbgate.tus.')).length), 0);
   await rm(big);
   await shot(page, '22-tus');
+});
+
+test('a big upload resumes after a reload of the page from the offset the gateway holds', {timeout: 120000}, async () => {
+  await goFolder(['public', DOSSIER], 'note.txt');
+  const big = path.join(os.tmpdir(), `smbgate-tus-reload-${process.pid}.bin`);
+  const data = randomBytes(20 * 1024 * 1024 + 11);
+  await writeFile(big, data);
+  const name = path.basename(big);
+  const dir = path.join(PUBLIC, DOSSIER);
+  const tusKeys = () => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('smbgate.tus.')));
+  // The first 8 MiB piece goes through; the second is held back, then the
+  // page is reloaded under it.
+  let held;
+  const heldNow = new Promise((resolve) => { held = resolve; });
+  patchPlan = {seen: 0, hold: 2, held};
+  const onDialog = (d) => d.accept(); // "leave the page while uploading?"
+  page.on('dialog', onDialog);
+  try {
+    await page.setInputFiles('#file-input', big);
+    await heldNow;
+    assert.equal((await tusKeys()).length, 1);
+    const tmps = (await readdir(dir)).filter((n) => n.startsWith('.~smbgate-new-'));
+    assert.equal(tmps.length, 1, tmps.join(','));
+    assert.equal((await stat(path.join(dir, tmps[0]))).size, 8 * 1024 * 1024);
+    assert.equal(await exists(path.join(dir, name)), false);
+    patchPlan = null;
+    await page.reload();
+    await row(page, 'note.txt').waitFor();
+  } finally {
+    patchPlan = null;
+    page.off('dialog', onDialog);
+  }
+  // After the reload: the upload's address is still known, the uploads panel
+  // says how to resume it; the same file chosen again asks the gateway where
+  // it stands and sends only the rest.
+  assert.equal((await tusKeys()).length, 1);
+  const pending = page.locator('#upload-list li.unfinished', {hasText: name});
+  await pending.waitFor();
+  assert.equal(await pending.locator('.up-text').textContent(),
+    `not finished (20 MB) – choose it again in /${SERVER}/public/${DOSSIER} to resume`);
+  assert.equal(await page.textContent('#uploads-title'), 'Unfinished uploads');
+  await shot(page, '23-tus-unfinished');
+  const patches = [];
+  const onReq = (r) => { if (r.method() === 'PATCH') patches.push(Number(r.headers()['upload-offset'])); };
+  page.on('request', onReq);
+  try {
+    const head = page.waitForResponse((r) => r.request().method() === 'HEAD' && r.url().includes('/api/v1/uploads/'));
+    await page.setInputFiles('#file-input', big);
+    const h = await head;
+    assert.equal(h.status(), 200);
+    assert.equal(h.headers()['upload-offset'], String(8 * 1024 * 1024));
+    const li = page.locator('#upload-list li', {hasText: name});
+    await li.locator('.up-text:has-text("resumed")').waitFor({timeout: 60000});
+    assert.equal(await page.locator('#upload-list li.unfinished').count(), 0);
+    await page.locator('#uploads-title:has-text("Uploads done")').waitFor({timeout: 60000});
+    assert.equal(await li.getAttribute('class'), 'done');
+    await shot(page, '23-tus-reload');
+  } finally {
+    page.off('request', onReq);
+  }
+  assert.deepEqual(patches, [8 * 1024 * 1024, 16 * 1024 * 1024]); // never from 0
+  assert.equal(sha256(await readFile(path.join(dir, name))), sha256(data));
+  assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.~smbgate-')), []);
+  assert.deepEqual(await tusKeys(), []);
+  await rm(big);
+  // An unfinished upload the user gives up: Discard removes its temporary.
+  await page.evaluate(async ({server, dossier}) => {
+    const b64 = (x) => btoa(String.fromCharCode(...new TextEncoder().encode(x)));
+    const r = await fetch('/api/v1/uploads/', {method: 'POST', credentials: 'same-origin', headers: {
+      'Tus-Resumable': '1.0.0', 'X-Requested-With': 'smbgate', 'Upload-Length': '100',
+      'Upload-Metadata': `server ${b64(server)},share ${b64('public')},path ${b64('/' + dossier + '/given-up.bin')}`}});
+    localStorage.setItem('smbgate.tus.' + [server, 'public', dossier].join('/') + '\ngiven-up.bin\n100\n1\nfalse',
+      r.headers.get('Location'));
+  }, {server: SERVER, dossier: DOSSIER});
+  assert.equal((await readdir(dir)).filter((n) => n.startsWith('.~smbgate-new-')).length, 1);
+  await page.reload();
+  const gone = page.locator('#upload-list li.unfinished', {hasText: 'given-up.bin'});
+  await gone.locator('button:has-text("Discard")').click();
+  await gone.waitFor({state: 'detached'});
+  for (let i = 0; i < 50 && (await readdir(dir)).some((n) => n.startsWith('.~smbgate-')); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.~smbgate-')), []);
+  assert.deepEqual(await tusKeys(), []);
+  assert.equal(await page.isVisible('#uploads'), false);
 });
 
 test('session expiry: back to the login form, then to the same place', {timeout: 90000}, async () => {

@@ -18,7 +18,9 @@ import http.client
 import io
 import json
 import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -325,6 +327,48 @@ class T20Zip(Base):
                          f"{name}/locked.txt: cannot be read, left out: access_denied\r\n")
 
 
+class T20ZipMidway(Base):
+    def test_file_fails_midway(self):
+        """A file cut short on the server while it is archived: its entry is
+        completed with zeros (the archive stays valid), the files after it are
+        whole, and smbgate-errors.txt says which and where."""
+        tok = self.login()
+        name, top = self.scratch()
+        size = 48 << 20
+        self.fill(top, {"a-big.bin": A.pattern(size), "b-after.txt": b"after\n"})
+        conn = http.client.HTTPConnection("127.0.0.1", self.gw.port, timeout=120)
+        try:
+            conn.request("GET", f"{FS}/public/{q(name)}?download=zip", headers=bearer(tok))
+            resp = conn.getresponse()
+            self.assertEqual(resp.status, 200)
+            head = resp.read(1 << 20)  # the worker is then held by the pipes, mid-file
+            time.sleep(0.5)
+            os.truncate(os.path.join(top, "a-big.bin"), 0)
+            data = head + resp.read()
+        finally:
+            conn.close()
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            self.assertIsNone(z.testzip())
+            self.assertEqual(sorted(z.namelist()),
+                             sorted([f"{name}/", f"{name}/a-big.bin", f"{name}/b-after.txt",
+                                     "smbgate-errors.txt"]))
+            got = z.read(f"{name}/a-big.bin")
+            errors = z.read("smbgate-errors.txt").decode()
+            self.assertEqual(z.read(f"{name}/b-after.txt"), b"after\n")
+        m = re.fullmatch(rf"{re.escape(name)}/a-big\.bin: the file shrank after (\d+) of "
+                         rf"{size} bytes; the rest of its entry is zeros\r\n", errors)
+        self.assertTrue(m, errors)
+        done = int(m.group(1))
+        self.assertGreaterEqual(done, 1 << 20)
+        self.assertLess(done, size)
+        self.assertEqual(len(got), size)
+        self.assertEqual(got[:done], A.pattern(size)[:done])
+        self.assertEqual(got[done:], bytes(size - done))
+        # the session goes on
+        r = self.gw.get(f"{FS}/public/{q(name)}/", bearer(tok))
+        self.assertEqual(r.status, 200, r)
+
+
 def local_extra(data, info):
     """The extra field of @info's local header in the archive @data."""
     at = info.header_offset
@@ -469,6 +513,30 @@ class T22Search(Base):
         # the session goes on: a listing right after
         r = self.gw.get(f"{FS}/public/{q(name)}/", bearer(tok))
         self.assertEqual(r.status, 200, r)
+
+    def test_deadline(self):
+        """The deadline stops the walk: what was found until then, and the end
+        line says the deadline was reached."""
+        tok = self.login()
+        name, top = self.scratch()
+        n = 3000
+        self.mk(os.path.join(top, "d"))
+        for i in range(n):
+            d = os.path.join(top, "d", f"f{i:04d}")
+            self.mk(d)
+            self.mk(os.path.join(d, f"hit-{i}.txt"), b"")
+        t0 = time.monotonic()
+        lines, end = self.search(tok, name, "q=hit-&deadline=1")
+        took = time.monotonic() - t0
+        self.assertEqual(end, {"done": True, "results": len(lines), "limit_reached": False,
+                               "deadline_reached": True, "unsearched_folders": 0})
+        self.assertLess(len(lines), n)
+        self.assertGreaterEqual(took, 1.0)
+        self.assertLess(took, 1.0 + 5 + 5)  # the deadline, then one folder's listing at most
+        # the same session searches again right after, the whole tree when it may
+        lines, end = self.search(tok, name + "/d/f0007", "q=hit-&deadline=1")
+        self.assertEqual(self.paths(lines, name + "/d/f0007"), ["hit-7.txt"])
+        self.assertFalse(end["deadline_reached"])
 
     def test_client_gone(self):
         """A client that leaves mid-answer: the lane is drained and serves again."""
@@ -637,6 +705,65 @@ class T23Tus(TusBase):
         # another user never sees it
         tokb = self.login(BOB, BOB_PW)
         self.assertHeadError(self.head(tokb, loc), 404)
+
+    def test_sandbox_killed_mid_patch(self):
+        """The sandbox dies while a PATCH streams: 502 for it, the session
+        ends; after a new login HEAD gives the file server's offset, and the
+        upload finishes to the right bytes."""
+        before = {w for _i, w, _h in self.gw.sandboxes(ALICE)}
+        tok = self.login()
+        mine = [(i, w) for i, w, _h in self.gw.sandboxes(ALICE) if w not in before]
+        self.assertEqual(len(mine), 1)
+        name, top = self.scratch()
+        data = os.urandom(6 * 1024 * 1024 + 1)
+        loc = self.create(tok, f"/{name}/k.bin", len(data))
+        self.assertEqual(self.patch(tok, loc, 0, data[:1 << 20]).status, 204)
+        tmp = os.path.join(top, temporaries(top)[0])
+        s = socket.create_connection(("127.0.0.1", self.gw.port), timeout=30)
+        s.sendall((f"PATCH {loc} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {tok}\r\n"
+                   f"Tus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\n"
+                   f"Upload-Offset: {1 << 20}\r\nContent-Length: {len(data) - (1 << 20)}\r\n"
+                   f"Connection: close\r\n\r\n").encode())
+        s.sendall(data[1 << 20:3 << 20])
+        self.assertTrue(A.wait_until(lambda: os.path.getsize(tmp) > (1 << 20), 10),
+                        "the PATCH's bytes do not reach the share")
+        for pid in mine[0]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.assertTrue(A.wait_until(lambda: not any(A.alive(p) for p in mine[0]), 5))
+        try:
+            s.sendall(data[3 << 20:])
+        except OSError:
+            pass
+        out = b""
+        try:
+            while True:
+                c = s.recv(65536)
+                if not c:
+                    break
+                out += c
+        except OSError:
+            pass
+        s.close()
+        st, _hd, body = A.parse_raw(out)
+        self.assertEqual((st, json.loads(body)["error"]["code"]), (502, "sandbox_failed"))
+        # the session ended with its sandbox
+        self.assertEqual(self.head(tok, loc).status, 401)
+        tok2 = self.login()
+        off = self.offset(tok2, loc)
+        self.assertGreater(off, 1 << 20)
+        self.assertLessEqual(off, 3 << 20)
+        self.assertEqual(os.path.getsize(tmp), off)  # the file server's word
+        with open(tmp, "rb") as f:
+            self.assertEqual(f.read(), data[:off])
+        self.assertError(self.patch(tok2, loc, 0, data[:10]), 409, "offset_mismatch")
+        r = self.patch(tok2, loc, off, data[off:])
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(r.header("Upload-Offset"), str(len(data)))
+        self.assertDisk(os.path.join(top, "k.bin"), data)
+        self.assertEqual(temporaries(top), [])
 
     def test_termination(self):
         tok = self.login()

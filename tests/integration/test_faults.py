@@ -13,19 +13,26 @@ way. Each case checks what a user relies on:
   - meanwhile another user on the healthy server works, and /healthz answers;
   - an upload cut midway leaves the target as it was, and no temporary stays
     on the share once the user's session goes on;
-  - once the proxy passes again, the same session works again.
+  - once the proxy passes again, the same session works again;
+  - a zip whose walk of the tree takes longer than the timeout (a slow
+    server: every reply late) is not cut: the worker's WALKING messages
+    show it goes on, and the timeout applies to silence only.
 
     test_faults.py SMBGATE WORKER   (under tests/fixtures/with-samba.sh)
 
 Python 3 standard library only. Nothing is skipped.
 """
 import hashlib
+import http.client
+import io
 import json
 import os
+import shutil
 import socket
 import sys
 import threading
 import time
+import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwharness import ALICE, ALICE_PW, BOB, BOB_PW, FX, Gateway, exchange  # noqa: E402
@@ -33,6 +40,8 @@ from gwharness import ALICE, ALICE_PW, BOB, BOB_PW, FX, Gateway, exchange  # noq
 SMBGATE, WORKER = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 PUBLIC = FX["SAMBA_SHARE_PUBLIC"]
 TIMEOUT = 5  # [server faulty] timeout, seconds
+SLOW_TIMEOUT = 1  # [server slow] (the same proxy) timeout, seconds
+WALK_FOLDERS = 70
 BIG = 24 << 20
 
 
@@ -41,7 +50,8 @@ class FaultProxy:
     bytes are held back); "reset" (every connection is closed at the next
     server bytes); "corrupt" (the next server message's SMB2 magic is
     flipped); "cut-upload" (connections are closed once `after` client bytes
-    went through since the mode was set)."""
+    went through since the mode was set); "slow" (each of the server's
+    replies waits `after` ms)."""
 
     def __init__(self, target_port):
         self.target = target_port
@@ -122,6 +132,8 @@ class FaultProxy:
             if mode == "reset":
                 self._kill(c, u)
                 return
+            if mode == "slow":
+                time.sleep(self.after / 1000)
             pending += data
             out = b""
             # NetBIOS framing: 0x00, 24-bit length, then the SMB2 message.
@@ -206,6 +218,7 @@ def main():
     gw = Gateway(SMBGATE, WORKER, servers=[
         ("fixture", FX["SAMBA_PORT"], ""),
         ("faulty", proxy.port, f"timeout = {TIMEOUT}"),
+        ("slow", proxy.port, f"timeout = {SLOW_TIMEOUT}"),
     ], gateway_extra="max_upload_size = 0", uid_base=2100000)
     f = Failures()
     big = os.path.join(PUBLIC, "fault-big.bin")
@@ -319,8 +332,41 @@ def main():
         with open(target, "rb") as fh:
             f.check(st in (200, 201, 204) and fh.read() == b"new\n",
                     f"after the cut upload: an upload works ({st})")
+
+        # 5. A zip's walk longer than the timeout: WALKING keeps it alive.
+        walk_top = os.path.join(PUBLIC, "fault-walk")
+        os.mkdir(walk_top)
+        for i in range(WALK_FOLDERS):
+            os.mkdir(os.path.join(walk_top, f"d{i:03d}"))
+        carol = gw.login(ALICE, ALICE_PW, server="slow")
+        log_at = os.path.getsize(gw.logpath)
+        proxy.set("slow", after=25)
+        t0 = time.monotonic()
+        conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=300)
+        conn.request("GET", "/api/v1/fs/slow/public/fault-walk?download=zip",
+                     headers={"Authorization": f"Bearer {carol}"})
+        resp = conn.getresponse()
+        st, body = resp.status, resp.read()
+        conn.close()
+        dt = time.monotonic() - t0
+        proxy.set("pass")
+        names = []
+        if st == 200:
+            with zipfile.ZipFile(io.BytesIO(body)) as z:
+                names = z.namelist()
+        f.check(st == 200 and len(names) == WALK_FOLDERS + 1 and dt > SLOW_TIMEOUT + 5,
+                f"a zip's walk of {dt:.1f} s (timeout {SLOW_TIMEOUT} s + 5 s of silence): "
+                f"{st}, {len(names)} entries")
+        st = req(gw, "GET", "/api/v1/fs/slow/public/", carol)[0]
+        f.check(st == 200, f"after the long walk, the same session lists ({st})")
+        with open(gw.logpath, "rb") as fh:
+            fh.seek(log_at)
+            log = fh.read()
+        f.check(b"no answer in time" not in log and b"sandbox_failed" not in log,
+                "no sandbox killed for the long walk")
     finally:
         rc = gw.stop()
+        shutil.rmtree(os.path.join(PUBLIC, "fault-walk"), ignore_errors=True)
         for p in (big, target):
             if os.path.exists(p):
                 os.unlink(p)

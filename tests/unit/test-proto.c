@@ -135,6 +135,7 @@ static const struct proto_end s_end_skipped = {.skipped = PROTO_MAX_LIST_ENTRIES
 static const struct proto_zip s_zip = {
     .flags = PROTO_ZIP_DEFLATE | PROTO_ZIP_ZIP64, .max_entries = 100, .max_depth = 64};
 static const struct proto_zip_ok s_zip_ok = {.entries = 3, .bytes = 1ull << 33};
+static const struct proto_walking s_walking = {.entries = 1000, .bytes = 1ull << 40};
 static const struct proto_search s_search = {
     .max_results = 1000, .max_depth = 64, .deadline_ms = 20000};
 static const struct proto_entry_rec s_found = {.ftype = PROTO_FT_FILE, .size = 5, .mtime = 7};
@@ -179,6 +180,7 @@ static const struct sample samples[] = {
     {PROTO_TUS_APPEND, B(s_tus), {"data", "dir/up.bin", TMP}, 3},
     {PROTO_TUS_INFO, NB, {"data", "up.bin", TMP2}, 3},
     {PROTO_ZIP_OK, B(s_zip_ok), {NULL}, 0},
+    {PROTO_WALKING, B(s_walking), {NULL}, 0},
     {PROTO_FOUND, B(s_found), {"a/b/Ünï.txt"}, 1},
     {PROTO_HELLO, B(s_hello), {NULL}, 0},
     {PROTO_ERROR, B(s_error), {"no such file"}, 1},
@@ -774,6 +776,15 @@ static void test_bad_answers(void **state)
 		for (size_t i = 0; i < ARRAY(bad); i++) {
 			n = raw_msg(buf, PROTO_END, &bad[i], sizeof(bad[i]), NULL, 0);
 			expect_bad(buf, n, "bad END");
+		}
+	}
+	/* WALKING: reserved 0, entries at most PROTO_MAX_LIST_ENTRIES */
+	{
+		static const struct proto_walking bad[] = {{.entries = 1, .reserved = 1},
+							   {.entries = PROTO_MAX_LIST_ENTRIES + 1}};
+		for (size_t i = 0; i < ARRAY(bad); i++) {
+			n = raw_msg(buf, PROTO_WALKING, &bad[i], sizeof(bad[i]), NULL, 0);
+			expect_bad(buf, n, "bad WALKING");
 		}
 	}
 	/* STAT_OK: a known ftype, reserved 0 */
@@ -1529,6 +1540,7 @@ static void test_type_name(void **state)
 	    {PROTO_TUS_APPEND, "TUS_APPEND", true},
 	    {PROTO_TUS_INFO, "TUS_INFO", false},
 	    {PROTO_ZIP_OK, "ZIP_OK", false},
+	    {PROTO_WALKING, "WALKING", false},
 	    {PROTO_FOUND, "FOUND", false},
 	    {PROTO_STATVFS, "STATVFS", false},
 	    {PROTO_UTIMES, "UTIMES", false},
@@ -1545,7 +1557,7 @@ static void test_type_name(void **state)
 				     t[i].type == PROTO_STAT_OK || t[i].type == PROTO_ENTRIES ||
 				     t[i].type == PROTO_READ_OK || t[i].type == PROTO_END ||
 				     t[i].type == PROTO_ZIP_OK || t[i].type == PROTO_FOUND ||
-				     t[i].type == PROTO_STATVFS_OK);
+				     t[i].type == PROTO_WALKING || t[i].type == PROTO_STATVFS_OK);
 	}
 	assert_string_equal(proto_type_name(0), "?");
 	assert_string_equal(proto_type_name(13), "?");
