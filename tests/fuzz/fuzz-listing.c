@@ -23,7 +23,8 @@
  * order, each name byte for byte, with "skipped" equal to the count left out;
  * the multistatus parses with expat (well-formed, namespaces on) and has one
  * response per passed entry whose href decodes with the gateway's own path
- * parser to that name and whose displayname is that name.
+ * parser to that name and whose displayname is that name (U+FFFE and U+FFFF,
+ * which XML cannot carry, as U+FFFD: found by this target).
  *
  * Built with libFuzzer (clang -fsanitize=fuzzer) or with run-corpus.c, a
  * plain driver that runs as a meson test; see README.md.
@@ -224,8 +225,17 @@ static void check_xml(const char *doc, size_t len, struct rec *pass, size_t n_pa
 		      memcmp(got, pass[i].name, pass[i].len) == 0);
 		CHECK(strcmp(gp.server, "srv") == 0 && (shares || strcmp(gp.share, "share") == 0));
 		gw_path_clear(&gp);
-		CHECK(strlen(x.display[k]) == pass[i].len &&
-		      memcmp(x.display[k], pass[i].name, pass[i].len) == 0);
+		CHECK(strlen(x.display[k]) == pass[i].len);
+		for (size_t j = 0; j < pass[i].len; j++) {
+			/* U+FFFE and U+FFFF are U+FFFD in XML text (davxml.h) */
+			if (j + 2 < pass[i].len && memcmp(pass[i].name + j, "\xef\xbf", 2) == 0 &&
+			    (pass[i].name[j + 2] == '\xbe' || pass[i].name[j + 2] == '\xbf')) {
+				CHECK(memcmp(x.display[k] + j, "\xef\xbf\xbd", 3) == 0);
+				j += 2;
+				continue;
+			}
+			CHECK(x.display[k][j] == pass[i].name[j]);
+		}
 		k++;
 	}
 	CHECK(k == x.n_href && k == x.n_display);

@@ -136,7 +136,7 @@ HOSTILE = [b"new\nline", b"tab\there", b"cr\r", b"\x1b[31mred", b"del\x7f", b"ba
            b"bad\xff\xfeutf8", b"\xc0\xae\xc0\xae", b"\xed\xa0\x80surrogate", b"..", b".",
            b"-leading dash", b"trailing dot.", b"trailing space ", b". .", b"%2e%2e",
            b"\xef\xbc\x8e\xef\xbc\x8e", b"\xe2\x80\xaertl", b"<b>html</b>", b"\"q'\"&amp;",
-           b"]]>", b"x" * 255, b"y" * 1024, b"z" * 1025, b"a/b", b""]
+           b"]]>", b"x" * 255, b"nonchar \xef\xbf\xbf\xef\xbf\xbe", b"y" * 1024, b"z" * 1025, b"a/b", b""]
 LISTING_SEEDS = {
     "awkward": listing([(i % 2, i * 1000, 1700000000 + i, n) for i, n in enumerate(AWKWARD)]),
     "hostile": listing([(i % 2, 2**63 + i, -2**63 + i, n) for i, n in enumerate(HOSTILE)]),
