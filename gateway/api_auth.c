@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "body.h"
 #include "gateway.h"
 #include "log.h"
 #include "proto.h"
@@ -441,18 +442,13 @@ bool gw_json_text(json_t *v)
 	return strlen(json_string_value(v)) == json_string_length(v);
 }
 
-/* Wipes a string inside a jansson value (jansson frees without wiping). */
-static void wipe_json_string(json_t *v)
-{
-	if (json_is_string(v))
-		explicit_bzero((char *)json_string_value(v), json_string_length(v));
-}
+_Static_assert(BODY_MAX_CREDENTIAL == GW_MAX_CREDENTIAL, "body.h and gateway.h agree");
+_Static_assert(BODY_MAX_WORKGROUP == CFG_MAX_WORKGROUP, "body.h and cfg.h agree");
 
 enum MHD_Result gw_api_login(struct gw_req *r, struct MHD_Connection *c)
 {
 	struct gw *gw = r->gw;
-	json_error_t jerr;
-	json_t *body, *ju, *jp, *js, *jw;
+	struct body_login b = {0};
 	char addr[64], token[GW_TOKEN_LEN + 1];
 	size_t server = 0;
 	enum MHD_Result ret;
@@ -461,59 +457,43 @@ enum MHD_Result gw_api_login(struct gw_req *r, struct MHD_Connection *c)
 	if (!r->body)
 		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
 				      "expected a JSON body {\"username\", \"password\"}");
-	body = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	int derr = body_login_decode(r->body, r->body_len, &b);
 	explicit_bzero(r->body, r->body_len);
-	if (!body || !json_is_object(body)) {
-		json_decref(body);
+	if (derr == -ENOMEM)
+		return MHD_NO;
+	if (derr == -EBADMSG)
 		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
 				      "the body is not a JSON object");
-	}
-	ju = json_object_get(body, "username");
-	jp = json_object_get(body, "password");
-	js = json_object_get(body, "server");
-	jw = json_object_get(body, "workgroup");
-	if (!json_is_string(ju) || !json_is_string(jp) || (js && !json_is_string(js)) ||
-	    (jw && !json_is_string(jw)) || json_object_size(body) > 4 || !gw_json_text(ju) ||
-	    (js && !gw_json_text(js)) || (jw && !gw_json_text(jw)) ||
-	    !text_ok(json_string_value(ju), GW_MAX_CREDENTIAL) ||
-	    json_string_length(jp) > GW_MAX_CREDENTIAL ||
-	    strlen(json_string_value(jp)) != json_string_length(jp) ||
-	    (jw && (!text_ok(json_string_value(jw), CFG_MAX_WORKGROUP) ||
-		    strpbrk(json_string_value(jw), " \\/:*?\"<>|")))) {
-		wipe_json_string(jp);
-		json_decref(body);
+	if (derr < 0)
 		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
 				      "expected {\"username\": string, \"password\": string, "
 				      "\"server\"?: string, \"workgroup\"?: string}");
-	}
-	if (js) {
-		const struct cfg_server *srv = cfg_server_find(gw->cfg, json_string_value(js));
+	if (b.server) {
+		const struct cfg_server *srv = cfg_server_find(gw->cfg, b.server);
 		if (!srv) {
-			wipe_json_string(jp);
-			json_decref(body);
+			body_login_clear(&b);
 			return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "unknown_server",
 					      "no such server");
 		}
 		server = (size_t)(srv - gw->cfg->servers);
 	}
 	struct gw_session *s = NULL;
-	const char *login_name = json_string_value(ju);
+	const char *login_name = b.username;
 	bool counted;
 	unsigned delay;
 	if (rl_begin(addr, login_name, server, &counted, &delay) < 0) {
-		wipe_json_string(jp);
-		json_decref(body);
+		body_login_clear(&b);
 		return reply_busy_address(r, c, delay);
 	}
 	rl_wait(delay, addr, "password");
-	int err = open_session(gw, server, login_name, json_string_value(jp),
-			       jw ? json_string_value(jw) : NULL, addr, "password", &s, token);
-	wipe_json_string(jp);
+	int err = open_session(gw, server, login_name, b.password, b.workgroup, addr, "password",
+			       &s, token);
+	explicit_bzero(b.password, strlen(b.password));
 	if (err == 0 || err == PROTO_E_AUTH)
 		rl_record(addr, login_name, server, err == PROTO_E_AUTH);
 	rl_end(addr, counted);
 	if (err != 0) {
-		json_decref(body);
+		body_login_clear(&b);
 		return reply_open_error(r, c, err);
 	}
 	/* Logged only once the server accepted it: a password typed in the
@@ -522,7 +502,7 @@ enum MHD_Result gw_api_login(struct gw_req *r, struct MHD_Connection *c)
 	json_t *ans = json_pack("{s:s,s:s,s:s,s:I}", "token", token, "user", login_name, "server",
 				gw->cfg->servers[server].name, "expires_in",
 				(json_int_t)gw_session_expires_in(s));
-	json_decref(body);
+	body_login_clear(&b);
 	/* Held, as an authenticated request holds it, until the answer is sent:
 	 * the login is the session's first request (its address, its bytes). */
 	r->session = s;

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "api_fs.h"
+#include "body.h"
+#include "listing.h"
 #include "gateway.h"
 #include "httputil.h"
 #include "journal.h"
@@ -162,59 +164,29 @@ static enum MHD_Result list_servers(struct gw_req *r, struct MHD_Connection *c)
 			     json_pack("{s:s,s:o}", "path", "/", "entries", entries));
 }
 
-struct collect {
-	json_t *entries;
-	bool shares;
-};
-
-static int collect_entry(void *ud, const struct proto_entry_rec *rec, const char *name,
-			 const char *comment)
-{
-	struct collect *k = ud;
-	json_t *e;
-
-	if (k->shares) {
-		if (rec->ftype != PROTO_FT_SHARE)
-			return 0;
-		e = json_pack("{s:s,s:s,s:s}", "name", name, "type", "share", "comment", comment);
-	} else {
-		char mt[32];
-		if (rec->ftype == PROTO_FT_SHARE)
-			return 0;
-		gw_rfc3339(rec->mtime, mt);
-		e = json_pack("{s:s,s:s,s:I,s:s}", "name", name, "type",
-			      rec->ftype == PROTO_FT_DIR ? "dir" : "file", "size",
-			      (json_int_t)rec->size, "mtime", mt);
-	}
-	if (!e || json_array_append_new(k->entries, e) < 0)
-		return PROTO_E_IO;
-	return 0;
-}
-
 static enum MHD_Result list_shares(struct gw_req *r, struct MHD_Connection *c, size_t server,
 				   const struct gw_path *p)
 {
 	struct gw_session *session = gw_fs_authenticate(r, c, server);
 	if (!session)
 		return MHD_YES;
-	struct collect k = {.entries = json_array(), .shares = true};
-	int err = sbxc_shares(gw_fs_client(session), collect_entry, &k);
+	struct gw_listing k = {.entries = json_array(), .shares = true};
+	int err = sbxc_shares(gw_fs_client(session), gw_listing_entry, &k);
 	if (err) {
 		json_decref(k.entries);
 		return gw_fs_failed(r, c, session, err);
 	}
 	char path[CFG_MAX_NAME + 3];
 	snprintf(path, sizeof(path), "/%s/", p->server);
-	return gw_reply_json(r, c, MHD_HTTP_OK,
-			     json_pack("{s:s,s:o}", "path", path, "entries", k.entries));
+	return gw_reply_json(r, c, MHD_HTTP_OK, gw_listing_answer(path, k.entries, 0));
 }
 
 static enum MHD_Result list_dir(struct gw_req *r, struct MHD_Connection *c,
 				struct gw_session *session, const struct gw_path *p)
 {
-	struct collect k = {.entries = json_array()};
+	struct gw_listing k = {.entries = json_array()};
 	unsigned skipped = 0;
-	int err = sbxc_list_skipped(gw_fs_client(session), p->share, p->path, collect_entry, &k,
+	int err = sbxc_list_skipped(gw_fs_client(session), p->share, p->path, gw_listing_entry, &k,
 				    &skipped);
 	if (err) {
 		json_decref(k.entries);
@@ -231,11 +203,8 @@ static enum MHD_Result list_dir(struct gw_req *r, struct MHD_Connection *c,
 		return MHD_NO;
 	}
 	snprintf(path, n, "/%s/%s%s%s", p->server, p->share, *p->path ? "/" : "", p->path);
-	json_t *body = json_pack("{s:s,s:o}", "path", path, "entries", k.entries);
+	json_t *body = gw_listing_answer(path, k.entries, skipped);
 	free(path);
-	/* Names the worker cannot pass on (control characters...): counted. */
-	if (body && skipped > 0)
-		json_object_set_new(body, "skipped", json_integer(skipped));
 	return gw_reply_json(r, c, MHD_HTTP_OK, body);
 }
 
@@ -614,63 +583,45 @@ enum MHD_Result gw_fs_put_data(struct gw_req *r, struct MHD_Connection *c, const
 static enum MHD_Result post_op(struct gw_req *r, struct MHD_Connection *c,
 			       struct gw_session *session, const struct gw_path *p)
 {
-	json_error_t jerr;
-	json_t *body =
-	    r->body ? json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
-	const char *op = NULL, *to = NULL;
-	json_t *jo, *jt, *jw;
-	int err;
+	struct body_op b;
+	int err = body_op_decode(r->body, r->body ? r->body_len : 0, &b);
 
-	if (!body || !json_is_object(body)) {
-		json_decref(body);
+	switch (err) {
+	case 0:
+		break;
+	case -ENOMEM:
+		return MHD_NO;
+	case -EBADMSG:
 		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
 				      "expected a JSON object {\"op\": ...}");
-	}
-	jo = json_object_get(body, "op");
-	jt = json_object_get(body, "to");
-	jw = json_object_get(body, "overwrite");
-	op = json_is_string(jo) ? json_string_value(jo) : NULL;
-	to = json_is_string(jt) && gw_json_text(jt) ? json_string_value(jt) : NULL;
-	size_t known = (jo != NULL) + (jt != NULL) + (jw != NULL);
-	if (!op || json_object_size(body) != known || (jw && !json_is_boolean(jw)) || (jt && !to)) {
-		json_decref(body);
+	case -EINVAL:
 		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
 				      "expected {\"op\": \"mkdir\"|\"move\"|\"copy\", \"to\"?: "
 				      "\"/path\", \"overwrite\"?: bool}");
+	case -EILSEQ:
+		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_path",
+				      "\"to\" must be a path in the same share, like "
+				      "\"/folder/name\"");
+	default:
+		return gw_reply_error(
+		    r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
+		    "unknown op, or wrong fields for it: mkdir takes none; move and "
+		    "copy take \"to\" and \"overwrite\"");
 	}
-	uint32_t flags = jw && json_is_true(jw) ? PROTO_F_OVERWRITE : 0;
-	if (strcmp(op, "mkdir") == 0 && !jt && !jw) {
-		json_decref(body);
+	if (b.op == BODY_OP_MKDIR) {
 		err = sbxc_mkdir(gw_fs_client(session), p->share, p->path);
 		if (err)
 			return gw_fs_failed(r, c, session, err);
 		return gw_reply_empty(r, c, MHD_HTTP_CREATED);
 	}
-	if ((strcmp(op, "move") == 0 || strcmp(op, "copy") == 0) && to) {
-		char *target = NULL;
-		int pr = gw_path_parse_plain(to, &target);
-		bool move = op[0] == 'm';
-		json_decref(body);
-		if (pr < 0 || !*target) {
-			free(target);
-			return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_path",
-					      "\"to\" must be a path in the same share, like "
-					      "\"/folder/name\"");
-		}
-		uint32_t created = 0;
-		err = move ? sbxc_rename(gw_fs_client(session), p->share, p->path, target, flags,
-					 &created)
-			   : sbxc_copy(gw_fs_client(session), p->share, p->path, target, flags,
-				       &created);
-		free(target);
-		if (err)
-			return gw_fs_failed(r, c, session, err);
-		return gw_reply_empty(r, c, created ? MHD_HTTP_CREATED : MHD_HTTP_NO_CONTENT);
-	}
-	json_decref(body);
-	return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
-			      "unknown op, or wrong fields for it: mkdir takes none; move and copy "
-			      "take \"to\" and \"overwrite\"");
+	uint32_t flags = b.overwrite ? PROTO_F_OVERWRITE : 0, created = 0;
+	err = b.op == BODY_OP_MOVE
+		  ? sbxc_rename(gw_fs_client(session), p->share, p->path, b.to, flags, &created)
+		  : sbxc_copy(gw_fs_client(session), p->share, p->path, b.to, flags, &created);
+	body_op_clear(&b);
+	if (err)
+		return gw_fs_failed(r, c, session, err);
+	return gw_reply_empty(r, c, created ? MHD_HTTP_CREATED : MHD_HTTP_NO_CONTENT);
 }
 
 enum MHD_Result gw_fs_delete(struct gw_req *r, struct MHD_Connection *c, struct gw_session *session,
@@ -705,8 +656,9 @@ enum MHD_Result gw_fs_bad_path(struct gw_req *r, struct MHD_Connection *c, int e
 static void audit_op(struct gw_req *r, const struct gw_path *p)
 {
 	const char *m = r->method;
-	const char *op = "read", *to = NULL;
-	json_t *body = NULL;
+	const char *op = "read";
+	char post[16];
+	char *to = NULL;
 
 	if (!r->gw->cfg->audit)
 		return;
@@ -715,17 +667,12 @@ static void audit_op(struct gw_req *r, const struct gw_path *p)
 	else if (strcmp(m, "DELETE") == 0)
 		op = "delete";
 	else if (strcmp(m, "POST") == 0) {
-		op = "post";
-		body = r->body ? json_loadb(r->body, r->body_len, 0, NULL) : NULL;
-		json_t *jo = json_object_get(body, "op"), *jt = json_object_get(body, "to");
-		if (json_is_string(jo) && gw_json_text(jo) && json_string_length(jo) < 16)
-			op = json_string_value(jo);
-		if (json_is_string(jt) && gw_json_text(jt))
-			to = json_string_value(jt);
+		body_op_peek(r->body, r->body ? r->body_len : 0, post, &to);
+		op = *post ? post : "post";
 	} else if (strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0)
 		op = m;
 	gw_audit_set(r, op, p->server, p->share, p->path, to);
-	json_decref(body);
+	free(to);
 }
 
 enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char *rest,

@@ -16,15 +16,15 @@
 #include <unistd.h>
 
 #include "api_fs.h"
+#include "body.h"
 #include "gateway.h"
 #include "httputil.h"
 #include "path.h"
 #include "proto.h"
 
-#define ZIP_BLOCK	  (256 * 1024)
-#define ZIP_MAX_ENTRIES	  PROTO_MAX_LIST_ENTRIES /* files and folders of one archive */
-#define ZIP_MAX_DEPTH	  64			 /* folders below the one archived */
-#define ZIP_MAX_SELECTION 1000			 /* paths of a POST */
+#define ZIP_BLOCK	(256 * 1024)
+#define ZIP_MAX_ENTRIES PROTO_MAX_LIST_ENTRIES /* files and folders of one archive */
+#define ZIP_MAX_DEPTH	64		       /* folders below the one archived */
 
 struct zip_stream {
 	struct gw *gw;
@@ -197,11 +197,8 @@ enum MHD_Result gw_api_zip(struct gw_req *r, struct MHD_Connection *c, const cha
 			   const char *upload_data, size_t *upload_data_size)
 {
 	struct gw_path p = {0};
-	json_error_t jerr;
-	json_t *body = NULL, *paths;
-	char *folder = NULL, *names = NULL;
+	struct body_zip z = {0};
 	enum MHD_Result ret;
-	size_t used = 0;
 	(void)upload_data;
 	(void)upload_data_size;
 
@@ -221,70 +218,40 @@ enum MHD_Result gw_api_zip(struct gw_req *r, struct MHD_Connection *c, const cha
 		ret = MHD_YES;
 		goto out;
 	}
-	body = r->body ? json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr) : NULL;
-	paths = json_is_object(body) && json_object_size(body) == 1 ? json_object_get(body, "paths")
-								    : NULL;
-	if (!json_is_array(paths) || json_array_size(paths) < 1 ||
-	    json_array_size(paths) > ZIP_MAX_SELECTION) {
+	switch (body_zip_decode(r->body, r->body ? r->body_len : 0, PROTO_ZIP_MAX_NAMES, &z)) {
+	case 0:
+		break;
+	case -ENOMEM:
+		ret = MHD_NO;
+		goto out;
+	case -EILSEQ:
+		ret = gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_path",
+				     "each path must be a file or folder in the share, "
+				     "like \"/folder/name\"");
+		goto out;
+	case -EXDEV:
+		ret = gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
+				     "every path of a selection must be in the same folder");
+		goto out;
+	case -E2BIG:
+		ret = gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+				     "the selection's names are too long");
+		goto out;
+	default:
 		ret = gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "expected {\"paths\": [\"/folder/name\", ...]} (1..%d paths "
 				     "of one folder)",
-				     ZIP_MAX_SELECTION);
+				     BODY_ZIP_MAX_PATHS);
 		goto out;
 	}
-	names = malloc(PROTO_ZIP_MAX_NAMES + 1);
-	if (!names) {
-		ret = MHD_NO;
-		goto out;
-	}
-	size_t i;
-	json_t *v;
-	json_array_foreach(paths, i, v)
-	{
-		char *path = NULL;
-		if (!json_is_string(v) || !gw_json_text(v) ||
-		    gw_path_parse_plain(json_string_value(v), &path) < 0 || !*path) {
-			free(path);
-			ret = gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_path",
-					     "each path must be a file or folder in the share, "
-					     "like \"/folder/name\"");
-			goto out;
-		}
-		const char *slash = strrchr(path, '/');
-		size_t dl = slash ? (size_t)(slash - path) : 0;
-		const char *name = slash ? slash + 1 : path;
-		if (!folder) {
-			folder = strndup(path, dl);
-		} else if (strlen(folder) != dl || strncmp(folder, path, dl) != 0) {
-			free(path);
-			ret =
-			    gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
-					   "every path of a selection must be in the same folder");
-			goto out;
-		}
-		size_t nl = strlen(name);
-		if (!folder || used + nl + 1 > PROTO_ZIP_MAX_NAMES) {
-			free(path);
-			ret = folder ? gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
-						      "the selection's names are too long")
-				     : MHD_NO;
-			goto out;
-		}
-		if (used)
-			names[used++] = '\n';
-		memcpy(names + used, name, nl + 1);
-		used += nl;
-		free(path);
-	}
+	const char *folder = z.folder;
 	char fname[PROTO_MAX_NAME + 8];
 	const char *fslash = strrchr(folder, '/');
 	ret = zip_reply(
-	    r, c, s, p.share, folder, names,
+	    r, c, s, p.share, folder, z.names,
 	    zip_name(fname, sizeof(fname), *folder ? (fslash ? fslash + 1 : folder) : p.share));
 out:
-	json_decref(body);
-	free(folder);
-	free(names);
+	body_zip_clear(&z);
 	gw_path_clear(&p);
 	return ret;
 }

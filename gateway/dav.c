@@ -20,6 +20,7 @@
 #include "api_fs.h"
 #include "dav.h"
 #include "davlock.h"
+#include "davms.h"
 #include "davxml.h"
 #include "gateway.h"
 #include "httputil.h"
@@ -85,37 +86,6 @@ static enum MHD_Result reply_locked(struct gw_req *r, struct MHD_Connection *c)
 
 /* ---- names ---- */
 
-/* "/dav/server/share/path" percent-encoded, '/' at the end for @collection. */
-static char *href_of(const char *server, const char *share, const char *path, bool collection)
-{
-	struct davxml_buf b = {0};
-	const char *segs[3] = {server, share, path};
-
-	davxml_put(&b, "/dav/");
-	for (int i = 0; i < 3 && segs[i] && *segs[i]; i++) {
-		char *e = gw_path_encode(segs[i]);
-		if (!e) {
-			davxml_buf_clear(&b);
-			return NULL;
-		}
-		davxml_putf(&b, "%s%s", i ? "/" : "", e);
-		free(e);
-	}
-	if (collection && b.p && b.p[b.len - 1] != '/')
-		davxml_put(&b, "/");
-	return davxml_buf_take(&b, NULL);
-}
-
-/* The lock table's key of a resource: "server/share[/path]" (decoded). */
-static char *key_of(const char *server, const char *share, const char *path)
-{
-	char *k = NULL;
-
-	if (asprintf(&k, "%s/%s%s%s", server, share, *path ? "/" : "", path) < 0)
-		return NULL;
-	return k;
-}
-
 /* ---- the If header (RFC 4918 10.4) ---- */
 
 /* What a request presents: its If header parsed, and its state tokens. */
@@ -148,7 +118,7 @@ static char *key_of_url(const struct cfg *cfg, const char *url)
 	if (strncmp(path, "/dav/", 5) != 0 || gw_path_parse(path + 4, &p) < 0)
 		return NULL;
 	if (p.share && cfg_server_find(cfg, p.server))
-		k = key_of(p.server, p.share, p.path);
+		k = davms_key(p.server, p.share, p.path);
 	gw_path_clear(&p);
 	return k;
 }
@@ -234,253 +204,6 @@ static bool may_write(struct gw_req *r, struct MHD_Connection *c, struct gw_sess
 
 /* ---- PROPFIND ---- */
 
-/* One resource of a multistatus. */
-/* The share's size and free space (RFC 4331), when asked for and known. */
-struct quota {
-	uint64_t total, avail;
-};
-
-struct res {
-	const struct quota *quota;
-	const char *href;
-	const char *name; /* displayname */
-	const char *key;  /* lock key, NULL above shares */
-	bool collection;
-	bool stat; /* size and mtime known */
-	uint64_t size;
-	int64_t mtime;
-};
-
-static const char *const live_props[] = {
-    "resourcetype", "displayname",    "getlastmodified", "creationdate",  "getcontentlength",
-    "getetag",	    "getcontenttype", "supportedlock",	 "lockdiscovery",
-};
-
-static void put_activelock(struct davxml_buf *b, const struct davlock_info *l)
-{
-	char *root = NULL;
-	char *enc = gw_path_encode(l->key);
-	if (enc && asprintf(&root, "/dav/%s", enc) < 0)
-		root = NULL;
-	free(enc);
-	davxml_putf(b,
-		    "<D:activelock><D:locktype><D:write/></D:locktype>"
-		    "<D:lockscope><D:%s/></D:lockscope><D:depth>%s</D:depth>",
-		    l->exclusive ? "exclusive" : "shared", l->infinite ? "infinity" : "0");
-	if (l->owner) {
-		davxml_put(b, "<D:owner>");
-		davxml_put(b, l->owner);
-		davxml_put(b, "</D:owner>");
-	}
-	davxml_putf(b,
-		    "<D:timeout>Second-%u</D:timeout><D:locktoken><D:href>%s</D:href>"
-		    "</D:locktoken>",
-		    l->timeout, l->token);
-	if (root) {
-		davxml_put(b, "<D:lockroot><D:href>");
-		davxml_put_text(b, root);
-		davxml_put(b, "</D:href></D:lockroot>");
-	}
-	davxml_put(b, "</D:activelock>");
-	free(root);
-}
-
-static void each_activelock(void *ud, const struct davlock_info *info)
-{
-	put_activelock(ud, info);
-}
-
-/* Writes the value of DAV:@name of @x (or only its name with @name_only);
- * false when @x has no such property. */
-static bool put_live(struct davxml_buf *b, const char *name, const struct res *x, bool name_only)
-{
-	char v[48];
-
-	if (strcmp(name, "resourcetype") == 0) {
-		if (name_only || !x->collection)
-			davxml_put(b, "<D:resourcetype/>");
-		else
-			davxml_put(b, "<D:resourcetype><D:collection/></D:resourcetype>");
-		return true;
-	}
-	if (strcmp(name, "displayname") == 0) {
-		if (name_only) {
-			davxml_put(b, "<D:displayname/>");
-			return true;
-		}
-		davxml_put(b, "<D:displayname>");
-		davxml_put_text(b, x->name);
-		davxml_put(b, "</D:displayname>");
-		return true;
-	}
-	if (strcmp(name, "getlastmodified") == 0 || strcmp(name, "creationdate") == 0) {
-		if (!x->stat)
-			return false;
-		if (name[0] == 'g')
-			gw_http_date(x->mtime, v);
-		else
-			gw_rfc3339(x->mtime, v);
-		if (name_only)
-			davxml_putf(b, "<D:%s/>", name);
-		else
-			davxml_putf(b, "<D:%s>%s</D:%s>", name, v, name);
-		return true;
-	}
-	if (x->collection && (strcmp(name, "getcontentlength") == 0 ||
-			      strcmp(name, "getetag") == 0 || strcmp(name, "getcontenttype") == 0))
-		return false;
-	if (strcmp(name, "getcontentlength") == 0) {
-		if (name_only)
-			davxml_put(b, "<D:getcontentlength/>");
-		else
-			davxml_putf(b, "<D:getcontentlength>%llu</D:getcontentlength>",
-				    (unsigned long long)x->size);
-		return true;
-	}
-	if (strcmp(name, "getetag") == 0) {
-		gw_etag(x->size, x->mtime, v);
-		if (name_only)
-			davxml_put(b, "<D:getetag/>");
-		else {
-			davxml_put(b, "<D:getetag>");
-			davxml_put_text(b, v);
-			davxml_put(b, "</D:getetag>");
-		}
-		return true;
-	}
-	if (strcmp(name, "getcontenttype") == 0) {
-		if (name_only)
-			davxml_put(b, "<D:getcontenttype/>");
-		else
-			davxml_putf(b, "<D:getcontenttype>%s</D:getcontenttype>",
-				    gw_mime_type(x->name));
-		return true;
-	}
-	if (x->quota &&
-	    (strcmp(name, "quota-available-bytes") == 0 || strcmp(name, "quota-used-bytes") == 0)) {
-		uint64_t qv = name[6] == 'a' ? x->quota->avail : x->quota->total - x->quota->avail;
-		if (name_only)
-			davxml_putf(b, "<D:%s/>", name);
-		else
-			davxml_putf(b, "<D:%s>%llu</D:%s>", name, (unsigned long long)qv, name);
-		return true;
-	}
-	if (!x->key)
-		return false; /* above the shares nothing can be locked */
-	if (strcmp(name, "supportedlock") == 0) {
-		if (name_only)
-			davxml_put(b, "<D:supportedlock/>");
-		else
-			davxml_put(b, "<D:supportedlock>"
-				      "<D:lockentry><D:lockscope><D:exclusive/></D:lockscope>"
-				      "<D:locktype><D:write/></D:locktype></D:lockentry>"
-				      "<D:lockentry><D:lockscope><D:shared/></D:lockscope>"
-				      "<D:locktype><D:write/></D:locktype></D:lockentry>"
-				      "</D:supportedlock>");
-		return true;
-	}
-	if (strcmp(name, "lockdiscovery") == 0) {
-		if (name_only) {
-			davxml_put(b, "<D:lockdiscovery/>");
-			return true;
-		}
-		davxml_put(b, "<D:lockdiscovery>");
-		davlock_each(locks, x->key, now_s(), each_activelock, b);
-		davxml_put(b, "</D:lockdiscovery>");
-		return true;
-	}
-	return false;
-}
-
-static void put_response(struct davxml_buf *b, const struct davxml_propfind *pf,
-			 const struct res *x)
-{
-	davxml_put(b, "<D:response><D:href>");
-	davxml_put_text(b, x->href);
-	davxml_put(b, "</D:href><D:propstat><D:prop>");
-	if (pf->kind != DAVXML_PROP) {
-		for (size_t i = 0; i < sizeof(live_props) / sizeof(live_props[0]); i++)
-			put_live(b, live_props[i], x, pf->kind == DAVXML_PROPNAME);
-		davxml_put(b, "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>");
-	} else {
-		bool *found = calloc(pf->n + 1, sizeof(*found));
-		size_t missing = 0, mark = b->len;
-		if (!found) {
-			b->oom = true;
-			return;
-		}
-		for (size_t i = 0; i < pf->n; i++) {
-			found[i] = strcmp(pf->props[i].ns, "DAV:") == 0 &&
-				   put_live(b, pf->props[i].name, x, false);
-			missing += !found[i];
-		}
-		if (missing == pf->n && !b->oom) {
-			/* Nothing found: no empty 200 propstat. */
-			b->len = mark - strlen("<D:propstat><D:prop>");
-			b->p[b->len] = '\0';
-		} else {
-			davxml_put(b, "</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>");
-		}
-		if (missing) {
-			davxml_put(b, "<D:propstat><D:prop>");
-			for (size_t i = 0; i < pf->n; i++)
-				if (!found[i])
-					davxml_put_empty_prop(b, pf->props[i].ns,
-							      pf->props[i].name);
-			davxml_put(b, "</D:prop><D:status>HTTP/1.1 404 Not Found</D:status>"
-				      "</D:propstat>");
-		}
-		free(found);
-	}
-	davxml_put(b, "</D:response>");
-}
-
-struct listing {
-	const struct quota *quota;
-	struct davxml_buf *b;
-	const struct davxml_propfind *pf;
-	const char *server, *share, *dir; /* dir: the folder's path in the share */
-	bool shares;
-};
-
-static int list_entry(void *ud, const struct proto_entry_rec *rec, const char *name,
-		      const char *comment)
-{
-	struct listing *l = ud;
-	char *path = NULL, *href, *key = NULL;
-
-	(void)comment;
-	if (l->shares != (rec->ftype == PROTO_FT_SHARE))
-		return 0;
-	if (l->shares) {
-		href = href_of(l->server, name, "", true);
-	} else {
-		if (asprintf(&path, "%s%s%s", l->dir, *l->dir ? "/" : "", name) < 0)
-			return PROTO_E_IO;
-		href = href_of(l->server, l->share, path, rec->ftype == PROTO_FT_DIR);
-		key = key_of(l->server, l->share, path);
-	}
-	if (!href || (!l->shares && !key)) {
-		free(path);
-		free(href);
-		free(key);
-		return PROTO_E_IO;
-	}
-	struct res x = {.quota = l->quota,
-			.href = href,
-			.name = name,
-			.key = key,
-			.collection = rec->ftype != PROTO_FT_FILE,
-			.stat = !l->shares,
-			.size = rec->size,
-			.mtime = rec->mtime};
-	put_response(l->b, l->pf, &x);
-	free(path);
-	free(href);
-	free(key);
-	return l->b->oom ? PROTO_E_IO : 0;
-}
-
 static enum MHD_Result do_propfind(struct gw_req *r, struct MHD_Connection *c, size_t server,
 				   const struct gw_path *p)
 {
@@ -488,8 +211,8 @@ static enum MHD_Result do_propfind(struct gw_req *r, struct MHD_Connection *c, s
 	struct davxml_propfind pf;
 	struct davxml_buf b = {0};
 	struct gw_session *s;
-	struct quota q = {0};
-	const struct quota *qp = NULL;
+	struct davms_quota q = {0};
+	const struct davms_quota *qp = NULL;
 	int err = 0;
 
 	if (!depth || strcasecmp(depth, "infinity") == 0)
@@ -511,24 +234,30 @@ static enum MHD_Result do_propfind(struct gw_req *r, struct MHD_Connection *c, s
 		       "<D:multistatus xmlns:D=\"DAV:\">");
 	const struct cfg *cfg = r->gw->cfg;
 	if (!p->server) {
-		struct res x = {.href = "/dav/", .name = "", .collection = true};
-		put_response(&b, &pf, &x);
+		struct davms_res x = {.href = "/dav/", .name = "", .collection = true};
+		davms_response(&b, &pf, &x);
 		for (size_t i = 0; one && i < cfg->n_servers; i++) {
-			char *href = href_of(cfg->servers[i].name, NULL, NULL, true);
-			struct res y = {.href = href ? href : "/dav/",
-					.name = cfg->servers[i].name,
-					.collection = true};
-			put_response(&b, &pf, &y);
+			char *href = davms_href(cfg->servers[i].name, NULL, NULL, true);
+			struct davms_res y = {.href = href ? href : "/dav/",
+					      .name = cfg->servers[i].name,
+					      .collection = true};
+			davms_response(&b, &pf, &y);
 			free(href);
 		}
 	} else if (!p->share) {
-		char *href = href_of(p->server, NULL, NULL, true);
-		struct res x = {.href = href ? href : "", .name = p->server, .collection = true};
-		put_response(&b, &pf, &x);
+		char *href = davms_href(p->server, NULL, NULL, true);
+		struct davms_res x = {
+		    .href = href ? href : "", .name = p->server, .collection = true};
+		davms_response(&b, &pf, &x);
 		free(href);
 		if (one) {
-			struct listing l = {NULL, &b, &pf, p->server, NULL, NULL, true};
-			err = sbxc_shares(gw_fs_client(s), list_entry, &l);
+			struct davms_listing l = {.b = &b,
+						  .pf = &pf,
+						  .locks = locks,
+						  .now = now_s(),
+						  .server = p->server,
+						  .shares = true};
+			err = sbxc_shares(gw_fs_client(s), davms_list_entry, &l);
 		}
 	} else {
 		struct proto_stat st = {0};
@@ -546,24 +275,34 @@ static enum MHD_Result do_propfind(struct gw_req *r, struct MHD_Connection *c, s
 			err = sbxc_stat(gw_fs_client(s), p->share, p->path, &st);
 		if (err == 0) {
 			bool dir = st.ftype != PROTO_FT_FILE;
-			char *href = href_of(p->server, p->share, p->path, dir);
-			char *key = key_of(p->server, p->share, p->path);
+			char *href = davms_href(p->server, p->share, p->path, dir);
+			char *key = davms_key(p->server, p->share, p->path);
 			const char *slash = strrchr(p->path, '/');
-			struct res x = {.quota = qp,
-					.href = href ? href : "",
-					.name = *p->path ? (slash ? slash + 1 : p->path) : p->share,
-					.key = key,
-					.collection = dir,
-					.stat = true,
-					.size = st.size,
-					.mtime = st.mtime};
-			put_response(&b, &pf, &x);
+			struct davms_res x = {.quota = qp,
+					      .href = href ? href : "",
+					      .name = *p->path ? (slash ? slash + 1 : p->path)
+							       : p->share,
+					      .key = key,
+					      .locks = locks,
+					      .now = now_s(),
+					      .collection = dir,
+					      .stat = true,
+					      .size = st.size,
+					      .mtime = st.mtime};
+			davms_response(&b, &pf, &x);
 			free(href);
 			free(key);
 			if (one && dir) {
-				struct listing l = {qp,	      &b,      &pf,  p->server,
-						    p->share, p->path, false};
-				err = sbxc_list(gw_fs_client(s), p->share, p->path, list_entry, &l);
+				struct davms_listing l = {.quota = qp,
+							  .b = &b,
+							  .pf = &pf,
+							  .locks = locks,
+							  .now = now_s(),
+							  .server = p->server,
+							  .share = p->share,
+							  .dir = p->path};
+				err = sbxc_list(gw_fs_client(s), p->share, p->path,
+						davms_list_entry, &l);
 			}
 		}
 	}
@@ -641,8 +380,8 @@ static enum MHD_Result do_proppatch(struct gw_req *r, struct MHD_Connection *c, 
 		davxml_props_free(props, n);
 		return gw_fs_failed(r, c, s, err);
 	}
-	char *key = key_of(p->server, p->share, p->path);
-	char *href = href_of(p->server, p->share, p->path, st.ftype != PROTO_FT_FILE);
+	char *key = davms_key(p->server, p->share, p->path);
+	char *href = davms_href(p->server, p->share, p->path, st.ftype != PROTO_FT_FILE);
 	gw_etag(st.size, st.mtime, etag);
 	if (!key || !href || !cond_parse(r, c, &k)) {
 		enum MHD_Result ret = r->responded ? MHD_YES : MHD_NO;
@@ -736,7 +475,7 @@ static enum MHD_Result do_mkcol(struct gw_req *r, struct MHD_Connection *c, size
 	struct gw_session *s = gw_fs_authenticate(r, c, server);
 	if (!s)
 		return MHD_YES;
-	char *key = key_of(p->server, p->share, p->path);
+	char *key = davms_key(p->server, p->share, p->path);
 	if (!key || !cond_parse(r, c, &k)) {
 		free(key);
 		return r->responded ? MHD_YES : MHD_NO;
@@ -773,7 +512,7 @@ static enum MHD_Result do_delete(struct gw_req *r, struct MHD_Connection *c, siz
 	if (err)
 		return gw_fs_failed(r, c, s, err);
 	gw_etag(st.size, st.mtime, etag);
-	char *key = key_of(p->server, p->share, p->path);
+	char *key = davms_key(p->server, p->share, p->path);
 	if (!key || !cond_parse(r, c, &k)) {
 		free(key);
 		return r->responded ? MHD_YES : MHD_NO;
@@ -806,7 +545,7 @@ static enum MHD_Result do_put(struct gw_req *r, struct MHD_Connection *c, size_t
 	struct gw_session *s = gw_fs_authenticate(r, c, server);
 	if (!s)
 		return MHD_YES;
-	char *key = key_of(p->server, p->share, p->path);
+	char *key = davms_key(p->server, p->share, p->path);
 	if (!key || !cond_parse(r, c, &k)) {
 		free(key);
 		return r->responded ? MHD_YES : MHD_NO;
@@ -992,8 +731,8 @@ static enum MHD_Result do_copymove(struct gw_req *r, struct MHD_Connection *c, s
 				     "a folder cannot go into itself");
 		goto out;
 	}
-	skey = key_of(p->server, p->share, p->path);
-	dkey = key_of(dst.server, dst.share, dst.path);
+	skey = davms_key(p->server, p->share, p->path);
+	dkey = davms_key(dst.server, dst.share, dst.path);
 	if (!skey || !dkey || !cond_parse(r, c, &k)) {
 		ret = r->responded ? MHD_YES : MHD_NO;
 		goto out;
@@ -1097,7 +836,7 @@ static void put_if_token(void *ud, const struct davlock_info *info)
 {
 	struct one_lock *o = ud;
 	if (strcmp(info->token, o->token) == 0)
-		put_activelock(o->b, info);
+		davms_activelock(o->b, info);
 }
 
 static enum MHD_Result reply_lock(struct gw_req *r, struct MHD_Connection *c, unsigned status,
@@ -1137,7 +876,7 @@ static enum MHD_Result do_lock(struct gw_req *r, struct MHD_Connection *c, size_
 	if (!s)
 		return MHD_YES;
 	const char *user = gw_session_user(s);
-	char *key = key_of(p->server, p->share, p->path);
+	char *key = davms_key(p->server, p->share, p->path);
 	if (!key || !cond_parse(r, c, &k)) {
 		free(key);
 		return r->responded ? MHD_YES : MHD_NO;
@@ -1231,7 +970,7 @@ static enum MHD_Result do_unlock(struct gw_req *r, struct MHD_Connection *c, siz
 	struct gw_session *s = gw_fs_authenticate(r, c, server);
 	if (!s)
 		return MHD_YES;
-	char *key = key_of(p->server, p->share, p->path);
+	char *key = davms_key(p->server, p->share, p->path);
 	if (!key)
 		return MHD_NO;
 	int err = davlock_unlock(locks, key, token, gw_session_user(s), now_s());

@@ -454,8 +454,23 @@ void davxml_put_text(struct davxml_buf *b, const char *s)
 		case '\'':
 			rep = "&apos;";
 			break;
-		default:
+		case '\xef':
+			/* U+FFFE and U+FFFF, which a file name may hold (NTFS
+			 * names are UTF-16 units), are no XML 1.0 characters,
+			 * not even as &#xFFFF;: U+FFFD instead. */
+			if (s[1] == '\xbf' && (s[2] == '\xbe' || s[2] == '\xbf')) {
+				put_n(b, run, (size_t)(s - run));
+				davxml_put(b, "\xef\xbf\xbd");
+				s += 2;
+				run = s + 1;
+			}
 			continue;
+		default:
+			/* Control characters (no name holds them) likewise. */
+			if ((unsigned char)*s >= 0x20 || *s == '\t' || *s == '\n' || *s == '\r')
+				continue;
+			rep = "\xef\xbf\xbd";
+			break;
 		}
 		put_n(b, run, (size_t)(s - run));
 		davxml_put(b, rep);

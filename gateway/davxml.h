@@ -84,7 +84,9 @@ struct davxml_buf {
 void davxml_put(struct davxml_buf *b, const char *s);
 /* Appends printf-style. */
 void davxml_putf(struct davxml_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Appends @s escaped for text and attribute values (& < > " '). */
+/* Appends @s (UTF-8) escaped for text and attribute values (& < > " ');
+ * what XML 1.0 cannot carry at all (control characters other than tab, LF,
+ * CR; U+FFFE, U+FFFF) becomes U+FFFD, so the document stays well-formed. */
 void davxml_put_text(struct davxml_buf *b, const char *s);
 /* "<D:name/>" for DAV:, else "<X:name xmlns:X="ns"/>" (@ns escaped). */
 void davxml_put_empty_prop(struct davxml_buf *b, const char *ns, const char *name);

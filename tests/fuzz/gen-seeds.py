@@ -1,9 +1,16 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Writes the seed corpus of fuzz-proto (corpus/proto/*.bin): one valid
-# message of every type, in host (little-endian) order, built independently
-# of proto.c from the layout in sandbox/shared/proto.h. Run from anywhere:
+# Writes the seed corpora of
+# - fuzz-proto (corpus/proto/*.bin): one valid message of every type, in host
+#   (little-endian) order, built independently of proto.c from the layout in
+#   sandbox/shared/proto.h;
+# - fuzz-json (corpus/json/*.json): the REST API's JSON bodies (login, file
+#   operations, zip selections), valid ones and near misses;
+# - fuzz-listing (corpus/listing/*.bin): listings as fuzz-listing.c reads its
+#   input (see there), with the names a hostile file server can hold.
+# Run from anywhere:
 #   python3 tests/fuzz/gen-seeds.py
+import json
 import os
 import struct
 
@@ -66,8 +73,75 @@ SEEDS = {
                                 for i, n in enumerate(AWKWARD)]),
 }
 
-os.makedirs(OUT, exist_ok=True)
-for name, data in SEEDS.items():
-    with open(os.path.join(OUT, name + ".bin"), "wb") as f:
-        f.write(data)
-print(f"wrote {len(SEEDS)} seeds to {OUT}")
+
+def write(folder, seeds, ext):
+    out = os.path.join(os.path.dirname(OUT), folder)
+    os.makedirs(out, exist_ok=True)
+    for name, data in seeds.items():
+        with open(os.path.join(out, name + ext), "wb") as f:
+            f.write(data if isinstance(data, bytes) else data.encode())
+    print(f"wrote {len(seeds)} seeds to {out}")
+
+
+write("proto", SEEDS, ".bin")
+
+J = json.dumps
+JSON_SEEDS = {
+    "login": J({"username": "alice", "password": "s3cret pässwörd"}),
+    "login-full": J({"username": "bob", "password": "", "server": "fixture",
+                     "workgroup": "WORKGROUP"}),
+    "login-unicode": '{"username":"\\u00dc\\u00f1\\u00ef","password":"\\ud83d\\ude00"}',
+    "login-nul": '{"username":"a\\u0000b","password":"x"}',
+    "login-dup": '{"username":"a","username":"b","password":"x"}',
+    "login-types": J({"username": 1, "password": None, "server": [], "workgroup": {}}),
+    "login-workgroup-bad": J({"username": "a", "password": "b", "workgroup": "A/B"}),
+    "login-long": J({"username": "u" * 257, "password": "p" * 256}),
+    "mkdir": J({"op": "mkdir"}),
+    "mkdir-extra": J({"op": "mkdir", "to": "/x"}),
+    "move": J({"op": "move", "to": "/folder/new name.txt"}),
+    "copy-overwrite": J({"op": "copy", "to": "/Ünïcødé/ファイル", "overwrite": True}),
+    "move-dotdot": J({"op": "move", "to": "/a/../b"}),
+    "move-root": J({"op": "move", "to": "/"}),
+    "move-trailing": J({"op": "move", "to": "/a/"}),
+    "move-backslash": J({"op": "move", "to": "/a\\b"}),
+    "op-unknown": J({"op": "frob", "to": "/x"}),
+    "op-overwrite-type": J({"op": "copy", "to": "/x", "overwrite": "yes"}),
+    "zip": J({"paths": ["/docs/a.txt", "/docs/sub dir", "/docs/Ü"]}),
+    "zip-root": J({"paths": ["/a", "/b"]}),
+    "zip-two-folders": J({"paths": ["/a/x", "/b/y"]}),
+    "zip-bad-path": J({"paths": ["/a/x", "/a/.."]}),
+    "zip-long-names": J({"paths": ["/d/" + "n" * 40, "/d/" + "m" * 40]}),
+    "zip-empty": J({"paths": []}),
+    "zip-extra": J({"paths": ["/a"], "more": 1}),
+    "nested": "[" * 200 + "]" * 200,
+    "not-json": "op=mkdir",
+    "truncated": '{"op": "mo',
+    "number": "1e999999",
+}
+write("json", JSON_SEEDS, ".json")
+
+
+def listing(recs):
+    """fuzz-listing.c's input: per record a type byte (0 file, 1 folder,
+    2 share), size (8 bytes LE), mtime (8 bytes LE, signed), the name's length
+    (2 bytes LE) and the name's bytes."""
+    out = b""
+    for kind, size, mtime, name in recs:
+        name = name if isinstance(name, bytes) else name.encode()
+        out += struct.pack("<BQqH", kind, size, mtime, len(name)) + name
+    return out
+
+
+HOSTILE = [b"new\nline", b"tab\there", b"cr\r", b"\x1b[31mred", b"del\x7f", b"back\\slash",
+           b"bad\xff\xfeutf8", b"\xc0\xae\xc0\xae", b"\xed\xa0\x80surrogate", b"..", b".",
+           b"-leading dash", b"trailing dot.", b"trailing space ", b". .", b"%2e%2e",
+           b"\xef\xbc\x8e\xef\xbc\x8e", b"\xe2\x80\xaertl", b"<b>html</b>", b"\"q'\"&amp;",
+           b"]]>", b"x" * 255, b"nonchar \xef\xbf\xbf\xef\xbf\xbe", b"y" * 1024, b"z" * 1025, b"a/b", b""]
+LISTING_SEEDS = {
+    "awkward": listing([(i % 2, i * 1000, 1700000000 + i, n) for i, n in enumerate(AWKWARD)]),
+    "hostile": listing([(i % 2, 2**63 + i, -2**63 + i, n) for i, n in enumerate(HOSTILE)]),
+    "shares": listing([(2, 0, 0, "data"), (2, 0, 0, "hidden$"), (2, 0, 0, "Ünï")]),
+    "extremes": listing([(0, 2**64 - 1, 2**63 - 1, "max"), (0, 0, -2**63, "min"),
+                         (1, 5, 253402300800, "year 10000")]),
+}
+write("listing", LISTING_SEEDS, ".bin")

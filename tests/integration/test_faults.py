@@ -17,6 +17,9 @@ way. Each case checks what a user relies on:
   - a zip whose walk of the tree takes longer than the timeout (a slow
     server: every reply late) is not cut: the worker's WALKING messages
     show it goes on, and the timeout applies to silence only.
+  - a session the server drops (as Windows drops idle ones after about 15
+    minutes; here the smbd process serving it is stopped) is reconnected at
+    the next request: the same listing, no new login.
 
     test_faults.py SMBGATE WORKER   (under tests/fixtures/with-samba.sh)
 
@@ -28,7 +31,9 @@ import io
 import json
 import os
 import shutil
+import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -209,6 +214,23 @@ def healthy(gw, bob, f, when):
             f"{when}: /healthz and another user's listing answer at once ({st}, {st2})")
 
 
+def smbd_pids(uid):
+    """The smbd processes serving a session of @uid (smbstatus on the
+    fixture's own configuration; it shows users as uids)."""
+    out = subprocess.run(["smbstatus", "-s", FX["SAMBA_CONF"], "-p"], capture_output=True,
+                         text=True, timeout=30, check=True).stdout
+    pids = set()
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) > 2 and fields[0].isdigit() and fields[1] in (uid, BOB):
+            pids.add(int(fields[0]))
+    return pids
+
+
+def names(body):
+    return sorted(e["name"] for e in json.loads(body)["entries"])
+
+
 def temporaries():
     return [n for n in os.listdir(PUBLIC) if n.startswith(".~smbgate-new-")]
 
@@ -364,12 +386,53 @@ def main():
             log = fh.read()
         f.check(b"no answer in time" not in log and b"sandbox_failed" not in log,
                 "no sandbox killed for the long walk")
+
+        # 6. The server drops the session (Windows: idle for ~15 min): the
+        # smbd serving bob's session is stopped; bob's next listing, same
+        # token, reconnects inside the sandbox.
+        st, _, before = req(gw, "GET", "/api/v1/fs/fixture/public/", bob)
+        old = smbd_pids(FX["SAMBA_UID2"])
+        f.check(st == 200 and len(old) >= 1, f"bob lists ({st}), served by smbd {sorted(old)}")
+        for pid in old:
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while smbd_pids(FX["SAMBA_UID2"]) & old and time.monotonic() < deadline:
+            time.sleep(0.1)
+        f.check(not smbd_pids(FX["SAMBA_UID2"]), "the server dropped bob's session")
+        st, _, after = req(gw, "GET", "/api/v1/fs/fixture/public/", bob)
+        f.check(st == 200 and names(after) == names(before),
+                f"after the drop: the same listing with the same token ({st})")
+        new_pids = smbd_pids(FX["SAMBA_UID2"])
+        f.check(new_pids and not new_pids & old, f"reconnected: smbd {sorted(new_pids)}")
+        st, n, got = download(gw, "/api/v1/fs/fixture/public/fault-big.bin", bob)
+        f.check(st == 200 and got == data, f"after the drop: a download ({st})")
+        # The same when the first request after the drop changes something:
+        # an upload and a folder.
+        for what, method, path, body, want in (
+                ("an upload", "PUT", "/api/v1/fs/fixture/public/fault-after-drop.txt",
+                 b"after the drop\n", 201),
+                ("a new folder", "POST", "/api/v1/fs/fixture/public/fault-drop-dir",
+                 b'{"op":"mkdir"}', 201)):
+            old = smbd_pids(FX["SAMBA_UID2"])
+            for pid in old:
+                os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while smbd_pids(FX["SAMBA_UID2"]) & old and time.monotonic() < deadline:
+                time.sleep(0.1)
+            st, _, body = req(gw, method, path, bob, body=body)
+            f.check(st == want and not smbd_pids(FX["SAMBA_UID2"]) & old,
+                    f"after a drop, {what} first: {st} {body[:80]!r}")
+        with open(os.path.join(PUBLIC, "fault-after-drop.txt"), "rb") as fh:
+            f.check(fh.read() == b"after the drop\n", "after a drop: the upload's bytes")
+        f.check(os.path.isdir(os.path.join(PUBLIC, "fault-drop-dir")), "after a drop: the folder")
     finally:
         rc = gw.stop()
         shutil.rmtree(os.path.join(PUBLIC, "fault-walk"), ignore_errors=True)
-        for p in (big, target):
+        for p in (big, target, os.path.join(PUBLIC, "fault-after-drop.txt")):
             if os.path.exists(p):
                 os.unlink(p)
+        if os.path.isdir(os.path.join(PUBLIC, "fault-drop-dir")):
+            os.rmdir(os.path.join(PUBLIC, "fault-drop-dir"))
     f.check(rc == 0, f"the gateway exits 0 on SIGTERM ({rc})")
     if f:
         print(f"\n{len(f)} failure(s); gateway log {gw.logpath}:", file=sys.stderr)

@@ -226,6 +226,13 @@ static void test_buffer(void **state)
 			       "<X:n xmlns:X=\"urn:a&amp;b\"/><e xmlns=\"\"/>");
 	assert_int_equal(len, strlen(s));
 	free(s);
+	/* What XML 1.0 cannot carry becomes U+FFFD (found by fuzz-listing: a
+	 * file named with U+FFFF made the whole multistatus unreadable). */
+	davxml_put_text(&b, "a\xef\xbf\xbf b\xef\xbf\xbe c\x01 \t\xef\xbf\xbd \xef\xbc\x8e");
+	s = davxml_buf_take(&b, &len);
+	assert_string_equal(
+	    s, "a\xef\xbf\xbd b\xef\xbf\xbd c\xef\xbf\xbd \t\xef\xbf\xbd \xef\xbc\x8e");
+	free(s);
 	/* A long formatted piece grows the buffer. */
 	char big[5000];
 	memset(big, 'q', sizeof(big) - 1);
