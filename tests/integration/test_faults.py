@@ -372,13 +372,13 @@ def main():
         conn.close()
         dt = time.monotonic() - t0
         proxy.set("pass")
-        names = []
+        entries = []
         if st == 200:
             with zipfile.ZipFile(io.BytesIO(body)) as z:
-                names = z.namelist()
-        f.check(st == 200 and len(names) == WALK_FOLDERS + 1 and dt > SLOW_TIMEOUT + 5,
+                entries = z.namelist()
+        f.check(st == 200 and len(entries) == WALK_FOLDERS + 1 and dt > SLOW_TIMEOUT + 5,
                 f"a zip's walk of {dt:.1f} s (timeout {SLOW_TIMEOUT} s + 5 s of silence): "
-                f"{st}, {len(names)} entries")
+                f"{st}, {len(entries)} entries")
         st = req(gw, "GET", "/api/v1/fs/slow/public/", carol)[0]
         f.check(st == 200, f"after the long walk, the same session lists ({st})")
         with open(gw.logpath, "rb") as fh:
