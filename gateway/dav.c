@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "api_fs.h"
@@ -983,8 +984,19 @@ static bool destination(struct gw_req *r, struct MHD_Connection *c, const struct
 		return false;
 	}
 	const char *scheme = strstr(d, "://");
-	if (scheme && scheme < strchr(d, '/'))
-		path = strchr(scheme + 3, '/');
+	if (scheme && scheme < strchr(d, '/')) {
+		/* An absolute URI must name this gateway as the client reached it
+		 * (its Host header): a COPY or MOVE to another server is 502. */
+		const char *authority = scheme + 3;
+		const char *host = header(c, MHD_HTTP_HEADER_HOST);
+		path = strchr(authority, '/');
+		size_t n = path ? (size_t)(path - authority) : strlen(authority);
+		if (!host || strlen(host) != n || strncasecmp(host, authority, n) != 0) {
+			gw_reply_error(r, c, MHD_HTTP_BAD_GATEWAY, "other_server",
+				       "the Destination names another server than this one");
+			return false;
+		}
+	}
 	int err = path && strncmp(path, "/dav/", 5) == 0 ? gw_path_parse(path + 4, dst) : -EINVAL;
 	if (err < 0) {
 		gw_fs_bad_path(r, c, err);
