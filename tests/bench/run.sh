@@ -15,7 +15,8 @@
 # Options passed on to bench.py (defaults of the full run):
 #   --size-mib 1024 --runs 5 --entries 10000 --list-runs 5 --logins 50
 #   --sessions "50 200 1000" --parallel 4 --no-rclone
-#   --skip transfer,enc,parallel,https,list,login,sessions --json FILE
+#   --skip transfer,enc,dav,parallel,https,list,login,sessions (dav: WebDAV
+#   GET/PUT, which run with transfer skipped too, and PROPFIND) --json FILE
 #   --mounts off|login
 # Needs root (the Samba fixture and the gateway's sandboxes), samba, smbclient,
 # libnss-wrapper, curl, python3, openssl and haproxy (the HTTPS rows). Prints the table on stdout, progress on stderr.

@@ -437,6 +437,11 @@ class D02Write(Base):
         self.assertEqual(r.status, 409, r)
         r = GW.request("COPY", PUB + "/d02-src", dict(ALICE_H, Destination=PUB + "/d02-src/in"))
         self.assertEqual(r.status, 403, r)
+        # an absolute Destination must name this gateway (its Host header)
+        r = GW.request("COPY", PUB + "/d02-src",
+                       dict(ALICE_H, Destination="http://evil.example" + PUB + "/d02-other"))
+        self.assertEqual((r.status, json.loads(r.body)["error"]["code"]), (502, "other_server"))
+        self.assertFalse(os.path.exists(os.path.join(PUBLIC_DIR, "d02-other")))
         for p in ("d02-src", "d02-copy"):
             self.assertEqual(GW.request("DELETE", PUB + "/" + p, ALICE_H).status, 204)
 
