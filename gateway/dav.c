@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "api_fs.h"
@@ -609,41 +610,102 @@ static void names_free(struct names *l)
 	free(l->dir);
 }
 
-/* Copies the folder @from to @to (which must not exist): its content too
- * when @deep. @budget counts entries left. */
-static int copy_tree(struct sbxc *cl, const char *share, const char *from, const char *to,
-		     bool deep, unsigned level, size_t *budget)
+/* What a deep COPY of a folder copies: paths relative to it, parents first. */
+struct plan {
+	char **rel;
+	bool *dir;
+	size_t n, cap;
+};
+
+static void plan_free(struct plan *pl)
+{
+	for (size_t i = 0; i < pl->n; i++)
+		free(pl->rel[i]);
+	free(pl->rel);
+	free(pl->dir);
+}
+
+static int plan_add(struct plan *pl, char *rel, bool dir)
+{
+	if (pl->n == pl->cap) {
+		size_t cap = pl->cap ? pl->cap * 2 : 64;
+		char **nr = realloc(pl->rel, cap * sizeof(*nr));
+		if (!nr)
+			return PROTO_E_IO;
+		pl->rel = nr;
+		bool *nd = realloc(pl->dir, cap * sizeof(*nd));
+		if (!nd)
+			return PROTO_E_IO;
+		pl->dir = nd;
+		pl->cap = cap;
+	}
+	pl->rel[pl->n] = rel;
+	pl->dir[pl->n++] = dir;
+	return 0;
+}
+
+/*
+ * Walks the folder @top (@rel below it: "" for @top itself) into @pl, before
+ * anything is copied. A folder that is a link the server followed (to
+ * anywhere, out of the share too) is never entered: PROTO_E_LINK, the rule
+ * of the worker's walks (recursive delete, zip, search), told by the worker
+ * (sbxc_followed()). @budget counts entries left.
+ */
+static int plan_tree(struct sbxc *cl, const char *share, const char *top, const char *rel,
+		     unsigned level, size_t *budget, struct plan *pl)
 {
 	struct names l = {0};
-	int err = sbxc_mkdir(cl, share, to);
+	char *from = NULL;
 
-	if (err || !deep)
-		return err;
 	if (level >= COPY_MAX_DEPTH)
 		return PROTO_E_TOO_BIG;
-	err = sbxc_list(cl, share, from, collect_name, &l);
+	if (asprintf(&from, "%s%s%s", top, *rel ? "/" : "", rel) < 0)
+		return PROTO_E_IO;
+	int err = sbxc_followed(cl, share, from);
+	if (!err)
+		err = sbxc_list(cl, share, from, collect_name, &l);
+	free(from);
 	for (size_t i = 0; !err && i < l.n; i++) {
-		char *f = NULL, *t = NULL;
-		uint32_t created;
+		char *sub = NULL;
 		if (*budget == 0) {
 			err = PROTO_E_TOO_BIG;
 			break;
 		}
 		(*budget)--;
-		if (asprintf(&f, "%s/%s", from, l.name[i]) < 0)
+		if (asprintf(&sub, "%s%s%s", rel, *rel ? "/" : "", l.name[i]) < 0)
+			err = PROTO_E_IO;
+		else if ((err = plan_add(pl, sub, l.dir[i])) != 0)
+			free(sub);
+		else if (l.dir[i])
+			err = plan_tree(cl, share, top, sub, level + 1, budget, pl);
+	}
+	names_free(&l);
+	return err;
+}
+
+/* Copies the folder @from to @to (which must not exist), and what @pl holds
+ * (plan_tree() of @from; empty for Depth 0). */
+static int copy_tree(struct sbxc *cl, const char *share, const char *from, const char *to,
+		     const struct plan *pl)
+{
+	int err = sbxc_mkdir(cl, share, to);
+
+	for (size_t i = 0; !err && i < pl->n; i++) {
+		char *f = NULL, *t = NULL;
+		uint32_t created;
+		if (asprintf(&f, "%s/%s", from, pl->rel[i]) < 0)
 			f = NULL;
-		if (asprintf(&t, "%s/%s", to, l.name[i]) < 0)
+		if (asprintf(&t, "%s/%s", to, pl->rel[i]) < 0)
 			t = NULL;
 		if (!f || !t)
 			err = PROTO_E_IO;
-		else if (l.dir[i])
-			err = copy_tree(cl, share, f, t, true, level + 1, budget);
+		else if (pl->dir[i])
+			err = sbxc_mkdir(cl, share, t);
 		else
 			err = sbxc_copy(cl, share, f, t, 0, &created);
 		free(f);
 		free(t);
 	}
-	names_free(&l);
 	return err;
 }
 
@@ -661,8 +723,19 @@ static bool destination(struct gw_req *r, struct MHD_Connection *c, const struct
 		return false;
 	}
 	const char *scheme = strstr(d, "://");
-	if (scheme && scheme < strchr(d, '/'))
-		path = strchr(scheme + 3, '/');
+	if (scheme && scheme < strchr(d, '/')) {
+		/* An absolute URI must name this gateway as the client reached it
+		 * (its Host header): a COPY or MOVE to another server is 502. */
+		const char *authority = scheme + 3;
+		const char *host = header(c, MHD_HTTP_HEADER_HOST);
+		path = strchr(authority, '/');
+		size_t n = path ? (size_t)(path - authority) : strlen(authority);
+		if (!host || strlen(host) != n || strncasecmp(host, authority, n) != 0) {
+			gw_reply_error(r, c, MHD_HTTP_BAD_GATEWAY, "other_server",
+				       "the Destination names another server than this one");
+			return false;
+		}
+	}
 	int err = path && strncmp(path, "/dav/", 5) == 0 ? gw_path_parse(path + 4, dst) : -EINVAL;
 	if (err < 0) {
 		gw_fs_bad_path(r, c, err);
@@ -684,6 +757,7 @@ static enum MHD_Result do_copymove(struct gw_req *r, struct MHD_Connection *c, s
 	struct gw_path dst = {0};
 	struct proto_stat st, dst_st;
 	struct cond k = {0};
+	struct plan pl = {0};
 	char *skey = NULL, *dkey = NULL;
 	enum MHD_Result ret = MHD_YES;
 	const char *ow = header(c, "Overwrite");
@@ -764,6 +838,23 @@ static enum MHD_Result do_copymove(struct gw_req *r, struct MHD_Connection *c, s
 				     "the Destination exists (Overwrite: F)");
 		goto out;
 	}
+	/* A deep COPY of a folder walks it whole first: a link to a folder in it
+	 * (never followed), too many entries or levels, and nothing changes, the
+	 * Destination neither. */
+	if (!move && deep && st.ftype == PROTO_FT_DIR) {
+		size_t budget = COPY_MAX_ENTRIES;
+		err = plan_tree(cl, p->share, p->path, "", 0, &budget, &pl);
+		if (err == PROTO_E_LINK) {
+			ret = gw_reply_error(r, c, MHD_HTTP_CONFLICT, "contains_link",
+					     "the folder is or holds a link to a folder, which is "
+					     "never followed; nothing was copied");
+			goto out;
+		}
+		if (err) {
+			ret = gw_fs_failed(r, c, s, err);
+			goto out;
+		}
+	}
 	/* Overwrite: T replaces the destination as a whole (RFC 4918 9.8.4, 9.9.3). */
 	if (existed) {
 		err = dst_st.ftype == PROTO_FT_DIR
@@ -776,11 +867,10 @@ static enum MHD_Result do_copymove(struct gw_req *r, struct MHD_Connection *c, s
 		davlock_drop_tree(locks, dkey, now_s());
 	}
 	uint32_t created = 0;
-	size_t budget = COPY_MAX_ENTRIES;
 	if (move)
 		err = sbxc_rename(cl, p->share, p->path, dst.path, 0, &created);
 	else if (st.ftype == PROTO_FT_DIR)
-		err = copy_tree(cl, p->share, p->path, dst.path, deep, 0, &budget);
+		err = copy_tree(cl, p->share, p->path, dst.path, &pl);
 	else
 		err = sbxc_copy(cl, p->share, p->path, dst.path, 0, &created);
 	if (err == PROTO_E_NOT_FOUND || err == PROTO_E_NOT_DIR) {
@@ -796,6 +886,7 @@ static enum MHD_Result do_copymove(struct gw_req *r, struct MHD_Connection *c, s
 		davlock_drop_tree(locks, skey, now_s());
 	ret = gw_reply_empty(r, c, existed ? MHD_HTTP_NO_CONTENT : MHD_HTTP_CREATED);
 out:
+	plan_free(&pl);
 	cond_clear(&k);
 	free(skey);
 	free(dkey);

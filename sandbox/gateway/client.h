@@ -119,6 +119,10 @@ int sbxc_mkdir(struct sbxc *c, const char *share, const char *path);
 int sbxc_statvfs(struct sbxc *c, const char *share, uint64_t *ret_total, uint64_t *ret_avail);
 /* Sets @path's modification and access times (seconds, UTC). */
 int sbxc_utimes(struct sbxc *c, const char *share, const char *path, int64_t mtime, int64_t atime);
+/* 0 when the folder @path is where it seems, PROTO_E_LINK when it is a link
+ * that the server followed (the worker's rule, smb_followed_link()), or why
+ * it could not be told. */
+int sbxc_followed(struct sbxc *c, const char *share, const char *path);
 int sbxc_rename(struct sbxc *c, const char *share, const char *from, const char *to, uint32_t flags,
 		uint32_t *ret_created);
 int sbxc_copy(struct sbxc *c, const char *share, const char *from, const char *to, uint32_t flags,

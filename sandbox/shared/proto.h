@@ -25,8 +25,8 @@
 #include <stdint.h>
 
 /* 2: WRITE names its temporary; DROP. 3: STATVFS, UTIMES. 4: ZIP, SEARCH, TUS_*.
- * 5: WALKING. */
-#define PROTO_VERSION 5
+ * 5: WALKING. 6: FOLLOWED. */
+#define PROTO_VERSION 6
 
 /* Caps, checked on both sides. */
 #define PROTO_MAX_MSG	       65536 /* one datagram, header included */
@@ -77,10 +77,14 @@ enum proto_type {
 			      on-demand). -> END (also when it runs already) | ERROR
 			      (NOT_FOUND: this sandbox has no mount) */
 	/* 40-49: WebDAV */
-	PROTO_STATVFS = 40, /* strings: share. The share's size and free space (RFC 4331
-			       quota). -> STATVFS_OK | ERROR */
-	PROTO_UTIMES = 42,  /* body: struct proto_times; strings: share, path. Sets the
-			       modification and access times. -> END | ERROR */
+	PROTO_STATVFS = 40,  /* strings: share. The share's size and free space (RFC 4331
+				quota). -> STATVFS_OK | ERROR */
+	PROTO_UTIMES = 42,   /* body: struct proto_times; strings: share, path. Sets the
+				modification and access times. -> END | ERROR */
+	PROTO_FOLLOWED = 44, /* strings: share, path (a folder). Whether it is a link the
+				server followed (smb_followed_link(): the rule of the
+				recursive delete, zip and search walks). -> END (it is
+				not) | ERROR (LINK: it is; or why it could not be told) */
 	/* 50-59: zip, search, tus */
 	PROTO_ZIP = 50,	       /* body: struct proto_zip; strings: share, folder, names (the
 				  entries of folder to archive, '\n'-separated; "" for the

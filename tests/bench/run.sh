@@ -17,7 +17,8 @@
 #   --size-mib 1024 --runs 5 --entries 10000 --list-runs 5 --logins 50
 #   --sessions "50 200 1000" --parallel 4 --no-rclone
 #   --search-entries 20000 --search-folders 500
-#   --skip transfer,enc,dav,parallel,https,list,login,sessions,zip,search
+#   --skip transfer,enc,dav,parallel,https,list,login,sessions,zip,search (dav:
+#   WebDAV GET/PUT, which run with transfer skipped too, and PROPFIND)
 #   --json FILE
 #   --mounts off|login
 # Needs root (the Samba fixture and the gateway's sandboxes), samba, smbclient,

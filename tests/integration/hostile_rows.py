@@ -356,4 +356,260 @@ def rows():
         body=b"x")
     add(g, "logout with a wrong token", 401, "unauthorized", method="POST",
         target="/api/v1/logout", auth="none", headers=("Authorization: Bearer nope",))
+
+    dav_rows(add)
     return t
+
+
+DAV = "/dav/fixture"
+XML = "Content-Type: application/xml"
+PROPFIND_ALL = b'<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>'
+
+
+def dav_rows(add):
+    """WebDAV (/dav/): paths, Destination headers, XML bodies, DAV headers,
+    lock tokens, the read-only levels. None of them changes a share."""
+    want = {  # the status and error code of each row, as the gateway answers
+        'PROPFIND dotdot': (400, 'bad_path'),
+        'PROPFIND dotdot encoded': (400, 'bad_path'),
+        'PROPFIND dotdot upper encoded': (400, 'bad_path'),
+        'PROPFIND dot encoded': (400, 'bad_path'),
+        'PROPFIND slash encoded to escape': (400, 'bad_path'),
+        'PROPFIND nul': (400, 'bad_path'),
+        'PROPFIND overlong dot': (400, 'bad_path'),
+        'PROPFIND backslash encoded': (400, 'bad_path'),
+        'PROPFIND invalid utf-8': (400, 'bad_path'),
+        'GET nul': (400, 'bad_path'),
+        'PUT dotdot': (400, 'bad_path'),
+        'PUT upload temporary': (400, 'bad_name'),
+        'MKCOL wildcard': (400, 'bad_name'),
+        'DELETE stream name': (400, 'bad_name'),
+        "PROPFIND other user's share": (404, 'not_found'),
+        'PROPFIND no such server': (404, 'not_found'),
+        'PROPFIND unauthenticated': (401, 'unauthorized'),
+        'COPY to other host': (502, 'other_server'),
+        'COPY to other share': (502, 'other_share'),
+        'COPY to other server': (502, 'other_share'),
+        'COPY to dotdot': (400, 'bad_path'),
+        'COPY to dotdot encoded': (400, 'bad_path'),
+        'COPY to nul': (400, 'bad_path'),
+        'COPY to backslash': (400, 'bad_path'),
+        'COPY to backslash encoded': (400, 'bad_path'),
+        'COPY to outside /dav/': (400, 'bad_path'),
+        'COPY to relative': (400, 'bad_path'),
+        'COPY to empty': (400, 'bad_path'),
+        "COPY to the share's root": (502, 'other_share'),
+        'COPY to the server': (502, 'other_share'),
+        'COPY to upload temporary': (400, 'bad_name'),
+        'COPY to itself': (403, 'same_path'),
+        'MOVE to other share': (502, 'other_share'),
+        'MOVE without Destination': (400, 'no_destination'),
+        "MOVE the share's root": (403, 'read_only'),
+        'PROPFIND malformed': (400, 'bad_xml'),
+        'PROPFIND not XML': (400, 'bad_xml'),
+        'PROPFIND wrong root': (400, 'bad_xml'),
+        'PROPFIND no namespace': (400, 'bad_xml'),
+        'PROPFIND nested 100000 deep': (400, 'bad_xml'),
+        'PROPFIND entity bomb': (400, 'bad_xml'),
+        'PROPFIND external entity': (400, 'bad_xml'),
+        'PROPFIND external DTD': (400, 'bad_xml'),
+        'PROPFIND NUL byte': (400, 'bad_xml'),
+        'PROPFIND UTF-16 declared, bytes UTF-8': (400, 'bad_xml'),
+        'PROPFIND oversized': (413, 'too_large'),
+        'PROPPATCH entity bomb': (400, 'bad_xml'),
+        'LOCK malformed': (400, 'bad_xml'),
+        'LOCK external entity': (400, 'bad_xml'),
+        'PROPFIND Depth infinity': (403, None),
+        'PROPFIND Depth 2': (400, 'bad_depth'),
+        'PROPFIND Depth -1': (400, 'bad_depth'),
+        'PROPFIND Depth twice': (207, None),
+        'COPY Overwrite X': (400, 'bad_overwrite'),
+        'COPY Overwrite F onto a file': (404, 'not_found'),
+        'MOVE Depth 0': (400, 'bad_depth'),
+        'COPY Depth 1': (400, 'bad_depth'),
+        'PUT If unbalanced': (400, 'bad_if'),
+        'PUT If empty list': (400, 'bad_if'),
+        'PUT If garbage': (400, 'bad_if'),
+        'PUT If token of wrong shape': (412, 'precondition_failed'),
+        'PUT If unknown token': (412, 'precondition_failed'),
+        'PUT If etag mismatch': (412, 'precondition_failed'),
+        'PUT If of 8 KiB': (400, 'bad_if'),
+        'PUT If tagged other resource': (412, 'precondition_failed'),
+        'LOCK Timeout garbage malformed body': (400, 'bad_xml'),
+        'LOCK Timeout huge malformed body': (400, 'bad_xml'),
+        'LOCK Timeout negative malformed body': (400, 'bad_xml'),
+        'UNLOCK token none': (400, 'bad_lock_token'),
+        'UNLOCK token no brackets': (400, 'bad_lock_token'),
+        'UNLOCK token empty': (409, None),
+        'UNLOCK token unknown': (409, None),
+        'UNLOCK token of 8 KiB': (400, 'bad_lock_token'),
+        'PUT /dav/': (405, 'method_not_allowed'),
+        'MKCOL /dav/x': (404, 'not_found'),
+        'DELETE /dav/fixture/': (405, 'method_not_allowed'),
+        'MKCOL /dav/fixture/newshare': (405, 'method_not_allowed'),
+        'DELETE /dav/fixture/public/': (405, 'method_not_allowed'),
+        'PROPPATCH /dav/fixture/': (403, 'read_only'),
+        'LOCK /dav/fixture/': (403, 'read_only'),
+        'COPY /dav/fixture/public/': (403, 'read_only'),
+        'PUT /dav/fixture/readonly/x.txt': (403, 'access_denied'),
+        'MKCOL /dav/fixture/readonly/x': (403, 'access_denied'),
+        'DELETE /dav/fixture/readonly/hello.txt': (404, 'not_found'),
+        'TRACE /dav/': (405, 'method_not_allowed'),
+        'SEARCH /dav/fixture/public/': (405, 'method_not_allowed'),
+        'POST /dav/fixture/public/': (405, 'method_not_allowed'),
+        'PATCH /dav/fixture/public/hello.txt': (405, 'method_not_allowed'),
+    }
+
+    def d(g, name, **k):
+        add(g, name, *want[name], **k)
+
+    # ---- paths under /dav/, as the REST API's ----
+    g = "dav path"
+    for name, p in [
+        ("dotdot", "/public/../alice_private/"),
+        ("dotdot encoded", "/public/%2e%2e/alice_private/"),
+        ("dotdot upper encoded", "/public/%2E%2E/"),
+        ("dot encoded", "/public/%2e/hello.txt"),
+        ("slash encoded to escape", "/public/..%2f..%2fetc"),
+        ("nul", "/public/hello.txt%00.jpg"),
+        ("overlong dot", "/public/%c0%ae%c0%ae/"),
+        ("backslash encoded", "/public/..%5c..%5cetc"),
+        ("invalid utf-8", "/public/%ff"),
+    ]:
+        d(g, f"PROPFIND {name}", method="PROPFIND", target=DAV + p,
+            headers=("Depth: 0",))
+    d(g, "GET nul", target=DAV + "/public/hello.txt%00")
+    d(g, "PUT dotdot", method="PUT", target=DAV + "/public/%2e%2e/x.txt", body=b"x")
+    d(g, "PUT upload temporary", method="PUT", target=DAV + "/public/" + TMP,
+        body=b"x")
+    d(g, "MKCOL wildcard", method="MKCOL", target=DAV + "/public/a*b")
+    d(g, "DELETE stream name", method="DELETE",
+        target=DAV + "/public/hello.txt:evil:$DATA")
+    d(g, "PROPFIND other user's share", method="PROPFIND",
+        target="/dav/fixture/hidden/", headers=("Depth: 0",))
+    d(g, "PROPFIND no such server", method="PROPFIND", target="/dav/nosuch/",
+        headers=("Depth: 0",))
+    d(g, "PROPFIND unauthenticated", method="PROPFIND", target=DAV + "/public/",
+        auth="none", headers=("Depth: 0",))
+
+    # ---- Destination of COPY and MOVE ----
+    g = "dav destination"
+    src = DAV + "/public/hello.txt"
+    for name, dst in [
+        ("other host", "http://evil.example/dav/fixture/public/copied.txt"),
+        ("other share", "http://x/dav/fixture/alice_private/copied.txt"),
+        ("other server", "/dav/nosuch/public/copied.txt"),
+        ("dotdot", "/dav/fixture/public/../alice_private/copied.txt"),
+        ("dotdot encoded", "/dav/fixture/public/%2e%2e/alice_private/copied.txt"),
+        ("nul", "/dav/fixture/public/copied.txt%00.jpg"),
+        ("backslash", "/dav/fixture/public/..\\..\\copied.txt"),
+        ("backslash encoded", "/dav/fixture/public/%5c..%5ccopied.txt"),
+        ("outside /dav/", "http://x/api/v1/fs/fixture/public/copied.txt"),
+        ("relative", "copied.txt"),
+        ("empty", ""),
+        ("the share's root", "/dav/fixture/public/"),
+        ("the server", "/dav/fixture/"),
+        ("upload temporary", "/dav/fixture/public/" + TMP),
+        ("itself", "/dav/fixture/public/hello.txt"),
+    ]:
+        d(g, f"COPY to {name}", method="COPY", target=src,
+            headers=("Destination: " + dst,))
+    d(g, "MOVE to other share", method="MOVE", target=src,
+        headers=("Destination: /dav/fixture/readonly/hello.txt",))
+    d(g, "MOVE without Destination", method="MOVE", target=src)
+    d(g, "MOVE the share's root", method="MOVE", target=DAV + "/public/",
+        headers=("Destination: /dav/fixture/public/x/",))
+
+    # ---- XML bodies ----
+    g = "dav xml"
+    nested = b'<?xml version="1.0"?>' + b"<a>" * 100000 + b"</a>" * 100000
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
+            b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">'
+            b']><D:propfind xmlns:D="DAV:"><D:prop><D:x>&c;</D:x></D:prop></D:propfind>')
+    xxe = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+           b'<D:propfind xmlns:D="DAV:"><D:prop><D:x>&e;</D:x></D:prop></D:propfind>')
+    dtd = (b'<?xml version="1.0"?><!DOCTYPE d SYSTEM "http://127.0.0.1:1/x.dtd">'
+           b'<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>')
+    for name, body in [
+        ("malformed", b'<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop>'),
+        ("not XML", b'{"propfind": true}'),
+        ("wrong root", b'<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"/>'),
+        ("no namespace", b'<?xml version="1.0"?><propfind><allprop/></propfind>'),
+        ("nested 100000 deep", nested[:60000] + b"</a>"),
+        ("entity bomb", bomb),
+        ("external entity", xxe),
+        ("external DTD", dtd),
+        ("NUL byte", b'<?xml version="1.0"?><D:propfind xmlns:D="DAV:">\x00</D:propfind>'),
+        ("UTF-16 declared, bytes UTF-8", b'<?xml version="1.0" encoding="UTF-16"?><a/>'),
+        ("oversized", b'<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop>'
+         + b"<D:getetag/>" * 8000 + b"</D:prop></D:propfind>"),
+    ]:
+        d(g, f"PROPFIND {name}", method="PROPFIND", target=DAV + "/public/",
+            headers=("Depth: 0", XML), body=body)
+    d(g, "PROPPATCH entity bomb", method="PROPPATCH",
+        target=DAV + "/public/hello.txt", headers=(XML,), body=bomb)
+    d(g, "LOCK malformed", method="LOCK", target=DAV + "/public/hello.txt",
+        headers=(XML,), body=b"<D:lockinfo xmlns:D='DAV:'><D:lockscope>")
+    d(g, "LOCK external entity", method="LOCK", target=DAV + "/public/hello.txt",
+        headers=(XML,), body=xxe)
+
+    # ---- DAV headers ----
+    g = "dav header"
+    for name, hdrs in [
+        ("Depth infinity", ("Depth: infinity",)),
+        ("Depth 2", ("Depth: 2",)),
+        ("Depth -1", ("Depth: -1",)),
+        ("Depth twice", ("Depth: 0", "Depth: 1")),
+    ]:
+        d(g, f"PROPFIND {name}", method="PROPFIND", target=DAV + "/public/",
+            headers=hdrs + (XML,), body=PROPFIND_ALL)
+    d(g, "COPY Overwrite X", method="COPY", target=src,
+        headers=("Destination: /dav/fixture/public/copied.txt", "Overwrite: X"))
+    d(g, "COPY Overwrite F onto a file", method="COPY", target=DAV + "/public/x",
+        headers=("Destination: /dav/fixture/public/hello.txt", "Overwrite: F"))
+    d(g, "MOVE Depth 0", method="MOVE", target=src,
+        headers=("Destination: /dav/fixture/public/moved.txt", "Depth: 0"))
+    d(g, "COPY Depth 1", method="COPY", target=DAV + "/public/empty%20folder",
+        headers=("Destination: /dav/fixture/public/copied", "Depth: 1"))
+    for name, ifh in [
+        ("If unbalanced", "If: (<opaquelocktoken:x>"),
+        ("If empty list", "If: ()"),
+        ("If garbage", "If: garbage"),
+        ("If token of wrong shape", "If: (<not-a-token>)"),
+        ("If unknown token", "If: (<opaquelocktoken:00000000-0000-0000-0000-000000000000>)"),
+        ("If etag mismatch", 'If: (["nope"])'),
+        ("If of 8 KiB", "If: (" + "<opaquelocktoken:x>" * 400 + ")"),
+        ("If tagged other resource", "If: <http://evil.example/x> (<opaquelocktoken:x>)"),
+    ]:
+        d(g, f"PUT {name}", method="PUT", target=DAV + "/public/if.txt",
+            headers=(ifh,), body=b"x")
+    for name, tmo in [
+        ("Timeout garbage", "Timeout: Second-"),
+        ("Timeout huge", "Timeout: Second-99999999999999999999999"),
+        ("Timeout negative", "Timeout: Second--5"),
+    ]:
+        d(g, f"LOCK {name} malformed body", method="LOCK",
+            target=DAV + "/public/hello.txt", headers=(tmo, XML), body=b"<x")
+    for name, tok in [
+        ("none", None),
+        ("no brackets", "Lock-Token: opaquelocktoken:x"),
+        ("empty", "Lock-Token: <>"),
+        ("unknown", "Lock-Token: <opaquelocktoken:00000000-0000-0000-0000-000000000000>"),
+        ("of 8 KiB", "Lock-Token: <" + "x" * 8192 + ">"),
+    ]:
+        d(g, f"UNLOCK token {name}", method="UNLOCK", target=src,
+            headers=(tok,) if tok else ())
+
+    # ---- the read-only levels: servers, shares ----
+    g = "dav read-only"
+    for m, target in [
+        ("PUT", "/dav/"), ("MKCOL", "/dav/x"), ("DELETE", "/dav/fixture/"),
+        ("MKCOL", "/dav/fixture/newshare"), ("DELETE", "/dav/fixture/public/"),
+        ("PROPPATCH", "/dav/fixture/"), ("LOCK", "/dav/fixture/"),
+        ("COPY", "/dav/fixture/public/"), ("PUT", "/dav/fixture/readonly/x.txt"),
+        ("MKCOL", "/dav/fixture/readonly/x"), ("DELETE", "/dav/fixture/readonly/hello.txt"),
+        ("TRACE", "/dav/"), ("SEARCH", "/dav/fixture/public/"), ("POST", "/dav/fixture/public/"),
+        ("PATCH", "/dav/fixture/public/hello.txt"),
+    ]:
+        d(g, f"{m} {target}", method=m, target=target,
+            body=b"x" if m in ("PUT", "POST", "PATCH") else b"")

@@ -437,8 +437,109 @@ class D02Write(Base):
         self.assertEqual(r.status, 409, r)
         r = GW.request("COPY", PUB + "/d02-src", dict(ALICE_H, Destination=PUB + "/d02-src/in"))
         self.assertEqual(r.status, 403, r)
+        # an absolute Destination must name this gateway (its Host header)
+        r = GW.request("COPY", PUB + "/d02-src",
+                       dict(ALICE_H, Destination="http://evil.example" + PUB + "/d02-other"))
+        self.assertEqual((r.status, json.loads(r.body)["error"]["code"]), (502, "other_server"))
+        self.assertFalse(os.path.exists(os.path.join(PUBLIC_DIR, "d02-other")))
         for p in ("d02-src", "d02-copy"):
             self.assertEqual(GW.request("DELETE", PUB + "/" + p, ALICE_H).status, 204)
+
+    def test_copy_never_follows_links(self):
+        # The public share has Samba's default "follow symlinks = yes": a link to
+        # a folder looks like an ordinary folder. A deep COPY walks the folder
+        # first and is refused (409 contains_link) when it is or holds such a
+        # link, as the REST API's recursive delete: nothing is copied, the
+        # Destination stays as it was. Links out of the share ("wide links =
+        # no") are never served: nothing of them is copied either.
+        uid, gid = int(FX["SAMBA_UID1"]), int(FX["SAMBA_GID"])
+        top = os.path.join(PUBLIC_DIR, "d02-lk")
+        outside = os.path.join(FX["SAMBA_DIR"], "d02-outside")
+        for d in (top, outside):
+            shutil.rmtree(d, ignore_errors=True)
+
+        def mk(rel, data=None, base=top):
+            path = os.path.join(base, rel)
+            if data is None:
+                os.makedirs(path)
+            else:
+                with open(path, "wb") as f:
+                    f.write(data)
+            os.lchown(path, uid, gid)
+
+        def link(target, rel):
+            os.symlink(target, os.path.join(top, rel))
+            os.lchown(os.path.join(top, rel), uid, gid)
+
+        def tree(rel):
+            out = []
+            for dirpath, dirs, files in os.walk(os.path.join(top, rel)):
+                r = os.path.relpath(dirpath, os.path.join(top, rel))
+                out += [os.path.normpath(os.path.join(r, n)) for n in dirs + files]
+            return sorted(out)
+
+        try:
+            for d in ("", "src", "src/sub", "victim", "loop", "out", "plain", "plain/sub",
+                      "dest", "dest/old"):
+                mk(d)
+            mk("", base=outside)
+            mk("secret.txt", b"outside the share\n", outside)
+            mk("src/f.txt", b"f\n")
+            mk("src/sub/g.txt", b"g\n")
+            mk("victim/keep.txt", b"keep\n")
+            link("../../victim", "src/sub/in")     # followed by the server, out of src
+            mk("loop/a.txt", b"a\n")
+            link(".", "loop/self")                   # a loop
+            mk("out/o.txt", b"o\n")
+            link(outside, "out/wide")                # out of the share: never served
+            mk("plain/sub/p.txt", b"p\n")
+            mk("dest/old/keep.txt", b"old\n")
+            base = PUB + "/d02-lk/"
+
+            def copy(src, dst, **h):
+                return GW.request("COPY", base + src,
+                                  dict(ALICE_H, Destination=GW.url(base + dst), **h))
+
+            def err(r):
+                return json.loads(r.body)["error"]["code"]
+
+            for src, dst in (("src", "c1"), ("src/sub", "c2"), ("src/sub/in", "c3"),
+                             ("loop", "c4"), ("loop/self", "c5")):
+                r = copy(src, dst)
+                self.assertEqual((r.status, err(r)), (409, "contains_link"), (src, r))
+                self.assertFalse(os.path.lexists(os.path.join(top, dst)), src)
+            r = copy("src", "c6", Depth="infinity")
+            self.assertEqual((r.status, err(r)), (409, "contains_link"), r)
+            # Overwrite: T over an existing folder: the Destination is kept
+            r = copy("src", "dest", Overwrite="T")
+            self.assertEqual((r.status, err(r)), (409, "contains_link"), r)
+            self.assertEqual(tree("dest"), ["old", "old/keep.txt"])
+            # Depth 0 copies the folder alone: allowed, nothing through the link
+            r = copy("src", "c7", Depth="0")
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual(tree("c7"), [])
+            # the link out of the share is not served: its content never copied
+            r = copy("out", "c8")
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual(tree("c8"), ["o.txt"])
+            self.assertEqual(disk("d02-lk/c8/o.txt"), b"o\n")
+            # a tree without links copies whole
+            r = copy("plain", "c9")
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual(tree("c9"), ["sub", "sub/p.txt"])
+            self.assertEqual(disk("d02-lk/c9/sub/p.txt"), b"p\n")
+            # nothing changed at the sources
+            self.assertEqual(tree("src"), ["f.txt", "sub", "sub/g.txt", "sub/in"])
+            self.assertTrue(os.path.islink(os.path.join(top, "src/sub/in")))
+            self.assertEqual(tree("victim"), ["keep.txt"])
+            with open(os.path.join(outside, "secret.txt"), "rb") as f:
+                self.assertEqual(f.read(), b"outside the share\n")
+            self.assertEqual(sorted(os.listdir(top)),
+                             sorted(["src", "victim", "loop", "out", "plain", "dest", "c7",
+                                     "c8", "c9"]))
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
+            shutil.rmtree(outside, ignore_errors=True)
 
     def test_proppatch(self):
         self.put(PUB + "/d02-pp.txt", b"pp", expect=201)

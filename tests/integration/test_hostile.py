@@ -7,6 +7,9 @@ its status and error code. After every row the gateway answers /healthz, and
 the shares are byte for byte as before (unless the row says what it changes);
 the table is sent twice, and over the second pass the gateway's RSS must not
 grow by more than 4 MiB (checked every 25 rows: no leak per request).
+Then folders holding names no client should see raw are listed through the
+REST API (valid UTF-8 JSON) and through WebDAV (a multistatus that Python's
+XML parser accepts, names that XML must escape too).
 
     test_hostile.py SMBGATE WORKER [--print]
         (under tests/fixtures/with-samba.sh; --print: show what each row got,
@@ -108,6 +111,88 @@ def hostile_names(gw, token):
     return failures
 
 
+# Names that XML must escape (or that cannot be in XML at all), on top of
+# HOSTILE_NAMES, for the WebDAV listing.
+XML_NAMES = [
+    ("less-than", b"a<b", ("listed", "a<b")),
+    ("ampersand", b"a&b", ("listed", "a&b")),
+    ("CDATA end", b"x]]>y", ("listed", "x]]>y")),
+    ("apostrophe", b"it's", ("listed", "it's")),
+    ("entity-like", b"&amp;lt;", ("listed", "&amp;lt;")),
+    ("control character", b"a\x01b", ("skipped",)),
+    ("form feed", b"a\x0cb", ("skipped",)),
+]
+
+
+def dav_names(gw, token):
+    """PROPFIND (Depth 1) through /dav/ of a folder per hostile name: the
+    multistatus must be well-formed XML (Python's expat-based parser), and the
+    name either listed faithfully (displayname and the decoded href) or left
+    out (the gateway's skipped names and Samba's hidden ones alike), as in
+    the REST listing. Returns the failures."""
+    import urllib.parse
+    import xml.etree.ElementTree as ET
+
+    top = os.path.join(FX["SAMBA_SHARE_PUBLIC"], "dav-names")
+    shutil.rmtree(top.encode(), ignore_errors=True)
+    os.mkdir(top)
+    failures, seen = [], []
+    ns = {"D": "DAV:"}
+    try:
+        for i, (what, raw, want) in enumerate(HOSTILE_NAMES + XML_NAMES):
+            d = os.path.join(top, f"d{i:02d}")
+            os.mkdir(d)
+            for n in (b"ok.txt", raw):
+                with open(os.path.join(d.encode(), n), "wb") as f:
+                    f.write(b"x")
+            href = f"/dav/fixture/public/dav-names/d{i:02d}/"
+            st, _, body = exchange(gw.port, (
+                f"PROPFIND {href} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+                f"Depth: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").encode())
+            if st == 409 and body[:1] == b"{":
+                got = ("unusable",) if json.loads(body)["error"]["code"] == "unusable_name" \
+                    else ("status", st, body[:100])
+            elif st != 207:
+                got = ("status", st, body[:100])
+            else:
+                try:
+                    root = ET.fromstring(body)
+                except ET.ParseError as e:
+                    failures.append(f"dav name {what}: not well-formed XML ({e}): {body[:200]!r}")
+                    continue
+                names = []
+                for resp in root.findall("D:response", ns):
+                    h = resp.find("D:href", ns).text
+                    if h == href:
+                        continue
+                    dn = resp.find(".//D:displayname", ns)
+                    decoded = urllib.parse.unquote(h[len(href):], errors="strict")
+                    if dn is None or dn.text != decoded or not h.startswith(href):
+                        failures.append(f"dav name {what}: href {h!r} and displayname "
+                                        f"{None if dn is None else dn.text!r} differ")
+                    names.append(decoded)
+                names.sort()
+                others = [n for n in names if n != "ok.txt"]
+                if names == ["ok.txt"]:
+                    got = ("left out",)  # skipped by the gateway or hidden by Samba
+                elif len(names) == 2 and len(others) == 1:
+                    got = ("listed", others[0])
+                else:
+                    got = ("wrong", names)
+                # what is not listed must not be in the body raw either
+                if got[0] != "listed" and raw in body:
+                    failures.append(f"dav name {what}: left out, yet in the body raw")
+            seen.append((what, got[0]))
+            if want in (("skipped",), ("hidden",)):
+                want = ("left out",)  # a multistatus has no count of skipped names
+            if got != want:
+                failures.append(f"dav name {what} ({raw!r}): got {got}, want {want}")
+    finally:
+        shutil.rmtree(top.encode(), ignore_errors=True)
+    print("dav names: " + ", ".join(f"{w} {g}" for w, g in seen))
+    return failures
+
+
 def main():
     gw = Gateway(SMBGATE, WORKER)
     token = gw.login()
@@ -172,6 +257,7 @@ def main():
     grown = rss_kib(gw.proc.pid) - rss0 if not PRINT else 0
     if not PRINT:
         failures += hostile_names(gw, token)
+        failures += dav_names(gw, token)
     rc = gw.stop()
     print(f"{len(rows)} rows: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     print(f"gateway RSS growth over the second pass: {grown} KiB"
