@@ -749,6 +749,16 @@ unsigned gw_sessions_reserved(struct gw_sessions *t)
 	return n;
 }
 
+unsigned gw_sessions_in_use(struct gw_sessions *t)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&t->lock);
+	n = t->n_live + t->n_reserved;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
 struct gw_session *gw_session_hold(struct gw_session *s)
 {
 	if (s)

@@ -176,6 +176,10 @@ unsigned gw_sessions_count(struct gw_sessions *t);
 /* Reservations not yet added nor released. */
 unsigned gw_sessions_reserved(struct gw_sessions *t);
 
+/* Live sessions plus reservations, read together under the table's lock:
+ * what max_sessions bounds (the sum of the two calls above can be torn). */
+unsigned gw_sessions_in_use(struct gw_sessions *t);
+
 /*
  * Takes one more reference on @s (which the caller holds already), for
  * something that outlives the caller's own (a download streaming after its
