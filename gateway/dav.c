@@ -715,28 +715,20 @@ static bool destination(struct gw_req *r, struct MHD_Connection *c, const struct
 			struct gw_path *dst)
 {
 	const char *d = header(c, "Destination");
-	const char *path = d;
 
 	if (!d) {
 		gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "no_destination",
 			       "COPY and MOVE need a Destination header");
 		return false;
 	}
-	const char *scheme = strstr(d, "://");
-	if (scheme && scheme < strchr(d, '/')) {
-		/* An absolute URI must name this gateway as the client reached it
-		 * (its Host header): a COPY or MOVE to another server is 502. */
-		const char *authority = scheme + 3;
-		const char *host = header(c, MHD_HTTP_HEADER_HOST);
-		path = strchr(authority, '/');
-		size_t n = path ? (size_t)(path - authority) : strlen(authority);
-		if (!host || strlen(host) != n || strncasecmp(host, authority, n) != 0) {
-			gw_reply_error(r, c, MHD_HTTP_BAD_GATEWAY, "other_server",
-				       "the Destination names another server than this one");
-			return false;
-		}
+	/* An absolute URI must name this gateway as the client reached it (its
+	 * Host header): a COPY or MOVE to another server is 502. */
+	int err = gw_path_parse_destination(d, header(c, MHD_HTTP_HEADER_HOST), dst);
+	if (err == -EXDEV) {
+		gw_reply_error(r, c, MHD_HTTP_BAD_GATEWAY, "other_server",
+			       "the Destination names another server than this one");
+		return false;
 	}
-	int err = path && strncmp(path, "/dav/", 5) == 0 ? gw_path_parse(path + 4, dst) : -EINVAL;
 	if (err < 0) {
 		gw_fs_bad_path(r, c, err);
 		return false;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "path.h"
 
@@ -258,4 +259,25 @@ char *gw_path_encode_segment(const char *seg)
 char *gw_path_encode(const char *path)
 {
 	return encode(path, true);
+}
+
+int gw_path_parse_destination(const char *dest, const char *host, struct gw_path *ret)
+{
+	const char *path = dest;
+
+	if (!dest)
+		return -EINVAL;
+	const char *scheme = strstr(dest, "://");
+	const char *slash = strchr(dest, '/');
+	if (scheme && scheme < slash) {
+		/* An absolute URI: its authority runs to the next '/'. */
+		const char *authority = scheme + 3;
+		path = strchr(authority, '/');
+		size_t n = path ? (size_t)(path - authority) : strlen(authority);
+		if (!host || strlen(host) != n || strncasecmp(host, authority, n) != 0)
+			return -EXDEV;
+	}
+	if (!path || strncmp(path, "/dav/", 5) != 0)
+		return -EINVAL;
+	return gw_path_parse(path + 4, ret);
 }

@@ -51,6 +51,19 @@ struct gw_path {
 int gw_path_parse(const char *raw, struct gw_path *ret);
 
 /*
+ * Parses a WebDAV Destination header (RFC 4918 10.3) @dest, sent with the Host
+ * header @host (NULL when absent): an absolute URI "scheme://authority/path"
+ * whose authority equals @host (ASCII case aside, byte for byte otherwise:
+ * "host:80" and "host" differ), or an absolute path. The path must start with
+ * "/dav/"; what follows "/dav" is parsed by gw_path_parse(). Returns 0 and
+ * fills *@ret (the caller frees it with gw_path_clear()), or -EXDEV (an
+ * absolute URI naming another authority, or one given without @host),
+ * -EINVAL (no path, a path outside /dav/, or gw_path_parse()'s -EINVAL),
+ * -ENAMETOOLONG, -ENOMEM; *@ret is untouched on failure.
+ */
+int gw_path_parse_destination(const char *dest, const char *host, struct gw_path *ret);
+
+/*
  * Parses a path inside a share given in a JSON body (already decoded, e.g. the
  * "to" of move/copy): must start with '/', same segment rules as above, no
  * percent-decoding ('%' is a plain character, and so are '?' and '#'), no

@@ -14,6 +14,10 @@
  *     exactly the same result;
  *   - gw_path_parse_plain(): the result is the input without its '/', every
  *     segment valid;
+ *   - gw_path_parse_destination(), given "HOST\nDESTINATION" (no newline: no
+ *     Host header): -EXDEV only for an absolute URI, success only when an
+ *     absolute URI's authority is the Host (case aside), and then exactly
+ *     what gw_path_parse() gives for the path after "/dav";
  *   - gw_range_parse(): 1 <= len, start + len <= size, for several sizes;
  *   - gw_http_date_parse(): formatting the time and parsing it gives it back;
  *   - gw_content_disposition(): no control character, and nothing that could
@@ -27,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "httputil.h"
 #include "path.h"
@@ -144,6 +149,46 @@ static void check_plain(const char *s)
 	free(ret);
 }
 
+static void check_destination(const char *s)
+{
+	struct gw_path p, saved, q;
+	char *copy = strdup(s), *host = NULL, *dest = copy, *nl;
+	int r;
+
+	CHECK(copy);
+	nl = strchr(copy, '\n');
+	if (nl) {
+		*nl = '\0';
+		host = copy;
+		dest = nl + 1;
+	}
+	memset(&p, 0xa5, sizeof(p));
+	memcpy(&saved, &p, sizeof(p));
+	r = gw_path_parse_destination(dest, host, &p);
+	const char *scheme = strstr(dest, "://"), *slash = strchr(dest, '/');
+	bool uri = scheme && scheme < slash;
+	const char *path = uri ? strchr(scheme + 3, '/') : dest;
+	if (r < 0) {
+		CHECK(r == -EXDEV || r == -EINVAL || r == -ENAMETOOLONG || r == -ENOMEM);
+		CHECK(memcmp(&p, &saved, sizeof(p)) == 0);
+		CHECK(r != -EXDEV || uri);
+		free(copy);
+		return;
+	}
+	CHECK(r == 0);
+	if (uri) {
+		size_t n = (size_t)(path - (scheme + 3));
+		CHECK(host && strlen(host) == n && strncasecmp(host, scheme + 3, n) == 0);
+	}
+	CHECK(path && strncmp(path, "/dav/", 5) == 0);
+	CHECK(gw_path_parse(path + 4, &q) == 0);
+	CHECK(str_eq(q.server, p.server) && str_eq(q.share, p.share) && str_eq(q.path, p.path));
+	CHECK(q.trailing_slash == p.trailing_slash);
+	gw_path_clear(&q);
+	gw_path_clear(&p);
+	free(copy);
+}
+
 static void check_range(const char *s)
 {
 	static const uint64_t sizes[] = {0, 1, 2, 1000, UINT64_MAX - 1, UINT64_MAX};
@@ -204,6 +249,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size] = '\0';
 	check_path(s);
 	check_plain(s);
+	check_destination(s);
 	check_range(s);
 	check_headers(s);
 	free(s);

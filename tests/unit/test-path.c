@@ -477,6 +477,60 @@ static const struct {
     {"\x01\x7f\xff", "%01%7F%FF"},
 };
 
+static void test_parse_destination(void **state)
+{
+	static const struct {
+		const char *host, *dest;
+		int err;
+		const char *server, *share, *path;
+	} cases[] = {
+	    {"gw:8443", "https://gw:8443/dav/srv/sh/a%20b", 0, "srv", "sh", "a b"},
+	    {"GW.example", "http://gw.EXAMPLE/dav/srv/sh/d/", 0, "srv", "sh", "d"},
+	    {NULL, "/dav/srv/sh/x", 0, "srv", "sh", "x"},
+	    {"gw", "/dav/srv/sh/x", 0, "srv", "sh", "x"},
+	    {"gw", "/dav/", 0, NULL, NULL, NULL},
+	    {"gw", "http://other/dav/srv/sh/x", -EXDEV, NULL, NULL, NULL},
+	    {"gw:8443", "http://gw/dav/srv/sh/x", -EXDEV, NULL, NULL, NULL},
+	    {"gw", "http://gw:80/dav/srv/sh/x", -EXDEV, NULL, NULL, NULL},
+	    {NULL, "http://gw/dav/srv/sh/x", -EXDEV, NULL, NULL, NULL},
+	    {"gw", "http://gw", -EINVAL, NULL, NULL, NULL},
+	    {"gw", "http://gw/api/v1/fs/srv/sh/x", -EINVAL, NULL, NULL, NULL},
+	    {"gw", "/api/v1/fs/srv/sh/x", -EINVAL, NULL, NULL, NULL},
+	    {"gw", "/dav", -EINVAL, NULL, NULL, NULL},
+	    {"gw", "dav/srv/sh/x", -EINVAL, NULL, NULL, NULL},
+	    {"gw", "", -EINVAL, NULL, NULL, NULL},
+	    {"gw", "/dav/srv/sh/%2e%2e/x", -EINVAL, NULL, NULL, NULL},
+	    {"gw", "http://gw/dav/srv/sh/a%2Fb", -EINVAL, NULL, NULL, NULL},
+	    /* "://" after the first '/' is part of a path, not a scheme. */
+	    {"gw", "/dav/srv/sh/x://y", -EINVAL, NULL, NULL, NULL},
+	};
+	struct gw_path p;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY(cases); i++) {
+		memset(&p, 0x5a, sizeof(p));
+		int err = gw_path_parse_destination(cases[i].dest, cases[i].host, &p);
+		if (err != cases[i].err)
+			fail_msg("case %zu (%s): %d, expected %d", i, cases[i].dest, err,
+				 cases[i].err);
+		if (err < 0) {
+			for (size_t b = 0; b < sizeof(p); b++)
+				assert_int_equal(((unsigned char *)&p)[b], 0x5a);
+			continue;
+		}
+		if (cases[i].server)
+			assert_string_equal(p.server, cases[i].server);
+		else
+			assert_null(p.server);
+		if (cases[i].share) {
+			assert_string_equal(p.share, cases[i].share);
+			assert_string_equal(p.path, cases[i].path);
+		}
+		gw_path_clear(&p);
+	}
+	assert_int_equal(gw_path_parse_destination(NULL, "gw", &p), -EINVAL);
+}
+
 static void test_encode_segment(void **state)
 {
 	(void)state;
@@ -570,7 +624,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_null),	cmocka_unit_test(test_parse_lengths),
 	    cmocka_unit_test(test_parse_plain), cmocka_unit_test(test_encode_segment),
 	    cmocka_unit_test(test_encode_path), cmocka_unit_test(test_round_trip),
-	    cmocka_unit_test(test_clear),
+	    cmocka_unit_test(test_clear),	cmocka_unit_test(test_parse_destination),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
