@@ -1333,8 +1333,9 @@ static int cmp_ino(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Adds @ino to the folders entered: false when it was there already. */
-static bool rm_seen_add(struct rm_walk *w, ino_t ino, bool *ok)
+/* Adds @ino to the tsearch() set *@seen of the folders entered (a walk's):
+ * false when it was there already, or (*@ok false) when out of memory. */
+static bool seen_add(void **seen, ino_t ino, bool *ok)
 {
 	ino_t *k = malloc(sizeof(*k));
 	void *at;
@@ -1343,7 +1344,7 @@ static bool rm_seen_add(struct rm_walk *w, ino_t ino, bool *ok)
 	if (!k)
 		return false;
 	*k = ino;
-	at = tsearch(k, &w->seen, cmp_ino);
+	at = tsearch(k, seen, cmp_ino);
 	if (!at) {
 		free(k);
 		*ok = false;
@@ -1532,7 +1533,7 @@ static int rm_scan(struct rm_walk *w, size_t at, const struct dir_id *parent, in
 	/* A folder seen twice (a link to a folder of the tree): the second one
 	 * is the link, as far as this walk knows. */
 	if (inside && self.have && self.ino == w->nodes[at].ino)
-		inside = rm_seen_add(w, self.ino, &ok);
+		inside = seen_add(&w->seen, self.ino, &ok);
 	if (!ok)
 		return PROTO_E_IO;
 	if (!inside) {
@@ -1707,28 +1708,6 @@ static void walk_pop(struct walk *w, size_t plen, size_t ulen)
 	w->url[ulen] = '\0';
 }
 
-static bool walk_seen_add(struct walk *w, ino_t ino, bool *ok)
-{
-	ino_t *k = malloc(sizeof(*k));
-	void *at;
-
-	*ok = k != NULL;
-	if (!k)
-		return false;
-	*k = ino;
-	at = tsearch(k, &w->seen, cmp_ino);
-	if (!at) {
-		free(k);
-		*ok = false;
-		return false;
-	}
-	if (*(ino_t **)at != k) {
-		free(k);
-		return false;
-	}
-	return true;
-}
-
 /* Lists the folder at w->url into *@ret_kids (caller frees with kids_free());
  * names that cannot be passed on are reported (SMB_WALK_BAD_NAME). */
 static int walk_list(struct walk *w, unsigned depth, struct walk_kid **ret_kids, size_t *ret_n,
@@ -1855,7 +1834,7 @@ static int walk_dir(struct walk *w, const struct smb_walk_entry *self_e,
 	}
 	bool inside = !check || rm_inside(parent, ino, &self, &up);
 	if (inside && check && self.have && self.ino == ino)
-		inside = walk_seen_add(w, self.ino, &ok);
+		inside = seen_add(&w->seen, self.ino, &ok);
 	if (!ok) {
 		kids_free(kids, n);
 		return PROTO_E_IO;
