@@ -30,7 +30,7 @@
 #include "proto.h"
 #include "tus.h"
 
-#define TUS_VERSION	 "1.0.0"
+#define TUS_VERSION	 GW_TUS_VERSION
 #define TUS_EXTENSIONS	 "creation,creation-with-upload,termination,expiration"
 #define TUS_MAX_METADATA 4096
 #define TUS_MAX_SIZE	 (1ull << 40) /* when max_upload_size does not say less */
@@ -661,6 +661,7 @@ enum MHD_Result gw_api_tus(struct gw_req *r, struct MHD_Connection *c, const cha
 {
 	const char *m = r->method;
 
+	r->tus = true;
 	if (r->upload)
 		return body_data(r, c, upload_data, upload_data_size);
 	gw_tus_expire_all(r->gw);

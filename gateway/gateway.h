@@ -90,6 +90,7 @@ struct gw_req {
 	uint64_t bytes_in;
 	char user[64]; /* for the log line */
 	bool dav;      /* dav.c: a WebDAV request (RFC 4918's statuses where they differ) */
+	bool tus;      /* api_tus.c: every answer carries Tus-Resumable (gw_queue()) */
 	bool responded;
 	/* body: JSON bodies are collected here; uploads stream */
 	char *body;

@@ -12,6 +12,7 @@
 #include "gateway.h"
 #include "proto.h"
 #include "reply.h"
+#include "tus.h"
 
 static void add_headers(struct MHD_Response *resp, const gw_headers hdrs)
 {
@@ -27,6 +28,10 @@ enum MHD_Result gw_queue(struct gw_req *r, struct MHD_Connection *c, unsigned st
 	if (!resp)
 		return MHD_NO;
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	/* tus 1.0: every answer of the upload API names the protocol's version,
+	 * those of the common code too (401, 429, 503...). */
+	if (r->tus && !MHD_get_response_header(resp, "Tus-Resumable"))
+		MHD_add_response_header(resp, "Tus-Resumable", GW_TUS_VERSION);
 	if (r->close)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(c, status, resp);

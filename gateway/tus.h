@@ -28,6 +28,9 @@
 
 #define GW_TUS_ID_LEN 32 /* lowercase hex digits */
 
+/* The protocol's version, in every answer's Tus-Resumable. */
+#define GW_TUS_VERSION "1.0.0"
+
 struct gw_tus;
 
 /* One upload; strings point into the upload itself. */

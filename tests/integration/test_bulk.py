@@ -843,6 +843,9 @@ class T23Tus(TusBase):
         r = self.gw.request("POST", UPLOADS, {"Upload-Length": "1", **TUS,
                                               "Upload-Metadata": metadata("/a")})
         self.assertEqual(r.status, 401, r)
+        # the common code's answers (here authentication's) name the version too
+        self.assertEqual(r.header("Tus-Resumable"), "1.0.0")
+        self.assertEqual(r.header("WWW-Authenticate"), 'Basic realm="smbgate", charset="UTF-8"')
         r = self.gw.request("POST", UPLOADS, {**bearer(tok), "Upload-Length": "1",
                                               "Upload-Metadata": metadata("/a")})
         self.assertError(r, 412, "tus_version")
