@@ -136,9 +136,14 @@ static struct session open_sandbox_to(struct sbx_spawner *sp, size_t idx, const 
 
 	assert_int_equal(sbx_spawn(sp, idx, user, &s.b), 0);
 	s.pid = s.b->pid;
-	s.pin = pinhole_add(ph, s.b->listen_fd, cfg->servers[idx].host, cfg->servers[idx].port);
+	if (cfg->smb_socket != CFG_SMB_SOCKET_HANDOFF) {
+		close(s.b->smbsock_fd);
+		s.b->smbsock_fd = -1;
+	}
+	s.pin = pinhole_add(ph, s.b->listen_fd, s.b->smbsock_fd, cfg->servers[idx].host,
+			    cfg->servers[idx].port);
 	assert_true(s.pin > 0);
-	s.b->listen_fd = -1; /* the pinhole owns it now */
+	s.b->listen_fd = s.b->smbsock_fd = -1; /* the pinhole owns them now */
 	return s;
 }
 

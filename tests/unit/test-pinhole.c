@@ -364,7 +364,7 @@ struct fixture {
 static long add_listener(struct pinhole *p, const char *host, uint16_t port, uint16_t *lport)
 {
 	int fd = listen_local(lport);
-	long id = pinhole_add(p, fd, host, port);
+	long id = pinhole_add(p, fd, -1, host, port);
 
 	assert_true(id > 0);
 	return id;
@@ -729,25 +729,25 @@ static void test_add_invalid(void **state)
 	/* Not a socket: -ENOTSOCK, and the fd is consumed all the same. */
 	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
 	close(fds[1]);
-	assert_int_equal(pinhole_add(f->p, fds[0], "127.0.0.1", 445), -ENOTSOCK);
+	assert_int_equal(pinhole_add(f->p, fds[0], -1, "127.0.0.1", 445), -ENOTSOCK);
 	assert_int_equal(fcntl(fds[0], F_GETFD), -1);
 	assert_int_equal(errno, EBADF);
 
 	/* A socket that does not listen. */
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_int_equal(pinhole_add(f->p, fd, "127.0.0.1", 445), -EINVAL);
+	assert_int_equal(pinhole_add(f->p, fd, -1, "127.0.0.1", 445), -EINVAL);
 	assert_int_equal(fcntl(fd, F_GETFD), -1);
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	assert_int_equal(pinhole_add(f->p, fd, "127.0.0.1", 445), -EINVAL);
+	assert_int_equal(pinhole_add(f->p, fd, -1, "127.0.0.1", 445), -EINVAL);
 
 	/* Bad destinations. */
-	assert_int_equal(pinhole_add(f->p, listen_local(&port), NULL, 445), -EINVAL);
-	assert_int_equal(pinhole_add(f->p, listen_local(&port), "", 445), -EINVAL);
-	assert_int_equal(pinhole_add(f->p, listen_local(&port), "127.0.0.1", 0), -EINVAL);
+	assert_int_equal(pinhole_add(f->p, listen_local(&port), -1, NULL, 445), -EINVAL);
+	assert_int_equal(pinhole_add(f->p, listen_local(&port), -1, "", 445), -EINVAL);
+	assert_int_equal(pinhole_add(f->p, listen_local(&port), -1, "127.0.0.1", 0), -EINVAL);
 	memset(longhost, 'a', sizeof(longhost) - 1);
 	longhost[sizeof(longhost) - 1] = '\0';
-	assert_int_equal(pinhole_add(f->p, listen_local(&port), longhost, 445), -EINVAL);
-	assert_int_equal(pinhole_add(f->p, -1, "127.0.0.1", 445), -EINVAL);
+	assert_int_equal(pinhole_add(f->p, listen_local(&port), -1, longhost, 445), -EINVAL);
+	assert_int_equal(pinhole_add(f->p, -1, -1, "127.0.0.1", 445), -EINVAL);
 
 	/* Nothing changed: the existing listener still relays. */
 	fd = connect_local(f->port);
