@@ -115,6 +115,8 @@ struct ph_listener {
 	long id;
 	int fd;
 	int chan;	 /* the hand-off channel (smbsock.h), or -1 */
+	int alive;	 /* with a channel: an epoll set that weakly holds the sockets
+			    handed over (see handed_alive()), else -1 */
 	bool registered; /* in the epoll set */
 	bool paused;	 /* out of the epoll set until the next pause tick */
 	bool dead;
@@ -397,9 +399,16 @@ static void conn_connect_next(struct pinhole *p, struct ph_conn *c)
 static void conn_hand_over(struct pinhole *p, struct ph_conn *c)
 {
 	struct smbsock_rep rep = {.err = 0};
+	struct epoll_event ev = {.events = 0};
 
-	if (fdpass_send(c->client, &rep, sizeof(rep), &c->server, 1) == (ssize_t)sizeof(rep))
-		stat_add(&p->stats.handed_over, 1);
+	/* Counted as alive from now until the sandbox's last copy is closed. */
+	if (epoll_ctl(c->l->alive, EPOLL_CTL_ADD, c->server, &ev) == 0) {
+		if (fdpass_send(c->client, &rep, sizeof(rep), &c->server, 1) ==
+		    (ssize_t)sizeof(rep))
+			stat_add(&p->stats.handed_over, 1);
+		else
+			epoll_ctl(c->l->alive, EPOLL_CTL_DEL, c->server, NULL);
+	}
 	conn_close(p, c);
 }
 
@@ -519,6 +528,47 @@ static int conn_new(struct pinhole *p, struct ph_listener *l, int fd, bool hando
 
 /* ---- listeners -------------------------------------------------------- */
 
+/*
+ * How many sockets handed over by @l are still open in the sandbox, or
+ * PINHOLE_MAX_CONNECTIONS when that cannot be known (fail closed).
+ *
+ * Each socket is added, with no events, to the epoll set l->alive before it
+ * is sent, and the gateway then closes its own fd. An epoll registration
+ * holds no reference to the socket, and the kernel removes it when the last
+ * fd of the socket is closed, here or in the sandbox; so the registrations
+ * left, one "tfd:" line each in the set's /proc fdinfo, are exactly the
+ * sockets the sandbox still holds.
+ */
+static unsigned handed_alive(const struct ph_listener *l)
+{
+	/* At most PINHOLE_MAX_CONNECTIONS lines of about 100 bytes, and a few
+	 * header lines: one buffer holds them all. */
+	char path[64], buf[8192];
+	size_t len = 0;
+	unsigned n = 0;
+	ssize_t got;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", l->alive);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return PINHOLE_MAX_CONNECTIONS;
+	while (len < sizeof(buf) - 1 && (got = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)got;
+	close(fd);
+	buf[len] = '\0';
+	if (len == 0 || len == sizeof(buf) - 1)
+		return PINHOLE_MAX_CONNECTIONS;
+	for (const char *line = buf; line && *line;) {
+		if (strncmp(line, "tfd:", 4) == 0)
+			n++;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return n;
+}
+
 static long long now_ms(void)
 {
 	struct timespec ts;
@@ -571,7 +621,8 @@ static void listener_accept(struct pinhole *p, struct ph_listener *l, uint32_t e
 				goto broken;
 			}
 		}
-		if (l->nconns >= PINHOLE_MAX_CONNECTIONS) {
+		if (l->nconns >= PINHOLE_MAX_CONNECTIONS ||
+		    (l->alive >= 0 && l->nconns + handed_alive(l) >= PINHOLE_MAX_CONNECTIONS)) {
 			stat_add(&p->stats.refused, 1); /* before the peer can see it */
 			close(fd);
 			continue;
@@ -633,7 +684,8 @@ static void channel_read(struct pinhole *p, struct ph_listener *l, uint32_t even
 			stat_add(&p->stats.refused, 1);
 			continue;
 		}
-		if (l->nconns >= PINHOLE_MAX_CONNECTIONS) {
+		if (l->nconns >= PINHOLE_MAX_CONNECTIONS ||
+		    l->nconns + handed_alive(l) >= PINHOLE_MAX_CONNECTIONS) {
 			stat_add(&p->stats.refused, 1);
 			close(fd);
 			continue;
@@ -663,6 +715,8 @@ static void listener_free(struct ph_listener *l)
 		close(l->fd);
 	if (l->chan >= 0)
 		close(l->chan);
+	if (l->alive >= 0)
+		close(l->alive);
 	free(l->host);
 	free(l);
 }
@@ -1113,6 +1167,16 @@ long pinhole_add(struct pinhole *p, int listen_fd, int chan_fd, const char *host
 	l->chan_tag.kind = PH_CHANNEL;
 	l->fd = listen_fd;
 	l->chan = chan_fd;
+	l->alive = -1;
+	if (chan_fd >= 0) {
+		l->alive = epoll_create1(EPOLL_CLOEXEC);
+		if (l->alive < 0) {
+			r = -errno;
+			free(l->host);
+			free(l);
+			goto fail;
+		}
+	}
 	snprintf(l->service, sizeof(l->service), "%u", (unsigned)port);
 
 	pthread_mutex_lock(&p->lock);

@@ -26,14 +26,16 @@
  * socket on the request's own answer socket; then it forgets it: the gateway
  * keeps no copy and relays nothing. The request names no destination.
  *
- * Limits: at most PINHOLE_MAX_CONNECTIONS relayed connections and hand-off
- * requests in progress per listener; connections accepted beyond that are
- * closed at once, and so are the answer sockets of requests beyond it (the
- * worker's connect() fails with ECONNREFUSED). A socket handed over is the
- * sandbox's: it counts against the sandbox's RLIMIT_NOFILE and RLIMIT_NPROC,
- * not against this limit (the gateway cannot see when the worker closes it). Each connection holds
- * two fds (its two sockets), so the gateway's RLIMIT_NOFILE must leave room
- * for 2 * PINHOLE_MAX_CONNECTIONS + 1 fds per sandbox.
+ * Limits: per sandbox, at most PINHOLE_MAX_CONNECTIONS relayed connections,
+ * hand-off requests in progress and handed-over sockets still open in the
+ * sandbox, together; a connection accepted beyond that is closed at once,
+ * and so is the answer socket of a request beyond it (the worker's connect()
+ * fails with ECONNREFUSED). The gateway keeps no copy of a socket it handed
+ * over, yet knows when the sandbox's last copy is closed: pinhole.c,
+ * handed_alive(). Each relayed connection or request in progress holds two
+ * fds (for a request, its answer socket and the server socket), so the
+ * gateway's RLIMIT_NOFILE must leave room for 2 * PINHOLE_MAX_CONNECTIONS + 3
+ * fds per sandbox (with the listener, the channel and its epoll set).
  */
 #pragma once
 

@@ -921,7 +921,7 @@ static void test_handoff_hostile(void **state)
 static void test_handoff_limit(void **state)
 {
 	struct fixture *f = *state;
-	int conns[PINHOLE_MAX_CONNECTIONS], fd = -1;
+	int conns[PINHOLE_MAX_CONNECTIONS], fd = -1, c;
 	uint16_t lport;
 	int sv[2];
 
@@ -944,9 +944,32 @@ static void test_handoff_limit(void **state)
 		close(conns[i]);
 	wait_active(f->p, 0);
 
+	/* Sockets handed over count while the sandbox holds them, whatever it
+	 * does with them: at most PINHOLE_MAX_CONNECTIONS open at once. */
+	int held[PINHOLE_MAX_CONNECTIONS];
+	for (int i = 0; i < PINHOLE_MAX_CONNECTIONS; i++)
+		held[i] = take(sv[1]);
+	int dup_of_held = dup(held[5]);
+	assert_int_equal(smbsock_request(sv[1], TIMEOUT_MS, &fd), -ECONNREFUSED);
+	assert_int_equal(stats(f->p).refused, 2);
+	c = connect_local(lport); /* the relay shares the limit */
+	assert_closed(c, 0);
+	close(c);
+	assert_int_equal(stats(f->p).refused, 3);
+	close(held[5]); /* one copy of it is still open: still counted */
+	assert_int_equal(smbsock_request(sv[1], TIMEOUT_MS, &fd), -ECONNREFUSED);
+	close(dup_of_held); /* now it is gone */
+	held[5] = take(sv[1]);
+	ping(held[5]);
+	for (int i = 0; i < PINHOLE_MAX_CONNECTIONS; i++)
+		close(held[i]);
+	fd = take(sv[1]);
+	close(fd);
+	assert_int_equal(stats(f->p).refused, 4);
+
 	/* The sandbox closes its end: the listener goes on relaying. */
 	close(sv[1]);
-	int c = connect_local(lport);
+	c = connect_local(lport);
 	ping(c);
 	close(c);
 	pinhole_remove(f->p, id);
