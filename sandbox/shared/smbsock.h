@@ -33,8 +33,8 @@ struct smbsock_rep {
 	int32_t err; /* 0, or a positive errno */
 };
 
-/* How long a worker waits for its socket: the gateway's name resolution and
- * connect() (the relay's connect is bounded by the SMB timeout instead). */
+/* How long a worker waits for its socket (the gateway's name resolution and
+ * connect()) when it knows no SMB timeout yet; else it waits that long. */
 #define SMBSOCK_TIMEOUT_MS 30000
 
 /*

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "sandbox/init/jail.h"
+#include "smb.h"
 #include "smbsock.h"
 
 /* 1: hand-off mode; 0: not; -1: not looked yet. Set once per process (the
@@ -88,7 +89,10 @@ int connect(int fd, const struct sockaddr *sa, socklen_t len)
 	fl_flags = fcntl(fd, F_GETFL);
 	if (fd_flags < 0 || fl_flags < 0)
 		return -1;
-	r = smbsock_request(JAIL_SMBSOCK_FD, SMBSOCK_TIMEOUT_MS, &s);
+	/* As long as libsmbclient would wait for the server's first answer. */
+	r = smbsock_request(
+	    JAIL_SMBSOCK_FD,
+	    smb_connect_timeout_ms ? (int)smb_connect_timeout_ms : SMBSOCK_TIMEOUT_MS, &s);
 	if (r < 0) {
 		errno = -r;
 		return -1;
