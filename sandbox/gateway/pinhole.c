@@ -651,8 +651,9 @@ static void channel_close(struct pinhole *p, struct ph_listener *l)
  * Serves hand-off requests from the sandbox: every byte is hostile. A
  * request of any other size or shape than one struct smbsock_req with
  * exactly one fd, an AF_UNIX seqpacket socket, is dropped (its fds closed);
- * one beyond PINHOLE_MAX_CONNECTIONS in progress (with the relayed
- * connections) is answered by closing its socket. At most ACCEPTS_PER_TURN
+ * one beyond PINHOLE_MAX_CONNECTIONS (relayed connections, requests in
+ * progress and handed-over sockets still open, together) is answered by
+ * closing its socket. At most ACCEPTS_PER_TURN
  * requests per turn (level-triggered: the rest wait for the next one).
  */
 static void channel_read(struct pinhole *p, struct ph_listener *l, uint32_t events)
