@@ -342,8 +342,10 @@ _Noreturn static void exec_worker(const struct jail_params *p)
 {
 	int devnull;
 
-	/* fds: 0 and 1 /dev/null, 2 the log, 3 the control socket, nothing else.
-	 * Everything is first moved above 10 so that no dup2() clobbers a source. */
+	/* fds: 0 and 1 /dev/null, 2 the log, 3 the control socket, 4 /dev/fuse
+	 * with a mount, 5 the hand-off channel with smb_socket = handoff, nothing
+	 * else. Everything is first moved above 10 so that no dup2() clobbers a
+	 * source. */
 	CHECK(setsid(), "setsid");
 	CHECK(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "pdeathsig");
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
