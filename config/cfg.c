@@ -106,6 +106,7 @@ enum sandbox_key {
 	SBX_UID_RANGE,
 	SBX_PRESTART,
 	SBX_MOUNTS,
+	SBX_SMB_SOCKET,
 	_SBX_MAX,
 };
 
@@ -115,6 +116,7 @@ static const char *const sandbox_keys[_SBX_MAX] = {
     [SBX_UID_RANGE] = "uid_range",
     [SBX_PRESTART] = "prestart",
     [SBX_MOUNTS] = "mounts",
+    [SBX_SMB_SOCKET] = "smb_socket",
 };
 
 enum server_key {
@@ -670,6 +672,14 @@ static int handle_sandbox(struct parser *p, enum sandbox_key k, const char *v)
 		else
 			return fail_value(p, key, "not one of off, login, on-demand", v);
 		return 0;
+	case SBX_SMB_SOCKET:
+		if (strcmp(v, "handoff") == 0)
+			c->smb_socket = CFG_SMB_SOCKET_HANDOFF;
+		else if (strcmp(v, "relay") == 0)
+			c->smb_socket = CFG_SMB_SOCKET_RELAY;
+		else
+			return fail_value(p, key, "not one of handoff, relay", v);
+		return 0;
 	case _SBX_MAX:
 		break;
 	}
@@ -1042,6 +1052,7 @@ static struct cfg *cfg_new(const char *path)
 	c->memory_limit = DEFAULT_MEMORY_LIMIT;
 	c->max_processes = DEFAULT_MAX_PROCESSES;
 	c->prestart = DEFAULT_PRESTART;
+	c->smb_socket = CFG_SMB_SOCKET_HANDOFF;
 	c->uid_min = DEFAULT_UID_MIN;
 	c->uid_max = DEFAULT_UID_MAX;
 	return c;
@@ -1172,6 +1183,7 @@ int cfg_reload_merge(struct cfg *next, const struct cfg *cur, char *kept, size_t
 	KEEP(max_processes, "[sandbox] max_processes");
 	KEEP(prestart, "[sandbox] prestart");
 	KEEP(mounts, "[sandbox] mounts");
+	KEEP(smb_socket, "[sandbox] smb_socket");
 	if (next->uid_min != cur->uid_min || next->uid_max != cur->uid_max) {
 		kept_add(kept, keptlen, "[sandbox] uid_range");
 		next->uid_min = cur->uid_min;

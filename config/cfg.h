@@ -54,6 +54,12 @@ enum cfg_mounts {
 	CFG_MOUNTS_ON_DEMAND, /* mounted at set-up, served from the first smbgatectl exec */
 };
 
+/* How a sandbox's worker reaches its server (docs/security.md). */
+enum cfg_smb_socket {
+	CFG_SMB_SOCKET_HANDOFF, /* the gateway connects and hands the socket over (default) */
+	CFG_SMB_SOCKET_RELAY,	/* the pinhole relays each connection, copying the bytes */
+};
+
 struct cfg_server {
 	char *name;			/* from the section header; unique */
 	char *host;			/* required */
@@ -85,12 +91,13 @@ struct cfg {
 	bool audit;	      /* one log line per file operation; default false */
 
 	/* [sandbox] */
-	uint64_t memory_limit;	/* bytes, 0 = unlimited; default 256M */
-	unsigned max_processes; /* default 64 */
-	unsigned prestart;	/* sandboxes kept ready per server, 0..16; default 1 */
-	enum cfg_mounts mounts; /* the shares under /shares/SERVER in each sandbox */
-	uint32_t uid_min;	/* host uid/gid range used when run as root */
-	uint32_t uid_max;	/* default 200000-265535 */
+	uint64_t memory_limit;		/* bytes, 0 = unlimited; default 256M */
+	unsigned max_processes;		/* default 64 */
+	unsigned prestart;		/* sandboxes kept ready per server, 0..16; default 1 */
+	enum cfg_mounts mounts;		/* the shares under /shares/SERVER in each sandbox */
+	enum cfg_smb_socket smb_socket; /* how the worker's SMB connections leave the sandbox */
+	uint32_t uid_min;		/* host uid/gid range used when run as root */
+	uint32_t uid_max;		/* default 200000-265535 */
 
 	/* [server NAME] sections, in file order; at least one. */
 	size_t n_servers;

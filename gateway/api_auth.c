@@ -355,8 +355,12 @@ static int open_session(struct gw *gw, size_t server, const char *login_name, co
 	}
 	g->gw = gw;
 	g->server = server;
-	g->pin = pinhole_add(gw->pinhole, b->listen_fd, srv->host, srv->port);
-	b->listen_fd = -1;
+	if (gw->cfg->smb_socket != CFG_SMB_SOCKET_HANDOFF && b->smbsock_fd >= 0) {
+		close(b->smbsock_fd); /* relay only: the worker has no end of it */
+		b->smbsock_fd = -1;
+	}
+	g->pin = pinhole_add(gw->pinhole, b->listen_fd, b->smbsock_fd, srv->host, srv->port);
+	b->listen_fd = b->smbsock_fd = -1;
 	if (g->pin < 0) {
 		r = (int)g->pin;
 		sbx_free(b);

@@ -44,7 +44,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdpass.h"
 #include "pinhole.h"
+#include "smbsock.h"
 
 #define RELAY_BUF	 (256 * 1024)	   /* each direction's buffer, while it holds bytes */
 #define TURN_BUDGET	 (2 * 1024 * 1024) /* bytes one direction moves per turn */
@@ -55,6 +57,7 @@
 enum ph_kind {
 	PH_WAKE,
 	PH_LISTENER,
+	PH_CHANNEL,
 	PH_CLIENT,
 	PH_SERVER,
 };
@@ -90,7 +93,9 @@ struct ph_conn {
 	struct ph_tag server_tag; /* kind PH_SERVER */
 	struct ph_listener *l;
 	struct ph_conn *prev, *next; /* in l->conns */
-	int client;		     /* accepted from the sandbox */
+	int client;		     /* accepted from the sandbox; or, for a hand-off, the
+					request's answer socket (never in the epoll set) */
+	bool handoff;		     /* connect, then hand the socket over: no relay */
 	int server;		     /* to the configured server, or -1 */
 	enum ph_state state;
 	struct ph_resolve *req;	  /* while PH_RESOLVING */
@@ -105,9 +110,13 @@ struct ph_conn {
 };
 
 struct ph_listener {
-	struct ph_tag tag; /* kind PH_LISTENER */
+	struct ph_tag tag;	/* kind PH_LISTENER */
+	struct ph_tag chan_tag; /* kind PH_CHANNEL */
 	long id;
 	int fd;
+	int chan;	 /* the hand-off channel (smbsock.h), or -1 */
+	int alive;	 /* with a channel: an epoll set that weakly holds the sockets
+			    handed over (see handed_alive()), else -1 */
 	bool registered; /* in the epoll set */
 	bool paused;	 /* out of the epoll set until the next pause tick */
 	bool dead;
@@ -379,6 +388,30 @@ static void conn_connect_next(struct pinhole *p, struct ph_conn *c)
 	conn_close(p, c);
 }
 
+/*
+ * Sends the connected server socket of the hand-off @c to the sandbox, on the
+ * request's own answer socket, then forgets both: from here the socket is the
+ * sandbox's alone (the gateway holds no copy, so the server sees the
+ * connection close when the worker closes it). The answer socket was made
+ * non-blocking when the request came: a sandbox that filled it first gets
+ * nothing, and the relay thread never waits on it.
+ */
+static void conn_hand_over(struct pinhole *p, struct ph_conn *c)
+{
+	struct smbsock_rep rep = {.err = 0};
+	struct epoll_event ev = {.events = 0};
+
+	/* Counted as alive from now until the sandbox's last copy is closed. */
+	if (epoll_ctl(c->l->alive, EPOLL_CTL_ADD, c->server, &ev) == 0) {
+		if (fdpass_send(c->client, &rep, sizeof(rep), &c->server, 1) ==
+		    (ssize_t)sizeof(rep))
+			stat_add(&p->stats.handed_over, 1);
+		else
+			epoll_ctl(c->l->alive, EPOLL_CTL_DEL, c->server, NULL);
+	}
+	conn_close(p, c);
+}
+
 /* Pumps, then gives up on a connection one of whose sockets has an error. */
 static void conn_pump_check(struct pinhole *p, struct ph_conn *c, uint32_t events)
 {
@@ -405,6 +438,10 @@ static void conn_server_event(struct pinhole *p, struct ph_conn *c, uint32_t eve
 		c->state = PH_OPEN;
 		freeaddrinfo(c->ai_list);
 		c->ai_list = c->ai_next = NULL;
+		if (c->handoff) {
+			conn_hand_over(p, c);
+			return;
+		}
 	}
 	conn_pump_check(p, c, events);
 }
@@ -446,8 +483,9 @@ static int conn_resolve(struct pinhole *p, struct ph_conn *c)
 	return 0;
 }
 
-/* Starts relaying the accepted @fd (always consumed). */
-static int conn_new(struct pinhole *p, struct ph_listener *l, int fd)
+/* Starts relaying the accepted @fd, or (@handoff) connecting for the
+ * hand-off request answered on @fd (always consumed). */
+static int conn_new(struct pinhole *p, struct ph_listener *l, int fd, bool handoff)
 {
 	struct ph_conn *c = calloc(1, sizeof(*c));
 	int r;
@@ -462,9 +500,14 @@ static int conn_new(struct pinhole *p, struct ph_listener *l, int fd)
 	c->client = fd;
 	c->server = -1;
 	c->state = PH_RESOLVING;
+	c->handoff = handoff;
 
-	set_sockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-	r = register_fd(p, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->client_tag);
+	if (handoff) {
+		r = 0;
+	} else {
+		set_sockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
+		r = register_fd(p, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->client_tag);
+	}
 	if (r == 0)
 		r = conn_resolve(p, c);
 	if (r < 0) {
@@ -484,6 +527,47 @@ static int conn_new(struct pinhole *p, struct ph_listener *l, int fd)
 }
 
 /* ---- listeners -------------------------------------------------------- */
+
+/*
+ * How many sockets handed over by @l are still open in the sandbox, or
+ * PINHOLE_MAX_CONNECTIONS when that cannot be known (fail closed).
+ *
+ * Each socket is added, with no events, to the epoll set l->alive before it
+ * is sent, and the gateway then closes its own fd. An epoll registration
+ * holds no reference to the socket, and the kernel removes it when the last
+ * fd of the socket is closed, here or in the sandbox; so the registrations
+ * left, one "tfd:" line each in the set's /proc fdinfo, are exactly the
+ * sockets the sandbox still holds.
+ */
+static unsigned handed_alive(const struct ph_listener *l)
+{
+	/* At most PINHOLE_MAX_CONNECTIONS lines of about 100 bytes, and a few
+	 * header lines: one buffer holds them all. */
+	char path[64], buf[8192];
+	size_t len = 0;
+	unsigned n = 0;
+	ssize_t got;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", l->alive);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return PINHOLE_MAX_CONNECTIONS;
+	while (len < sizeof(buf) - 1 && (got = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)got;
+	close(fd);
+	buf[len] = '\0';
+	if (len == 0 || len == sizeof(buf) - 1)
+		return PINHOLE_MAX_CONNECTIONS;
+	for (const char *line = buf; line && *line;) {
+		if (strncmp(line, "tfd:", 4) == 0)
+			n++;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return n;
+}
 
 static long long now_ms(void)
 {
@@ -537,12 +621,13 @@ static void listener_accept(struct pinhole *p, struct ph_listener *l, uint32_t e
 				goto broken;
 			}
 		}
-		if (l->nconns >= PINHOLE_MAX_CONNECTIONS) {
+		if (l->nconns >= PINHOLE_MAX_CONNECTIONS ||
+		    (l->alive >= 0 && l->nconns + handed_alive(l) >= PINHOLE_MAX_CONNECTIONS)) {
 			stat_add(&p->stats.refused, 1); /* before the peer can see it */
 			close(fd);
 			continue;
 		}
-		if (conn_new(p, l, fd) < 0)
+		if (conn_new(p, l, fd, false) < 0)
 			stat_add(&p->stats.refused, 1);
 	}
 	return;
@@ -554,6 +639,61 @@ broken:
 	if (l->registered)
 		epoll_ctl(p->epfd, EPOLL_CTL_DEL, l->fd, NULL);
 	l->registered = false;
+}
+
+/* Stops serving the hand-off channel of @l (closed, broken or hostile). */
+static void channel_close(struct pinhole *p, struct ph_listener *l)
+{
+	close_fd(p, &l->chan);
+}
+
+/*
+ * Serves hand-off requests from the sandbox: every byte is hostile. A
+ * request of any other size or shape than one struct smbsock_req with
+ * exactly one fd, an AF_UNIX seqpacket socket, is dropped (its fds closed);
+ * one beyond PINHOLE_MAX_CONNECTIONS (relayed connections, requests in
+ * progress and handed-over sockets still open, together) is answered by
+ * closing its socket. At most ACCEPTS_PER_TURN
+ * requests per turn (level-triggered: the rest wait for the next one).
+ */
+static void channel_read(struct pinhole *p, struct ph_listener *l, uint32_t events)
+{
+	for (int i = 0; i < ACCEPTS_PER_TURN && !l->dead && l->chan >= 0; i++) {
+		struct smbsock_req req;
+		struct fdpass_info info = {0};
+		int fd = -1, domain = 0, type = 0, flags;
+		socklen_t len = sizeof(int);
+		ssize_t n = fdpass_recv(l->chan, &req, sizeof(req), &fd, 1, MSG_DONTWAIT, &info);
+
+		if (n < 0 && (n == -EAGAIN || n == -EWOULDBLOCK)) {
+			if (events & (EPOLLERR | EPOLLHUP))
+				channel_close(p, l);
+			return;
+		}
+		if (n <= 0) {
+			channel_close(p, l); /* the sandbox's end is gone */
+			return;
+		}
+		if (n != (ssize_t)sizeof(req) || info.trunc || info.ctrunc || info.received != 1 ||
+		    info.kept != 1 || req.magic != SMBSOCK_MAGIC || req.flags != 0 ||
+		    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || domain != AF_UNIX ||
+		    (len = sizeof(int), getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) ||
+		    type != SOCK_SEQPACKET || (flags = fcntl(fd, F_GETFL)) < 0 ||
+		    fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+			if (info.kept == 1)
+				close(fd);
+			stat_add(&p->stats.refused, 1);
+			continue;
+		}
+		if (l->nconns >= PINHOLE_MAX_CONNECTIONS ||
+		    l->nconns + handed_alive(l) >= PINHOLE_MAX_CONNECTIONS) {
+			stat_add(&p->stats.refused, 1);
+			close(fd);
+			continue;
+		}
+		if (conn_new(p, l, fd, true) < 0)
+			stat_add(&p->stats.refused, 1);
+	}
 }
 
 static void unpause_listeners(struct pinhole *p)
@@ -574,6 +714,10 @@ static void listener_free(struct ph_listener *l)
 		return;
 	if (l->fd >= 0)
 		close(l->fd);
+	if (l->chan >= 0)
+		close(l->chan);
+	if (l->alive >= 0)
+		close(l->alive);
 	free(l->host);
 	free(l);
 }
@@ -593,6 +737,7 @@ static void listener_close(struct pinhole *p, struct ph_listener *l)
 	l->registered = false;
 	close(l->fd);
 	l->fd = -1;
+	close_fd(p, &l->chan);
 
 	if (l->prev)
 		l->prev->next = l->next;
@@ -615,6 +760,11 @@ static long cmd_run(struct pinhole *p, struct ph_cmd *cmd)
 	case CMD_ADD:
 		l = cmd->l;
 		r = register_fd(p, l->fd, EPOLLIN, &l->tag);
+		if (r == 0 && l->chan >= 0) {
+			r = register_fd(p, l->chan, EPOLLIN, &l->chan_tag);
+			if (r < 0)
+				epoll_ctl(p->epfd, EPOLL_CTL_DEL, l->fd, NULL);
+		}
 		if (r < 0) {
 			listener_free(l);
 			return r;
@@ -735,6 +885,11 @@ static void *relay_main(void *arg)
 				l = container_of(tag, struct ph_listener, tag);
 				if (!l->dead)
 					listener_accept(p, l, events);
+				break;
+			case PH_CHANNEL:
+				l = container_of(tag, struct ph_listener, chan_tag);
+				if (!l->dead)
+					channel_read(p, l, events);
 				break;
 			case PH_CLIENT:
 				c = container_of(tag, struct ph_conn, client_tag);
@@ -936,7 +1091,25 @@ static long cmd_call(struct pinhole *p, struct ph_cmd *cmd)
 	return cmd->result;
 }
 
-long pinhole_add(struct pinhole *p, int listen_fd, const char *host, uint16_t port)
+/* Checks that @fd is a SOCK_SEQPACKET socket, makes it non-blocking and
+ * close-on-exec. Returns 0 or a negative errno. */
+static int channel_check(int fd)
+{
+	int type = 0, flags;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -errno;
+	if (type != SOCK_SEQPACKET)
+		return -EINVAL;
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return -errno;
+	return 0;
+}
+
+long pinhole_add(struct pinhole *p, int listen_fd, int chan_fd, const char *host, uint16_t port)
 {
 	struct ph_cmd cmd = {.type = CMD_ADD};
 	struct ph_listener *l;
@@ -945,8 +1118,16 @@ long pinhole_add(struct pinhole *p, int listen_fd, const char *host, uint16_t po
 	size_t hostlen = host ? strnlen(host, PINHOLE_MAX_HOST + 1) : 0;
 	int flags, r;
 
-	if (listen_fd < 0)
+	if (listen_fd < 0) {
+		if (chan_fd >= 0)
+			close(chan_fd);
 		return -EINVAL;
+	}
+	if (chan_fd >= 0) {
+		r = channel_check(chan_fd);
+		if (r < 0)
+			goto fail;
+	}
 	if (hostlen == 0 || hostlen > PINHOLE_MAX_HOST || port == 0) {
 		r = -EINVAL;
 		goto fail;
@@ -984,7 +1165,19 @@ long pinhole_add(struct pinhole *p, int listen_fd, const char *host, uint16_t po
 		goto fail;
 	}
 	l->tag.kind = PH_LISTENER;
+	l->chan_tag.kind = PH_CHANNEL;
 	l->fd = listen_fd;
+	l->chan = chan_fd;
+	l->alive = -1;
+	if (chan_fd >= 0) {
+		l->alive = epoll_create1(EPOLL_CLOEXEC);
+		if (l->alive < 0) {
+			r = -errno;
+			free(l->host);
+			free(l);
+			goto fail;
+		}
+	}
 	snprintf(l->service, sizeof(l->service), "%u", (unsigned)port);
 
 	pthread_mutex_lock(&p->lock);
@@ -996,6 +1189,8 @@ long pinhole_add(struct pinhole *p, int listen_fd, const char *host, uint16_t po
 
 fail:
 	close(listen_fd);
+	if (chan_fd >= 0)
+		close(chan_fd);
 	return r;
 }
 
@@ -1016,4 +1211,5 @@ void pinhole_get_stats(struct pinhole *p, struct pinhole_stats *out)
 	out->bytes_down = __atomic_load_n(&p->stats.bytes_down, __ATOMIC_RELAXED);
 	out->refused = __atomic_load_n(&p->stats.refused, __ATOMIC_RELAXED);
 	out->connect_failed = __atomic_load_n(&p->stats.connect_failed, __ATOMIC_RELAXED);
+	out->handed_over = __atomic_load_n(&p->stats.handed_over, __ATOMIC_RELAXED);
 }

@@ -18,10 +18,24 @@
  * thread, so that a slow DNS server delays new connections only. Both threads
  * block every signal; sends use MSG_NOSIGNAL.
  *
- * Limits: at most PINHOLE_MAX_CONNECTIONS relayed connections per listener;
- * connections accepted beyond that are closed at once. Each connection holds
- * two fds (its two sockets), so the gateway's RLIMIT_NOFILE must leave room
- * for 2 * PINHOLE_MAX_CONNECTIONS + 1 fds per sandbox.
+ * The hand-off ([sandbox] smb_socket = handoff; sandbox/shared/smbsock.h):
+ * beside its listener, a sandbox may have a channel on which its worker asks
+ * for a socket. The relay thread reads the requests (non-blocking; every
+ * byte is hostile), has the resolver thread resolve the host, connects
+ * non-blocking to the same configured host:port, and sends the connected
+ * socket on the request's own answer socket; then it forgets it: the gateway
+ * keeps no copy and relays nothing. The request names no destination.
+ *
+ * Limits: per sandbox, at most PINHOLE_MAX_CONNECTIONS relayed connections,
+ * hand-off requests in progress and handed-over sockets still open in the
+ * sandbox, together; a connection accepted beyond that is closed at once,
+ * and so is the answer socket of a request beyond it (the worker's connect()
+ * fails with ECONNREFUSED). The gateway keeps no copy of a socket it handed
+ * over, yet knows when the sandbox's last copy is closed: pinhole.c,
+ * handed_alive(). Each relayed connection or request in progress holds two
+ * fds (for a request, its answer socket and the server socket), so the
+ * gateway's RLIMIT_NOFILE must leave room for 2 * PINHOLE_MAX_CONNECTIONS + 3
+ * fds per sandbox (with the listener, the channel and its epoll set).
  */
 #pragma once
 
@@ -44,6 +58,7 @@ struct pinhole_stats {
 	unsigned long long bytes_down;	      /* server -> sandbox, bytes delivered */
 	unsigned long long refused;	   /* accepted and closed at once: limit or no resources */
 	unsigned long long connect_failed; /* resolution or connection to the server failed */
+	unsigned long long handed_over;	   /* connected sockets sent to a sandbox */
 };
 
 /*
@@ -62,21 +77,24 @@ int pinhole_start(struct pinhole **ret);
 void pinhole_stop(struct pinhole *p);
 
 /*
- * Starts relaying the connections accepted on @listen_fd to @host:@port.
+ * Starts relaying the connections accepted on @listen_fd to @host:@port and,
+ * when @chan_fd >= 0 (a SOCK_SEQPACKET socket: the hand-off channel), serving
+ * its requests for sockets connected to @host:@port.
  * @host is a DNS name or an IP literal, copied; it is resolved again for
  * each connection, and every address is tried in turn.
  *
- * Takes ownership of @listen_fd in every case: on failure it is closed too.
+ * Takes ownership of @listen_fd and @chan_fd in every case: on failure they
+ * are closed too (@chan_fd is made non-blocking and close-on-exec likewise).
  * The fd is made non-blocking and close-on-exec (this changes the open file
  * description, which the sandbox should no longer hold).
  *
  * Returns an id > 0 for pinhole_remove(), or a negative errno: -EINVAL for an
- * empty or too long @host, port 0, a negative @listen_fd or a socket that is
- * not a listening stream socket; -ENOTSOCK when @listen_fd is not a socket;
- * -ENOMEM; -EBADF. Thread-safe; blocks until the relay thread has taken the
- * listener, so connections are accepted from the moment it returns.
+ * empty or too long @host, port 0, a negative @listen_fd, a socket that is
+ * not a listening stream socket or a @chan_fd that is not a seqpacket socket; -ENOTSOCK when
+ * @listen_fd is not a socket; -ENOMEM; -EBADF. Thread-safe; blocks until the relay thread has taken
+ * the listener, so connections are accepted from the moment it returns.
  */
-long pinhole_add(struct pinhole *p, int listen_fd, const char *host, uint16_t port);
+long pinhole_add(struct pinhole *p, int listen_fd, int chan_fd, const char *host, uint16_t port);
 
 /*
  * Stops accepting on the listener @id, closes it and all of its connections,

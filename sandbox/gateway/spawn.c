@@ -102,6 +102,7 @@ int sbx_spawn(struct sbx_spawner *s, size_t server_index, const char *user, stru
 	b->ctl = fds[0];
 	b->pidfd = fds[1];
 	b->listen_fd = fds[2];
+	b->smbsock_fd = fds[3];
 	b->uid = rep.uid;
 	b->server = &s->cfg->servers[server_index];
 	*ret = b;
@@ -129,6 +130,8 @@ void sbx_free(struct sbx *b)
 		close(b->ctl);
 	if (b->listen_fd >= 0)
 		close(b->listen_fd);
+	if (b->smbsock_fd >= 0)
+		close(b->smbsock_fd);
 	if (b->pidfd >= 0)
 		close(b->pidfd);
 	free(b);

@@ -26,11 +26,13 @@ struct sbx_spawner;
 
 /* One sandbox, as the gateway holds it. */
 struct sbx {
-	pid_t pid;     /* host pid of the sandbox's PID 1 (for logs; signal through pidfd) */
-	int pidfd;     /* owned; readable when the sandbox has exited */
-	int ctl;       /* owned; SOCK_SEQPACKET to the worker (proto.h) */
-	int listen_fd; /* owned; the pinhole listener inside the sandbox's netns */
-	uid_t uid;     /* host uid the sandbox runs as */
+	pid_t pid;	/* host pid of the sandbox's PID 1 (for logs; signal through pidfd) */
+	int pidfd;	/* owned; readable when the sandbox has exited */
+	int ctl;	/* owned; SOCK_SEQPACKET to the worker (proto.h) */
+	int listen_fd;	/* owned; the pinhole listener inside the sandbox's netns */
+	int smbsock_fd; /* owned; the gateway's end of the hand-off channel
+			   (sandbox/shared/smbsock.h); silent with smb_socket = relay */
+	uid_t uid;	/* host uid the sandbox runs as */
 	const struct cfg_server *server; /* not owned: points into the spawner's cfg */
 };
 

@@ -40,6 +40,8 @@
 static int setup_fd = -1;
 /* The mount's /dev/fuse, opened by jail_child_main() when the shares are mounted. */
 static int fuse_fd = -1;
+/* The hand-off channel (smbsock.h): [0] for the gateway, [1] the worker's. */
+static int smbsock[2] = {-1, -1};
 
 /* Reports a failed step to the spawner and exits. */
 _Noreturn static void setup_failed(const char *step, int err)
@@ -340,8 +342,10 @@ _Noreturn static void exec_worker(const struct jail_params *p)
 {
 	int devnull;
 
-	/* fds: 0 and 1 /dev/null, 2 the log, 3 the control socket, nothing else.
-	 * Everything is first moved above 10 so that no dup2() clobbers a source. */
+	/* fds: 0 and 1 /dev/null, 2 the log, 3 the control socket, 4 /dev/fuse
+	 * with a mount, 5 the hand-off channel with smb_socket = handoff, nothing
+	 * else. Everything is first moved above 10 so that no dup2() clobbers a
+	 * source. */
 	CHECK(setsid(), "setsid");
 	CHECK(prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), "pdeathsig");
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -351,7 +355,9 @@ _Noreturn static void exec_worker(const struct jail_params *p)
 	int hi_ctl = fcntl(p->ctl_fd, F_DUPFD_CLOEXEC, 10);
 	int hi_log = fcntl(p->stderr_fd, F_DUPFD_CLOEXEC, 10);
 	int hi_fuse = fuse_fd >= 0 ? fcntl(fuse_fd, F_DUPFD_CLOEXEC, 10) : -1;
-	if (hi_null < 0 || hi_ctl < 0 || hi_log < 0 || (fuse_fd >= 0 && hi_fuse < 0))
+	int hi_sock = p->smb_handoff ? fcntl(smbsock[1], F_DUPFD_CLOEXEC, 10) : -1;
+	if (hi_null < 0 || hi_ctl < 0 || hi_log < 0 || (fuse_fd >= 0 && hi_fuse < 0) ||
+	    (p->smb_handoff && hi_sock < 0))
 		setup_failed("move fds", errno);
 	CHECK(dup2(hi_null, 0), "dup2 stdin");
 	CHECK(dup2(hi_null, 1), "dup2 stdout");
@@ -359,8 +365,16 @@ _Noreturn static void exec_worker(const struct jail_params *p)
 	CHECK(dup2(hi_ctl, JAIL_CTL_FD), "dup2 ctl");
 	if (hi_fuse >= 0)
 		CHECK(dup2(hi_fuse, JAIL_FUSE_FD), "dup2 fuse");
-	CHECK(syscall(SYS_close_range, hi_fuse >= 0 ? JAIL_FUSE_FD + 1 : JAIL_FUSE_FD, ~0U, 0),
-	      "close fds");
+	if (hi_sock >= 0) {
+		CHECK(dup2(hi_sock, JAIL_SMBSOCK_FD), "dup2 smbsock");
+		if (hi_fuse < 0)
+			(void)close(JAIL_FUSE_FD);
+		CHECK(syscall(SYS_close_range, JAIL_SMBSOCK_FD + 1, ~0U, 0), "close fds");
+	} else {
+		CHECK(syscall(SYS_close_range, hi_fuse >= 0 ? JAIL_FUSE_FD + 1 : JAIL_FUSE_FD, ~0U,
+			      0),
+		      "close fds");
+	}
 
 	set_rlimit(RLIMIT_NOFILE, JAIL_RLIMIT_NOFILE, "RLIMIT_NOFILE");
 	set_rlimit(RLIMIT_CORE, 0, "RLIMIT_CORE");
@@ -369,7 +383,7 @@ _Noreturn static void exec_worker(const struct jail_params *p)
 
 	caps_drop_all();
 	CHECK(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs");
-	int r = jail_seccomp_apply();
+	int r = jail_seccomp_apply(p->smb_handoff);
 	if (r < 0)
 		setup_failed("seccomp", -r);
 	execve(JAIL_WORKER_PATH, p->argv, p->envp);
@@ -504,6 +518,9 @@ _Noreturn void jail_child_main(const struct jail_params *p)
 	CHECK(setdomainname("sandbox", 7), "setdomainname");
 	loopback_up();
 	lfd = pinhole_listener();
+	/* Made in every mode, so that the spawner's answer has one shape; the
+	 * worker gets its end with smb_socket = handoff only. */
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, smbsock), "smbsock channel");
 	build_root(p, worker_fd);
 
 	worker = fork();
@@ -511,6 +528,7 @@ _Noreturn void jail_child_main(const struct jail_params *p)
 		setup_failed("fork worker", errno);
 	if (worker == 0) {
 		close(lfd);
+		close(smbsock[0]);
 		close(setup_fd);
 		setup_fd = -1;
 		exec_worker(p);
@@ -519,12 +537,15 @@ _Noreturn void jail_child_main(const struct jail_params *p)
 	/* PID 1: hand the pinhole listener out, keep nothing, reap until the worker exits. */
 	{
 		struct jail_setup ok = {.msg = JAIL_SETUP_READY};
-		if (fdpass_send(setup_fd, &ok, sizeof(ok), &lfd, 1) < 0) {
+		const int out[2] = {lfd, smbsock[0]};
+		if (fdpass_send(setup_fd, &ok, sizeof(ok), out, 2) < 0) {
 			kill(worker, SIGKILL);
 			_exit(127);
 		}
 	}
 	close(lfd);
+	close(smbsock[0]);
+	close(smbsock[1]);
 	close(p->ctl_fd);
 	close(p->stderr_fd);
 	if (fuse_fd >= 0)

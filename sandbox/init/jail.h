@@ -33,7 +33,8 @@
 /* Messages on the setup socket between the spawner and the clone child. */
 enum jail_setup_msg {
 	JAIL_SETUP_GO = 1,	/* spawner -> child: id maps written, go on */
-	JAIL_SETUP_READY = 2,	/* child -> spawner: set up; carries the pinhole listener fd */
+	JAIL_SETUP_READY = 2,	/* child -> spawner: set up; carries the pinhole listener fd
+				   and the gateway's end of the hand-off channel */
 	JAIL_SETUP_FAIL = 3,	/* child -> spawner: failed; carries errno and the step */
 	JAIL_SETUP_CLAIM = 4,	/* spawner -> PID 1: a session takes the sandbox; step = hostname */
 	JAIL_SETUP_CLAIMED = 5, /* PID 1 -> spawner: hostname set, last capabilities dropped */
@@ -58,11 +59,16 @@ struct jail_params {
 	char *const *envp;	 /* the worker's whole environment */
 	const char *mount_name;	 /* mount the shares at /shares/MOUNT_NAME (the server's
 				    name in the configuration), or NULL: no mount */
+	bool smb_handoff;	 /* [sandbox] smb_socket = handoff: the worker gets the
+				    channel and the stricter filter */
 };
 
 /* The worker's fds: the control socket, and the mount's /dev/fuse when there is one. */
 #define JAIL_CTL_FD  3
 #define JAIL_FUSE_FD 4
+/* The worker's end of the socket hand-off channel (sandbox/shared/smbsock.h),
+ * with smb_socket = handoff only. */
+#define JAIL_SMBSOCK_FD 5
 /* Where the shares are mounted inside a sandbox: /shares/SERVER/SHARE. */
 #define JAIL_SHARES "/shares"
 
@@ -80,9 +86,15 @@ _Noreturn void jail_child_main(const struct jail_params *p);
 /*
  * Applies the worker's seccomp filter to the calling thread (deny by default:
  * a call outside the allowlist fails with EPERM; a few dangerous ones kill the
- * process). PR_SET_NO_NEW_PRIVS must be set. Returns 0 or a negative errno.
+ * process). PR_SET_NO_NEW_PRIVS must be set. @handoff: the worker will hold
+ * sockets connected in the gateway's network namespace, so the filter also
+ * refuses (EPERM) connect, new sockets of any family, socket pairs other than
+ * AF_UNIX stream/seqpacket, MSG_FASTOPEN on sendto/sendmsg/sendmmsg and
+ * setsockopt() at any level but SOL_SOCKET and IPPROTO_TCP (bind, listen and
+ * accept are outside the allowlist in both cases). Returns 0 or a negative
+ * errno.
  */
-int jail_seccomp_apply(void);
+int jail_seccomp_apply(bool handoff);
 
 /*
  * The filter of a command an administrator runs in a sandbox (smbgatectl

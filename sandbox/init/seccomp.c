@@ -18,6 +18,7 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 #include <seccomp.h>
 
@@ -51,14 +52,21 @@ static const char *const allowed[] = {
 	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigpending", "rt_sigtimedwait",
 	"rt_sigsuspend", "sigaltstack", "kill", "tgkill", "tkill", "exit", "exit_group",
 	"wait4", "waitid", "fork", "vfork", "execve", "execveat",
-	/* sockets (socket() itself is filtered on its domain below) */
-	"socketpair", "connect", "getsockname", "getpeername", "setsockopt", "getsockopt",
-	"sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "shutdown",
+	/* sockets (socket(), connect(), socketpair(), setsockopt() and the sends
+	 * are filtered below, by mode) */
+	"getsockname", "getpeername", "getsockopt", "recvfrom", "recvmsg", "recvmmsg",
+	"shutdown",
 	/* waiting */
 	"poll", "ppoll", "ppoll_time64", "select", "_newselect", "pselect6",
 	"pselect6_time64", "epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait",
 	"epoll_pwait", "epoll_pwait2", "eventfd", "eventfd2", "timerfd_create",
 	"timerfd_settime", "timerfd_gettime",
+};
+
+/* With the relay, the sockets of the worker live in the sandbox's network
+ * namespace, where only lo and the pinhole exist: these are harmless. */
+static const char *const relay_sockets[] = {
+	"socketpair", "connect", "setsockopt", "sendto", "sendmsg", "sendmmsg",
 };
 
 /* Only an escape attempt makes these: the process dies. */
@@ -86,7 +94,54 @@ static int add_names(scmp_filter_ctx ctx, uint32_t action, const char *const *na
 	return 0;
 }
 
-int jail_seccomp_apply(void)
+/*
+ * The socket calls of the hand-off mode: the worker holds TCP sockets that
+ * the gateway connected, in the gateway's network namespace, and must not be
+ * able to point one elsewhere, route it elsewhere, open another, or pass one
+ * to a process whose filter would allow that. Everything not allowed here
+ * fails with EPERM (the default action):
+ * - socket(): no new socket of any family (the worker's socket() hands
+ *   libsmbclient a placeholder, sandbox/worker/smbsock.c); connect(), bind(),
+ *   listen(), accept(): never (AF_UNSPEC would disconnect a TCP socket);
+ * - socketpair(): AF_UNIX stream or seqpacket only; a datagram pair could
+ *   sendto() an fd to an address bound by another program of the sandbox;
+ *   stream and seqpacket sockets ignore or refuse a destination address;
+ * - sendto(), sendmsg(), sendmmsg(): without MSG_FASTOPEN (which connects);
+ * - setsockopt(): SOL_SOCKET and IPPROTO_TCP only (no IP_OPTIONS source
+ *   routing, nothing of IPPROTO_IP or IPPROTO_IPV6).
+ */
+static int add_handoff_sockets(scmp_filter_ctx ctx)
+{
+	static const int pair_types[] = {SOCK_STREAM, SOCK_SEQPACKET};
+	static const int levels[] = {SOL_SOCKET, IPPROTO_TCP};
+	const scmp_datum_t fastopen = MSG_FASTOPEN;
+	int r;
+
+	for (size_t i = 0; i < sizeof(pair_types) / sizeof(pair_types[0]); i++) {
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 2,
+				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_UNIX),
+				     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, (scmp_datum_t)pair_types[i]));
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 1,
+				     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)levels[i]));
+		if (r < 0)
+			return r;
+	}
+	r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1,
+			     SCMP_A3(SCMP_CMP_MASKED_EQ, fastopen, 0));
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 1,
+				     SCMP_A2(SCMP_CMP_MASKED_EQ, fastopen, 0));
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmmsg), 1,
+				     SCMP_A3(SCMP_CMP_MASKED_EQ, fastopen, 0));
+	return r;
+}
+
+int jail_seccomp_apply(bool handoff)
 {
 	const uint64_t ns_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
 				  CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
@@ -102,13 +157,23 @@ int jail_seccomp_apply(void)
 	if (r < 0)
 		goto out;
 
-	/* socket(): UNIX and IP only (no netlink, packet, ...). */
-	static const int domains[] = {AF_UNIX, AF_INET, AF_INET6};
-	for (size_t i = 0; i < sizeof(domains) / sizeof(domains[0]); i++) {
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)domains[i]));
+	if (handoff) {
+		r = add_handoff_sockets(ctx);
 		if (r < 0)
 			goto out;
+	} else {
+		r = add_names(ctx, SCMP_ACT_ALLOW, relay_sockets,
+			      sizeof(relay_sockets) / sizeof(relay_sockets[0]));
+		if (r < 0)
+			goto out;
+		/* socket(): UNIX and IP only (no netlink, packet, ...). */
+		static const int domains[] = {AF_UNIX, AF_INET, AF_INET6};
+		for (size_t i = 0; i < sizeof(domains) / sizeof(domains[0]); i++) {
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+					     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)domains[i]));
+			if (r < 0)
+				goto out;
+		}
 	}
 	/* clone(): threads and forks, never new namespaces. */
 	r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,

@@ -57,7 +57,7 @@ struct spawner_state {
 /* A started sandbox, not yet handed to the gateway. */
 struct ready {
 	pid_t pid;
-	int pidfd, ctl, lfd, setup;
+	int pidfd, ctl, lfd, chan, setup;
 	uint32_t uid;
 };
 
@@ -65,7 +65,7 @@ static void ready_close(struct ready *rd, bool kill_it)
 {
 	if (kill_it && rd->pidfd >= 0)
 		(void)syscall(SYS_pidfd_send_signal, rd->pidfd, SIGKILL, NULL, 0);
-	int *fds[] = {&rd->pidfd, &rd->ctl, &rd->lfd, &rd->setup};
+	int *fds[] = {&rd->pidfd, &rd->ctl, &rd->lfd, &rd->chan, &rd->setup};
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (*fds[i] >= 0) {
 			close(*fds[i]);
@@ -305,6 +305,7 @@ static pid_t clone_jail(struct spawner_state *st, const struct cfg_server *srv, 
 	    .argv = st->argv,
 	    .envp = st->envp,
 	    .mount_name = st->cfg->mounts != CFG_MOUNTS_OFF ? srv->name : NULL,
+	    .smb_handoff = st->cfg->smb_socket == CFG_SMB_SOCKET_HANDOFF,
 	};
 	struct clone_args ca = {
 	    .flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS |
@@ -343,11 +344,12 @@ static int write_id_maps(const struct spawner_state *st, pid_t pid, uid_t uid)
 
 /*
  * Lets the child go on with its set-up and waits for its answer: READY with
- * the pinhole listener (*@lfd), or FAIL with the step (logged). Returns 0 or
- * a negative errno (-ETIMEDOUT, -EPROTO).
+ * the pinhole listener (*@lfd) and the hand-off channel (*@chan), or FAIL with the step (logged).
+ * Returns 0 or a negative errno (-ETIMEDOUT, -EPROTO).
  */
-static int setup_handshake(int setup, pid_t pid, int *lfd)
+static int setup_handshake(int setup, pid_t pid, int *lfd, int *chan)
 {
+	int fds[2] = {-1, -1};
 	struct jail_setup m = {.msg = JAIL_SETUP_GO};
 	struct pollfd pfd = {.fd = setup, .events = POLLIN};
 	size_t n_fds = 0;
@@ -361,9 +363,12 @@ static int setup_handshake(int setup, pid_t pid, int *lfd)
 		return r == 0 ? -ETIMEDOUT : -errno;
 	}
 	memset(&m, 0, sizeof(m));
-	r = spawner_recv(setup, &m, sizeof(m), lfd, 1, &n_fds);
-	if (r == 0 && m.msg == JAIL_SETUP_READY && n_fds == 1)
+	r = spawner_recv(setup, &m, sizeof(m), fds, 2, &n_fds);
+	if (r == 0 && m.msg == JAIL_SETUP_READY && n_fds == 2) {
+		*lfd = fds[0];
+		*chan = fds[1];
 		return 0;
+	}
 	if (r == 0 && m.msg == JAIL_SETUP_FAIL) {
 		m.step[sizeof(m.step) - 1] = '\0';
 		fprintf(stderr, "smbgate: sandbox %d: setup failed at %s: %s\n", (int)pid, m.step,
@@ -371,9 +376,9 @@ static int setup_handshake(int setup, pid_t pid, int *lfd)
 	} else {
 		fprintf(stderr, "smbgate: sandbox %d: setup failed\n", (int)pid);
 	}
-	if (r == 0 && n_fds == 1)
-		close(*lfd);
-	*lfd = -1;
+	for (size_t i = 0; r == 0 && i < n_fds; i++)
+		close(fds[i]);
+	*lfd = *chan = -1;
 	return -EPROTO;
 }
 
@@ -381,7 +386,7 @@ static int setup_handshake(int setup, pid_t pid, int *lfd)
 static int start_one(struct spawner_state *st, size_t server, struct ready *ret)
 {
 	struct child_slot *slot, unpriv_slot = {0};
-	int ctl[2] = {-1, -1}, setup[2] = {-1, -1}, pidfd = -1, lfd = -1;
+	int ctl[2] = {-1, -1}, setup[2] = {-1, -1}, pidfd = -1, lfd = -1, chan = -1;
 	pid_t pid = -1;
 	int r;
 
@@ -406,13 +411,14 @@ static int start_one(struct spawner_state *st, size_t server, struct ready *ret)
 	if (r < 0)
 		goto fail;
 	cgroup_place(st, pid);
-	r = setup_handshake(setup[0], pid, &lfd);
+	r = setup_handshake(setup[0], pid, &lfd, &chan);
 	if (r < 0)
 		goto fail;
 	*ret = (struct ready){.pid = pid,
 			      .pidfd = pidfd,
 			      .ctl = ctl[0],
 			      .lfd = lfd,
+			      .chan = chan,
 			      .setup = setup[0],
 			      .uid = slot->uid};
 	return 0;
@@ -482,6 +488,7 @@ static int provide(struct spawner_state *st, const struct spawn_req *req, struct
 	out[0] = rd.ctl;
 	out[1] = rd.pidfd;
 	out[2] = rd.lfd;
+	out[3] = rd.chan;
 	return 0;
 }
 

@@ -4,9 +4,10 @@
  * (sandbox/gateway/spawn.c) sees it: how it is started, and the one request
  * and answer they exchange over their SOCK_SEQPACKET socket.
  *
- * Request: struct spawn_req. Answer: struct spawn_rep, with exactly three
+ * Request: struct spawn_req. Answer: struct spawn_rep, with exactly four
  * fds when err is 0 (the worker's control socket, the sandbox's pidfd, the
- * pinhole listener) and none otherwise.
+ * pinhole listener, the gateway's end of the hand-off channel) and none
+ * otherwise.
  */
 #pragma once
 
@@ -49,7 +50,7 @@ struct spawn_rep {
 };
 
 /* The fds of a successful answer, in this order. */
-#define SPAWN_REP_FDS 3
+#define SPAWN_REP_FDS 4
 
 /*
  * Forks the spawner process for @cfg (which must outlive it) while the caller

@@ -69,6 +69,8 @@ struct smb {
 	struct smb_params params; /* .server points at server[] */
 };
 
+unsigned smb_connect_timeout_ms;
+
 static void auth_cb(SMBCCTX *ctx, const char *server, const char *share, char *wg, int wglen,
 		    char *un, int unlen, char *pw, int pwlen)
 {
@@ -353,6 +355,7 @@ static int smb_new(const struct smb_params *p, const char *domain, const char *u
 	smbc_setOptionUrlEncodeReaddirEntries(smb->ctx, 0);
 	smbc_setOptionOneSharePerServer(smb->ctx, 0);
 	smbc_setTimeout(smb->ctx, (int)(p->timeout * 1000));
+	smb_connect_timeout_ms = p->timeout * 1000;
 	smbc_setPort(smb->ctx, 445);
 	smbc_setOptionSmbEncryptionLevel(
 	    smb->ctx, p->encryption == CFG_ENCRYPTION_REQUIRED	? SMBC_ENCRYPTLEVEL_REQUIRE

@@ -127,6 +127,11 @@ int smb_rmdir(struct smb *s, const char *share, const char *path, uint32_t flags
 
 /* Temporary files of uploads and copies start with this; user paths that
  * name one are refused (smb_path_reserved()) and listings leave them out. */
+/* The SMB timeout of the last context opened in this process, in ms (0
+ * before any): how long the worker's connect() waits for a socket handed
+ * over by the gateway (sandbox/worker/handoff.c). */
+extern unsigned smb_connect_timeout_ms;
+
 #define SMB_TMP_PREFIX ".~smbgate-"
 
 /* Whether a segment of @path starts with SMB_TMP_PREFIX. */

@@ -34,6 +34,7 @@
 #include "cfg.h"
 #include "client.h"
 #include "fixture.h"
+#include "jail.h"
 #include "pinhole.h"
 #include "proto.h"
 #include "spawn.h"
@@ -136,9 +137,14 @@ static struct session open_sandbox_to(struct sbx_spawner *sp, size_t idx, const 
 
 	assert_int_equal(sbx_spawn(sp, idx, user, &s.b), 0);
 	s.pid = s.b->pid;
-	s.pin = pinhole_add(ph, s.b->listen_fd, cfg->servers[idx].host, cfg->servers[idx].port);
+	if (cfg->smb_socket != CFG_SMB_SOCKET_HANDOFF) {
+		close(s.b->smbsock_fd);
+		s.b->smbsock_fd = -1;
+	}
+	s.pin = pinhole_add(ph, s.b->listen_fd, s.b->smbsock_fd, cfg->servers[idx].host,
+			    cfg->servers[idx].port);
 	assert_true(s.pin > 0);
-	s.b->listen_fd = -1; /* the pinhole owns it now */
+	s.b->listen_fd = s.b->smbsock_fd = -1; /* the pinhole owns them now */
 	return s;
 }
 
@@ -248,9 +254,13 @@ static const char *num(int v)
 
 /* ---- isolation, seen from inside ---- */
 
-static void test_isolation(void **state)
+/* Isolation with either way out ([sandbox] smb_socket): the spawner and the
+ * sessions read cfg->smb_socket, so it is set for the whole test. */
+static void isolation_in(enum cfg_smb_socket mode)
 {
-	(void)state;
+	enum cfg_smb_socket saved = cfg->smb_socket;
+	bool handoff = mode == CFG_SMB_SOCKET_HANDOFF;
+	cfg->smb_socket = mode;
 	/* A listener on the host's loopback that the sandbox must not reach. */
 	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in sa = {.sin_family = AF_INET};
@@ -290,7 +300,8 @@ static void test_isolation(void **state)
 	assert_report(rep, "rlimit.nofile", "256");
 	assert_report(rep, "rlimit.core", "0");
 	assert_report(rep, "rlimit.nproc", "64");
-	assert_report(rep, "fds", "0,1,2,3"); /* nothing inherited */
+	/* Nothing inherited; with the hand-off, its channel at 5. */
+	assert_report(rep, "fds", handoff ? "0,1,2,3,5" : "0,1,2,3");
 	assert_report(rep, "ppid", "1");
 	assert_report(rep, "uid", "1000");
 	assert_report(rep, "gid", "1000");
@@ -306,10 +317,12 @@ static void test_isolation(void **state)
 	/* Only lo in the network namespace. */
 	assert_report(rep, "iface", "lo");
 	assert_null(strstr(strstr(rep, "iface=lo") + 1, "iface="));
-	/* The host's loopback is not reachable, nor any other address; the pinhole is. */
-	assert_report(rep, "connect.host_listener", num(ECONNREFUSED));
-	assert_report(rep, "connect.other", num(ENETUNREACH));
-	assert_report(rep, "connect.pinhole", "0");
+	/* The host's loopback is not reachable, nor any other address; the pinhole
+	 * is. With the hand-off, no network socket can be made at all (the
+	 * probe calls the C library's socket(), not the worker's). */
+	assert_report(rep, "connect.host_listener", num(handoff ? EPERM : ECONNREFUSED));
+	assert_report(rep, "connect.other", num(handoff ? EPERM : ENETUNREACH));
+	assert_report(rep, "connect.pinhole", handoff ? num(EPERM) : "0");
 	/* The host's files are absent; the root is read-only, the home writable. */
 	assert_report(rep, "exists./etc/shadow", "0");
 	assert_report(rep, "exists./root", "0");
@@ -344,6 +357,19 @@ static void test_isolation(void **state)
 	close_session(&s);
 	sbx_spawner_free(sp);
 	close(lfd);
+	cfg->smb_socket = saved;
+}
+
+static void test_isolation(void **state)
+{
+	(void)state;
+	isolation_in(CFG_SMB_SOCKET_HANDOFF);
+}
+
+static void test_isolation_relay(void **state)
+{
+	(void)state;
+	isolation_in(CFG_SMB_SOCKET_RELAY);
 }
 
 /* The children of @ppid, by reading /proc (at most @max). */
@@ -721,6 +747,8 @@ static int read_range(struct sbxc *c, const char *share, const char *path, uint6
 static void test_read(void **state)
 {
 	(void)state;
+	struct pinhole_stats before, after;
+	pinhole_get_stats(ph, &before);
 	struct session s = login(FIXTURE_ALICE, FIXTURE_ALICE_PASS);
 	struct proto_stat st;
 	char *data;
@@ -754,6 +782,10 @@ static void test_read(void **state)
 	assert_int_equal(read_range(s.c, "public", "nested", 0, 1, &data, &len), PROTO_E_IS_DIR);
 	assert_int_equal(sbxc_stat(s.c, "public", "nested", &st), 0);
 	assert_int_equal(st.ftype, PROTO_FT_DIR);
+	/* The worker's own connection was handed over, not relayed (the default). */
+	pinhole_get_stats(ph, &after);
+	assert_true(after.handed_over > before.handed_over);
+	assert_int_equal(after.bytes_down, before.bytes_down);
 	close_session(&s);
 }
 
@@ -1226,8 +1258,9 @@ static void slurp(int fd, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
-/* Runs @argv in @s's sandbox with @input on its stdin. */
-static struct ran run_in(struct session *s, const char *input, const char *const *argv)
+/* Runs @argv in @s's sandbox (of @sp) with @input on its stdin. */
+static struct ran run_in_sp(struct sbx_spawner *sp, struct session *s, const char *input,
+			    const char *const *argv)
 {
 	int in[2], out[2], err[2], status_fd = -1;
 	struct ran ran = {.status = -1};
@@ -1237,7 +1270,7 @@ static struct ran run_in(struct session *s, const char *input, const char *const
 	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
 	assert_int_equal(pipe2(err, O_CLOEXEC), 0);
 	int stdio[3] = {in[0], out[1], err[1]};
-	assert_int_equal(sbx_exec(spawner, s->b, "test", argv, stdio, false, &status_fd), 0);
+	assert_int_equal(sbx_exec(sp, s->b, "test", argv, stdio, false, &status_fd), 0);
 	close(in[0]);
 	close(out[1]);
 	close(err[1]);
@@ -1254,7 +1287,108 @@ static struct ran run_in(struct session *s, const char *input, const char *const
 	return ran;
 }
 
+static struct ran run_in(struct session *s, const char *input, const char *const *argv)
+{
+	return run_in_sp(spawner, s, input, argv);
+}
+
 #define RUN(s, input, ...) run_in(s, input, (const char *const[]){__VA_ARGS__, NULL})
+
+/*
+ * The socket hand-off, from inside: the probe, in the worker's place and under
+ * its filter, takes a socket the gateway connected to the fixture, and every
+ * way to re-point it, route it elsewhere, open another or pass it on fails
+ * with EPERM; the socket still reaches the same server, which answers. Then a
+ * command run in the same sandbox (the exec filter) cannot take it.
+ */
+static void test_handoff(void **state)
+{
+	(void)state;
+	assert_int_equal(cfg->smb_socket, CFG_SMB_SOCKET_HANDOFF);
+	const char *args[] = {"handoff", NULL};
+	struct sbx_spawner_options o = {.worker_path = probe_path, .worker_args = args};
+	struct sbx_spawner *sp;
+	struct pinhole_stats before, after;
+	assert_int_equal(spawner_start(&o, &sp), 0);
+	struct session s = open_sandbox(sp, FIXTURE_ALICE);
+	pinhole_get_stats(ph, &before);
+	assert_int_equal(send(s.b->ctl, "g", 1, 0), 1);
+	char *rep = probe_report(s.b->ctl);
+	if (getenv("PROBE_DEBUG"))
+		print_message("%s", rep);
+
+	char peer[128];
+	snprintf(peer, sizeof(peer), "%s:%s", fixture_require("SAMBA_HOST"),
+		 fixture_require("SAMBA_PORT"));
+	assert_report(rep, "handoff.request", "0");
+	assert_report(rep, "handoff.peer", peer);
+	static const char *const denied[] = {
+	    "connect_unspec",
+	    "connect_inet",
+	    "bind",
+	    "listen",
+	    "accept",
+	    "socket_inet",
+	    "socket_inet_dgram",
+	    "socket_inet6",
+	    "socket_unix_stream",
+	    "socket_unix_dgram",
+	    "socket_unix_seqpacket",
+	    "socketpair_dgram",
+	    "sendto_fastopen",
+	    "sendmsg_fastopen",
+	    "sendmmsg_fastopen",
+	    "ip_options",
+	    "ip_tos",
+	    "ipv6",
+	};
+	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+		char key[64];
+		snprintf(key, sizeof(key), "deny.%s", denied[i]);
+		const char *v = report_get(rep, key);
+		if (!v || strcmp(v, num(EPERM)) != 0)
+			fail_msg("%s: %s, not EPERM", key, v ? v : "(missing)");
+	}
+	assert_report(rep, "allow.socketpair_stream", "0");
+	assert_report(rep, "allow.tcp_nodelay", "0");
+	assert_report(rep, "allow.so_keepalive", "0");
+	assert_report(rep, "handoff.same_peer", "1");
+	assert_report(rep, "handoff.works", "1");
+	/* Malformed requests are dropped (the wrong kind of answer socket gets
+	 * nothing), and the channel still serves. */
+	assert_report(rep, "handoff.wrong_type_answered", "0");
+	assert_report(rep, "handoff.after_garbage", "0");
+	assert_report(rep, "handoff.after_garbage_works", "1");
+	assert_report(rep, "handoff.parallel_distinct", "1");
+	pinhole_get_stats(ph, &after);
+	assert_int_equal(after.handed_over - before.handed_over, 11);
+	assert_int_equal(after.refused - before.refused, 3);
+	assert_int_equal(after.bytes_up, before.bytes_up); /* nothing relayed */
+
+	/* A command of the same sandbox: no channel, no way to the worker's fds. */
+	struct ran r =
+	    run_in_sp(sp, &s, NULL, (const char *const[]){JAIL_WORKER_PATH, "steal", NULL});
+	char want[64];
+	if (getenv("PROBE_DEBUG"))
+		print_message("%s%s", r.out, r.err);
+	assert_int_equal(r.status, 0);
+	snprintf(want, sizeof(want), "steal.fd5=%d\n", EBADF);
+	assert_non_null(strstr(r.out, want));
+	/* Not dumpable: even its fds' names are out of reach (this check is the
+	 * kernel's ptrace access check, the one pidfd_getfd() makes too). */
+	snprintf(want, sizeof(want), "steal.proc_fd=%d\n", EACCES);
+	assert_non_null(strstr(r.out, want));
+	snprintf(want, sizeof(want), "steal.proc_fd_open=%d\n", EACCES);
+	assert_non_null(strstr(r.out, want));
+	assert_non_null(strstr(r.out, "steal.pidfd_getfd=signal 31\n"));
+	assert_non_null(strstr(r.out, "steal.ptrace_attach=signal 31\n"));
+	assert_non_null(strstr(r.out, "steal.process_vm_readv=signal 31\n"));
+
+	free(rep);
+	assert_int_equal(send(s.b->ctl, "x", 1, 0), 1);
+	close_session(&s);
+	sbx_spawner_free(sp);
+}
 
 static void test_exec(void **state)
 {
@@ -1373,6 +1507,8 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_isolation),
+	    cmocka_unit_test(test_isolation_relay),
+	    cmocka_unit_test(test_handoff),
 	    cmocka_unit_test(test_distinct_uids),
 	    cmocka_unit_test(test_spares),
 	    cmocka_unit_test(test_spawner_death_kills_sandboxes),

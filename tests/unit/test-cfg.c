@@ -87,6 +87,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->max_processes, 64);
 	assert_int_equal(c->prestart, 1);
 	assert_int_equal(c->mounts, CFG_MOUNTS_OFF);
+	assert_int_equal(c->smb_socket, CFG_SMB_SOCKET_HANDOFF);
 	assert_int_equal(c->uid_min, 200000);
 	assert_int_equal(c->uid_max, 265535);
 	assert_int_equal(c->n_servers, 1);
@@ -126,6 +127,7 @@ static void test_every_key(void **state)
 				   "uid_range = 1-1\n"
 				   "prestart = 16\n"
 				   "mounts = login\n"
+				   "smb_socket = relay\n"
 				   "\n"
 				   "[server a.b_c-D]\n"
 				   "host = 192.0.2.10\n"
@@ -166,6 +168,7 @@ static void test_every_key(void **state)
 	assert_int_equal(c->max_processes, 65536);
 	assert_int_equal(c->prestart, 16);
 	assert_int_equal(c->mounts, CFG_MOUNTS_LOGIN);
+	assert_int_equal(c->smb_socket, CFG_SMB_SOCKET_RELAY);
 	assert_int_equal(c->uid_min, 1);
 	assert_int_equal(c->uid_max, 1);
 	assert_int_equal(c->n_servers, 3);
@@ -180,7 +183,7 @@ static void test_every_key(void **state)
 	assert_int_equal(s->encryption, CFG_ENCRYPTION_REQUIRED);
 	assert_true(s->show_hidden_shares);
 	assert_int_equal(s->timeout, 3600);
-	assert_int_equal(s->line, 22);
+	assert_int_equal(s->line, 23);
 
 	s = &c->servers[1];
 	assert_string_equal(s->name, "v6");
@@ -189,7 +192,7 @@ static void test_every_key(void **state)
 	assert_int_equal(s->max_protocol, CFG_PROTO_SMB3_11);
 	assert_int_equal(s->encryption, CFG_ENCRYPTION_OFF);
 	assert_false(s->show_hidden_shares);
-	assert_int_equal(s->line, 31);
+	assert_int_equal(s->line, 32);
 
 	s = &c->servers[2];
 	assert_string_equal(s->host, "fe80::1");
@@ -293,6 +296,7 @@ static void test_reload_merge(void **state)
 						"max_sessions = 20\naudit = yes\n"
 						"tls_certificate = /c.pem\ntls_key = /k.pem\n"
 						"[sandbox]\nmemory_limit = 64M\nmounts = login\n"
+						"smb_socket = relay\n"
 						"[server a]\nhost = other.example\nport = 1445\n"
 						"[server b]\nhost = b.example\ntimeout = 5\n");
 	char kept[512], err[256] = "";
@@ -300,7 +304,7 @@ static void test_reload_merge(void **state)
 	(void)state;
 	assert_int_equal(cfg_reload_merge(next, cur, kept, sizeof(kept), err, sizeof(err)), 0);
 	assert_string_equal(kept, "listen, tls_certificate, tls_key, [sandbox] mounts, "
-				  "[server a] host");
+				  "[sandbox] smb_socket, [server a] host");
 	assert_string_equal(err, "");
 	/* kept from the running one */
 	assert_string_equal(next->listen_host, "127.0.0.1");
@@ -308,6 +312,7 @@ static void test_reload_merge(void **state)
 	assert_null(next->tls_certificate);
 	assert_null(next->tls_key);
 	assert_int_equal(next->mounts, CFG_MOUNTS_OFF);
+	assert_int_equal(next->smb_socket, CFG_SMB_SOCKET_HANDOFF);
 	assert_string_equal(next->servers[0].host, "a.example");
 	/* taken from the new file */
 	assert_int_equal(next->max_sessions, 20);

@@ -31,7 +31,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "fdpass.h"
 #include "pinhole.h"
+#include "smbsock.h"
 
 #define MAX_SERVER_CONNS 64
 #define TIMEOUT_MS	 10000
@@ -364,7 +366,7 @@ struct fixture {
 static long add_listener(struct pinhole *p, const char *host, uint16_t port, uint16_t *lport)
 {
 	int fd = listen_local(lport);
-	long id = pinhole_add(p, fd, host, port);
+	long id = pinhole_add(p, fd, -1, host, port);
 
 	assert_true(id > 0);
 	return id;
@@ -729,25 +731,25 @@ static void test_add_invalid(void **state)
 	/* Not a socket: -ENOTSOCK, and the fd is consumed all the same. */
 	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
 	close(fds[1]);
-	assert_int_equal(pinhole_add(f->p, fds[0], "127.0.0.1", 445), -ENOTSOCK);
+	assert_int_equal(pinhole_add(f->p, fds[0], -1, "127.0.0.1", 445), -ENOTSOCK);
 	assert_int_equal(fcntl(fds[0], F_GETFD), -1);
 	assert_int_equal(errno, EBADF);
 
 	/* A socket that does not listen. */
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_int_equal(pinhole_add(f->p, fd, "127.0.0.1", 445), -EINVAL);
+	assert_int_equal(pinhole_add(f->p, fd, -1, "127.0.0.1", 445), -EINVAL);
 	assert_int_equal(fcntl(fd, F_GETFD), -1);
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	assert_int_equal(pinhole_add(f->p, fd, "127.0.0.1", 445), -EINVAL);
+	assert_int_equal(pinhole_add(f->p, fd, -1, "127.0.0.1", 445), -EINVAL);
 
 	/* Bad destinations. */
-	assert_int_equal(pinhole_add(f->p, listen_local(&port), NULL, 445), -EINVAL);
-	assert_int_equal(pinhole_add(f->p, listen_local(&port), "", 445), -EINVAL);
-	assert_int_equal(pinhole_add(f->p, listen_local(&port), "127.0.0.1", 0), -EINVAL);
+	assert_int_equal(pinhole_add(f->p, listen_local(&port), -1, NULL, 445), -EINVAL);
+	assert_int_equal(pinhole_add(f->p, listen_local(&port), -1, "", 445), -EINVAL);
+	assert_int_equal(pinhole_add(f->p, listen_local(&port), -1, "127.0.0.1", 0), -EINVAL);
 	memset(longhost, 'a', sizeof(longhost) - 1);
 	longhost[sizeof(longhost) - 1] = '\0';
-	assert_int_equal(pinhole_add(f->p, listen_local(&port), longhost, 445), -EINVAL);
-	assert_int_equal(pinhole_add(f->p, -1, "127.0.0.1", 445), -EINVAL);
+	assert_int_equal(pinhole_add(f->p, listen_local(&port), -1, longhost, 445), -EINVAL);
+	assert_int_equal(pinhole_add(f->p, -1, -1, "127.0.0.1", 445), -EINVAL);
 
 	/* Nothing changed: the existing listener still relays. */
 	fd = connect_local(f->port);
@@ -755,6 +757,242 @@ static void test_add_invalid(void **state)
 	close(fd);
 	wait_active(f->p, 0);
 	assert_int_equal(stats(f->p).connections_total, 1);
+}
+
+/* ---- the socket hand-off ---------------------------------------------- */
+
+/* Adds a listener with a hand-off channel to @host:@port; returns the
+ * sandbox's end of the channel. */
+static int add_channel(struct pinhole *p, const char *host, uint16_t port, long *ret_id)
+{
+	uint16_t lport;
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	*ret_id = pinhole_add(p, listen_local(&lport), sv[0], host, port);
+	assert_true(*ret_id > 0);
+	return sv[1];
+}
+
+/* A handed-over socket, made blocking for the helpers. */
+static int take(int chan)
+{
+	int fd = -1;
+
+	assert_int_equal(smbsock_request(chan, TIMEOUT_MS, &fd), 0);
+	assert_int_equal(fcntl(fd, F_SETFL, 0), 0);
+	return fd;
+}
+
+static void test_handoff(void **state)
+{
+	struct fixture *f = *state;
+	long id;
+	int chan = add_channel(f->p, "127.0.0.1", f->srv.port, &id);
+	unsigned fds = count_fds();
+	int a = take(chan), b = take(chan);
+	struct sockaddr_in peer;
+	socklen_t len = sizeof(peer);
+
+	/* Two sockets to the configured server, nothing relayed, none kept. */
+	ping(a);
+	ping(b);
+	assert_int_equal(getpeername(a, (struct sockaddr *)&peer, &len), 0);
+	assert_int_equal(ntohs(peer.sin_port), f->srv.port);
+	assert_int_equal(stats(f->p).handed_over, 2);
+	assert_int_equal(stats(f->p).active, 0);
+	assert_int_equal(stats(f->p).bytes_up, 0);
+	assert_int_equal(echo_accepted(&f->srv), 2);
+	assert_int_equal(count_fds(), fds + 2 + 2); /* ours and the echo server's */
+	/* The server sees the end as soon as the sandbox closes its copy. */
+	close(a);
+	close(b);
+	echo_wait_idle(&f->srv);
+	assert_int_equal(count_fds(), fds + 2); /* the echo server keeps its fds */
+	close(chan);
+	pinhole_remove(f->p, id);
+}
+
+static void test_handoff_unreachable(void **state)
+{
+	struct fixture *f = *state;
+	long id;
+	int chan = add_channel(f->p, "127.0.0.1", closed_port(), &id), fd = -1;
+
+	/* The answer socket is closed unanswered: connect() fails ECONNREFUSED. */
+	assert_int_equal(smbsock_request(chan, TIMEOUT_MS, &fd), -ECONNREFUSED);
+	assert_int_equal(fd, -1);
+	assert_int_equal(stats(f->p).connect_failed, 1);
+	assert_int_equal(stats(f->p).handed_over, 0);
+	wait_active(f->p, 0);
+	/* So does a request after the listener is gone. */
+	pinhole_remove(f->p, id);
+	assert_int_equal(smbsock_request(chan, TIMEOUT_MS, &fd), -ECONNREFUSED);
+	close(chan);
+}
+
+/* Sends @len bytes and @n fds on @chan as one message. */
+static void send_raw(int chan, const void *buf, size_t len, const int *fds, size_t n)
+{
+	assert_int_equal(fdpass_send(chan, buf, len, fds, n), (ssize_t)len);
+}
+
+static void test_handoff_hostile(void **state)
+{
+	struct fixture *f = *state;
+	struct smbsock_req good = {.magic = SMBSOCK_MAGIC};
+	struct smbsock_req bad_magic = {.magic = 1},
+			   bad_flags = {.magic = SMBSOCK_MAGIC, .flags = 1};
+	unsigned char big[4096] = {0};
+	int pipefd[2], stream[2], seq[2], seq2[2], tcp, full[2];
+	long id;
+	int chan = add_channel(f->p, "127.0.0.1", f->srv.port, &id);
+	unsigned fds;
+
+	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, stream), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, seq), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, seq2), 0);
+	tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fds = count_fds();
+
+	memcpy(big, &good, sizeof(good));
+	send_raw(chan, "x", 1, NULL, 0);	      /* short */
+	send_raw(chan, big, sizeof(big), &seq[1], 1); /* long */
+	send_raw(chan, &good, sizeof(good), NULL, 0); /* no fd */
+	int two[2] = {seq[1], seq2[1]};
+	send_raw(chan, &good, sizeof(good), two, 2);		   /* two fds */
+	send_raw(chan, &bad_magic, sizeof(bad_magic), &seq[1], 1); /* bad magic */
+	send_raw(chan, &bad_flags, sizeof(bad_flags), &seq[1], 1); /* bad flags */
+	send_raw(chan, &good, sizeof(good), &pipefd[1], 1);	   /* not a socket */
+	send_raw(chan, &good, sizeof(good), &stream[1], 1);	   /* a stream socket */
+	send_raw(chan, &good, sizeof(good), &tcp, 1);		   /* not AF_UNIX */
+	send_raw(chan, &good, sizeof(good), &chan, 1);		   /* its own channel */
+	for (int i = 0; i < 200; i++)				   /* a flood */
+		send_raw(chan, "x", 1, NULL, 0);
+
+	/* An answer socket filled up beforehand: the pinhole does not wait on it. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, full), 0);
+	assert_int_equal(fcntl(full[1], F_SETFL, O_NONBLOCK), 0);
+	while (send(full[1], big, sizeof(big), MSG_DONTWAIT) > 0)
+		;
+	send_raw(chan, &good, sizeof(good), &full[1], 1);
+
+	/* A good request afterwards is served. */
+	int fd = take(chan);
+	ping(fd);
+	close(fd);
+	/* 209 malformed; the socket sent as an answer on the sandbox's own end of
+	 * the channel came back to the pinhole as a 4-byte request: the 210th.
+	 * The filled answer socket got nothing (its connection was closed). */
+	for (int i = 0;
+	     i < TIMEOUT_MS / 10 && (stats(f->p).refused < 210 || stats(f->p).handed_over < 2 ||
+				     echo_accepted(&f->srv) < 3 || stats(f->p).active);
+	     i++)
+		usleep(10000);
+	assert_int_equal(stats(f->p).refused, 210);
+	assert_int_equal(stats(f->p).handed_over, 2);
+	assert_int_equal(echo_accepted(&f->srv), 3);
+	/* None of the answer sockets got an answer but the filled one's. */
+	char c[16];
+	assert_int_equal(recv(seq[0], c, sizeof(c), MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(recv(stream[0], c, sizeof(c), MSG_DONTWAIT), -1);
+	assert_int_equal(errno, EAGAIN);
+	/* The pinhole kept none of the fds it was sent. */
+	close(full[0]);
+	close(full[1]);
+	wait_active(f->p, 0);
+	echo_wait_idle(&f->srv);
+	assert_int_equal(count_fds(), fds + 3); /* the echo server's */
+
+	close(pipefd[0]);
+	close(pipefd[1]);
+	for (int i = 0; i < 2; i++) {
+		close(stream[i]);
+		close(seq[i]);
+		close(seq2[i]);
+	}
+	close(tcp);
+	close(chan);
+	pinhole_remove(f->p, id);
+}
+
+static void test_handoff_limit(void **state)
+{
+	struct fixture *f = *state;
+	int conns[PINHOLE_MAX_CONNECTIONS], fd = -1, c;
+	uint16_t lport;
+	int sv[2];
+
+	/* The relayed connections and the requests in progress share the limit. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	long id = pinhole_add(f->p, listen_local(&lport), sv[0], "127.0.0.1", f->srv.port);
+	assert_true(id > 0);
+	for (int i = 0; i < PINHOLE_MAX_CONNECTIONS; i++) {
+		conns[i] = connect_local(lport);
+		ping(conns[i]);
+	}
+	assert_int_equal(smbsock_request(sv[1], TIMEOUT_MS, &fd), -ECONNREFUSED);
+	assert_int_equal(stats(f->p).refused, 1);
+	close(conns[0]);
+	wait_active(f->p, PINHOLE_MAX_CONNECTIONS - 1);
+	fd = take(sv[1]);
+	ping(fd);
+	close(fd);
+	for (int i = 1; i < PINHOLE_MAX_CONNECTIONS; i++)
+		close(conns[i]);
+	wait_active(f->p, 0);
+
+	/* Sockets handed over count while the sandbox holds them, whatever it
+	 * does with them: at most PINHOLE_MAX_CONNECTIONS open at once. */
+	int held[PINHOLE_MAX_CONNECTIONS];
+	for (int i = 0; i < PINHOLE_MAX_CONNECTIONS; i++)
+		held[i] = take(sv[1]);
+	int dup_of_held = dup(held[5]);
+	assert_int_equal(smbsock_request(sv[1], TIMEOUT_MS, &fd), -ECONNREFUSED);
+	assert_int_equal(stats(f->p).refused, 2);
+	c = connect_local(lport); /* the relay shares the limit */
+	assert_closed(c, 0);
+	close(c);
+	assert_int_equal(stats(f->p).refused, 3);
+	close(held[5]); /* one copy of it is still open: still counted */
+	assert_int_equal(smbsock_request(sv[1], TIMEOUT_MS, &fd), -ECONNREFUSED);
+	close(dup_of_held); /* now it is gone */
+	held[5] = take(sv[1]);
+	ping(held[5]);
+	for (int i = 0; i < PINHOLE_MAX_CONNECTIONS; i++)
+		close(held[i]);
+	fd = take(sv[1]);
+	close(fd);
+	assert_int_equal(stats(f->p).refused, 4);
+
+	/* The sandbox closes its end: the listener goes on relaying. */
+	close(sv[1]);
+	c = connect_local(lport);
+	ping(c);
+	close(c);
+	pinhole_remove(f->p, id);
+	echo_wait_idle(&f->srv);
+}
+
+static void test_handoff_invalid(void **state)
+{
+	struct fixture *f = *state;
+	uint16_t port;
+	int sv[2];
+
+	/* A channel that is not a seqpacket socket: both fds consumed. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(pinhole_add(f->p, listen_local(&port), sv[0], "127.0.0.1", 445), -EINVAL);
+	assert_int_equal(fcntl(sv[0], F_GETFD), -1);
+	assert_int_equal(errno, EBADF);
+	close(sv[1]);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(pinhole_add(f->p, -1, sv[0], "127.0.0.1", 445), -EINVAL);
+	assert_int_equal(fcntl(sv[0], F_GETFD), -1);
+	assert_int_equal(pinhole_add(f->p, listen_local(&port), sv[1], "", 445), -EINVAL);
+	assert_int_equal(fcntl(sv[1], F_GETFD), -1);
 }
 
 int main(void)
@@ -770,6 +1008,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_remove_live, setup, teardown),
 	    cmocka_unit_test(test_stop_live),
 	    cmocka_unit_test_setup_teardown(test_add_invalid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_handoff, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_handoff_unreachable, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_handoff_hostile, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_handoff_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_handoff_invalid, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
