@@ -159,6 +159,7 @@ max_upload_size = 0
 memory_limit = 256M
 max_processes = 64
 mounts = {args.mounts}
+smb_socket = {args.smb_socket}
 
 [server {SERVER}]
 host = 127.0.0.1
@@ -410,6 +411,9 @@ def main():
                          "their FUSE servers); not off: also times cat through the mount "
                          "(smbgatectl exec) against the REST download")
     ap.add_argument("--smbgatectl", help="default: beside --smbgate")
+    ap.add_argument("--smb-socket", default="handoff", choices=("handoff", "relay"),
+                    help="[sandbox] smb_socket of the gateway under test (default: handoff, "
+                    "the configuration's default)")
     a = ap.parse_args()
     if a.smoke:
         a.size_mib, a.runs, a.entries, a.list_runs, a.logins, a.sessions = 16, 1, 200, 2, 5, "5"
@@ -1355,7 +1359,8 @@ def print_table(a, rows):
           + f" — medians [min–max], runs: transfers {a.runs}, listings {a.list_runs}")
     print(f"commit {m['commit']}; {m['date']}; {m['cpu']}, {m['nproc']} CPUs, "
           f"{m['memory_gib']} GiB; Linux {m['kernel']}; {m['samba']}; {m['curl'].split(' (')[0]}")
-    print(f"load average (1 min) at start {m['load_start']}, at end {os.getloadavg()[0]:.2f}")
+    print(f"load average (1 min) at start {m['load_start']}, at end {os.getloadavg()[0]:.2f}; "
+          f"gateway: smb_socket = {a.smb_socket}, mounts = {a.mounts}")
     print("| " + " | ".join(h.ljust(w[i]) for i, h in enumerate(head)) + " |")
     print("|" + "|".join("-" * (x + 2) for x in w) + "|")
     for x in lines:

@@ -21,6 +21,7 @@
 #   WebDAV GET/PUT, which run with transfer skipped too, and PROPFIND)
 #   --json FILE
 #   --mounts off|login
+#   --smb-socket handoff|relay (the gateway's [sandbox] smb_socket; default handoff)
 # Needs root (the Samba fixture and the gateway's sandboxes), samba, smbclient,
 # libnss-wrapper, curl, python3, openssl and haproxy (the HTTPS rows). Prints the table on stdout, progress on stderr.
 set -euo pipefail
