@@ -101,7 +101,7 @@ static int add_names(scmp_filter_ctx ctx, uint32_t action, const char *const *na
  * to a process whose filter would allow that. Everything not allowed here
  * fails with EPERM (the default action):
  * - socket(): no new socket of any family (the worker's socket() hands
- *   libsmbclient a placeholder, sandbox/worker/smbsock.c); connect(), bind(),
+ *   libsmbclient a placeholder, sandbox/worker/handoff.c); connect(), bind(),
  *   listen(), accept(): never (AF_UNSPEC would disconnect a TCP socket);
  * - socketpair(): AF_UNIX stream or seqpacket only; a datagram pair could
  *   sendto() an fd to an address bound by another program of the sandbox;
