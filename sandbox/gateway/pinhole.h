@@ -30,6 +30,11 @@
 /* Relayed connections per listener; more are accepted and closed at once. */
 #define PINHOLE_MAX_CONNECTIONS 16
 
+/* A connection dialled ahead (pinhole_dial()) and not taken by then is closed. */
+#define PINHOLE_SPARE_MS 10000
+/* Connections a listener dials ahead, in all (pinhole_dial()). */
+#define PINHOLE_MAX_AHEAD 4
+
 /* Longest host accepted by pinhole_add(), in bytes (a DNS name is <= 253). */
 #define PINHOLE_MAX_HOST 255
 
@@ -85,6 +90,21 @@ long pinhole_add(struct pinhole *p, int listen_fd, const char *host, uint16_t po
  * it returns, nothing of that listener is left open.
  */
 void pinhole_remove(struct pinhole *p, long id);
+
+/*
+ * Dials @id's server now, ahead of need: the next connection accepted on
+ * that listener takes this one over, instead of waiting for its own TCP
+ * handshake and for the server to ready itself for a new connection (smbd
+ * forks a process per connection first: about 20 ms). Each time one is
+ * taken, the next is dialled, @n in all (at most PINHOLE_MAX_AHEAD; a new
+ * call replaces the count; 0 stops). One waits at a time, at most
+ * PINHOLE_SPARE_MS: then it is closed unused. It counts towards
+ * PINHOLE_MAX_CONNECTIONS but in the stats only once taken; one that fails,
+ * or that the server closes, is dropped and not replaced.
+ * Returns 0, -ENOENT (unknown id), -EBUSY (at the limit) or -ENOMEM.
+ * Thread-safe; waits only for the relay thread to have started the dial.
+ */
+int pinhole_dial(struct pinhole *p, long id, unsigned n);
 
 /* Copies the counters to *@out. Thread-safe; each counter is read atomically. */
 void pinhole_get_stats(struct pinhole *p, struct pinhole_stats *out);
