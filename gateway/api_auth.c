@@ -389,6 +389,11 @@ static int open_session(struct gw *gw, size_t server, const char *login_name, co
 	r = sbxc_auth(g->c, srv, domain, user, password);
 	if (r != 0)
 		goto fail;
+	/* The next login's first connection, dialled now for the same server
+	 * (pinhole_dial_pool()): after this login's work, not during it, and
+	 * only once the password was good (refused logins cost the server no
+	 * more connections than before). */
+	(void)pinhole_dial_pool(gw->pinhole, g->pin);
 	/* The table takes the sandbox and the reservation, even when it fails. */
 	pid_t pid = b->pid;
 	g->why = "login_failed";

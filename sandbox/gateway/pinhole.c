@@ -145,6 +145,7 @@ struct ph_cmd {
 	struct ph_listener *l; /* CMD_ADD: owned by the relay thread once queued */
 	long id;	       /* CMD_REMOVE, CMD_DIAL */
 	unsigned n;	       /* CMD_DIAL */
+	bool pool;	       /* CMD_DIAL: pinhole_dial_pool() */
 	long result;
 	bool done;
 	struct ph_cmd *next;
@@ -658,18 +659,24 @@ static bool pool_take(struct pinhole *p, struct ph_listener *pool, struct ph_lis
 static int dial(struct pinhole *p, struct ph_listener *l, unsigned n)
 {
 	struct ph_listener *pool = pool_of(p, l);
-	int r = 0;
 
 	l->ahead = n < PINHOLE_MAX_AHEAD ? n : PINHOLE_MAX_AHEAD;
-	if (l->ahead > 0 && !l->spare && pool && pool_take(p, pool, l))
+	if (l->ahead > 0 && !l->spare && pool && pool_take(p, pool, l)) {
 		l->ahead--;
-	else
-		r = spare_dial(p, l);
-	if (pool && n > 0) { /* for the next login to this server */
-		pool->ahead = 1;
-		(void)spare_dial(p, pool);
+		return 0;
 	}
-	return r;
+	return spare_dial(p, l);
+}
+
+/* pinhole_dial_pool() in the relay thread. */
+static int dial_pool(struct pinhole *p, struct ph_listener *l)
+{
+	struct ph_listener *pool = pool_of(p, l);
+
+	if (!pool)
+		return -ENOMEM;
+	pool->ahead = 1;
+	return spare_dial(p, pool);
 }
 
 static void pools_free(struct pinhole *p)
@@ -832,7 +839,7 @@ static long cmd_run(struct pinhole *p, struct ph_cmd *cmd)
 	case CMD_DIAL:
 		for (l = p->listeners; l; l = l->next) {
 			if (l->id == cmd->id)
-				return dial(p, l, cmd->n);
+				return cmd->pool ? dial_pool(p, l) : dial(p, l, cmd->n);
 		}
 		return -ENOENT;
 	}
@@ -1212,6 +1219,15 @@ fail:
 int pinhole_dial(struct pinhole *p, long id, unsigned n)
 {
 	struct ph_cmd cmd = {.type = CMD_DIAL, .id = id, .n = n};
+
+	if (id <= 0)
+		return -ENOENT;
+	return (int)cmd_call(p, &cmd);
+}
+
+int pinhole_dial_pool(struct pinhole *p, long id)
+{
+	struct ph_cmd cmd = {.type = CMD_DIAL, .id = id, .pool = true};
 
 	if (id <= 0)
 		return -ENOENT;

@@ -106,5 +106,13 @@ void pinhole_remove(struct pinhole *p, long id);
  */
 int pinhole_dial(struct pinhole *p, long id, unsigned n);
 
+/*
+ * Dials one connection to @id's host:port for the next listener of the same
+ * host:port: its first pinhole_dial() takes it (within PINHOLE_SPARE_MS;
+ * later it is closed unused). A no-op while one waits. Returns as
+ * pinhole_dial() does.
+ */
+int pinhole_dial_pool(struct pinhole *p, long id);
+
 /* Copies the counters to *@out. Thread-safe; each counter is read atomically. */
 void pinhole_get_stats(struct pinhole *p, struct pinhole_stats *out);

@@ -626,7 +626,10 @@ static void test_dial_ahead(void **state)
 	int a, b, c, d;
 
 	assert_int_equal(pinhole_dial(f->p, f->id, 2), 0);
+	wait_accepted(&f->srv, 1);
+	assert_int_equal(pinhole_dial_pool(f->p, f->id), 0);
 	wait_accepted(&f->srv, 2); /* the listener's spare and the pool's */
+	assert_int_equal(pinhole_dial_pool(f->p, f->id), 0); /* one waits: no-op */
 	assert_int_equal(stats(f->p).active, 0);
 	assert_int_equal(stats(f->p).connections_total, 0);
 
@@ -644,10 +647,12 @@ static void test_dial_ahead(void **state)
 	wait_accepted(&f->srv, 4); /* dialled when it came, as without */
 	assert_int_equal(stats(f->p).active, 3);
 
-	/* A second listener for the same server takes the pool's one, and
-	 * the pool dials again for the next. */
+	/* A second listener for the same server takes the pool's one. */
 	id2 = add_listener(f->p, "127.0.0.1", f->srv.port, &port2);
 	assert_int_equal(pinhole_dial(f->p, id2, 1), 0);
+	usleep(50000);
+	assert_int_equal(echo_accepted(&f->srv), 4);
+	assert_int_equal(pinhole_dial_pool(f->p, id2), 0);
 	wait_accepted(&f->srv, 5);
 	d = connect_local(port2);
 	ping(d);
@@ -657,6 +662,7 @@ static void test_dial_ahead(void **state)
 	assert_int_equal(stats(f->p).connections_total, 4);
 
 	assert_int_equal(pinhole_dial(f->p, 9999, 1), -ENOENT);
+	assert_int_equal(pinhole_dial_pool(f->p, 9999), -ENOENT);
 	assert_int_equal(pinhole_dial(f->p, 0, 1), -ENOENT);
 	close(a);
 	close(b);
@@ -679,6 +685,7 @@ static void test_dial_ahead_unreachable(void **state)
 	int fd;
 
 	assert_int_equal(pinhole_dial(f->p, id, 2), 0);
+	assert_int_equal(pinhole_dial_pool(f->p, id), 0);
 	usleep(50000);
 	assert_int_equal(stats(f->p).connect_failed, 0);
 	fd = connect_local(port);
