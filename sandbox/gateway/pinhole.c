@@ -175,7 +175,7 @@ struct pinhole {
 	struct ph_listener *grave_listeners;
 	unsigned paused;   /* listeners paused */
 	long long unpause; /* when to take them back, CLOCK_MONOTONIC ms */
-	unsigned spares;   /* listeners holding a spare */
+	unsigned spares;   /* listeners and pools holding a spare */
 	long long sweep;   /* when to look for spares too old, CLOCK_MONOTONIC ms */
 
 	/* Updated by the relay thread, read by anyone, with __atomic builtins. */
@@ -607,9 +607,10 @@ static void spares_sweep(struct pinhole *p)
 
 /*
  * The pool of @l's host:port: a listener of its own that accepts nothing
- * (fd -1, never in the epoll set) and holds at most one spare, dialled at one
- * pinhole_dial() for the next one of the same server. Its connection is
- * handed to one listener only, before any byte went through it.
+ * (fd -1, never in the epoll set) and holds at most one spare, dialled by
+ * pinhole_dial_pool() for the next listener of the same host:port. Its
+ * connection is handed to one listener only, before any byte went through it.
+ * Pools live until pinhole_stop(): one per configured server at most.
  */
 static struct ph_listener *pool_of(struct pinhole *p, const struct ph_listener *l)
 {

@@ -9,7 +9,10 @@
  * connections made on that listener - they come from the untrusted sandbox -
  * and relays each one to the single host:port configured for that sandbox's
  * server. The sandbox never chooses the destination, and no byte of the
- * relayed data is logged or inspected.
+ * relayed data is logged or inspected. On the gateway's request the pinhole
+ * also dials that same host:port ahead of need (pinhole_dial(),
+ * pinhole_dial_pool()); such a connection carries nothing until one accepted
+ * connection takes it over.
  *
  * One relay thread serves every listener: non-blocking sockets, one epoll
  * set, recv() and send() through a buffer per direction that exists only
