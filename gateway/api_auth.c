@@ -357,13 +357,6 @@ static int open_session(struct gw *gw, size_t server, const char *login_name, co
 	g->server = server;
 	g->pin = pinhole_add(gw->pinhole, b->listen_fd, srv->host, srv->port);
 	b->listen_fd = -1;
-	/* The worker's first two connections are dialled now, ahead of need
-	 * (pinhole_dial()): the login's, then the first request's (libsmbclient
-	 * makes one per share, and the login's own ends with the login). The
-	 * second has the login's time to get ready. Best effort: without them,
-	 * the worker's connections dial when they come. */
-	if (g->pin > 0)
-		(void)pinhole_dial(gw->pinhole, g->pin, 2);
 	if (g->pin < 0) {
 		r = (int)g->pin;
 		sbx_free(b);
@@ -389,11 +382,6 @@ static int open_session(struct gw *gw, size_t server, const char *login_name, co
 	r = sbxc_auth(g->c, srv, domain, user, password);
 	if (r != 0)
 		goto fail;
-	/* The next login's first connection, dialled now for the same server
-	 * (pinhole_dial_pool()): after this login's work, not during it, and
-	 * only once the password was good (refused logins cost the server no
-	 * more connections than before). */
-	(void)pinhole_dial_pool(gw->pinhole, g->pin);
 	/* The table takes the sandbox and the reservation, even when it fails. */
 	pid_t pid = b->pid;
 	g->why = "login_failed";

@@ -50,8 +50,7 @@
 #define TURN_BUDGET	 (2 * 1024 * 1024) /* bytes one direction moves per turn */
 #define ACCEPTS_PER_TURN 32
 #define MAX_EVENTS	 64
-#define PAUSE_MS	 100  /* listener pause after EMFILE and the like */
-#define SPARE_TICK_MS	 1000 /* how often spares are checked for age */
+#define PAUSE_MS	 100 /* listener pause after EMFILE and the like */
 
 enum ph_kind {
 	PH_WAKE,
@@ -100,9 +99,7 @@ struct ph_conn {
 	struct ph_dir up;	  /* client -> server */
 	struct ph_dir down;	  /* server -> client */
 	bool dead;
-	bool spare;	/* dialled ahead (pinhole_dial()): no client yet */
-	long long born; /* spare: when it was dialled, CLOCK_MONOTONIC ms */
-	bool ready;	/* on the ready list */
+	bool ready; /* on the ready list */
 	struct ph_conn *ready_next;
 	struct ph_conn *grave_next;
 };
@@ -117,9 +114,7 @@ struct ph_listener {
 	char *host;
 	char service[8];
 	struct ph_conn *conns;
-	unsigned nconns;		 /* the spare included */
-	struct ph_conn *spare;		 /* dialled ahead, for the next accepted connection */
-	unsigned ahead;			 /* how many more to dial ahead, one at a time */
+	unsigned nconns;
 	struct ph_listener *prev, *next; /* in p->listeners */
 	struct ph_listener *grave_next;
 };
@@ -137,15 +132,12 @@ struct ph_resolve {
 enum ph_cmd_type {
 	CMD_ADD,
 	CMD_REMOVE,
-	CMD_DIAL,
 };
 
 struct ph_cmd {
 	enum ph_cmd_type type;
 	struct ph_listener *l; /* CMD_ADD: owned by the relay thread once queued */
-	long id;	       /* CMD_REMOVE, CMD_DIAL */
-	unsigned n;	       /* CMD_DIAL */
-	bool pool;	       /* CMD_DIAL: pinhole_dial_pool() */
+	long id;	       /* CMD_REMOVE */
 	long result;
 	bool done;
 	struct ph_cmd *next;
@@ -169,14 +161,11 @@ struct pinhole {
 
 	/* Relay thread only. */
 	struct ph_listener *listeners;
-	struct ph_listener *pools; /* per host:port, holding a spare for the next login */
 	struct ph_conn *ready;
 	struct ph_conn *grave_conns;
 	struct ph_listener *grave_listeners;
 	unsigned paused;   /* listeners paused */
 	long long unpause; /* when to take them back, CLOCK_MONOTONIC ms */
-	unsigned spares;   /* listeners and pools holding a spare */
-	long long sweep;   /* when to look for spares too old, CLOCK_MONOTONIC ms */
 
 	/* Updated by the relay thread, read by anyone, with __atomic builtins. */
 	struct pinhole_stats stats;
@@ -268,12 +257,7 @@ static void conn_close(struct pinhole *p, struct ph_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	l->nconns--;
-	if (c->spare) {
-		l->spare = NULL;
-		p->spares--;
-	} else {
-		stat_sub(&p->stats.active, 1);
-	}
+	stat_sub(&p->stats.active, 1);
 
 	c->grave_next = p->grave_conns;
 	p->grave_conns = c;
@@ -353,8 +337,6 @@ static void conn_pump(struct pinhole *p, struct ph_conn *c)
 	int server = c->state == PH_OPEN ? c->server : -1;
 	int r;
 
-	if (c->spare)
-		return; /* nothing to relay before a client comes */
 	r = pump_dir(&c->up, c->client, server, &p->stats.bytes_up, &budget_up);
 	if (r == 0 && server >= 0)
 		r = pump_dir(&c->down, server, c->client, &p->stats.bytes_down, &budget_down);
@@ -393,8 +375,7 @@ static void conn_connect_next(struct pinhole *p, struct ph_conn *c)
 		c->state = PH_CONNECTING;
 		return;
 	}
-	if (!c->spare) /* a spare that fails is only dropped */
-		stat_add(&p->stats.connect_failed, 1);
+	stat_add(&p->stats.connect_failed, 1);
 	conn_close(p, c);
 }
 
@@ -424,14 +405,6 @@ static void conn_server_event(struct pinhole *p, struct ph_conn *c, uint32_t eve
 		c->state = PH_OPEN;
 		freeaddrinfo(c->ai_list);
 		c->ai_list = c->ai_next = NULL;
-		events &= ~(uint32_t)EPOLLOUT;
-	}
-	/* A server speaks only when spoken to: a spare that is readable was
-	 * closed (or is talking nonsense). Dropped; the next client dials. */
-	if (c->spare) {
-		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
-			conn_close(p, c);
-		return;
 	}
 	conn_pump_check(p, c, events);
 }
@@ -440,8 +413,7 @@ static void conn_resolved(struct pinhole *p, struct ph_conn *c, struct ph_resolv
 {
 	c->req = NULL;
 	if (req->err != 0 || !req->res) {
-		if (!c->spare)
-			stat_add(&p->stats.connect_failed, 1);
+		stat_add(&p->stats.connect_failed, 1);
 		conn_close(p, c);
 		return;
 	}
@@ -474,24 +446,6 @@ static int conn_resolve(struct pinhole *p, struct ph_conn *c)
 	return 0;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void conn_link(struct pinhole *p, struct ph_listener *l, struct ph_conn *c)
-{
-	(void)p;
-	c->next = l->conns;
-	if (l->conns)
-		l->conns->prev = c;
-	l->conns = c;
-	l->nconns++;
-}
-
 /* Starts relaying the accepted @fd (always consumed). */
 static int conn_new(struct pinhole *p, struct ph_listener *l, int fd)
 {
@@ -519,181 +473,25 @@ static int conn_new(struct pinhole *p, struct ph_listener *l, int fd)
 		return r;
 	}
 
-	conn_link(p, l, c);
+	c->next = l->conns;
+	if (l->conns)
+		l->conns->prev = c;
+	l->conns = c;
+	l->nconns++;
 	stat_add(&p->stats.active, 1);
 	stat_add(&p->stats.connections_total, 1);
 	return 0;
-}
-
-/*
- * Dials the server ahead of need (pinhole_dial()): a connection with no
- * client yet, that the next accepted one takes over. A server such as smbd
- * forks and readies a process per TCP connection before it answers the
- * first request; done ahead, that no longer delays the client.
- */
-static int spare_dial(struct pinhole *p, struct ph_listener *l)
-{
-	struct ph_conn *c;
-	int r;
-
-	if (l->dead || l->spare || l->ahead == 0)
-		return 0;
-	if (l->nconns >= PINHOLE_MAX_CONNECTIONS)
-		return -EBUSY;
-	l->ahead--;
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	c->client_tag.kind = PH_CLIENT;
-	c->server_tag.kind = PH_SERVER;
-	c->l = l;
-	c->client = -1;
-	c->server = -1;
-	c->state = PH_RESOLVING;
-	c->spare = true;
-	c->born = now_ms();
-	r = conn_resolve(p, c);
-	if (r < 0) {
-		free(c);
-		return r;
-	}
-	conn_link(p, l, c);
-	l->spare = c;
-	if (p->spares++ == 0)
-		p->sweep = c->born + SPARE_TICK_MS;
-	return 0;
-}
-
-/* Gives the accepted @fd the listener's spare, if it has one young enough.
- * Returns 0 when it did (@fd is consumed), -ENOENT when there is none. */
-static int spare_take(struct pinhole *p, struct ph_listener *l, int fd)
-{
-	struct ph_conn *c = l->spare;
-
-	if (!c)
-		return -ENOENT;
-	if (now_ms() - c->born > PINHOLE_SPARE_MS) {
-		conn_close(p, c); /* the server may have forgotten it */
-		return -ENOENT;
-	}
-	set_sockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-	if (register_fd(p, fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->client_tag) < 0)
-		return -ENOENT; /* the normal path will fail the same way */
-	c->client = fd;
-	c->spare = false;
-	l->spare = NULL;
-	p->spares--;
-	stat_add(&p->stats.active, 1);
-	stat_add(&p->stats.connections_total, 1);
-	(void)spare_dial(p, l); /* the next one, if asked for */
-	return 0;
-}
-
-/* Closes the spares older than PINHOLE_SPARE_MS. */
-static void spares_sweep(struct pinhole *p)
-{
-	long long now = now_ms();
-
-	if (p->spares == 0 || now < p->sweep)
-		return;
-	p->sweep = now + SPARE_TICK_MS;
-	for (struct ph_listener *l = p->listeners; l; l = l->next)
-		if (l->spare && now - l->spare->born > PINHOLE_SPARE_MS)
-			conn_close(p, l->spare);
-	for (struct ph_listener *l = p->pools; l; l = l->next)
-		if (l->spare && now - l->spare->born > PINHOLE_SPARE_MS)
-			conn_close(p, l->spare);
-}
-
-/*
- * The pool of @l's host:port: a listener of its own that accepts nothing
- * (fd -1, never in the epoll set) and holds at most one spare, dialled by
- * pinhole_dial_pool() for the next listener of the same host:port. Its
- * connection is handed to one listener only, before any byte went through it.
- * Pools live until pinhole_stop(): one per configured server at most.
- */
-static struct ph_listener *pool_of(struct pinhole *p, const struct ph_listener *l)
-{
-	struct ph_listener *pool;
-
-	for (pool = p->pools; pool; pool = pool->next)
-		if (strcmp(pool->host, l->host) == 0 && strcmp(pool->service, l->service) == 0)
-			return pool;
-	pool = calloc(1, sizeof(*pool));
-	if (!pool || !(pool->host = strdup(l->host))) {
-		free(pool);
-		return NULL;
-	}
-	pool->tag.kind = PH_LISTENER;
-	pool->fd = -1;
-	memcpy(pool->service, l->service, sizeof(pool->service));
-	pool->next = p->pools;
-	if (p->pools)
-		p->pools->prev = pool;
-	p->pools = pool;
-	return pool;
-}
-
-/* Moves @pool's spare, if young enough, to @l (which has none). */
-static bool pool_take(struct pinhole *p, struct ph_listener *pool, struct ph_listener *l)
-{
-	struct ph_conn *c = pool->spare;
-
-	if (!c || now_ms() - c->born > PINHOLE_SPARE_MS || l->nconns >= PINHOLE_MAX_CONNECTIONS)
-		return false;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		pool->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	pool->nconns--;
-	pool->spare = NULL;
-	c->prev = c->next = NULL;
-	c->l = l;
-	conn_link(p, l, c);
-	l->spare = c;
-	return true;
-}
-
-/* pinhole_dial() in the relay thread. */
-static int dial(struct pinhole *p, struct ph_listener *l, unsigned n)
-{
-	struct ph_listener *pool = pool_of(p, l);
-
-	l->ahead = n < PINHOLE_MAX_AHEAD ? n : PINHOLE_MAX_AHEAD;
-	if (l->ahead > 0 && !l->spare && pool && pool_take(p, pool, l)) {
-		l->ahead--;
-		return 0;
-	}
-	return spare_dial(p, l);
-}
-
-/* pinhole_dial_pool() in the relay thread. */
-static int dial_pool(struct pinhole *p, struct ph_listener *l)
-{
-	struct ph_listener *pool = pool_of(p, l);
-
-	if (!pool)
-		return -ENOMEM;
-	pool->ahead = 1;
-	return spare_dial(p, pool);
-}
-
-static void pools_free(struct pinhole *p)
-{
-	while (p->pools) {
-		struct ph_listener *pool = p->pools;
-
-		while (pool->conns)
-			conn_close(p, pool->conns);
-		p->pools = pool->next;
-		free(pool->host);
-		free(pool);
-	}
 }
 
 /* ---- listeners -------------------------------------------------------- */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* Out of fds or memory: stop accepting for a while instead of spinning. */
 static void listener_pause(struct pinhole *p, struct ph_listener *l)
@@ -739,8 +537,6 @@ static void listener_accept(struct pinhole *p, struct ph_listener *l, uint32_t e
 				goto broken;
 			}
 		}
-		if (spare_take(p, l, fd) == 0)
-			continue;
 		if (l->nconns >= PINHOLE_MAX_CONNECTIONS) {
 			stat_add(&p->stats.refused, 1); /* before the peer can see it */
 			close(fd);
@@ -837,12 +633,6 @@ static long cmd_run(struct pinhole *p, struct ph_cmd *cmd)
 			}
 		}
 		return 0;
-	case CMD_DIAL:
-		for (l = p->listeners; l; l = l->next) {
-			if (l->id == cmd->id)
-				return cmd->pool ? dial_pool(p, l) : dial(p, l, cmd->n);
-		}
-		return -ENOENT;
 	}
 	return -EINVAL;
 }
@@ -926,12 +716,6 @@ static void *relay_main(void *arg)
 
 			timeout = left < 0 ? 0 : left > PAUSE_MS ? PAUSE_MS : (int)left;
 		}
-		if (p->spares && timeout != 0) {
-			long long left = p->sweep - now_ms();
-			int t = left < 0 ? 0 : left > SPARE_TICK_MS ? SPARE_TICK_MS : (int)left;
-
-			timeout = timeout < 0 || t < timeout ? t : timeout;
-		}
 		n = epoll_wait(p->epfd, evs, MAX_EVENTS, timeout);
 
 		if (n < 0 && errno != EINTR)
@@ -980,13 +764,11 @@ static void *relay_main(void *arg)
 		}
 		if (p->paused && now_ms() >= p->unpause)
 			unpause_listeners(p);
-		spares_sweep(p);
 		bury(p);
 	}
 
 	while (p->listeners)
 		listener_close(p, p->listeners);
-	pools_free(p);
 	p->ready = NULL;
 	bury(p);
 	return NULL;
@@ -1215,24 +997,6 @@ long pinhole_add(struct pinhole *p, int listen_fd, const char *host, uint16_t po
 fail:
 	close(listen_fd);
 	return r;
-}
-
-int pinhole_dial(struct pinhole *p, long id, unsigned n)
-{
-	struct ph_cmd cmd = {.type = CMD_DIAL, .id = id, .n = n};
-
-	if (id <= 0)
-		return -ENOENT;
-	return (int)cmd_call(p, &cmd);
-}
-
-int pinhole_dial_pool(struct pinhole *p, long id)
-{
-	struct ph_cmd cmd = {.type = CMD_DIAL, .id = id, .pool = true};
-
-	if (id <= 0)
-		return -ENOENT;
-	return (int)cmd_call(p, &cmd);
 }
 
 void pinhole_remove(struct pinhole *p, long id)

@@ -9,10 +9,7 @@
  * connections made on that listener - they come from the untrusted sandbox -
  * and relays each one to the single host:port configured for that sandbox's
  * server. The sandbox never chooses the destination, and no byte of the
- * relayed data is logged or inspected. On the gateway's request the pinhole
- * also dials that same host:port ahead of need (pinhole_dial(),
- * pinhole_dial_pool()); such a connection carries nothing until one accepted
- * connection takes it over.
+ * relayed data is logged or inspected.
  *
  * One relay thread serves every listener: non-blocking sockets, one epoll
  * set, recv() and send() through a buffer per direction that exists only
@@ -32,11 +29,6 @@
 
 /* Relayed connections per listener; more are accepted and closed at once. */
 #define PINHOLE_MAX_CONNECTIONS 16
-
-/* A connection dialled ahead (pinhole_dial()) and not taken by then is closed. */
-#define PINHOLE_SPARE_MS 10000
-/* Connections a listener dials ahead, in all (pinhole_dial()). */
-#define PINHOLE_MAX_AHEAD 4
 
 /* Longest host accepted by pinhole_add(), in bytes (a DNS name is <= 253). */
 #define PINHOLE_MAX_HOST 255
@@ -93,29 +85,6 @@ long pinhole_add(struct pinhole *p, int listen_fd, const char *host, uint16_t po
  * it returns, nothing of that listener is left open.
  */
 void pinhole_remove(struct pinhole *p, long id);
-
-/*
- * Dials @id's server now, ahead of need: the next connection accepted on
- * that listener takes this one over, instead of waiting for its own TCP
- * handshake and for the server to ready itself for a new connection (smbd
- * forks a process per connection first: about 20 ms). Each time one is
- * taken, the next is dialled, @n in all (at most PINHOLE_MAX_AHEAD; a new
- * call replaces the count; 0 stops). One waits at a time, at most
- * PINHOLE_SPARE_MS: then it is closed unused. It counts towards
- * PINHOLE_MAX_CONNECTIONS but in the stats only once taken; one that fails,
- * or that the server closes, is dropped and not replaced.
- * Returns 0, -ENOENT (unknown id), -EBUSY (at the limit) or -ENOMEM.
- * Thread-safe; waits only for the relay thread to have started the dial.
- */
-int pinhole_dial(struct pinhole *p, long id, unsigned n);
-
-/*
- * Dials one connection to @id's host:port for the next listener of the same
- * host:port: its first pinhole_dial() takes it (within PINHOLE_SPARE_MS;
- * later it is closed unused). A no-op while one waits. Returns as
- * pinhole_dial() does.
- */
-int pinhole_dial_pool(struct pinhole *p, long id);
 
 /* Copies the counters to *@out. Thread-safe; each counter is read atomically. */
 void pinhole_get_stats(struct pinhole *p, struct pinhole_stats *out);

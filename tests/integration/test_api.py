@@ -680,9 +680,11 @@ class T02Auth(Base):
         self.assertEqual(len(set(self.tokens)), 3)
 
     def test_first_requests_after_login(self):
-        # The gateway dials the worker's first connections while the login
-        # runs: the first request after a login, alone or many at once and
-        # on different shares, sees exactly what is there; so do the next.
+        # The first request after a login is the worker's first on that
+        # share (libsmbclient connects anew per share; the login's own
+        # connection is gone): alone or many at once and on different
+        # shares, it sees exactly what an established session sees; so do
+        # the next ones.
         def names(r):
             self.assertEqual(r.status, 200, r)
             return sorted(e["name"] for e in r.json()["entries"])

@@ -606,98 +606,6 @@ static void test_unreachable(void **state)
 	assert_int_equal(echo_accepted(&f->srv), 0);
 }
 
-/* Waits until the echo server has accepted @n connections. */
-static void wait_accepted(struct echo_server *s, unsigned n)
-{
-	for (int i = 0; i < TIMEOUT_MS / 10 && echo_accepted(s) < n; i++)
-		usleep(10000);
-	assert_int_equal(echo_accepted(s), n);
-}
-
-/* pinhole_dial(): the server is dialled before the client comes; each
- * connection taken dials the next, as many as asked; the pool of the same
- * host:port gives the next listener's first one. Spares are not counted
- * until taken, and relay like any other connection. */
-static void test_dial_ahead(void **state)
-{
-	struct fixture *f = *state;
-	uint16_t port2;
-	long id2;
-	int a, b, c, d;
-
-	assert_int_equal(pinhole_dial(f->p, f->id, 2), 0);
-	wait_accepted(&f->srv, 1);
-	assert_int_equal(pinhole_dial_pool(f->p, f->id), 0);
-	wait_accepted(&f->srv, 2); /* the listener's spare and the pool's */
-	assert_int_equal(pinhole_dial_pool(f->p, f->id), 0); /* one waits: no-op */
-	assert_int_equal(stats(f->p).active, 0);
-	assert_int_equal(stats(f->p).connections_total, 0);
-
-	a = connect_local(f->port);
-	ping(a);
-	wait_accepted(&f->srv, 3); /* took one, dialled the second */
-	assert_int_equal(stats(f->p).active, 1);
-	assert_int_equal(stats(f->p).connections_total, 1);
-	b = connect_local(f->port);
-	ping(b);
-	usleep(50000);
-	assert_int_equal(echo_accepted(&f->srv), 3); /* took the second: no more */
-	c = connect_local(f->port);
-	ping(c);
-	wait_accepted(&f->srv, 4); /* dialled when it came, as without */
-	assert_int_equal(stats(f->p).active, 3);
-
-	/* A second listener for the same server takes the pool's one. */
-	id2 = add_listener(f->p, "127.0.0.1", f->srv.port, &port2);
-	assert_int_equal(pinhole_dial(f->p, id2, 1), 0);
-	usleep(50000);
-	assert_int_equal(echo_accepted(&f->srv), 4);
-	assert_int_equal(pinhole_dial_pool(f->p, id2), 0);
-	wait_accepted(&f->srv, 5);
-	d = connect_local(port2);
-	ping(d);
-	usleep(50000);
-	assert_int_equal(echo_accepted(&f->srv), 5);
-	assert_int_equal(stats(f->p).active, 4);
-	assert_int_equal(stats(f->p).connections_total, 4);
-
-	assert_int_equal(pinhole_dial(f->p, 9999, 1), -ENOENT);
-	assert_int_equal(pinhole_dial_pool(f->p, 9999), -ENOENT);
-	assert_int_equal(pinhole_dial(f->p, 0, 1), -ENOENT);
-	close(a);
-	close(b);
-	close(c);
-	pinhole_remove(f->p, id2);
-	assert_closed(d, 0);
-	close(d);
-	wait_active(f->p, 0);
-	assert_int_equal(stats(f->p).refused, 0);
-	assert_int_equal(stats(f->p).connect_failed, 0);
-}
-
-/* A spare that cannot connect is dropped without a count; the client's own
- * connection fails as without one, counted once. */
-static void test_dial_ahead_unreachable(void **state)
-{
-	struct fixture *f = *state;
-	uint16_t port;
-	long id = add_listener(f->p, "127.0.0.1", closed_port(), &port);
-	int fd;
-
-	assert_int_equal(pinhole_dial(f->p, id, 2), 0);
-	assert_int_equal(pinhole_dial_pool(f->p, id), 0);
-	usleep(50000);
-	assert_int_equal(stats(f->p).connect_failed, 0);
-	fd = connect_local(port);
-	send_all(fd, "lost", 4);
-	assert_closed(fd, 0);
-	close(fd);
-	wait_active(f->p, 0);
-	assert_int_equal(stats(f->p).connect_failed, 1);
-	assert_int_equal(stats(f->p).connections_total, 1);
-	assert_int_equal(echo_accepted(&f->srv), 0);
-}
-
 static void test_limit(void **state)
 {
 	struct fixture *f = *state;
@@ -858,8 +766,6 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_hostname, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_half_close, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unreachable, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_dial_ahead, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_dial_ahead_unreachable, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_remove_live, setup, teardown),
 	    cmocka_unit_test(test_stop_live),
