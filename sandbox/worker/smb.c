@@ -318,6 +318,41 @@ static int64_t ts_sec(const struct timespec *ts)
 	return (int64_t)ts->tv_sec;
 }
 
+/* A context made by smb_warm(), for the next smb_new(). */
+static SMBCCTX *warm_ctx;
+
+/* A new context with the options that do not depend on the server or the
+ * user, initialised: NULL on failure (errno). */
+static SMBCCTX *ctx_new(void)
+{
+	SMBCCTX *ctx = smbc_new_context();
+
+	if (!ctx)
+		return NULL;
+	smbc_setDebug(ctx, 0);
+	smbc_setOptionDebugToStderr(ctx, 1);
+	smbc_setOptionNoAutoAnonymousLogin(ctx, 1);
+	smbc_setOptionUseKerberos(ctx, 0);
+	smbc_setOptionFallbackAfterKerberos(ctx, 0);
+	smbc_setOptionUseCCache(ctx, 0);
+	smbc_setOptionUrlEncodeReaddirEntries(ctx, 0);
+	smbc_setOptionOneSharePerServer(ctx, 0);
+	smbc_setPort(ctx, 445);
+	if (!smbc_init_context(ctx)) {
+		int err = errno;
+		smbc_free_context(ctx, 1);
+		errno = err;
+		return NULL;
+	}
+	return ctx;
+}
+
+void smb_warm(void)
+{
+	if (!warm_ctx)
+		warm_ctx = ctx_new();
+}
+
 static int smb_new(const struct smb_params *p, const char *domain, const char *user,
 		   const char *password, bool verify, struct smb **ret)
 {
@@ -336,9 +371,10 @@ static int smb_new(const struct smb_params *p, const char *domain, const char *u
 	if (!smb)
 		return PROTO_E_IO;
 	smb->buf = malloc(IO_BUF);
-	smb->ctx = smbc_new_context();
+	smb->ctx = warm_ctx ? warm_ctx : ctx_new();
+	warm_ctx = NULL;
 	if (!smb->buf || !smb->ctx) {
-		r = PROTO_E_IO;
+		r = smb->buf ? last_err() : PROTO_E_IO;
 		goto fail;
 	}
 	snprintf(smb->server, sizeof(smb->server), "%s", p->server);
@@ -346,17 +382,9 @@ static int smb_new(const struct smb_params *p, const char *domain, const char *u
 	smb->params = *p;
 	smb->params.server = smb->server;
 
-	smbc_setDebug(smb->ctx, 0);
-	smbc_setOptionDebugToStderr(smb->ctx, 1);
-	smbc_setOptionNoAutoAnonymousLogin(smb->ctx, 1);
-	smbc_setOptionUseKerberos(smb->ctx, 0);
-	smbc_setOptionFallbackAfterKerberos(smb->ctx, 0);
-	smbc_setOptionUseCCache(smb->ctx, 0);
-	smbc_setOptionUrlEncodeReaddirEntries(smb->ctx, 0);
-	smbc_setOptionOneSharePerServer(smb->ctx, 0);
+	/* What follows is read at each new connection, not by smbc_init_context(). */
 	smbc_setTimeout(smb->ctx, (int)(p->timeout * 1000));
 	smb_connect_timeout_ms = p->timeout * 1000;
-	smbc_setPort(smb->ctx, 445);
 	smbc_setOptionSmbEncryptionLevel(
 	    smb->ctx, p->encryption == CFG_ENCRYPTION_REQUIRED	? SMBC_ENCRYPTLEVEL_REQUIRE
 		      : p->encryption == CFG_ENCRYPTION_DESIRED ? SMBC_ENCRYPTLEVEL_REQUEST
@@ -366,10 +394,6 @@ static int smb_new(const struct smb_params *p, const char *domain, const char *u
 	snprintf(smb->password, sizeof(smb->password), "%s", password);
 	smbc_setOptionUserData(smb->ctx, smb);
 	smbc_setFunctionAuthDataWithContext(smb->ctx, auth_cb);
-	if (!smbc_init_context(smb->ctx)) {
-		r = last_err();
-		goto fail;
-	}
 	smbc_setOptionProtocols(smb->ctx, protos[p->min_protocol], protos[p->max_protocol]);
 
 	if (!verify) {

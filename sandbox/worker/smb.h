@@ -29,7 +29,14 @@ struct smb_params {
 };
 
 /*
- * Creates the context and checks the credentials with a session setup (see
+ * Readies a libsmbclient context ahead of smb_open() (the library's own
+ * start-up: its configuration, modules, interfaces: a few ms), before any
+ * credentials exist. Optional; on failure smb_open() makes its own.
+ */
+void smb_warm(void);
+
+/*
+ * Creates the context (or takes smb_warm()'s) and checks the credentials with a session setup (see
  * smb_new() in smb.c). The context keeps one copy of the credentials for libsmbclient's
  * auth callback (wiped by smb_free()); the caller wipes its own. Returns 0 and *@ret (caller frees
  * with smb_free()), or PROTO_E_AUTH, PROTO_E_UNREACHABLE, PROTO_E_TIMEOUT...

@@ -631,6 +631,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_IGN); /* lanes (and the FUSE server) reap themselves */
 	forbid_exec();
+	/* A spare sandbox waits for its login: libsmbclient's start-up is done
+	 * now, not while the user waits (the credentials come only with AUTH). */
+	smb_warm();
 	reply(&w, PROTO_HELLO, 0, &hello, sizeof(hello), NULL, 0);
 
 	for (;;) {

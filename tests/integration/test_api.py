@@ -679,6 +679,57 @@ class T02Auth(Base):
         # two logins, two different tokens
         self.assertEqual(len(set(self.tokens)), 3)
 
+    def test_first_requests_after_login(self):
+        # The first request after a login is the worker's first on that
+        # share (libsmbclient connects anew per share; the login's own
+        # connection is gone): alone or many at once and on different
+        # shares, it sees exactly what an established session sees; so do
+        # the next ones.
+        def names(r):
+            self.assertEqual(r.status, 200, r)
+            return sorted(e["name"] for e in r.json()["entries"])
+
+        # what a session whose connections are all up lists (names as the
+        # server gives them: mangled ones included)
+        ref = bearer(self.login())
+        for s in ("public", "alice_private", "readonly"):
+            self.gw.get(f"{FS}/{s}/", ref)
+        on_disk = {s: names(self.gw.get(f"{FS}/{s}/", ref))
+                   for s in ("public", "alice_private", "readonly")}
+        self.assertIn("hello.txt", on_disk["public"])
+        for i in range(3):
+            tok = self.gw.login(ALICE, ALICE_PW)
+            self.assertEqual(names(self.gw.get(f"{FS}/public/", bearer(tok))), on_disk["public"])
+            self.assertEqual(self.gw.request("POST", "/api/v1/logout", bearer(tok)).status, 204)
+        tok = self.login()
+        h = bearer(tok)
+        paths = [f"{FS}/public/", f"{FS}/alice_private/", f"{FS}/readonly/", f"{FS}/",
+                 f"{FS}/public/hello.txt", f"{FS}/public/", f"{FS}/nosuchshare/"]
+        results = [None] * len(paths)
+
+        def fetch(i):
+            try:
+                results[i] = self.gw.get(paths[i], h)
+            except Exception as e:  # reported below
+                results[i] = repr(e)
+
+        threads = [threading.Thread(target=fetch, args=(i,)) for i in range(len(paths))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertFalse(any(t.is_alive() for t in threads), "requests hung")
+        for i in (0, 5):
+            self.assertEqual(names(results[i]), on_disk["public"])
+        self.assertEqual(names(results[1]), on_disk["alice_private"])
+        self.assertEqual(names(results[2]), on_disk["readonly"])
+        self.assertTrue({"public", "alice_private", "readonly"} <= set(names(results[3])))
+        self.assertEqual((results[4].status, results[4].body), (200, SEEDED_PUBLIC["hello.txt"]))
+        self.assertError(results[6], 404)
+        # and once more, one at a time, on the connections made by then
+        self.assertEqual(names(self.gw.get(f"{FS}/readonly/", h)), on_disk["readonly"])
+        self.assertEqual(names(self.gw.get(f"{FS}/public/", h)), on_disk["public"])
+
     def test_login_wrong_credentials(self):
         before = self.gw.metrics()["smbgate_sandboxes_active"]
         for user, pw in ((ALICE, "wrong"), ("nosuchuser", "x"), (BOB, ALICE_PW)):
