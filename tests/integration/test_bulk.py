@@ -519,23 +519,28 @@ class T22Search(Base):
         line says the deadline was reached."""
         tok = self.login()
         name, top = self.scratch()
-        n = 3000
+        # Enough folders that no machine walks them in 1 s (a quiet one with
+        # the socket hand-off walks a few thousand a second), and hits in
+        # one folder of ten: under the result limit asked for, so that only
+        # the deadline can stop the walk.
+        n = 20000
         self.mk(os.path.join(top, "d"))
         for i in range(n):
-            d = os.path.join(top, "d", f"f{i:04d}")
+            d = os.path.join(top, "d", f"f{i:05d}")
             self.mk(d)
-            self.mk(os.path.join(d, f"hit-{i}.txt"), b"")
+            if i % 10 == 7:
+                self.mk(os.path.join(d, f"hit-{i}.txt"), b"")
         t0 = time.monotonic()
-        lines, end = self.search(tok, name, "q=hit-&deadline=1")
+        lines, end = self.search(tok, name, "q=hit-&deadline=1&limit=10000")
         took = time.monotonic() - t0
         self.assertEqual(end, {"done": True, "results": len(lines), "limit_reached": False,
                                "deadline_reached": True, "unsearched_folders": 0})
-        self.assertLess(len(lines), n)
+        self.assertLess(len(lines), n // 10)
         self.assertGreaterEqual(took, 1.0)
         self.assertLess(took, 1.0 + 5 + 5)  # the deadline, then one folder's listing at most
         # the same session searches again right after, the whole tree when it may
-        lines, end = self.search(tok, name + "/d/f0007", "q=hit-&deadline=1")
-        self.assertEqual(self.paths(lines, name + "/d/f0007"), ["hit-7.txt"])
+        lines, end = self.search(tok, name + "/d/f00007", "q=hit-&deadline=1")
+        self.assertEqual(self.paths(lines, name + "/d/f00007"), ["hit-7.txt"])
         self.assertFalse(end["deadline_reached"])
 
     def test_client_gone(self):
