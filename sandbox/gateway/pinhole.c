@@ -31,10 +31,12 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,7 +158,9 @@ struct pinhole {
 	int epfd;
 	int wakefd; /* eventfd */
 	struct ph_tag wake_tag;
-	pthread_t relay, resolver;
+	pthread_t relay, resolver, closer;
+	int closer_w; /* pipe to the closer thread: fds to close (dispose_fd()) */
+	bool closer_started;
 
 	pthread_mutex_t lock; /* protects everything down to the next comment */
 	pthread_cond_t done_cond;
@@ -192,6 +196,36 @@ static void stat_sub(unsigned long long *counter, unsigned long long n)
 	__atomic_fetch_sub(counter, n, __ATOMIC_RELAXED);
 }
 
+/*
+ * Closes an fd that came from a sandbox on the closer thread, never on the
+ * relay thread: close() of a file of the sandbox's FUSE mount waits for the
+ * sandbox's FUSE server, and the last close of a TCP socket with SO_LINGER
+ * for its peer (also when it is released from the queue of an AF_UNIX socket
+ * being closed). Should the closer be stuck that long and its pipe full, the
+ * fd is left open (counted).
+ */
+static void dispose_fd(void *ctx, int fd)
+{
+	struct pinhole *p = ctx;
+
+	if (fd < 0)
+		return;
+	if (write(p->closer_w, &fd, sizeof(fd)) != (ssize_t)sizeof(fd))
+		stat_add(&p->stats.unclosed, 1);
+}
+
+/* The closer thread: closes what dispose_fd() queues until the pipe's write
+ * end is closed (pinhole_free() waits a second for it, then detaches it). */
+static void *closer_main(void *arg)
+{
+	int rfd = (int)(intptr_t)arg, fd;
+
+	while (read(rfd, &fd, sizeof(fd)) == (ssize_t)sizeof(fd))
+		close(fd);
+	close(rfd);
+	return NULL;
+}
+
 static void wake(struct pinhole *p)
 {
 	uint64_t one = 1;
@@ -207,6 +241,19 @@ static void close_fd(struct pinhole *p, int *fd)
 		return;
 	epoll_ctl(p->epfd, EPOLL_CTL_DEL, *fd, NULL);
 	close(*fd);
+	*fd = -1;
+}
+
+/* close_fd() for an fd the sandbox holds or held a copy of, or that may
+ * carry its fds in its queue (an AF_UNIX socket: closing the last copy
+ * releases what is queued, and a released TCP socket with SO_LINGER waits
+ * there): on the closer thread (dispose_fd()). */
+static void close_far(struct pinhole *p, int *fd)
+{
+	if (*fd < 0)
+		return;
+	epoll_ctl(p->epfd, EPOLL_CTL_DEL, *fd, NULL);
+	dispose_fd(p, *fd);
 	*fd = -1;
 }
 
@@ -254,8 +301,16 @@ static void conn_close(struct pinhole *p, struct ph_conn *c)
 	if (c->ai_list)
 		freeaddrinfo(c->ai_list);
 	c->ai_list = c->ai_next = NULL;
-	close_fd(p, &c->client);
-	close_fd(p, &c->server);
+	if (c->handoff) {
+		/* The answer socket is the sandbox's; the server socket may
+		 * already be (handed over: the sandbox could have set SO_LINGER
+		 * on it and closed its copy, making ours the last). */
+		close_far(p, &c->client);
+		close_far(p, &c->server);
+	} else {
+		close_fd(p, &c->client);
+		close_fd(p, &c->server);
+	}
 	dir_release(&c->up);
 	dir_release(&c->down);
 
@@ -392,9 +447,10 @@ static void conn_connect_next(struct pinhole *p, struct ph_conn *c)
  * Sends the connected server socket of the hand-off @c to the sandbox, on the
  * request's own answer socket, then forgets both: from here the socket is the
  * sandbox's alone (the gateway holds no copy, so the server sees the
- * connection close when the worker closes it). The answer socket was made
- * non-blocking when the request came: a sandbox that filled it first gets
- * nothing, and the relay thread never waits on it.
+ * connection close when the worker closes it). The send is MSG_DONTWAIT: the
+ * sandbox holds the answer socket too and could clear its O_NONBLOCK; a
+ * sandbox that filled it first gets nothing, and the relay thread never
+ * waits on it.
  */
 static void conn_hand_over(struct pinhole *p, struct ph_conn *c)
 {
@@ -403,7 +459,7 @@ static void conn_hand_over(struct pinhole *p, struct ph_conn *c)
 
 	/* Counted as alive from now until the sandbox's last copy is closed. */
 	if (epoll_ctl(c->l->alive, EPOLL_CTL_ADD, c->server, &ev) == 0) {
-		if (fdpass_send(c->client, &rep, sizeof(rep), &c->server, 1) ==
+		if (fdpass_send_flags(c->client, &rep, sizeof(rep), &c->server, 1, MSG_DONTWAIT) ==
 		    (ssize_t)sizeof(rep))
 			stat_add(&p->stats.handed_over, 1);
 		else
@@ -644,7 +700,7 @@ broken:
 /* Stops serving the hand-off channel of @l (closed, broken or hostile). */
 static void channel_close(struct pinhole *p, struct ph_listener *l)
 {
-	close_fd(p, &l->chan);
+	close_far(p, &l->chan);
 }
 
 /*
@@ -663,32 +719,55 @@ static void channel_read(struct pinhole *p, struct ph_listener *l, uint32_t even
 		struct fdpass_info info = {0};
 		int fd = -1, domain = 0, type = 0, flags;
 		socklen_t len = sizeof(int);
-		ssize_t n = fdpass_recv(l->chan, &req, sizeof(req), &fd, 1, MSG_DONTWAIT, &info);
+		ssize_t n = fdpass_recv_dispose(l->chan, &req, sizeof(req), &fd, 1, MSG_DONTWAIT,
+						&info, dispose_fd, p);
 
 		if (n < 0 && (n == -EAGAIN || n == -EWOULDBLOCK)) {
 			if (events & (EPOLLERR | EPOLLHUP))
 				channel_close(p, l);
 			return;
 		}
-		if (n <= 0) {
-			channel_close(p, l); /* the sandbox's end is gone */
+		if (n < 0) {
+			channel_close(p, l);
 			return;
 		}
+		if (n == 0) {
+			/* The end of the channel, or an empty message, which may
+			 * carry fds all the same: those are closed like any. */
+			struct pollfd pf = {.fd = l->chan, .events = POLLIN};
+			if (info.kept == 1)
+				dispose_fd(p, fd);
+			if (info.received == 0 && poll(&pf, 1, 0) == 1 &&
+			    (pf.revents & (POLLHUP | POLLERR))) {
+				channel_close(p, l); /* the sandbox's end is gone */
+				return;
+			}
+			stat_add(&p->stats.refused, 1);
+			continue;
+		}
+		if (info.kept == 1 && (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+				       domain != AF_UNIX)) {
+			dispose_fd(p, fd);
+			stat_add(&p->stats.refused, 1);
+			continue;
+		}
+		/* Every fd of the sandbox is closed on the closer thread: even an
+		 * AF_UNIX socket's close may wait, for a lingering TCP socket
+		 * queued in it. */
 		if (n != (ssize_t)sizeof(req) || info.trunc || info.ctrunc || info.received != 1 ||
 		    info.kept != 1 || req.magic != SMBSOCK_MAGIC || req.flags != 0 ||
-		    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || domain != AF_UNIX ||
 		    (len = sizeof(int), getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0) ||
 		    type != SOCK_SEQPACKET || (flags = fcntl(fd, F_GETFL)) < 0 ||
 		    fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
 			if (info.kept == 1)
-				close(fd);
+				dispose_fd(p, fd);
 			stat_add(&p->stats.refused, 1);
 			continue;
 		}
 		if (l->nconns >= PINHOLE_MAX_CONNECTIONS ||
 		    l->nconns + handed_alive(l) >= PINHOLE_MAX_CONNECTIONS) {
 			stat_add(&p->stats.refused, 1);
-			close(fd);
+			dispose_fd(p, fd);
 			continue;
 		}
 		if (conn_new(p, l, fd, true) < 0)
@@ -737,7 +816,7 @@ static void listener_close(struct pinhole *p, struct ph_listener *l)
 	l->registered = false;
 	close(l->fd);
 	l->fd = -1;
-	close_fd(p, &l->chan);
+	close_far(p, &l->chan);
 
 	if (l->prev)
 		l->prev->next = l->next;
@@ -990,6 +1069,17 @@ static void pinhole_free(struct pinhole *p)
 		close(p->epfd);
 	if (p->wakefd >= 0)
 		close(p->wakefd);
+	if (p->closer_w >= 0)
+		close(p->closer_w); /* the closer thread ends once the pipe is empty */
+	if (p->closer_started) {
+		/* A second for what it still has to close; a close that waits
+		 * longer (a sandbox's FUSE server) must not hold up the stop. */
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		if (pthread_timedjoin_np(p->closer, NULL, &until) != 0)
+			pthread_detach(p->closer);
+	}
 	free_resolves(p->res_queue);
 	free_resolves(p->res_done);
 	pthread_cond_destroy(&p->res_cond);
@@ -1006,7 +1096,7 @@ int pinhole_start(struct pinhole **ret)
 
 	if (!p)
 		return -ENOMEM;
-	p->epfd = p->wakefd = -1;
+	p->epfd = p->wakefd = p->closer_w = -1;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->done_cond, NULL);
 	pthread_cond_init(&p->res_cond, NULL);
@@ -1028,9 +1118,29 @@ int pinhole_start(struct pinhole **ret)
 	if (r < 0)
 		goto fail;
 
-	/* Both threads are born with every signal blocked. */
+	int closer[2];
+	if (pipe2(closer, O_CLOEXEC) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (fcntl(closer[1], F_SETFL, O_NONBLOCK) < 0) {
+		r = -errno;
+		close(closer[0]);
+		close(closer[1]);
+		goto fail;
+	}
+	p->closer_w = closer[1];
+
+	/* The threads are born with every signal blocked. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = -pthread_create(&p->closer, NULL, closer_main, (void *)(intptr_t)closer[0]);
+	if (r < 0) {
+		close(closer[0]);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		goto fail;
+	}
+	p->closer_started = true;
 	r = -pthread_create(&p->relay, NULL, relay_main, p);
 	if (r == 0) {
 		r = -pthread_create(&p->resolver, NULL, resolver_main, p);
@@ -1212,4 +1322,5 @@ void pinhole_get_stats(struct pinhole *p, struct pinhole_stats *out)
 	out->refused = __atomic_load_n(&p->stats.refused, __ATOMIC_RELAXED);
 	out->connect_failed = __atomic_load_n(&p->stats.connect_failed, __ATOMIC_RELAXED);
 	out->handed_over = __atomic_load_n(&p->stats.handed_over, __ATOMIC_RELAXED);
+	out->unclosed = __atomic_load_n(&p->stats.unclosed, __ATOMIC_RELAXED);
 }

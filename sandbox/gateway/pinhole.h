@@ -59,6 +59,7 @@ struct pinhole_stats {
 	unsigned long long refused;	   /* accepted and closed at once: limit or no resources */
 	unsigned long long connect_failed; /* resolution or connection to the server failed */
 	unsigned long long handed_over;	   /* connected sockets sent to a sandbox */
+	unsigned long long unclosed;	   /* fds a sandbox sent, left open: the closer was full */
 };
 
 /*

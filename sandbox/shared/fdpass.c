@@ -16,6 +16,12 @@
 
 ssize_t fdpass_send(int sock, const void *buf, size_t len, const int *fds, size_t n_fds)
 {
+	return fdpass_send_flags(sock, buf, len, fds, n_fds, 0);
+}
+
+ssize_t fdpass_send_flags(int sock, const void *buf, size_t len, const int *fds, size_t n_fds,
+			  int flags)
+{
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * FDPASS_MAX)];
 		struct cmsghdr align;
@@ -37,13 +43,25 @@ ssize_t fdpass_send(int sock, const void *buf, size_t len, const int *fds, size_
 		memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
 	}
 	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL | flags);
 	while (n < 0 && errno == EINTR);
 	return n < 0 ? -errno : n;
 }
 
+static void close_it(void *ctx, int fd)
+{
+	(void)ctx;
+	close(fd);
+}
+
 ssize_t fdpass_recv(int sock, void *buf, size_t len, int *fds, size_t max_fds, int flags,
 		    struct fdpass_info *info)
+{
+	return fdpass_recv_dispose(sock, buf, len, fds, max_fds, flags, info, close_it, NULL);
+}
+
+ssize_t fdpass_recv_dispose(int sock, void *buf, size_t len, int *fds, size_t max_fds, int flags,
+			    struct fdpass_info *info, void (*dispose)(void *ctx, int fd), void *ctx)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * CTRL_FDS)];
@@ -79,7 +97,7 @@ ssize_t fdpass_recv(int sock, void *buf, size_t len, int *fds, size_t max_fds, i
 			if (!got.ctrunc && got.kept < max_fds)
 				fds[got.kept++] = fd;
 			else
-				close(fd);
+				dispose(ctx, fd);
 		}
 	}
 	if (info)

@@ -34,6 +34,11 @@ struct fdpass_info {
  */
 ssize_t fdpass_send(int sock, const void *buf, size_t len, const int *fds, size_t n_fds);
 
+/* fdpass_send() with extra sendmsg() @flags: MSG_DONTWAIT for a socket the
+ * peer also holds (its O_NONBLOCK is the peer's to change). */
+ssize_t fdpass_send_flags(int sock, const void *buf, size_t len, const int *fds, size_t n_fds,
+			  int flags);
+
 /*
  * Receives one message into @buf (at most @len bytes) and at most @max_fds
  * (<= FDPASS_MAX) fds into @fds, each O_CLOEXEC; the caller owns the kept
@@ -44,3 +49,14 @@ ssize_t fdpass_send(int sock, const void *buf, size_t len, const int *fds, size_
  */
 ssize_t fdpass_recv(int sock, void *buf, size_t len, int *fds, size_t max_fds, int flags,
 		    struct fdpass_info *info);
+
+/*
+ * fdpass_recv(), except that no fd is closed here: each fd it would close
+ * (past @max_fds, or all of a message whose control data was cut short) is
+ * given to @dispose(@ctx, fd), which takes it. For a receiver that must never
+ * wait in close(): closing a file of a FUSE mount waits for its server, and
+ * closing a lingering TCP socket for its peer.
+ */
+ssize_t fdpass_recv_dispose(int sock, void *buf, size_t len, int *fds, size_t max_fds, int flags,
+			    struct fdpass_info *info, void (*dispose)(void *ctx, int fd),
+			    void *ctx);

@@ -474,10 +474,10 @@ MAIN = None
 SLOW = None
 
 
-def setUpModule():
-    global MAIN, SLOW
-    SLOW = FreePortServer()
-    MAIN = Gateway("main", "session_idle_timeout = 600", f"""
+def dead_and_slow_servers():
+    """The servers both module gateways add to the fixture's: one whose port
+    is closed, one that accepts and never answers (SLOW)."""
+    return f"""
 [server dead]
 host = 127.0.0.1
 port = {closed_port()}
@@ -489,7 +489,13 @@ host = 127.0.0.1
 port = {SLOW.port}
 workgroup = SMBGATE
 timeout = 2
-""")
+"""
+
+
+def setUpModule():
+    global MAIN, SLOW
+    SLOW = FreePortServer()
+    MAIN = Gateway("main", "session_idle_timeout = 600", dead_and_slow_servers())
     MAIN.start()
 
 
@@ -3410,19 +3416,8 @@ class T19RelayMode(Base):
 
     @classmethod
     def setUpClass(cls):
-        cls.GW = Gateway("relay", sandbox_extra="smb_socket = relay", extra_servers=f"""
-[server dead]
-host = 127.0.0.1
-port = {closed_port()}
-workgroup = SMBGATE
-timeout = 5
-
-[server slow]
-host = 127.0.0.1
-port = {SLOW.port}
-workgroup = SMBGATE
-timeout = 2
-""")
+        cls.GW = Gateway("relay", sandbox_extra="smb_socket = relay",
+                         extra_servers=dead_and_slow_servers())
         cls.GW.start()
 
     @classmethod

@@ -918,6 +918,110 @@ static void test_handoff_hostile(void **state)
 	pinhole_remove(f->p, id);
 }
 
+/* What a hostile sandbox sends must never make the relay thread wait
+ * (security review of the hand-off): an empty message carrying an fd, an
+ * answer socket whose O_NONBLOCK the sandbox keeps clearing, and an fd
+ * whose close() waits (a TCP socket lingering on unsent data; a file of the
+ * sandbox's FUSE mount is the other such case). */
+struct clearer {
+	int fd;
+	volatile bool stop;
+};
+
+static void *clear_nonblock(void *arg)
+{
+	struct clearer *c = arg;
+
+	while (!c->stop) {
+		fcntl(c->fd, F_SETFL, 0);
+		usleep(50);
+	}
+	return NULL;
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void test_handoff_never_waits(void **state)
+{
+	struct fixture *f = *state;
+	struct smbsock_req good = {.magic = SMBSOCK_MAGIC};
+	unsigned char big[4096] = {0};
+	int seq[2], full[2], lst, tcp;
+	uint16_t port;
+	long id;
+	int chan = add_channel(f->p, "127.0.0.1", f->srv.port, &id);
+
+	/* An empty message with an fd: the fd is closed, the channel serves on. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, seq), 0);
+	send_raw(chan, "", 0, &seq[1], 1);
+	close(seq[1]);
+	int fd = take(chan);
+	ping(fd);
+	close(fd);
+	char c;
+	for (int i = 0; i < TIMEOUT_MS / 10 && recv(seq[0], &c, 1, MSG_DONTWAIT) != 0; i++)
+		usleep(10000);
+	assert_int_equal(recv(seq[0], &c, 1, MSG_DONTWAIT), 0); /* the pinhole's copy closed */
+	close(seq[0]);
+	assert_int_equal(stats(f->p).refused, 1);
+
+	/* A filled answer socket whose O_NONBLOCK is cleared again and again. */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, full), 0);
+	assert_int_equal(fcntl(full[1], F_SETFL, O_NONBLOCK), 0);
+	while (send(full[1], big, sizeof(big), MSG_DONTWAIT) > 0)
+		;
+	struct clearer cl = {.fd = full[1]};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, clear_nonblock, &cl), 0);
+	send_raw(chan, &good, sizeof(good), &full[1], 1);
+	usleep(200000);
+
+	/* A TCP socket that lingers 5 s on unsent data, queued in an answer
+	 * socket of a bad request, all other copies closed: the pinhole's close
+	 * of the answer socket releases the last reference, and waits. */
+	int nest[2];
+	lst = listen_local(&port);
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons(port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(tcp, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(fcntl(tcp, F_SETFL, O_NONBLOCK), 0);
+	while (send(tcp, big, sizeof(big), MSG_DONTWAIT) > 0) /* never read */
+		;
+	assert_int_equal(fcntl(tcp, F_SETFL, 0), 0);
+	struct linger lg = {.l_onoff = 1, .l_linger = 5};
+	assert_int_equal(setsockopt(tcp, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, nest), 0);
+	send_raw(nest[1], "t", 1, &tcp, 1); /* queued in nest[0] */
+	close(tcp);
+	close(nest[1]);
+	struct smbsock_req bad = {.magic = 1};
+	send_raw(chan, &bad, sizeof(bad), &nest[0], 1);
+	close(nest[0]);
+	usleep(200000);
+
+	/* The relay thread still serves at once. */
+	long long t0 = mono_ms();
+	fd = take(chan);
+	assert_true(mono_ms() - t0 < 1000);
+	ping(fd);
+	close(fd);
+	cl.stop = true;
+	pthread_join(th, NULL);
+	close(full[0]);
+	close(full[1]);
+	close(chan);
+	pinhole_remove(f->p, id);
+	close(lst);
+}
+
 static void test_handoff_limit(void **state)
 {
 	struct fixture *f = *state;
@@ -1011,6 +1115,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_handoff, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_handoff_unreachable, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_handoff_hostile, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_handoff_never_waits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_handoff_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_handoff_invalid, setup, teardown),
 	};
