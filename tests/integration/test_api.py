@@ -509,6 +509,25 @@ def tearDownModule():
 class Base(unittest.TestCase):
     gw = None
 
+    def in_parallel(self, n, work):
+        """Runs work(i) for i in 0..n-1 at once, one thread each; returns
+        their results in order (an exception's repr in its place)."""
+        results = [None] * n
+
+        def run(i):
+            try:
+                results[i] = work(i)
+            except Exception as e:  # reported by the caller's assertions
+                results[i] = repr(e)
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertFalse(any(t.is_alive() for t in threads), "requests hung")
+        return results
+
     def setUp(self):
         self.t0 = time.monotonic()
         self.tokens = []
@@ -711,20 +730,7 @@ class T02Auth(Base):
         h = bearer(tok)
         paths = [f"{FS}/public/", f"{FS}/alice_private/", f"{FS}/readonly/", f"{FS}/",
                  f"{FS}/public/hello.txt", f"{FS}/public/", f"{FS}/nosuchshare/"]
-        results = [None] * len(paths)
-
-        def fetch(i):
-            try:
-                results[i] = self.gw.get(paths[i], h)
-            except Exception as e:  # reported below
-                results[i] = repr(e)
-
-        threads = [threading.Thread(target=fetch, args=(i,)) for i in range(len(paths))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        self.assertFalse(any(t.is_alive() for t in threads), "requests hung")
+        results = self.in_parallel(len(paths), lambda i: self.gw.get(paths[i], h))
         for i in (0, 5):
             self.assertEqual(names(results[i]), on_disk["public"])
         self.assertEqual(names(results[1]), on_disk["alice_private"])
@@ -1765,22 +1771,12 @@ class T06SandboxDeath(Base):
         # session wait their turn and all succeed, byte exact.
         tok = self.login(ALICE, ALICE_PW)
         h = bearer(tok)
-        results = [None] * 6
-
         def fetch(i):
-            try:
-                path = "big.bin" if i % 2 == 0 else "hello.txt"
-                r = self.gw.get(f"{FS}/public/{path}", h)
-                results[i] = (r.status, r.body == SEEDED_PUBLIC[path])
-            except Exception as e:  # reported below
-                results[i] = repr(e)
+            path = "big.bin" if i % 2 == 0 else "hello.txt"
+            r = self.gw.get(f"{FS}/public/{path}", h)
+            return (r.status, r.body == SEEDED_PUBLIC[path])
 
-        threads = [threading.Thread(target=fetch, args=(i,)) for i in range(len(results))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        self.assertFalse(any(t.is_alive() for t in threads), "requests hung")
+        results = self.in_parallel(6, fetch)
         self.assertEqual(results, [(200, True)] * len(results))
 
 
