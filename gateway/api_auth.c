@@ -231,6 +231,48 @@ static void rl_record(const char *addr, const char *login_name, size_t server, b
 	pthread_mutex_unlock(&rl.lock);
 }
 
+/* ---- the share a login checks the password on ---- */
+
+/*
+ * The share each (user name, server) last worked in, as its last session
+ * ended: the next login checks the password there and keeps that connection
+ * for its first requests (sbxc_auth()), one new connection to the server
+ * instead of two. A refused login forgets it: libsmbclient reports a share
+ * refused to the user as it reports a wrong password, so the next try
+ * checks without a share. In memory only, one direct-mapped table under
+ * the rate limiter's random key and lock: no user name is kept; a key that
+ * collides gives a login another user's share to check on (a share refused
+ * to it fails that one login, as above).
+ */
+#define HINT_SLOTS 1024
+
+static struct {
+	uint64_t key; /* 0: free */
+	char share[PROTO_MAX_NAME + 1];
+} hints[HINT_SLOTS];
+
+static void hint_get(size_t server, const char *user, char out[PROTO_MAX_NAME + 1])
+{
+	pthread_mutex_lock(&rl.lock);
+	uint64_t key = rl_key('h', user, "", server);
+	unsigned i = (unsigned)(key % HINT_SLOTS);
+	if (hints[i].key == key)
+		memcpy(out, hints[i].share, PROTO_MAX_NAME + 1);
+	else
+		out[0] = '\0';
+	pthread_mutex_unlock(&rl.lock);
+}
+
+static void hint_set(size_t server, const char *user, const char *share)
+{
+	pthread_mutex_lock(&rl.lock);
+	uint64_t key = rl_key('h', user, "", server);
+	unsigned i = (unsigned)(key % HINT_SLOTS);
+	hints[i].key = key;
+	snprintf(hints[i].share, sizeof(hints[i].share), "%s", share);
+	pthread_mutex_unlock(&rl.lock);
+}
+
 /* ---- sessions with a sandbox ---- */
 
 void gw_sbx_free(void *p)
@@ -275,6 +317,12 @@ void gw_session_ended(const struct gw_session *s, const char *why)
 	gw_log_end(&l);
 	if (g)
 		g->why = why;
+	if (g && g->c) {
+		char share[PROTO_MAX_NAME + 1];
+		sbxc_last_share(g->c, share);
+		if (*share)
+			hint_set(gw_session_server(s), gw_session_user(s), share);
+	}
 }
 
 /* event=login_failed: never the user name (a password typed into its field
@@ -383,7 +431,11 @@ static int open_session(struct gw *gw, size_t server, const char *login_name, co
 	gw_log_str(&l, "server", srv->name);
 	gw_log_i64(&l, "ms", (gw_now_us() - t0) / 1000);
 	gw_log_end(&l);
-	r = sbxc_auth(g->c, srv, domain, user, password);
+	char hint[PROTO_MAX_NAME + 1];
+	hint_get(server, login_name, hint);
+	r = sbxc_auth(g->c, srv, domain, user, password, hint);
+	if (r == PROTO_E_AUTH && *hint)
+		hint_set(server, login_name, ""); /* the share may be what was refused */
 	if (r != 0)
 		goto fail;
 	/* The table takes the sandbox and the reservation, even when it fails. */

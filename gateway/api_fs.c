@@ -224,19 +224,16 @@ static ssize_t download_read(void *cls, uint64_t pos, char *buf, size_t max)
 	struct download *d = cls;
 	(void)pos;
 
-	for (;;) {
-		ssize_t n = read(d->fd, buf, max);
-		if (n > 0) {
-			d->sent += (uint64_t)n;
-			return n;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		/* EOF before every byte: the sandbox died; the client sees a cut body. */
-		if (n == 0 && d->sent >= d->expected)
-			return MHD_CONTENT_READER_END_OF_STREAM;
-		return MHD_CONTENT_READER_END_WITH_ERROR;
+	ssize_t n = sbxc_stream_read(d->lane, d->fd, buf, max);
+	if (n > 0) {
+		d->sent += (uint64_t)n;
+		return n;
 	}
+	/* EOF before every byte: the sandbox died or hung (killed); the client
+	 * sees a cut body. */
+	if (n == 0 && d->sent >= d->expected)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
 static void download_free(void *cls)
@@ -398,6 +395,7 @@ struct upload {
 	struct sbxc_lane *lane;
 	int fd;
 	bool broken;			  /* the worker stopped reading (it will say why) */
+	bool hung;			  /* ... and no longer read at all: killed */
 	bool exclusive;			  /* If-None-Match: * */
 	char tmp[PROTO_TMP_NAME_LEN + 1]; /* the temporary beside the target */
 	uint64_t jid;			  /* its journal entry (journal.h) */
@@ -548,16 +546,12 @@ enum MHD_Result gw_fs_put_data(struct gw_req *r, struct MHD_Connection *c, const
 		size_t n = *size;
 		*size = 0;
 		r->bytes_in += n;
-		while (!u->broken && n > 0) {
-			ssize_t w = write(u->fd, data, n);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				u->broken = true; /* keep reading the body; the worker tells why */
-				break;
-			}
-			data += w;
-			n -= (size_t)w;
+		/* On failure, keep reading the body; the worker tells why (or,
+		 * hung and killed, sbxc_write_end() says the sandbox is gone). */
+		if (!u->broken) {
+			int w = sbxc_stream_write(u->lane, u->fd, data, n);
+			u->broken = w < 0;
+			u->hung = w == -ETIMEDOUT;
 		}
 		return MHD_YES;
 	}
@@ -566,6 +560,8 @@ enum MHD_Result gw_fs_put_data(struct gw_req *r, struct MHD_Connection *c, const
 	uint64_t bytes = 0;
 	close(u->fd);
 	int err = sbxc_write_end(u->lane, &created, &bytes);
+	if (err < 0 && u->hung)
+		err = -ETIMEDOUT; /* the sandbox is gone because it hung: say so */
 	bool exclusive = u->exclusive;
 	if (upload_may_leave_tmp(err))
 		upload_orphaned(r->gw, u, err);

@@ -239,6 +239,7 @@ struct tus_body {
 	struct sbxc_lane *lane;
 	int fd;
 	bool broken; /* the worker stopped reading (it will say why) */
+	bool hung;   /* ... and no longer read at all: killed */
 	bool create; /* a POST: answer 201 with Location */
 	uint64_t offset;
 };
@@ -261,6 +262,8 @@ static int body_finish(struct gw *gw, struct tus_body *b, uint64_t *ret_size)
 
 	close(b->fd);
 	int err = sbxc_tus_append_end(b->lane, &size, &created);
+	if (err < 0 && b->hung)
+		err = -ETIMEDOUT; /* the sandbox is gone because it hung: say so */
 	if (err == 0) {
 		gw_tus_release(gw->tus, b->u->id, size, true, size == b->u->length);
 		if (size == b->u->length) /* renamed over its target */
@@ -299,16 +302,10 @@ static enum MHD_Result body_data(struct gw_req *r, struct MHD_Connection *c, con
 		size_t n = *size;
 		*size = 0;
 		r->bytes_in += n;
-		while (!b->broken && n > 0) {
-			ssize_t w = write(b->fd, data, n);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				b->broken = true;
-				break;
-			}
-			data += w;
-			n -= (size_t)w;
+		if (!b->broken) {
+			int w = sbxc_stream_write(b->lane, b->fd, data, n);
+			b->broken = w < 0;
+			b->hung = w == -ETIMEDOUT;
 		}
 		return MHD_YES;
 	}

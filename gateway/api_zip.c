@@ -51,19 +51,15 @@ static ssize_t zip_read(void *cls, uint64_t pos, char *buf, size_t max)
 	struct zip_stream *z = cls;
 	(void)pos;
 
-	for (;;) {
-		ssize_t n = read(z->fd, buf, max);
-		if (n > 0)
-			return n;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return MHD_CONTENT_READER_END_WITH_ERROR;
-		/* EOF: complete only when the worker says so (else the client
-		 * sees a cut chunked body, never a truncated archive as whole). */
-		return stream_end(z) == 0 ? MHD_CONTENT_READER_END_OF_STREAM
-					  : MHD_CONTENT_READER_END_WITH_ERROR;
-	}
+	ssize_t n = sbxc_stream_read(z->lane, z->fd, buf, max);
+	if (n > 0)
+		return n;
+	if (n < 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	/* EOF: complete only when the worker says so (else the client sees a
+	 * cut chunked body, never a truncated archive as whole). */
+	return stream_end(z) == 0 ? MHD_CONTENT_READER_END_OF_STREAM
+				  : MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
 static void zip_free(void *cls)

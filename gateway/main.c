@@ -360,6 +360,10 @@ static int run(struct cfg *cfg, const char *config_path, const char *worker_opt)
 out:
 	gw_control_stop(ctl);
 	gw_http_stop(http);
+	/* The spawner first: every sandbox dies with it, all at once, so that
+	 * ending the sessions (each waits for its sandbox to be gone) is quick. */
+	sbx_spawner_free(gw.spawner);
+	gw.spawner = NULL;
 	gw_sessions_free(gw.sessions); /* ends every sandbox */
 	/* What is still waiting stays on the file servers: say where. */
 	if (gw.tus)
@@ -370,7 +374,6 @@ out:
 	gw_orphans_free(gw.orphans);
 	gw_journal_close(gw.journal);
 	pinhole_stop(gw.pinhole);
-	sbx_spawner_free(gw.spawner);
 	gw_metrics_free(gw.metrics);
 	free(worker);
 	/* The running configuration is the caller's when no reload replaced it. */

@@ -12,6 +12,7 @@
 
 #include "conns.h"
 #include "gateway.h"
+#include "pinhole.h"
 #include "proto.h"
 
 static const double spawn_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
@@ -117,6 +118,20 @@ enum MHD_Result gw_api_metrics(struct gw_req *r, struct MHD_Connection *c)
 		if (proto_err_known(e))
 			fprintf(f, "smbgate_smb_errors_total{code=\"%s\"} %llu\n",
 				proto_err_name(e), atomic_load(&m->smb_errors[e]));
+	if (r->gw->pinhole) {
+		struct pinhole_stats ps;
+		pinhole_get_stats(r->gw->pinhole, &ps);
+		fprintf(f,
+			"# HELP smbgate_smb_connections_total Connections to the file servers made "
+			"for sandboxes (relayed or handed over).\n"
+			"# TYPE smbgate_smb_connections_total counter\n"
+			"smbgate_smb_connections_total %llu\n"
+			"# HELP smbgate_smb_connections_failed_total Of them, the ones whose name "
+			"resolution or connect failed.\n"
+			"# TYPE smbgate_smb_connections_failed_total counter\n"
+			"smbgate_smb_connections_failed_total %llu\n",
+			ps.connections_total, ps.connect_failed);
+	}
 	if (r->gw->conns)
 		fprintf(f,
 			"# HELP smbgate_http_connections_open Client connections open.\n"

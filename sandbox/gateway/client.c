@@ -26,6 +26,11 @@
 #define PIPE_SIZE     (4 * 1024 * 1024)
 #define PIPE_SIZE_MIN (1024 * 1024)
 
+/* The most fds of a sandbox kept for closing after its end: every lane may
+ * receive a message with the most fds a message can carry before the first
+ * violation marks the sandbox dead. */
+#define GRAVE_MAX (SBXC_MAX_LANES * FDPASS_MAX * 4 + 8)
+
 /* One request/answer channel to a worker process of the sandbox. */
 struct sbxc_lane {
 	struct sbxc *c;
@@ -45,9 +50,14 @@ struct sbxc {
 	pthread_cond_t idle;
 	struct sbxc_lane *lanes[SBXC_MAX_LANES];
 	unsigned n_lanes;
-	bool growing; /* a LANE request is under way */
+	bool growing;			     /* a LANE request is under way */
+	char last_share[PROTO_MAX_NAME + 1]; /* under lock: sbxc_last_share() */
 	atomic_int dead;
 	int timeout_ms;
+	/* fds of the sandbox to close once it is gone (bury()) */
+	pthread_mutex_t grave_lock;
+	int grave[GRAVE_MAX];
+	unsigned n_grave;
 };
 
 #define ANS(t) (1u << ((t) >> 1)) /* answer types are odd and below 64 */
@@ -56,6 +66,60 @@ static void kill_all(struct sbxc *c)
 {
 	sbx_kill(c->sbx);
 	atomic_store(&c->dead, 1);
+}
+
+/*
+ * Keeps @fd, which came from the sandbox, to close in sbxc_free() once the
+ * sandbox is gone: closing a file of its FUSE mount waits for the mount's
+ * server (the sandbox's own process, which may never answer), and closing a
+ * socket closes what the sandbox queued in it. Only for a sandbox already
+ * killed (every fd from it that is not kept comes with a violation).
+ */
+static void bury(struct sbxc *c, int fd)
+{
+	if (fd < 0)
+		return;
+	pthread_mutex_lock(&c->grave_lock);
+	if (c->n_grave < GRAVE_MAX) {
+		c->grave[c->n_grave++] = fd;
+		fd = -1;
+	}
+	pthread_mutex_unlock(&c->grave_lock);
+	if (fd >= 0) { /* never: more than any sandbox can send before it is killed */
+		(void)sbx_wait_gone(c->sbx, SBX_GONE_MS);
+		close(fd);
+	}
+}
+
+static void bury_cb(void *ctx, int fd)
+{
+	bury(ctx, fd);
+}
+
+/*
+ * Waits until @fd (a lane's socket, or the gateway's end of a pipe to a
+ * worker) is ready for @events, at most the session's timeout (the server's
+ * timeout + 5 s: a worker's own SMB calls give up sooner). A worker that
+ * makes no progress that long is hung: the sandbox is killed (-ETIMEDOUT).
+ */
+static int wait_ready(struct sbxc *c, int fd, short events, const char *what)
+{
+	struct pollfd p = {.fd = fd, .events = events};
+	int r;
+
+	if (atomic_load(&c->dead))
+		return -EPIPE;
+	do
+		r = poll(&p, 1, c->timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (r == 0) {
+		fprintf(stderr, "smbgate: sandbox %d: %s: killed\n", (int)c->sbx->pid, what);
+		kill_all(c);
+		return -ETIMEDOUT;
+	}
+	return 0;
 }
 
 static int violation(struct sbxc *c, const char *why)
@@ -80,9 +144,22 @@ static int send_req(struct sbxc_lane *l, uint16_t type, const void *body, size_t
 	n = proto_encode(l->out, sizeof(l->out), type, l->seq, body, len, strs, n_str);
 	if (n < 0)
 		return n;
-	w = fdpass_send(l->fd, l->out, (size_t)n, &fd, fd >= 0 ? 1 : 0);
+	/* Never blocking: the worker holds the other end and may stop reading
+	 * (or set O_NONBLOCK on a lane's socket, which it made). */
+	for (;;) {
+		w = fdpass_send_flags(l->fd, l->out, (size_t)n, &fd, fd >= 0 ? 1 : 0, MSG_DONTWAIT);
+		if (w != -EAGAIN)
+			break;
+		int r = wait_ready(c, l->fd, POLLOUT, "takes no request in time");
+		if (r < 0) {
+			w = r;
+			break;
+		}
+	}
 	if (type == PROTO_AUTH || type == PROTO_CHECK)
 		explicit_bzero(l->out, (size_t)n);
+	if (w == -ETIMEDOUT || w == -EPIPE)
+		return (int)w;
 	if (w != n) {
 		kill_all(c);
 		return -ECONNRESET;
@@ -98,7 +175,6 @@ static int send_req(struct sbxc_lane *l, uint16_t type, const void *body, size_t
 static int recv_ans_fd(struct sbxc_lane *l, uint32_t allowed, struct proto_msg *m, int *ret_fd)
 {
 	struct sbxc *c = l->c;
-	struct pollfd p = {.fd = l->fd, .events = POLLIN};
 	struct fdpass_info info;
 	int got_fd = -1;
 	ssize_t n;
@@ -106,23 +182,22 @@ static int recv_ans_fd(struct sbxc_lane *l, uint32_t allowed, struct proto_msg *
 
 	if (ret_fd)
 		*ret_fd = -1;
-	if (atomic_load(&c->dead))
-		return -EPIPE;
-	do
-		r = poll(&p, 1, c->timeout_ms);
-	while (r < 0 && errno == EINTR);
-	if (r == 0) {
-		fprintf(stderr, "smbgate: sandbox %d: no answer in time: killed\n",
-			(int)c->sbx->pid);
-		kill_all(c);
-		return -ETIMEDOUT;
+	for (;;) {
+		r = wait_ready(c, l->fd, POLLIN, "no answer in time");
+		if (r < 0)
+			return r;
+		/* The fds it would close are the sandbox's: buried, never closed
+		 * here (a violation follows: a wrong number of fds). */
+		n = fdpass_recv_dispose(l->fd, l->in, sizeof(l->in), &got_fd, 1, MSG_DONTWAIT,
+					&info, bury_cb, c);
+		if (n != -EAGAIN)
+			break;
 	}
-	n = fdpass_recv(l->fd, l->in, sizeof(l->in), &got_fd, 1, MSG_DONTWAIT, &info);
 	if (n <= 0) {
 		/* The worker exited or the sandbox was killed. */
-		if (info.kept)
-			close(got_fd);
 		kill_all(c);
+		if (info.kept)
+			bury(c, got_fd);
 		return -ECONNRESET;
 	}
 	const char *bad = NULL;
@@ -137,14 +212,18 @@ static int recv_ans_fd(struct sbxc_lane *l, uint32_t allowed, struct proto_msg *
 	else if (info.received != proto_fds(m->hdr.type, l->req))
 		bad = "wrong number of fds";
 	if (bad) {
+		r = violation(c, bad);
 		if (info.kept)
-			close(got_fd);
-		return violation(c, bad);
+			bury(c, got_fd);
+		return r;
 	}
-	if (info.kept && ret_fd)
+	if (info.kept && ret_fd) {
 		*ret_fd = got_fd;
-	else if (info.kept)
-		close(got_fd); /* never: only a LANE's END carries one */
+	} else if (info.kept) { /* never: only a LANE's END carries one */
+		r = violation(c, "an fd where none belongs");
+		bury(c, got_fd);
+		return r;
+	}
 	return 0;
 }
 
@@ -268,17 +347,19 @@ static void lane_spare(struct sbxc_lane *l)
 		if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 ||
 		    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dl) < 0 ||
 		    type != SOCK_SEQPACKET || domain != AF_UNIX) {
-			if (fd >= 0)
-				close(fd);
 			violation(c, "LANE without a SOCK_SEQPACKET socket");
+			bury(c, fd);
 			fd = -1;
 		}
 	}
 	struct sbxc_lane *nl = fd >= 0 ? lane_new(c, fd) : NULL;
-	if (fd >= 0 && !nl)
-		close(fd);
+	if (fd >= 0 && !nl) {
+		kill_all(c); /* out of memory: the fd cannot be closed here */
+		bury(c, fd);
+	}
 	if (nl && expect_hello(nl) != 0) {
-		close(nl->fd);
+		kill_all(c);
+		bury(c, nl->fd);
 		free(nl);
 		nl = NULL;
 	}
@@ -302,6 +383,7 @@ int sbxc_new(struct sbx *b, unsigned timeout_s, struct sbxc **ret)
 	c->sbx = b;
 	c->timeout_ms = (int)(timeout_s ? timeout_s : 30) * 1000 + 5000;
 	pthread_mutex_init(&c->lock, NULL);
+	pthread_mutex_init(&c->grave_lock, NULL);
 	pthread_cond_init(&c->idle, NULL);
 	c->lanes[0] = lane_new(c, b->ctl);
 	if (!c->lanes[0]) {
@@ -322,13 +404,20 @@ void sbxc_free(struct sbxc *c)
 {
 	if (!c)
 		return;
-	/* Lane 0's socket belongs to the sbx; the others are ours. */
+	/* Every fd below is the sandbox's, or a socket it can queue fds in:
+	 * closed once it is gone (bury()). Lane 0's socket belongs to the sbx
+	 * (sbx_free() waits the same way); the others are ours. */
+	sbx_kill(c->sbx);
+	(void)sbx_wait_gone(c->sbx, SBX_GONE_MS);
 	for (unsigned i = 0; i < c->n_lanes; i++) {
 		if (i > 0)
 			close(c->lanes[i]->fd);
 		free(c->lanes[i]);
 	}
+	for (unsigned i = 0; i < c->n_grave; i++)
+		close(c->grave[i]);
 	sbx_free(c->sbx);
+	pthread_mutex_destroy(&c->grave_lock);
 	pthread_cond_destroy(&c->idle);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -353,7 +442,7 @@ unsigned sbxc_lanes(struct sbxc *c)
 }
 
 int sbxc_auth(struct sbxc *c, const struct cfg_server *srv, const char *domain, const char *user,
-	      const char *password)
+	      const char *password, const char *share)
 {
 	struct proto_auth a = {
 	    .min_protocol = srv->min_protocol,
@@ -364,8 +453,8 @@ int sbxc_auth(struct sbxc *c, const struct cfg_server *srv, const char *domain, 
 	};
 	/* The worker connects to the pinhole under the server's own name; an
 	 * IP literal becomes the pinhole's address. */
-	const char *strs[4] = {sbx_host_is_ip_literal(srv->host) ? "127.0.0.1" : srv->host, domain,
-			       user, password};
+	const char *strs[5] = {sbx_host_is_ip_literal(srv->host) ? "127.0.0.1" : srv->host, domain,
+			       user, password, share ? share : ""};
 	struct sbxc_lane *l = lane_get(c);
 	int r;
 
@@ -373,7 +462,7 @@ int sbxc_auth(struct sbxc *c, const struct cfg_server *srv, const char *domain, 
 		lane_put(l);
 		return -EINVAL; /* AUTH comes first, on the only lane */
 	}
-	r = send_req(l, PROTO_AUTH, &a, sizeof(a), strs, 4, -1);
+	r = send_req(l, PROTO_AUTH, &a, sizeof(a), strs, 5, -1);
 	if (r == 0)
 		r = wait_end(l, NULL);
 	lane_put(l);
@@ -419,6 +508,21 @@ int sbxc_shares(struct sbxc *c, sbxc_entry_cb cb, void *ud)
 	return r;
 }
 
+/* Remembers @share as the last one a request used (sbxc_last_share()). */
+static void note_share(struct sbxc *c, const char *share)
+{
+	pthread_mutex_lock(&c->lock);
+	snprintf(c->last_share, sizeof(c->last_share), "%s", share);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void sbxc_last_share(struct sbxc *c, char out[PROTO_MAX_NAME + 1])
+{
+	pthread_mutex_lock(&c->lock);
+	memcpy(out, c->last_share, PROTO_MAX_NAME + 1);
+	pthread_mutex_unlock(&c->lock);
+}
+
 int sbxc_list(struct sbxc *c, const char *share, const char *path, sbxc_entry_cb cb, void *ud)
 {
 	return sbxc_list_skipped(c, share, path, cb, ud, NULL);
@@ -431,6 +535,8 @@ int sbxc_list_skipped(struct sbxc *c, const char *share, const char *path, sbxc_
 	struct sbxc_lane *l = lane_get(c);
 	int r = listing(l, PROTO_LIST, strs, 2, cb, ud, ret_skipped);
 	lane_put(l);
+	if (r == 0)
+		note_share(c, share);
 	return r;
 }
 
@@ -449,16 +555,68 @@ int sbxc_stat(struct sbxc *c, const char *share, const char *path, struct proto_
 	else if (r == 0)
 		*ret = m.u.stat;
 	lane_put(l);
+	if (r == 0)
+		note_share(c, share);
 	return r;
 }
 
-static int make_pipe(int p[2])
+/*
+ * A pipe to or from a worker; p[@ours] stays here, non-blocking, so that a
+ * worker that stops reading or writing never holds an HTTP thread past the
+ * session's timeout (sbxc_stream_read(), sbxc_stream_write()). @big: an
+ * upload pipe (the worker sizes the pipes it writes).
+ */
+static int make_pipe(int p[2], int ours, bool big)
 {
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
+	if (fcntl(p[ours], F_SETFL, O_NONBLOCK) < 0) {
+		int r = -errno;
+		close(p[0]);
+		close(p[1]);
+		return r;
+	}
 	/* Unprivileged, /proc/sys/fs/pipe-max-size (1 MiB by default) caps it. */
-	if (fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE) < 0)
+	if (big && fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE) < 0)
 		(void)fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE_MIN);
+	return 0;
+}
+
+ssize_t sbxc_stream_read(struct sbxc_lane *l, int fd, void *buf, size_t max)
+{
+	for (;;) {
+		ssize_t n = read(fd, buf, max);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		int r = wait_ready(l->c, fd, POLLIN, "sends no data in time");
+		if (r < 0)
+			return r;
+	}
+}
+
+int sbxc_stream_write(struct sbxc_lane *l, int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w > 0) {
+			p += w;
+			len -= (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno != EAGAIN)
+			return -errno;
+		int r = wait_ready(l->c, fd, POLLOUT, "takes no data in time");
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -473,7 +631,7 @@ int sbxc_read_begin(struct sbxc *c, const char *share, const char *path, uint64_
 	int p[2], r;
 
 	lane_spare(l);
-	r = pipe2(p, O_CLOEXEC) < 0 ? -errno : 0;
+	r = make_pipe(p, 0, false);
 	if (r < 0)
 		goto out;
 	r = send_req(l, PROTO_READ, &range, sizeof(range), strs, 2, p[1]);
@@ -548,7 +706,7 @@ int sbxc_write_begin(struct sbxc *c, const char *share, const char *path, uint32
 		return r;
 	l = lane_get(c);
 	lane_spare(l);
-	r = make_pipe(p);
+	r = make_pipe(p, 1, true);
 	if (r < 0) {
 		lane_put(l);
 		return r;
@@ -704,7 +862,7 @@ int sbxc_zip_begin(struct sbxc *c, const char *share, const char *folder, const 
 	int p[2], r;
 
 	lane_spare(l);
-	r = make_pipe(p);
+	r = make_pipe(p, 0, true);
 	if (r < 0)
 		goto out;
 	r = send_req(l, PROTO_ZIP, req, sizeof(*req), strs, 3, p[1]);
@@ -833,7 +991,7 @@ int sbxc_tus_append_begin(struct sbxc *c, const char *share, const char *path, c
 	int p[2], r;
 
 	lane_spare(l);
-	r = make_pipe(p);
+	r = make_pipe(p, 1, true);
 	if (r < 0) {
 		lane_put(l);
 		return r;

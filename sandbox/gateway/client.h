@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "cfg.h"
 #include "proto.h"
@@ -52,9 +53,18 @@ int sbxc_dead(struct sbxc *c);
 unsigned sbxc_lanes(struct sbxc *c);
 
 /* Logs in: the worker connects to @srv through the pinhole. @password is
- * only read (the caller wipes it); the message that carried it is wiped. */
+ * only read (the caller wipes it); the message that carried it is wiped.
+ * @share (NULL or "": none): the share to check the credentials on, whose
+ * connection then serves the first requests there (one connection to the
+ * server instead of two); a share the server does not have does not fail
+ * the login, one refused to the user gives PROTO_E_AUTH (libsmbclient
+ * cannot tell it from a wrong password). */
 int sbxc_auth(struct sbxc *c, const struct cfg_server *srv, const char *domain, const char *user,
-	      const char *password);
+	      const char *password, const char *share);
+
+/* The share of the session's last successful listing or stat ("": none yet),
+ * into @out. */
+void sbxc_last_share(struct sbxc *c, char out[PROTO_MAX_NAME + 1]);
 
 /* Whether @password is the one this sandbox logged in with (HTTP Basic
  * requests reuse a sandbox): 0, or PROTO_E_AUTH. */
@@ -72,6 +82,18 @@ int sbxc_list(struct sbxc *c, const char *share, const char *path, sbxc_entry_cb
 int sbxc_list_skipped(struct sbxc *c, const char *share, const char *path, sbxc_entry_cb cb,
 		      void *ud, unsigned *ret_skipped);
 int sbxc_stat(struct sbxc *c, const char *share, const char *path, struct proto_stat *ret);
+
+/*
+ * The bytes of a download, zip or upload go through a pipe whose end here is
+ * non-blocking: read and write it with these, never with read()/write(). A
+ * worker that sends or takes nothing for the session's timeout (the server's
+ * + 5 s) is hung: the sandbox is killed and they return -ETIMEDOUT.
+ * sbxc_stream_read(): bytes read (0 at the end), or a negative errno.
+ * sbxc_stream_write(): 0 once all @len bytes are written, or a negative errno
+ * (-EPIPE: the worker closed its end; it says why in the lane's END).
+ */
+ssize_t sbxc_stream_read(struct sbxc_lane *l, int fd, void *buf, size_t max);
+int sbxc_stream_write(struct sbxc_lane *l, int fd, const void *buf, size_t len);
 
 /*
  * Download: on 0, *@ret_fd is the read end of a pipe (caller closes it) that

@@ -121,11 +121,29 @@ int sbx_alive(const struct sbx *b)
 	return poll(&p, 1, 0) == 0;
 }
 
+int sbx_wait_gone(const struct sbx *b, int timeout_ms)
+{
+	struct pollfd p = {.fd = b->pidfd, .events = POLLIN};
+	int r;
+
+	if (b->pidfd < 0)
+		return 0;
+	do
+		r = poll(&p, 1, timeout_ms);
+	while (r < 0 && errno == EINTR);
+	return r > 0 ? 0 : r == 0 ? -ETIMEDOUT : -errno;
+}
+
 void sbx_free(struct sbx *b)
 {
 	if (!b)
 		return;
 	sbx_kill(b);
+	/* Its sockets may hold fds the sandbox queued in them; closing them
+	 * closes those, which waits for the sandbox's FUSE server when one is
+	 * a file of its mount. Dead, the sandbox has none: its PID 1 exits
+	 * only once every process of its PID namespace has. */
+	(void)sbx_wait_gone(b, SBX_GONE_MS);
 	if (b->ctl >= 0)
 		close(b->ctl);
 	if (b->listen_fd >= 0)

@@ -100,5 +100,17 @@ void sbx_kill(struct sbx *b);
 /* Whether the sandbox is still running (its pidfd is not yet readable). */
 int sbx_alive(const struct sbx *b);
 
-/* Kills the sandbox and frees @b, closing every fd. NULL is allowed. */
+/* How long sbx_free() waits for a killed sandbox to be gone (it takes
+ * milliseconds); past that it closes the fds anyway. */
+#define SBX_GONE_MS 2000
+
+/*
+ * Waits at most @timeout_ms for the sandbox to have exited: every process of
+ * it, since its PID 1 exits after them (and so every file they held is
+ * closed, its FUSE mount's server included). Returns 0, or -ETIMEDOUT.
+ */
+int sbx_wait_gone(const struct sbx *b, int timeout_ms);
+
+/* Kills the sandbox, waits for it to be gone (sbx_wait_gone(), at most
+ * SBX_GONE_MS), then frees @b, closing every fd. NULL is allowed. */
 void sbx_free(struct sbx *b);

@@ -22,7 +22,7 @@ struct spec {
 
 /* clang-format off */
 static const struct spec specs[] = {
-	{PROTO_AUTH,    "AUTH",    sizeof(struct proto_auth), 4, {PROTO_MAX_NAME, PROTO_MAX_CRED, PROTO_MAX_CRED, PROTO_MAX_CRED}, false, true},
+	{PROTO_AUTH,    "AUTH",    sizeof(struct proto_auth), 5, {PROTO_MAX_NAME, PROTO_MAX_CRED, PROTO_MAX_CRED, PROTO_MAX_CRED, PROTO_MAX_NAME}, false, true},
 	{PROTO_SHARES,  "SHARES",  0, 0, {0}, false, true},
 	{PROTO_STAT,    "STAT",    0, 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
 	{PROTO_LIST,    "LIST",    0, 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},

@@ -26,14 +26,14 @@
 
 /* 2: WRITE names its temporary; DROP. 3: STATVFS, UTIMES. 4: ZIP, SEARCH, TUS_*.
  * 5: WALKING. 6: FOLLOWED. */
-#define PROTO_VERSION 6
+#define PROTO_VERSION 7
 
 /* Caps, checked on both sides. */
 #define PROTO_MAX_MSG	       65536 /* one datagram, header included */
 #define PROTO_MAX_PATH	       4096  /* a path inside a share, bytes */
 #define PROTO_MAX_NAME	       1024  /* one file or share name, bytes */
 #define PROTO_MAX_CRED	       512   /* user, domain or password, bytes */
-#define PROTO_MAX_STRINGS      4
+#define PROTO_MAX_STRINGS      5
 #define PROTO_MAX_COMMENT      256    /* a share's comment, bytes */
 #define PROTO_MAX_LIST_ENTRIES 100000 /* entries of one listing, all batches */
 
@@ -50,7 +50,8 @@
 
 enum proto_type {
 	/* requests: even */
-	PROTO_AUTH = 2,	   /* body: struct proto_auth; strings: server, domain, user, password.
+	PROTO_AUTH = 2,	   /* body: struct proto_auth; strings: server, domain, user, password,
+			      share (the share to check them on and keep connected; "": none).
 			      First request, once. -> END | ERROR */
 	PROTO_SHARES = 4,  /* list the server's disk shares. -> ENTRIES..., END | ERROR */
 	PROTO_STAT = 6,	   /* strings: share, path. -> STAT_OK | ERROR */

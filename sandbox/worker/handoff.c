@@ -34,20 +34,25 @@
 #include "smb.h"
 #include "smbsock.h"
 
-/* 1: hand-off mode; 0: not; -1: not looked yet. Set once per process (the
- * channel is inherited as is by forks). */
-static int mode = -1;
+/* Whether this process runs in hand-off mode: read once, before main() and
+ * before anything of ours or of the libraries opens an fd, so that fd 5 is
+ * what the sandbox's PID 1 left there (the channel, or nothing with the
+ * relay) and never a socket this process made later (a lane's socket pair
+ * could take fd 5 in relay mode). Forks inherit the channel and the flag. */
+static bool mode;
+
+__attribute__((constructor)) static void handoff_mode(void)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+
+	mode = getsockopt(JAIL_SMBSOCK_FD, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
+	       type == SOCK_SEQPACKET;
+}
 
 static bool handoff(void)
 {
-	if (mode < 0) {
-		int type = 0;
-		socklen_t len = sizeof(type);
-
-		mode = getsockopt(JAIL_SMBSOCK_FD, SOL_SOCKET, SO_TYPE, &type, &len) == 0 &&
-		       type == SOCK_SEQPACKET;
-	}
-	return mode == 1;
+	return mode;
 }
 
 int socket(int domain, int type, int protocol)

@@ -353,8 +353,39 @@ void smb_warm(void)
 		warm_ctx = ctx_new();
 }
 
+/*
+ * Checks the credentials by connecting to the share @share, which stays
+ * connected for the session's first requests (libsmbclient keeps a
+ * connection per share): 0 when they are good (the share was connected, or
+ * the server has no such share: BAD_NETWORK_NAME, ENOENT, comes after the
+ * session setup), PROTO_E_AUTH, PROTO_E_TIMEOUT; -1 when this says nothing
+ * (check as without a share).
+ *
+ * libsmbclient 4.17 fails a refused session setup and a refused tree
+ * connect alike (EACCES), so a share refused to the user counts as refused
+ * credentials: checking again without the share would cost a wrong password
+ * a second try at the server's lock-out counter. The gateway forgets the
+ * share after such a failure, so that the next login checks without it.
+ */
+static int check_on_share(struct smb *smb, const char *share)
+{
+	char url[PROTO_MAX_NAME * 4 + 16];
+	struct stat st;
+
+	if (make_url(smb, url, sizeof(url), share, NULL) != 0)
+		return -1;
+	errno = 0;
+	if (smbc_getFunctionStat(smb->ctx)(smb->ctx, url, &st) == 0 || errno == ENOENT)
+		return 0;
+	if (errno == EACCES || errno == EPERM)
+		return PROTO_E_AUTH;
+	if (errno == ETIMEDOUT)
+		return PROTO_E_TIMEOUT;
+	return -1;
+}
+
 static int smb_new(const struct smb_params *p, const char *domain, const char *user,
-		   const char *password, bool verify, struct smb **ret)
+		   const char *password, const char *share, bool verify, struct smb **ret)
 {
 	static const char *const protos[] = {
 	    [CFG_PROTO_NT1] = "NT1",	     [CFG_PROTO_SMB2_02] = "SMB2_02",
@@ -400,6 +431,15 @@ static int smb_new(const struct smb_params *p, const char *domain, const char *u
 		*ret = smb;
 		return 0;
 	}
+	if (share && *share) {
+		r = check_on_share(smb, share);
+		if (r == 0) {
+			*ret = smb;
+			return 0;
+		}
+		if (r > 0)
+			goto fail;
+	}
 	/* Check them with a session setup: a stat of smb://server/ authenticates,
 	 * then asks for the share "", which no server has (BAD_NETWORK_NAME:
 	 * ENOENT). Every refusal of the credentials maps to EACCES or EPERM
@@ -427,14 +467,14 @@ fail:
 }
 
 int smb_open(const struct smb_params *p, const char *domain, const char *user, const char *password,
-	     struct smb **ret)
+	     const char *share, struct smb **ret)
 {
-	return smb_new(p, domain, user, password, true, ret);
+	return smb_new(p, domain, user, password, share, true, ret);
 }
 
 int smb_clone(const struct smb *s, struct smb **ret)
 {
-	return smb_new(&s->params, s->domain, s->user, s->password, false, ret);
+	return smb_new(&s->params, s->domain, s->user, s->password, NULL, false, ret);
 }
 
 void smb_free(struct smb *s)

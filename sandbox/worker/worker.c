@@ -216,7 +216,7 @@ static void h_auth(struct worker *w, const struct proto_msg *m, int fd)
 	    .show_hidden = !!(a->flags & PROTO_AUTH_SHOW_HIDDEN),
 	};
 	(void)fd;
-	int r = smb_open(&p, m->str[1], m->str[2], m->str[3], &w->smb);
+	int r = smb_open(&p, m->str[1], m->str[2], m->str[3], m->str[4], &w->smb);
 	reply_status(w, m->hdr.seq, r);
 	if (r)
 		exit(0); /* AUTH is allowed once: a failed login ends the sandbox */

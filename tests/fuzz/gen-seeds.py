@@ -42,7 +42,7 @@ TMP = ".~smbgate-new-0123456789abcdef0123456789abcdef.tmp"
 
 SEEDS = {
     "auth": msg(2, struct.pack("<6I", 1, 5, 1, 30, 1, 0),
-                ["files.example.com", "WORKGROUP", "alice", "s3cret pässwörd"]),
+                ["files.example.com", "WORKGROUP", "alice", "s3cret pässwörd", "Données"]),
     "shares": msg(4),
     "stat": msg(6, strings=["data", "/dir/Ünïcødé ファイル.txt"]),
     "list": msg(8, strings=["data$", "/a b/100% #1 + 2 & \"q\" 'x'/😀"]),

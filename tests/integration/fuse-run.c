@@ -117,7 +117,7 @@ static struct smb *login(const char *user)
 	/* libsmbclient takes a port in the URL's server part. */
 	snprintf(server, sizeof(server), "%s:%d", fixture_require("SAMBA_HOST"), fixture_port());
 	p.server = server;
-	r = smb_open(&p, FIXTURE_WORKGROUP, user, pass, &s);
+	r = smb_open(&p, FIXTURE_WORKGROUP, user, pass, NULL, &s);
 	if (r) {
 		fprintf(stderr, "fuse-run: FAIL: login of %s: %s\n", user, proto_err_name(r));
 		exit(1);

@@ -158,7 +158,7 @@ static struct session login(const char *user, const char *pass)
 	struct session s = open_sandbox(spawner, user);
 
 	assert_int_equal(sbxc_new(s.b, 10, &s.c), 0);
-	assert_int_equal(sbxc_auth(s.c, &cfg->servers[0], FIXTURE_WORKGROUP, user, pass), 0);
+	assert_int_equal(sbxc_auth(s.c, &cfg->servers[0], FIXTURE_WORKGROUP, user, pass, NULL), 0);
 	return s;
 }
 
@@ -538,12 +538,63 @@ static void test_wrong_password(void **state)
 	(void)state;
 	struct session s = open_sandbox(spawner, FIXTURE_ALICE);
 	assert_int_equal(sbxc_new(s.b, 10, &s.c), 0);
-	assert_int_equal(
-	    sbxc_auth(s.c, &cfg->servers[0], FIXTURE_WORKGROUP, FIXTURE_ALICE, "wrong-password"),
-	    PROTO_E_AUTH);
+	assert_int_equal(sbxc_auth(s.c, &cfg->servers[0], FIXTURE_WORKGROUP, FIXTURE_ALICE,
+				   "wrong-password", NULL),
+			 PROTO_E_AUTH);
 	/* One login per sandbox: a failed one ends it. */
 	assert_true(gone_within(s.pid, 3000));
 	close_session(&s);
+}
+
+/* Connections the pinhole made so far (relayed or handed over). */
+static unsigned long long connections_made(void)
+{
+	struct pinhole_stats st;
+	pinhole_get_stats(ph, &st);
+	return st.connections_total;
+}
+
+/* AUTH on a share: checked there with one connection, which then serves the
+ * first listing of that share; a share the server does not have still logs
+ * in; a wrong password is one try at the server, share or not; a share
+ * refused to the user fails as a wrong password does (libsmbclient 4.17
+ * reports both as EACCES: telling them apart would take a second try). */
+static void test_auth_on_share(void **state)
+{
+	static const struct {
+		const char *user, *pass, *share;
+		int want;
+		unsigned long long conns; /* made by AUTH */
+	} cases[] = {
+	    {FIXTURE_ALICE, FIXTURE_ALICE_PASS, "public", 0, 1},
+	    {FIXTURE_ALICE, "wrong-password", "public", PROTO_E_AUTH, 1},
+	    {FIXTURE_ALICE, "wrong-password", "no-such-share", PROTO_E_AUTH, 1},
+	    {FIXTURE_ALICE, FIXTURE_ALICE_PASS, "no-such-share", 0, 1},
+	    {FIXTURE_BOB, FIXTURE_BOB_PASS, "alice_private", PROTO_E_AUTH, 1},
+	    {FIXTURE_BOB, "wrong-password", "alice_private", PROTO_E_AUTH, 1},
+	    /* not a share name the worker takes: as without one */
+	    {FIXTURE_ALICE, FIXTURE_ALICE_PASS, "IPC$", 0, 1},
+	    {FIXTURE_ALICE, FIXTURE_ALICE_PASS, "a/b", 0, 1},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct session s = open_sandbox(spawner, cases[i].user);
+		assert_int_equal(sbxc_new(s.b, 10, &s.c), 0);
+		unsigned long long before = connections_made();
+		int r = sbxc_auth(s.c, &cfg->servers[0], FIXTURE_WORKGROUP, cases[i].user,
+				  cases[i].pass, cases[i].share);
+		unsigned long long made = connections_made() - before;
+		if (r != cases[i].want || made != cases[i].conns)
+			fail_msg("case %zu (%s on %s): AUTH %d, %llu connections", i, cases[i].user,
+				 cases[i].share, r, made);
+		if (r == 0 && strcmp(cases[i].share, "public") == 0) {
+			/* the first listing of that share: no new connection */
+			struct proto_stat st;
+			assert_int_equal(sbxc_stat(s.c, "public", "", &st), 0);
+			assert_int_equal(connections_made() - before, 1);
+		}
+		close_session(&s);
+	}
 }
 
 /* The file server does not answer: a clear error, the gateway is fine. */
@@ -552,9 +603,9 @@ static void test_server_unreachable(void **state)
 	(void)state;
 	struct session s = open_sandbox_to(spawner, 1, FIXTURE_ALICE);
 	assert_int_equal(sbxc_new(s.b, 10, &s.c), 0);
-	assert_int_equal(
-	    sbxc_auth(s.c, &cfg->servers[1], FIXTURE_WORKGROUP, FIXTURE_ALICE, FIXTURE_ALICE_PASS),
-	    PROTO_E_UNREACHABLE);
+	assert_int_equal(sbxc_auth(s.c, &cfg->servers[1], FIXTURE_WORKGROUP, FIXTURE_ALICE,
+				   FIXTURE_ALICE_PASS, NULL),
+			 PROTO_E_UNREACHABLE);
 	close_session(&s);
 }
 
@@ -719,7 +770,7 @@ static int read_range_paced(struct sbxc *c, const char *share, const char *path,
 	char *buf = malloc(cap);
 	for (;;) {
 		size_t want = step && step < cap - got ? step : cap - got;
-		ssize_t n = read(fd, buf + got, want);
+		ssize_t n = sbxc_stream_read(lane, fd, buf + got, want);
 		if (n <= 0)
 			break;
 		got += (size_t)n;
@@ -867,12 +918,7 @@ static int upload(struct sbxc *c, const char *share, const char *path, uint32_t 
 	if (r)
 		return r;
 	signal(SIGPIPE, SIG_IGN);
-	for (size_t off = 0; off < len;) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
+	(void)sbxc_stream_write(lane, fd, data, len); /* the worker says why it stopped */
 	close(fd);
 	uint64_t bytes = 0;
 	r = sbxc_write_end(lane, created, &bytes);
@@ -1069,7 +1115,7 @@ static void test_lanes(void **state)
 	size_t got = 0;
 	char buf[65536];
 	bool same = true;
-	for (ssize_t r; (r = read(fd, buf, sizeof(buf))) > 0; got += (size_t)r)
+	for (ssize_t r; (r = sbxc_stream_read(lane, fd, buf, sizeof(buf))) > 0; got += (size_t)r)
 		for (ssize_t i = 0; i < r; i++)
 			same &= (unsigned char)buf[i] == (got + (size_t)i) % 251;
 	close(fd);
@@ -1515,6 +1561,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_gateway_death_kills_sandboxes),
 	    cmocka_unit_test(test_malformed_worker_killed),
 	    cmocka_unit_test(test_wrong_password),
+	    cmocka_unit_test(test_auth_on_share),
 	    cmocka_unit_test(test_requests_before_auth_refused),
 	    cmocka_unit_test(test_server_unreachable),
 	    cmocka_unit_test(test_unprivileged),

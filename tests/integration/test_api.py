@@ -706,10 +706,10 @@ class T02Auth(Base):
 
     def test_first_requests_after_login(self):
         # The first request after a login is the worker's first on that
-        # share (libsmbclient connects anew per share; the login's own
-        # connection is gone): alone or many at once and on different
-        # shares, it sees exactly what an established session sees; so do
-        # the next ones.
+        # share (libsmbclient connects anew per share, unless the login
+        # checked the password there: test_login_on_last_share): alone or
+        # many at once and on different shares, it sees exactly what an
+        # established session sees; so do the next ones.
         def names(r):
             self.assertEqual(r.status, 200, r)
             return sorted(e["name"] for e in r.json()["entries"])
@@ -741,6 +741,65 @@ class T02Auth(Base):
         # and once more, one at a time, on the connections made by then
         self.assertEqual(names(self.gw.get(f"{FS}/readonly/", h)), on_disk["readonly"])
         self.assertEqual(names(self.gw.get(f"{FS}/public/", h)), on_disk["public"])
+
+    def test_login_on_last_share(self):
+        """A login checks the password on the share the user last worked in
+        (as their last session ended) and keeps that connection, so that
+        login and a first listing there make one connection to the server
+        instead of two; other shares get their own as before; a wrong
+        password is still one try at the server and makes the next login
+        check without a share; another user's share is not theirs. Own
+        gateway: its table starts empty."""
+        gw = Gateway("lastshare")
+        try:
+            gw.start()
+
+            def conns():
+                return gw.metrics()["smbgate_smb_connections_total"]
+
+            def names(r):
+                self.assertEqual(r.status, 200, r)
+                return sorted(e["name"] for e in r.json()["entries"])
+
+            c0 = conns()
+            tok = gw.login(ALICE, ALICE_PW)
+            public = names(gw.get(f"{FS}/public/", bearer(tok)))
+            self.assertIn("hello.txt", public)
+            self.assertEqual(conns() - c0, 2)  # the login's (checked on ""), the listing's
+            self.assertEqual(gw.logout(tok).status, 204)
+
+            c1 = conns()
+            tok = gw.login(ALICE, ALICE_PW)
+            self.assertEqual(conns() - c1, 1)
+            self.assertEqual(names(gw.get(f"{FS}/public/", bearer(tok))), public)
+            self.assertEqual(conns() - c1, 1, "the first listing made a connection of its own")
+            self.assertEqual(gw.get(f"{FS}/readonly/", bearer(tok)).status, 200)
+            self.assertEqual(conns() - c1, 2)  # another share: its own connection
+            self.assertEqual(gw.logout(tok).status, 204)
+
+            c2 = conns()  # alice's last share is readonly now
+            r = gw.login(ALICE, "wrong-password", expect=401)
+            self.assertError(r, 401)
+            self.assertEqual(conns() - c2, 1, "a wrong password was tried more than once")
+            # a refused login forgets the share (it may be what was refused):
+            # the next one checks without it, then the listing connects
+            tok = gw.login(ALICE, ALICE_PW)
+            self.assertEqual(gw.get(f"{FS}/readonly/", bearer(tok)).status, 200)
+            self.assertEqual(conns() - c2, 3)
+            self.assertEqual(gw.logout(tok).status, 204)
+            c2b = conns()  # and learns it again
+            tok = gw.login(ALICE, ALICE_PW)
+            self.assertEqual(gw.get(f"{FS}/readonly/", bearer(tok)).status, 200)
+            self.assertEqual(conns() - c2b, 1)
+            self.assertEqual(gw.logout(tok).status, 204)
+
+            c3 = conns()  # bob has no last share yet
+            tb = gw.login(BOB, BOB_PW)
+            self.assertEqual(names(gw.get(f"{FS}/public/", bearer(tb))), public)
+            self.assertEqual(conns() - c3, 2)
+            self.assertEqual(gw.logout(tb).status, 204)
+        finally:
+            gw.stop()
 
     def test_login_wrong_credentials(self):
         before = self.gw.metrics()["smbgate_sandboxes_active"]
@@ -1610,6 +1669,181 @@ class T06SandboxDeath(Base):
             tb2 = self.login(BOB, BOB_PW, gw)
             self.assertEqual(gw.get(f"{FS}/public/", bearer(tb2)).status, 200)
         finally:
+            for t in self.tokens:
+                gw.logout(t)
+            self.tokens = []
+            gw.stop()
+
+    def _stop_workers(self, gw, user):
+        """SIGSTOPs every process of the user's sandboxes but their PID 1
+        (the worker and its lanes, which it forks); returns (inits, stopped)."""
+        inits = {i for i, _w, _h in gw.sandboxes(user)}
+        t = proc_table()
+        stopped, todo = [], list(inits)
+        while todo:
+            parent = todo.pop()
+            for pid, (_c, pp) in t.items():
+                if pp == parent:
+                    stopped.append(pid)
+                    todo.append(pid)
+        for pid in stopped:
+            os.kill(pid, signal.SIGSTOP)
+        return inits, stopped
+
+    @staticmethod
+    def _cont(pids):
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+
+    def test_stopped_worker_mid_download(self):
+        """A worker SIGSTOPped in the middle of a download (it stops filling
+        the pipe): the gateway waits no longer than the server's timeout + 5
+        s, then kills the sandbox; the client sees the body cut (fewer bytes
+        than Content-Length, the ones before the cut right), the session is
+        over (401), another user's listings go on meanwhile, and the same
+        credentials get a new sandbox at once. Before, the HTTP thread waited
+        in read() for as long as the worker stayed stopped."""
+        gw = self.gw = Gateway("sigstop-dl", "session_idle_timeout = 600", "timeout = 3")
+        name, path = self.scratch()
+        size = 64 * 1024 * 1024
+        data = pattern(size)
+        self.mk(os.path.join(path, "huge.bin"), data)
+        stopped = []
+        try:
+            gw.start()
+            ta = self.login(ALICE, ALICE_PW, gw)
+            tb = self.login(BOB, BOB_PW, gw)
+            self.assertEqual(gw.get(f"{FS}/public/", bearer(ta)).status, 200)
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
+            s.settimeout(TIMEOUT)
+            s.connect(("127.0.0.1", gw.port))
+            s.sendall((f"GET {FS}/public/{name}/huge.bin HTTP/1.1\r\nHost: x\r\n"
+                       f"Authorization: Bearer {tb}\r\nConnection: close\r\n\r\n").encode())
+            got = b""
+            while b"\r\n\r\n" not in got or len(got.partition(b"\r\n\r\n")[2]) < 256 * 1024:
+                c = s.recv(65536)
+                self.assertTrue(c, "connection closed before the download got going")
+                got += c
+            st, hd, body = parse_raw(got)
+            self.assertEqual(st, 200)
+            self.assertEqual(hd["content-length"], str(size))
+            inits, stopped = self._stop_workers(gw, BOB)
+            self.assertTrue(stopped)
+            t0 = time.monotonic()
+            closed, others = False, []
+            s.setblocking(False)
+            while time.monotonic() - t0 < 3 + 5 + 15:
+                try:
+                    c = s.recv(1024 * 1024)
+                except BlockingIOError:
+                    others.append(gw.get(f"{FS}/public/", bearer(ta)).status)
+                    time.sleep(0.2)
+                    continue
+                except ConnectionResetError:
+                    closed = True
+                    break
+                if not c:
+                    closed = True
+                    break
+                body += c
+            took = time.monotonic() - t0
+            s.close()
+            print(f"  hung download: cut at {len(body)} of {size} bytes after {took:.1f} s; "
+                  f"alice's {len(others)} listings meanwhile: {sorted(set(others))}",
+                  file=sys.stderr)
+            self.assertTrue(closed, "the download of a hung worker never ended")
+            self.assertLess(len(body), size)
+            self.assertTrue(body == data[:len(body)], "the bytes before the cut are wrong")
+            self.assertGreaterEqual(took, 3 + 5 - 1)  # it waited the timeout, no less
+            self.assertGreaterEqual(len(others), 3)
+            self.assertEqual(set(others), {200})
+            self.assertTrue(wait_until(lambda: not any(alive(p) for p in inits | set(stopped)),
+                                       5), "the hung sandbox was not killed")
+            self.assertError(gw.get(f"{FS}/public/", bearer(tb)), 401)
+            tb2 = self.login(BOB, BOB_PW, gw)
+            r = gw.request("GET", f"{FS}/public/{name}/huge.bin", bearer(tb2), timeout=60)
+            self.assertEqual(r.status, 200)
+            self.assertTrue(r.body == data, "the download after the new login is wrong")
+        finally:
+            self._cont(stopped)
+            for t in self.tokens:
+                gw.logout(t)
+            self.tokens = []
+            gw.stop()
+
+    def test_stopped_worker_mid_upload(self):
+        """A worker SIGSTOPped in the middle of an upload (it stops emptying
+        the pipe): after the server's timeout + 5 s the sandbox is killed,
+        the gateway reads the rest of the body and answers 504
+        timeout (as for a hung listing), the target never appears, and another user's
+        listings go on meanwhile. Before, the HTTP thread waited in write()
+        (and the client's send with it) for as long as the worker stayed
+        stopped."""
+        gw = self.gw = Gateway("sigstop-ul", "session_idle_timeout = 600", "timeout = 3")
+        name, path = self.scratch()
+        size = 48 * 1024 * 1024
+        data = pattern(size)
+        stopped = []
+        try:
+            gw.start()
+            ta = self.login(ALICE, ALICE_PW, gw)
+            tb = self.login(BOB, BOB_PW, gw)
+            self.assertEqual(gw.get(f"{FS}/public/", bearer(tb)).status, 200)
+            s = socket.socket()
+            s.settimeout(TIMEOUT)
+            s.connect(("127.0.0.1", gw.port))
+            s.sendall((f"PUT {FS}/public/{name}/up.bin HTTP/1.1\r\nHost: x\r\n"
+                       f"Authorization: Bearer {tb}\r\nContent-Length: {size}\r\n"
+                       "Connection: close\r\n\r\n").encode())
+            first = 12 * 1024 * 1024  # more than the pipe and the sockets hold
+            s.sendall(data[:first])
+            inits, stopped = self._stop_workers(gw, BOB)
+            self.assertTrue(stopped)
+            t0 = time.monotonic()
+            others = []
+            done = {}
+
+            def rest():
+                try:
+                    s.sendall(data[first:])
+                    done["sent"] = time.monotonic() - t0
+                except OSError as e:
+                    done["error"] = e
+            th = threading.Thread(target=rest)
+            th.start()
+            while th.is_alive() and time.monotonic() - t0 < 3 + 5 + 20:
+                others.append(gw.get(f"{FS}/public/", bearer(ta)).status)
+                time.sleep(0.2)
+            th.join(1)
+            self.assertFalse(th.is_alive(), "the gateway stopped reading the body for good")
+            self.assertIn("sent", done, done)
+            s.settimeout(20)
+            answer = b""
+            while True:
+                c = s.recv(65536)
+                if not c:
+                    break
+                answer += c
+            s.close()
+            st, _hd, body = parse_raw(answer)
+            print(f"  hung upload: body taken in {done['sent']:.1f} s, answer {st} {body[:80]!r}; "
+                  f"alice's {len(others)} listings meanwhile: {sorted(set(others))}",
+                  file=sys.stderr)
+            self.assertEqual(st, 504)
+            self.assertEqual(json.loads(body)["error"]["code"], "timeout")
+            self.assertGreaterEqual(done["sent"], 3 + 5 - 1)
+            self.assertGreaterEqual(len(others), 3)
+            self.assertEqual(set(others), {200})
+            self.assertFalse(os.path.exists(os.path.join(path, "up.bin")))
+            self.assertTrue(wait_until(lambda: not any(alive(p) for p in inits | set(stopped)),
+                                       5), "the hung sandbox was not killed")
+            self.assertError(gw.get(f"{FS}/public/", bearer(tb)), 401)
+        finally:
+            self._cont(stopped)
             for t in self.tokens:
                 gw.logout(t)
             self.tokens = []

@@ -149,8 +149,11 @@ static const struct proto_tus s_tus = {.offset = 5, .length = 10, .flags = PROTO
 #define NB   NULL, 0
 
 static const struct sample samples[] = {
-    {PROTO_AUTH, B(s_auth), {"files.example.com", "WORKGROUP", "alice", "s3cret pässwörd €"}, 4},
-    {PROTO_AUTH, B(s_auth), {"", "", "", ""}, 4},
+    {PROTO_AUTH,
+     B(s_auth),
+     {"files.example.com", "WORKGROUP", "alice", "s3cret pässwörd €", "Données"},
+     5},
+    {PROTO_AUTH, B(s_auth), {"", "", "", "", ""}, 5},
     {PROTO_SHARES, NB, {NULL}, 0},
     {PROTO_STAT, NB, {"data", "/dir/Ünïcødé ファイル.txt"}, 2},
     {PROTO_STAT, NB, {"", ""}, 2},
@@ -291,11 +294,12 @@ static void test_string_caps(void **state)
 		assert_int_equal(strlen(m.str[2]), PROTO_MAX_PATH);
 	}
 	{
-		const char *strs[] = {name, cred, cred, cred};
-		n = proto_encode(buf, sizeof(buf), PROTO_AUTH, 1, &s_auth, sizeof(s_auth), strs, 4);
+		const char *strs[] = {name, cred, cred, cred, name};
+		n = proto_encode(buf, sizeof(buf), PROTO_AUTH, 1, &s_auth, sizeof(s_auth), strs, 5);
 		assert_true(n > 0);
 		decode_ok(buf, (size_t)n, &m);
 		assert_int_equal(strlen(m.str[3]), PROTO_MAX_CRED);
+		assert_int_equal(strlen(m.str[4]), PROTO_MAX_NAME);
 	}
 	{
 		/* ERROR messages: up to 1024 bytes */
@@ -321,9 +325,15 @@ static void test_string_caps(void **state)
 				 -EINVAL);
 	}
 	{
-		const char *strs[] = {"srv", "dom", "user", cred};
+		const char *strs[] = {"srv", "dom", "user", cred, "share"};
 		assert_int_equal(
-		    proto_encode(buf, sizeof(buf), PROTO_AUTH, 1, &s_auth, sizeof(s_auth), strs, 4),
+		    proto_encode(buf, sizeof(buf), PROTO_AUTH, 1, &s_auth, sizeof(s_auth), strs, 5),
+		    -EINVAL);
+	}
+	{
+		const char *strs[] = {"srv", "dom", "user", "pw", name};
+		assert_int_equal(
+		    proto_encode(buf, sizeof(buf), PROTO_AUTH, 1, &s_auth, sizeof(s_auth), strs, 5),
 		    -EINVAL);
 	}
 	{
@@ -357,8 +367,19 @@ static void test_string_caps(void **state)
 		l = 12;
 		memcpy(buf2 + l, cred, PROTO_MAX_CRED + 2);
 		l += PROTO_MAX_CRED + 2;
+		memcpy(buf2 + l, "s", 2);
+		l += 2;
 		n = (int)raw_msg(buf, PROTO_AUTH, &s_auth, sizeof(s_auth), buf2, l);
 		expect_bad(buf, (size_t)n, "password over cap");
+
+		/* AUTH: share 257 bytes */
+		l = 0;
+		memcpy(buf2, "srv\0dom\0usr\0pw", 15);
+		l = 15;
+		memcpy(buf2 + l, name, PROTO_MAX_NAME + 2);
+		l += PROTO_MAX_NAME + 2;
+		n = (int)raw_msg(buf, PROTO_AUTH, &s_auth, sizeof(s_auth), buf2, l);
+		expect_bad(buf, (size_t)n, "share over cap");
 
 		/* ERROR: message 1025 bytes */
 		n = (int)raw_msg(buf, PROTO_ERROR, &s_error, sizeof(s_error), name,
@@ -560,7 +581,9 @@ static void test_bad_strings(void **state)
 	n = raw_msg(buf, PROTO_RENAME, &s_over, sizeof(s_over), TAIL("s\0/a"));
 	expect_bad(buf, n, "two strings of three");
 	n = raw_msg(buf, PROTO_AUTH, &s_auth, sizeof(s_auth), TAIL("srv\0dom\0user"));
-	expect_bad(buf, n, "three strings of four");
+	expect_bad(buf, n, "three strings of five");
+	n = raw_msg(buf, PROTO_AUTH, &s_auth, sizeof(s_auth), TAIL("srv\0dom\0user\0pw"));
+	expect_bad(buf, n, "four strings of five");
 	n = raw_msg(buf, PROTO_ERROR, &s_error, sizeof(s_error), NULL, 0);
 	expect_bad(buf, n, "error without message");
 
@@ -621,8 +644,14 @@ static void test_bad_utf8_strings(void **state)
 		/* as a password */
 		memcpy(tail, "srv\0dom\0usr", 12);
 		memcpy(tail + 12, bad[i], l);
-		n = raw_msg(buf, PROTO_AUTH, &s_auth, sizeof(s_auth), tail, l + 12);
+		memcpy(tail + 12 + l, "s", 2);
+		n = raw_msg(buf, PROTO_AUTH, &s_auth, sizeof(s_auth), tail, l + 14);
 		expect_bad(buf, n, "bad UTF-8 password");
+		/* as the share to log in on */
+		memcpy(tail, "srv\0dom\0usr\0pw", 15);
+		memcpy(tail + 15, bad[i], l);
+		n = raw_msg(buf, PROTO_AUTH, &s_auth, sizeof(s_auth), tail, l + 15);
+		expect_bad(buf, n, "bad UTF-8 share");
 		/* as an error message */
 		n = raw_msg(buf, PROTO_ERROR, &s_error, sizeof(s_error), bad[i], l);
 		expect_bad(buf, n, "bad UTF-8 error message");
@@ -664,14 +693,16 @@ static void test_bad_auth(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY(bad); i++) {
-		size_t n = raw_msg(buf, PROTO_AUTH, &bad[i], sizeof(bad[i]), TAIL("s\0d\0u\0p"));
+		size_t n = raw_msg(buf, PROTO_AUTH, &bad[i], sizeof(bad[i]), TAIL("s\0d\0u\0p\0h"));
 		expect_bad(buf, n, "bad AUTH body");
 	}
 	for (size_t i = 0; i < ARRAY(good); i++) {
-		size_t n = raw_msg(buf, PROTO_AUTH, &good[i], sizeof(good[i]), TAIL("s\0d\0u\0p"));
+		size_t n =
+		    raw_msg(buf, PROTO_AUTH, &good[i], sizeof(good[i]), TAIL("s\0d\0u\0p\0h"));
 		decode_ok(buf, n, &m);
 		assert_memory_equal(&m.u.auth, &good[i], sizeof(good[i]));
 		assert_string_equal(m.str[3], "p");
+		assert_string_equal(m.str[4], "h");
 	}
 }
 
