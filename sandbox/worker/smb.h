@@ -36,12 +36,13 @@ struct smb_params {
 void smb_warm(void);
 
 /*
- * Creates the context (or takes smb_warm()'s) and checks the credentials with a session setup (see
- * smb_new() in smb.c): on the share @share when one is given (NULL or "": none), whose connection
- * then stays for the first requests there; a share the server does not have does not fail the
- * login, one refused to the user does (libsmbclient tells it from a wrong password). The context keeps one copy of the credentials for libsmbclient's auth callback
- * (wiped by smb_free()); the caller wipes its own. Returns 0 and *@ret (caller frees with
- * smb_free()), or PROTO_E_AUTH, PROTO_E_UNREACHABLE, PROTO_E_TIMEOUT...
+ * Creates the context (or takes smb_warm()'s) and checks the credentials with a session setup
+ * (see smb_new() in smb.c): on the share @share when one is given (NULL or "": none), whose
+ * connection then stays for the first requests there. A share the server does not have does not
+ * fail the login; one refused to the user gives PROTO_E_AUTH (libsmbclient reports it as it
+ * reports a wrong password). The context keeps one copy of the credentials for libsmbclient's
+ * auth callback (wiped by smb_free()); the caller wipes its own. Returns 0 and *@ret (caller
+ * frees with smb_free()), or PROTO_E_AUTH, PROTO_E_UNREACHABLE, PROTO_E_TIMEOUT...
  */
 int smb_open(const struct smb_params *p, const char *domain, const char *user, const char *password,
 	     const char *share, struct smb **ret);
