@@ -160,6 +160,7 @@ memory_limit = 256M
 max_processes = 64
 mounts = {args.mounts}
 smb_socket = {args.smb_socket}
+{f"prestart = {args.prestart}" if args.prestart is not None else ""}
 
 [server {SERVER}]
 host = 127.0.0.1
@@ -411,6 +412,8 @@ def main():
                          "their FUSE servers); not off: also times cat through the mount "
                          "(smbgatectl exec) against the REST download")
     ap.add_argument("--smbgatectl", help="default: beside --smbgate")
+    ap.add_argument("--prestart", type=int, default=None,
+                    help="the gateway's [sandbox] prestart (default: the gateway's own, 1)")
     ap.add_argument("--smb-socket", default="handoff", choices=("handoff", "relay"),
                     help="[sandbox] smb_socket of the gateway under test (default: handoff, "
                     "the configuration's default)")
@@ -1360,7 +1363,8 @@ def print_table(a, rows):
     print(f"commit {m['commit']}; {m['date']}; {m['cpu']}, {m['nproc']} CPUs, "
           f"{m['memory_gib']} GiB; Linux {m['kernel']}; {m['samba']}; {m['curl'].split(' (')[0]}")
     print(f"load average (1 min) at start {m['load_start']}, at end {os.getloadavg()[0]:.2f}; "
-          f"gateway: smb_socket = {a.smb_socket}, mounts = {a.mounts}")
+          f"gateway: smb_socket = {a.smb_socket}, mounts = {a.mounts}"
+          f"{f', prestart = {a.prestart}' if a.prestart is not None else ''}")
     print("| " + " | ".join(h.ljust(w[i]) for i, h in enumerate(head)) + " |")
     print("|" + "|".join("-" * (x + 2) for x in w) + "|")
     for x in lines:

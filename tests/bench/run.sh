@@ -22,6 +22,7 @@
 #   --json FILE
 #   --mounts off|login
 #   --smb-socket handoff|relay (the gateway's [sandbox] smb_socket; default handoff)
+#   --prestart N (the gateway's [sandbox] prestart; default: its own, 1)
 # Needs root (the Samba fixture and the gateway's sandboxes), samba, smbclient,
 # libnss-wrapper, curl, python3, openssl and haproxy (the HTTPS rows). Prints the table on stdout, progress on stderr.
 set -euo pipefail
