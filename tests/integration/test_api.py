@@ -1674,6 +1674,26 @@ class T06SandboxDeath(Base):
             self.tokens = []
             gw.stop()
 
+    def _download_going(self, gw, path, auth, size):
+        """Starts GET @path (Connection: close) on a socket with a small receive
+        buffer and reads until 256 KiB of the body are in: (socket, body so
+        far), after checking 200 and Content-Length @size."""
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
+        s.settimeout(TIMEOUT)
+        s.connect(("127.0.0.1", gw.port))
+        s.sendall((f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\n"
+                   "Connection: close\r\n\r\n").encode())
+        got = b""
+        while b"\r\n\r\n" not in got or len(got.partition(b"\r\n\r\n")[2]) < 256 * 1024:
+            c = s.recv(65536)
+            self.assertTrue(c, "connection closed before the download got going")
+            got += c
+        st, hd, body = parse_raw(got)
+        self.assertEqual(st, 200)
+        self.assertEqual(hd["content-length"], str(size))
+        return s, body
+
     def _stop_workers(self, gw, user):
         """SIGSTOPs every process of the user's sandboxes but their PID 1
         (the worker and its lanes, which it forks); returns (inits, stopped)."""
@@ -1717,20 +1737,8 @@ class T06SandboxDeath(Base):
             ta = self.login(ALICE, ALICE_PW, gw)
             tb = self.login(BOB, BOB_PW, gw)
             self.assertEqual(gw.get(f"{FS}/public/", bearer(ta)).status, 200)
-            s = socket.socket()
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
-            s.settimeout(TIMEOUT)
-            s.connect(("127.0.0.1", gw.port))
-            s.sendall((f"GET {FS}/public/{name}/huge.bin HTTP/1.1\r\nHost: x\r\n"
-                       f"Authorization: Bearer {tb}\r\nConnection: close\r\n\r\n").encode())
-            got = b""
-            while b"\r\n\r\n" not in got or len(got.partition(b"\r\n\r\n")[2]) < 256 * 1024:
-                c = s.recv(65536)
-                self.assertTrue(c, "connection closed before the download got going")
-                got += c
-            st, hd, body = parse_raw(got)
-            self.assertEqual(st, 200)
-            self.assertEqual(hd["content-length"], str(size))
+            s, body = self._download_going(gw, f"{FS}/public/{name}/huge.bin",
+                                           f"Bearer {tb}", size)
             inits, stopped = self._stop_workers(gw, BOB)
             self.assertTrue(stopped)
             t0 = time.monotonic()
@@ -1863,21 +1871,8 @@ class T06SandboxDeath(Base):
         self.assertEqual(self.gw.get(f"{FS}/public/hello.txt", ab).status, 200)
         spawned0 = self.gw.metrics()["smbgate_sandbox_spawn_seconds_count"]
 
-        s = socket.socket()
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
-        s.settimeout(TIMEOUT)
-        s.connect(("127.0.0.1", self.gw.port))
-        s.sendall((f"GET {FS}/public/{name}/huge.bin HTTP/1.1\r\nHost: x\r\n"
-                   f"Authorization: {ab['Authorization']}\r\n"
-                   "Connection: close\r\n\r\n").encode())
-        got = b""
-        while b"\r\n\r\n" not in got or len(got.partition(b"\r\n\r\n")[2]) < 256 * 1024:
-            c = s.recv(65536)
-            self.assertTrue(c, "connection closed before the download got going")
-            got += c
-        st, hd, body = parse_raw(got)
-        self.assertEqual(st, 200)
-        self.assertEqual(hd["content-length"], str(size))
+        s, body = self._download_going(self.gw, f"{FS}/public/{name}/huge.bin",
+                                       ab["Authorization"], size)
         victims = [(i, w) for i, w, h in self.gw.sandboxes(ALICE)]
         self.assertTrue(victims)
         for i, w in victims:
