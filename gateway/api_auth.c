@@ -240,16 +240,28 @@ static void rl_record(const char *addr, const char *login_name, size_t server, b
  * instead of two. A refused login forgets it: libsmbclient reports a share
  * refused to the user as it reports a wrong password, so the next try
  * checks without a share. In memory only, one direct-mapped table under
- * the rate limiter's random key and lock: no user name is kept; a key that
+ * the rate limiter's random key and lock: no user name is kept (a share
+ * named as its user, a home share, is kept as HINT_HOME); a key that
  * collides gives a login another user's share to check on (a share refused
  * to it fails that one login, as above).
  */
 #define HINT_SLOTS 1024
 
+/* Kept instead of a share named as its user (a home share, Samba's
+ * [homes]): the name itself is not kept. */
+#define HINT_HOME "\x01"
+
 static struct {
 	uint64_t key; /* 0: free */
 	char share[PROTO_MAX_NAME + 1];
 } hints[HINT_SLOTS];
+
+/* The user part of a login name: what follows DOMAIN\ (as open_session()). */
+static const char *user_part(const char *login)
+{
+	const char *bs = strchr(login, '\\');
+	return bs ? bs + 1 : login;
+}
 
 static void hint_get(size_t server, const char *user, char out[PROTO_MAX_NAME + 1])
 {
@@ -261,10 +273,15 @@ static void hint_get(size_t server, const char *user, char out[PROTO_MAX_NAME + 
 	else
 		out[0] = '\0';
 	pthread_mutex_unlock(&rl.lock);
+	if (strcmp(out, HINT_HOME) == 0)
+		snprintf(out, PROTO_MAX_NAME + 1, "%s",
+			 strlen(user_part(user)) <= PROTO_MAX_NAME ? user_part(user) : "");
 }
 
 static void hint_set(size_t server, const char *user, const char *share)
 {
+	if (*share && strcasecmp(share, user_part(user)) == 0)
+		share = HINT_HOME;
 	pthread_mutex_lock(&rl.lock);
 	uint64_t key = rl_key('h', user, "", server);
 	unsigned i = (unsigned)(key % HINT_SLOTS);

@@ -158,8 +158,8 @@ static int send_req(struct sbxc_lane *l, uint16_t type, const void *body, size_t
 	}
 	if (type == PROTO_AUTH || type == PROTO_CHECK)
 		explicit_bzero(l->out, (size_t)n);
-	if (w == -ETIMEDOUT || w == -EPIPE)
-		return (int)w;
+	if (w == -ETIMEDOUT || (w == -EPIPE && atomic_load(&c->dead)))
+		return (int)w; /* wait_ready(): killed, or dead already */
 	if (w != n) {
 		kill_all(c);
 		return -ECONNRESET;

@@ -108,12 +108,14 @@ static int add_names(scmp_filter_ctx ctx, uint32_t action, const char *const *na
  *   stream and seqpacket sockets ignore or refuse a destination address;
  * - sendto(), sendmsg(), sendmmsg(): without MSG_FASTOPEN (which connects);
  * - setsockopt(): SOL_SOCKET and IPPROTO_TCP only (no IP_OPTIONS source
- *   routing, nothing of IPPROTO_IP or IPPROTO_IPV6).
+ *   routing, nothing of IPPROTO_IP or IPPROTO_IPV6), and never SO_LINGER:
+ *   the gateway may hold the last reference of a socket the worker sent it
+ *   (a surplus fd of a message, one left queued in a lane's socket), and
+ *   the last close of a lingering TCP socket waits for its peer.
  */
 static int add_handoff_sockets(scmp_filter_ctx ctx)
 {
 	static const int pair_types[] = {SOCK_STREAM, SOCK_SEQPACKET};
-	static const int levels[] = {SOL_SOCKET, IPPROTO_TCP};
 	const scmp_datum_t fastopen = MSG_FASTOPEN;
 	int r;
 
@@ -124,12 +126,14 @@ static int add_handoff_sockets(scmp_filter_ctx ctx)
 		if (r < 0)
 			return r;
 	}
-	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+	r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+			     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)SOL_SOCKET),
+			     SCMP_A2(SCMP_CMP_NE, (scmp_datum_t)SO_LINGER));
+	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 1,
-				     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)levels[i]));
-		if (r < 0)
-			return r;
-	}
+				     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)IPPROTO_TCP));
+	if (r < 0)
+		return r;
 	r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendto), 1,
 			     SCMP_A3(SCMP_CMP_MASKED_EQ, fastopen, 0));
 	if (r == 0)

@@ -356,16 +356,19 @@ void smb_warm(void)
 /*
  * Checks the credentials by connecting to the share @share, which stays
  * connected for the session's first requests (libsmbclient keeps a
- * connection per share): 0 when they are good (the share was connected, or
- * the server has no such share: BAD_NETWORK_NAME, ENOENT, comes after the
- * session setup), PROTO_E_AUTH, PROTO_E_TIMEOUT; -1 when this says nothing
- * (check as without a share).
+ * connection per share): 0 when they are good, PROTO_E_AUTH,
+ * PROTO_E_TIMEOUT, PROTO_E_UNREACHABLE; -1 when @share cannot be named
+ * (check without it).
  *
- * libsmbclient 4.17 fails a refused session setup and a refused tree
- * connect alike (EACCES), so a share refused to the user counts as refused
- * credentials: checking again without the share would cost a wrong password
- * a second try at the server's lock-out counter. The gateway forgets the
- * share after such a failure, so that the next login checks without it.
+ * Good: the share's root could be read; or the server has no such share
+ * (BAD_NETWORK_NAME, ENOENT, comes after the session setup); or the stat
+ * failed but libsmbclient kept the connection (session and tree connect
+ * done: a root the user may not read). libsmbclient 4.17 fails a refused
+ * session setup and a refused tree connect alike (EACCES), so a share
+ * refused to the user counts as refused credentials: checking again without
+ * the share would cost a wrong password a second try at the server's
+ * lock-out counter. The gateway forgets the share after such a failure, so
+ * that the next login checks without it.
  */
 static int check_on_share(struct smb *smb, const char *share)
 {
@@ -377,11 +380,13 @@ static int check_on_share(struct smb *smb, const char *share)
 	errno = 0;
 	if (smbc_getFunctionStat(smb->ctx)(smb->ctx, url, &st) == 0 || errno == ENOENT)
 		return 0;
-	if (errno == EACCES || errno == EPERM)
-		return PROTO_E_AUTH;
-	if (errno == ETIMEDOUT)
-		return PROTO_E_TIMEOUT;
-	return -1;
+	int err = errno;
+	if (smbc_getFunctionGetCachedServer(smb->ctx)(smb->ctx, smb->server, share, smb->domain,
+						      smb->user))
+		return 0;
+	return err == EACCES || err == EPERM ? PROTO_E_AUTH
+	       : err == ETIMEDOUT	     ? PROTO_E_TIMEOUT
+					     : PROTO_E_UNREACHABLE;
 }
 
 static int smb_new(const struct smb_params *p, const char *domain, const char *user,
@@ -438,7 +443,7 @@ static int smb_new(const struct smb_params *p, const char *domain, const char *u
 			return 0;
 		}
 		if (r > 0)
-			goto fail;
+			goto fail; /* else: a share name that cannot travel: check without */
 	}
 	/* Check them with a session setup: a stat of smb://server/ authenticates,
 	 * then asks for the share "", which no server has (BAD_NETWORK_NAME:

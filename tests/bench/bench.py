@@ -412,6 +412,8 @@ def main():
                          "their FUSE servers); not off: also times cat through the mount "
                          "(smbgatectl exec) against the REST download")
     ap.add_argument("--smbgatectl", help="default: beside --smbgate")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the work folder (the gateways' logs, with each request's ms)")
     ap.add_argument("--prestart", type=int, default=None,
                     help="the gateway's [sandbox] prestart (default: the gateway's own, 1)")
     ap.add_argument("--smb-socket", default="handoff", choices=("handoff", "relay"),
@@ -538,7 +540,9 @@ def main():
         with open(gw.logf, errors="replace") as f:
             sys.stderr.write("".join(f.readlines()[-30:]))
         return 1
-    if not any(n.startswith("samba-logs") for n in os.listdir(work)):
+    if a.keep:
+        log(f"kept {work} (--keep: the gateway's log is {gw.logf})")
+    elif not any(n.startswith("samba-logs") for n in os.listdir(work)):
         shutil.rmtree(work, ignore_errors=True)
     else:
         log(f"kept {work} (Samba logs of refused logins)")

@@ -321,6 +321,8 @@ static void handoff(void)
 	    err_of(setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one))));
 	say("allow.so_keepalive=%d",
 	    err_of(setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one))));
+	struct linger lg = {.l_onoff = 1, .l_linger = 3600};
+	say("deny.so_linger=%d", err_of(setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg))));
 	/* Still connected to the same server, and it answers. */
 	pl = sizeof(peer);
 	char again[64] = "";

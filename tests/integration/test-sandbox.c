@@ -595,6 +595,27 @@ static void test_auth_on_share(void **state)
 		}
 		close_session(&s);
 	}
+
+	/* A share whose root the user may not read: the tree connect was
+	 * done, libsmbclient kept the connection: the login stands. */
+	const char *root = fixture_require("SAMBA_SHARE_ALICE_PRIVATE");
+	struct stat was;
+	assert_int_equal(stat(root, &was), 0);
+	assert_int_equal(chmod(root, 0), 0);
+	struct session s = open_sandbox(spawner, FIXTURE_ALICE);
+	assert_int_equal(sbxc_new(s.b, 10, &s.c), 0);
+	unsigned long long before = connections_made();
+	int r = sbxc_auth(s.c, &cfg->servers[0], FIXTURE_WORKGROUP, FIXTURE_ALICE,
+			  FIXTURE_ALICE_PASS, FIXTURE_SHARE_ALICE_PRIVATE);
+	unsigned long long made = connections_made() - before;
+	struct proto_stat st;
+	int sr = sbxc_stat(s.c, FIXTURE_SHARE_ALICE_PRIVATE, "", &st);
+	assert_int_equal(chmod(root, was.st_mode & 07777), 0);
+	assert_int_equal(r, 0);
+	assert_int_equal(made, 1);
+	assert_int_equal(sr, PROTO_E_ACCESS); /* the root is refused, on that connection */
+	assert_int_equal(connections_made() - before, 1);
+	close_session(&s);
 }
 
 /* The file server does not answer: a clear error, the gateway is fine. */
@@ -1387,6 +1408,7 @@ static void test_handoff(void **state)
 	    "ip_options",
 	    "ip_tos",
 	    "ipv6",
+	    "so_linger",
 	};
 	for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
 		char key[64];
