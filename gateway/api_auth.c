@@ -12,12 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "body.h"
 #include "gateway.h"
+#include "keyhash.h"
+#include "lastshare.h"
 #include "log.h"
 #include "proto.h"
 #include "sbxsession.h"
@@ -32,7 +33,7 @@
  * name) pair known for a day: a known pair skips the address's wait (an
  * office behind one address is not slowed down for everybody by a few
  * mistyped passwords), never the user name's. Everything is kept in one fixed
- * table under a random key; a full neighbourhood drops its entry that ends
+ * table under the keyed hash of keyhash.h; a full neighbourhood drops its entry that ends
  * first.
  */
 
@@ -45,7 +46,6 @@
 
 static struct {
 	pthread_mutex_t lock;
-	uint64_t seed;
 	struct {
 		uint64_t key; /* 0: free */
 		unsigned fails;
@@ -53,27 +53,6 @@ static struct {
 		time_t until;	  /* forgotten from then on */
 	} slot[RL_SLOTS];
 } rl = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-/*
- * A key for @kind ('a'ddress, 'u'ser, 'k'nown pair) of @a (and @b), never 0
- * (lock held).
- */
-static uint64_t rl_key(char kind, const char *a, const char *b, size_t server)
-{
-	while (!rl.seed)
-		if (getrandom(&rl.seed, sizeof(rl.seed), 0) != sizeof(rl.seed))
-			rl.seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
-	uint64_t h = 14695981039346656037ull ^ rl.seed;
-	h = (h ^ (unsigned char)kind) * 1099511628211ull;
-	h = (h ^ server) * 1099511628211ull;
-	for (const char *p = a; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	h = (h ^ 0x100) * 1099511628211ull; /* a separator no byte can fake */
-	for (const char *p = b; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	h ^= h >> 31;
-	return h ? h : 1;
-}
 
 /* The slot of @key, made when @make (lock held); RL_SLOTS when not found. */
 static unsigned rl_find(uint64_t key, bool make, time_t now)
@@ -140,10 +119,10 @@ static int rl_begin(const char *addr, const char *login_name, size_t server, boo
 
 	rl_user(login_name, user);
 	pthread_mutex_lock(&rl.lock);
-	*ret_counted = rl_find(rl_key('k', addr, user, server), false, now) == RL_SLOTS;
+	*ret_counted = rl_find(gw_keyhash('k', addr, user, server), false, now) == RL_SLOTS;
 	if (*ret_counted) {
-		a = rl_delay_of(rl_key('a', addr, "", 0), now);
-		unsigned i = rl_find(rl_key('a', addr, "", 0), true, now);
+		a = rl_delay_of(gw_keyhash('a', addr, "", 0), now);
+		unsigned i = rl_find(gw_keyhash('a', addr, "", 0), true, now);
 		if (rl.slot[i].pending > 0 &&
 		    rl.slot[i].fails + rl.slot[i].pending >= RL_FREE_FAILS) {
 			err = -EAGAIN;
@@ -153,7 +132,7 @@ static int rl_begin(const char *addr, const char *login_name, size_t server, boo
 				rl.slot[i].until = now + RL_FORGET_AFTER;
 		}
 	}
-	unsigned u = rl_delay_of(rl_key('u', user, "", server), now);
+	unsigned u = rl_delay_of(gw_keyhash('u', user, "", server), now);
 	pthread_mutex_unlock(&rl.lock);
 	*ret_delay = a > u ? a : u;
 	return err;
@@ -167,7 +146,7 @@ static void rl_end(const char *addr, bool counted)
 	if (!counted)
 		return;
 	pthread_mutex_lock(&rl.lock);
-	unsigned i = rl_find(rl_key('a', addr, "", 0), false, now);
+	unsigned i = rl_find(gw_keyhash('a', addr, "", 0), false, now);
 	if (i != RL_SLOTS && rl.slot[i].pending > 0)
 		rl.slot[i].pending--;
 	pthread_mutex_unlock(&rl.lock);
@@ -213,9 +192,9 @@ static void rl_record(const char *addr, const char *login_name, size_t server, b
 
 	rl_user(login_name, user);
 	pthread_mutex_lock(&rl.lock);
-	uint64_t ukey = rl_key('u', user, "", server);
+	uint64_t ukey = gw_keyhash('u', user, "", server);
 	if (failed) {
-		i = rl_find(rl_key('a', addr, "", 0), true, now);
+		i = rl_find(gw_keyhash('a', addr, "", 0), true, now);
 		rl.slot[i].fails++;
 		rl.slot[i].until = now + RL_FORGET_AFTER;
 		i = rl_find(ukey, true, now);
@@ -225,68 +204,9 @@ static void rl_record(const char *addr, const char *login_name, size_t server, b
 		i = rl_find(ukey, false, now);
 		if (i != RL_SLOTS)
 			rl.slot[i].key = 0;
-		i = rl_find(rl_key('k', addr, user, server), true, now);
+		i = rl_find(gw_keyhash('k', addr, user, server), true, now);
 		rl.slot[i].until = now + RL_KNOWN_FOR;
 	}
-	pthread_mutex_unlock(&rl.lock);
-}
-
-/* ---- the share a login checks the password on ---- */
-
-/*
- * The share each (user name, server) last worked in, as its last session
- * ended: the next login checks the password there and keeps that connection
- * for its first requests (sbxc_auth()), one new connection to the server
- * instead of two. A refused login forgets it: libsmbclient reports a share
- * refused to the user as it reports a wrong password, so the next try
- * checks without a share. In memory only, one direct-mapped table under
- * the rate limiter's random key and lock: no user name is kept (a share
- * named as its user, a home share, is kept as HINT_HOME); a key that
- * collides gives a login another user's share to check on (a share refused
- * to it fails that one login, as above).
- */
-#define HINT_SLOTS 1024
-
-/* Kept instead of a share named as its user (a home share, Samba's
- * [homes]): the name itself is not kept. */
-#define HINT_HOME "\x01"
-
-static struct {
-	uint64_t key; /* 0: free */
-	char share[PROTO_MAX_NAME + 1];
-} hints[HINT_SLOTS];
-
-/* The user part of a login name: what follows DOMAIN\ (as open_session()). */
-static const char *user_part(const char *login)
-{
-	const char *bs = strchr(login, '\\');
-	return bs ? bs + 1 : login;
-}
-
-static void hint_get(size_t server, const char *user, char out[PROTO_MAX_NAME + 1])
-{
-	pthread_mutex_lock(&rl.lock);
-	uint64_t key = rl_key('h', user, "", server);
-	unsigned i = (unsigned)(key % HINT_SLOTS);
-	if (hints[i].key == key)
-		memcpy(out, hints[i].share, PROTO_MAX_NAME + 1);
-	else
-		out[0] = '\0';
-	pthread_mutex_unlock(&rl.lock);
-	if (strcmp(out, HINT_HOME) == 0)
-		snprintf(out, PROTO_MAX_NAME + 1, "%s",
-			 strlen(user_part(user)) <= PROTO_MAX_NAME ? user_part(user) : "");
-}
-
-static void hint_set(size_t server, const char *user, const char *share)
-{
-	if (*share && strcasecmp(share, user_part(user)) == 0)
-		share = HINT_HOME;
-	pthread_mutex_lock(&rl.lock);
-	uint64_t key = rl_key('h', user, "", server);
-	unsigned i = (unsigned)(key % HINT_SLOTS);
-	hints[i].key = key;
-	snprintf(hints[i].share, sizeof(hints[i].share), "%s", share);
 	pthread_mutex_unlock(&rl.lock);
 }
 
@@ -338,7 +258,7 @@ void gw_session_ended(const struct gw_session *s, const char *why)
 		char share[PROTO_MAX_NAME + 1];
 		sbxc_last_share(g->c, share);
 		if (*share)
-			hint_set(gw_session_server(s), gw_session_user(s), share);
+			gw_lastshare_set(gw_session_server(s), gw_session_user(s), share);
 	}
 }
 
@@ -449,10 +369,10 @@ static int open_session(struct gw *gw, size_t server, const char *login_name, co
 	gw_log_i64(&l, "ms", (gw_now_us() - t0) / 1000);
 	gw_log_end(&l);
 	char hint[PROTO_MAX_NAME + 1];
-	hint_get(server, login_name, hint);
+	gw_lastshare_get(server, login_name, hint);
 	r = sbxc_auth(g->c, srv, domain, user, password, hint);
 	if (r == PROTO_E_AUTH && *hint)
-		hint_set(server, login_name, ""); /* the share may be what was refused */
+		gw_lastshare_set(server, login_name, ""); /* the share may be what was refused */
 	if (r != 0)
 		goto fail;
 	/* The table takes the sandbox and the reservation, even when it fails. */
@@ -670,10 +590,7 @@ static struct {
 
 static uint64_t pending_key(const char *user, const char *pass, size_t server)
 {
-	pthread_mutex_lock(&rl.lock);
-	uint64_t k = rl_key('p', user, pass, server);
-	pthread_mutex_unlock(&rl.lock);
-	return k;
+	return gw_keyhash('p', user, pass, server);
 }
 
 /*
