@@ -1669,10 +1669,7 @@ class T06SandboxDeath(Base):
             tb2 = self.login(BOB, BOB_PW, gw)
             self.assertEqual(gw.get(f"{FS}/public/", bearer(tb2)).status, 200)
         finally:
-            for t in self.tokens:
-                gw.logout(t)
-            self.tokens = []
-            gw.stop()
+            self._end(gw)
 
     def _download_going(self, gw, path, auth, size):
         """Starts GET @path (Connection: close) on a socket with a small receive
@@ -1710,13 +1707,17 @@ class T06SandboxDeath(Base):
             os.kill(pid, signal.SIGSTOP)
         return inits, stopped
 
-    @staticmethod
-    def _cont(pids):
-        for pid in pids:
+    def _end(self, gw, stopped=()):
+        """SIGCONTs @stopped, logs out the test's tokens, stops @gw."""
+        for pid in stopped:
             try:
                 os.kill(pid, signal.SIGCONT)
             except ProcessLookupError:
                 pass
+        for t in self.tokens:
+            gw.logout(t)
+        self.tokens = []
+        gw.stop()
 
     def test_stopped_worker_mid_download(self):
         """A worker SIGSTOPped in the middle of a download (it stops filling
@@ -1777,11 +1778,7 @@ class T06SandboxDeath(Base):
             self.assertEqual(r.status, 200)
             self.assertTrue(r.body == data, "the download after the new login is wrong")
         finally:
-            self._cont(stopped)
-            for t in self.tokens:
-                gw.logout(t)
-            self.tokens = []
-            gw.stop()
+            self._end(gw, stopped)
 
     def test_stopped_worker_mid_upload(self):
         """A worker SIGSTOPped in the middle of an upload (it stops emptying
@@ -1851,11 +1848,7 @@ class T06SandboxDeath(Base):
                                        5), "the hung sandbox was not killed")
             self.assertError(gw.get(f"{FS}/public/", bearer(tb)), 401)
         finally:
-            self._cont(stopped)
-            for t in self.tokens:
-                gw.logout(t)
-            self.tokens = []
-            gw.stop()
+            self._end(gw, stopped)
 
     def test_killed_mid_download(self):
         name, path = self.scratch()
