@@ -145,6 +145,7 @@ class Gateway:
         self.conf = os.path.join(workdir, f"{name}-bench.conf")
         self.logf = os.path.join(workdir, f"{name}.log")
         sport = os.environ["SAMBA_PORT"]
+        tmo = f"timeout = {args.server_timeout}\n" if args.server_timeout else ""
         tls_conf = f"tls_certificate = {tls[0]}\ntls_key = {tls[1]}\n" if tls else ""
         with open(self.conf, "w") as f:
             f.write(
@@ -167,13 +168,13 @@ host = 127.0.0.1
 port = {sport}
 workgroup = SMBGATE
 encryption = off
-
+{tmo}
 [server {SERVER_ENC}]
 host = 127.0.0.1
 port = {sport}
 workgroup = SMBGATE
 encryption = desired
-"""
+{tmo}"""
             )
         self.proc = None
 
@@ -398,6 +399,8 @@ def main():
     ap.add_argument("--list-runs", type=int, default=5)
     ap.add_argument("--logins", type=int, default=50)
     ap.add_argument("--sessions", default="50 200 1000")
+    ap.add_argument("--server-timeout", type=int, default=0,
+                    help="the servers' timeout (seconds; default: the gateway's)")
     ap.add_argument("--parallel", type=int, default=4, help="logins in flight when opening N sessions")
     ap.add_argument("--no-rclone", action="store_true")
     ap.add_argument("--search-entries", type=int, default=20000,
@@ -1215,6 +1218,15 @@ def dav_listing(a, gw, rdav, rows):
                     "third column: rclone serve webdav (SMB backend), same folder"))
 
 
+def metric(gw, name):
+    """The value of the counter or gauge NAME in /metrics (0 when absent)."""
+    st, data = gw.request("GET", "/metrics")
+    for line in data.decode().splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
+
+
 def spawn_metrics(gw):
     """(sum seconds, count) of smbgate_sandbox_spawn_seconds from /metrics."""
     st, data = gw.request("GET", "/metrics")
@@ -1300,11 +1312,10 @@ def one_level(a, gw, n, toks, retries, base_pss, rows, results):
                 toks.append(t)
         dt_open = time.perf_counter() - t0
         time.sleep(1)  # let the sandboxes settle
-        pids = tree(gw.pid)
-        fds = len(os.listdir(f"/proc/{gw.pid}/fd"))
-        total = sum(pss_kib(p) for p in pids)
-        per = (total - base_pss) / n
-        smbd = smbd_pss_kib()
+        # Just logged in: a session's first login keeps no SMB connection
+        # (it checked the password on none of the user's shares yet).
+        idle = sum(pss_kib(p) for p in tree(gw.pid))
+        conns0 = metric(gw, "smbgate_smb_connections_total")
         # One listing per session, one after another.
         lat = []
         for t in toks:
@@ -1313,6 +1324,7 @@ def one_level(a, gw, n, toks, retries, base_pss, rows, results):
             lat.append((time.perf_counter() - t1) * 1000)
             if not any(x["name"] == "readme.txt" for x in e):
                 fail("a session's listing does not show readme.txt")
+        conns1 = metric(gw, "smbgate_smb_connections_total")
         # All sessions at once (32 in flight).
         latp = []
 
@@ -1323,6 +1335,15 @@ def one_level(a, gw, n, toks, retries, base_pss, rows, results):
 
         with concurrent.futures.ThreadPoolExecutor(32) as ex:
             latp = list(ex.map(timed_list, toks))
+        # Every session has its connection: the listings should make none.
+        conns2 = metric(gw, "smbgate_smb_connections_total")
+        # In use: every session has listed a share and holds its connection.
+        time.sleep(1)
+        pids = tree(gw.pid)
+        fds = len(os.listdir(f"/proc/{gw.pid}/fd"))
+        total = sum(pss_kib(p) for p in pids)
+        per = (total - base_pss) / n
+        smbd = smbd_pss_kib()
         if retries:
             log(f"{len(retries)} login(s) refused and retried so far, e.g. {retries[0]}")
             shutil.copytree(os.environ["SAMBA_LOG_DIR"], os.path.join(os.path.dirname(gw.logf),
@@ -1330,17 +1351,23 @@ def one_level(a, gw, n, toks, retries, base_pss, rows, results):
         slow = sum(1 for x in lat if x > 1000) + sum(1 for x in latp if x > 1000)
         log(f"{n} sessions: opened in {dt_open:.1f}s, {len(pids)} processes, PSS {total / 1024:.0f} MiB"
             f" ({per / 1024:.2f} MiB/session), listing max {max(lat):.0f} ms seq, "
-            f"{max(latp):.0f} ms with 32 in flight; smbd {smbd / 1024:.0f} MiB")
+            f"{max(latp):.0f} ms with 32 in flight; smbd {smbd / 1024:.0f} MiB;"
+            f" new SMB connections: {conns1 - conns0:.0f} in the listings one by one,"
+            f" {conns2 - conns1:.0f} in those 32 at once")
         rows.append(Row(f"{n} sessions: PSS total (gateway+spawner+sandboxes)", "MiB",
                         [total / 1024], None, "", None, "≤ 24 GiB", total < 24 * 1024 * 1024,
-                        None, f"{len(pids)} processes; gateway fds {fds}; smbd side {smbd / 1024:.0f} MiB (not counted)"))
+                        None, f"after a listing each; {len(pids)} processes; gateway fds {fds};"
+                        f" smbd side {smbd / 1024:.0f} MiB (not counted)"))
         rows.append(Row(f"{n} sessions: PSS per session", "MiB", [per / 1024], None, "", None,
-                        "≤ 8 MiB", per <= 8 * 1024, None, "(total - idle gateway) / N"))
+                        "≤ 8 MiB", per <= 8 * 1024, None,
+                        f"(total - idle gateway) / N, in use; {(idle - base_pss) / n / 1024:.2f}"
+                        " MiB just logged in"))
         rows.append(Row(f"{n} sessions: one listing each", "ms", lat, None, "", None,
                         "all < 1 s", slow == 0, None,
                         f"p99 {pct(lat, 99):.0f}; 32 in flight: median {statistics.median(latp):.0f},"
                         f" max {max(latp):.0f}; {slow} over 1 s; {len(retries)} logins retried"))
         results["sessions"][n] = {"pss_total_mib": total / 1024, "per_session_mib": per / 1024,
+                                  "per_session_mib_logged_in": (idle - base_pss) / n / 1024,
                                   "list_ms_max": max(lat), "list_ms_parallel_max": max(latp),
                                   "open_s": dt_open, "smbd_mib": smbd / 1024,
                                   "login_retries": len(retries), "gateway_fds": fds}

@@ -24,6 +24,7 @@
 #   --smb-socket handoff|relay (the gateway's [sandbox] smb_socket; default handoff)
 #   --prestart N (the gateway's [sandbox] prestart; default: its own, 1)
 #   --keep (leave the work folder: the gateways' logs, each request's ms)
+#   --server-timeout S (the servers' timeout; default: the gateway's, 30 s)
 # Needs root (the Samba fixture and the gateway's sandboxes), samba, smbclient,
 # libnss-wrapper, curl, python3, openssl and haproxy (the HTTPS rows). Prints the table on stdout, progress on stderr.
 set -euo pipefail
