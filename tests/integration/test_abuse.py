@@ -34,6 +34,7 @@ import os
 import re
 import resource
 import select
+import shutil
 import socket
 import struct
 import sys
@@ -589,6 +590,7 @@ def main():
             sys.stderr.write("".join(fh.readlines()[-40:]))
         return 1
     print(f"abuse ({'full' if FULL else 'quick'}): all checks passed", file=sys.stderr)
+    shutil.rmtree(gw.dir, ignore_errors=True)  # kept when a check failed
     return 0
 
 

@@ -439,6 +439,7 @@ def main():
         with open(gw.logpath, errors="replace") as fh:
             sys.stderr.write("".join(fh.readlines()[-40:]))
         return 1
+    shutil.rmtree(gw.dir, ignore_errors=True)  # kept when a check failed
     return 0
 
 
