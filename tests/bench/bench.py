@@ -576,7 +576,30 @@ def machine_info():
         "samba": cmd(["smbd", "--version"]),
         "rclone": cmd(["rclone", "version"]).split("\n")[0] if shutil.which("rclone") else "n/a",
         "curl": cmd(["curl", "--version"]).split("\n")[0],
+        "damon": damon_state(),
     }
+
+
+def damon_state():
+    """Whether the kernel's DAMON runs here, and what it does: on a VM that
+    reclaims idle memory with it, the 1000-session row pays for its access
+    sampling (docs/performance.md)."""
+    base = "/sys/kernel/mm/damon/admin/kdamonds"
+    try:
+        names = sorted((n for n in os.listdir(base) if n.isdigit()), key=int)
+    except OSError:
+        return "off"
+    on = []
+    for k in names:
+        try:
+            with open(f"{base}/{k}/state") as f:
+                if f.read().strip() != "on":
+                    continue
+            with open(f"{base}/{k}/contexts/0/schemes/0/action") as f:
+                on.append(f.read().strip())
+        except OSError:
+            on.append("monitoring")
+    return "on (" + ", ".join(on) + ")" if on else "off"
 
 
 def status_like(path, key):
@@ -1395,7 +1418,7 @@ def print_table(a, rows):
           f"{m['memory_gib']} GiB; Linux {m['kernel']}; {m['samba']}; {m['curl'].split(' (')[0]}")
     print(f"load average (1 min) at start {m['load_start']}, at end {os.getloadavg()[0]:.2f}; "
           f"gateway: smb_socket = {a.smb_socket}, mounts = {a.mounts}"
-          f"{f', prestart = {a.prestart}' if a.prestart is not None else ''}")
+          f"{f', prestart = {a.prestart}' if a.prestart is not None else ''}; DAMON {m['damon']}")
     print("| " + " | ".join(h.ljust(w[i]) for i, h in enumerate(head)) + " |")
     print("|" + "|".join("-" * (x + 2) for x in w) + "|")
     for x in lines:
