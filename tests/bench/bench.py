@@ -1335,8 +1335,8 @@ def one_level(a, gw, n, toks, retries, base_pss, rows, results):
                 toks.append(t)
         dt_open = time.perf_counter() - t0
         time.sleep(1)  # let the sandboxes settle
-        # Just logged in: a session's first login keeps no SMB connection
-        # (it checked the password on none of the user's shares yet).
+        # Before the listings: a user's first login keeps no SMB connection
+        # (no share of theirs to check the password on yet).
         idle = sum(pss_kib(p) for p in tree(gw.pid))
         conns0 = metric(gw, "smbgate_smb_connections_total")
         # One listing per session, one after another.
@@ -1384,7 +1384,7 @@ def one_level(a, gw, n, toks, retries, base_pss, rows, results):
         rows.append(Row(f"{n} sessions: PSS per session", "MiB", [per / 1024], None, "", None,
                         "≤ 8 MiB", per <= 8 * 1024, None,
                         f"(total - idle gateway) / N, in use; {(idle - base_pss) / n / 1024:.2f}"
-                        " MiB just logged in"))
+                        " MiB before the listings"))
         rows.append(Row(f"{n} sessions: one listing each", "ms", lat, None, "", None,
                         "all < 1 s", slow == 0, None,
                         f"p99 {pct(lat, 99):.0f}; 32 in flight: median {statistics.median(latp):.0f},"
