@@ -1252,14 +1252,8 @@ def metric(gw, name):
 
 def spawn_metrics(gw):
     """(sum seconds, count) of smbgate_sandbox_spawn_seconds from /metrics."""
-    st, data = gw.request("GET", "/metrics")
-    tot = cnt = 0.0
-    for line in data.decode().splitlines():
-        if line.startswith("smbgate_sandbox_spawn_seconds_sum"):
-            tot = float(line.split()[1])
-        elif line.startswith("smbgate_sandbox_spawn_seconds_count"):
-            cnt = float(line.split()[1])
-    return tot, cnt
+    return (metric(gw, "smbgate_sandbox_spawn_seconds_sum"),
+            metric(gw, "smbgate_sandbox_spawn_seconds_count"))
 
 
 def logins(a, gw, rows, results):
@@ -1390,7 +1384,7 @@ def one_level(a, gw, n, toks, retries, base_pss, rows, results):
                         f"p99 {pct(lat, 99):.0f}; 32 in flight: median {statistics.median(latp):.0f},"
                         f" max {max(latp):.0f}; {slow} over 1 s; {len(retries)} logins retried"))
         results["sessions"][n] = {"pss_total_mib": total / 1024, "per_session_mib": per / 1024,
-                                  "per_session_mib_logged_in": (idle - base_pss) / n / 1024,
+                                  "per_session_mib_before_listings": (idle - base_pss) / n / 1024,
                                   "list_ms_max": max(lat), "list_ms_parallel_max": max(latp),
                                   "open_s": dt_open, "smbd_mib": smbd / 1024,
                                   "login_retries": len(retries), "gateway_fds": fds}
