@@ -8,6 +8,7 @@ Python 3 standard library only.
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -149,6 +150,18 @@ workgroup = SMBGATE
         if st != expect:
             raise AssertionError(f"login: {st} {data[:200]!r}")
         return json.loads(data)["token"] if st == 200 else st
+
+    def verdict(self, failures):
+        """The test's exit status after @failures (a count): 1 with the
+        gateway log's last 40 lines on stderr (its work folder kept), or 0
+        with the work folder removed."""
+        if failures:
+            print(f"\n{failures} failure(s); gateway log {self.logpath}:", file=sys.stderr)
+            with open(self.logpath, errors="replace") as fh:
+                sys.stderr.write("".join(fh.readlines()[-40:]))
+            return 1
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return 0
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)

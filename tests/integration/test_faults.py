@@ -434,13 +434,7 @@ def main():
         if os.path.isdir(os.path.join(PUBLIC, "fault-drop-dir")):
             os.rmdir(os.path.join(PUBLIC, "fault-drop-dir"))
     f.check(rc == 0, f"the gateway exits 0 on SIGTERM ({rc})")
-    if f:
-        print(f"\n{len(f)} failure(s); gateway log {gw.logpath}:", file=sys.stderr)
-        with open(gw.logpath, errors="replace") as fh:
-            sys.stderr.write("".join(fh.readlines()[-40:]))
-        return 1
-    shutil.rmtree(gw.dir, ignore_errors=True)  # kept when a check failed
-    return 0
+    return gw.verdict(len(f))
 
 
 if __name__ == "__main__":

@@ -265,15 +265,10 @@ def main():
           + f"; exit status {rc}")
     if rc != 0:
         failures.append(f"the gateway exited {rc} on SIGTERM")
-    if failures:
-        print(f"\n{len(failures)} failure(s):", file=sys.stderr)
-        for f in failures:
-            print("  " + f, file=sys.stderr)
-        with open(gw.logpath, errors="replace") as f:
-            sys.stderr.write("".join(f.readlines()[-40:]))
-        return 0 if PRINT else 1
-    shutil.rmtree(gw.dir, ignore_errors=True)
-    return 0
+    for f in failures:
+        print("  " + f, file=sys.stderr)
+    rc = gw.verdict(len(failures))
+    return 0 if PRINT else rc
 
 
 if __name__ == "__main__":

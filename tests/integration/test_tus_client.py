@@ -176,13 +176,7 @@ def main():
         if os.path.exists(target):
             os.unlink(target)
     check(rc == 0, f"the gateway exits 0 on SIGTERM ({rc})")
-    if fails:
-        print(f"\n{len(fails)} failure(s); gateway log {gw.logpath}:", file=sys.stderr)
-        with open(gw.logpath, errors="replace") as fh:
-            sys.stderr.write("".join(fh.readlines()[-40:]))
-        return 1
-    shutil.rmtree(gw.dir, ignore_errors=True)
-    return 0
+    return gw.verdict(len(fails))
 
 
 if __name__ == "__main__":
