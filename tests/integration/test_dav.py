@@ -1081,6 +1081,7 @@ umount {m}; echo "umount=$?"
                 os.path.join(PUBLIC_DIR, "d13.bin")) else b"", data)
             tokens = lock_tokens(PUB + "/d13.bin", gw=gw)
             self.assertEqual(len(tokens), 1, tokens)
+            mark = len(gw.log_text())
             gw.restart()
             self.assertEqual(lock_tokens(PUB + "/d13.bin", gw=gw), tokens)
             # bob cannot write meanwhile
@@ -1095,8 +1096,12 @@ umount {m}; echo "umount=$?"
             self.assertEqual(sha256(disk("d13.bin")), sha256(data))
             # davfs2 unlocked it on the way out
             self.assertEqual(lock_tokens(PUB + "/d13.bin", gw=gw), [])
-            put_logs = re.findall(r'"method":"PUT"[^\n]*"status":(\d+)', gw.log_text())
-            print(f"davfs2 PUTs after the restart: {put_logs}", file=sys.stderr)
+            # its upload came after the restart, with the token, and went through
+            puts = [st for st, user in re.findall(
+                r"event=request method=PUT path=\S*d13\.bin status=(\d+) .*? user=(\S+)",
+                gw.log_text()[mark:]) if user == ALICE]
+            self.assertEqual([p for p in puts if p not in ("201", "204")], [], puts)
+            self.assertIn(puts[-1:], (["201"], ["204"]))
         finally:
             if proc and proc.poll() is None:
                 with open(os.path.join(priv, "go"), "w", encoding="ascii"):
