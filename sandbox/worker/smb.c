@@ -1218,8 +1218,10 @@ int smb_writable(struct smb *s, const char *share, const char *path)
 		return r;
 	if (st.ftype == PROTO_FT_FILE) {
 		f = smbc_getFunctionOpen(s->ctx)(s->ctx, url, O_WRONLY, 0);
+		/* A sharing violation (EBUSY: another client holds it open and
+		 * denies writers) comes after the server granted the access. */
 		if (!f)
-			return last_err();
+			return errno == EBUSY ? 0 : last_err();
 		return smbc_getFunctionClose(s->ctx)(s->ctx, f) < 0 ? last_err() : 0;
 	}
 	/* A folder: what a new name in it needs. make_tmp_path() names a
