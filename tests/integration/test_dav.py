@@ -818,6 +818,40 @@ class D11LockLimits(Base):
             gw.stop()
             shutil.rmtree(folder, ignore_errors=True)
 
+    def test_inherited_locks_in_listings(self):
+        """32 shared locks on a folder (the most over one resource) with 4 KB
+        owners: its Depth 1 listing stays small."""
+        gw = Gateway("lockcover")
+        folder = os.path.join(PUBLIC_DIR, "d11b")
+        os.mkdir(folder)
+        os.chmod(folder, 0o777)  # made here as root: bob's probe needs to write in it
+        try:
+            for i in range(500):
+                fd = os.open(os.path.join(folder, f"f{i:03}"), os.O_CREAT | os.O_WRONLY, 0o666)
+                os.fchmod(fd, 0o666)
+                os.close(fd)
+            base = PUB + "/d11b/"
+            toks = []
+            for i in range(32):
+                r = lock_req(gw, base, who=BOB_H, scope=b"shared", owner=b"o" * 4000)
+                self.assertEqual(r.status, 200, (i, r))
+                toks.append(r.headers["Lock-Token"][1:-1])
+            r = lock_req(gw, base + "f000", scope=b"shared")
+            self.assertEqual(r.status, 423, r)
+            self.assertEqual(error_code(r), "too_many_shared_locks")
+            self.assertEqual(sorted(lock_tokens(base, gw=gw)), sorted(toks))
+            self.assertEqual(sorted(lock_tokens(base + "f499", gw=gw)), sorted(toks))
+            r = propfind("1", base, gw=gw, body=b"")
+            self.assertEqual(r.status, 207, r)
+            print(f"PROPFIND Depth 1 of 500 entries under 32 locks of 4000-byte owners: "
+                  f"{len(r.body)} bytes", file=sys.stderr)
+            self.assertLess(len(r.body), 8 * 1024 * 1024)
+            self.assertEqual(len(responses(r)), 501)
+        finally:
+            gw.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 
 class D12LocksSurviveRestart(Base):
     """Locks are kept in a file beside the upload journal: a restart between
