@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api_fs.h"
@@ -35,18 +36,39 @@
 #define COPY_MAX_ENTRIES 100000
 #define MS_NS		 "urn:schemas-microsoft-com:"
 
+/* The lock table: gw_dav_locks_open()'s, kept in a file, else (no such
+ * file, or the unit harness) made in memory at the first request. */
 static struct davlock_table *locks;
 static pthread_once_t locks_once = PTHREAD_ONCE_INIT;
 
 static void locks_init(void)
 {
-	if (davlock_new(&locks) < 0)
+	if (!locks && davlock_new(&locks) < 0)
 		locks = NULL;
 }
 
 static int64_t now_s(void)
 {
 	return gw_now_us() / 1000000;
+}
+
+int gw_dav_locks_open(const char *path)
+{
+	struct timespec ts;
+	unsigned dropped = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int err = davlock_open(path, now_s(), (int64_t)ts.tv_sec, &dropped, &locks);
+	if (err == 0 && dropped)
+		fprintf(stderr, "smbgate: %s: %u expired or unreadable WebDAV locks left out\n",
+			path, dropped);
+	return err;
+}
+
+void gw_dav_locks_close(void)
+{
+	davlock_free(locks);
+	locks = NULL;
 }
 
 static const char *header(struct MHD_Connection *c, const char *name)
@@ -938,6 +960,71 @@ static enum MHD_Result reply_lock(struct gw_req *r, struct MHD_Connection *c, un
 	return reply_xml(r, c, status, &b, with_header ? hdrs : NULL);
 }
 
+/* The answer to a LOCK that davlock_lock() refused with @err. */
+static enum MHD_Result lock_refused(struct gw_req *r, struct MHD_Connection *c, int err)
+{
+	switch (err) {
+	case -EBUSY:
+		return reply_cond(r, c, 423, "no-conflicting-lock");
+	case -EMLINK:
+		return gw_reply_error(r, c, 423, "too_many_shared_locks",
+				      "this resource is under %d locks already", DAVLOCK_MAX_COVER);
+	case -EDQUOT:
+		return gw_reply_error(
+		    r, c, MHD_HTTP_TOO_MANY_REQUESTS, "too_many_user_locks",
+		    "this user holds max_locks_per_user (%u) locks: unlock some, or "
+		    "wait until they time out",
+		    r->gw->cfg->max_locks_per_user);
+	case -E2BIG:
+		return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "lock_owner_too_large",
+				      "the lock's owner is longer than %d bytes",
+				      DAVLOCK_MAX_OWNER);
+	case -ENOMEM:
+		return MHD_NO;
+	default:
+		return gw_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "too_many_locks",
+				      "the gateway holds too many locks");
+	}
+}
+
+/*
+ * RFC 4918 7.3: a lock on an unmapped URL makes an empty file; the lock
+ * @token just taken is removed when that fails (the folder is missing, the
+ * user may not write there). Answers only on failure (false).
+ */
+static bool lock_null(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
+		      const struct gw_path *p, const char *key, const char *token)
+{
+	char tmp[PROTO_TMP_NAME_LEN + 1];
+	struct sbxc_lane *lane;
+	struct proto_stat st;
+	uint32_t created = 0;
+	int fd;
+	int err = sbxc_write_begin(gw_fs_client(s), p->share, p->path, 0, 0, tmp, &fd, &lane);
+
+	if (err == 0) {
+		close(fd);
+		err = sbxc_write_end(lane, &created, NULL);
+	}
+	if (err == 0)
+		return true;
+	davlock_unlock(locks, key, token, gw_session_user(s), now_s());
+	if (err == PROTO_E_NOT_FOUND || err == PROTO_E_NOT_DIR) {
+		/* No such share (404), or no such folder in it (409). */
+		int serr = sbxc_stat(gw_fs_client(s), p->share, "", &st);
+		if (serr != 0 && serr != PROTO_E_NOT_FOUND)
+			gw_fs_failed(r, c, s, serr);
+		else if (serr == PROTO_E_NOT_FOUND)
+			gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found", "no such share");
+		else
+			gw_reply_error(r, c, MHD_HTTP_CONFLICT, "no_parent",
+				       "the folder of the target does not exist");
+	} else {
+		gw_fs_failed(r, c, s, err);
+	}
+	return false;
+}
+
 static enum MHD_Result do_lock(struct gw_req *r, struct MHD_Connection *c, size_t server,
 			       const struct gw_path *p)
 {
@@ -989,45 +1076,30 @@ static enum MHD_Result do_lock(struct gw_req *r, struct MHD_Connection *c, size_
 				     "the If header does not hold");
 		goto out;
 	}
-	struct proto_stat st;
-	err = *p->path ? sbxc_stat(gw_fs_client(s), p->share, p->path, &st) : 0;
-	if (err && err != PROTO_E_NOT_FOUND) {
-		ret = gw_fs_failed(r, c, s, err);
+	if (owner && strlen(owner) > DAVLOCK_MAX_OWNER) {
+		ret = lock_refused(r, c, -E2BIG);
+		goto out;
+	}
+	/* A lock needs write access, as the file server tells it through the
+	 * user's own sandbox: to the file or folder; for a new name, to its
+	 * folder, which making the empty file (lock_null()) checks. */
+	err = sbxc_writable(gw_fs_client(s), p->share, p->path);
+	if (err && (err != PROTO_E_NOT_FOUND || !*p->path)) {
+		ret = err == PROTO_E_NOT_FOUND
+			  ? gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found", "no such share")
+			  : gw_fs_failed(r, c, s, err);
 		goto out;
 	}
 	bool create = err == PROTO_E_NOT_FOUND;
 	bool infinite = !depth || depth[0] != '0';
-	err = davlock_lock(locks, key, exclusive, infinite, timeout, user, owner, now_s(), token);
-	if (err == -EBUSY) {
-		ret = reply_cond(r, c, 423, "no-conflicting-lock");
-		goto out;
-	}
+	err = davlock_lock(locks, key, exclusive, infinite, timeout, user, owner,
+			   r->gw->cfg->max_locks_per_user, now_s(), token);
 	if (err) {
-		ret = gw_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "too_many_locks",
-				     "the gateway holds too many locks");
+		ret = lock_refused(r, c, err);
 		goto out;
 	}
-	if (create) {
-		/* RFC 4918 7.3: a lock on an unmapped URL makes an empty file. */
-		char tmp[PROTO_TMP_NAME_LEN + 1];
-		struct sbxc_lane *lane;
-		uint32_t created = 0;
-		int fd;
-		err = sbxc_write_begin(gw_fs_client(s), p->share, p->path, 0, 0, tmp, &fd, &lane);
-		if (err == 0) {
-			close(fd);
-			err = sbxc_write_end(lane, &created, NULL);
-		}
-		if (err) {
-			davlock_unlock(locks, key, token, user, now_s());
-			if (err == PROTO_E_NOT_FOUND || err == PROTO_E_NOT_DIR)
-				ret = gw_reply_error(r, c, MHD_HTTP_CONFLICT, "no_parent",
-						     "the folder of the target does not exist");
-			else
-				ret = gw_fs_failed(r, c, s, err);
-			goto out;
-		}
-	}
+	if (create && !lock_null(r, c, s, p, key, token))
+		goto out;
 	ret = reply_lock(r, c, create ? MHD_HTTP_CREATED : MHD_HTTP_OK, key, token, true);
 out:
 	free(owner);

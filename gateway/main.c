@@ -22,6 +22,7 @@
 #include "gateway.h"
 #include "control.h"
 #include "http.h"
+#include "dav.h"
 #include "journal.h"
 #include "log.h"
 #include "sbxsession.h"
@@ -263,6 +264,27 @@ static void journal_open(struct gw *gw)
 		fprintf(stderr, "smbgate: %s: %u unreadable lines left out\n", path, bad);
 }
 
+/* Keeps the WebDAV locks in a file beside the journal (the control socket's
+ * folder, made by journal_open()), so that they survive a restart; in memory
+ * only (as before) when it cannot. */
+static void dav_locks_open(const struct gw *gw)
+{
+	char path[PATH_MAX];
+	const char *sock = gw->cfg->control_socket;
+	const char *slash = strrchr(sock, '/');
+	int dl = slash ? (int)(slash - sock) : 0;
+
+	if (dl <= 0 ||
+	    snprintf(path, sizeof(path), "%.*s/dav.locks", dl, sock) >= (int)sizeof(path))
+		return;
+	int r = gw_dav_locks_open(path);
+	if (r < 0)
+		fprintf(stderr,
+			"smbgate: WebDAV locks kept in memory only (%s: %s): a restart forgets "
+			"them\n",
+			path, r == -EWOULDBLOCK ? "another gateway uses it" : strerror(-r));
+}
+
 static int run(struct cfg *cfg, const char *config_path, const char *worker_opt)
 {
 	struct gw gw = {.cfg = cfg};
@@ -320,6 +342,7 @@ static int run(struct cfg *cfg, const char *config_path, const char *worker_opt)
 		goto out;
 	}
 	journal_open(&gw);
+	dav_locks_open(&gw);
 	r = gw_http_start(&gw, &http);
 	if (r < 0)
 		goto out;
@@ -373,6 +396,7 @@ out:
 		orphans_at_stop(&gw, gw_orphans_take_all(gw.orphans));
 	gw_orphans_free(gw.orphans);
 	gw_journal_close(gw.journal);
+	gw_dav_locks_close();
 	pinhole_stop(gw.pinhole);
 	gw_metrics_free(gw.metrics);
 	free(worker);

@@ -40,6 +40,7 @@ static const struct spec specs[] = {
 	{PROTO_STATVFS, "STATVFS", 0, 1, {PROTO_MAX_NAME}, false, true},
 	{PROTO_UTIMES,  "UTIMES",  sizeof(struct proto_times), 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
 	{PROTO_FOLLOWED, "FOLLOWED", 0, 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
+	{PROTO_WRITABLE, "WRITABLE", 0, 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
 	{PROTO_ZIP,     "ZIP",     sizeof(struct proto_zip), 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_ZIP_MAX_NAMES}, true, true},
 	{PROTO_SEARCH,  "SEARCH",  sizeof(struct proto_search), 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_SEARCH_MAX_PATTERN}, false, true},
 	{PROTO_TUS_CREATE, "TUS_CREATE", sizeof(struct proto_flags), 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_TMP_NAME_LEN}, false, true},

@@ -25,8 +25,8 @@
 #include <stdint.h>
 
 /* 2: WRITE names its temporary; DROP. 3: STATVFS, UTIMES. 4: ZIP, SEARCH, TUS_*.
- * 5: WALKING. 6: FOLLOWED. */
-#define PROTO_VERSION 7
+ * 5: WALKING. 6: FOLLOWED. 8: WRITABLE. */
+#define PROTO_VERSION 8
 
 /* Caps, checked on both sides. */
 #define PROTO_MAX_MSG	       65536 /* one datagram, header included */
@@ -86,6 +86,11 @@ enum proto_type {
 				server followed (smb_followed_link(): the rule of the
 				recursive delete, zip and search walks). -> END (it is
 				not) | ERROR (LINK: it is; or why it could not be told) */
+	PROTO_WRITABLE = 46, /* strings: share, path. Whether the user may write there
+				(a WebDAV LOCK needs it): a file is opened for writing,
+				not truncated, and closed; a folder (a share's root too)
+				gets an empty temporary created in it and removed.
+				-> END (it may) | ERROR (ACCESS, NOT_FOUND...) */
 	/* 50-59: zip, search, tus */
 	PROTO_ZIP = 50,	       /* body: struct proto_zip; strings: share, folder, names (the
 				  entries of folder to archive, '\n'-separated; "" for the

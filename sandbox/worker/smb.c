@@ -1205,6 +1205,45 @@ int smb_utimes(struct smb *s, const char *share, const char *path, int64_t mtime
 	return 0;
 }
 
+int smb_writable(struct smb *s, const char *share, const char *path)
+{
+	char url[URL_MAX], inside[PROTO_MAX_PATH + 3], probe_path[PROTO_MAX_PATH + 64];
+	struct proto_stat st;
+	SMBCFILE *f;
+	int r = make_url(s, url, sizeof(url), share, path);
+
+	if (r == 0)
+		r = stat_url(s, url, &st); /* reconnects a broken connection first */
+	if (r)
+		return r;
+	if (st.ftype == PROTO_FT_FILE) {
+		f = smbc_getFunctionOpen(s->ctx)(s->ctx, url, O_WRONLY, 0);
+		/* A sharing violation (EBUSY: another client holds it open and
+		 * denies writers) comes after the server granted the access. */
+		if (!f)
+			return errno == EBUSY ? 0 : last_err();
+		return smbc_getFunctionClose(s->ctx)(s->ctx, f) < 0 ? last_err() : 0;
+	}
+	/* A folder: what a new name in it needs. make_tmp_path() names a
+	 * temporary beside its argument: beside "FOLDER/x" is inside FOLDER. */
+	int n = snprintf(inside, sizeof(inside), "%s%sx", path, *path ? "/" : "");
+	if (n < 0 || (size_t)n >= sizeof(inside))
+		return PROTO_E_BAD_NAME;
+	r = make_tmp_path(probe_path, sizeof(probe_path), inside, "probe");
+	if (r == 0)
+		r = make_url(s, url, sizeof(url), share, probe_path);
+	if (r)
+		return r;
+	f = smbc_getFunctionOpen(s->ctx)(s->ctx, url, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (!f)
+		return last_err();
+	smbc_getFunctionClose(s->ctx)(s->ctx, f);
+	if (unlink_tmp(s, url) != 0)
+		fprintf(stderr, "smbgate-worker: cannot remove the empty probe %s of share %s\n",
+			probe_path, share);
+	return 0;
+}
+
 int smb_rename(struct smb *s, const char *share, const char *from, const char *to, uint32_t flags,
 	       uint32_t *created)
 {

@@ -108,6 +108,16 @@ int smb_statvfs(struct smb *s, const char *share, uint64_t *ret_total, uint64_t 
 /* Sets the modification and access times of @path (seconds, UTC). */
 int smb_utimes(struct smb *s, const char *share, const char *path, int64_t mtime, int64_t atime);
 
+/*
+ * Whether the user may write @path, as the server tells it (a WebDAV LOCK
+ * needs that): a file is opened for writing (not truncated, not created) and
+ * closed; a folder (the share's root too) gets an empty temporary created in
+ * it (SMB_TMP_PREFIX "probe-", never listed nor reachable) and removed.
+ * 0, PROTO_E_ACCESS (a read-only share, a file or folder the user may not
+ * write), PROTO_E_NOT_FOUND (no such file, folder or share)...
+ */
+int smb_writable(struct smb *s, const char *share, const char *path);
+
 /* Rename/move within the share. Without PROTO_F_OVERWRITE an existing target
  * gives PROTO_E_EXISTS. */
 int smb_rename(struct smb *s, const char *share, const char *from, const char *to, uint32_t flags,

@@ -322,6 +322,12 @@ static void h_followed(struct worker *w, const struct proto_msg *m, int fd)
 	reply_status(w, m->hdr.seq, smb_followed_link(w->smb, m->str[0], m->str[1]));
 }
 
+static void h_writable(struct worker *w, const struct proto_msg *m, int fd)
+{
+	(void)fd;
+	reply_status(w, m->hdr.seq, smb_writable(w->smb, m->str[0], m->str[1]));
+}
+
 static void h_rename(struct worker *w, const struct proto_msg *m, int fd)
 {
 	uint32_t created = 0;
@@ -554,6 +560,7 @@ static const struct {
     {PROTO_TUS_INFO, AUTHED, P1, h_tus_info},
     {PROTO_STATVFS, AUTHED, 0, h_statvfs},
     {PROTO_FOLLOWED, AUTHED, P1, h_followed},
+    {PROTO_WRITABLE, AUTHED, P1, h_writable},
     {PROTO_UTIMES, AUTHED, P1, h_utimes},
 };
 

@@ -49,6 +49,7 @@ ALICE, ALICE_PW = FX["SAMBA_USER1"], FX["SAMBA_PASS1"]
 BOB, BOB_PW = FX["SAMBA_USER2"], FX["SAMBA_PASS2"]
 PUBLIC_DIR = FX["SAMBA_SHARE_PUBLIC"]
 READONLY_DIR = FX["SAMBA_SHARE_READONLY"]
+PRIVATE_DIR = FX["SAMBA_SHARE_ALICE_PRIVATE"]
 DAV = "/dav/fixture"
 PUB = DAV + "/public"
 TIMEOUT = 60
@@ -110,6 +111,9 @@ host = 127.0.0.1
 port = {FX['SAMBA_PORT']}
 workgroup = SMBGATE
 """)
+        self.start(name)
+
+    def start(self, name=""):
         with open(self.log, "ab") as lf:
             self.proc = subprocess.Popen([SMBGATE, "-c", self.conf, "--worker", WORKER],
                                          stdin=subprocess.DEVNULL, stdout=lf, stderr=lf)
@@ -152,6 +156,24 @@ workgroup = SMBGATE
                              capture_output=True, text=True, timeout=20)
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)["sessions"]
+
+    def restart(self):
+        """Stops the gateway (SIGTERM) and starts it again on the same port and
+        folder: its sessions are gone, what it keeps in files stays."""
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertion_rc(self.proc.wait(15))
+        self.start("restarted")
+
+    @staticmethod
+    def assertion_rc(rc):
+        assert rc == 0, f"gateway exited with {rc}"
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmRSS")
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -666,6 +688,217 @@ class D03Locks(Base):
         self.assertEqual(GW.request("DELETE", PUB + "/d03-sh.txt", ALICE_H).status, 204)
 
 
+def lock_req(gw, p, who=ALICE_H, scope=b"exclusive", owner=b"tester", extra=None):
+    return gw.request("LOCK", p, dict(who, **(extra or {})), LOCKINFO % (scope, owner))
+
+
+def lock_tokens(p, gw=None, headers=ALICE_H):
+    """The tokens of the locks over @p, as its lockdiscovery shows them."""
+    r = propfind("0", p, headers=headers, body=b"", gw=gw)
+    assert r.status == 207, r
+    ld = list(responses(r).values())[0]["{DAV:}lockdiscovery"][1]
+    return [e.text for e in ld.findall("D:activelock/D:locktoken/D:href", NS)]
+
+
+def error_code(r):
+    return json.loads(r.body)["error"]["code"]
+
+
+class D10LockAccess(Base):
+    """A LOCK needs write access to what it locks, as the file server tells it
+    through the user's own sandbox (or, for a new name, to its folder)."""
+
+    def unlock(self, p, tok, who=ALICE_H, gw=None):
+        r = (gw or GW).request("UNLOCK", p, dict(who, **{"Lock-Token": f"<{tok}>"}))
+        self.assertEqual(r.status, 204, r)
+
+    def test_lock_needs_write_access(self):
+        before = snapshot_dirs(PRIVATE_DIR, READONLY_DIR)
+        # bob cannot lock alice's private share: its root, a file, a new name
+        for p in ("/alice_private", "/alice_private/", "/alice_private/secret.txt",
+                  "/alice_private/d10-bob.txt"):
+            r = lock_req(GW, DAV + p, who=BOB_H)
+            self.assertEqual(r.status, 403, (p, r))
+            self.assertNotIn("Lock-Token", r.headers)
+        # the read-only share: its root, a file, a folder, a new name
+        for p in ("/readonly/", "/readonly/readme.txt", "/readonly/Ünïcødé dir",
+                  "/readonly/d10-new.txt"):
+            for who in (ALICE_H, BOB_H):
+                r = lock_req(GW, DAV + q(p), who=who)
+                self.assertEqual(r.status, 403, (p, r))
+        self.assertEqual(snapshot_dirs(PRIVATE_DIR, READONLY_DIR), before)
+        self.assertEqual(lock_tokens(DAV + "/readonly/readme.txt"), [])
+        self.assertEqual(lock_tokens(DAV + "/readonly/"), [])
+        # nothing was locked: alice writes in her share and locks its root
+        self.put(DAV + "/alice_private/d10.txt", b"mine", expect=201)
+        r = lock_req(GW, DAV + "/alice_private/")
+        self.assertEqual(r.status, 200, r)
+        self.unlock(DAV + "/alice_private/", r.headers["Lock-Token"][1:-1])
+        self.assertEqual(GW.request("DELETE", DAV + "/alice_private/d10.txt", ALICE_H).status,
+                         204)
+        # a share that does not exist: 404; a folder that does not: 409
+        for p in ("/no-such-share", "/no-such-share/", "/no-such-share/x.txt"):
+            r = lock_req(GW, DAV + p)
+            self.assertEqual(r.status, 404, (p, r))
+        r = lock_req(GW, PUB + "/no-such-dir/x.txt")
+        self.assertEqual(r.status, 409, r)
+        self.assertEqual(error_code(r), "no_parent")
+        # where they may write, both lock: the share's root, a folder, a file
+        for p in (PUB + "/", PUB + "/" + q("Dossier été"), PUB + "/hello.txt"):
+            for who in (ALICE_H, BOB_H):
+                r = lock_req(GW, p, who=who)
+                self.assertEqual(r.status, 200, (p, r))
+                self.unlock(p, r.headers["Lock-Token"][1:-1], who=who)
+        # the probes of the folders are gone
+        leftovers = [os.path.join(d, n) for top in (PUBLIC_DIR, PRIVATE_DIR)
+                     for d, _, files in os.walk(top) for n in files if n.startswith(".~smbgate")]
+        self.assertEqual(leftovers, [])
+
+
+def snapshot_dirs(*tops):
+    out = {}
+    for top in tops:
+        for d, dirs, files in os.walk(top):
+            for n in dirs + files:
+                st = os.lstat(os.path.join(d, n))
+                out[os.path.join(d, n)] = (st.st_mode, st.st_size, st.st_mtime_ns)
+    return out
+
+
+class D11LockLimits(Base):
+    """One user's LOCK flood: its own 429 at max_locks_per_user (256), the
+    others lock on; owners over 4 KiB: 413; the gateway's memory stays small."""
+
+    def test_flood(self):
+        gw = Gateway("locklimits")
+        folder = os.path.join(PUBLIC_DIR, "d11")
+        os.mkdir(folder)
+        try:
+            for i in range(300):
+                fd = os.open(os.path.join(folder, f"f{i}"), os.O_CREAT | os.O_WRONLY, 0o666)
+                os.fchmod(fd, 0o666)
+                os.close(fd)
+            base = PUB + "/d11/"
+            for who in (ALICE_H, BOB_H):
+                self.assertEqual(propfind("1", base, headers=who, gw=gw).status, 207)
+            rss0 = gw.rss_kib()
+            owner = b"o" * 4000
+            t0 = time.monotonic()
+            for i in range(256):
+                r = lock_req(gw, base + f"f{i}", who=BOB_H, owner=owner)
+                self.assertEqual(r.status, 200, (i, r))
+            flood_s = time.monotonic() - t0
+            r = lock_req(gw, base + "f256", who=BOB_H)
+            self.assertEqual(r.status, 429, r)
+            self.assertEqual(error_code(r), "too_many_user_locks")
+            self.assertEqual(lock_tokens(base + "f256", gw=gw), [])
+            # alice is not held back by bob's flood
+            r = lock_req(gw, base + "f257")
+            self.assertEqual(r.status, 200, r)
+            # an owner past 4 KiB as the gateway keeps it (escaped): 413, no lock
+            for big in (b"o" * 4097, b"&amp;" * 1000, b"o" * 60000):
+                r = lock_req(gw, base + "f258", owner=big)
+                self.assertEqual(r.status, 413, r)
+                self.assertEqual(error_code(r), "lock_owner_too_large")
+            self.assertEqual(lock_tokens(base + "f258", gw=gw), [])
+            # a flood of refused 60 KB owners keeps nothing
+            for i in range(300):
+                r = lock_req(gw, base + f"f{i % 40 + 259}", owner=b"o" * 60000)
+                self.assertEqual(r.status, 413, r)
+            r = propfind("1", base, gw=gw, body=b"")
+            self.assertEqual(r.status, 207, r)
+            rss1 = gw.rss_kib()
+            print(f"lock flood: 256 LOCKs by one user in {flood_s:.2f} s; gateway RSS "
+                  f"{rss0} KiB before, {rss1} KiB after (+{rss1 - rss0} KiB) with 256 locks "
+                  f"of 4000-byte owners and 303 refused; PROPFIND Depth 1 of the folder: "
+                  f"{len(r.body)} bytes", file=sys.stderr)
+            self.assertLess(rss1 - rss0, 32 * 1024)
+            self.assertLess(len(r.body), 2 * 1024 * 1024)
+        finally:
+            gw.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def test_inherited_locks_in_listings(self):
+        """32 shared locks on a folder (the most over one resource) with 4 KB
+        owners: its Depth 1 listing stays small."""
+        gw = Gateway("lockcover")
+        folder = os.path.join(PUBLIC_DIR, "d11b")
+        os.mkdir(folder)
+        os.chmod(folder, 0o777)  # made here as root: bob's probe needs to write in it
+        try:
+            for i in range(500):
+                fd = os.open(os.path.join(folder, f"f{i:03}"), os.O_CREAT | os.O_WRONLY, 0o666)
+                os.fchmod(fd, 0o666)
+                os.close(fd)
+            base = PUB + "/d11b/"
+            toks = []
+            for i in range(32):
+                r = lock_req(gw, base, who=BOB_H, scope=b"shared", owner=b"o" * 4000)
+                self.assertEqual(r.status, 200, (i, r))
+                toks.append(r.headers["Lock-Token"][1:-1])
+            r = lock_req(gw, base + "f000", scope=b"shared")
+            self.assertEqual(r.status, 423, r)
+            self.assertEqual(error_code(r), "too_many_shared_locks")
+            self.assertEqual(sorted(lock_tokens(base, gw=gw)), sorted(toks))
+            self.assertEqual(sorted(lock_tokens(base + "f499", gw=gw)), sorted(toks))
+            r = propfind("1", base, gw=gw, body=b"")
+            self.assertEqual(r.status, 207, r)
+            print(f"PROPFIND Depth 1 of 500 entries under 32 locks of 4000-byte owners: "
+                  f"{len(r.body)} bytes", file=sys.stderr)
+            self.assertLess(len(r.body), 8 * 1024 * 1024)
+            self.assertEqual(len(responses(r)), 501)
+        finally:
+            gw.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+
+class D12LocksSurviveRestart(Base):
+    """Locks are kept in a file beside the upload journal: a restart between
+    LOCK and PUT keeps them."""
+
+    def test_restart_between_lock_and_put(self):
+        gw = Gateway("restart")
+        try:
+            self.assertEqual(gw.request("PUT", PUB + "/d12.txt", ALICE_H, b"v1").status, 201)
+            r = lock_req(gw, PUB + "/d12.txt", extra={"Timeout": "Second-600"})
+            self.assertEqual(r.status, 200, r)
+            tok = r.headers["Lock-Token"][1:-1]
+            r = lock_req(gw, PUB + "/d12-new.txt")  # a lock-null resource: an empty file
+            self.assertEqual(r.status, 201, r)
+            tok2 = r.headers["Lock-Token"][1:-1]
+            st = os.stat(os.path.join(gw.dir, "dav.locks"))
+            self.assertEqual(st.st_mode & 0o777, 0o600)
+            gw.restart()
+            # the locks hold: bob and a PUT without the token get 423
+            r = gw.request("PUT", PUB + "/d12.txt", BOB_H, b"bob")
+            self.assertEqual(r.status, 423, r)
+            r = gw.request("PUT", PUB + "/d12.txt", ALICE_H, b"no token")
+            self.assertEqual(r.status, 423, r)
+            r = gw.request("PUT", PUB + "/d12.txt", dict(BOB_H, If=f"(<{tok}>)"), b"bob")
+            self.assertEqual(r.status, 423, r)
+            self.assertEqual(disk("d12.txt"), b"v1")
+            # the owner's PUT with the token goes through
+            r = gw.request("PUT", PUB + "/d12.txt", dict(ALICE_H, If=f"(<{tok}>)"), b"v2")
+            self.assertEqual(r.status, 204, r)
+            self.assertEqual(disk("d12.txt"), b"v2")
+            r = gw.request("PUT", PUB + "/d12-new.txt", dict(ALICE_H, If=f"(<{tok2}>)"), b"n")
+            self.assertEqual(r.status, 204, r)
+            self.assertEqual(disk("d12-new.txt"), b"n")
+            self.assertEqual(lock_tokens(PUB + "/d12.txt", gw=gw), [tok])
+            for p, t in (("/d12.txt", tok), ("/d12-new.txt", tok2)):
+                r = gw.request("UNLOCK", PUB + p, dict(ALICE_H, **{"Lock-Token": f"<{t}>"}))
+                self.assertEqual(r.status, 204, r)
+            # an UNLOCK is kept too: after one more restart bob may write
+            gw.restart()
+            r = gw.request("PUT", PUB + "/d12.txt", BOB_H, b"bob")
+            self.assertEqual(r.status, 204, r)
+        finally:
+            gw.stop()
+            for n in ("d12.txt", "d12-new.txt"):
+                GW.request("DELETE", PUB + "/" + n, ALICE_H)
+
+
 class D04ParallelBasic(Base):
     """Parallel first Basic requests of one user share one session."""
 
@@ -822,6 +1055,97 @@ rm {m}/public/d06-dir/small.txt; echo "rm=$?"
             self.assertFalse(os.path.exists(os.path.join(READONLY_DIR, "d06.txt")))
             self.assertEqual(GW.request("DELETE", PUB + "/d06-dir", ALICE_H).status, 204)
         finally:
+            shutil.rmtree(priv, ignore_errors=True)
+            shutil.rmtree(cache, ignore_errors=True)
+            try:
+                os.rmdir(mnt)
+            except OSError:
+                pass
+
+
+class D13Davfs2Restart(Base):
+    """davfs2 holds a lock (use_locks, its default) with an upload pending
+    while the gateway restarts: the upload still lands, with the lock's
+    token, and the share has the file's bytes."""
+
+    def test_davfs2_restart(self):
+        gw = Gateway("davfs2-restart")
+        priv = tempfile.mkdtemp(prefix="smbgate-davfs2r.")
+        os.chmod(priv, 0o711)  # mount.davfs reads its configuration here as root
+        cache = tempfile.mkdtemp(prefix="smbgate-davfs2r-cache.")
+        mnt = tempfile.mkdtemp(prefix="smbgate-davfs2r-mnt.")
+        proc = None
+        try:
+            shutil.chown(cache, "root", "davfs2")
+            os.chmod(cache, 0o775)
+            url = gw.url(DAV + "/")
+            secrets = os.path.join(priv, "secrets")
+            fd = os.open(secrets, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.write(fd, f"{url} {ALICE} {ALICE_PW}\n".encode())
+            os.close(fd)
+            conf = os.path.join(priv, "davfs2.conf")
+            with open(conf, "w", encoding="utf-8") as f:
+                # the upload waits (60 s) until the unmount, after the restart
+                f.write(f"secrets {secrets}\nask_auth 0\ncache_dir {cache}\n"
+                        f"use_locks 1\ndelay_upload 60\n")
+            data = os.urandom(300 * 1024)
+            src = os.path.join(priv, "src.bin")
+            with open(src, "wb") as f:
+                f.write(data)
+            ready, go = os.path.join(priv, "ready"), os.path.join(priv, "go")
+            m = mnt
+            script = f"""
+set -u
+mount.davfs -o conf={conf} {url} {m} || {{ echo "MOUNT FAILED"; exit 1; }}
+cp {src} {m}/public/d13.bin; echo "cp=$?"
+touch {ready}
+for i in $(seq 600); do [ -e {go} ] && break; sleep 0.1; done
+umount {m}; echo "umount=$?"
+"""
+            proc = subprocess.Popen(["unshare", "-m", "--propagation", "private", "bash", "-c",
+                                     script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    text=True)
+            deadline = time.monotonic() + 120
+            while not os.path.exists(ready) and time.monotonic() < deadline:
+                self.assertIsNone(proc.poll(), proc.stdout.read() if proc.poll() else "")
+                time.sleep(0.1)
+            self.assertTrue(os.path.exists(ready), "davfs2 did not write the file in time")
+            # davfs2 holds its lock; the content waits in its cache
+            self.assertNotEqual(disk("d13.bin") if os.path.exists(
+                os.path.join(PUBLIC_DIR, "d13.bin")) else b"", data)
+            tokens = lock_tokens(PUB + "/d13.bin", gw=gw)
+            self.assertEqual(len(tokens), 1, tokens)
+            mark = len(gw.log_text())
+            gw.restart()
+            self.assertEqual(lock_tokens(PUB + "/d13.bin", gw=gw), tokens)
+            # bob cannot write meanwhile
+            r = gw.request("PUT", PUB + "/d13.bin", BOB_H, b"bob")
+            self.assertEqual(r.status, 423, r)
+            with open(go, "w", encoding="ascii"):
+                pass
+            out, _ = proc.communicate(timeout=300)
+            print(out, file=sys.stderr)
+            self.assertIn("cp=0", out)
+            self.assertIn("umount=0", out)
+            self.assertEqual(sha256(disk("d13.bin")), sha256(data))
+            # davfs2 unlocked it on the way out
+            self.assertEqual(lock_tokens(PUB + "/d13.bin", gw=gw), [])
+            # its upload came after the restart, with the token, and went through
+            puts = [st for st, user in re.findall(
+                r"event=request method=PUT path=\S*d13\.bin status=(\d+) .*? user=(\S+)",
+                gw.log_text()[mark:]) if user == ALICE]
+            self.assertEqual([p for p in puts if p not in ("201", "204")], [], puts)
+            self.assertIn(puts[-1:], (["201"], ["204"]))
+        finally:
+            if proc and proc.poll() is None:
+                with open(os.path.join(priv, "go"), "w", encoding="ascii"):
+                    pass
+                try:
+                    proc.communicate(timeout=120)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            gw.stop()
+            GW.request("DELETE", PUB + "/d13.bin", ALICE_H)
             shutil.rmtree(priv, ignore_errors=True)
             shutil.rmtree(cache, ignore_errors=True)
             try:

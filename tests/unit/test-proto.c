@@ -176,6 +176,8 @@ static const struct sample samples[] = {
     {PROTO_STATVFS, NB, {"data"}, 1},
     {PROTO_UTIMES, B(s_times), {"data", "/a b.txt"}, 2},
     {PROTO_FOLLOWED, NB, {"data", "/dir/link"}, 2},
+    {PROTO_WRITABLE, NB, {"data", "dir/a b.txt"}, 2},
+    {PROTO_WRITABLE, NB, {"data", ""}, 2},
     {PROTO_STATVFS_OK, B(s_statvfs), {NULL}, 0},
     {PROTO_ZIP, B(s_zip), {"data", "dir", "a\nb c\nÜ"}, 3},
     {PROTO_ZIP, B(s_zip), {"data", "", ""}, 3},
@@ -1577,6 +1579,7 @@ static void test_type_name(void **state)
 	    {PROTO_STATVFS, "STATVFS", false},
 	    {PROTO_UTIMES, "UTIMES", false},
 	    {PROTO_FOLLOWED, "FOLLOWED", false},
+	    {PROTO_WRITABLE, "WRITABLE", false},
 	    {PROTO_STATVFS_OK, "STATVFS_OK", false},
 	};
 
