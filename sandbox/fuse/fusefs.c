@@ -143,6 +143,7 @@ static int fs_errno(int err)
 	case PROTO_E_BAD_ENTRY: /* the worker's listings only */
 	case PROTO_E_TOO_DEEP:	/* the worker's ZIP only */
 	case PROTO_E_OFFSET:	/* the worker's TUS_APPEND only */
+	case PROTO_E_OVERLAP:	/* smb_rename() and smb_copy() only */
 		break;
 	}
 	switch (err) {

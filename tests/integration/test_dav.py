@@ -666,6 +666,185 @@ class D03Locks(Base):
         self.assertEqual(GW.request("DELETE", PUB + "/d03-sh.txt", ALICE_H).status, 204)
 
 
+class D10CopyMoveSafety(Base):
+    """COPY and MOVE with Overwrite: T delete nothing before the new content
+    is in place (the worker's smb_rename() and smb_copy()): a Destination
+    that is the source in another spelling is a case-only rename (MOVE) or
+    refused (COPY); one inside the source or above it is refused, 403, with
+    nothing changed; a folder replaced goes aside first."""
+
+    UID, GID = int(FX["SAMBA_UID1"]), int(FX["SAMBA_GID"])
+
+    def setUp(self):
+        self.top = os.path.join(PUBLIC_DIR, "d10-" + self._testMethodName[5:])
+        shutil.rmtree(self.top, ignore_errors=True)
+        self.mk("")
+
+    def tearDown(self):
+        shutil.rmtree(self.top, ignore_errors=True)
+
+    def mk(self, rel, data=None):
+        path = os.path.join(self.top, rel)
+        if data is None:
+            os.makedirs(path, exist_ok=True)
+        else:
+            with open(path, "wb") as f:
+                f.write(data)
+        os.lchown(path, self.UID, self.GID)
+
+    def snap(self):
+        """Every name under the test's folder: its bytes (None: a folder)."""
+        out = {}
+        for dirpath, dirs, files in os.walk(self.top):
+            for n in dirs + files:
+                full = os.path.join(dirpath, n)
+                rel = os.path.relpath(full, self.top)
+                if os.path.islink(full):
+                    out[rel] = "-> " + os.readlink(full)
+                elif os.path.isdir(full):
+                    out[rel] = None
+                else:
+                    with open(full, "rb") as f:
+                        out[rel] = f.read()
+        return out
+
+    def req(self, method, src, dst, **h):
+        base = PUB + "/" + os.path.basename(self.top) + "/"
+        return GW.request(method, base + src, dict(ALICE_H, Destination=GW.url(base + dst), **h))
+
+    def assertCode(self, r, status, code):
+        self.assertEqual((r.status, json.loads(r.body)["error"]["code"]), (status, code), r)
+
+    def test_move_case_only(self):
+        self.mk("CaseFile.txt", b"case file\n")
+        self.mk("Reports")
+        self.mk("Reports/q3.txt", b"q3\n")
+        self.mk("Reports/sub")
+        self.mk("Reports/sub/deep.txt", b"deep\n")
+        for ow in ("T", "F"):
+            r = self.req("MOVE", "CaseFile.txt" if ow == "T" else "casefile.txt",
+                         "casefile.txt" if ow == "T" else "CASEFILE.TXT", Overwrite=ow)
+            self.assertEqual(r.status, 201, r)
+        r = self.req("MOVE", "Reports", "reports", Overwrite="T")
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(self.snap(), {"CASEFILE.TXT": b"case file\n", "reports": None,
+                                       "reports/q3.txt": b"q3\n", "reports/sub": None,
+                                       "reports/sub/deep.txt": b"deep\n"})
+
+    def test_refused_overlaps(self):
+        self.mk("CaseFile.txt", b"case file\n")
+        self.mk("Reports")
+        self.mk("Reports/q3.txt", b"q3\n")
+        self.mk("Reports/sub")
+        self.mk("par")
+        self.mk("par/child")
+        self.mk("par/child/f.txt", b"f\n")
+        before = self.snap()
+        for method, src, dst, code in (
+                ("COPY", "CaseFile.txt", "casefile.txt", "same_path"),
+                ("COPY", "Reports", "reports", "same_path"),
+                ("COPY", "Reports", "reports/sub/in", "into_itself"),
+                ("COPY", "par/child", "PAR", "into_itself"),
+                ("COPY", "par/child/f.txt", "Par/Child", "into_itself"),
+                ("MOVE", "Reports", "reports/sub", "into_itself"),
+                ("MOVE", "Reports", "REPORTS/new", "into_itself"),
+                ("MOVE", "par/child", "par", "into_itself"),
+                ("MOVE", "par/child", "Par", "into_itself"),
+                ("MOVE", "par/child/f.txt", "PAR/child", "into_itself")):
+            with self.subTest(method=method, src=src, dst=dst):
+                r = self.req(method, src, dst, Overwrite="T")
+                self.assertCode(r, 403, code)
+                self.assertEqual(self.snap(), before)
+
+    def test_replace_folder(self):
+        self.mk("src")
+        self.mk("src/new.txt", b"new\n")
+        self.mk("dst")
+        self.mk("dst/old.txt", b"old\n")
+        self.mk("dst/old")
+        self.mk("dst/old/o.txt", b"o\n")
+        self.mk("file.txt", b"file\n")
+        r = self.req("MOVE", "src", "dst", Overwrite="F")
+        self.assertCode(r, 412, "exists")
+        r = self.req("MOVE", "src", "dst", Overwrite="T")
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(self.snap(), {"dst": None, "dst/new.txt": b"new\n",
+                                       "file.txt": b"file\n"})
+        # a file over a folder, and a folder over a file
+        r = self.req("COPY", "file.txt", "dst", Overwrite="T")
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(self.snap(), {"dst": b"file\n", "file.txt": b"file\n"})
+        self.mk("f2")
+        self.mk("f2/x.txt", b"x\n")
+        r = self.req("MOVE", "f2", "file.txt", Overwrite="T")
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(self.snap(), {"dst": b"file\n", "file.txt": None,
+                                       "file.txt/x.txt": b"x\n"})
+
+    def test_replace_undone(self):
+        # The folder replaced holds a link to a folder (followed by the
+        # server): it cannot be removed without emptying what the link points
+        # to, so the MOVE is undone: both as they were, no temporary left.
+        self.mk("src")
+        self.mk("src/new.txt", b"new\n")
+        self.mk("dst")
+        self.mk("dst/old.txt", b"old\n")
+        self.mk("victim")
+        self.mk("victim/keep.txt", b"keep\n")
+        os.symlink("../victim", os.path.join(self.top, "dst/in"))
+        os.lchown(os.path.join(self.top, "dst/in"), self.UID, self.GID)
+        before = self.snap()
+        r = self.req("MOVE", "src", "dst", Overwrite="T")
+        self.assertCode(r, 409, "contains_link")
+        self.assertEqual(self.snap(), before)
+
+    def test_lock_survives(self):
+        # RFC 4918 7.5: the Destination's lock stays with it; a MOVE takes the
+        # source's. Done by the lock's owner, with its token.
+        rel = os.path.basename(self.top)
+        doc = PUB + "/" + rel + "/doc.txt"
+        self.put(doc, b"v0", expect=201)
+        r = GW.request("LOCK", doc, ALICE_H, LOCKINFO % (b"exclusive", b"owner"))
+        self.assertEqual(r.status, 200, r)
+        tok = r.headers["Lock-Token"][1:-1]
+        self.put(PUB + "/" + rel + "/tmp.txt", b"v1", expect=201)
+        r = self.req("MOVE", "tmp.txt", "doc.txt", Overwrite="T")
+        self.assertEqual(r.status, 423, r)
+        # the token tagged with the Destination (an untagged list is about
+        # the source, RFC 4918 10.4.3), as davfs2 sends it
+        tagged = f"<{GW.url(doc)}> (<{tok}>)"
+        r = self.req("MOVE", "tmp.txt", "doc.txt", Overwrite="T", If=tagged)
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(disk(rel + "/doc.txt"), b"v1")
+        self.put(doc, b"bob", headers=BOB_H, expect=423)
+        self.put(doc, b"no token", expect=423)
+        self.put(doc, b"v2", headers=dict(ALICE_H, If=f"(<{tok}>)"), expect=204)
+        # a COPY over it likewise
+        self.put(PUB + "/" + rel + "/c.txt", b"v3", expect=201)
+        r = self.req("COPY", "c.txt", "doc.txt", Overwrite="T", If=tagged)
+        self.assertEqual(r.status, 204, r)
+        self.put(doc, b"bob", headers=BOB_H, expect=423)
+        self.assertEqual(disk(rel + "/doc.txt"), b"v3")
+        r = GW.request("UNLOCK", doc, dict(ALICE_H, **{"Lock-Token": f"<{tok}>"}))
+        self.assertEqual(r.status, 204, r)
+        self.put(doc, b"free", expect=204)
+
+    def test_too_deep(self):
+        # 70 levels: past the 64 that COPY and the recursive delete go down
+        rel = ""
+        for i in range(70):
+            rel = os.path.join(rel, f"l{i}")
+            self.mk(rel)
+        self.mk(os.path.join(rel, "leaf.txt"), b"leaf\n")
+        before = self.snap()
+        r = self.req("COPY", "l0", "copy")
+        self.assertCode(r, 413, "too_deep")
+        base = PUB + "/" + os.path.basename(self.top)
+        r = GW.request("DELETE", base + "/l0", ALICE_H)
+        self.assertCode(r, 413, "too_deep")
+        self.assertEqual(self.snap(), before)
+
+
 class D04ParallelBasic(Base):
     """Parallel first Basic requests of one user share one session."""
 
