@@ -1009,6 +1009,70 @@ rm {m}/public/d06-dir/small.txt; echo "rm=$?"
                 pass
 
 
+class D11Davfs2Save(Base):
+    """An editor's save through davfs2 (its default use_locks 1): write a
+    temporary, rename it over the file, twice within 10 s. davfs2 locks the
+    file, then MOVEs its temporary over it and PUTs with its token: the lock
+    must survive the MOVE (RFC 4918 7.5), and the last content be on the
+    share, byte for byte."""
+
+    def test_editor_save(self):
+        priv = tempfile.mkdtemp(prefix="smbgate-davfs2.")
+        os.chmod(priv, 0o711)
+        cache = tempfile.mkdtemp(prefix="smbgate-davfs2-cache.")
+        mnt = tempfile.mkdtemp(prefix="smbgate-davfs2-mnt.")
+        top = os.path.join(PUBLIC_DIR, "d11-save")
+        shutil.rmtree(top, ignore_errors=True)
+        try:
+            shutil.chown(cache, "root", "davfs2")
+            os.chmod(cache, 0o775)
+            url = GW.url(DAV + "/")
+            secrets = os.path.join(priv, "secrets")
+            fd = os.open(secrets, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.write(fd, f"{url} {ALICE} {ALICE_PW}\n".encode())
+            os.close(fd)
+            conf = os.path.join(priv, "davfs2.conf")
+            with open(conf, "w", encoding="utf-8") as f:
+                f.write(f"secrets {secrets}\nask_auth 0\ncache_dir {cache}\n")
+            self.assertEqual(GW.request("MKCOL", PUB + "/d11-save", ALICE_H).status, 201)
+            self.put(PUB + "/d11-save/doc.txt", b"version 0\n", expect=201)
+            saves = [os.urandom(48 * 1024).hex().encode() + b"\n" for _ in range(2)]
+            for i, data in enumerate(saves):
+                with open(os.path.join(priv, f"save{i}"), "wb") as f:
+                    f.write(data)
+            d = f"{mnt}/public/d11-save"
+            script = f"""
+set -u
+mount.davfs -o conf={conf} {url} {mnt} || {{ echo "MOUNT FAILED"; exit 1; }}
+trap 'umount {mnt}' EXIT
+cat {d}/doc.txt > /dev/null; echo "open=$?"
+for i in 0 1; do
+  cp {priv}/save$i {d}/.doc.txt.swp && mv -f {d}/.doc.txt.swp {d}/doc.txt; echo "save$i=$?"
+  sleep 2
+done
+cmp {priv}/save1 {d}/doc.txt; echo "seen=$?"
+"""
+            t0 = time.monotonic()
+            out = subprocess.run(["unshare", "-m", "--propagation", "private", "bash", "-c",
+                                  script], capture_output=True, text=True, timeout=300)
+            print(out.stdout + out.stderr, file=sys.stderr)
+            self.assertLess(time.monotonic() - t0, 120)
+            for k in ("open", "save0", "save1", "seen"):
+                self.assertIn(f"{k}=0", out.stdout.splitlines(), out.stdout + out.stderr)
+            # after the unmount (davfs2 uploads what it holds): the last save
+            got = disk("d11-save/doc.txt")
+            self.assertEqual((len(got), sha256(got)), (len(saves[1]), sha256(saves[1])))
+            self.assertEqual(sorted(os.listdir(top)), ["doc.txt"])
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
+            shutil.rmtree(priv, ignore_errors=True)
+            shutil.rmtree(cache, ignore_errors=True)
+            try:
+                os.rmdir(mnt)
+            except OSError:
+                pass
+
+
 class D07Rclone(Base):
     def test_rclone(self):
         local = tempfile.mkdtemp(prefix="smbgate-rclone.")
