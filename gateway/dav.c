@@ -800,8 +800,7 @@ static int copy_folder(struct sbxc *cl, const char *share, const char *src, cons
 		return err;
 	if (existed && !overwrite)
 		return PROTO_E_EXISTS;
-	if (deep)
-		err = plan_tree(cl, share, src, "", 0, &budget, &pl);
+	err = deep ? plan_tree(cl, share, src, "", 0, &budget, &pl) : 0;
 	/* Overwrite: T replaces the destination as a whole (RFC 4918 9.8.4). */
 	if (!err && existed)
 		err = dst_st.ftype == PROTO_FT_DIR ? sbxc_rmdir(cl, share, dst, PROTO_F_RECURSIVE)
