@@ -1214,7 +1214,7 @@ static bool ts_equal(const struct timespec *a, const struct timespec *b);
  * and the same times to the 100 ns. */
 static bool same_file(const struct stat *a, const char *pa, const struct stat *b, const char *pb)
 {
-	if (a->st_ino == b->st_ino)
+	if (a->st_ino != 0 && a->st_ino == b->st_ino)
 		return true;
 	return strcasecmp(pa, pb) == 0 && (a->st_mode & S_IFMT) == (b->st_mode & S_IFMT) &&
 	       ts_equal(&a->st_mtim, &b->st_mtim) && ts_equal(&a->st_ctim, &b->st_ctim);
