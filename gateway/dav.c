@@ -680,7 +680,7 @@ static int plan_tree(struct sbxc *cl, const char *share, const char *top, const 
 	char *from = NULL;
 
 	if (level >= COPY_MAX_DEPTH)
-		return PROTO_E_TOO_BIG;
+		return PROTO_E_TOO_DEEP;
 	if (asprintf(&from, "%s%s%s", top, *rel ? "/" : "", rel) < 0)
 		return PROTO_E_IO;
 	int err = sbxc_followed(cl, share, from);
@@ -765,35 +765,126 @@ static bool destination(struct gw_req *r, struct MHD_Connection *c, const struct
 	return true;
 }
 
+/* Whether @dst is @src, inside it or holds it, in a spelling that differs in
+ * ASCII case at most: what the gateway can tell without file ids, for the
+ * COPY of a folder (one file at a time from here). The worker's smb_rename()
+ * and smb_copy() tell it for sure, by file id, for the rest. */
+static bool overlaps(const char *src, const char *dst)
+{
+	size_t sl = strlen(src), dl = strlen(dst), n = sl < dl ? sl : dl;
+
+	return strncasecmp(src, dst, n) == 0 && (sl == dl || (sl < dl ? dst : src)[n] == '/');
+}
+
+/* Answers a failed COPY or MOVE of @src to @dst (a proto_err). */
+static enum MHD_Result copymove_failed(struct gw_req *r, struct MHD_Connection *c,
+				       struct gw_session *s, const char *src, const char *dst,
+				       int err)
+{
+	if (err == PROTO_E_EXISTS)
+		return gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "exists",
+				      "the Destination exists (Overwrite: F)");
+	if (err == PROTO_E_OVERLAP && strcasecmp(src, dst) == 0)
+		return gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "same_path",
+				      "the Destination is the source (in another spelling)");
+	if (err == PROTO_E_OVERLAP)
+		return gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "into_itself",
+				      "the Destination is inside the source or holds it; nothing "
+				      "was changed");
+	if (err == PROTO_E_NOT_FOUND || err == PROTO_E_NOT_DIR)
+		return gw_reply_error(r, c, MHD_HTTP_CONFLICT, "no_parent",
+				      "the folder of the Destination does not exist");
+	if (err == PROTO_E_LINK)
+		return gw_reply_error(r, c, MHD_HTTP_CONFLICT, "contains_link",
+				      "the folder is or holds a link to a folder, which is "
+				      "never followed; nothing was changed");
+	return gw_fs_failed(r, c, s, err);
+}
+
+/*
+ * The deep COPY of the folder @src to @dst, one file at a time. The folder is
+ * walked whole first: a link to a folder in it (never followed), too many
+ * entries or levels, and nothing changes, the Destination neither. Returns 0,
+ * or a proto_err; *@ret_created.
+ */
+static int copy_folder(struct sbxc *cl, const char *share, const char *src, const char *dst,
+		       bool deep, bool overwrite, uint32_t *ret_created)
+{
+	struct plan pl = {0};
+	struct proto_stat dst_st;
+	size_t budget = COPY_MAX_ENTRIES;
+
+	if (overlaps(src, dst))
+		return PROTO_E_OVERLAP;
+	int err = sbxc_stat(cl, share, dst, &dst_st);
+	bool existed = err == 0;
+	if (err && err != PROTO_E_NOT_FOUND)
+		return err;
+	if (existed && !overwrite)
+		return PROTO_E_EXISTS;
+	err = deep ? plan_tree(cl, share, src, "", 0, &budget, &pl) : 0;
+	/* Overwrite: T replaces the destination as a whole (RFC 4918 9.8.4). */
+	if (!err && existed)
+		err = dst_st.ftype == PROTO_FT_DIR ? sbxc_rmdir(cl, share, dst, PROTO_F_RECURSIVE)
+						   : sbxc_unlink(cl, share, dst);
+	if (!err)
+		err = copy_tree(cl, share, src, dst, &pl);
+	plan_free(&pl);
+	*ret_created = !existed;
+	return err;
+}
+
+/* The checks of a COPY or MOVE before anything else: the source, the
+ * Overwrite and Depth headers. Answers and returns false when one fails. */
+static bool copymove_args(struct gw_req *r, struct MHD_Connection *c, const struct gw_path *p,
+			  bool move, bool *ret_overwrite, bool *ret_deep)
+{
+	const char *ow = header(c, "Overwrite");
+	const char *depth = header(c, "Depth");
+
+	if (!p->share || !*p->path) {
+		gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "read_only",
+			       "servers, shares and share roots cannot be copied or moved");
+		return false;
+	}
+	if (ow && strcmp(ow, "T") != 0 && strcmp(ow, "F") != 0) {
+		gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_overwrite",
+			       "Overwrite must be T or F");
+		return false;
+	}
+	*ret_overwrite = !ow || ow[0] == 'T';
+	*ret_deep = !depth || strcasecmp(depth, "infinity") == 0;
+	if (depth && !*ret_deep && (move || strcmp(depth, "0") != 0)) {
+		gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_depth",
+			       move ? "MOVE takes Depth: infinity only"
+				    : "COPY takes Depth: 0 or infinity");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * COPY and MOVE. What replaces the Destination (Overwrite: T) is the
+ * worker's smb_rename() and smb_copy(): nothing is deleted before the new
+ * content is in place, and a Destination that is the source in another
+ * spelling, inside it or above it is refused there. The Destination's locks
+ * stay with it (RFC 4918 7.5); a MOVE takes the source's away.
+ */
 static enum MHD_Result do_copymove(struct gw_req *r, struct MHD_Connection *c, size_t server,
 				   const struct gw_path *p, bool move)
 {
 	struct gw_path dst = {0};
-	struct proto_stat st, dst_st;
+	struct proto_stat st;
 	struct cond k = {0};
-	struct plan pl = {0};
 	char *skey = NULL, *dkey = NULL;
 	enum MHD_Result ret = MHD_YES;
-	const char *ow = header(c, "Overwrite");
-	const char *depth = header(c, "Depth");
+	bool overwrite, deep;
 	char etag[48];
 
-	if (!p->share || !*p->path)
-		return gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "read_only",
-				      "servers, shares and share roots cannot be copied or moved");
-	if (ow && strcmp(ow, "T") != 0 && strcmp(ow, "F") != 0)
-		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_overwrite",
-				      "Overwrite must be T or F");
-	bool overwrite = !ow || ow[0] == 'T';
-	bool deep = !depth || strcasecmp(depth, "infinity") == 0;
-	if (depth && !deep && (move || strcmp(depth, "0") != 0))
-		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_depth",
-				      move ? "MOVE takes Depth: infinity only"
-					   : "COPY takes Depth: 0 or infinity");
-	struct gw_session *s = gw_fs_authenticate(r, c, server);
-	if (!s)
+	if (!copymove_args(r, c, p, move, &overwrite, &deep))
 		return MHD_YES;
-	if (!destination(r, c, p, &dst))
+	struct gw_session *s = gw_fs_authenticate(r, c, server);
+	if (!s || !destination(r, c, p, &dst))
 		return MHD_YES;
 	if (r->gw->cfg->audit) { /* "to" from the share's root, as the file API's */
 		char *to = NULL;
@@ -810,13 +901,6 @@ static enum MHD_Result do_copymove(struct gw_req *r, struct MHD_Connection *c, s
 	int err = sbxc_stat(cl, p->share, p->path, &st);
 	if (err) {
 		ret = gw_fs_failed(r, c, s, err);
-		goto out;
-	}
-	size_t sl = strlen(p->path);
-	if (st.ftype == PROTO_FT_DIR && strncmp(dst.path, p->path, sl) == 0 &&
-	    dst.path[sl] == '/') {
-		ret = gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "into_itself",
-				     "a folder cannot go into itself");
 		goto out;
 	}
 	skey = davms_key(p->server, p->share, p->path);
@@ -837,70 +921,21 @@ static enum MHD_Result do_copymove(struct gw_req *r, struct MHD_Connection *c, s
 		ret = reply_locked(r, c);
 		goto out;
 	}
-	err = sbxc_stat(cl, dst.share, dst.path, &dst_st);
-	bool existed = err == 0;
-	if (err && err != PROTO_E_NOT_FOUND) {
-		if (err == PROTO_E_NOT_DIR)
-			ret = gw_reply_error(r, c, MHD_HTTP_CONFLICT, "no_parent",
-					     "the folder of the Destination does not exist");
-		else
-			ret = gw_fs_failed(r, c, s, err);
-		goto out;
-	}
-	if (existed && !overwrite) {
-		ret = gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "exists",
-				     "the Destination exists (Overwrite: F)");
-		goto out;
-	}
-	/* A deep COPY of a folder walks it whole first: a link to a folder in it
-	 * (never followed), too many entries or levels, and nothing changes, the
-	 * Destination neither. */
-	if (!move && deep && st.ftype == PROTO_FT_DIR) {
-		size_t budget = COPY_MAX_ENTRIES;
-		err = plan_tree(cl, p->share, p->path, "", 0, &budget, &pl);
-		if (err == PROTO_E_LINK) {
-			ret = gw_reply_error(r, c, MHD_HTTP_CONFLICT, "contains_link",
-					     "the folder is or holds a link to a folder, which is "
-					     "never followed; nothing was copied");
-			goto out;
-		}
-		if (err) {
-			ret = gw_fs_failed(r, c, s, err);
-			goto out;
-		}
-	}
-	/* Overwrite: T replaces the destination as a whole (RFC 4918 9.8.4, 9.9.3). */
-	if (existed) {
-		err = dst_st.ftype == PROTO_FT_DIR
-			  ? sbxc_rmdir(cl, dst.share, dst.path, PROTO_F_RECURSIVE)
-			  : sbxc_unlink(cl, dst.share, dst.path);
-		if (err) {
-			ret = gw_fs_failed(r, c, s, err);
-			goto out;
-		}
-		davlock_drop_tree(locks, dkey, now_s());
-	}
-	uint32_t created = 0;
+	uint32_t created = 0, flags = overwrite ? PROTO_F_OVERWRITE : 0;
 	if (move)
-		err = sbxc_rename(cl, p->share, p->path, dst.path, 0, &created);
+		err = sbxc_rename(cl, p->share, p->path, dst.path, flags, &created);
 	else if (st.ftype == PROTO_FT_DIR)
-		err = copy_tree(cl, p->share, p->path, dst.path, &pl);
+		err = copy_folder(cl, p->share, p->path, dst.path, deep, overwrite, &created);
 	else
-		err = sbxc_copy(cl, p->share, p->path, dst.path, 0, &created);
-	if (err == PROTO_E_NOT_FOUND || err == PROTO_E_NOT_DIR) {
-		ret = gw_reply_error(r, c, MHD_HTTP_CONFLICT, "no_parent",
-				     "the folder of the Destination does not exist");
-		goto out;
-	}
+		err = sbxc_copy(cl, p->share, p->path, dst.path, flags, &created);
 	if (err) {
-		ret = gw_fs_failed(r, c, s, err);
+		ret = copymove_failed(r, c, s, p->path, dst.path, err);
 		goto out;
 	}
 	if (move)
 		davlock_drop_tree(locks, skey, now_s());
-	ret = gw_reply_empty(r, c, existed ? MHD_HTTP_NO_CONTENT : MHD_HTTP_CREATED);
+	ret = gw_reply_empty(r, c, created ? MHD_HTTP_CREATED : MHD_HTTP_NO_CONTENT);
 out:
-	plan_free(&pl);
 	cond_clear(&k);
 	free(skey);
 	free(dkey);

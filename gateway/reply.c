@@ -232,6 +232,10 @@ enum MHD_Result gw_reply_sbx_error(struct gw_req *r, struct MHD_Connection *c, i
 	case PROTO_E_OFFSET:
 		return gw_reply_error(r, c, MHD_HTTP_CONFLICT, "offset_mismatch",
 				      "Upload-Offset is not the upload's offset");
+	case PROTO_E_OVERLAP:
+		return gw_reply_error(r, c, MHD_HTTP_CONFLICT, "overlap",
+				      "the target is the source (in another spelling), inside it, "
+				      "or a folder that holds it; nothing was changed");
 	case PROTO_E_PROTOCOL:
 	case PROTO_E_IO:
 	default:

@@ -143,6 +143,7 @@ static int fs_errno(int err)
 	case PROTO_E_BAD_ENTRY: /* the worker's listings only */
 	case PROTO_E_TOO_DEEP:	/* the worker's ZIP only */
 	case PROTO_E_OFFSET:	/* the worker's TUS_APPEND only */
+	case PROTO_E_OVERLAP:	/* smb_rename() and smb_copy() only */
 		break;
 	}
 	switch (err) {
@@ -683,13 +684,41 @@ static bool same_file(const struct stat *a, const struct stat *b, fuse_ino_t par
 	return parent == newparent && strcasecmp(name, newname) == 0;
 }
 
+/* smb_list()'s callback: stops at the first entry. */
+static int any_entry(void *ud, uint32_t ftype, uint64_t size, int64_t mtime, const char *name,
+		     const char *comment)
+{
+	(void)ud;
+	(void)ftype;
+	(void)size;
+	(void)mtime;
+	(void)name;
+	(void)comment;
+	return 1;
+}
+
+/* 0 when the folder @l is empty (names it cannot show count too), else
+ * -ENOTEMPTY or why it could not be told. */
+static int dir_empty(struct fs *fs, const struct loc *l)
+{
+	unsigned skipped = 0;
+	int r = smb_list(fs->smb, l->share, l->path, any_entry, NULL, &skipped);
+
+	if (r == 1 || (r == 0 && skipped))
+		return -ENOTEMPTY;
+	return proto_errno(r);
+}
+
 /*
- * rename(2) over SMB. libsmbclient replaces a file target itself, never a
- * directory; POSIX wants an empty directory target replaced by a directory,
- * EISDIR/ENOTDIR when the kinds differ. RENAME_NOREPLACE: the target is
- * checked first (a window remains between the check and the rename, as with
- * every SMB client: SMB2's rename has no "fail if it exists" that
- * libsmbclient lets through). Across shares: EXDEV (mv copies).
+ * rename(2) over SMB, through the worker's smb_rename(), the rule every
+ * interface shares: nothing is deleted before the source is in place (the
+ * target goes aside first), a case-only rename works, a folder never goes
+ * into itself nor over what holds it (EINVAL), in any spelling. POSIX on top:
+ * a directory target must be empty (ENOTEMPTY), EISDIR/ENOTDIR when the kinds
+ * differ. RENAME_NOREPLACE: the target is checked first (a window remains
+ * between the check and the rename, as with every SMB client: SMB2's rename
+ * has no "fail if it exists" that libsmbclient lets through). Across shares:
+ * EXDEV (mv copies).
  */
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		      const char *newname, unsigned int flags)
@@ -697,6 +726,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	struct fs *fs = fs_of(req);
 	struct stat from, to;
 	struct loc a, b;
+	uint32_t created;
 	int r;
 
 	if (flags & ~(unsigned)RENAME_NOREPLACE) {
@@ -722,13 +752,17 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 			r = -EISDIR;
 		else if (!S_ISDIR(to.st_mode) && S_ISDIR(from.st_mode))
 			r = -ENOTDIR;
-		else if (S_ISDIR(to.st_mode) && smbc_getFunctionRmdir(fs->ctx)(fs->ctx, b.url) < 0)
-			r = last_errno(); /* ENOTEMPTY */
 		else if (S_ISDIR(to.st_mode))
-			nodes_detach(fs->nodes, newparent, newname);
+			r = dir_empty(fs, &b);
 	}
-	if (r == 0 && smbc_getFunctionRename(fs->ctx)(fs->ctx, a.url, fs->ctx, b.url) < 0)
-		r = last_errno();
+	if (r == 0) {
+		r = smb_rename(fs->smb, a.share, a.path, b.path,
+			       flags & RENAME_NOREPLACE ? 0 : PROTO_F_OVERWRITE, &created);
+		r = r == PROTO_E_OVERLAP ? -EINVAL : r == PROTO_E_EXISTS ? -EEXIST : proto_errno(r);
+	}
+	if (r == 0 && S_ISDIR(to.st_mode) &&
+	    !same_file(&from, &to, parent, name, newparent, newname))
+		nodes_detach(fs->nodes, newparent, newname);
 	if (r == 0)
 		(void)nodes_rename(fs->nodes, parent, name, newparent, newname);
 	reply_status(req, r);

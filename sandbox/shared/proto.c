@@ -108,6 +108,7 @@ static const char *err_name(uint32_t code)
 	    [PROTO_E_BAD_ENTRY] = "unusable_name",
 	    [PROTO_E_TOO_DEEP] = "too_deep",
 	    [PROTO_E_OFFSET] = "offset_mismatch",
+	    [PROTO_E_OVERLAP] = "overlap",
 	};
 	if (code >= 1 && code <= PROTO_E_MAX && names[code])
 		return names[code];

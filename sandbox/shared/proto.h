@@ -162,10 +162,12 @@ enum proto_err {
 				   without touching what the link points to */
 	PROTO_E_BAD_ENTRY = 17, /* the folder holds a name that cannot be read (the folder
 				   cannot be listed) or used (nor deleted recursively) */
-	PROTO_E_TOO_DEEP = 25,	/* ZIP: the tree is deeper than the request allows */
+	PROTO_E_TOO_DEEP = 25,	/* ZIP, RMDIR: the tree is deeper than allowed */
 	PROTO_E_OFFSET = 26,	/* TUS_APPEND: the temporary's size is not the offset */
+	PROTO_E_OVERLAP = 27,	/* RENAME/COPY: the target is the source (perhaps in another
+				   spelling), inside it, or holds it */
 };
-#define PROTO_E_MAX PROTO_E_OFFSET
+#define PROTO_E_MAX PROTO_E_OVERLAP
 
 enum proto_ftype {
 	PROTO_FT_FILE = 1,

@@ -1244,12 +1244,120 @@ int smb_writable(struct smb *s, const char *share, const char *path)
 	return 0;
 }
 
+static int rmdir_tree(struct smb *s, const char *share, const char *path, const char *url);
+static bool ts_equal(const struct timespec *a, const struct timespec *b);
+
+/* Whether the stats @a of @pa and @b of @pb are of one file: the same file id.
+ * Without ids from the server (libsmbclient then makes them up from the path,
+ * and two spellings differ), the same path but for ASCII case, the same kind
+ * and the same times to the 100 ns. */
+static bool same_file(const struct stat *a, const char *pa, const struct stat *b, const char *pb)
+{
+	if (a->st_ino != 0 && a->st_ino == b->st_ino)
+		return true;
+	return strcasecmp(pa, pb) == 0 && (a->st_mode & S_IFMT) == (b->st_mode & S_IFMT) &&
+	       ts_equal(&a->st_mtim, &b->st_mtim) && ts_equal(&a->st_ctim, &b->st_ctim);
+}
+
+static unsigned segments(const char *path)
+{
+	unsigned n = 1;
+	for (; *path; path++)
+		n += *path == '/';
+	return n;
+}
+
+enum relation { REL_APART, REL_SAME, REL_INSIDE, REL_ABOVE };
+
+/*
+ * Where @to (its stat @tst; NULL when it does not exist) is from @from (its
+ * stat @fst), whatever the spelling: the same file (REL_SAME), inside the
+ * folder @from (REL_INSIDE), a folder that holds @from (REL_ABOVE), or apart.
+ * A path inside a folder has that folder's path as its head: the head of the
+ * longer path as long as the shorter one is stat'ed and compared with it.
+ */
+static int relation(struct smb *s, const char *share, const char *from, const struct stat *fst,
+		    const char *to, const struct stat *tst, enum relation *ret)
+{
+	unsigned nf = segments(from), nt = segments(to);
+	const char *deep = nt > nf ? to : from, *shallow = nt > nf ? from : to;
+	const struct stat *top = nt > nf ? fst : tst;
+	char head[PROTO_MAX_PATH + 1], url[URL_MAX];
+	struct stat hst;
+	unsigned n = nt > nf ? nf : nt;
+
+	*ret = REL_APART;
+	if (nt == nf) {
+		if (tst && same_file(fst, from, tst, to))
+			*ret = REL_SAME;
+		return 0;
+	}
+	if (!top || !S_ISDIR(top->st_mode))
+		return 0;
+	const char *end = deep; /* after the n-th '/' (the deeper path has more) */
+	for (unsigned i = 0; i < n; i++)
+		end = strchr(end, '/') + 1;
+	snprintf(head, sizeof(head), "%.*s", (int)(end - 1 - deep), deep);
+	int r = make_url(s, url, sizeof(url), share, head);
+	if (r == 0)
+		r = stat_again(s, url, &hst);
+	if (r == PROTO_E_NOT_FOUND || r == PROTO_E_NOT_DIR)
+		return 0;
+	if (r == 0 && same_file(top, shallow, &hst, head))
+		*ret = nt > nf ? REL_INSIDE : REL_ABOVE;
+	return r;
+}
+
+static int rename_url(struct smb *s, const char *from, const char *to)
+{
+	return smbc_getFunctionRename(s->ctx)(s->ctx, from, s->ctx, to) < 0 ? last_err() : 0;
+}
+
+/*
+ * Puts @ufrom in the place of the existing @to (@uto; a folder when @to_dir),
+ * deleting nothing before it is there: @to goes aside under a temporary name
+ * beside it, @ufrom is renamed into its place, then the aside is removed (a
+ * folder with its content, never through a link). A failed step puts back
+ * what moved (when that fails too, both are kept and the log says where).
+ */
+static int swap_in(struct smb *s, const char *share, const char *ufrom, const char *to,
+		   const char *uto, bool to_dir)
+{
+	char aside_path[PROTO_MAX_PATH + 64], aside[URL_MAX];
+	int r = make_tmp_path(aside_path, sizeof(aside_path), to, "old");
+
+	if (r == 0)
+		r = make_url(s, aside, sizeof(aside), share, aside_path);
+	if (r == 0)
+		r = rename_url(s, uto, aside);
+	if (r)
+		return r;
+	r = rename_url(s, ufrom, uto);
+	if (r == 0) {
+		if (to_dir)
+			r = rmdir_tree(s, share, aside_path, aside);
+		else if (smbc_getFunctionUnlink(s->ctx)(s->ctx, aside) < 0)
+			r = last_err();
+		if (r == 0)
+			return 0;
+		if (rename_url(s, uto, ufrom) != 0)
+			goto lost;
+	}
+	if (rename_url(s, aside, uto) == 0)
+		return r;
+lost:
+	fprintf(stderr, "smbgate-worker: replacing %s failed; the old one is kept as %s\n", to,
+		aside_path);
+	return r;
+}
+
 int smb_rename(struct smb *s, const char *share, const char *from, const char *to, uint32_t flags,
 	       uint32_t *created)
 {
 	char ufrom[URL_MAX], uto[URL_MAX];
-	struct proto_stat st = {0}, tst = {0};
-	int r, ex;
+	struct stat fst, tst;
+	enum relation rel;
+	int r;
 
 	*created = 0;
 	if (!*from || !*to)
@@ -1257,29 +1365,29 @@ int smb_rename(struct smb *s, const char *share, const char *from, const char *t
 	r = make_url(s, ufrom, sizeof(ufrom), share, from);
 	if (r == 0)
 		r = make_url(s, uto, sizeof(uto), share, to);
-	if (r)
-		return r;
-	r = stat_url(s, ufrom, &st);
+	if (r == 0)
+		r = stat_again(s, ufrom, &fst);
 	if (r)
 		return r;
 	if (strcmp(from, to) == 0)
 		return 0;
-	/* A directory cannot move into itself. */
-	size_t fl = strlen(from);
-	if (st.ftype == PROTO_FT_DIR && strncmp(to, from, fl) == 0 && to[fl] == '/')
-		return PROTO_E_INVALID;
-	ex = url_exists(s, uto, &tst);
-	if (ex < 0)
-		return -ex;
-	if (ex && !(flags & PROTO_F_OVERWRITE))
+	r = stat_again(s, uto, &tst);
+	bool ex = r == 0;
+	if (r && r != PROTO_E_NOT_FOUND)
+		return r;
+	r = relation(s, share, from, &fst, to, ex ? &tst : NULL, &rel);
+	if (r)
+		return r;
+	if (rel == REL_INSIDE || rel == REL_ABOVE)
+		return PROTO_E_OVERLAP; /* a folder into itself, or over what holds it */
+	if (ex && rel != REL_SAME && !(flags & PROTO_F_OVERWRITE))
 		return PROTO_E_EXISTS;
-	if (ex && tst.ftype == PROTO_FT_DIR)
-		return PROTO_E_IS_DIR;
-	*created = !ex;
-	/* libsmbclient replaces an existing file target itself. */
-	if (smbc_getFunctionRename(s->ctx)(s->ctx, ufrom, s->ctx, uto) < 0)
-		return last_err();
-	return 0;
+	/* A new name, or the same file in another spelling (the server changes
+	 * the case of the name): a plain rename. */
+	*created = !ex || rel == REL_SAME;
+	if (*created)
+		return rename_url(s, ufrom, uto);
+	return swap_in(s, share, ufrom, to, uto, S_ISDIR(tst.st_mode));
 }
 
 static int splice_progress(off_t n, void *priv)
@@ -1289,6 +1397,33 @@ static int splice_progress(off_t n, void *priv)
 	return 1;
 }
 
+/* Whether the file @from may be copied to @to: never onto itself in another
+ * spelling nor over a folder that holds it (PROTO_E_OVERLAP); an existing @to
+ * only with PROTO_F_OVERWRITE (*@ret_dir: it is a folder). */
+static int copy_target(struct smb *s, const char *share, const char *from, const char *ufrom,
+		       const char *to, const char *uto, uint32_t flags, bool *ret_dir)
+{
+	struct stat fst, tst;
+	enum relation rel;
+	int r = stat_again(s, ufrom, &fst), ex;
+
+	if (r)
+		return r;
+	r = stat_again(s, uto, &tst);
+	ex = r == 0;
+	if (r && r != PROTO_E_NOT_FOUND)
+		return r;
+	r = relation(s, share, from, &fst, to, ex ? &tst : NULL, &rel);
+	if (r)
+		return r;
+	if (rel != REL_APART)
+		return PROTO_E_OVERLAP;
+	if (ex && !(flags & PROTO_F_OVERWRITE))
+		return PROTO_E_EXISTS;
+	*ret_dir = ex && S_ISDIR(tst.st_mode);
+	return 0;
+}
+
 int smb_copy(struct smb *smb, const char *share, const char *from, const char *to, uint32_t flags,
 	     uint32_t *created, uint64_t *copied)
 {
@@ -1296,6 +1431,7 @@ int smb_copy(struct smb *smb, const char *share, const char *from, const char *t
 	struct proto_stat st = {0};
 	SMBCFILE *src, *dst;
 	uint64_t done = 0;
+	bool to_dir = false;
 	int r;
 
 	*created = 0;
@@ -1317,7 +1453,7 @@ int smb_copy(struct smb *smb, const char *share, const char *from, const char *t
 		return PROTO_E_IS_DIR;
 	if (strcmp(from, to) == 0)
 		return PROTO_E_EXISTS;
-	r = check_target(smb, uto, flags, NULL);
+	r = copy_target(smb, share, from, ufrom, to, uto, flags, &to_dir);
 	if (r)
 		return r;
 	src = smbc_getFunctionOpen(smb->ctx)(smb->ctx, ufrom, O_RDONLY, 0);
@@ -1358,7 +1494,15 @@ int smb_copy(struct smb *smb, const char *share, const char *from, const char *t
 		}
 	}
 	smbc_getFunctionClose(smb->ctx)(smb->ctx, src);
-	r = commit_tmp(smb, dst, share, to, tmp, uto, flags, created);
+	if (to_dir) { /* Overwrite: a folder gives way to the copy */
+		r = smbc_getFunctionClose(smb->ctx)(smb->ctx, dst) < 0 ? last_err() : 0;
+		if (r == 0)
+			r = swap_in(smb, share, tmp, to, uto, true);
+		if (r)
+			unlink_quiet(smb, tmp);
+	} else {
+		r = commit_tmp(smb, dst, share, to, tmp, uto, flags, created);
+	}
 	if (r)
 		return r;
 	*copied = done;
@@ -1636,7 +1780,7 @@ static int rm_scan(struct rm_walk *w, size_t at, const struct dir_id *parent, in
 	int r;
 
 	if (depth > RMDIR_DEPTH)
-		return PROTO_E_TOO_BIG;
+		return PROTO_E_TOO_DEEP;
 	r = rm_list(w, &first, &count, &self, &up);
 	if (r)
 		return r;

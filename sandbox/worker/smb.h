@@ -118,13 +118,24 @@ int smb_utimes(struct smb *s, const char *share, const char *path, int64_t mtime
  */
 int smb_writable(struct smb *s, const char *share, const char *path);
 
-/* Rename/move within the share. Without PROTO_F_OVERWRITE an existing target
- * gives PROTO_E_EXISTS. */
+/*
+ * Rename/move within the share: the one place where a move replaces what is
+ * there (REST, WebDAV and the FUSE mount call it). Nothing is deleted before
+ * @from is in place: an existing @to (file or folder, with PROTO_F_OVERWRITE;
+ * else PROTO_E_EXISTS) goes aside under a temporary name, @from takes its
+ * place, then the aside is removed; a failed step puts everything back. The
+ * same file in another spelling (a case-only rename): renamed, *@created 1.
+ * A @to that is inside the folder @from or holds @from, in any spelling:
+ * PROTO_E_OVERLAP, nothing changed. @from == @to: 0, nothing done.
+ */
 int smb_rename(struct smb *s, const char *share, const char *from, const char *to, uint32_t flags,
 	       uint32_t *created);
 
 /* Copy a file within the share: server-side when the server supports it,
- * else streamed; through a temporary like smb_write(). */
+ * else streamed; through a temporary like smb_write(), which then replaces an
+ * existing @to (a folder too, as smb_rename() does) with PROTO_F_OVERWRITE.
+ * @to that is @from in another spelling or a folder that holds it:
+ * PROTO_E_OVERLAP. */
 int smb_copy(struct smb *s, const char *share, const char *from, const char *to, uint32_t flags,
 	     uint32_t *created, uint64_t *copied);
 
@@ -142,7 +153,8 @@ int smb_followed_link(struct smb *s, const char *share, const char *path);
 
 /* Removes a directory; with PROTO_F_RECURSIVE its content first, never
  * through a link to a folder (PROTO_E_LINK when one cannot be removed;
- * nothing is deleted then). */
+ * nothing is deleted then; likewise PROTO_E_TOO_DEEP past 64 levels and
+ * PROTO_E_TOO_BIG past 100000 entries). */
 int smb_rmdir(struct smb *s, const char *share, const char *path, uint32_t flags);
 
 /* Temporary files of uploads and copies start with this; user paths that

@@ -1512,6 +1512,66 @@ class T04Write(Base):
         self.assertEqual(sorted(os.listdir(p)), before)
         self.assertNoTemp(p)
 
+    def snap(self):
+        out = {}
+        for dirpath, dirs, files in os.walk(self.path):
+            for n in dirs + files:
+                full = os.path.join(dirpath, n)
+                rel = os.path.relpath(full, self.path)
+                if os.path.isdir(full):
+                    out[rel] = None
+                else:
+                    with open(full, "rb") as f:
+                        out[rel] = f.read()
+        return out
+
+    def test_move_copy_overlap(self):
+        # One rule with WebDAV's (the worker's smb_rename(), smb_copy()): a
+        # case-only rename works; a target inside the source or above it, in
+        # any spelling, is 409 overlap with nothing changed; overwrite puts
+        # the old target aside and drops it once the new one is in place.
+        p, base = self.path, "/" + self.name
+        self.mk(os.path.join(p, "CaseFile.txt"), b"case\n")
+        self.mk(os.path.join(p, "Reports"))
+        self.mk(os.path.join(p, "Reports", "q3.txt"), b"q3\n")
+        self.mk(os.path.join(p, "par"))
+        self.mk(os.path.join(p, "par", "child"))
+        self.mk(os.path.join(p, "par", "child", "f.txt"), b"f\n")
+        r = self.post("CaseFile.txt", {"op": "move", "to": base + "/casefile.txt"})
+        self.assertEqual((r.status, r.body), (201, b""))
+        r = self.post("Reports", {"op": "move", "to": base + "/reports"})
+        self.assertEqual((r.status, r.body), (201, b""))
+        self.assertEqual(sorted(os.listdir(p)), ["casefile.txt", "par", "reports"])
+        before = self.snap()
+        for op, src, to in (("copy", "casefile.txt", "/CASEFILE.TXT"),
+                            ("copy", "par/child/f.txt", "/PAR"),
+                            ("move", "reports", "/Reports/sub"),
+                            ("move", "par/child", "/par"),
+                            ("move", "par/child", "/Par"),
+                            ("move", "par/child/f.txt", "/PAR/Child")):
+            with self.subTest(op=op, src=src, to=to):
+                r = self.post(src, {"op": op, "to": base + to, "overwrite": True})
+                self.assertError(r, 409, "overlap")
+                self.assertEqual(self.snap(), before)
+        # a folder over a folder, with overwrite: replaced as a whole
+        r = self.post("reports", {"op": "move", "to": base + "/par/child"})
+        self.assertError(r, 409, "exists")
+        r = self.post("reports", {"op": "move", "to": base + "/par/child", "overwrite": True})
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(self.snap(), {"casefile.txt": b"case\n", "par": None,
+                                       "par/child": None, "par/child/q3.txt": b"q3\n"})
+
+    def test_delete_too_deep(self):
+        # 70 levels: past the 64 the recursive delete goes down; nothing deleted
+        rel = self.path
+        for i in range(70):
+            rel = os.path.join(rel, f"l{i}")
+            self.mk(rel)
+        self.mk(os.path.join(rel, "leaf.txt"), b"leaf\n")
+        r = self.gw.request("DELETE", f"{self.url}/l0?recursive=1", self.h)
+        self.assertError(r, 413, "too_deep")
+        self.assertDisk(os.path.join(rel, "leaf.txt"), b"leaf\n")
+
     def test_delete(self):
         p = self.path
         self.put("f.txt", b"f")

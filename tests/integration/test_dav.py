@@ -899,6 +899,185 @@ class D12LocksSurviveRestart(Base):
                 GW.request("DELETE", PUB + "/" + n, ALICE_H)
 
 
+class D14CopyMoveSafety(Base):
+    """COPY and MOVE with Overwrite: T delete nothing before the new content
+    is in place (the worker's smb_rename() and smb_copy()): a Destination
+    that is the source in another spelling is a case-only rename (MOVE) or
+    refused (COPY); one inside the source or above it is refused, 403, with
+    nothing changed; a folder replaced goes aside first."""
+
+    UID, GID = int(FX["SAMBA_UID1"]), int(FX["SAMBA_GID"])
+
+    def setUp(self):
+        self.top = os.path.join(PUBLIC_DIR, "d10-" + self._testMethodName[5:])
+        shutil.rmtree(self.top, ignore_errors=True)
+        self.mk("")
+
+    def tearDown(self):
+        shutil.rmtree(self.top, ignore_errors=True)
+
+    def mk(self, rel, data=None):
+        path = os.path.join(self.top, rel)
+        if data is None:
+            os.makedirs(path, exist_ok=True)
+        else:
+            with open(path, "wb") as f:
+                f.write(data)
+        os.lchown(path, self.UID, self.GID)
+
+    def snap(self):
+        """Every name under the test's folder: its bytes (None: a folder)."""
+        out = {}
+        for dirpath, dirs, files in os.walk(self.top):
+            for n in dirs + files:
+                full = os.path.join(dirpath, n)
+                rel = os.path.relpath(full, self.top)
+                if os.path.islink(full):
+                    out[rel] = "-> " + os.readlink(full)
+                elif os.path.isdir(full):
+                    out[rel] = None
+                else:
+                    with open(full, "rb") as f:
+                        out[rel] = f.read()
+        return out
+
+    def req(self, method, src, dst, **h):
+        base = PUB + "/" + os.path.basename(self.top) + "/"
+        return GW.request(method, base + src, dict(ALICE_H, Destination=GW.url(base + dst), **h))
+
+    def assertCode(self, r, status, code):
+        self.assertEqual((r.status, json.loads(r.body)["error"]["code"]), (status, code), r)
+
+    def test_move_case_only(self):
+        self.mk("CaseFile.txt", b"case file\n")
+        self.mk("Reports")
+        self.mk("Reports/q3.txt", b"q3\n")
+        self.mk("Reports/sub")
+        self.mk("Reports/sub/deep.txt", b"deep\n")
+        for ow in ("T", "F"):
+            r = self.req("MOVE", "CaseFile.txt" if ow == "T" else "casefile.txt",
+                         "casefile.txt" if ow == "T" else "CASEFILE.TXT", Overwrite=ow)
+            self.assertEqual(r.status, 201, r)
+        r = self.req("MOVE", "Reports", "reports", Overwrite="T")
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(self.snap(), {"CASEFILE.TXT": b"case file\n", "reports": None,
+                                       "reports/q3.txt": b"q3\n", "reports/sub": None,
+                                       "reports/sub/deep.txt": b"deep\n"})
+
+    def test_refused_overlaps(self):
+        self.mk("CaseFile.txt", b"case file\n")
+        self.mk("Reports")
+        self.mk("Reports/q3.txt", b"q3\n")
+        self.mk("Reports/sub")
+        self.mk("par")
+        self.mk("par/child")
+        self.mk("par/child/f.txt", b"f\n")
+        before = self.snap()
+        for method, src, dst, code in (
+                ("COPY", "CaseFile.txt", "casefile.txt", "same_path"),
+                ("COPY", "Reports", "reports", "same_path"),
+                ("COPY", "Reports", "reports/sub/in", "into_itself"),
+                ("COPY", "par/child", "PAR", "into_itself"),
+                ("COPY", "par/child/f.txt", "Par/Child", "into_itself"),
+                ("MOVE", "Reports", "reports/sub", "into_itself"),
+                ("MOVE", "Reports", "REPORTS/new", "into_itself"),
+                ("MOVE", "par/child", "par", "into_itself"),
+                ("MOVE", "par/child", "Par", "into_itself"),
+                ("MOVE", "par/child/f.txt", "PAR/child", "into_itself")):
+            with self.subTest(method=method, src=src, dst=dst):
+                r = self.req(method, src, dst, Overwrite="T")
+                self.assertCode(r, 403, code)
+                self.assertEqual(self.snap(), before)
+
+    def test_replace_folder(self):
+        self.mk("src")
+        self.mk("src/new.txt", b"new\n")
+        self.mk("dst")
+        self.mk("dst/old.txt", b"old\n")
+        self.mk("dst/old")
+        self.mk("dst/old/o.txt", b"o\n")
+        self.mk("file.txt", b"file\n")
+        r = self.req("MOVE", "src", "dst", Overwrite="F")
+        self.assertCode(r, 412, "exists")
+        r = self.req("MOVE", "src", "dst", Overwrite="T")
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(self.snap(), {"dst": None, "dst/new.txt": b"new\n",
+                                       "file.txt": b"file\n"})
+        # a file over a folder, and a folder over a file
+        r = self.req("COPY", "file.txt", "dst", Overwrite="T")
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(self.snap(), {"dst": b"file\n", "file.txt": b"file\n"})
+        self.mk("f2")
+        self.mk("f2/x.txt", b"x\n")
+        r = self.req("MOVE", "f2", "file.txt", Overwrite="T")
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(self.snap(), {"dst": b"file\n", "file.txt": None,
+                                       "file.txt/x.txt": b"x\n"})
+
+    def test_replace_undone(self):
+        # The folder replaced holds a link to a folder (followed by the
+        # server): it cannot be removed without emptying what the link points
+        # to, so the MOVE is undone: both as they were, no temporary left.
+        self.mk("src")
+        self.mk("src/new.txt", b"new\n")
+        self.mk("dst")
+        self.mk("dst/old.txt", b"old\n")
+        self.mk("victim")
+        self.mk("victim/keep.txt", b"keep\n")
+        os.symlink("../victim", os.path.join(self.top, "dst/in"))
+        os.lchown(os.path.join(self.top, "dst/in"), self.UID, self.GID)
+        before = self.snap()
+        r = self.req("MOVE", "src", "dst", Overwrite="T")
+        self.assertCode(r, 409, "contains_link")
+        self.assertEqual(self.snap(), before)
+
+    def test_lock_survives(self):
+        # RFC 4918 7.5: the Destination's lock stays with it; a MOVE takes the
+        # source's. Done by the lock's owner, with its token.
+        rel = os.path.basename(self.top)
+        doc = PUB + "/" + rel + "/doc.txt"
+        self.put(doc, b"v0", expect=201)
+        r = GW.request("LOCK", doc, ALICE_H, LOCKINFO % (b"exclusive", b"owner"))
+        self.assertEqual(r.status, 200, r)
+        tok = r.headers["Lock-Token"][1:-1]
+        self.put(PUB + "/" + rel + "/tmp.txt", b"v1", expect=201)
+        r = self.req("MOVE", "tmp.txt", "doc.txt", Overwrite="T")
+        self.assertEqual(r.status, 423, r)
+        # the token tagged with the Destination (an untagged list is about
+        # the source, RFC 4918 10.4.3), as davfs2 sends it
+        tagged = f"<{GW.url(doc)}> (<{tok}>)"
+        r = self.req("MOVE", "tmp.txt", "doc.txt", Overwrite="T", If=tagged)
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(disk(rel + "/doc.txt"), b"v1")
+        self.put(doc, b"bob", headers=BOB_H, expect=423)
+        self.put(doc, b"no token", expect=423)
+        self.put(doc, b"v2", headers=dict(ALICE_H, If=f"(<{tok}>)"), expect=204)
+        # a COPY over it likewise
+        self.put(PUB + "/" + rel + "/c.txt", b"v3", expect=201)
+        r = self.req("COPY", "c.txt", "doc.txt", Overwrite="T", If=tagged)
+        self.assertEqual(r.status, 204, r)
+        self.put(doc, b"bob", headers=BOB_H, expect=423)
+        self.assertEqual(disk(rel + "/doc.txt"), b"v3")
+        r = GW.request("UNLOCK", doc, dict(ALICE_H, **{"Lock-Token": f"<{tok}>"}))
+        self.assertEqual(r.status, 204, r)
+        self.put(doc, b"free", expect=204)
+
+    def test_too_deep(self):
+        # 70 levels: past the 64 that COPY and the recursive delete go down
+        rel = ""
+        for i in range(70):
+            rel = os.path.join(rel, f"l{i}")
+            self.mk(rel)
+        self.mk(os.path.join(rel, "leaf.txt"), b"leaf\n")
+        before = self.snap()
+        r = self.req("COPY", "l0", "copy")
+        self.assertCode(r, 413, "too_deep")
+        base = PUB + "/" + os.path.basename(self.top)
+        r = GW.request("DELETE", base + "/l0", ALICE_H)
+        self.assertCode(r, 413, "too_deep")
+        self.assertEqual(self.snap(), before)
+
+
 class D04ParallelBasic(Base):
     """Parallel first Basic requests of one user share one session."""
 
@@ -1146,6 +1325,70 @@ umount {m}; echo "umount=$?"
                     proc.kill()
             gw.stop()
             GW.request("DELETE", PUB + "/d13.bin", ALICE_H)
+            shutil.rmtree(priv, ignore_errors=True)
+            shutil.rmtree(cache, ignore_errors=True)
+            try:
+                os.rmdir(mnt)
+            except OSError:
+                pass
+
+
+class D15Davfs2Save(Base):
+    """An editor's save through davfs2 (its default use_locks 1): write a
+    temporary, rename it over the file, twice within 10 s. davfs2 locks the
+    file, then MOVEs its temporary over it and PUTs with its token: the lock
+    must survive the MOVE (RFC 4918 7.5), and the last content be on the
+    share, byte for byte."""
+
+    def test_editor_save(self):
+        priv = tempfile.mkdtemp(prefix="smbgate-davfs2.")
+        os.chmod(priv, 0o711)
+        cache = tempfile.mkdtemp(prefix="smbgate-davfs2-cache.")
+        mnt = tempfile.mkdtemp(prefix="smbgate-davfs2-mnt.")
+        top = os.path.join(PUBLIC_DIR, "d11-save")
+        shutil.rmtree(top, ignore_errors=True)
+        try:
+            shutil.chown(cache, "root", "davfs2")
+            os.chmod(cache, 0o775)
+            url = GW.url(DAV + "/")
+            secrets = os.path.join(priv, "secrets")
+            fd = os.open(secrets, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.write(fd, f"{url} {ALICE} {ALICE_PW}\n".encode())
+            os.close(fd)
+            conf = os.path.join(priv, "davfs2.conf")
+            with open(conf, "w", encoding="utf-8") as f:
+                f.write(f"secrets {secrets}\nask_auth 0\ncache_dir {cache}\n")
+            self.assertEqual(GW.request("MKCOL", PUB + "/d11-save", ALICE_H).status, 201)
+            self.put(PUB + "/d11-save/doc.txt", b"version 0\n", expect=201)
+            saves = [os.urandom(48 * 1024).hex().encode() + b"\n" for _ in range(2)]
+            for i, data in enumerate(saves):
+                with open(os.path.join(priv, f"save{i}"), "wb") as f:
+                    f.write(data)
+            d = f"{mnt}/public/d11-save"
+            script = f"""
+set -u
+mount.davfs -o conf={conf} {url} {mnt} || {{ echo "MOUNT FAILED"; exit 1; }}
+trap 'umount {mnt}' EXIT
+cat {d}/doc.txt > /dev/null; echo "open=$?"
+for i in 0 1; do
+  cp {priv}/save$i {d}/.doc.txt.swp && mv -f {d}/.doc.txt.swp {d}/doc.txt; echo "save$i=$?"
+  sleep 2
+done
+cmp {priv}/save1 {d}/doc.txt; echo "seen=$?"
+"""
+            t0 = time.monotonic()
+            out = subprocess.run(["unshare", "-m", "--propagation", "private", "bash", "-c",
+                                  script], capture_output=True, text=True, timeout=300)
+            print(out.stdout + out.stderr, file=sys.stderr)
+            self.assertLess(time.monotonic() - t0, 120)
+            for k in ("open", "save0", "save1", "seen"):
+                self.assertIn(f"{k}=0", out.stdout.splitlines(), out.stdout + out.stderr)
+            # after the unmount (davfs2 uploads what it holds): the last save
+            got = disk("d11-save/doc.txt")
+            self.assertEqual((len(got), sha256(got)), (len(saves[1]), sha256(saves[1])))
+            self.assertEqual(sorted(os.listdir(top)), ["doc.txt"])
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
             shutil.rmtree(priv, ignore_errors=True)
             shutil.rmtree(cache, ignore_errors=True)
             try:

@@ -540,6 +540,33 @@ class Main(FsCase):
                          os.path.join(PRIV, "moved"))
         run("rm", "-r", base)
 
+    def test_rename_overlap_and_case(self):
+        # The worker's smb_rename(): a folder never goes into itself, in any
+        # spelling (EINVAL, nothing changed); a case-only rename works; a
+        # file renamed over another replaces it.
+        name = self.scratch_name("overlap")
+        base = os.path.join(PUB, name)
+        os.mkdir(base)
+        os.mkdir(os.path.join(base, "Reports"))
+        os.mkdir(os.path.join(base, "Reports", "sub"))
+        with open(os.path.join(base, "Reports", "q3.txt"), "w") as f:
+            f.write("q3")
+        self.assertErrno(errno.EINVAL, os.rename, os.path.join(base, "Reports"),
+                         os.path.join(base, "REPORTS", "sub", "in"))
+        self.assertEqual(sorted(os.listdir(disk(name, "Reports"))), ["q3.txt", "sub"])
+        os.rename(os.path.join(base, "Reports"), os.path.join(base, "reports"))
+        self.assertEqual(os.listdir(disk(name)), ["reports"])
+        with open(disk(name, "reports", "q3.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"q3")
+        for n, data in (("a.txt", "new"), ("b.txt", "old")):
+            with open(os.path.join(base, n), "w") as f:
+                f.write(data)
+        os.rename(os.path.join(base, "a.txt"), os.path.join(base, "b.txt"))
+        with open(disk(name, "b.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"new")
+        self.assertEqual(sorted(os.listdir(disk(name))), ["b.txt", "reports"])
+        run("rm", "-r", base)
+
     def test_refused_names(self):
         base = os.path.join(PUB, self.scratch_name("names"))
         os.mkdir(base)

@@ -1525,6 +1525,7 @@ static void test_err_name(void **state)
 	    [PROTO_E_BAD_ENTRY] = "unusable_name",
 	    [PROTO_E_TOO_DEEP] = "too_deep",
 	    [PROTO_E_OFFSET] = "offset_mismatch",
+	    [PROTO_E_OVERLAP] = "overlap",
 	};
 	static const uint32_t unknown[] = {0, PROTO_E_MAX + 1, 1000, UINT32_MAX};
 
