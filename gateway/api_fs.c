@@ -503,6 +503,15 @@ enum MHD_Result gw_fs_put_start(struct gw_req *r, struct MHD_Connection *c, size
 				      "uploads are limited to %llu bytes",
 				      (unsigned long long)cfg->max_upload_size);
 	}
+	/* A new name the server would mangle: refused before the body comes
+	 * (the worker refuses it too, for every interface). */
+	const char *base = strrchr(p->path, '/');
+	if (!proto_name_creatable(base ? base + 1 : p->path)) {
+		struct proto_stat st;
+		int err = sbxc_stat(gw_fs_client(session), p->share, p->path, &st);
+		if (err == PROTO_E_NOT_FOUND)
+			return gw_fs_failed(r, c, session, PROTO_E_RESERVED_NAME);
+	}
 	bool exclusive = inm && strcmp(inm, "*") == 0;
 	if (exclusive) {
 		struct proto_stat st;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "proto.h"
 
@@ -107,6 +108,7 @@ static const char *err_name(uint32_t code)
 	    [PROTO_E_BAD_ENTRY] = "unusable_name",
 	    [PROTO_E_TOO_DEEP] = "too_deep",
 	    [PROTO_E_OFFSET] = "offset_mismatch",
+	    [PROTO_E_RESERVED_NAME] = "reserved_name",
 	};
 	if (code >= 1 && code <= PROTO_E_MAX && names[code])
 		return names[code];
@@ -227,6 +229,43 @@ bool proto_name_valid(const char *name)
 		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
 			return false; /* control characters, as proto.h promises */
 	return proto_utf8_valid(name, len);
+}
+
+/* Whether @base (@len bytes) is a DOS device name: CON, PRN, AUX, NUL,
+ * COM1-9, LPT1-9, COM/LPT and a superscript digit (U+00B9, U+00B2, U+00B3),
+ * in any case. */
+static bool dos_device(const char *base, size_t len)
+{
+	static const char *const three[] = {"CON", "PRN", "AUX", "NUL"};
+	const unsigned char *d = (const unsigned char *)base + 3;
+
+	if (len < 3)
+		return false;
+	if (len == 3) {
+		for (size_t i = 0; i < sizeof(three) / sizeof(three[0]); i++)
+			if (strncasecmp(base, three[i], 3) == 0)
+				return true;
+		return false;
+	}
+	if (strncasecmp(base, "COM", 3) != 0 && strncasecmp(base, "LPT", 3) != 0)
+		return false;
+	if (len == 4)
+		return d[0] >= '1' && d[0] <= '9';
+	return len == 5 && d[0] == 0xc2 && (d[1] == 0xb9 || d[1] == 0xb2 || d[1] == 0xb3);
+}
+
+bool proto_name_creatable(const char *name)
+{
+	size_t len = strlen(name), base;
+
+	if (len == 0 || name[len - 1] == '.' || name[len - 1] == ' ')
+		return false;
+	/* Windows takes "NUL.txt" and "NUL .txt" for NUL: the part before the
+	 * first dot, trailing spaces left out. */
+	base = strcspn(name, ".");
+	while (base > 0 && name[base - 1] == ' ')
+		base--;
+	return !dos_device(name, base);
 }
 
 int proto_encode(void *buf, size_t bufsize, uint16_t type, uint32_t seq, const void *body,

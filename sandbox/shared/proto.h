@@ -159,8 +159,10 @@ enum proto_err {
 				   cannot be listed) or used (nor deleted recursively) */
 	PROTO_E_TOO_DEEP = 25,	/* ZIP: the tree is deeper than the request allows */
 	PROTO_E_OFFSET = 26,	/* TUS_APPEND: the temporary's size is not the offset */
+	/* a new name the server would mangle: see proto_name_creatable() */
+	PROTO_E_RESERVED_NAME = 27,
 };
-#define PROTO_E_MAX PROTO_E_OFFSET
+#define PROTO_E_MAX PROTO_E_RESERVED_NAME
 
 enum proto_ftype {
 	PROTO_FT_FILE = 1,
@@ -415,3 +417,17 @@ bool proto_tmp_name_valid(const char *name);
 /* Whether @name is acceptable as one file or share name: valid UTF-8, 1..PROTO_MAX_NAME
  * bytes, no '/', '\\' or control characters... see proto.c; not "." or "..". */
 bool proto_name_valid(const char *name);
+
+/*
+ * Whether a file or folder may be created under @name (one segment, already
+ * proto_name_valid()): not a name that Windows file servers cannot store and
+ * Samba shows under an 8.3 name ("CSHOFG~F.TXT") in listings, which makes
+ * sync tools delete and re-create it on every run. Refused: a trailing '.'
+ * or ' '; the DOS device names CON, PRN, AUX, NUL, COM1-COM9, LPT1-LPT9 and
+ * COM/LPT with a superscript 1, 2 or 3, in any case, alone or followed by
+ * spaces and/or an extension ("nul.txt", "Com1 .tar.gz"). The rule of
+ * creation only: an existing such name is still read, renamed and deleted.
+ * Every operation that makes a name calls it (the worker's smb.c for every
+ * interface, and the FUSE server): PROTO_E_RESERVED_NAME.
+ */
+bool proto_name_creatable(const char *name);

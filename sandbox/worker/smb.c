@@ -988,6 +988,24 @@ static int unlink_tmp(struct smb *s, const char *url)
 
 static int check_target(struct smb *s, const char *url, uint32_t flags, int *existed);
 
+/* Whether the last segment of @path may be created (proto_name_creatable()):
+ * 0 or PROTO_E_RESERVED_NAME. */
+static int name_creatable(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	return proto_name_creatable(base ? base + 1 : path) ? 0 : PROTO_E_RESERVED_NAME;
+}
+
+/* check_target(), and a target that does not exist yet must have a name the
+ * server stores as it is (name_creatable()): an existing one is replaced. */
+static int check_new_target(struct smb *s, const char *url, const char *path, uint32_t flags)
+{
+	int ex = 0, r = check_target(s, url, flags, &ex);
+
+	return r ? r : ex ? 0 : name_creatable(path);
+}
+
 /* Moves the complete temporary @tmp over @target and removes @tmp when that
  * fails: the old target stays recoverable under a backup name until the new
  * one is in place, and is put back if the final rename fails. */
@@ -997,6 +1015,8 @@ static int replace(struct smb *s, const char *share, const char *path, const cha
 	char bak_path[PROTO_MAX_PATH + 64], bak[URL_MAX];
 	int ex = 0, r = check_target(s, target, flags, &ex);
 
+	if (r == 0 && !ex)
+		r = name_creatable(path);
 	if (r == 0)
 		*created = !ex;
 	if (r == 0 && !ex && smbc_getFunctionRename(s->ctx)(s->ctx, tmp, s->ctx, target) < 0)
@@ -1088,7 +1108,7 @@ int smb_write(struct smb *smb, const char *share, const char *path, const char *
 	if (r == 0)
 		r = make_url(smb, tmp, sizeof(tmp), share, tmp_path);
 	if (r == 0)
-		r = check_target(smb, url, flags, NULL);
+		r = check_new_target(smb, url, path, flags);
 	if (r)
 		return r;
 	f = smbc_getFunctionOpen(smb->ctx)(smb->ctx, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
@@ -1160,6 +1180,9 @@ int smb_mkdir(struct smb *s, const char *share, const char *path)
 	int ex = url_exists(s, url, &st);
 	if (ex != 0)
 		return ex > 0 ? PROTO_E_EXISTS : -ex;
+	r = name_creatable(path);
+	if (r)
+		return r;
 	if (smbc_getFunctionMkdir(s->ctx)(s->ctx, url, 0755) < 0)
 		return last_err();
 	return 0;
@@ -1236,6 +1259,8 @@ int smb_rename(struct smb *s, const char *share, const char *from, const char *t
 		return PROTO_E_EXISTS;
 	if (ex && tst.ftype == PROTO_FT_DIR)
 		return PROTO_E_IS_DIR;
+	if (!ex && (r = name_creatable(to)) != 0)
+		return r;
 	*created = !ex;
 	/* libsmbclient replaces an existing file target itself. */
 	if (smbc_getFunctionRename(s->ctx)(s->ctx, ufrom, s->ctx, uto) < 0)
@@ -1278,7 +1303,7 @@ int smb_copy(struct smb *smb, const char *share, const char *from, const char *t
 		return PROTO_E_IS_DIR;
 	if (strcmp(from, to) == 0)
 		return PROTO_E_EXISTS;
-	r = check_target(smb, uto, flags, NULL);
+	r = check_new_target(smb, uto, to, flags);
 	if (r)
 		return r;
 	src = smbc_getFunctionOpen(smb->ctx)(smb->ctx, ufrom, O_RDONLY, 0);
@@ -2052,7 +2077,7 @@ int smb_tus_create(struct smb *s, const char *share, const char *path, const cha
 	int r = tus_urls(s, share, path, tmp_name, url, tmp);
 
 	if (r == 0)
-		r = check_target(s, url, flags, NULL);
+		r = check_new_target(s, url, path, flags);
 	if (r)
 		return r;
 	f = smbc_getFunctionOpen(s->ctx)(s->ctx, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);

@@ -582,6 +582,47 @@ class D02Write(Base):
         GW.request("DELETE", PUB + "/d02-pp.txt", ALICE_H)
 
 
+    def test_reserved_names(self):
+        """PUT, MKCOL, COPY and MOVE to a name the server would mangle:
+        400 reserved_name, nothing made; one made on the server is still
+        read, moved and deleted."""
+        self.put(PUB + "/d02-rn.txt", b"rn", expect=201)
+        before = sorted(os.listdir(PUBLIC_DIR))
+        for n in ("x.", "x ", "CON", "nul.txt", "Com1.tar.gz", "LPT\u00b2"):
+            with self.subTest(name=n):
+                for method, p, h, body in (
+                        ("PUT", PUB + "/" + q(n), ALICE_H, b"new"),
+                        ("MKCOL", PUB + "/" + q(n), ALICE_H, None),
+                        ("COPY", PUB + "/d02-rn.txt",
+                         dict(ALICE_H, Destination=GW.url(PUB + "/" + q(n))), None),
+                        ("MOVE", PUB + "/d02-rn.txt",
+                         dict(ALICE_H, Destination=PUB + "/" + q(n)), None)):
+                    r = GW.request(method, p, h, body)
+                    self.assertEqual(r.status, 400, (method, r))
+                    self.assertEqual(json.loads(r.body)["error"]["code"], "reserved_name")
+        self.assertEqual(sorted(os.listdir(PUBLIC_DIR)), before)
+        self.assertEqual(disk("d02-rn.txt"), b"rn")
+        made = os.path.join(PUBLIC_DIR, "AUX.txt")
+        with open(made, "wb") as f:
+            f.write(b"on the server\n")
+        os.chown(made, int(FX["SAMBA_UID1"]), int(FX["SAMBA_GID"]))
+        try:
+            r = GW.request("GET", PUB + "/AUX.txt", ALICE_H)
+            self.assertEqual((r.status, r.body), (200, b"on the server\n"))
+            r = GW.request("MOVE", PUB + "/AUX.txt",
+                           dict(ALICE_H, Destination=PUB + "/d02-aux.txt"))
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual(disk("d02-aux.txt"), b"on the server\n")
+            os.rename(os.path.join(PUBLIC_DIR, "d02-aux.txt"), made)
+            self.assertEqual(GW.request("DELETE", PUB + "/AUX.txt", ALICE_H).status, 204)
+            self.assertFalse(os.path.exists(made))
+        finally:
+            for n in (made, os.path.join(PUBLIC_DIR, "d02-aux.txt")):
+                if os.path.exists(n):
+                    os.unlink(n)
+            GW.request("DELETE", PUB + "/d02-rn.txt", ALICE_H)
+
+
 LOCKINFO = (b'<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:">'
             b'<D:lockscope><D:%s/></D:lockscope><D:locktype><D:write/></D:locktype>'
             b'<D:owner><D:href>%s</D:href></D:owner></D:lockinfo>')

@@ -1424,6 +1424,45 @@ static void test_name_valid(void **state)
 	assert_true(proto_name_valid("a"));
 }
 
+/* Names the server would mangle: refused at creation, every spelling. */
+static void test_name_creatable(void **state)
+{
+	static const char *const refused[] = {
+	    "a.",	   "a ",
+	    "dots...",	   "end. ",
+	    "CON",	   "con",
+	    "Con",	   "PRN",
+	    "aux",	   "NUL",
+	    "nul.txt",	   "NUL.tar.gz",
+	    "nul .txt",	   "CON  .x",
+	    "COM1",	   "com9",
+	    "Com5.log",	   "LPT1",
+	    "lpt9.txt",	   "COM\xc2\xb9",
+	    "lpt\xc2\xb2", "COM\xc2\xb3.txt",
+	    "CON.",	   "x.txt ",
+	    "\xc3\xa9.",
+	};
+	static const char *const allowed[] = {
+	    "a",	"a.b",	    ".hidden",	"..a",	       " lead",	       "CONS",	"CONSOLE",
+	    "con1",	"NULL.txt", "COM",	"COM0",	       "LPT0",	       "COM10", "LPT10.txt",
+	    "xcon",	"aux_",	    "_nul.txt", "COM\xc2\xb4", "COM\xc2\xb9x", "a.CON", "PRN-2.txt",
+	    "tab\tend",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY(refused); i++) {
+		if (proto_name_creatable(refused[i]))
+			print_error("proto_name_creatable(\"%s\") is true\n", refused[i]);
+		assert_false(proto_name_creatable(refused[i]));
+	}
+	for (size_t i = 0; i < ARRAY(allowed); i++) {
+		if (!proto_name_creatable(allowed[i]))
+			print_error("proto_name_creatable(\"%s\") is false\n", allowed[i]);
+		assert_true(proto_name_creatable(allowed[i]));
+	}
+	assert_false(proto_name_creatable(""));
+}
+
 /* ---- names ---------------------------------------------------------------------------- */
 
 /* Names of upload temporaries: exactly the gateway's pattern; WRITE and DROP
@@ -1523,6 +1562,7 @@ static void test_err_name(void **state)
 	    [PROTO_E_BAD_ENTRY] = "unusable_name",
 	    [PROTO_E_TOO_DEEP] = "too_deep",
 	    [PROTO_E_OFFSET] = "offset_mismatch",
+	    [PROTO_E_RESERVED_NAME] = "reserved_name",
 	};
 	static const uint32_t unknown[] = {0, PROTO_E_MAX + 1, 1000, UINT32_MAX};
 
@@ -1622,18 +1662,31 @@ static void test_fds(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip),	     cmocka_unit_test(test_string_caps),
-	    cmocka_unit_test(test_wire_layout),	     cmocka_unit_test(test_bad_size),
-	    cmocka_unit_test(test_bad_type),	     cmocka_unit_test(test_bad_header),
-	    cmocka_unit_test(test_bad_body),	     cmocka_unit_test(test_bad_strings),
-	    cmocka_unit_test(test_bad_utf8_strings), cmocka_unit_test(test_bad_auth),
-	    cmocka_unit_test(test_bad_error),	     cmocka_unit_test(test_bad_flags),
-	    cmocka_unit_test(test_bad_answers),	     cmocka_unit_test(test_bad_entries),
-	    cmocka_unit_test(test_entries_builder),  cmocka_unit_test(test_entries_small),
-	    cmocka_unit_test(test_share_comments),   cmocka_unit_test(test_encode_errors),
-	    cmocka_unit_test(test_utf8_valid),	     cmocka_unit_test(test_name_valid),
-	    cmocka_unit_test(test_err_name),	     cmocka_unit_test(test_type_name),
-	    cmocka_unit_test(test_tmp_names),	     cmocka_unit_test(test_fds),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_string_caps),
+	    cmocka_unit_test(test_wire_layout),
+	    cmocka_unit_test(test_bad_size),
+	    cmocka_unit_test(test_bad_type),
+	    cmocka_unit_test(test_bad_header),
+	    cmocka_unit_test(test_bad_body),
+	    cmocka_unit_test(test_bad_strings),
+	    cmocka_unit_test(test_bad_utf8_strings),
+	    cmocka_unit_test(test_bad_auth),
+	    cmocka_unit_test(test_bad_error),
+	    cmocka_unit_test(test_bad_flags),
+	    cmocka_unit_test(test_bad_answers),
+	    cmocka_unit_test(test_bad_entries),
+	    cmocka_unit_test(test_entries_builder),
+	    cmocka_unit_test(test_entries_small),
+	    cmocka_unit_test(test_share_comments),
+	    cmocka_unit_test(test_encode_errors),
+	    cmocka_unit_test(test_utf8_valid),
+	    cmocka_unit_test(test_name_valid),
+	    cmocka_unit_test(test_name_creatable),
+	    cmocka_unit_test(test_err_name),
+	    cmocka_unit_test(test_type_name),
+	    cmocka_unit_test(test_tmp_names),
+	    cmocka_unit_test(test_fds),
 	};
 
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
