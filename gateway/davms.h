@@ -36,9 +36,8 @@ struct davms_res {
 	struct davlock_table *locks; /* for lockdiscovery when @key is set; may be NULL */
 	int64_t now;		     /* seconds, for the locks' timeouts */
 	bool collection;
-	bool stat; /* size and mtime known */
-	uint64_t size;
-	int64_t mtime;
+	bool stat;	      /* @st known */
+	struct proto_stat st; /* size, times (getetag: gw_etag()) */
 };
 
 /* Appends @x's <D:response> for @pf to @b (b->oom set when memory ran out). */

@@ -910,14 +910,12 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 /* ---- listings ---- */
 
-static int share_cb(void *ud, uint32_t ftype, uint64_t size, int64_t mtime, const char *name,
+static int share_cb(void *ud, const struct proto_entry_rec *rec, const char *name,
 		    const char *comment)
 {
 	struct handle *h = ud;
 
-	(void)ftype;
-	(void)size;
-	(void)mtime;
+	(void)rec;
 	(void)comment;
 	if (h->n_shares >= MAX_SHARES || name_listed(name) != 1)
 		return 0;

@@ -303,6 +303,31 @@ int proto_encode(void *buf, size_t bufsize, uint16_t type, uint32_t seq, const v
 	return (int)total;
 }
 
+/* The checks of a stat's fields beyond its type: reserved 0, nanoseconds
+ * under a second. */
+static bool stat_valid(const struct proto_stat *st)
+{
+	return st->reserved == 0 && st->mtime_ns < 1000000000u && st->ctime_ns < 1000000000u;
+}
+
+struct proto_stat proto_entry_stat(const struct proto_entry_rec *rec)
+{
+	return (struct proto_stat){.ftype = rec->ftype,
+				   .mtime_ns = rec->mtime_ns,
+				   .size = rec->size,
+				   .mtime = rec->mtime,
+				   .ctime = rec->ctime,
+				   .ctime_ns = rec->ctime_ns,
+				   .file_id = rec->file_id};
+}
+
+static bool rec_valid(const struct proto_entry_rec *rec)
+{
+	struct proto_stat st = proto_entry_stat(rec);
+
+	return rec->reserved == 0 && stat_valid(&st);
+}
+
 static int decode_entries(struct proto_msg *m, const uint8_t *p, size_t left)
 {
 	uint32_t n = 0;
@@ -314,7 +339,7 @@ static int decode_entries(struct proto_msg *m, const uint8_t *p, size_t left)
 		if (left < sizeof(rec))
 			return -EBADMSG;
 		memcpy(&rec, p, sizeof(rec));
-		if (rec.reserved != 0 || rec.ftype < PROTO_FT_FILE || rec.ftype > PROTO_FT_SHARE)
+		if (!rec_valid(&rec) || rec.ftype < PROTO_FT_FILE || rec.ftype > PROTO_FT_SHARE)
 			return -EBADMSG;
 		p += sizeof(rec);
 		left -= sizeof(rec);
@@ -374,12 +399,12 @@ int proto_decode(const void *buf, size_t len, struct proto_msg *ret)
 			return -EBADMSG;
 		break;
 	case PROTO_STAT_OK:
-		if (m.u.stat.reserved || m.u.stat.ftype < PROTO_FT_FILE ||
+		if (!stat_valid(&m.u.stat) || m.u.stat.ftype < PROTO_FT_FILE ||
 		    m.u.stat.ftype > PROTO_FT_SHARE)
 			return -EBADMSG;
 		break;
 	case PROTO_READ_OK:
-		if (m.u.read_ok.st.reserved || m.u.read_ok.st.ftype != PROTO_FT_FILE)
+		if (!stat_valid(&m.u.read_ok.st) || m.u.read_ok.st.ftype != PROTO_FT_FILE)
 			return -EBADMSG;
 		break;
 	case PROTO_WRITE:
@@ -425,7 +450,7 @@ int proto_decode(const void *buf, size_t len, struct proto_msg *ret)
 			return -EBADMSG;
 		break;
 	case PROTO_FOUND:
-		if (m.u.found.reserved || m.u.found.ftype < PROTO_FT_FILE ||
+		if (!rec_valid(&m.u.found) || m.u.found.ftype < PROTO_FT_FILE ||
 		    m.u.found.ftype > PROTO_FT_DIR)
 			return -EBADMSG;
 		break;
@@ -497,9 +522,20 @@ int proto_entries_add_comment(struct proto_entries_builder *b, uint32_t ftype, u
 			      int64_t mtime, const char *name, const char *comment)
 {
 	struct proto_entry_rec rec = {.ftype = ftype, .size = size, .mtime = mtime};
+
+	return proto_entries_add_rec(b, &rec, name, comment);
+}
+
+int proto_entries_add_rec(struct proto_entries_builder *b, const struct proto_entry_rec *in,
+			  const char *name, const char *comment)
+{
+	struct proto_entry_rec rec = *in;
+	uint32_t ftype = rec.ftype;
 	size_t l, cl = 0;
 
-	if (ftype < PROTO_FT_FILE || ftype > PROTO_FT_SHARE || !proto_name_valid(name))
+	rec.reserved = 0;
+	if (ftype < PROTO_FT_FILE || ftype > PROTO_FT_SHARE || !rec_valid(&rec) ||
+	    !proto_name_valid(name))
 		return -EINVAL;
 	if (ftype == PROTO_FT_SHARE) {
 		if (!comment)

@@ -25,8 +25,9 @@
 #include <stdint.h>
 
 /* 2: WRITE names its temporary; DROP. 3: STATVFS, UTIMES. 4: ZIP, SEARCH, TUS_*.
- * 5: WALKING. 6: FOLLOWED. */
-#define PROTO_VERSION 7
+ * 5: WALKING. 6: FOLLOWED. 8: stats and entries carry the times in full and the
+ * file id. */
+#define PROTO_VERSION 8
 
 /* Caps, checked on both sides. */
 #define PROTO_MAX_MSG	       65536 /* one datagram, header included */
@@ -189,11 +190,22 @@ struct proto_auth {
 };
 #define PROTO_AUTH_SHOW_HIDDEN 0x1u
 
+/*
+ * What the server says of a file, at the resolution it gives (SMB2: 100 ns):
+ * every write through the gateway changes one of them, which the ETag is made
+ * of (gateway/httputil.h gw_etag()). Samba reports the change time as the
+ * modification time; the file id is the file's inode on its disk: a new one
+ * for each upload, which is written beside and renamed over the old file.
+ */
 struct proto_stat {
-	uint32_t ftype; /* enum proto_ftype */
-	uint32_t reserved;
+	uint32_t ftype;	   /* enum proto_ftype */
+	uint32_t mtime_ns; /* 0..999999999, the rest of mtime */
 	uint64_t size;
-	int64_t mtime; /* seconds since the epoch, UTC */
+	int64_t mtime;	   /* seconds since the epoch, UTC */
+	int64_t ctime;	   /* the change time (SMB ChangeTime), seconds; 0: not known */
+	uint32_t ctime_ns; /* 0..999999999 */
+	uint32_t reserved; /* 0 */
+	uint64_t file_id;  /* the server's file id (SMB IndexNumber); 0: not known */
 };
 
 struct proto_range {
@@ -294,9 +306,13 @@ struct proto_end {
  * name; a share's record then has its NUL-terminated comment (maybe empty). */
 struct proto_entry_rec {
 	uint32_t ftype;
-	uint32_t reserved;
+	uint32_t mtime_ns; /* the fields of struct proto_stat, same checks */
 	uint64_t size;
 	int64_t mtime;
+	int64_t ctime;
+	uint32_t ctime_ns;
+	uint32_t reserved;
+	uint64_t file_id;
 };
 
 /* A decoded message: pointers into the caller's buffer (not owned). */
@@ -385,6 +401,10 @@ struct proto_entries_builder {
 void proto_entries_init(struct proto_entries_builder *b, void *buf, size_t size, uint32_t seq);
 int proto_entries_add(struct proto_entries_builder *b, uint32_t ftype, uint64_t size, int64_t mtime,
 		      const char *name);
+/* The same with every field of @rec (its reserved field is ignored), and a
+ * share's @comment as proto_entries_add_comment() takes it. */
+int proto_entries_add_rec(struct proto_entries_builder *b, const struct proto_entry_rec *rec,
+			  const char *name, const char *comment);
 /* The same with a share's @comment (NULL: empty; ignored for other types);
  * -EINVAL also for a comment proto_comment_valid() refuses. */
 int proto_entries_add_comment(struct proto_entries_builder *b, uint32_t ftype, uint64_t size,
@@ -401,6 +421,9 @@ int proto_entries_next(const struct proto_msg *m, size_t *pos, struct proto_entr
 /* The same, also giving the comment of a share ("" for other types). */
 int proto_entries_next_comment(const struct proto_msg *m, size_t *pos, struct proto_entry_rec *rec,
 			       const char **name, const char **comment);
+
+/* The stat of an entry record (the same fields). */
+struct proto_stat proto_entry_stat(const struct proto_entry_rec *rec);
 
 /* Whether @comment is acceptable as a share's comment: valid UTF-8, at most
  * PROTO_MAX_COMMENT bytes, no control characters. */

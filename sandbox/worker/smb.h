@@ -57,8 +57,8 @@ int smb_check_password(const struct smb *s, const char *password);
 
 /* Called once per entry (@comment: a share's, else NULL); a non-zero return
  * stops the listing and is returned. */
-typedef int (*smb_entry_cb)(void *ud, uint32_t ftype, uint64_t size, int64_t mtime,
-			    const char *name, const char *comment);
+typedef int (*smb_entry_cb)(void *ud, const struct proto_entry_rec *rec, const char *name,
+			    const char *comment);
 
 /* The server's disk shares (no IPC$, printers; "name$" only with show_hidden). */
 int smb_shares(struct smb *s, smb_entry_cb cb, void *ud);

@@ -1540,6 +1540,62 @@ class T04Write(Base):
         self.assertDisk(os.path.join(READONLY, "readme.txt"), b"read only\n")
 
 
+    def test_etag_every_write(self):
+        """The ETag changes with every write, also one of the same size in
+        the same second and one whose mtime is put back to the nanosecond (an
+        upload is a new file on the server: a new file id); If-None-Match
+        with the old tag then gets the new content, If-Match with it 412 and
+        nothing written."""
+        disk = os.path.join(self.path, "e.txt")
+        url = f"{self.url}/e.txt"
+        t = 1796000000 * 10**9  # whole seconds
+
+        def etag():
+            r = self.gw.request("HEAD", url, self.h)
+            self.assertEqual(r.status, 200, r)
+            g = self.gw.get(url, self.h)
+            self.assertEqual(g.header("ETag"), r.header("ETag"))
+            return r.header("ETag")
+
+        self.assertEqual(self.put("e.txt", b"aaaa").status, 201)
+        os.utime(disk, ns=(t, t))
+        tags = [etag()]
+        # rewritten in place on the server, same size, same second
+        with open(disk, "r+b") as f:
+            f.write(b"bbbb")
+        os.utime(disk, ns=(t, t + 100))  # SMB2 times: 100 ns units
+        tags.append(etag())
+        # an upload of the same size, its mtime put back exactly
+        self.assertEqual(self.put("e.txt", b"cccc").status, 204)
+        os.utime(disk, ns=(t, t + 100))  # SMB2 times: 100 ns units
+        tags.append(etag())
+        # an upload right after the last one, untouched
+        self.assertEqual(self.put("e.txt", b"dddd").status, 204)
+        tags.append(etag())
+        self.assertEqual(len(set(tags)), len(tags), tags)
+        self.assertRegex(tags[0], r'^"4-[0-9a-f]{16}"$')
+        for old in tags[:-1]:
+            r = self.gw.get(url, dict(self.h, **{"If-None-Match": old}))
+            self.assertEqual((r.status, r.body), (200, b"dddd"))
+            r = self.put("e.txt", b"lost", **{"If-Match": old})
+            self.assertError(r, 412, "precondition_failed")
+            self.assertDisk(disk, b"dddd")
+            self.assertEqual(etag(), tags[-1])
+        r = self.gw.get(url, dict(self.h, **{"If-None-Match": tags[-1]}))
+        self.assertEqual((r.status, r.body), (304, b""))
+        # If-None-Match naming the current tag: no PUT either
+        self.assertError(self.put("e.txt", b"nope", **{"If-None-Match": tags[-1]}), 412)
+        self.assertError(self.put("e.txt", b"nope", **{"If-Match": "W/" + tags[-1]}), 412)
+        self.assertDisk(disk, b"dddd")
+        r = self.put("e.txt", b"mine", **{"If-Match": f'"x", {tags[-1]}'})
+        self.assertEqual((r.status, r.body), (204, b""))
+        self.assertDisk(disk, b"mine")
+        # If-Match: * needs the file; nothing is created
+        self.assertError(self.put("none.txt", b"x", **{"If-Match": "*"}), 412)
+        self.assertFalse(os.path.exists(os.path.join(self.path, "none.txt")))
+        self.assertEqual(self.put("e.txt", b"any", **{"If-Match": "*"}).status, 204)
+        self.assertNoTemp(self.path)
+
     RESERVED = ("trail.", "trail ", "dots..", "CON", "con.txt", "Nul .txt", "aux.tar.gz",
                 "PRN", "COM1", "lpt9.log", "COM\u00b9", "LPT\u00b3.txt")
 

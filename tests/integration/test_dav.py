@@ -582,6 +582,44 @@ class D02Write(Base):
         GW.request("DELETE", PUB + "/d02-pp.txt", ALICE_H)
 
 
+    def test_etag_after_mtime_put_back(self):
+        """A rewrite of the same size whose mtime is put back with PROPPATCH
+        (as Explorer does after a copy) changes the ETag: If-Match and the If
+        header with the old one get 412 and change nothing, If-None-Match
+        gets the new content; PROPFIND's getetag is HEAD's ETag."""
+        p = PUB + "/d02-etag.txt"
+        when = (b'<?xml version="1.0" encoding="utf-8" ?><D:propertyupdate xmlns:D="DAV:" '
+                b'xmlns:Z="urn:schemas-microsoft-com:"><D:set><D:prop>'
+                b'<Z:Win32LastModifiedTime>Tue, 01 Dec 2026 00:00:00 GMT'
+                b'</Z:Win32LastModifiedTime></D:prop></D:set></D:propertyupdate>')
+
+        def etag():
+            r = propfind("0", p)
+            tag = responses(r)[p]["{DAV:}getetag"][1].text
+            self.assertEqual(GW.request("HEAD", p, ALICE_H).headers["ETag"], tag)
+            return tag
+        try:
+            self.put(p, b"one", expect=201)
+            self.assertEqual(GW.request("PROPPATCH", p, ALICE_H, when).status, 207)
+            old = etag()
+            self.put(p, b"two", expect=204)
+            self.assertEqual(GW.request("PROPPATCH", p, ALICE_H, when).status, 207)
+            self.assertEqual(os.stat(os.path.join(PUBLIC_DIR, "d02-etag.txt")).st_mtime_ns,
+                             1796083200 * 10**9)
+            new = etag()
+            self.assertNotEqual(new, old)
+            r = GW.request("GET", p, dict(ALICE_H, **{"If-None-Match": old}))
+            self.assertEqual((r.status, r.body), (200, b"two"))
+            for h in ({"If-Match": old}, {"If": f"([{old}])"}):
+                with self.subTest(h=h):
+                    r = self.put(p, b"bad", headers=dict(ALICE_H, **h))
+                    self.assertEqual(r.status, 412, r)
+                    self.assertEqual(disk("d02-etag.txt"), b"two")
+            self.put(p, b"new", headers=dict(ALICE_H, **{"If-Match": new}), expect=204)
+            self.assertEqual(disk("d02-etag.txt"), b"new")
+        finally:
+            GW.request("DELETE", p, ALICE_H)
+
     def test_reserved_names(self):
         """PUT, MKCOL, COPY and MOVE to a name the server would mangle:
         400 reserved_name, nothing made; one made on the server is still
