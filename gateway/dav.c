@@ -310,8 +310,7 @@ static enum MHD_Result do_propfind(struct gw_req *r, struct MHD_Connection *c, s
 					      .now = now_s(),
 					      .collection = dir,
 					      .stat = true,
-					      .size = st.size,
-					      .mtime = st.mtime};
+					      .st = st};
 			davms_response(&b, &pf, &x);
 			free(href);
 			free(key);
@@ -405,7 +404,7 @@ static enum MHD_Result do_proppatch(struct gw_req *r, struct MHD_Connection *c, 
 	}
 	char *key = davms_key(p->server, p->share, p->path);
 	char *href = davms_href(p->server, p->share, p->path, st.ftype != PROTO_FT_FILE);
-	gw_etag(st.size, st.mtime, etag);
+	gw_etag(&st, etag);
 	if (!key || !href || !cond_parse(r, c, &k)) {
 		enum MHD_Result ret = r->responded ? MHD_YES : MHD_NO;
 		free(key);
@@ -534,7 +533,7 @@ static enum MHD_Result do_delete(struct gw_req *r, struct MHD_Connection *c, siz
 	int err = sbxc_stat(gw_fs_client(s), p->share, p->path, &st);
 	if (err)
 		return gw_fs_failed(r, c, s, err);
-	gw_etag(st.size, st.mtime, etag);
+	gw_etag(&st, etag);
 	char *key = davms_key(p->server, p->share, p->path);
 	if (!key || !cond_parse(r, c, &k)) {
 		free(key);
@@ -579,7 +578,7 @@ static enum MHD_Result do_put(struct gw_req *r, struct MHD_Connection *c, size_t
 			if (k.h.lists[i].c[j].etag &&
 			    sbxc_stat(gw_fs_client(s), p->share, p->path, &st) == 0 &&
 			    st.ftype == PROTO_FT_FILE) {
-				gw_etag(st.size, st.mtime, etag);
+				gw_etag(&st, etag);
 				etagp = etag;
 				break;
 			}
@@ -909,7 +908,7 @@ static enum MHD_Result do_copymove(struct gw_req *r, struct MHD_Connection *c, s
 		ret = r->responded ? MHD_YES : MHD_NO;
 		goto out;
 	}
-	gw_etag(st.size, st.mtime, etag);
+	gw_etag(&st, etag);
 	if (!cond_holds(r, &k, skey, st.ftype == PROTO_FT_FILE ? etag : NULL)) {
 		ret = gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "precondition_failed",
 				     "the If header does not hold");

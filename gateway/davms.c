@@ -127,9 +127,9 @@ static bool put_live(struct davxml_buf *b, const char *name, const struct davms_
 		if (!x->stat)
 			return false;
 		if (name[0] == 'g')
-			gw_http_date(x->mtime, v);
+			gw_http_date(x->st.mtime, v);
 		else
-			gw_rfc3339(x->mtime, v);
+			gw_rfc3339(x->st.mtime, v);
 		if (name_only)
 			davxml_putf(b, "<D:%s/>", name);
 		else
@@ -144,11 +144,11 @@ static bool put_live(struct davxml_buf *b, const char *name, const struct davms_
 			davxml_put(b, "<D:getcontentlength/>");
 		else
 			davxml_putf(b, "<D:getcontentlength>%llu</D:getcontentlength>",
-				    (unsigned long long)x->size);
+				    (unsigned long long)x->st.size);
 		return true;
 	}
 	if (strcmp(name, "getetag") == 0) {
-		gw_etag(x->size, x->mtime, v);
+		gw_etag(&x->st, v);
 		if (name_only)
 			davxml_put(b, "<D:getetag/>");
 		else {
@@ -279,8 +279,7 @@ int davms_list_entry(void *ud, const struct proto_entry_rec *rec, const char *na
 			      .inherited = &l->inherited,
 			      .collection = rec->ftype != PROTO_FT_FILE,
 			      .stat = !l->shares,
-			      .size = rec->size,
-			      .mtime = rec->mtime};
+			      .st = proto_entry_stat(rec)};
 	davms_response(l->b, l->pf, &x);
 	free(path);
 	free(href);

@@ -40,9 +40,8 @@ struct davms_res {
 	 * NULL: every lock is shown. */
 	size_t *inherited;
 	bool collection;
-	bool stat; /* size and mtime known */
-	uint64_t size;
-	int64_t mtime;
+	bool stat;	      /* @st known */
+	struct proto_stat st; /* size, times (getetag: gw_etag()) */
 };
 
 /* Appends @x's <D:response> for @pf to @b (b->oom set when memory ran out). */

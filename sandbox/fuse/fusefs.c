@@ -144,6 +144,8 @@ static int fs_errno(int err)
 	case PROTO_E_TOO_DEEP:	/* the worker's ZIP only */
 	case PROTO_E_OFFSET:	/* the worker's TUS_APPEND only */
 	case PROTO_E_OVERLAP:	/* smb_rename() and smb_copy() only */
+	/* name_check() here */
+	case PROTO_E_RESERVED_NAME:
 		break;
 	}
 	switch (err) {
@@ -177,13 +179,16 @@ static int proto_errno(int e)
 	case PROTO_E_TIMEOUT:
 		return -ETIMEDOUT;
 	case PROTO_E_BAD_NAME:
+	case PROTO_E_RESERVED_NAME:
 		return -EINVAL;
 	default:
 		return -EIO;
 	}
 }
 
-enum name_use { N_LOOKUP, N_CREATE };
+/* N_CREATE: a name that is made (mkdir, mknod, create); N_TARGET: the target
+ * of a rename, which may exist. */
+enum name_use { N_LOOKUP, N_CREATE, N_TARGET };
 
 /*
  * Whether @name may cross to the server, as the REST API decides: a valid
@@ -191,7 +196,11 @@ enum name_use { N_LOOKUP, N_CREATE };
  * "." or ".."), no SMB wildcard ('*', '?', '<', '>', '"'), no '|' and no ':'
  * (alternate data streams). Refused: -EINVAL (-ENAMETOOLONG over
  * PROTO_MAX_NAME bytes). The temporaries of uploads (SMB_TMP_PREFIX) do not
- * exist here: -ENOENT to look one up, -EPERM to make one.
+ * exist here: -ENOENT to look one up, -EPERM to make one. A name the server
+ * would mangle (proto_name_creatable(): a trailing dot or space, CON, NUL,
+ * COM1...) is not made: -EINVAL, as for the other names the server cannot
+ * take (and as ntfs-3g's windows_names answers); op_rename() checks its
+ * target so when there is none. Existing such names stay usable.
  */
 static int name_check(const char *name, enum name_use use)
 {
@@ -201,6 +210,8 @@ static int name_check(const char *name, enum name_use use)
 		return -EINVAL;
 	if (smb_path_reserved(name))
 		return use == N_LOOKUP ? -ENOENT : -EPERM;
+	if (use == N_CREATE && !proto_name_creatable(name))
+		return -EINVAL;
 	return 0;
 }
 
@@ -735,7 +746,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	}
 	r = prepare_change(fs, 0, parent, name, N_LOOKUP, &a);
 	if (r == 0)
-		r = prepare_change(fs, 1, newparent, newname, N_CREATE, &b);
+		r = prepare_change(fs, 1, newparent, newname, N_TARGET, &b);
 	if (r == 0 && strcmp(a.share, b.share) != 0)
 		r = -EXDEV;
 	memset(&from, 0, sizeof(from));
@@ -743,7 +754,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	if (r == 0 && smbc_getFunctionStat(fs->ctx)(fs->ctx, a.url, &from) < 0)
 		r = last_errno();
 	if (r == 0 && smbc_getFunctionStat(fs->ctx)(fs->ctx, b.url, &to) < 0) {
-		r = errno == ENOENT ? 0 : last_errno();
+		r = errno != ENOENT ? last_errno() : proto_name_creatable(newname) ? 0 : -EINVAL;
 		to.st_mode = 0; /* no target */
 	} else if (r == 0 && !same_file(&from, &to, parent, name, newparent, newname)) {
 		if (flags & RENAME_NOREPLACE)
@@ -933,14 +944,12 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 /* ---- listings ---- */
 
-static int share_cb(void *ud, uint32_t ftype, uint64_t size, int64_t mtime, const char *name,
+static int share_cb(void *ud, const struct proto_entry_rec *rec, const char *name,
 		    const char *comment)
 {
 	struct handle *h = ud;
 
-	(void)ftype;
-	(void)size;
-	(void)mtime;
+	(void)rec;
 	(void)comment;
 	if (h->n_shares >= MAX_SHARES || name_listed(name) != 1)
 		return 0;

@@ -318,6 +318,27 @@ static int64_t ts_sec(const struct timespec *ts)
 	return (int64_t)ts->tv_sec;
 }
 
+static uint32_t ts_nsec(const struct timespec *ts)
+{
+	return ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000 ? (uint32_t)ts->tv_nsec : 0;
+}
+
+/* A file's stat as the protocol carries it, at the server's resolution. */
+static struct proto_stat stat_of(const struct stat *st)
+{
+	bool dir = S_ISDIR(st->st_mode);
+
+	return (struct proto_stat){
+	    .ftype = dir ? PROTO_FT_DIR : PROTO_FT_FILE,
+	    .size = dir ? 0 : (uint64_t)st->st_size,
+	    .mtime = ts_sec(&st->st_mtim),
+	    .mtime_ns = ts_nsec(&st->st_mtim),
+	    .ctime = ts_sec(&st->st_ctim),
+	    .ctime_ns = ts_nsec(&st->st_ctim),
+	    .file_id = (uint64_t)st->st_ino,
+	};
+}
+
 /* A context made by smb_warm(), for the next smb_new(). */
 static SMBCCTX *warm_ctx;
 
@@ -528,7 +549,7 @@ int smb_shares(struct smb *s, smb_entry_cb cb, void *ud)
 		if (!proto_name_valid(e->name))
 			continue;
 		/* The comment is the server's free text: kept only when it is clean. */
-		r = cb(ud, PROTO_FT_SHARE, 0, 0, e->name,
+		r = cb(ud, &(struct proto_entry_rec){.ftype = PROTO_FT_SHARE}, e->name,
 		       e->commentlen > 0 && proto_comment_valid(e->comment) ? e->comment : "");
 		if (r)
 			break;
@@ -566,11 +587,7 @@ static int stat_url(struct smb *s, const char *url, struct proto_stat *ret)
 
 	if (r)
 		return r;
-	*ret = (struct proto_stat){
-	    .ftype = S_ISDIR(st.st_mode) ? PROTO_FT_DIR : PROTO_FT_FILE,
-	    .size = S_ISDIR(st.st_mode) ? 0 : (uint64_t)st.st_size,
-	    .mtime = (int64_t)st.st_mtime,
-	};
+	*ret = stat_of(&st);
 	return 0;
 }
 
@@ -595,7 +612,8 @@ int smb_list(struct smb *s, const char *share, const char *path, smb_entry_cb cb
 	d = opendir_again(s, url);
 	if (!d)
 		return opendir_err(s, url);
-	while ((fi = smbc_getFunctionReaddirPlus(s->ctx)(s->ctx, d)) != NULL) {
+	struct stat st;
+	while ((fi = smbc_getFunctionReaddirPlus2(s->ctx)(s->ctx, d, &st)) != NULL) {
 		if (!fi->name || strcmp(fi->name, ".") == 0 || strcmp(fi->name, "..") == 0)
 			continue;
 		if (!proto_name_valid(fi->name)) {
@@ -606,8 +624,15 @@ int smb_list(struct smb *s, const char *share, const char *path, smb_entry_cb cb
 		if (smb_path_reserved(fi->name))
 			continue; /* an upload in progress, not a file yet */
 		bool dir = fi->attrs & FILE_ATTR_DIRECTORY;
-		r = cb(ud, dir ? PROTO_FT_DIR : PROTO_FT_FILE, dir ? 0 : fi->size,
-		       ts_sec(&fi->mtime_ts), fi->name, NULL);
+		/* The fields a stat of the entry gives too: same ETag both ways. */
+		struct proto_entry_rec rec = {.ftype = dir ? PROTO_FT_DIR : PROTO_FT_FILE,
+					      .size = dir ? 0 : fi->size,
+					      .mtime = ts_sec(&fi->mtime_ts),
+					      .mtime_ns = ts_nsec(&fi->mtime_ts),
+					      .ctime = ts_sec(&fi->ctime_ts),
+					      .ctime_ns = ts_nsec(&fi->ctime_ts),
+					      .file_id = (uint64_t)st.st_ino};
+		r = cb(ud, &rec, fi->name, NULL);
 		if (r)
 			break;
 	}
@@ -920,8 +945,7 @@ int smb_read(struct smb *smb, const char *share, const char *path, uint64_t offs
 		r = PROTO_E_IS_DIR;
 		goto out;
 	}
-	pst = (struct proto_stat){
-	    .ftype = PROTO_FT_FILE, .size = (uint64_t)st.st_size, .mtime = (int64_t)st.st_mtime};
+	pst = stat_of(&st);
 	if (offset > pst.size) {
 		r = PROTO_E_INVALID;
 		goto out;
@@ -988,6 +1012,24 @@ static int unlink_tmp(struct smb *s, const char *url)
 
 static int check_target(struct smb *s, const char *url, uint32_t flags, int *existed);
 
+/* Whether the last segment of @path may be created (proto_name_creatable()):
+ * 0 or PROTO_E_RESERVED_NAME. */
+static int name_creatable(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	return proto_name_creatable(base ? base + 1 : path) ? 0 : PROTO_E_RESERVED_NAME;
+}
+
+/* check_target(), and a target that does not exist yet must have a name the
+ * server stores as it is (name_creatable()): an existing one is replaced. */
+static int check_new_target(struct smb *s, const char *url, const char *path, uint32_t flags)
+{
+	int ex = 0, r = check_target(s, url, flags, &ex);
+
+	return r ? r : ex ? 0 : name_creatable(path);
+}
+
 /* Moves the complete temporary @tmp over @target and removes @tmp when that
  * fails: the old target stays recoverable under a backup name until the new
  * one is in place, and is put back if the final rename fails. */
@@ -997,6 +1039,8 @@ static int replace(struct smb *s, const char *share, const char *path, const cha
 	char bak_path[PROTO_MAX_PATH + 64], bak[URL_MAX];
 	int ex = 0, r = check_target(s, target, flags, &ex);
 
+	if (r == 0 && !ex)
+		r = name_creatable(path);
 	if (r == 0)
 		*created = !ex;
 	if (r == 0 && !ex && smbc_getFunctionRename(s->ctx)(s->ctx, tmp, s->ctx, target) < 0)
@@ -1088,7 +1132,7 @@ int smb_write(struct smb *smb, const char *share, const char *path, const char *
 	if (r == 0)
 		r = make_url(smb, tmp, sizeof(tmp), share, tmp_path);
 	if (r == 0)
-		r = check_target(smb, url, flags, NULL);
+		r = check_new_target(smb, url, path, flags);
 	if (r)
 		return r;
 	f = smbc_getFunctionOpen(smb->ctx)(smb->ctx, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
@@ -1160,6 +1204,9 @@ int smb_mkdir(struct smb *s, const char *share, const char *path)
 	int ex = url_exists(s, url, &st);
 	if (ex != 0)
 		return ex > 0 ? PROTO_E_EXISTS : -ex;
+	r = name_creatable(path);
+	if (r)
+		return r;
 	if (smbc_getFunctionMkdir(s->ctx)(s->ctx, url, 0755) < 0)
 		return last_err();
 	return 0;
@@ -1382,6 +1429,8 @@ int smb_rename(struct smb *s, const char *share, const char *from, const char *t
 		return PROTO_E_OVERLAP; /* a folder into itself, or over what holds it */
 	if (ex && rel != REL_SAME && !(flags & PROTO_F_OVERWRITE))
 		return PROTO_E_EXISTS;
+	if (!ex && (r = name_creatable(to)) != 0)
+		return r;
 	/* A new name, or the same file in another spelling (the server changes
 	 * the case of the name): a plain rename. */
 	*created = !ex || rel == REL_SAME;
@@ -1420,6 +1469,8 @@ static int copy_target(struct smb *s, const char *share, const char *from, const
 		return PROTO_E_OVERLAP;
 	if (ex && !(flags & PROTO_F_OVERWRITE))
 		return PROTO_E_EXISTS;
+	if (!ex && (r = name_creatable(to)) != 0)
+		return r;
 	*ret_dir = ex && S_ISDIR(tst.st_mode);
 	return 0;
 }
@@ -2187,8 +2238,7 @@ int smb_read_stream(struct smb *s, const char *share, const char *path,
 		r = PROTO_E_IS_DIR;
 		goto out;
 	}
-	struct proto_stat pst = {
-	    .ftype = PROTO_FT_FILE, .size = (uint64_t)st.st_size, .mtime = (int64_t)st.st_mtime};
+	struct proto_stat pst = stat_of(&st);
 	*ret_started = true;
 	r = started(ud, &pst);
 	for (uint64_t left = pst.size; r == 0 && left > 0;) {
@@ -2235,7 +2285,7 @@ int smb_tus_create(struct smb *s, const char *share, const char *path, const cha
 	int r = tus_urls(s, share, path, tmp_name, url, tmp);
 
 	if (r == 0)
-		r = check_target(s, url, flags, NULL);
+		r = check_new_target(s, url, path, flags);
 	if (r)
 		return r;
 	f = smbc_getFunctionOpen(s->ctx)(s->ctx, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);

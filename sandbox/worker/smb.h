@@ -57,8 +57,8 @@ int smb_check_password(const struct smb *s, const char *password);
 
 /* Called once per entry (@comment: a share's, else NULL); a non-zero return
  * stops the listing and is returned. */
-typedef int (*smb_entry_cb)(void *ud, uint32_t ftype, uint64_t size, int64_t mtime,
-			    const char *name, const char *comment);
+typedef int (*smb_entry_cb)(void *ud, const struct proto_entry_rec *rec, const char *name,
+			    const char *comment);
 
 /* The server's disk shares (no IPC$, printers; "name$" only with show_hidden). */
 int smb_shares(struct smb *s, smb_entry_cb cb, void *ud);
@@ -90,6 +90,12 @@ int smb_read(struct smb *s, const char *share, const char *path, uint64_t offset
  * unknown); EOF before that, a read error, or a server error removes the
  * temporary and leaves @path as it was. Without PROTO_F_OVERWRITE an existing
  * @path gives PROTO_E_EXISTS. *@created: 1 when @path did not exist.
+ *
+ * Names: every function here that makes a new name (smb_write(), smb_mkdir(),
+ * the target of smb_rename() and smb_copy(), smb_tus_create() and the rename
+ * of smb_tus_append()) refuses one that proto_name_creatable() refuses with
+ * PROTO_E_RESERVED_NAME, checked after the target is found not to exist: an
+ * existing such file is still replaced, read, renamed and deleted.
  */
 int smb_write(struct smb *s, const char *share, const char *path, const char *tmp, uint32_t flags,
 	      int fd, uint64_t size, uint32_t *created, uint64_t *written);

@@ -100,7 +100,7 @@ struct lister {
 	unsigned skipped; /* names left out: they cannot be passed on */
 };
 
-static int list_cb(void *ud, uint32_t ftype, uint64_t size, int64_t mtime, const char *name,
+static int list_cb(void *ud, const struct proto_entry_rec *rec, const char *name,
 		   const char *comment)
 {
 	struct lister *l = ud;
@@ -108,11 +108,11 @@ static int list_cb(void *ud, uint32_t ftype, uint64_t size, int64_t mtime, const
 
 	if (++l->total > PROTO_MAX_LIST_ENTRIES)
 		return PROTO_E_TOO_BIG;
-	r = proto_entries_add_comment(&l->b, ftype, size, mtime, name, comment);
+	r = proto_entries_add_rec(&l->b, rec, name, comment);
 	if (r == -EMSGSIZE) {
 		send_msg(l->w->out, proto_entries_finish(&l->b));
 		proto_entries_init(&l->b, l->w->out, sizeof(l->w->out), l->seq);
-		r = proto_entries_add_comment(&l->b, ftype, size, mtime, name, comment);
+		r = proto_entries_add_rec(&l->b, rec, name, comment);
 	}
 	if (r == -EINVAL) {
 		l->total--;

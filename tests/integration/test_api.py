@@ -1600,6 +1600,127 @@ class T04Write(Base):
         self.assertDisk(os.path.join(READONLY, "readme.txt"), b"read only\n")
 
 
+    def test_etag_every_write(self):
+        """The ETag changes with every write, also one of the same size in
+        the same second and one whose mtime is put back to the nanosecond (an
+        upload is a new file on the server: a new file id); If-None-Match
+        with the old tag then gets the new content, If-Match with it 412 and
+        nothing written."""
+        disk = os.path.join(self.path, "e.txt")
+        url = f"{self.url}/e.txt"
+        t = 1796000000 * 10**9  # whole seconds
+
+        def etag():
+            r = self.gw.request("HEAD", url, self.h)
+            self.assertEqual(r.status, 200, r)
+            g = self.gw.get(url, self.h)
+            self.assertEqual(g.header("ETag"), r.header("ETag"))
+            return r.header("ETag")
+
+        self.assertEqual(self.put("e.txt", b"aaaa").status, 201)
+        os.utime(disk, ns=(t, t))
+        tags = [etag()]
+        # rewritten in place on the server, same size, same second
+        with open(disk, "r+b") as f:
+            f.write(b"bbbb")
+        os.utime(disk, ns=(t, t + 100))  # SMB2 times: 100 ns units
+        tags.append(etag())
+        # an upload of the same size, its mtime put back exactly
+        self.assertEqual(self.put("e.txt", b"cccc").status, 204)
+        os.utime(disk, ns=(t, t + 100))  # SMB2 times: 100 ns units
+        tags.append(etag())
+        # an upload right after the last one, untouched
+        self.assertEqual(self.put("e.txt", b"dddd").status, 204)
+        tags.append(etag())
+        self.assertEqual(len(set(tags)), len(tags), tags)
+        self.assertRegex(tags[0], r'^"4-[0-9a-f]{16}"$')
+        for old in tags[:-1]:
+            r = self.gw.get(url, dict(self.h, **{"If-None-Match": old}))
+            self.assertEqual((r.status, r.body), (200, b"dddd"))
+            r = self.put("e.txt", b"lost", **{"If-Match": old})
+            self.assertError(r, 412, "precondition_failed")
+            self.assertDisk(disk, b"dddd")
+            self.assertEqual(etag(), tags[-1])
+        r = self.gw.get(url, dict(self.h, **{"If-None-Match": tags[-1]}))
+        self.assertEqual((r.status, r.body), (304, b""))
+        # If-None-Match naming the current tag: no PUT either
+        self.assertError(self.put("e.txt", b"nope", **{"If-None-Match": tags[-1]}), 412)
+        self.assertError(self.put("e.txt", b"nope", **{"If-Match": "W/" + tags[-1]}), 412)
+        self.assertDisk(disk, b"dddd")
+        r = self.put("e.txt", b"mine", **{"If-Match": f'"x", {tags[-1]}'})
+        self.assertEqual((r.status, r.body), (204, b""))
+        self.assertDisk(disk, b"mine")
+        # If-Match: * needs the file; nothing is created
+        self.assertError(self.put("none.txt", b"x", **{"If-Match": "*"}), 412)
+        self.assertFalse(os.path.exists(os.path.join(self.path, "none.txt")))
+        self.assertEqual(self.put("e.txt", b"any", **{"If-Match": "*"}).status, 204)
+        self.assertNoTemp(self.path)
+
+    RESERVED = ("trail.", "trail ", "dots..", "CON", "con.txt", "Nul .txt", "aux.tar.gz",
+                "PRN", "COM1", "lpt9.log", "COM\u00b9", "LPT\u00b3.txt")
+
+    def test_reserved_names(self):
+        """Names the server would mangle (a trailing dot or space, DOS device
+        names) are refused at creation with 400 reserved_name on every way of
+        making a name, nothing is created; existing ones stay usable."""
+        p, base = self.path, "/" + self.name
+        self.put("ok.txt", b"OK")
+        self.mk(os.path.join(p, "d"))
+        tus = {**self.h, "Tus-Resumable": "1.0.0", "Upload-Length": "3"}
+        before = sorted(os.listdir(p))
+        for n in self.RESERVED:
+            with self.subTest(name=n):
+                j = self.assertError(self.put(n, b"new"), 400, "reserved_name")
+                self.assertIn("CON, PRN, AUX, NUL", j["error"]["message"])
+                self.assertError(self.put("d/" + n, b"new"), 400, "reserved_name")
+                self.assertError(self.post(n, {"op": "mkdir"}), 400, "reserved_name")
+                for op in ("copy", "move"):
+                    r = self.post("ok.txt", {"op": op, "to": f"{base}/{n}"})
+                    self.assertError(r, 400, "reserved_name")
+                meta = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in
+                                (("server", "fixture"), ("share", "public"),
+                                 ("path", f"{base}/{n}")))
+                r = self.gw.request("POST", "/api/v1/uploads/",
+                                    {**tus, "Upload-Metadata": meta})
+                self.assertError(r, 400, "reserved_name")
+        self.assertEqual(sorted(os.listdir(p)), before)
+        self.assertDisk(os.path.join(p, "ok.txt"), b"OK")
+        self.assertNoTemp(p)
+        # Refused before the body: a PUT announcing 1 GiB is answered at once.
+        s = socket.create_connection(("127.0.0.1", self.gw.port), timeout=TIMEOUT)
+        try:
+            s.sendall(f"PUT {self.url}/NUL HTTP/1.1\r\nHost: x\r\n"
+                      f"Authorization: {self.h['Authorization']}\r\n"
+                      f"Content-Length: {1 << 30}\r\n\r\n".encode() + b"x" * 1000)
+            head = s.recv(65536)
+        finally:
+            s.close()
+        self.assertTrue(head.startswith(b"HTTP/1.1 400 "), head)
+        self.assertIn(b"reserved_name", head)
+        # Names made on the server itself stay readable, replaceable, movable
+        # and deletable by their own names.
+        for n in ("NUL.txt", "end.", "COM1"):
+            with self.subTest(existing=n):
+                self.mk(os.path.join(p, n), b"made on the server\n")
+                r = self.gw.get(f"{self.url}/{q(n)}", self.h)
+                self.assertEqual((r.status, r.body), (200, b"made on the server\n"))
+                r = self.put(n, b"replaced\n")
+                self.assertEqual((r.status, r.body), (204, b""))
+                self.assertDisk(os.path.join(p, n), b"replaced\n")
+                r = self.post("ok.txt", {"op": "copy", "to": f"{base}/{n}",
+                                         "overwrite": True})
+                self.assertEqual(r.status, 204, r)
+                self.assertDisk(os.path.join(p, n), b"OK")
+                r = self.post(n, {"op": "move", "to": f"{base}/moved.txt"})
+                self.assertEqual(r.status, 201, r)
+                self.assertDisk(os.path.join(p, "moved.txt"), b"OK")
+                self.mk(os.path.join(p, n), b"again\n")
+                r = self.gw.request("DELETE", f"{self.url}/{q(n)}", self.h)
+                self.assertEqual((r.status, r.body), (204, b""))
+                self.assertFalse(os.path.exists(os.path.join(p, n)))
+                os.unlink(os.path.join(p, "moved.txt"))
+        self.assertEqual(sorted(os.listdir(p)), before)
+
 class T05Limits(Base):
     def setUp(self):
         super().setUp()

@@ -604,6 +604,85 @@ class D02Write(Base):
         GW.request("DELETE", PUB + "/d02-pp.txt", ALICE_H)
 
 
+    def test_etag_after_mtime_put_back(self):
+        """A rewrite of the same size whose mtime is put back with PROPPATCH
+        (as Explorer does after a copy) changes the ETag: If-Match and the If
+        header with the old one get 412 and change nothing, If-None-Match
+        gets the new content; PROPFIND's getetag is HEAD's ETag."""
+        p = PUB + "/d02-etag.txt"
+        when = (b'<?xml version="1.0" encoding="utf-8" ?><D:propertyupdate xmlns:D="DAV:" '
+                b'xmlns:Z="urn:schemas-microsoft-com:"><D:set><D:prop>'
+                b'<Z:Win32LastModifiedTime>Tue, 01 Dec 2026 00:00:00 GMT'
+                b'</Z:Win32LastModifiedTime></D:prop></D:set></D:propertyupdate>')
+
+        def etag():
+            r = propfind("0", p)
+            tag = responses(r)[p]["{DAV:}getetag"][1].text
+            self.assertEqual(GW.request("HEAD", p, ALICE_H).headers["ETag"], tag)
+            return tag
+        try:
+            self.put(p, b"one", expect=201)
+            self.assertEqual(GW.request("PROPPATCH", p, ALICE_H, when).status, 207)
+            old = etag()
+            self.put(p, b"two", expect=204)
+            self.assertEqual(GW.request("PROPPATCH", p, ALICE_H, when).status, 207)
+            self.assertEqual(os.stat(os.path.join(PUBLIC_DIR, "d02-etag.txt")).st_mtime_ns,
+                             1796083200 * 10**9)
+            new = etag()
+            self.assertNotEqual(new, old)
+            r = GW.request("GET", p, dict(ALICE_H, **{"If-None-Match": old}))
+            self.assertEqual((r.status, r.body), (200, b"two"))
+            for h in ({"If-Match": old}, {"If": f"([{old}])"}):
+                with self.subTest(h=h):
+                    r = self.put(p, b"bad", headers=dict(ALICE_H, **h))
+                    self.assertEqual(r.status, 412, r)
+                    self.assertEqual(disk("d02-etag.txt"), b"two")
+            self.put(p, b"new", headers=dict(ALICE_H, **{"If-Match": new}), expect=204)
+            self.assertEqual(disk("d02-etag.txt"), b"new")
+        finally:
+            GW.request("DELETE", p, ALICE_H)
+
+    def test_reserved_names(self):
+        """PUT, MKCOL, COPY and MOVE to a name the server would mangle:
+        400 reserved_name, nothing made; one made on the server is still
+        read, moved and deleted."""
+        self.put(PUB + "/d02-rn.txt", b"rn", expect=201)
+        before = sorted(os.listdir(PUBLIC_DIR))
+        for n in ("x.", "x ", "CON", "nul.txt", "Com1.tar.gz", "LPT\u00b2"):
+            with self.subTest(name=n):
+                for method, p, h, body in (
+                        ("PUT", PUB + "/" + q(n), ALICE_H, b"new"),
+                        ("MKCOL", PUB + "/" + q(n), ALICE_H, None),
+                        ("COPY", PUB + "/d02-rn.txt",
+                         dict(ALICE_H, Destination=GW.url(PUB + "/" + q(n))), None),
+                        ("MOVE", PUB + "/d02-rn.txt",
+                         dict(ALICE_H, Destination=PUB + "/" + q(n)), None)):
+                    r = GW.request(method, p, h, body)
+                    self.assertEqual(r.status, 400, (method, r))
+                    self.assertEqual(json.loads(r.body)["error"]["code"], "reserved_name")
+        self.assertEqual(sorted(os.listdir(PUBLIC_DIR)), before)
+        self.assertEqual(disk("d02-rn.txt"), b"rn")
+        made = os.path.join(PUBLIC_DIR, "AUX.txt")
+        with open(made, "wb") as f:
+            f.write(b"on the server\n")
+        os.chown(made, int(FX["SAMBA_UID1"]), int(FX["SAMBA_GID"]))
+        try:
+            r = GW.request("GET", PUB + "/AUX.txt", ALICE_H)
+            self.assertEqual((r.status, r.body), (200, b"on the server\n"))
+            r = GW.request("MOVE", PUB + "/AUX.txt",
+                           dict(ALICE_H, Destination=PUB + "/d02-aux.txt"))
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual(disk("d02-aux.txt"), b"on the server\n")
+            os.rename(os.path.join(PUBLIC_DIR, "d02-aux.txt"), made)
+            self.assertEqual(GW.request("DELETE", PUB + "/AUX.txt", ALICE_H).status, 204)
+            self.assertFalse(os.path.exists(made))
+        finally:
+            for n in (made, os.path.join(PUBLIC_DIR, "d02-aux.txt")):
+                if os.path.exists(n):
+                    os.unlink(n)
+            GW.request("DELETE", PUB + "/d02-rn.txt", ALICE_H)
+
+
 LOCKINFO = (b'<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:">'
             b'<D:lockscope><D:%s/></D:lockscope><D:locktype><D:write/></D:locktype>'
             b'<D:owner><D:href>%s</D:href></D:owner></D:lockinfo>')

@@ -82,6 +82,7 @@ SEEDED_PUBLIC = {
 TMP_NAME = ".~smbgate-new-0123456789abcdef.tmp"  # an upload in progress
 BAD_UTF8 = b"bad-\xff-name.txt"                   # not UTF-8: never listed
 COLON_NAME = "colon:name.txt"                     # listed, cannot be opened
+RESERVED_DIR = "reserved seeded"                  # made on the server: NUL.txt, end.
 MANY_DIR, MANY = "many", 10000
 # The server's limits in a scenario (fuse-run passes them on).
 BOB_HANDLES, BOB_NODES = 16, 100
@@ -96,6 +97,13 @@ def seed_disk():
     st = os.stat(pub)
     for name in (TMP_NAME.encode(), BAD_UTF8, COLON_NAME.encode()):
         path = os.path.join(pub.encode(), name)
+        with open(path, "wb") as f:
+            f.write(b"seeded\n")
+        os.chown(path, st.st_uid, st.st_gid)
+    os.mkdir(os.path.join(pub, RESERVED_DIR))
+    os.chown(os.path.join(pub, RESERVED_DIR), st.st_uid, st.st_gid)
+    for name in ("NUL.txt", "end."):
+        path = os.path.join(pub, RESERVED_DIR, name)
         with open(path, "wb") as f:
             f.write(b"seeded\n")
         os.chown(path, st.st_uid, st.st_gid)
@@ -594,6 +602,37 @@ class Main(FsCase):
                          os.path.join(base, "hard"))
         self.assertErrno(errno.EPERM, os.mkfifo, os.path.join(base, "fifo"))
         run("rm", "-r", base)
+
+    def test_reserved_names(self):
+        """Names the server would mangle are not made (EINVAL: create, mknod,
+        mkdir, the target of a rename); made on the server, they are read,
+        written, renamed and removed."""
+        base = os.path.join(PUB, self.scratch_name("reserved"))
+        os.mkdir(base)
+        ok = os.path.join(base, "ok")
+        with open(ok, "w"):
+            pass
+        for bad in ("dot.", "space ", "CON", "nul.txt", "Aux .txt", "com1.tar.gz", "LPT9",
+                    "COM\u00b3"):
+            p = os.path.join(base, bad)
+            self.assertErrno(errno.EINVAL, os.open, p, os.O_CREAT | os.O_WRONLY, 0o644)
+            self.assertErrno(errno.EINVAL, os.mknod, p, 0o644 | stat.S_IFREG)
+            self.assertErrno(errno.EINVAL, os.mkdir, p)
+            self.assertErrno(errno.EINVAL, os.rename, ok, p)
+            self.assertErrno(errno.EPERM, os.symlink, "ok", p)
+        self.assertEqual(os.listdir(base), ["ok"])
+        self.assertEqual(os.listdir(disk(os.path.basename(base))), ["ok"])
+        run("rm", "-r", base)
+        seeded = os.path.join(PUB, RESERVED_DIR)
+        with open(os.path.join(seeded, "NUL.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"seeded\n")
+        with open(os.path.join(seeded, "NUL.txt"), "wb") as f:
+            f.write(b"rewritten\n")
+        with open(disk(RESERVED_DIR, "NUL.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"rewritten\n")
+        os.rename(os.path.join(seeded, "end."), os.path.join(seeded, "end"))
+        os.unlink(os.path.join(seeded, "NUL.txt"))
+        self.assertEqual(sorted(os.listdir(disk(RESERVED_DIR))), ["end"])
 
     def test_both_views_agree(self):
         name = self.scratch_name("views")
