@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import {readFile, writeFile, mkdir, stat, access, chown, readdir, rm} from 'node:fs/promises';
 import {randomBytes, createHash} from 'node:crypto';
 import {execFileSync} from 'node:child_process';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {chromium} from 'playwright-core';
@@ -78,7 +79,7 @@ before(async () => {
   page = await newPage(context);
   // Any script error or CSP violation in the page fails the run.
   page.on('pageerror', (e) => { pageErrors.push(String(e)); });
-  page.on('console', (m) => { if (m.type() === 'error' && !/status of 40[13]|status of 412|ERR_CONNECTION_RESET|net::ERR_FAILED/.test(m.text())) pageErrors.push(m.text()); });
+  page.on('console', (m) => { if (m.type() === 'error' && !/status of 40[13]|status of 412|status of 423|ERR_CONNECTION_RESET|net::ERR_FAILED/.test(m.text())) pageErrors.push(m.text()); });
 });
 const pageErrors = [];
 
@@ -686,6 +687,85 @@ test('a big upload resumes after a reload of the page from the offset the gatewa
   assert.deepEqual(await tusKeys(), []);
   // The panel closes once the DELETE is answered (after the row went).
   await page.locator('#uploads').waitFor({state: 'hidden', timeout: 10000});
+});
+
+test('a busy upload (423) is waited for as Retry-After says, then resumed', {timeout: 120000}, async () => {
+  await goFolder(['public', DOSSIER], 'note.txt');
+  const big = path.join(os.tmpdir(), `smbgate-tus-busy-${process.pid}.bin`);
+  const data = randomBytes(9 * MiB + 3);
+  await writeFile(big, data);
+  const name = path.basename(big);
+  const dir = path.join(PUBLIC, DOSSIER);
+  // The upload is created, its first PATCH held back, the page reloaded.
+  let held;
+  const heldNow = new Promise((resolve) => { held = resolve; });
+  patchPlan = {seen: 0, hold: 1, held};
+  const onDialog = (d) => d.accept();
+  page.on('dialog', onDialog);
+  try {
+    await page.setInputFiles('#file-input', big);
+    await heldNow;
+    patchPlan = null;
+    await page.reload();
+    await row(page, 'note.txt').waitFor();
+  } finally {
+    patchPlan = null;
+    page.off('dialog', onDialog);
+  }
+  const url = await page.evaluate(() => Object.entries(localStorage).find(([k]) => k.startsWith('smbgate.tus.'))?.[1]);
+  assert.match(url, /^\/api\/v1\/uploads\/[0-9a-f]{32}$/);
+  // Another session of alice writes 1 MiB to it, then stays silent: the
+  // upload is busy for the page (423, Retry-After 5) until that one ends.
+  const login = await fetch(BASE + '/api/v1/login', {method: 'POST', headers: {'Content-Type': 'application/json'},
+    body: JSON.stringify({username: ALICE[0], password: ALICE[1], server: SERVER})});
+  assert.equal(login.status, 200);
+  const token = (await login.json()).token;
+  const {hostname, port} = new URL(BASE);
+  const other = net.connect(Number(port), hostname);
+  await new Promise((r) => other.once('connect', r));
+  other.on('error', () => {});
+  other.write(`PATCH ${url} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nTus-Resumable: 1.0.0\r\n` +
+    `Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nContent-Length: ${data.length}\r\n\r\n`);
+  other.write(data.subarray(0, MiB));
+  await new Promise((r) => setTimeout(r, 500));
+  const texts = await recordRowTexts(page);
+  const tus = recordTus(page);
+  const answers = [];
+  let headOk = 0;
+  const onResp = (r) => {
+    if (!r.url().includes('/api/v1/uploads/')) return;
+    answers.push(`${r.request().method()} ${r.status()}`);
+    if (r.request().method() === 'HEAD' && r.status() === 200) headOk ||= Date.now();
+  };
+  page.on('response', onResp);
+  let ended;
+  try {
+    await page.setInputFiles('#file-input', big);
+    // The other writer ends after 7 s (its connection closed): what it sent is kept.
+    await new Promise((r) => setTimeout(r, 7000));
+    ended = Date.now();
+    other.destroy();
+    await page.locator('#uploads-title:has-text("Uploads done")').waitFor({timeout: 60000});
+  } finally {
+    tus.stop();
+    page.off('response', onResp);
+    other.destroy();
+  }
+  const took = headOk - ended;
+  // HEADs answered 423 (not counted as failures, no new upload), then 200,
+  // then only the rest from where the other writer stopped.
+  const heads = tus.seq.filter((x) => x === 'HEAD').length;
+  assert.ok(heads >= 2, tus.seq.join(','));
+  assert.deepEqual(tus.seq, [...Array(heads).fill('HEAD'), `PATCH ${MiB}`, `PATCH ${9 * MiB}`], tus.seq.join(','));
+  assert.deepEqual(answers.slice(0, heads), [...Array(heads - 1).fill('HEAD 423'), 'HEAD 200']);
+  assert.ok(took > 0 && took < 7000, `HEAD 200 ${took} ms after the other writer ended (Retry-After 5)`);
+  const shown = await texts(name);
+  assert.ok(shown.includes('waiting for the gateway to release the interrupted request…'), shown.join(' | '));
+  assert.equal(shown.at(-1), '9.0 MB – uploaded (100%)');
+  assert.equal(sha256(await readFile(path.join(dir, name))), sha256(data));
+  assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.~smbgate-')), []);
+  await rm(big);
+  await page.click('#uploads-close');
 });
 
 test('session expiry: back to the login form, then to the same place', {timeout: 90000}, async () => {
