@@ -27,20 +27,18 @@
 /* ---- slowing down repeated failures ----
  *
  * Failures are counted per client address and per canonical user (on one
- * server; canonuser.h), so that "X\Y\bob" and "BOB" share bob's count. Past
- * a key's free failures (logins being checked count too, so that parallel
- * requests cannot all be free), its logins take turns: each gets the next
- * turn of that key, turns spaced by its wait (1, 2, 4, 8, then 16 s), and
- * waits for it; a login whose turn would be more than RL_MAX_DELAY s away is
- * refused (429, Retry-After). Waiting holds no slot: nothing else waits for a
- * waiting login. A login takes the later of its address's turn and its
- * name's turn.
+ * server; canonuser.h), so that "X\Y\bob" and "BOB" share bob's count.
+ * Logins being checked count too, so that parallel requests cannot all be
+ * free. Past a key's free failures its logins go one at a time, each after
+ * its wait (1, 2, 4, 8, then 16 s): while one is waiting or being checked,
+ * the others get 429 at once (Retry-After), nothing counted, nothing sent to
+ * the server. That holds for a user name from any number of addresses, and
+ * for an address retrying names that already failed from it.
  *
- * An address has two lanes: names that already failed from it (an attacker
- * retrying) take turns spaced by the address's wait; names new to it take
- * turns RL_NEW_GAP s apart, so that an attacker behind a shared address (an
- * office NAT, a proxy) slows the address's other users to one first login
- * a second, never to a 429.
+ * Names new to a busy address do not wait for that one: they take turns of
+ * their own, RL_NEW_GAP s apart (at most RL_MAX_DELAY s ahead), so that an
+ * attacker behind a shared address (an office NAT, a proxy) slows the
+ * address's first-time users to one login a second, never to a 429.
  *
  * A known device skips every wait: an (address, user) pair that logged in
  * before (for a day), or a browser showing the device cookie given at its
@@ -57,8 +55,8 @@
 #define RL_SLOTS	4096
 #define RL_PROBE	8	    /* slots looked at for one key */
 #define RL_FREE_FAILS	5	    /* failures before any delay */
-#define RL_MAX_DELAY	16	    /* seconds; also the furthest turn given */
-#define RL_NEW_GAP	1	    /* seconds between turns of names new to a busy address */
+#define RL_MAX_DELAY	16	    /* seconds; also the furthest turn of a new name */
+#define RL_NEW_GAP	1	    /* seconds between logins of names new to a busy address */
 #define RL_FORGET_AFTER 900	    /* seconds a count lasts after its last failure */
 #define RL_KNOWN_FOR	(24 * 3600) /* seconds a device stays known after a success */
 
@@ -68,9 +66,9 @@ static struct {
 		uint64_t key; /* 0: free */
 		unsigned fails;
 		unsigned pending; /* logins let through, not ended yet */
+		bool busy;	  /* a slowed login holds the key's one-at-a-time turn */
 		time_t until;	  /* forgotten from then on */
-		time_t turn;	  /* the next turn (of names new to an address: turn_new) */
-		time_t turn_new;
+		time_t turn_new;  /* an address's next turn for names new to it */
 	} slot[RL_SLOTS];
 } rl = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -97,7 +95,7 @@ static unsigned rl_find(uint64_t key, bool make, time_t now)
 	return pick;
 }
 
-/* The spacing of @i's turns: 0 within the free failures. */
+/* The wait of a login on slot @i: 0 within the free failures. */
 static unsigned rl_step(unsigned i)
 {
 	unsigned f = rl.slot[i].fails + rl.slot[i].pending;
@@ -108,20 +106,11 @@ static unsigned rl_step(unsigned i)
 	return f >= 4 ? RL_MAX_DELAY : 1u << f;
 }
 
-/* The turn of slot @i (lane @new_lane) for a login now, in *@turn; false
- * when it is too far away (*@turn still says when). */
-static bool rl_turn(unsigned i, bool new_lane, time_t now, time_t *turn)
-{
-	time_t t = new_lane ? rl.slot[i].turn_new : rl.slot[i].turn;
-
-	*turn = t > now ? t : now;
-	return *turn <= now + RL_MAX_DELAY;
-}
-
 /* What rl_begin() gives a login, for rl_end(). */
 struct rl_ticket {
 	uint64_t akey, ukey, pkey, fkey, dkey; /* address, user, pair, failed pair, device */
-	bool counted;			       /* not a known device: waited, holds pending */
+	bool counted;			       /* not a known device: holds pending */
+	bool held_u, held_a;		       /* holds the user's, the address's turn */
 };
 
 /* Whether @a and @b, @n bytes each, are equal; in time independent of where they differ. */
@@ -175,14 +164,15 @@ static bool rl_known(const struct rl_ticket *k, bool cookie_ok, time_t now)
 /*
  * A login of canonical @user on @server from @addr (@device: its device
  * cookie, may be NULL) begins. Returns 0 with its ticket in *@k and the
- * seconds it waits for its turn in *@ret_delay; every 0 must be followed by
- * one rl_end(). Or -EAGAIN when its turn would be too far away: *@ret_delay
+ * seconds it waits in *@ret_delay; every 0 must be followed by one
+ * rl_end(). Or -EAGAIN when another slowed login holds its user's or its
+ * address's turn, or a new name's turn would be too far away: *@ret_delay
  * says when to try again, nothing is counted.
  */
 static int rl_begin(const char *addr, const char *user, size_t server, const char *device,
 		    struct rl_ticket *k, unsigned *ret_delay)
 {
-	time_t now = time(NULL), tu = now, ta = now;
+	time_t now = time(NULL), ta = now;
 	bool cookie_ok = rl_device_ok(device, user, server, now);
 
 	*k = (struct rl_ticket){
@@ -200,24 +190,35 @@ static int rl_begin(const char *addr, const char *user, size_t server, const cha
 		return 0;
 	}
 	unsigned iu = rl_find(k->ukey, true, now), ia = rl_find(k->akey, true, now);
-	bool new_lane = rl_find(k->fkey, false, now) == RL_SLOTS;
-	unsigned su = rl_step(iu), sa = rl_step(ia);
-	if ((su && !rl_turn(iu, false, now, &tu)) || (sa && !rl_turn(ia, new_lane, now, &ta))) {
-		time_t far = tu > ta ? tu : ta;
-		pthread_mutex_unlock(&rl.lock);
-		*ret_delay = (unsigned)(far - now);
-		return -EAGAIN;
+	bool new_name = rl_find(k->fkey, false, now) == RL_SLOTS;
+	unsigned su = rl_step(iu), sa = rl_step(ia), wa = sa;
+	int err = 0;
+	if (su && rl.slot[iu].busy)
+		err = -EAGAIN;
+	if (sa && new_name) {
+		ta = rl.slot[ia].turn_new > now + RL_NEW_GAP ? rl.slot[ia].turn_new
+							     : now + RL_NEW_GAP;
+		wa = (unsigned)(ta - now);
+		if (ta > now + RL_MAX_DELAY)
+			err = -EAGAIN;
+	} else if (sa && rl.slot[ia].busy) {
+		err = -EAGAIN;
 	}
-	if (su)
-		rl.slot[iu].turn = tu + su;
-	if (sa && new_lane)
-		rl.slot[ia].turn_new = ta + RL_NEW_GAP;
-	else if (sa)
-		rl.slot[ia].turn = ta + sa;
+	if (err) {
+		pthread_mutex_unlock(&rl.lock);
+		*ret_delay = su > wa ? su : wa;
+		return err;
+	}
+	k->held_u = su > 0;
+	k->held_a = sa > 0 && !new_name;
+	rl.slot[iu].busy |= k->held_u;
+	rl.slot[ia].busy |= k->held_a;
+	if (sa && new_name)
+		rl.slot[ia].turn_new = ta;
 	rl.slot[iu].pending++;
 	rl.slot[ia].pending++;
 	pthread_mutex_unlock(&rl.lock);
-	*ret_delay = (unsigned)((tu > ta ? tu : ta) - now);
+	*ret_delay = su > wa ? su : wa;
 	return 0;
 }
 
@@ -242,10 +243,13 @@ static void rl_end(const struct rl_ticket *k, int outcome)
 	pthread_mutex_lock(&rl.lock);
 	if (k->counted) {
 		uint64_t keys[] = {k->akey, k->ukey};
+		bool held[] = {k->held_a, k->held_u};
 		for (size_t j = 0; j < 2; j++) {
 			i = rl_find(keys[j], false, now);
 			if (i != RL_SLOTS && rl.slot[i].pending > 0)
 				rl.slot[i].pending--;
+			if (i != RL_SLOTS && held[j])
+				rl.slot[i].busy = false;
 		}
 	}
 	if (outcome > 0) {
@@ -261,10 +265,8 @@ static void rl_end(const struct rl_ticket *k, int outcome)
 		}
 	} else if (outcome == 0) {
 		i = rl_find(k->ukey, false, now);
-		if (i != RL_SLOTS && !rl.slot[i].pending) {
+		if (i != RL_SLOTS && !rl.slot[i].pending)
 			rl.slot[i].fails = 0;
-			rl.slot[i].turn = 0;
-		}
 		i = rl_find(k->pkey, true, now);
 		rl.slot[i].fails = 0;
 		rl.slot[i].until = now + RL_KNOWN_FOR;
@@ -806,8 +808,7 @@ static struct gw_session *by_basic(struct gw_req *r, struct MHD_Connection *c, s
 	char canon[GW_CANON_USER_MAX + 1];
 	if (gw_canon_user(user, canon) < 0)
 		err = PROTO_E_AUTH; /* no account in it: refused as a wrong one */
-	/* The user's sandbox, if one is running, checks the password itself. */
-	else
+	else /* the user's sandbox, if one is running, checks the password itself */
 		s = reuse(gw, canon, pass, server, &err);
 	if (!s && *canon) {
 		struct pending *mine = NULL;
