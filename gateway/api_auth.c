@@ -602,7 +602,7 @@ enum MHD_Result gw_api_login(struct gw_req *r, struct MHD_Connection *c)
 	}
 	/* Logged only once the server accepted it: a password typed in the
 	 * user name field never reaches the log. */
-	snprintf(r->user, sizeof(r->user), "%s", canon);
+	snprintf(r->user, sizeof(r->user), "%.*s", (int)sizeof(r->user) - 1, canon);
 	json_t *ans = json_pack("{s:s,s:s,s:s,s:s,s:I}", "token", token, "user", canon, "typed",
 				login_name, "server", gw->cfg->servers[server].name, "expires_in",
 				(json_int_t)gw_session_expires_in(s));
@@ -847,7 +847,7 @@ static struct gw_session *by_basic(struct gw_req *r, struct MHD_Connection *c, s
 	explicit_bzero(pass, strlen(pass));
 	MHD_free(pass);
 	if (err == 0)
-		snprintf(r->user, sizeof(r->user), "%s", canon);
+		snprintf(r->user, sizeof(r->user), "%.*s", (int)sizeof(r->user) - 1, canon);
 	MHD_free(user);
 	if (err != 0) {
 		if (err == PROTO_E_AUTH)

@@ -2471,8 +2471,8 @@ class T11bOneUser(Base):
         as SMBGATE\\ALICE), and 17 spellings cannot hold more than her 16
         unfinished uploads."""
         gw = self.gw = Gateway("one-user-tus", "session_idle_timeout = 600")
-        base = f"/t11b-{os.getpid()}"
-        os.makedirs(os.path.join(FX["SAMBA_SHARE_PUBLIC"], base.strip("/")), exist_ok=True)
+        name, disk = self.scratch()
+        base = "/" + name
 
         def begin(name, i):
             meta = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in
@@ -2494,8 +2494,7 @@ class T11bOneUser(Base):
                                           "Content-Type": "application/offset+octet-stream"},
                            b"u" * 100)
             self.assertEqual(r.status, 204, r)
-            with open(os.path.join(FX["SAMBA_SHARE_PUBLIC"], base.strip("/"), "up0.bin"),
-                      "rb") as f:
+            with open(os.path.join(disk, "up0.bin"), "rb") as f:
                 self.assertEqual(f.read(), b"u" * 100)
             # 16 unfinished uploads under 16 spellings: the 17th spelling is refused
             locs = []
@@ -2513,8 +2512,6 @@ class T11bOneUser(Base):
             self.assertEqual(begin(names[16], 17).status, 201)
         finally:
             gw.stop()
-            shutil.rmtree(os.path.join(FX["SAMBA_SHARE_PUBLIC"], base.strip("/")),
-                          ignore_errors=True)
 
     def test_name_counted_across_spellings(self):
         """X\\Y\\bob, BOB, bob@acme: one failure count. Past bob's 5 free
