@@ -2113,14 +2113,15 @@ class T07OtherInstances(Base):
             self.assertEqual(gw.slowed()[2:], [("127.0.0.1", 4)])
             self.assertError(gw.request("POST", "/api/v1/login", hj, bad), 401)
             self.assertEqual(len(gw.slowed()), 3)  # not slowed
-            # another user name from this address is still slowed by it
-            # (8 failures: 8 s)
+            # another user name, new to this busy address, is slowed by it
+            # to one a second (its own turns: a first-time user behind an
+            # attacker's shared address is never stuck behind the attacker)
             t0 = time.monotonic()
             r = gw.request("POST", "/api/v1/login", hj,
                            json.dumps({"username": "nobody", "password": "x"}).encode())
             self.assertError(r, 401, "auth_failed")
-            self.assertGreaterEqual(time.monotonic() - t0, 8.0)
-            self.assertEqual(gw.slowed()[3:], [("127.0.0.1", 8)])
+            self.assertGreaterEqual(time.monotonic() - t0, 1.0)
+            self.assertEqual(gw.slowed()[3:], [("127.0.0.1", 1)])
         finally:
             for t in self.tokens:
                 gw.logout(t)
