@@ -357,13 +357,17 @@ static unsigned expire_locked(struct gw_sessions *t, int64_t now, struct gw_sess
 }
 
 /* The session of @u to end for a new one: its least recently used one that
- * no request holds now; NULL when every one is busy (lock held). */
-static struct gw_session *oldest_idle_locked(struct gw_user *u)
+ * no request holds now and whose login answer has surely reached its client
+ * (used since, or older than GW_SESSION_REPLACE_GRACE_MS); NULL when there is
+ * none (lock held). */
+static struct gw_session *oldest_idle_locked(struct gw_user *u, int64_t now)
 {
 	struct gw_session *best = NULL;
 
 	for (struct gw_session *s = u->sessions; s; s = s->unext)
 		if (__atomic_load_n(&s->in_flight, __ATOMIC_RELAXED) == 0 &&
+		    (s->last_used_ms > s->created_ms ||
+		     now - s->created_ms >= GW_SESSION_REPLACE_GRACE_MS) &&
 		    (!best || s->last_used_ms < best->last_used_ms))
 			best = s;
 	return best;
@@ -472,7 +476,7 @@ int gw_sessions_reserve(struct gw_sessions *t, const char *user, size_t server)
 	u = user_find(t, user, len, server);
 	/* Only sessions count here, not logins still being checked: a flood of
 	 * wrong passwords must not lock the right one out. */
-	if (u && u->n_live >= t->max_per_user && !oldest_idle_locked(u)) {
+	if (u && u->n_live >= t->max_per_user && !oldest_idle_locked(u, t->now())) {
 		r = -EUSERS;
 		goto out;
 	}
@@ -561,7 +565,7 @@ int gw_sessions_add(struct gw_sessions *t, const char *user, size_t server, void
 	if (u->n_live >= t->max_per_user) {
 		/* The user's least recently used session that no request holds
 		 * makes room; none when every one is busy. */
-		struct gw_session *old = oldest_idle_locked(u);
+		struct gw_session *old = oldest_idle_locked(u, t->now());
 		if (!old) {
 			pthread_mutex_unlock(&t->lock);
 			r = -EUSERS;

@@ -447,8 +447,9 @@ def phase_parallel_logins(gw, f):
     f.check(len(results) == N["parallel_logins"] and
             all(k in ((200, None), (503, "too_many_sessions"), (503, "no_sandbox"))
                 or k[0] == 429 for k in statuses) and ok >= 1,
-            f"parallel logins of one user: 200 (each ending bob's least recently used "
-            f"session past his 8), 503 no_sandbox or 429, nothing else ({statuses})")
+            f"parallel logins of one user: 200 (past his 8, each ending bob's least "
+            f"recently used session, none brand new), 503 too_many_sessions or "
+            f"no_sandbox, or 429, nothing else ({statuses})")
     # logged out at once: the downloads' sessions need bob's slots; at most 8 live
     live = 0
     for st, tok in results:
@@ -478,6 +479,7 @@ def phase_spellings(gw, f):
         statuses[st] = statuses.get(st, 0) + 1
         if st == 200:
             toks.append(tok)
+            http(gw.port, "GET", "/api/v1/fs/", tok)  # used, as a client does
     live = sum(http(gw.port, "GET", "/api/v1/fs/", t)[0] == 200 for t in toks)
     st, alice = login(gw.port, ALICE, ALICE_PW, src="127.0.6.2")
     print(f"  {N['spellings']} spellings of bob: {statuses}, {live} of his sessions live; "

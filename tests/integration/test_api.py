@@ -2391,7 +2391,7 @@ class T11LoginLimits(Base):
             for _ in range(7):
                 self.login(ALICE, ALICE_PW, gw)
             self.assertEqual(gw.metrics()["smbgate_sessions_active"], 8)
-            for t in self.tokens[1:]:
+            for t in self.tokens:  # each used once: the first is the least recently used
                 self.assertEqual(gw.get(f"{FS}/", bearer(t)).status, 200)
             oldest = self.tokens[0]
             r = gw.request("POST", "/api/v1/login", hj,
@@ -2451,6 +2451,8 @@ class T11bOneUser(Base):
                 self.assertEqual(r.status, 200, (name, r))
                 self.tokens.append(r.json()["token"])
                 self.assertEqual((r.json()["user"], r.json()["typed"]), (ALICE, name))
+                # used, as a client does (a session not used yet is not replaced)
+                self.assertEqual(gw.get(f"{FS}/", bearer(self.tokens[-1])).status, 200)
             self.assertEqual(gw.metrics()["smbgate_sessions_active"], 8)
             r = self.login_as(gw, BOB, BOB_PW)
             self.assertEqual(r.status, 200, r)

@@ -318,8 +318,11 @@ static void test_per_user_limit(void **state)
 	/* The limit is on sessions: the pair has 2 now, both busy. */
 	assert_int_equal(gw_sessions_reserve(t, "alice", 0), -EUSERS);
 	assert_int_equal(gw_sessions_reserved(t), 4);
-	/* One of them idle (no request holds it): a login may replace it. */
+	/* One of them idle (no request holds it) but brand new: not yet. */
 	gw_session_request_end(b, 0, 0);
+	assert_int_equal(gw_sessions_reserve(t, "alice", 0), -EUSERS);
+	/* Past the grace (or used since its login): a login may replace it. */
+	advance(GW_SESSION_REPLACE_GRACE_MS);
 	assert_int_equal(gw_sessions_reserve(t, "alice", 0), 0);
 	gw_sessions_unreserve(t, "alice", 0);
 	gw_session_request_end(a, 0, 0);
@@ -338,8 +341,9 @@ static void test_per_user_limit_on_add(void **state)
 	(void)state;
 	/* Three logins of one user checked at once, all right: the third to
 	 * finish ends the user's least recently used session that no request
-	 * holds (its token dies, its sandbox goes), and becomes a session. */
-	for (int i = 0; i < 3; i++)
+	 * holds (its token dies, its sandbox goes), and becomes a session; but
+	 * not one just made, whose login answer may be on its way. */
+	for (int i = 0; i < 4; i++)
 		assert_int_equal(gw_sessions_reserve(t, "alice", 0), 0);
 	assert_int_equal(gw_sessions_add(t, "alice", 0, fake_new(0), token, &s), 0);
 	char old_token[GW_TOKEN_LEN + 1];
@@ -347,13 +351,19 @@ static void test_per_user_limit_on_add(void **state)
 	gw_session_put(s);
 	advance(1000);
 	assert_int_equal(gw_sessions_add(t, "alice", 0, fake_new(1), token, &busy[0]), 0);
-	advance(1000);
+	s = (struct gw_session *)0x1;
+	assert_int_equal(gw_sessions_add(t, "alice", 0, fake_new(4), token, &s), -EUSERS);
+	assert_ptr_equal(s, (struct gw_session *)0x1);
+	assert_int_equal(freed[4], 1);
+	assert_int_equal(freed[0], 0);
+	advance(GW_SESSION_REPLACE_GRACE_MS);
 	assert_int_equal(gw_sessions_add(t, "alice", 0, fake_new(2), token, &s), 0);
 	assert_int_equal(freed[0], 1); /* the oldest idle one went */
 	assert_null(gw_sessions_get(t, old_token));
 	assert_int_equal(freed[1], 0);
 	assert_int_equal(gw_sessions_count(t), 2);
 	assert_int_equal(gw_sessions_reserved(t), 0);
+	advance(GW_SESSION_REPLACE_GRACE_MS);
 	/* Every session busy: the login is refused, and nothing of it stays. */
 	busy[1] = s;
 	gw_session_request_begin(busy[0], NULL);
@@ -373,7 +383,7 @@ static void test_per_user_limit_on_add(void **state)
 		gw_session_put(busy[i]);
 	}
 	gw_sessions_free(t);
-	assert_int_equal(freed_total, 4);
+	assert_int_equal(freed_total, 5);
 }
 
 static void test_reserve_accounting(void **state)
