@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "smbgate-config.h"
+#include "canonuser.h"
 #include "cfg.h"
 #include "gateway.h"
 #include "control.h"
@@ -207,8 +208,11 @@ static void journal_leftover(void *arg, const struct gw_journal_entry *e)
 		gw_journal_end(gw->journal, e->id);
 		return;
 	}
-	gw_orphans_record(gw, e->user, (size_t)(srv - gw->cfg->servers), e->share, e->path, e->tmp,
-			  e->id, "an upload was cut by the gateway's stop or death:");
+	/* a journal of an earlier version may hold the name as typed */
+	char canon[GW_CANON_USER_MAX + 1];
+	gw_orphans_record(gw, gw_canon_user(e->user, canon) == 0 ? canon : e->user,
+			  (size_t)(srv - gw->cfg->servers), e->share, e->path, e->tmp, e->id,
+			  "an upload was cut by the gateway's stop or death:");
 }
 
 /* The orphans still waiting at stop: kept in the journal for the next start

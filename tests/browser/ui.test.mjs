@@ -811,6 +811,43 @@ test('bob opens alice_private: "Access denied"', {timeout: 90000}, async () => {
   await ctx.close();
 });
 
+test('a 9th login of bob ends his least recently used session: the new one gets in, the old tab is sent to the login form', {timeout: 120000}, async () => {
+  const apiLogin = async () => {
+    const r = await fetch(BASE + '/api/v1/login', {method: 'POST', headers: {'Content-Type': 'application/json'},
+      body: JSON.stringify({username: BOB[0], password: BOB[1]})});
+    assert.equal(r.status, 200);
+    return (await r.json()).token;
+  };
+  const status = async (tok) => (await fetch(BASE + '/api/v1/fs/', {headers: {Authorization: `Bearer ${tok}`}})).status;
+  // the oldest: a browser tab of bob's
+  const ctxA = await browser.newContext({viewport: {width: 1200, height: 760}});
+  const a = await newPage(ctxA);
+  await a.goto(`${BASE}/#/${SERVER}`);
+  await login(a, BOB);
+  await a.locator('#rows tr[data-name="public"]').waitFor();
+  // seven more sessions: bob has his 8
+  const tokens = [];
+  for (let i = 0; i < 7; i++) tokens.push(await apiLogin());
+  // the 9th, in another browser: it gets in
+  const ctxB = await browser.newContext({viewport: {width: 1200, height: 760}});
+  const b = await newPage(ctxB);
+  await b.goto(`${BASE}/#/${SERVER}`);
+  await login(b, [BOB[0].toUpperCase(), BOB[1]]);
+  await b.locator('#rows tr[data-name="public"]').waitFor();
+  assert.equal(await b.isVisible('#login-error'), false);
+  // the first tab's session was the one ended: its next step is the login form
+  await row(a, 'public').locator('a.open').click();
+  await a.locator('#login-view').waitFor();
+  assert.match(await a.textContent('#login-notice'), /session has ended/);
+  // the seven others still work
+  for (const t of tokens) assert.equal(await status(t), 200);
+  for (const t of tokens) await fetch(BASE + '/api/v1/logout', {method: 'POST', headers: {Authorization: `Bearer ${t}`}});
+  await b.click('#logout');
+  await b.locator('#login-view').waitFor();
+  await ctxA.close();
+  await ctxB.close();
+});
+
 test('no script error or CSP violation in the page', () => {
   assert.deepEqual(pageErrors, []);
 });

@@ -679,14 +679,19 @@ class T02Auth(Base):
         self.assertEqual(r.status, 200, r)
         j = r.json()
         self.tokens.append(j["token"])
-        self.assertEqual(set(j), {"token", "user", "server", "expires_in"})
-        self.assertEqual(j["user"], ALICE)
+        self.assertEqual(set(j), {"token", "user", "typed", "server", "expires_in"})
+        self.assertEqual((j["user"], j["typed"]), (ALICE, ALICE))
         self.assertEqual(j["server"], "fixture")
         self.assertIsInstance(j["expires_in"], int)
         self.assertTrue(0 < j["expires_in"] <= 600, j)
         self.assertRegex(j["token"], r"^[A-Za-z0-9_-]{43}$")  # 256 bits
-        self.assertEqual(r.header("Set-Cookie"),
+        cookies = r.headers.get_all("Set-Cookie")
+        self.assertEqual(cookies[0],
                          f"smbgate_session={j['token']}; HttpOnly; SameSite=Strict; Path=/")
+        # the device cookie: this browser is a known device of alice's
+        self.assertEqual(len(cookies), 2, cookies)
+        self.assertRegex(cookies[1], r"^smbgate_device=[0-9a-f]+\.[0-9a-f]{16}; HttpOnly; "
+                                     r"SameSite=Strict; Path=/api/v1/login; Max-Age=2592000$")
         self.assertEqual(r.header("Cache-Control"), "no-store")
         # explicit server and workgroup, and DOMAIN\user
         r = self.gw.request("POST", "/api/v1/login", {"Content-Type": "application/json"},
@@ -699,7 +704,8 @@ class T02Auth(Base):
                             json.dumps({"username": "SMBGATE\\" + BOB,
                                         "password": BOB_PW}).encode())
         self.assertEqual(r.status, 200, r)
-        self.assertEqual(r.json()["user"], "SMBGATE\\" + BOB)
+        # the user is the canonical one (the account, lower case); as typed too
+        self.assertEqual((r.json()["user"], r.json()["typed"]), (BOB, "SMBGATE\\" + BOB))
         self.tokens.append(r.json()["token"])
         # two logins, two different tokens
         self.assertEqual(len(set(self.tokens)), 3)
@@ -2192,8 +2198,11 @@ class T07OtherInstances(Base):
             tb = self.login(BOB, BOB_PW, gw)
             r = gw.login(ALICE, ALICE_PW, expect=503)
             self.assertError(r, 503, "too_many_sessions")
-            self.assertError(gw.get(f"{FS}/public/", basic("SMBGATE\\" + BOB, BOB_PW)), 503,
+            self.assertError(gw.get(f"{FS}/public/", basic("nobody", "x")), 503,
                              "too_many_sessions")
+            # bob under another spelling is bob: his session serves it
+            self.assertEqual(gw.get(f"{FS}/public/", basic("SMBGATE\\" + BOB.upper(),
+                                                            BOB_PW)).status, 200)
             self.assertEqual(gw.metrics()["smbgate_sessions_active"], 2)
             self.assertEqual(gw.metrics()["smbgate_sandboxes_active"], 2)
             # Basic reuses alice's session, so it is not refused
@@ -2285,14 +2294,15 @@ class T07OtherInstances(Base):
             self.assertEqual(gw.slowed()[2:], [("127.0.0.1", 4)])
             self.assertError(gw.request("POST", "/api/v1/login", hj, bad), 401)
             self.assertEqual(len(gw.slowed()), 3)  # not slowed
-            # another user name from this address is still slowed by it
-            # (8 failures: 8 s)
+            # another user name, new to this busy address, is slowed by it
+            # to one a second (its own turns: a first-time user behind an
+            # attacker's shared address is never stuck behind the attacker)
             t0 = time.monotonic()
             r = gw.request("POST", "/api/v1/login", hj,
                            json.dumps({"username": "nobody", "password": "x"}).encode())
             self.assertError(r, 401, "auth_failed")
-            self.assertGreaterEqual(time.monotonic() - t0, 8.0)
-            self.assertEqual(gw.slowed()[3:], [("127.0.0.1", 8)])
+            self.assertGreaterEqual(time.monotonic() - t0, 1.0)
+            self.assertEqual(gw.slowed()[3:], [("127.0.0.1", 1)])
         finally:
             for t in self.tokens:
                 gw.logout(t)
@@ -2513,15 +2523,18 @@ class T11LoginLimits(Base):
             gw.stop()
 
     def test_pending_wrong_logins_do_not_lock_out(self):
+        """12 wrong passwords of alice at once from 12 addresses: 5 free ones
+        and one slowed reach the server, the others get 429; while they are
+        pending (more than her 8 sessions), alice's known device (an address
+        she logged in from) gets in at once. Her 9th session ends her
+        least recently used idle one (item 13)."""
         gw = self.gw = Gateway("rl-pending")
         hj = {"Content-Type": "application/json"}
         bad = json.dumps({"username": ALICE, "password": "wrong"}).encode()
         results = []
         try:
             gw.start()
-            # 12 wrong passwords for alice at once, from 12 addresses (no
-            # delay yet): while their sandboxes start and check, they are
-            # pending logins of alice (more than her 8 sessions)
+            gw.logout(gw.login(ALICE, ALICE_PW))  # 127.0.0.1: a known device of alice's
             go = threading.Barrier(13)
 
             def wrong(i):
@@ -2534,22 +2547,262 @@ class T11LoginLimits(Base):
                 t.start()
             go.wait()
             time.sleep(0.05)
+            n = len(gw.slowed())
+            t0 = time.monotonic()
             r = gw.request("POST", "/api/v1/login", hj,
                            json.dumps({"username": ALICE, "password": ALICE_PW}).encode(),
                            timeout=60)
+            took = time.monotonic() - t0
             for t in threads:
                 t.join(60)
             self.assertEqual(r.status, 200, r)
+            self.assertNotIn("127.0.0.1", [a for a, _ in gw.slowed()[n:]])
+            print(f"  alice's known device during 12 parallel wrong passwords: {took:.2f} s",
+                  file=sys.stderr)
             self.tokens.append(r.json()["token"])
-            self.assertEqual(sorted(results), [401] * 12)
-            # the right password works for her 8 sessions, and a 9th is refused
+            self.assertEqual(len(results), 12)
+            self.assertEqual(set(results) - {401, 429}, set(), results)
+            self.assertTrue(5 <= results.count(401) <= 6, results)
+            log = gw.log_bytes()
+            self.assertEqual(len(re.findall(rb"event=login_failed server=fixture addr=127\.0\.0"
+                                            rb"\.\d+ via=password reason=auth_failed", log)),
+                             results.count(401))
+            # the right password works for her 8 sessions; the 9th ends the
+            # least recently used one (its token dies, its sandbox goes)
             for _ in range(7):
                 self.login(ALICE, ALICE_PW, gw)
+            self.assertEqual(gw.metrics()["smbgate_sessions_active"], 8)
+            for t in self.tokens:  # each used once: the first is the least recently used
+                self.assertEqual(gw.get(f"{FS}/", bearer(t)).status, 200)
+            oldest = self.tokens[0]
             r = gw.request("POST", "/api/v1/login", hj,
-                           json.dumps({"username": ALICE, "password": ALICE_PW}).encode(),
+                           json.dumps({"username": ALICE.upper(), "password": ALICE_PW}).encode(),
                            timeout=60)
-            self.assertError(r, 503, "too_many_sessions")
+            self.assertEqual(r.status, 200, r)
+            self.tokens.append(r.json()["token"])
+            self.assertError(gw.get(f"{FS}/", bearer(oldest)), 401, "unauthorized")
+            self.assertEqual(gw.metrics()["smbgate_sessions_active"], 8)
+            self.assertTrue(wait_until(
+                lambda: gw.metrics()["smbgate_sandboxes_active"] == 8, 10))
+            self.assertIn(b"event=session_end reason=replaced user=" + ALICE.encode(),
+                          gw.log_bytes())
+            for t in self.tokens[1:]:
+                self.assertEqual(gw.get(f"{FS}/", bearer(t)).status, 200)
         finally:
+            for t in self.tokens:
+                gw.logout(t)
+            self.tokens = []
+            gw.stop()
+
+
+def spellings(name, n):
+    """@n spellings of the account @name the server takes as that account:
+    case patterns, DOMAIN\\, X\\Y\\ and the UPN form."""
+    out, forms = [], ["{}", "SMBGATE\\{}", "ACME\\{}", "X\\Y\\{}", "{}@SMBGATE", "{}@acme"]
+    for i in range(n):
+        case = "".join(c.upper() if (i // len(forms)) >> (k % 8) & 1 else c
+                       for k, c in enumerate(name))
+        out.append(forms[i % len(forms)].format(case))
+    assert len(set(out)) == n
+    return out
+
+
+class T11bOneUser(Base):
+    """One canonical user per account (gateway/canonuser.c): every spelling
+    the server takes counts as one user for the session limits, uploads,
+    throttling and smbgatectl. Each test has a gateway of its own."""
+
+    def login_as(self, gw, user, pw, src="127.0.0.1", cookie=None):
+        h = {"Content-Type": "application/json"}
+        if cookie:
+            h["Cookie"] = cookie
+        return source_request(src, gw.port, "POST", "/api/v1/login", h,
+                              json.dumps({"username": user, "password": pw}).encode(),
+                              timeout=60)
+
+    def test_spellings_share_the_session_limit(self):
+        """20 spellings of alice on a gateway of 12 sessions: every login
+        succeeds as alice (the UPN form too), she never holds more than her 8,
+        and bob still gets in (before: the 13th spelling and bob got 503)."""
+        gw = self.gw = Gateway("one-user", "max_sessions = 12")
+        try:
+            gw.start()
+            for name in spellings(ALICE, 20):
+                r = self.login_as(gw, name, ALICE_PW)
+                self.assertEqual(r.status, 200, (name, r))
+                self.tokens.append(r.json()["token"])
+                self.assertEqual((r.json()["user"], r.json()["typed"]), (ALICE, name))
+                # used, as a client does (a session not used yet is not replaced)
+                self.assertEqual(gw.get(f"{FS}/", bearer(self.tokens[-1])).status, 200)
+            self.assertEqual(gw.metrics()["smbgate_sessions_active"], 8)
+            r = self.login_as(gw, BOB, BOB_PW)
+            self.assertEqual(r.status, 200, r)
+            self.tokens.append(r.json()["token"])
+            # a spelling with no account in it is a wrong login, not a user
+            for name in ("SMBGATE\\", "@SMBGATE", "X\\Y\\"):
+                self.assertError(self.login_as(gw, name, ALICE_PW), 401, "auth_failed")
+            # the log says both: the user, and the name as typed
+            self.assertIn(f"event=login user={ALICE} typed={ALICE.upper()[0]}".encode(),
+                          gw.log_bytes())
+        finally:
+            for t in self.tokens:
+                gw.logout(t)
+            self.tokens = []
+            gw.stop()
+
+    def test_uploads_under_any_spelling(self):
+        """alice's resumable upload is hers under any spelling (before: 404
+        as SMBGATE\\ALICE), and 17 spellings cannot hold more than her 16
+        unfinished uploads."""
+        gw = self.gw = Gateway("one-user-tus", "session_idle_timeout = 600")
+        name, disk = self.scratch()
+        base = "/" + name
+
+        def begin(name, i):
+            meta = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in
+                            (("server", "fixture"), ("share", "public"),
+                             ("path", f"{base}/up{i}.bin")))
+            return gw.request("POST", "/api/v1/uploads/",
+                              {**basic(name, ALICE_PW), "Tus-Resumable": "1.0.0",
+                               "Upload-Length": "100", "Upload-Metadata": meta})
+        try:
+            gw.start()
+            r = begin(ALICE, 0)
+            self.assertEqual(r.status, 201, r)
+            loc = r.header("Location")
+            other = basic("SMBGATE\\" + ALICE.upper(), ALICE_PW)
+            r = gw.request("HEAD", loc, {**other, "Tus-Resumable": "1.0.0"})
+            self.assertEqual((r.status, r.header("Upload-Offset")), (200, "0"), r)
+            r = gw.request("PATCH", loc, {**other, "Tus-Resumable": "1.0.0",
+                                          "Upload-Offset": "0",
+                                          "Content-Type": "application/offset+octet-stream"},
+                           b"u" * 100)
+            self.assertEqual(r.status, 204, r)
+            with open(os.path.join(disk, "up0.bin"), "rb") as f:
+                self.assertEqual(f.read(), b"u" * 100)
+            # 16 unfinished uploads under 16 spellings: the 17th spelling is refused
+            locs = []
+            names = spellings(ALICE, 17)
+            for i, name in enumerate(names[:16]):
+                r = begin(name, i + 1)
+                self.assertEqual(r.status, 201, (name, r))
+                locs.append(r.header("Location"))
+            r = begin(names[16], 17)
+            self.assertError(r, 429, "too_many_uploads")
+            for loc in locs:
+                r = gw.request("DELETE", loc, {**basic(ALICE, ALICE_PW),
+                                               "Tus-Resumable": "1.0.0"})
+                self.assertEqual(r.status, 204, r)
+            self.assertEqual(begin(names[16], 17).status, 201)
+        finally:
+            gw.stop()
+
+    def test_name_counted_across_spellings(self):
+        """X\\Y\\bob, BOB, bob@acme: one failure count. Past bob's 5 free
+        failures, 30 parallel wrong passwords from 30 addresses: one reaches
+        the server, the others get 429. bob's known device (an address he
+        logged in from; a browser with his device cookie) gets in without
+        waiting meanwhile."""
+        gw = self.gw = Gateway("one-user-rl")
+        try:
+            gw.start()
+            # bob's devices: an address, and a browser's cookie
+            r = self.login_as(gw, BOB, BOB_PW, src="127.0.1.1")
+            self.assertEqual(r.status, 200, r)
+            gw.logout(r.json()["token"])
+            r = self.login_as(gw, BOB, BOB_PW, src="127.0.1.2")
+            self.assertEqual(r.status, 200, r)
+            gw.logout(r.json()["token"])
+            device = r.headers.get_all("Set-Cookie")[1].split(";")[0]
+            names = spellings(BOB, 5)
+            for i, name in enumerate(names):
+                r = self.login_as(gw, name, "wrong", src=f"127.0.2.{i + 1}")
+                self.assertError(r, 401, "auth_failed")
+            self.assertEqual(gw.slowed(), [])
+            # a 6th spelling from a 6th address: slowed (the name's count)
+            n = len(gw.slowed())
+            r = self.login_as(gw, "Q\\" + BOB.upper(), "wrong", src="127.0.2.6")
+            self.assertError(r, 401, "auth_failed")
+            self.assertEqual(gw.slowed()[n:], [("127.0.2.6", 1)])
+            before = gw.log_bytes().count(b"reason=auth_failed")
+            results, go = [], threading.Barrier(31)
+
+            def wrong(i):
+                go.wait()
+                r = self.login_as(gw, names[i % 5], "wrong", src=f"127.0.3.{i + 1}")
+                results.append((r.status, r.header("Retry-After")))
+            ths = [threading.Thread(target=wrong, args=(i,)) for i in range(30)]
+            for t in ths:
+                t.start()
+            go.wait()
+            time.sleep(0.5)
+            # meanwhile: bob's known address, and his browser from a new address
+            for src, cookie in (("127.0.1.1", None), ("127.0.1.9", device)):
+                n = len(gw.slowed())
+                t0 = time.monotonic()
+                r = self.login_as(gw, BOB.upper(), BOB_PW, src=src, cookie=cookie)
+                took = time.monotonic() - t0
+                self.assertEqual(r.status, 200, (src, r))
+                self.tokens.append(r.json()["token"])
+                self.assertNotIn(src, [a for a, _ in gw.slowed()[n:]])
+                print(f"  bob's known device ({src}) during the storm: {took:.2f} s",
+                      file=sys.stderr)
+            for t in ths:
+                t.join(60)
+            reached = gw.log_bytes().count(b"reason=auth_failed") - before
+            print(f"  30 parallel wrong passwords of a throttled name from 30 addresses: "
+                  f"{reached} reached the server; {sorted(set(results))}", file=sys.stderr)
+            self.assertEqual(reached, 1)
+            self.assertEqual(sorted(st for st, _ in results), [401] + [429] * 29)
+            self.assertTrue(all(int(ra) >= 1 for st, ra in results if st == 429))
+            # a forged or stale device cookie is no device: 429 (the name is busy
+            # or slowed), never a free try
+            r = self.login_as(gw, BOB, "wrong", src="127.0.1.10",
+                              cookie="smbgate_device=7fffffff.0123456789abcdef")
+            self.assertIn(r.status, (401, 429))
+            self.assertTrue(r.status == 429 or gw.slowed()[-1][0] == "127.0.1.10")
+        finally:
+            for t in self.tokens:
+                gw.logout(t)
+            self.tokens = []
+            gw.stop()
+
+    def test_busy_shared_address_lets_first_time_users_in(self):
+        """An attacker behind a shared address keeps retrying wrong passwords
+        (two at a time, all along): first-time users behind that address
+        still log in (before: 429 at once)."""
+        gw = self.gw = Gateway("shared-addr")
+        src = "127.0.4.1"
+        stop, seen = threading.Event(), []
+        try:
+            gw.start()
+            for i in range(5):
+                r = self.login_as(gw, f"mallory{i % 2}", "wrong", src=src)
+                self.assertError(r, 401, "auth_failed")
+
+            def attacker():
+                while not stop.is_set():
+                    seen.append(self.login_as(gw, f"mallory{len(seen) % 2}", "wrong",
+                                              src=src).status)
+                    time.sleep(0.05)
+            ths = [threading.Thread(target=attacker) for _ in range(2)]
+            for t in ths:
+                t.start()
+            time.sleep(1.5)
+            for user, pw in ((ALICE, ALICE_PW), (BOB, BOB_PW)):
+                t0 = time.monotonic()
+                r = self.login_as(gw, user, pw, src=src)
+                self.assertEqual(r.status, 200, (user, r))
+                self.tokens.append(r.json()["token"])
+                print(f"  first-time user {user} behind a busy address: {r.status} in "
+                      f"{time.monotonic() - t0:.2f} s", file=sys.stderr)
+            stop.set()
+            for t in ths:
+                t.join(60)
+            self.assertIn(429, seen)  # the attacker's own retries are refused
+            self.assertEqual(set(seen) - {401, 429}, set(), seen)
+        finally:
+            stop.set()
             for t in self.tokens:
                 gw.logout(t)
             self.tokens = []
@@ -3370,6 +3623,18 @@ class T14Ctl(Base):
     def assert_no_token(self, text):
         for tok in self.tokens:
             self.assertNotIn(tok, text)
+
+    def test_kill_user_any_spelling(self):
+        """Sessions of alice under two spellings are alice's in the list, and
+        kill --user with a third spelling ends both."""
+        a1 = self.login("SMBGATE\\" + ALICE.upper(), ALICE_PW)
+        a2 = self.login(ALICE + "@SMBGATE", ALICE_PW)
+        rows = [s for s in self.sessions() if s["user"] == ALICE]
+        self.assertEqual(len(rows), 2, self.sessions())
+        rc, out, err = ctl("-s", self.SOCK, "kill", "--user", "X\\" + ALICE.upper())
+        self.assertEqual((rc, out, err), (0, "ended 2 sessions\n", ""))
+        for tok in (a1, a2):
+            self.assertError(self.gw.get(f"{FS}/public/", bearer(tok)), 401, "unauthorized")
 
     def test_socket_permissions(self):
         st = os.lstat(self.SOCK)
