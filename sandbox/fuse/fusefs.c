@@ -696,13 +696,11 @@ static bool same_file(const struct stat *a, const struct stat *b, fuse_ino_t par
 }
 
 /* smb_list()'s callback: stops at the first entry. */
-static int any_entry(void *ud, uint32_t ftype, uint64_t size, int64_t mtime, const char *name,
+static int any_entry(void *ud, const struct proto_entry_rec *rec, const char *name,
 		     const char *comment)
 {
 	(void)ud;
-	(void)ftype;
-	(void)size;
-	(void)mtime;
+	(void)rec;
 	(void)name;
 	(void)comment;
 	return 1;
