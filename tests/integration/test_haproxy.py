@@ -24,6 +24,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -201,6 +202,44 @@ def basic(user, pw):
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{pw}".encode()).decode()}
 
 
+class BasicLoop(threading.Thread):
+    """A Basic-auth client (as a WebDAV client is) that loops GET and PROPFIND
+    through HAProxy on one kept-alive connection until told to stop; every
+    answer's status is recorded, and an answer that never came as None."""
+
+    def __init__(self, proxy, headers):
+        super().__init__(daemon=True)
+        self.proxy, self.h = proxy, headers
+        self.stop = threading.Event()
+        self.answers = []  # (monotonic time, method, status or None, what)
+
+    def conn(self):
+        return http.client.HTTPSConnection("127.0.0.1", self.proxy.port, timeout=TIMEOUT,
+                                           context=self.proxy.ctx)
+
+    def run(self):
+        c = self.conn()
+        reqs = (("GET", "/api/v1/fs/fixture/", {}),
+                ("PROPFIND", "/dav/fixture/", {"Depth": "1"}))
+        n = 0
+        while not self.stop.is_set():
+            method, path, extra = reqs[n % 2]
+            n += 1
+            try:
+                c.request(method, path, headers=dict(self.h, **extra))
+                r = c.getresponse()
+                body = r.read()
+                self.answers.append((time.monotonic(), method, r.status, body[:200]))
+            except (OSError, http.client.HTTPException) as e:
+                self.answers.append((time.monotonic(), method, None, repr(e)))
+                c.close()
+                c = self.conn()
+        c.close()
+
+    def bad(self):
+        return [a for a in self.answers if a[2] not in (200, 207)]
+
+
 class Session:
     """A cookie (browser) or Bearer (script) session through HAProxy."""
 
@@ -324,14 +363,44 @@ class TestHAProxy(unittest.TestCase):
         self.assertEqual(p.admin_cmd("set server smbgate/gw2 state ready").strip(), "")
         self.assertTrue(wait_until(lambda: p.status("gw2") == "UP", 10))
 
-        # gw1 dies.
+        # gw1 dies while the Basic users (on both gateways) loop GET and
+        # PROPFIND: none of their requests fails, those of gw1 are retried
+        # on gw2 (option redispatch, retry-on) until its checks take gw1 out.
         where = self.where()
         on_gw1 = [s for s in sessions if where[s.user] == {0}]
         on_gw2 = [s for s in sessions if where[s.user] == {1}]
         self.assertTrue(on_gw1 and on_gw2)
+        loops = [BasicLoop(p, h) for h in b]
+        for t in loops:
+            t.start()
+        time.sleep(1.5)
+        killed = time.monotonic()
         self.gws[0].proc.kill()
         self.gws[0].proc.wait(10)
         self.assertTrue(wait_until(lambda: p.status("gw1") == "DOWN", 15), p.status("gw1"))
+        down = time.monotonic() - killed
+        time.sleep(1.5)
+        for t in loops:
+            t.stop.set()
+        for t in loops:
+            t.join(TIMEOUT + 5)
+        total = sum(len(t.answers) for t in loops)
+        during = sum(1 for t in loops for a in t.answers if killed <= a[0] <= killed + down)
+        bad = [a for t in loops for a in t.bad()]
+        kinds = {}
+        for a in bad:
+            k = f"{a[1]} {a[2] if a[2] else a[3].split('(')[0]}"
+            kinds[k] = kinds.get(k, 0) + 1
+        sys.stderr.write(f"gw1 killed: {total} Basic requests by {len(loops)} clients, "
+                         f"{during} while HAProxy took {down:.2f} s to mark gw1 down, "
+                         f"{len(bad)} not 2xx: {kinds}\n")
+        if bad:
+            sys.stderr.write("".join(l + "\n" for l in self.gws[1].log_text().splitlines()
+                                     if "event=login" in l or "status=429" in l or
+                                     "slow" in l)[-6000:])
+        self.assertEqual(bad[:5], [])
+        self.assertGreater(during, 0)
+        self.assertLess(down, 3.0)
         # its token and cookie users: 401, then a new login lands on gw2
         for s in on_gw1:
             st, _h, body = p.request("GET", "/api/v1/fs/fixture/", s.h)
