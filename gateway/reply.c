@@ -99,23 +99,10 @@ enum MHD_Result gw_reply_xml(struct gw_req *r, struct MHD_Connection *c, unsigne
 	return gw_queue(r, c, status, resp);
 }
 
-/*
- * @r->answer_now: the error @body (taken) written straight to the client, with
- * "Connection: close", then the sending side shut; MHD_NO, so that
- * libmicrohttpd closes the connection without reading the rest of the body.
- */
-static enum MHD_Result reply_now(struct gw_req *r, struct MHD_Connection *c, unsigned status,
-				 json_t *body)
+int gw_reply_raw(int fd, unsigned status, const char *json, size_t len)
 {
-	const union MHD_ConnectionInfo *ci =
-	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	char head[320], date[32];
 
-	json_decref(body);
-	if (!text || !ci)
-		goto out;
-	size_t len = strlen(text);
 	gw_http_date(time(NULL), date);
 	int hl = snprintf(head, sizeof(head),
 			  "HTTP/1.1 %u %s\r\nDate: %s\r\nContent-Type: application/json\r\n"
@@ -123,16 +110,32 @@ static enum MHD_Result reply_now(struct gw_req *r, struct MHD_Connection *c, uns
 			  "Connection: close\r\nContent-Length: %zu\r\n\r\n",
 			  status, MHD_get_reason_phrase_for(status), date, len);
 	/* A few hundred bytes on a socket that has sent nothing of this
-	 * answer: they fit in its buffer; a client that reads nothing loses
-	 * them, as it would the queued answer. */
-	if (hl > 0 && (size_t)hl < sizeof(head) &&
-	    send(ci->connect_fd, head, (size_t)hl, MSG_NOSIGNAL | MSG_MORE) == hl &&
-	    send(ci->connect_fd, text, len, MSG_NOSIGNAL) == (ssize_t)len) {
+	 * answer: they fit in its buffer. */
+	if (hl <= 0 || (size_t)hl >= sizeof(head) ||
+	    send(fd, head, (size_t)hl, MSG_NOSIGNAL | MSG_MORE) != hl ||
+	    send(fd, json, len, MSG_NOSIGNAL) != (ssize_t)len)
+		return -EIO;
+	shutdown(fd, SHUT_WR);
+	return 0;
+}
+
+/*
+ * @r->answer_now: the error @body (taken) written straight to the client
+ * (gw_reply_raw()); MHD_NO, so that libmicrohttpd closes the connection
+ * without reading the rest of the body.
+ */
+static enum MHD_Result reply_now(struct gw_req *r, struct MHD_Connection *c, unsigned status,
+				 json_t *body)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+
+	json_decref(body);
+	if (text && ci && gw_reply_raw(ci->connect_fd, status, text, strlen(text)) == 0) {
 		r->status = status;
-		r->bytes_out += len;
-		shutdown(ci->connect_fd, SHUT_WR);
+		r->bytes_out += strlen(text);
 	}
-out:
 	free(text);
 	r->responded = true;
 	return MHD_NO;
