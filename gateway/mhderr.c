@@ -11,7 +11,8 @@
 #include "mhderr.h"
 #include "reply.h"
 
-/* The socket of the connection this thread serves, or -1 (not yet, TLS). */
+/* The connection this thread serves and its socket, or -1 (not yet, TLS). */
+static __thread struct MHD_Connection *conn;
 static __thread int conn_fd = -1;
 
 void gw_mhderr_conn(struct MHD_Connection *c, bool tls)
@@ -19,6 +20,7 @@ void gw_mhderr_conn(struct MHD_Connection *c, bool tls)
 	const union MHD_ConnectionInfo *ci =
 	    tls ? NULL : MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 
+	conn = c;
 	conn_fd = ci ? ci->connect_fd : -1;
 }
 
@@ -46,7 +48,10 @@ void gw_mhderr_log(void *cls, const char *fmt, va_list ap)
 	static const char error_line[] = "Error processing request (HTTP response code is %u";
 	(void)cls;
 
-	if (conn_fd >= 0 && strncmp(fmt, error_line, sizeof(error_line) - 1) == 0) {
+	/* Not when an answer of the gateway is queued already: libmicrohttpd
+	 * then closes the connection, or sends its error in that one's place. */
+	if (conn_fd >= 0 && strncmp(fmt, error_line, sizeof(error_line) - 1) == 0 &&
+	    !MHD_get_connection_info(conn, MHD_CONNECTION_INFO_HTTP_STATUS)) {
 		va_list cp;
 		char json[256];
 
