@@ -589,16 +589,21 @@ enum MHD_Result gw_fs_put_data(struct gw_req *r, struct MHD_Connection *c, const
 		size_t n = *size;
 		*size = 0;
 		r->bytes_in += n;
-		/* On failure, keep reading the body; the worker tells why (or,
-		 * hung and killed, sbxc_write_end() says the sandbox is gone). */
+		/* On failure the worker tells why (or, hung and killed,
+		 * sbxc_write_end() says the sandbox is gone): answered at once
+		 * and the connection closed, the rest of the body unread; with
+		 * the gateway's own TLS, the body is read to its end first (the
+		 * answer cannot be written past libmicrohttpd's TLS). */
 		if (!u->broken) {
 			int w = sbxc_stream_write(u->lane, u->fd, data, n);
 			u->broken = w < 0;
 			u->hung = w == -ETIMEDOUT;
+			r->answer_now = u->broken && !r->gw->cfg->tls_certificate;
 		}
-		return MHD_YES;
+		if (!r->answer_now)
+			return MHD_YES;
 	}
-	/* The whole body is in. */
+	/* The whole body is in, or the upload failed. */
 	uint32_t created = 0;
 	uint64_t bytes = 0;
 	close(u->fd);

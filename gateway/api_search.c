@@ -3,7 +3,8 @@
  * gateway/api_search.c - GET /api/v1/search/{server}/{share}/{folder}?q=TEXT
  * The worker walks the folder (sandbox/worker/search.c) and sends each match
  * as it finds it; this file turns each into one NDJSON line, and ends with a
- * line that says whether the result limit or the deadline stopped the walk.
+ * line that says whether the result limit or the deadline stopped the walk,
+ * and whether folders at the depth limit were left unsearched.
  *
  * Runs in: the gateway process (HTTP threads).
  */
@@ -64,11 +65,13 @@ static int make_line(struct search *s)
 			      (json_int_t)s->rec.size, "mtime", mt);
 		free(full);
 	} else {
-		bool stopped = s->end.created;
+		bool stopped = s->end.created & PROTO_SEARCH_STOPPED;
 		bool limit = stopped && s->end.bytes >= s->max_results;
-		j = json_pack("{s:b,s:I,s:b,s:b,s:I}", "done", 1, "results",
+		j = json_pack("{s:b,s:I,s:b,s:b,s:b,s:I}", "done", 1, "results",
 			      (json_int_t)s->end.bytes, "limit_reached", limit, "deadline_reached",
-			      stopped && !limit, "unsearched_folders", (json_int_t)s->end.skipped);
+			      stopped && !limit, "depth_reached",
+			      (s->end.created & PROTO_SEARCH_TOO_DEEP) != 0, "unsearched_folders",
+			      (json_int_t)s->end.skipped);
 	}
 	if (!j)
 		return -ENOMEM;

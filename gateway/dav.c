@@ -376,6 +376,51 @@ static int parse_time(const char *v, int64_t *ret)
 	return gw_http_date_parse(buf, ret);
 }
 
+/* A time set to a value that is not a date (RFC 4918 9.2: 409 Conflict, "a
+ * value whose semantics are not appropriate for the property"). */
+static bool bad_time(const struct davxml_prop *pr)
+{
+	int64_t t;
+
+	return time_prop(pr) && !pr->remove && (!pr->value || parse_time(pr->value, &t) < 0);
+}
+
+/* The multistatus of a PROPPATCH into @b: each property's status, the
+ * request being all or nothing (RFC 4918 9.2). */
+static void proppatch_result(struct davxml_buf *b, const char *href,
+			     const struct davxml_prop *props, size_t n, bool all_ok,
+			     bool times_failed)
+{
+	static const char *const status[] = {"200 OK", "403 Forbidden", "409 Conflict",
+					     "424 Failed Dependency"};
+
+	davxml_put(b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		      "<D:multistatus xmlns:D=\"DAV:\"><D:response><D:href>");
+	davxml_put_text(b, href);
+	davxml_put(b, "</D:href>");
+	for (int pass = 0; pass < 4; pass++) {
+		bool any = false;
+		for (size_t i = 0; i < n; i++) {
+			const struct davxml_prop *pr = &props[i];
+			int want = all_ok && !times_failed	   ? 0
+				   : !ms_prop(pr)		   ? 1
+				   : bad_time(pr)		   ? 2
+				   : times_failed && time_prop(pr) ? 1
+								   : 3;
+			if (want != pass)
+				continue;
+			if (!any)
+				davxml_put(b, "<D:propstat><D:prop>");
+			any = true;
+			davxml_put_empty_prop(b, pr->ns, pr->name);
+		}
+		if (any)
+			davxml_putf(b, "</D:prop><D:status>HTTP/1.1 %s</D:status></D:propstat>",
+				    status[pass]);
+	}
+	davxml_put(b, "</D:response></D:multistatus>\n");
+}
+
 static enum MHD_Result do_proppatch(struct gw_req *r, struct MHD_Connection *c, size_t server,
 				    const struct gw_path *p)
 {
@@ -423,11 +468,12 @@ static enum MHD_Result do_proppatch(struct gw_req *r, struct MHD_Connection *c, 
 	free(key);
 	/* Windows' Win32 properties are accepted: the modification and access
 	 * times are applied, the creation time and attributes left as the server
-	 * has them; anything else cannot be stored on a share: 403, and the rest
-	 * fails with it (424): PROPPATCH is all or nothing. */
+	 * has them; anything else cannot be stored on a share: 403; a time that
+	 * is not a date: 409; and the rest fails with it (424): PROPPATCH is all
+	 * or nothing. */
 	bool all_ok = true, times_failed = false;
 	for (size_t i = 0; i < n; i++)
-		all_ok = all_ok && ms_prop(&props[i]);
+		all_ok = all_ok && ms_prop(&props[i]) && !bad_time(&props[i]);
 	if (all_ok) {
 		int64_t mt = st.mtime, at = INT64_MIN;
 		bool set = false;
@@ -454,29 +500,7 @@ static enum MHD_Result do_proppatch(struct gw_req *r, struct MHD_Connection *c, 
 		}
 	}
 	struct davxml_buf b = {0};
-	davxml_put(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-		       "<D:multistatus xmlns:D=\"DAV:\"><D:response><D:href>");
-	davxml_put_text(&b, href);
-	davxml_put(&b, "</D:href>");
-	for (int pass = 0; pass < 3; pass++) {
-		static const char *const status[] = {"200 OK", "403 Forbidden",
-						     "424 Failed Dependency"};
-		bool any = false;
-		for (size_t i = 0; i < n; i++) {
-			bool ok = ms_prop(&props[i]) && !(times_failed && time_prop(&props[i]));
-			int want = all_ok && !times_failed ? 0 : ok ? 2 : 1;
-			if (want != pass)
-				continue;
-			if (!any)
-				davxml_put(&b, "<D:propstat><D:prop>");
-			any = true;
-			davxml_put_empty_prop(&b, props[i].ns, props[i].name);
-		}
-		if (any)
-			davxml_putf(&b, "</D:prop><D:status>HTTP/1.1 %s</D:status></D:propstat>",
-				    status[pass]);
-	}
-	davxml_put(&b, "</D:response></D:multistatus>\n");
+	proppatch_result(&b, href, props, n, all_ok, times_failed);
 	free(href);
 	davxml_props_free(props, n);
 	return reply_xml(r, c, 207, &b, NULL);

@@ -92,6 +92,11 @@ struct gw_req {
 	bool dav;      /* dav.c: a WebDAV request (RFC 4918's statuses where they differ) */
 	bool tus;      /* api_tus.c: every answer carries Tus-Resumable (gw_queue()) */
 	bool responded;
+	/* api_fs.c: an upload whose sandbox failed mid-body: an error is
+	 * written at once, straight to the socket, and the connection closed
+	 * (reply.c; libmicrohttpd 0.9.75 cannot queue an answer before the
+	 * whole body is read). Plain HTTP only. */
+	bool answer_now;
 	/* body: JSON bodies are collected here; uploads stream */
 	char *body;
 	size_t body_len;

@@ -20,6 +20,7 @@
 #include "dav.h"
 #include "http.h"
 #include "log.h"
+#include "mhderr.h"
 #include "proto.h"
 
 struct gw_http {
@@ -100,9 +101,10 @@ bool gw_collect_body(struct gw_req *r, const char *data, size_t *size)
  */
 static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *c)
 {
+	struct gw *gw = cls;
 	struct gw_req *r = calloc(1, sizeof(*r));
 
-	(void)c;
+	gw_mhderr_conn(c, gw->cfg->tls_certificate != NULL);
 	if (!r)
 		return NULL;
 	r->gw = cls;
@@ -658,7 +660,8 @@ int gw_http_start(struct gw *gw, struct gw_http **ret)
 	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024), MHD_OPTION_UNESCAPE_CALLBACK,
 	    no_unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed, gw,
 	    MHD_OPTION_NOTIFY_CONNECTION, gw_conns_notify, h->conns, MHD_OPTION_URI_LOG_CALLBACK,
-	    uri_logged, gw, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_ARRAY,
+	    uri_logged, gw, MHD_OPTION_EXTERNAL_LOGGER, gw_mhderr_log, NULL,
+	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_ARRAY,
 	    cfg->tls_certificate ? tls_opts : &tls_opts[2], MHD_OPTION_END);
 	if (!h->d) {
 		err = errno ? errno : EADDRINUSE;

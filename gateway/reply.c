@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include "gateway.h"
+#include "httputil.h"
 #include "proto.h"
 #include "reply.h"
 #include "tus.h"
@@ -96,6 +99,48 @@ enum MHD_Result gw_reply_xml(struct gw_req *r, struct MHD_Connection *c, unsigne
 	return gw_queue(r, c, status, resp);
 }
 
+int gw_reply_raw(int fd, unsigned status, const char *json, size_t len)
+{
+	char head[320], date[32];
+
+	gw_http_date(time(NULL), date);
+	int hl = snprintf(head, sizeof(head),
+			  "HTTP/1.1 %u %s\r\nDate: %s\r\nContent-Type: application/json\r\n"
+			  "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+			  "Connection: close\r\nContent-Length: %zu\r\n\r\n",
+			  status, MHD_get_reason_phrase_for(status), date, len);
+	/* A few hundred bytes on a socket that has sent nothing of this
+	 * answer: they fit in its buffer. */
+	if (hl <= 0 || (size_t)hl >= sizeof(head) ||
+	    send(fd, head, (size_t)hl, MSG_NOSIGNAL | MSG_MORE) != hl ||
+	    send(fd, json, len, MSG_NOSIGNAL) != (ssize_t)len)
+		return -EIO;
+	shutdown(fd, SHUT_WR);
+	return 0;
+}
+
+/*
+ * @r->answer_now: the error @body (taken) written straight to the client
+ * (gw_reply_raw()); MHD_NO, so that libmicrohttpd closes the connection
+ * without reading the rest of the body.
+ */
+static enum MHD_Result reply_now(struct gw_req *r, struct MHD_Connection *c, unsigned status,
+				 json_t *body)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+
+	json_decref(body);
+	if (text && ci && gw_reply_raw(ci->connect_fd, status, text, strlen(text)) == 0) {
+		r->status = status;
+		r->bytes_out += strlen(text);
+	}
+	free(text);
+	r->responded = true;
+	return MHD_NO;
+}
+
 static enum MHD_Result reply_verror(struct gw_req *r, struct MHD_Connection *c, unsigned status,
 				    const gw_headers hdrs, const char *code, const char *fmt,
 				    va_list ap)
@@ -106,6 +151,8 @@ static enum MHD_Result reply_verror(struct gw_req *r, struct MHD_Connection *c, 
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
+	if (r->answer_now)
+		return reply_now(r, c, status, body);
 	size_t len = 0;
 	struct MHD_Response *resp = gw_json_response(body, hdrs, &len);
 	if (!resp)

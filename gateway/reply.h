@@ -23,6 +23,15 @@ struct gw_req;
 typedef const char *const gw_headers[];
 
 /*
+ * Writes a whole answer, @status with the JSON @json (@len bytes) and
+ * "Connection: close", straight to the socket @fd (plain HTTP only: past
+ * libmicrohttpd), then shuts its sending side. For the answers
+ * libmicrohttpd 0.9.75 cannot give right (reply.c's answer_now, mhderr.c).
+ * Returns 0 or -EIO (nothing or a part written).
+ */
+int gw_reply_raw(int fd, unsigned status, const char *json, size_t len);
+
+/*
  * Queues @resp with @status and records it for the log; destroys @resp. A
  * NULL @resp (an earlier allocation failed) gives MHD_NO, which closes the
  * connection.

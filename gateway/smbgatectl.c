@@ -25,6 +25,7 @@
 
 #include "smbgate-config.h"
 #include "cfg.h"
+#include "ctlesc.h"
 #include "ctlproto.h"
 #include "fdpass.h"
 
@@ -250,14 +251,10 @@ static void human_size(json_int_t n, char out[32])
 
 #define N_COLS 11
 
-/* One cell's text, control characters replaced (user names come from users). */
+/* One cell's text, escaped (user names come from users: ctlesc.h). */
 static void cell(char *out, size_t len, const char *s)
 {
-	size_t i;
-
-	for (i = 0; s[i] && i + 1 < len; i++)
-		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	out[i] = '\0';
+	ctl_escape(out, len, s);
 }
 
 static void print_cell(const char *text, size_t width, bool last)

@@ -113,6 +113,7 @@ export async function runSearch(text) {
           $('search-status').textContent = `${e.results} found` +
             (e.limit_reached ? ' (the first ones only: refine the search)' : '') +
             (e.deadline_reached ? ' (the search took too long and stopped)' : '') +
+            (e.depth_reached ? ' (folders deeper than the search goes were not searched)' : '') +
             (e.unsearched_folders ? ` – ${e.unsearched_folders} folder(s) not searched` : '');
         } else {
           list.append(resultItem(e));

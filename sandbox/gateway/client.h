@@ -178,8 +178,8 @@ int sbxc_zip_end(struct sbxc_lane *l, uint64_t *ret_bytes, uint32_t *ret_errors)
  * gives something else than a result: 0 with *@ret_found for one result
  * (*@ret_rec, @ret_path relative to @folder); 0 without it for the end
  * (*@ret_end: bytes = results, skipped = folders not searched, created =
- * stopped early); a proto_err or a negative errno. The lane is given back
- * then. Results must all be read (drained) to the end.
+ * PROTO_SEARCH_STOPPED and PROTO_SEARCH_TOO_DEEP); a proto_err or a negative errno. The lane is
+ * given back then. Results must all be read (drained) to the end.
  */
 int sbxc_search_begin(struct sbxc *c, const char *share, const char *folder, const char *pattern,
 		      const struct proto_search *req, struct sbxc_lane **ret_lane);

@@ -427,7 +427,9 @@ int proto_decode(const void *buf, size_t len, struct proto_msg *ret)
 			return -EBADMSG;
 		break;
 	case PROTO_END:
-		if (m.u.end.created > 1 || m.u.end.skipped > PROTO_MAX_LIST_ENTRIES)
+		/* created: 0 or 1, or SEARCH's two flags */
+		if ((m.u.end.created & ~(PROTO_SEARCH_STOPPED | PROTO_SEARCH_TOO_DEEP)) ||
+		    m.u.end.skipped > PROTO_MAX_LIST_ENTRIES)
 			return -EBADMSG;
 		break;
 	case PROTO_ZIP:

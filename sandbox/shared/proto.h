@@ -104,9 +104,10 @@ enum proto_type {
 				  | ERROR */
 	PROTO_SEARCH = 52,     /* body: struct proto_search; strings: share, folder, pattern.
 				  -> FOUND..., END (bytes: results, skipped: folders that
-				  could not be listed, created: 1 when it stopped early: at
-				  max_results results when bytes = max_results, else at
-				  the deadline) | ERROR */
+				  could not be listed, created: PROTO_SEARCH_STOPPED when
+				  it stopped early: at max_results results when bytes =
+				  max_results, else at the deadline; PROTO_SEARCH_TOO_DEEP
+				  when folders at max_depth were not looked into) | ERROR */
 	PROTO_TUS_CREATE = 54, /* body: flags (OVERWRITE); strings: share, path, temporary
 				  (as WRITE's). Checks the target, creates the empty
 				  temporary beside it. -> END | ERROR */
@@ -254,6 +255,8 @@ struct proto_walking {
 
 /* SEARCH */
 #define PROTO_SEARCH_MAX_PATTERN 1024
+#define PROTO_SEARCH_STOPPED	 0x1u /* END's created: stopped at a limit or the deadline */
+#define PROTO_SEARCH_TOO_DEEP	 0x2u /* END's created: folders left at max_depth */
 struct proto_search {
 	uint32_t max_results; /* 1..PROTO_MAX_LIST_ENTRIES */
 	uint32_t max_depth;   /* 1..256 */
@@ -303,7 +306,7 @@ struct proto_read_ok {
 };
 
 struct proto_end {
-	uint32_t created; /* WRITE/COPY/RENAME: 1 when the target did not exist */
+	uint32_t created; /* WRITE/COPY/RENAME: 1 when the target did not exist; SEARCH: flags */
 	uint32_t skipped; /* LIST: entries left out (names that cannot be passed on),
 			     at most PROTO_MAX_LIST_ENTRIES; else 0 */
 	uint64_t bytes;	  /* READ/WRITE/COPY: bytes transferred; LIST/SHARES: entries */

@@ -160,8 +160,10 @@ static int run_cb(void *ud, enum smb_walk_event ev, const struct smb_walk_entry 
 			return STOPPED;
 		}
 	}
-	if (e->ftype == PROTO_FT_DIR && e->depth + 1 >= r->req->max_depth)
+	if (e->ftype == PROTO_FT_DIR && e->depth + 1 >= r->req->max_depth) {
+		r->res->too_deep = true;
 		return SMB_WALK_PRUNE;
+	}
 	return 0;
 }
 

@@ -28,6 +28,7 @@ struct search_result {
 	uint64_t results;    /* entries found */
 	uint32_t unreadable; /* folders that could not be listed or were links */
 	bool stopped;	     /* at the limit or the deadline */
+	bool too_deep;	     /* folders at max_depth were not looked into */
 };
 
 /*

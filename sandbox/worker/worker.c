@@ -483,7 +483,8 @@ static void h_search(struct worker *w, const struct proto_msg *m, int fd)
 		reply_error(w, m->hdr.seq, (uint32_t)r);
 		return;
 	}
-	struct proto_end e = {.created = res.stopped,
+	struct proto_end e = {.created = (res.stopped ? PROTO_SEARCH_STOPPED : 0) |
+					 (res.too_deep ? PROTO_SEARCH_TOO_DEEP : 0),
 			      .skipped = res.unreadable < PROTO_MAX_LIST_ENTRIES
 					     ? res.unreadable
 					     : PROTO_MAX_LIST_ENTRIES,

@@ -127,18 +127,18 @@ def rows():
         raw=put + b"Content-Length: 5\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
     add(g, "two different Content-Length", 400, "bad_framing",
         raw=put + b"Content-Length: 5\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhello!")
-    add(g, "Content-Length list", 400, None,
+    add(g, "Content-Length list", 400, "bad_request",
         raw=put + b"Content-Length: 5, 5\r\nConnection: close\r\n\r\nhello")
     add(g, "Content-Length and chunked", 400, "bad_framing",
         raw=put + b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n"
         b"\r\n5\r\nhello\r\n0\r\n\r\n")
-    add(g, "negative Content-Length", 400, None,
+    add(g, "negative Content-Length", 400, "bad_request",
         raw=put + b"Content-Length: -5\r\nConnection: close\r\n\r\nhello")
-    add(g, "Content-Length with plus", 400, None,
+    add(g, "Content-Length with plus", 400, "bad_request",
         raw=put + b"Content-Length: +5\r\nConnection: close\r\n\r\nhello")
-    add(g, "overflowing Content-Length", 413, None,
+    add(g, "overflowing Content-Length", 413, "too_large",
         raw=put + b"Content-Length: 99999999999999999999999\r\nConnection: close\r\n\r\nhello")
-    add(g, "Content-Length hex", 400, None,
+    add(g, "Content-Length hex", 400, "bad_request",
         raw=put + b"Content-Length: 0x5\r\nConnection: close\r\n\r\nhello")
     add(g, "Content-Length over the upload limit", 413, "too_large",
         raw=put + b"Content-Length: 2000000\r\nConnection: close\r\n\r\nhello")
@@ -160,22 +160,22 @@ def rows():
         raw=put + b"Transfer-Encoding\t: chunked\r\nConnection: close\r\n\r\n")
     add(g, "Transfer-Encoding vertical tab value", 400, "bad_framing",
         raw=put + b"Transfer-Encoding: \x0bchunked\r\nConnection: close\r\n\r\n")
-    add(g, "bad chunk size on a login", 400, None,
+    add(g, "bad chunk size on a login", 400, "bad_request",
         raw=b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
         b"Content-Type: application/json\r\nConnection: close\r\n\r\nzz\r\n{}\r\n0\r\n\r\n")
-    add(g, "huge chunk size on a login", 413, None,
+    add(g, "huge chunk size on a login", 413, "too_large",
         raw=b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
         b"Content-Type: application/json\r\nConnection: close\r\n\r\n"
         b"ffffffffffffffffff\r\n{}\r\n0\r\n\r\n")
-    add(g, "header of 64 KiB", 431, None,
+    add(g, "header of 64 KiB", 431, "headers_too_large",
         raw=b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 65536
         + b"\r\nConnection: close\r\n\r\n")
     add(g, "request line of 64 KiB", 414, None,
         raw=b"GET /" + b"a" * 65536 + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    add(g, "1000 headers", 431, None,
+    add(g, "1000 headers", 431, "headers_too_large",
         raw=b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
         + b"".join(b"X-H%d: v\r\n" % i for i in range(1000)) + b"Connection: close\r\n\r\n")
-    add(g, "header without colon", 400, None,
+    add(g, "header without colon", 400, "bad_request",
         raw=b"GET /healthz HTTP/1.1\r\nHost: x\r\nNoColonHere\r\nConnection: close\r\n\r\n")
     add(g, "header with space before colon", 400, "bad_framing",
         raw=b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A : v\r\nConnection: close\r\n\r\n")
@@ -185,7 +185,7 @@ def rows():
         raw=b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: v\rw\r\nConnection: close\r\n\r\n")
     add(g, "NUL in a header (libmicrohttpd ends the value there)", 200, None,
         raw=b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-A: v\x00w\r\nConnection: close\r\n\r\n")
-    add(g, "no Host in HTTP/1.1", 400, None,
+    add(g, "no Host in HTTP/1.1", 400, "bad_request",
         raw=b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n")
     add(g, "two Host headers", 400, "bad_framing",
         raw=b"GET /healthz HTTP/1.1\r\nHost: x\r\nHost: y\r\nConnection: close\r\n\r\n")

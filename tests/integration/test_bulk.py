@@ -437,7 +437,8 @@ class T22Search(Base):
                          sorted(["Report 2024.TXT", "report-final.txt", "sub/deep/REPORT.pdf",
                                  "sub/Reports", "other/100% report.txt"]))
         self.assertEqual(end, {"done": True, "results": 5, "limit_reached": False,
-                               "deadline_reached": False, "unsearched_folders": 0})
+                               "deadline_reached": False, "depth_reached": False,
+                               "unsearched_folders": 0})
         byname = {e["name"]: e for e in lines}
         self.assertEqual(byname["Reports"]["type"], "dir")
         self.assertEqual(byname["REPORT.pdf"]["type"], "file")
@@ -482,14 +483,20 @@ class T22Search(Base):
         lines, end = self.search(tok, name, "q=report&limit=2")
         self.assertEqual(len(lines), 2)
         self.assertEqual(end, {"done": True, "results": 2, "limit_reached": True,
-                               "deadline_reached": False, "unsearched_folders": 0})
+                               "deadline_reached": False, "depth_reached": False,
+                               "unsearched_folders": 0})
         lines, end = self.search(tok, name, "q=report&depth=1")
         self.assertEqual(self.paths(lines, name),
                          sorted(["Report 2024.TXT", "report-final.txt"]))
+        self.assertTrue(end["depth_reached"])
         lines, end = self.search(tok, name, "q=report&depth=2")
         self.assertEqual(self.paths(lines, name),
                          sorted(["Report 2024.TXT", "report-final.txt", "sub/Reports",
                                  "other/100% report.txt"]))
+        self.assertTrue(end["depth_reached"])
+        lines, end = self.search(tok, name, "q=report&depth=3")
+        self.assertEqual(len(lines), 5)
+        self.assertFalse(end["depth_reached"])
         for bad in ("", "q=", "q=a&limit=0", "q=a&limit=10001", "q=a&depth=0", "q=a&depth=65",
                     "q=a&deadline=0", "q=a&deadline=61", "q=a&limit=x", "q=" + "a" * 1025):
             r = self.search(tok, name, bad, expect=400)
@@ -514,6 +521,32 @@ class T22Search(Base):
         r = self.gw.get(f"{FS}/public/{q(name)}/", bearer(tok))
         self.assertEqual(r.status, 200, r)
 
+    def test_too_deep(self):
+        """A tree deeper than the walk may go: what is within 64 levels is
+        found (depth=64 by default: names 64 levels down), and the end line says
+        that deeper folders were not searched."""
+        tok = self.login()
+        name, top = self.scratch()
+        files = {}
+        chain = [f"l{i:02d}" for i in range(70)]
+        for depth in (10, 64, 65, 70):  # a file at that depth below the folder
+            files["/".join(chain[:depth - 1] + [f"hit-{depth}.txt"])] = b"x"
+        self.fill(top, files)
+        lines, end = self.search(tok, name, "q=hit-")
+        self.assertEqual(sorted(e["name"] for e in lines), ["hit-10.txt", "hit-64.txt"])
+        self.assertEqual(end, {"done": True, "results": 2, "limit_reached": False,
+                               "deadline_reached": False, "depth_reached": True,
+                               "unsearched_folders": 0})
+        # the folders themselves are found down to the 64th level
+        lines, end = self.search(tok, name, "q=l6")
+        self.assertEqual(sorted(e["name"] for e in lines), [f"l6{i}" for i in range(4)])
+        self.assertTrue(end["depth_reached"])
+        # searched from deeper down, the rest is in reach
+        lines, end = self.search(tok, name + "/" + "/".join(chain[:10]), "q=hit-")
+        self.assertEqual(sorted(e["name"] for e in lines),
+                         ["hit-64.txt", "hit-65.txt", "hit-70.txt"])
+        self.assertFalse(end["depth_reached"])
+
     def test_deadline(self):
         """The deadline stops the walk: what was found until then, and the end
         line says the deadline was reached."""
@@ -534,7 +567,8 @@ class T22Search(Base):
         lines, end = self.search(tok, name, "q=hit-&deadline=1&limit=10000")
         took = time.monotonic() - t0
         self.assertEqual(end, {"done": True, "results": len(lines), "limit_reached": False,
-                               "deadline_reached": True, "unsearched_folders": 0})
+                               "deadline_reached": True, "depth_reached": False,
+                               "unsearched_folders": 0})
         self.assertLess(len(lines), n // 10)
         self.assertGreaterEqual(took, 1.0)
         self.assertLess(took, 1.0 + 5 + 5)  # the deadline, then one folder's listing at most

@@ -601,6 +601,30 @@ class D02Write(Base):
         props = responses(r)[PUB + "/d02-pp.txt"]
         self.assertEqual(props["{urn:x}a"][0], 403)
         self.assertEqual(props["{urn:schemas-microsoft-com:}Win32FileAttributes"][0], 424)
+        # a time that is not a date: 409 Conflict for it (RFC 4918 9.2: a
+        # value not appropriate for the property), 424 for the rest, and
+        # nothing changed on the file server
+        path = os.path.join(PUBLIC_DIR, "d02-pp.txt")
+        for garbage in (b"yesterday-ish", b"", b"Tue, 41 Dec 2026 00:00:00 GMT",
+                        b"\xc3\xa9" * 40):
+            os.utime(path, (1700000000, 1700000000))
+            body = (b'<D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:schemas-microsoft-com:">'
+                    b'<D:set><D:prop><Z:Win32LastAccessTime>Tue, 01 Dec 2026 00:00:00 GMT'
+                    b'</Z:Win32LastAccessTime><Z:Win32LastModifiedTime>' + garbage +
+                    b'</Z:Win32LastModifiedTime><Z:Win32FileAttributes>00000020'
+                    b'</Z:Win32FileAttributes></D:prop></D:set></D:propertyupdate>')
+            r = GW.request("PROPPATCH", PUB + "/d02-pp.txt", ALICE_H, body)
+            self.assertEqual(r.status, 207, r)
+            props = responses(r)[PUB + "/d02-pp.txt"]
+            self.assertEqual({k: v[0] for k, v in props.items()},
+                             {"{urn:schemas-microsoft-com:}Win32LastModifiedTime": 409,
+                              "{urn:schemas-microsoft-com:}Win32LastAccessTime": 424,
+                              "{urn:schemas-microsoft-com:}Win32FileAttributes": 424},
+                             garbage)
+            st = os.stat(path)
+            self.assertEqual((st.st_mtime, st.st_atime), (1700000000, 1700000000), garbage)
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), b"pp")
         GW.request("DELETE", PUB + "/d02-pp.txt", ALICE_H)
 
 

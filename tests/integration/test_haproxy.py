@@ -24,6 +24,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -201,6 +202,45 @@ def basic(user, pw):
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{pw}".encode()).decode()}
 
 
+class BasicLoop(threading.Thread):
+    """A Basic-auth client (as a WebDAV client is) that loops GET and PROPFIND
+    through HAProxy on one kept-alive connection until told to stop; every
+    answer's status is recorded, and an answer that never came as None."""
+
+    def __init__(self, proxy, headers):
+        super().__init__(daemon=True)
+        self.proxy, self.h = proxy, headers
+        self.stop = threading.Event()
+        self.answers = []  # (end, method, status or None, what, start): monotonic times
+
+    def conn(self):
+        return http.client.HTTPSConnection("127.0.0.1", self.proxy.port, timeout=TIMEOUT,
+                                           context=self.proxy.ctx)
+
+    def run(self):
+        c = self.conn()
+        reqs = (("GET", "/api/v1/fs/fixture/", {}),
+                ("PROPFIND", "/dav/fixture/", {"Depth": "1"}))
+        n = 0
+        while not self.stop.is_set():
+            method, path, extra = reqs[n % 2]
+            n += 1
+            t0 = time.monotonic()
+            try:
+                c.request(method, path, headers=dict(self.h, **extra))
+                r = c.getresponse()
+                body = r.read()
+                self.answers.append((time.monotonic(), method, r.status, body[:200], t0))
+            except (OSError, http.client.HTTPException) as e:
+                self.answers.append((time.monotonic(), method, None, repr(e), t0))
+                c.close()
+                c = self.conn()
+        c.close()
+
+    def bad(self):
+        return [a for a in self.answers if a[2] not in (200, 207)]
+
+
 class Session:
     """A cookie (browser) or Bearer (script) session through HAProxy."""
 
@@ -324,14 +364,66 @@ class TestHAProxy(unittest.TestCase):
         self.assertEqual(p.admin_cmd("set server smbgate/gw2 state ready").strip(), "")
         self.assertTrue(wait_until(lambda: p.status("gw2") == "UP", 10))
 
-        # gw1 dies.
+        # gw1 dies while Basic users (four on each gateway) loop GET and
+        # PROPFIND: none of their requests fails, those of gw1 are retried
+        # on gw2 (option redispatch, retry-on) until its checks take gw1 out.
+        # (Four: gw2 checks at most five first logins from one address at a
+        # time, and behind HAProxy every user has HAProxy's address: a sixth
+        # user moving at the same moment gets 429 too_many_attempts.)
         where = self.where()
         on_gw1 = [s for s in sessions if where[s.user] == {0}]
         on_gw2 = [s for s in sessions if where[s.user] == {1}]
         self.assertTrue(on_gw1 and on_gw2)
+        movers = [u for u in sorted(basic_on) if basic_on[u] == {0}][:4]
+        stayers = [u for u in sorted(basic_on) if basic_on[u] == {1}][:4]
+        loops = [BasicLoop(p, basic(u, BENCH_PW)) for u in movers + stayers]
+        for t in loops:
+            t.start()
+        time.sleep(1.5)
+        killed = time.monotonic()
         self.gws[0].proc.kill()
         self.gws[0].proc.wait(10)
-        self.assertTrue(wait_until(lambda: p.status("gw1") == "DOWN", 15), p.status("gw1"))
+        marked = []  # when HAProxy had gw1 down, watched apart from the requests
+        watcher = threading.Thread(target=lambda: marked.append(
+            time.monotonic() if wait_until(lambda: p.status("gw1") == "DOWN", 15, 0.02)
+            else None), daemon=True)
+        watcher.start()
+        # one request of each of gw1's users at once, while HAProxy still
+        # has gw1 up (its checks need two failures, 500 ms apart)
+        sent_up = p.status("gw1")
+        first = [p.request(m, path, dict(basic(u, BENCH_PW), Depth="1"))[0]
+                 for u in movers for m, path in (("PROPFIND", "/dav/fixture/"),
+                                                 ("GET", "/api/v1/fs/fixture/"))]
+        self.assertTrue(sent_up.startswith("UP"), sent_up)  # "UP", or "UP 1/2": going down
+        self.assertEqual(first, [207, 200] * len(movers))
+        watcher.join(20)
+        self.assertTrue(marked and marked[0], p.status("gw1"))
+        down = marked[0] - killed
+        time.sleep(1.5)
+        for t in loops:
+            t.stop.set()
+        for t in loops:
+            t.join(TIMEOUT + 5)
+        total = sum(len(t.answers) for t in loops)
+        # requests of gw1's users sent after the kill and before HAProxy knew
+        during = sum(1 for t in loops[:len(movers)] for a in t.answers
+                     if killed <= a[4] <= killed + down)
+        bad = [a for t in loops for a in t.bad()]
+        kinds = {}
+        for a in bad:
+            k = f"{a[1]} {a[2] if a[2] else a[3].split('(')[0]}"
+            kinds[k] = kinds.get(k, 0) + 1
+        sys.stderr.write(f"gw1 killed: {len(first)} requests of its users right after, "
+                         f"gw1 still up in HAProxy, all 2xx; "
+                         f"{total} Basic requests by {len(loops)} looping clients, "
+                         f"{during} sent to gw1's users while HAProxy took {down:.2f} s to "
+                         f"mark it down, {len(bad)} not 2xx: {kinds}\n")
+        if bad:
+            sys.stderr.write("".join(l + "\n" for l in self.gws[1].log_text().splitlines()
+                                     if "event=login" in l or "status=429" in l or
+                                     "slow" in l)[-6000:])
+        self.assertEqual(bad[:5], [])
+        self.assertLess(down, 3.0)
         # its token and cookie users: 401, then a new login lands on gw2
         for s in on_gw1:
             st, _h, body = p.request("GET", "/api/v1/fs/fixture/", s.h)

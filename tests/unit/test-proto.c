@@ -809,10 +809,11 @@ static void test_bad_answers(void **state)
 		n = raw_msg(buf, PROTO_STATVFS_OK, &bad, sizeof(bad), NULL, 0);
 		expect_bad(buf, n, "statvfs avail > total");
 	}
-	/* END: created is 0 or 1, skipped at most PROTO_MAX_LIST_ENTRIES */
+	/* END: created is 0 or 1 (SEARCH: its flags, 0..3), skipped at most
+	 * PROTO_MAX_LIST_ENTRIES */
 	{
 		static const struct proto_end bad[] = {
-		    {.created = 2},
+		    {.created = 4},
 		    {.created = UINT32_MAX},
 		    {.created = 1, .skipped = PROTO_MAX_LIST_ENTRIES + 1},
 		    {.skipped = UINT32_MAX}};
