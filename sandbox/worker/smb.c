@@ -27,6 +27,7 @@
 #include <libsmbclient.h>
 
 #include "cfg.h"
+#include "rules.h"
 #include "smb.h"
 
 #define IO_BUF (4 * 1024 * 1024) /* a round trip per call: large buffers */
@@ -570,18 +571,6 @@ static int opendir_err(struct smb *s, const char *url)
 
 /* Every request on a path starts with this one (or an opendir or an open for
  * reading): a broken connection is replaced before anything changes. */
-/* Whether @name could be a short (8.3) name that the server made for a
- * longer one: a '~' in at most 8 characters, then at most a dot and 3 more. */
-static bool short_name_like(const char *name)
-{
-	const char *dot = strchr(name, '.');
-	size_t base = dot ? (size_t)(dot - name) : strlen(name);
-
-	if (base == 0 || base > 8 || !memchr(name, '~', base))
-		return false;
-	return !dot || (!strchr(dot + 1, '.') && strlen(dot + 1) <= 3);
-}
-
 static bool ts_equal(const struct timespec *a, const struct timespec *b);
 
 /* An upload's temporary, as its folder's listing gave it. */
@@ -618,7 +607,7 @@ static int tmp_alias(struct smb *s, const char *dir_url, const char *name, const
 	SMBCFILE *d;
 	int r = 0;
 
-	if (!short_name_like(name))
+	if (!rules_short_name_like(name))
 		return 0;
 	d = opendir_again(s, dir_url);
 	if (!d)
@@ -661,7 +650,7 @@ int smb_tmp_alias(struct smb *s, const char *share, const char *path)
 	char dir[PROTO_MAX_PATH + 1], url[URL_MAX], dir_url[URL_MAX];
 	int r;
 
-	if (!short_name_like(name))
+	if (!rules_short_name_like(name))
 		return 0; /* the cost of every other name: this */
 	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 0, path);
 	r = make_url(s, url, sizeof(url), share, path);
@@ -1477,7 +1466,7 @@ int smb_unlink(struct smb *s, const char *share, const char *path)
  * target's real parent. So a folder is entered only when the ".." of its own
  * listing is the folder it was found in, and (a link beside its target, whose
  * ".." is that folder too) when no other entry of that folder has its file
- * id (rm_inside()). A link found this way is removed with an rmdir, which
+ * id (rules_inside()). A link found this way is removed with an rmdir, which
  * Samba applies to the link itself (lstat, then unlink) once what it points
  * to is empty, and refuses otherwise: a link
  * to a folder that is not empty cannot be removed over SMB without emptying
@@ -1493,14 +1482,7 @@ struct rm_node {
 	size_t first; /* RM_DIR: its entries are nodes[first .. first + n) */
 	uint32_t n;
 	uint8_t kind;
-	bool twin; /* its id is another entry's too (rm_inside()) */
-};
-
-/* A folder as a listing shows it in "." or "..", or as a stat does. */
-struct dir_id {
-	bool have;
-	ino_t ino;
-	struct timespec mtime, ctime;
+	bool twin; /* its id is another entry's too (rules_inside()) */
 };
 
 struct rm_walk {
@@ -1548,56 +1530,8 @@ static bool ts_equal(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-/* File ids that occur more than once among the folders of one listing
- * (its "." and ".." included). */
-struct twins {
-	ino_t *ids; /* sorted, each once */
-	size_t n;
-};
-
-static void twins_clear(struct twins *t)
-{
-	free(t->ids);
-	*t = (struct twins){0};
-}
-
-/* Keeps of @ids[0..@n) (malloc'd or NULL; taken) the ids that occur more
- * than once, sorted, each once: *@ret (caller frees with twins_clear()). */
-static void twins_make(ino_t *ids, size_t n, struct twins *ret)
-{
-	size_t k = 0;
-
-	if (n > 1)
-		qsort(ids, n, sizeof(*ids), cmp_ino);
-	/* ids[k] is written only below i - 1, which is read before it. */
-	for (size_t i = 1; i < n; i++)
-		if (ids[i] == ids[i - 1] && (k == 0 || ids[k - 1] != ids[i]))
-			ids[k++] = ids[i];
-	*ret = (struct twins){.ids = ids, .n = k};
-}
-
-static bool twins_has(const struct twins *t, ino_t id)
-{
-	return t->n && bsearch(&id, t->ids, t->n, sizeof(id), cmp_ino);
-}
-
-/* Appends @id to the array *@ids (*@n used, *@cap allocated). */
-static int ids_push(ino_t **ids, size_t *n, size_t *cap, ino_t id)
-{
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 64;
-		ino_t *m = realloc(*ids, c * sizeof(*m));
-		if (!m)
-			return PROTO_E_IO;
-		*ids = m;
-		*cap = c;
-	}
-	(*ids)[(*n)++] = id;
-	return 0;
-}
-
 /* Lists the folder at @url: the file ids its folders share, into *@ret
- * (caller frees with twins_clear()). */
+ * (caller frees with rules_twins_clear()). */
 static int twins_list(struct smb *s, const char *url, struct twins *ret)
 {
 	const struct libsmb_file_info *fi;
@@ -1611,40 +1545,15 @@ static int twins_list(struct smb *s, const char *url, struct twins *ret)
 		return opendir_err(s, url);
 	while (r == 0 && (fi = smbc_getFunctionReaddirPlus2(s->ctx)(s->ctx, d, &st)) != NULL)
 		if (fi->name && (fi->attrs & FILE_ATTR_DIRECTORY))
-			r = ids_push(&ids, &n, &cap, st.st_ino); /* "." and ".." too */
+			r = rules_ids_push(&ids, &n, &cap, st.st_ino) ? PROTO_E_IO
+								      : 0; /* "." and ".." too */
 	smbc_getFunctionClosedir(s->ctx)(s->ctx, d);
 	if (r) {
 		free(ids);
 		return r;
 	}
-	twins_make(ids, n, ret);
+	rules_twins_make(ids, n, ret);
 	return 0;
-}
-
-/*
- * Whether a folder whose listing gave @self and @up, found as an entry with
- * file id @entry_ino in the folder @parent, really is inside @parent (and not
- * a link that the server followed). The server has file ids when the entry's
- * id is the id of "." in the folder's own listing (libsmbclient makes up ids
- * from the path when the server sends none, and "a" and "a/." then differ);
- * then ".." must have @parent's id. Without ids (SMB1, FAT), ".." must have
- * @parent's times, to the 100 ns. Without ".." nothing says where the folder
- * is: false.
- *
- * A link beside its target passes the ".." test: its listing is its
- * target's, ".." included. What gives it away is the listing of @parent,
- * where its file id is also another entry's (the target's; "." 's for a link
- * to @parent itself): @twin (twins_has() of that listing). Nothing over SMB
- * tells which of the two names is the link: neither is entered.
- */
-static bool rm_inside(const struct dir_id *parent, ino_t entry_ino, bool twin,
-		      const struct dir_id *self, const struct dir_id *up)
-{
-	if (!parent->have || !up->have)
-		return false;
-	if (self->have && self->ino == entry_ino)
-		return !twin && up->ino == parent->ino;
-	return ts_equal(&up->mtime, &parent->mtime) && ts_equal(&up->ctime, &parent->ctime);
 }
 
 /* What twins_list() gave for the folder @url, whose stat gave @dir, @at
@@ -1660,7 +1569,7 @@ static void memo_free(struct twins_memo *m)
 {
 	for (size_t i = 0; m && i < TWINS_MEMO; i++) {
 		free(m[i].url);
-		twins_clear(&m[i].t);
+		rules_twins_clear(&m[i].t);
 	}
 	free(m);
 }
@@ -1694,14 +1603,14 @@ static int memo_twins(struct smb *s, const char *url, const struct dir_id *dir,
 			old = m;
 	}
 	free(old->url);
-	twins_clear(&old->t);
+	rules_twins_clear(&old->t);
 	old->url = NULL;
 	int r = twins_list(s, url, &old->t);
 	if (r)
 		return r;
 	old->url = strdup(url);
 	if (!old->url) {
-		twins_clear(&old->t);
+		rules_twins_clear(&old->t);
 		return PROTO_E_IO;
 	}
 	old->dir = *dir;
@@ -1756,7 +1665,7 @@ int smb_followed_link(struct smb *s, const char *share, const char *path)
 								       .ctime = fi->ctime_ts};
 	}
 	smbc_getFunctionClosedir(s->ctx)(s->ctx, d);
-	return rm_inside(&parent, st.st_ino, twins_has(twins, st.st_ino), &self, &up)
+	return rules_inside(&parent, st.st_ino, rules_twins_has(twins, st.st_ino), &self, &up)
 		   ? 0
 		   : PROTO_E_LINK;
 }
@@ -1849,31 +1758,47 @@ static int rm_list(struct rm_walk *w, size_t *first, uint32_t *count, struct dir
 	return r;
 }
 
+/* The twins of a listing whose folders have the ids @ids[0..@n) (malloc'd
+ * or NULL, @cap allocated; taken) and whose "." and ".." gave @self and @up:
+ * *@ret (caller frees with rules_twins_clear()). */
+static int listing_twins(ino_t *ids, size_t n, size_t cap, const struct dir_id *self,
+			 const struct dir_id *up, struct twins *ret)
+{
+	int r = 0;
+
+	if (self->have)
+		r = rules_ids_push(&ids, &n, &cap, self->ino);
+	if (r == 0 && up->have)
+		r = rules_ids_push(&ids, &n, &cap, up->ino);
+	if (r) {
+		free(ids);
+		return PROTO_E_IO;
+	}
+	rules_twins_make(ids, n, ret);
+	return 0;
+}
+
 /* Marks the folders of nodes[first .. first + count) whose file id another
- * of them, @self or @up has too (rm_inside()). */
+ * of them, @self or @up has too (rules_inside()). */
 static int rm_twins(struct rm_walk *w, size_t first, uint32_t count, const struct dir_id *self,
 		    const struct dir_id *up)
 {
 	ino_t *ids = NULL;
 	size_t n = 0, cap = 0;
 	struct twins t;
-	int r = 0;
 
-	for (size_t i = first; r == 0 && i < first + count; i++)
-		if (w->nodes[i].kind == RM_DIR)
-			r = ids_push(&ids, &n, &cap, w->nodes[i].ino);
-	if (r == 0 && self->have)
-		r = ids_push(&ids, &n, &cap, self->ino);
-	if (r == 0 && up->have)
-		r = ids_push(&ids, &n, &cap, up->ino);
-	if (r) {
-		free(ids);
-		return r;
-	}
-	twins_make(ids, n, &t);
 	for (size_t i = first; i < first + count; i++)
-		w->nodes[i].twin = w->nodes[i].kind == RM_DIR && twins_has(&t, w->nodes[i].ino);
-	twins_clear(&t);
+		if (w->nodes[i].kind == RM_DIR && rules_ids_push(&ids, &n, &cap, w->nodes[i].ino)) {
+			free(ids);
+			return PROTO_E_IO;
+		}
+	int r = listing_twins(ids, n, cap, self, up, &t);
+	if (r)
+		return r;
+	for (size_t i = first; i < first + count; i++)
+		w->nodes[i].twin =
+		    w->nodes[i].kind == RM_DIR && rules_twins_has(&t, w->nodes[i].ino);
+	rules_twins_clear(&t);
 	return 0;
 }
 
@@ -1893,7 +1818,7 @@ static int rm_scan(struct rm_walk *w, size_t at, const struct dir_id *parent, in
 		r = rm_twins(w, first, count, &self, &up);
 	if (r)
 		return r;
-	bool inside = rm_inside(parent, w->nodes[at].ino, w->nodes[at].twin, &self, &up);
+	bool inside = rules_inside(parent, w->nodes[at].ino, w->nodes[at].twin, &self, &up);
 	/* A folder seen twice (a link to a folder of the tree): the second one
 	 * is the link, as far as this walk knows. */
 	if (inside && self.have && self.ino == w->nodes[at].ino)
@@ -1989,7 +1914,7 @@ static int rmdir_tree(struct smb *s, const char *share, const char *path, const 
 	if (r == 0)
 		r = rm_add(w, NULL, top.ino, RM_DIR);
 	if (r == 0) {
-		w->nodes[0].twin = twins_has(&twins, top.ino);
+		w->nodes[0].twin = rules_twins_has(&twins, top.ino);
 		r = rm_scan(w, 0, &parent, 0);
 	}
 	if (r == 0)
@@ -1998,7 +1923,7 @@ static int rmdir_tree(struct smb *s, const char *share, const char *path, const 
 	free(w->nodes);
 	tdestroy(w->seen, free);
 	free(w);
-	twins_clear(&twins);
+	rules_twins_clear(&twins);
 	return r;
 }
 
@@ -2033,7 +1958,7 @@ struct walk_kid {
 	uint64_t size;
 	int64_t mtime;
 	uint8_t kind; /* enum rm_kind */
-	bool twin;    /* its id is another entry's too (rm_inside()) */
+	bool twin;    /* its id is another entry's too (rules_inside()) */
 };
 
 struct walk {
@@ -2154,30 +2079,25 @@ static int walk_dir(struct walk *w, const struct smb_walk_entry *self_e,
 		    const struct dir_id *parent, ino_t ino, bool twin, bool check);
 
 /* Marks the folders of @kids[0..@n) whose file id another of them, @self
- * or @up has too (rm_inside()). */
+ * or @up has too (rules_inside()). */
 static int walk_twins(struct walk_kid *kids, size_t n, const struct dir_id *self,
 		      const struct dir_id *up)
 {
 	ino_t *ids = NULL;
 	size_t k = 0, cap = 0;
 	struct twins t;
-	int r = 0;
 
-	for (size_t i = 0; r == 0 && i < n; i++)
-		if (kids[i].kind == RM_DIR)
-			r = ids_push(&ids, &k, &cap, kids[i].ino);
-	if (r == 0 && self->have)
-		r = ids_push(&ids, &k, &cap, self->ino);
-	if (r == 0 && up->have)
-		r = ids_push(&ids, &k, &cap, up->ino);
-	if (r) {
-		free(ids);
-		return r;
-	}
-	twins_make(ids, k, &t);
 	for (size_t i = 0; i < n; i++)
-		kids[i].twin = kids[i].kind == RM_DIR && twins_has(&t, kids[i].ino);
-	twins_clear(&t);
+		if (kids[i].kind == RM_DIR && rules_ids_push(&ids, &k, &cap, kids[i].ino)) {
+			free(ids);
+			return PROTO_E_IO;
+		}
+	int r = listing_twins(ids, k, cap, self, up, &t);
+	if (r)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		kids[i].twin = kids[i].kind == RM_DIR && rules_twins_has(&t, kids[i].ino);
+	rules_twins_clear(&t);
 	return 0;
 }
 
@@ -2212,7 +2132,7 @@ static int walk_kid(struct walk *w, const struct walk_kid *k, unsigned depth,
 
 /*
  * The folder at w->url (w->path): listed first, then, when it is really
- * inside @parent (@check; see rm_inside()), reported with @self_e (NULL: the
+ * inside @parent (@check; see rules_inside()), reported with @self_e (NULL: the
  * top, not reported) and its entries walked, depth first.
  */
 static int walk_dir(struct walk *w, const struct smb_walk_entry *self_e,
@@ -2235,7 +2155,7 @@ static int walk_dir(struct walk *w, const struct smb_walk_entry *self_e,
 		r = w->cb(w->ud, SMB_WALK_UNREADABLE, self_e, r);
 		return r > 0 ? r : 0;
 	}
-	bool inside = !check || rm_inside(parent, ino, twin, &self, &up);
+	bool inside = !check || rules_inside(parent, ino, twin, &self, &up);
 	if (inside && check && self.have && self.ino == ino)
 		inside = seen_add(&w->seen, self.ino, &ok);
 	if (!ok) {
@@ -2307,11 +2227,12 @@ int smb_walk(struct smb *s, const char *share, const char *top, const char *cons
 				     .size = S_ISDIR(st.st_mode) ? 0 : (uint64_t)st.st_size,
 				     .mtime = (int64_t)st.st_mtime,
 				     .kind = S_ISDIR(st.st_mode) ? RM_DIR : RM_FILE,
-				     .twin = S_ISDIR(st.st_mode) && twins_has(&twins, st.st_ino)};
+				     .twin =
+					 S_ISDIR(st.st_mode) && rules_twins_has(&twins, st.st_ino)};
 		r = walk_kid(w, &k, 0, &top_id);
 	}
 out:
-	twins_clear(&twins);
+	rules_twins_clear(&twins);
 	tdestroy(w->seen, free);
 	free(w);
 	return r;
