@@ -1890,7 +1890,7 @@ static int rmdir_tree(struct smb *s, const char *share, const char *path, const 
 {
 	struct rm_walk *w = calloc(1, sizeof(*w));
 	struct dir_id top, parent;
-	struct twins twins = {0};
+	const struct twins *twins;
 	char purl[URL_MAX];
 	const char *slash = strrchr(path, '/');
 	char ppath[PROTO_MAX_PATH + 1];
@@ -1910,11 +1910,11 @@ static int rmdir_tree(struct smb *s, const char *share, const char *path, const 
 	if (r == 0)
 		r = stat_id(s, purl, &parent);
 	if (r == 0)
-		r = twins_list(s, purl, &twins); /* beside its target? */
+		r = memo_twins(s, purl, &parent, &twins); /* beside its target? */
 	if (r == 0)
 		r = rm_add(w, NULL, top.ino, RM_DIR);
 	if (r == 0) {
-		w->nodes[0].twin = rules_twins_has(&twins, top.ino);
+		w->nodes[0].twin = rules_twins_has(twins, top.ino);
 		r = rm_scan(w, 0, &parent, 0);
 	}
 	if (r == 0)
@@ -1923,7 +1923,6 @@ static int rmdir_tree(struct smb *s, const char *share, const char *path, const 
 	free(w->nodes);
 	tdestroy(w->seen, free);
 	free(w);
-	rules_twins_clear(&twins);
 	return r;
 }
 
@@ -2184,7 +2183,7 @@ int smb_walk(struct smb *s, const char *share, const char *top, const char *cons
 	     size_t n_names, smb_walk_cb cb, void *ud)
 {
 	struct walk *w = calloc(1, sizeof(*w));
-	struct twins twins = {0};
+	const struct twins *twins = NULL;
 	struct dir_id top_id;
 	char top_url[URL_MAX];
 	int r;
@@ -2206,7 +2205,7 @@ int smb_walk(struct smb *s, const char *share, const char *top, const char *cons
 	}
 	/* A selection: each name is an entry of @top. */
 	memcpy(top_url, w->url, w->ulen + 1);
-	r = twins_list(s, top_url, &twins);
+	r = memo_twins(s, top_url, &top_id, &twins);
 	for (size_t i = 0; r == 0 && i < n_names; i++) {
 		size_t ulen = w->ulen;
 		struct stat st;
@@ -2228,11 +2227,10 @@ int smb_walk(struct smb *s, const char *share, const char *top, const char *cons
 				     .mtime = (int64_t)st.st_mtime,
 				     .kind = S_ISDIR(st.st_mode) ? RM_DIR : RM_FILE,
 				     .twin =
-					 S_ISDIR(st.st_mode) && rules_twins_has(&twins, st.st_ino)};
+					 S_ISDIR(st.st_mode) && rules_twins_has(twins, st.st_ino)};
 		r = walk_kid(w, &k, 0, &top_id);
 	}
 out:
-	rules_twins_clear(&twins);
 	tdestroy(w->seen, free);
 	free(w);
 	return r;
