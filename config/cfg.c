@@ -83,6 +83,7 @@ enum gateway_key {
 	GW_CONTROL_SOCKET,
 	GW_AUDIT,
 	GW_UPLOAD_EXPIRY,
+	GW_MAX_LOCKS_PER_USER,
 	_GW_MAX,
 };
 
@@ -98,6 +99,7 @@ static const char *const gateway_keys[_GW_MAX] = {
     [GW_CONTROL_SOCKET] = "control_socket",
     [GW_AUDIT] = "audit",
     [GW_UPLOAD_EXPIRY] = "upload_expiry",
+    [GW_MAX_LOCKS_PER_USER] = "max_locks_per_user",
 };
 
 enum sandbox_key {
@@ -581,6 +583,11 @@ static int handle_gateway(struct parser *p, enum gateway_key k, const char *v)
 			return fail_value(p, key, "not a number between 1 and 604800", v);
 		c->upload_expiry = (unsigned)n;
 		return 0;
+	case GW_MAX_LOCKS_PER_USER:
+		if (parse_unsigned(v, 1, CFG_MAX_LOCKS, &n) < 0)
+			return fail_value(p, key, "not a number between 1 and 4096", v);
+		c->max_locks_per_user = (unsigned)n;
+		return 0;
 	case GW_MAX_SESSIONS:
 		if (parse_unsigned(v, 1, CFG_MAX_SESSIONS, &n) < 0)
 			return fail_value(p, key, "not a number between 1 and 100000", v);
@@ -1047,6 +1054,7 @@ static struct cfg *cfg_new(const char *path)
 	c->max_sessions = DEFAULT_MAX_SESSIONS;
 	c->max_upload_size = 0;
 	c->upload_expiry = 86400;
+	c->max_locks_per_user = CFG_DEFAULT_LOCKS_PER_USER;
 	c->header_timeout = DEFAULT_HEADER_TIMEOUT;
 	c->min_body_rate = DEFAULT_MIN_BODY_RATE;
 	c->memory_limit = DEFAULT_MEMORY_LIMIT;

@@ -47,6 +47,10 @@ enum cfg_encryption {
 #define CFG_MAX_PRESTART       16
 #define CFG_MAX_SOCKET_PATH    107 /* sizeof(sun_path) - 1: a unix socket's address */
 
+/* [gateway] max_locks_per_user: at most the gateway's whole WebDAV lock table. */
+#define CFG_MAX_LOCKS		   4096
+#define CFG_DEFAULT_LOCKS_PER_USER 256
+
 /* When a sandbox mounts its server's shares under /shares/SERVER (FUSE). */
 enum cfg_mounts {
 	CFG_MOUNTS_OFF,	      /* never (default) */
@@ -85,6 +89,7 @@ struct cfg {
 	unsigned max_sessions;	       /* default 200 */
 	uint64_t max_upload_size;      /* bytes, 0 = unlimited; default 0 */
 	unsigned upload_expiry;	       /* seconds an unfinished resumable upload waits; 86400 */
+	unsigned max_locks_per_user;   /* WebDAV locks one user may hold, 1..4096; 256 */
 	unsigned header_timeout;       /* seconds for request line + headers; default 30 */
 	uint64_t min_body_rate;	       /* bytes/s a request body must keep up; 0 = none; 1K */
 	char *control_socket; /* smbgatectl's unix socket; default /run/smbgate/control.sock */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "body.h"
+#include "canonuser.h"
 #include "gateway.h"
 #include "keyhash.h"
 #include "lastshare.h"
@@ -25,32 +26,49 @@
 
 /* ---- slowing down repeated failures ----
  *
- * Failures are counted twice, independently: per client address and per
- * user name (on one server). The wait before a login's credentials are looked
- * at is the longer of the two. A success clears its own user name's count
- * only: another account's success from the same address (an attacker's own
- * account between guesses) clears nothing. It also makes that (address, user
- * name) pair known for a day: a known pair skips the address's wait (an
- * office behind one address is not slowed down for everybody by a few
- * mistyped passwords), never the user name's. Everything is kept in one fixed
- * table under the keyed hash of keyhash.h; a full neighbourhood drops its entry that ends
- * first.
+ * Failures are counted per client address and per canonical user (on one
+ * server; canonuser.h), so that "X\Y\bob" and "BOB" share bob's count.
+ * Logins being checked count too, so that parallel requests cannot all be
+ * free. Past a key's free failures its logins go one at a time, each after
+ * its wait (1, 2, 4, 8, then 16 s): while one is waiting or being checked,
+ * the others get 429 at once (Retry-After), nothing counted, nothing sent to
+ * the server. That holds for a user name from any number of addresses, and
+ * for an address retrying names that already failed from it.
+ *
+ * Names new to a busy address do not wait for that one: they take turns of
+ * their own, RL_NEW_GAP s apart (at most RL_MAX_DELAY s ahead), so that an
+ * attacker behind a shared address (an office NAT, a proxy) slows the
+ * address's first-time users to one login a second, never to a 429.
+ *
+ * A known device skips every wait: an (address, user) pair that logged in
+ * before (for a day), or a browser showing the device cookie given at its
+ * login (a keyed hash of user, server and expiry: nothing kept here). It
+ * stops being known after RL_FREE_FAILS failures of its own. So an attacker
+ * who knows alice's name slows everyone but alice's own machines.
+ *
+ * A success clears its user's count only (never the address's: an
+ * attacker's own account between guesses clears nothing). Everything is in
+ * one fixed table under the keyed hash of keyhash.h; a full neighbourhood
+ * drops its entry that ends first. Per process (DESIGN.md).
  */
 
 #define RL_SLOTS	4096
 #define RL_PROBE	8	    /* slots looked at for one key */
 #define RL_FREE_FAILS	5	    /* failures before any delay */
-#define RL_MAX_DELAY	16	    /* seconds */
+#define RL_MAX_DELAY	16	    /* seconds; also the furthest turn of a new name */
+#define RL_NEW_GAP	1	    /* seconds between logins of names new to a busy address */
 #define RL_FORGET_AFTER 900	    /* seconds a count lasts after its last failure */
-#define RL_KNOWN_FOR	(24 * 3600) /* seconds a pair stays known after a success */
+#define RL_KNOWN_FOR	(24 * 3600) /* seconds a device stays known after a success */
 
 static struct {
 	pthread_mutex_t lock;
 	struct {
 		uint64_t key; /* 0: free */
 		unsigned fails;
-		unsigned pending; /* address keys: logins being checked now */
+		unsigned pending; /* logins let through, not ended yet */
+		bool busy;	  /* a slowed login holds the key's one-at-a-time turn */
 		time_t until;	  /* forgotten from then on */
+		time_t turn_new;  /* an address's next turn for names new to it */
 	} slot[RL_SLOTS];
 } rl = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -61,7 +79,7 @@ static unsigned rl_find(uint64_t key, bool make, time_t now)
 
 	for (unsigned i = 0; i < RL_PROBE; i++) {
 		unsigned j = (first + i) % RL_SLOTS;
-		if (rl.slot[j].key && now >= rl.slot[j].until)
+		if (rl.slot[j].key && now >= rl.slot[j].until && !rl.slot[j].pending)
 			rl.slot[j].key = 0; /* forgotten */
 		if (rl.slot[j].key == key && key)
 			return j;
@@ -71,84 +89,190 @@ static unsigned rl_find(uint64_t key, bool make, time_t now)
 	}
 	if (!make)
 		return RL_SLOTS;
+	memset(&rl.slot[pick], 0, sizeof(rl.slot[pick]));
 	rl.slot[pick].key = key;
-	rl.slot[pick].fails = 0;
-	rl.slot[pick].pending = 0;
-	rl.slot[pick].until = now;
+	rl.slot[pick].until = now + RL_FORGET_AFTER;
 	return pick;
 }
 
-static unsigned rl_delay_of(uint64_t key, time_t now)
+/* The wait of a login on slot @i: 0 within the free failures. */
+static unsigned rl_step(unsigned i)
 {
-	unsigned i = rl_find(key, false, now);
+	unsigned f = rl.slot[i].fails + rl.slot[i].pending;
 
-	if (i == RL_SLOTS || rl.slot[i].fails < RL_FREE_FAILS)
+	if (f < RL_FREE_FAILS)
 		return 0;
-	unsigned n = rl.slot[i].fails - RL_FREE_FAILS;
-	return n >= 4 ? RL_MAX_DELAY : 1u << n;
+	f -= RL_FREE_FAILS;
+	return f >= 4 ? RL_MAX_DELAY : 1u << f;
 }
 
-/* The user name that counts: without DOMAIN\ or @realm, ASCII lower case. */
-static void rl_user(const char *login_name, char out[GW_MAX_CREDENTIAL + 1])
-{
-	const char *bs = strchr(login_name, '\\');
-	size_t n = 0;
+/* What rl_begin() gives a login, for rl_end(). */
+struct rl_ticket {
+	uint64_t akey, ukey, pkey, fkey, dkey; /* address, user, pair, failed pair, device */
+	bool counted;			       /* not a known device: holds pending */
+	bool held_u, held_a;		       /* holds the user's, the address's turn */
+};
 
-	for (const char *p = bs ? bs + 1 : login_name; *p && *p != '@' && n < GW_MAX_CREDENTIAL;
-	     p++)
-		out[n++] = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
-	out[n] = '\0';
+/* Whether @a and @b, @n bytes each, are equal; in time independent of where they differ. */
+static bool ct_equal(const char *a, const char *b, size_t n)
+{
+	unsigned char d = 0;
+
+	for (size_t i = 0; i < n; i++)
+		d |= (unsigned char)(a[i] ^ b[i]);
+	return d == 0;
+}
+
+/* The device cookie of @user on @server expiring at @exp: "<exp>.<mac>". */
+static void rl_device_value(const char *user, size_t server, unsigned long long exp, char out[64])
+{
+	char e[24];
+
+	snprintf(e, sizeof(e), "%llx", exp);
+	snprintf(out, 64, "%s.%016llx", e, (unsigned long long)gw_keyhash('D', user, e, server));
+}
+
+/* Whether @cookie (may be NULL) is a live device cookie of @user on @server. */
+static bool rl_device_ok(const char *cookie, const char *user, size_t server, time_t now)
+{
+	char want[64];
+	unsigned long long exp;
+	char *end;
+
+	if (!cookie || strlen(cookie) >= sizeof(want))
+		return false;
+	exp = strtoull(cookie, &end, 16);
+	if (end == cookie || *end != '.' || exp <= (unsigned long long)now)
+		return false;
+	rl_device_value(user, server, exp, want);
+	return strlen(cookie) == strlen(want) && ct_equal(cookie, want, strlen(want));
+}
+
+/* Whether the device of @k is known: a pair or cookie without too many failures. */
+static bool rl_known(const struct rl_ticket *k, bool cookie_ok, time_t now)
+{
+	unsigned i = rl_find(k->pkey, false, now);
+
+	if (i != RL_SLOTS && rl.slot[i].fails < RL_FREE_FAILS)
+		return true;
+	if (!cookie_ok)
+		return false;
+	i = rl_find(k->dkey, false, now);
+	return i == RL_SLOTS || rl.slot[i].fails < RL_FREE_FAILS;
 }
 
 /*
- * A login of @login_name from @addr begins: the seconds it waits before its
- * credentials are even looked at go to *@ret_delay. Returns 0, or -EAGAIN
- * when the address (not known with that user name) has used its free
- * failures and another of its logins is being checked: past the free ones,
- * an address's logins go one at a time, each after its wait, so that
- * parallel requests cannot try passwords faster than the waits allow.
- * Every 0 must be followed by one rl_end() with the same arguments.
+ * A login of canonical @user on @server from @addr (@device: its device
+ * cookie, may be NULL) begins. Returns 0 with its ticket in *@k and the
+ * seconds it waits in *@ret_delay; every 0 must be followed by one
+ * rl_end(). Or -EAGAIN when another slowed login holds its user's or its
+ * address's turn, or a new name's turn would be too far away: *@ret_delay
+ * says when to try again, nothing is counted.
  */
-static int rl_begin(const char *addr, const char *login_name, size_t server, bool *ret_counted,
-		    unsigned *ret_delay)
+static int rl_begin(const char *addr, const char *user, size_t server, const char *device,
+		    struct rl_ticket *k, unsigned *ret_delay)
 {
-	char user[GW_MAX_CREDENTIAL + 1];
-	time_t now = time(NULL);
-	unsigned a = 0;
-	int err = 0;
+	time_t now = time(NULL), ta = now;
+	bool cookie_ok = rl_device_ok(device, user, server, now);
 
-	rl_user(login_name, user);
+	*k = (struct rl_ticket){
+	    .akey = gw_keyhash('a', addr, "", 0),
+	    .ukey = gw_keyhash('u', user, "", server),
+	    .pkey = gw_keyhash('k', addr, user, server),
+	    .fkey = gw_keyhash('f', addr, user, server),
+	    .dkey = cookie_ok ? gw_keyhash('d', device, user, server) : 0,
+	};
+	*ret_delay = 0;
 	pthread_mutex_lock(&rl.lock);
-	*ret_counted = rl_find(gw_keyhash('k', addr, user, server), false, now) == RL_SLOTS;
-	if (*ret_counted) {
-		a = rl_delay_of(gw_keyhash('a', addr, "", 0), now);
-		unsigned i = rl_find(gw_keyhash('a', addr, "", 0), true, now);
-		if (rl.slot[i].pending > 0 &&
-		    rl.slot[i].fails + rl.slot[i].pending >= RL_FREE_FAILS) {
-			err = -EAGAIN;
-		} else {
-			rl.slot[i].pending++;
-			if (rl.slot[i].until < now + RL_FORGET_AFTER)
-				rl.slot[i].until = now + RL_FORGET_AFTER;
-		}
+	k->counted = !rl_known(k, cookie_ok, now);
+	if (!k->counted) {
+		pthread_mutex_unlock(&rl.lock);
+		return 0;
 	}
-	unsigned u = rl_delay_of(gw_keyhash('u', user, "", server), now);
+	unsigned iu = rl_find(k->ukey, true, now), ia = rl_find(k->akey, true, now);
+	bool new_name = rl_find(k->fkey, false, now) == RL_SLOTS;
+	unsigned su = rl_step(iu), sa = rl_step(ia), wa = sa;
+	int err = 0;
+	if (su && rl.slot[iu].busy)
+		err = -EAGAIN;
+	if (sa && new_name) {
+		ta = rl.slot[ia].turn_new > now + RL_NEW_GAP ? rl.slot[ia].turn_new
+							     : now + RL_NEW_GAP;
+		wa = (unsigned)(ta - now);
+		if (ta > now + RL_MAX_DELAY)
+			err = -EAGAIN;
+	} else if (sa && rl.slot[ia].busy) {
+		err = -EAGAIN;
+	}
+	if (err) {
+		pthread_mutex_unlock(&rl.lock);
+		*ret_delay = su > wa ? su : wa;
+		return err;
+	}
+	k->held_u = su > 0;
+	k->held_a = sa > 0 && !new_name;
+	rl.slot[iu].busy |= k->held_u;
+	rl.slot[ia].busy |= k->held_a;
+	if (sa && new_name)
+		rl.slot[ia].turn_new = ta;
+	rl.slot[iu].pending++;
+	rl.slot[ia].pending++;
 	pthread_mutex_unlock(&rl.lock);
-	*ret_delay = a > u ? a : u;
-	return err;
+	*ret_delay = su > wa ? su : wa;
+	return 0;
 }
 
-/* The end of a login rl_begin() let through (@counted as it said). */
-static void rl_end(const char *addr, bool counted)
+/* One more failure on slot @key (made if need be). */
+static void rl_fail(uint64_t key, time_t now)
+{
+	unsigned i = rl_find(key, true, now);
+
+	rl.slot[i].fails++;
+	rl.slot[i].until = now + RL_FORGET_AFTER;
+}
+
+/*
+ * The end of a login rl_begin() let through: @outcome 1 the server refused
+ * the password, 0 it took it, -1 neither (no sandbox, a limit, a timeout).
+ */
+static void rl_end(const struct rl_ticket *k, int outcome)
 {
 	time_t now = time(NULL);
+	unsigned i;
 
-	if (!counted)
-		return;
 	pthread_mutex_lock(&rl.lock);
-	unsigned i = rl_find(gw_keyhash('a', addr, "", 0), false, now);
-	if (i != RL_SLOTS && rl.slot[i].pending > 0)
-		rl.slot[i].pending--;
+	if (k->counted) {
+		uint64_t keys[] = {k->akey, k->ukey};
+		bool held[] = {k->held_a, k->held_u};
+		for (size_t j = 0; j < 2; j++) {
+			i = rl_find(keys[j], false, now);
+			if (i != RL_SLOTS && rl.slot[i].pending > 0)
+				rl.slot[i].pending--;
+			if (i != RL_SLOTS && held[j])
+				rl.slot[i].busy = false;
+		}
+	}
+	if (outcome > 0) {
+		rl_fail(k->akey, now);
+		rl_fail(k->ukey, now);
+		rl_fail(k->fkey, now);
+		if (!k->counted) { /* a known device's own failures end its being known */
+			i = rl_find(k->pkey, false, now);
+			if (i != RL_SLOTS)
+				rl.slot[i].fails++;
+			else if (k->dkey)
+				rl_fail(k->dkey, now);
+		}
+	} else if (outcome == 0) {
+		i = rl_find(k->ukey, false, now);
+		if (i != RL_SLOTS && !rl.slot[i].pending)
+			rl.slot[i].fails = 0;
+		i = rl_find(k->pkey, true, now);
+		rl.slot[i].fails = 0;
+		rl.slot[i].until = now + RL_KNOWN_FOR;
+		if (k->dkey && (i = rl_find(k->dkey, false, now)) != RL_SLOTS)
+			rl.slot[i].key = 0;
+	}
 	pthread_mutex_unlock(&rl.lock);
 }
 
@@ -162,7 +286,7 @@ static enum MHD_Result reply_busy_address(struct gw_req *r, struct MHD_Connectio
 	return gw_reply_error_with(
 	    r, c, MHD_HTTP_TOO_MANY_REQUESTS, (const char *const[]){"Retry-After", ra, NULL},
 	    "too_many_attempts",
-	    "too many failed logins from this address: its logins are checked "
+	    "too many failed logins for this user or from this address: they are checked "
 	    "one at a time; try again in %s s",
 	    ra);
 }
@@ -182,32 +306,6 @@ static void rl_wait(unsigned delay, const char *addr, const char *via)
 	gw_log_u64(&l, "seconds", delay);
 	gw_log_end(&l);
 	sleep(delay);
-}
-
-static void rl_record(const char *addr, const char *login_name, size_t server, bool failed)
-{
-	char user[GW_MAX_CREDENTIAL + 1];
-	time_t now = time(NULL);
-	unsigned i;
-
-	rl_user(login_name, user);
-	pthread_mutex_lock(&rl.lock);
-	uint64_t ukey = gw_keyhash('u', user, "", server);
-	if (failed) {
-		i = rl_find(gw_keyhash('a', addr, "", 0), true, now);
-		rl.slot[i].fails++;
-		rl.slot[i].until = now + RL_FORGET_AFTER;
-		i = rl_find(ukey, true, now);
-		rl.slot[i].fails++;
-		rl.slot[i].until = now + RL_FORGET_AFTER;
-	} else {
-		i = rl_find(ukey, false, now);
-		if (i != RL_SLOTS)
-			rl.slot[i].key = 0;
-		i = rl_find(gw_keyhash('k', addr, user, server), true, now);
-		rl.slot[i].until = now + RL_KNOWN_FOR;
-	}
-	pthread_mutex_unlock(&rl.lock);
 }
 
 /* ---- sessions with a sandbox ---- */
@@ -297,39 +395,32 @@ static bool text_ok(const char *s, size_t max)
 }
 
 /*
- * Spawns a sandbox for @server and logs in there. On success returns 0, a
- * session reference in *@ret and its token in @token. Else a negative errno
- * (-EBUSY, -EUSERS, -EAGAIN: limits; anything else: no sandbox), or a
- * positive proto_err of the login (PROTO_E_AUTH...).
+ * Spawns a sandbox for @server and logs in there as @login_name (as typed;
+ * @canon: its canonical user, under which the session is kept). On success
+ * returns 0, a session reference in *@ret and its token in @token. Else a
+ * negative errno (-EBUSY, -EUSERS, -EAGAIN: limits; anything else: no
+ * sandbox), or a positive proto_err of the login (PROTO_E_AUTH...).
  */
-static int open_session(struct gw *gw, size_t server, const char *login_name, const char *password,
-			const char *workgroup, const char *addr, const char *via,
-			struct gw_session **ret, char token[GW_TOKEN_LEN + 1])
+static int open_session(struct gw *gw, size_t server, const char *login_name, const char *canon,
+			const char *password, const char *workgroup, const char *addr,
+			const char *via, struct gw_session **ret, char token[GW_TOKEN_LEN + 1])
 {
 	const struct cfg_server *srv = &gw->cfg->servers[server];
 	char domain[GW_MAX_CREDENTIAL + 1], user[GW_MAX_CREDENTIAL + 1];
-	const char *bs = strchr(login_name, '\\');
 	struct gw_sbx *g = NULL;
 	struct sbx *b = NULL;
 	int r;
 
-	/* DOMAIN\user, user@realm (as is) or user. */
-	if (bs) {
-		snprintf(domain, sizeof(domain), "%.*s", (int)(bs - login_name), login_name);
-		snprintf(user, sizeof(user), "%s", bs + 1);
-	} else {
-		snprintf(domain, sizeof(domain), "%s",
-			 workgroup && *workgroup ? workgroup : srv->workgroup);
-		snprintf(user, sizeof(user), "%s", login_name);
-	}
-	if (!*user)
+	/* DOMAIN\user, user@realm or user (canonuser.h) */
+	if (gw_login_split(login_name, workgroup && *workgroup ? workgroup : srv->workgroup, domain,
+			   user, sizeof(user)) < 0)
 		return PROTO_E_AUTH;
 
-	r = gw_sessions_reserve(gw->sessions, login_name, server);
+	r = gw_sessions_reserve(gw->sessions, canon, server);
 	if (r < 0)
 		return r;
 	int64_t t0 = gw_now_us();
-	r = sbx_spawn(gw->spawner, server, user, &b);
+	r = sbx_spawn(gw->spawner, server, canon, &b);
 	if (r < 0)
 		goto fail;
 	g = calloc(1, sizeof(*g));
@@ -369,20 +460,22 @@ static int open_session(struct gw *gw, size_t server, const char *login_name, co
 	gw_log_i64(&l, "ms", (gw_now_us() - t0) / 1000);
 	gw_log_end(&l);
 	char hint[PROTO_MAX_NAME + 1];
-	gw_lastshare_get(server, login_name, hint);
+	gw_lastshare_get(server, canon, hint);
 	r = sbxc_auth(g->c, srv, domain, user, password, hint);
 	if (r == PROTO_E_AUTH && *hint)
-		gw_lastshare_set(server, login_name, ""); /* the share may be what was refused */
+		gw_lastshare_set(server, canon, ""); /* the share may be what was refused */
 	if (r != 0)
 		goto fail;
 	/* The table takes the sandbox and the reservation, even when it fails. */
 	pid_t pid = b->pid;
 	g->why = "login_failed";
-	r = gw_sessions_add(gw->sessions, login_name, server, g, token, ret);
+	r = gw_sessions_add(gw->sessions, canon, server, g, token, ret);
 	if (r == 0) {
 		g->why = NULL;
 		gw_log_begin(&l, "login");
-		gw_log_str(&l, "user", login_name);
+		gw_log_str(&l, "user", canon);
+		if (strcmp(canon, login_name) != 0)
+			gw_log_str(&l, "typed", login_name);
 		gw_log_str(&l, "server", srv->name);
 		gw_log_str(&l, "addr", addr);
 		gw_log_str(&l, "via", via);
@@ -399,7 +492,7 @@ fail:
 		g->why = "login_failed";
 		gw_sbx_free(g);
 	}
-	gw_sessions_unreserve(gw->sessions, login_name, server);
+	gw_sessions_unreserve(gw->sessions, canon, server);
 	return r;
 }
 
@@ -427,6 +520,18 @@ static void make_cookie(const struct gw *gw, const char *token, char buf[GW_TOKE
 {
 	snprintf(buf, GW_TOKEN_LEN + 128, "smbgate_session=%s; HttpOnly; SameSite=Strict; Path=/%s",
 		 token, gw->tls ? "; Secure" : "");
+}
+
+/* The device cookie of @canon on @server, in @buf: it makes this browser a
+ * known device of that user (no waits after a storm of wrong passwords). */
+static void make_device_cookie(const struct gw *gw, const char *canon, size_t server, char buf[192])
+{
+	char v[64];
+
+	rl_device_value(canon, server, (unsigned long long)time(NULL) + RL_KNOWN_FOR * 30ULL, v);
+	snprintf(buf, 192,
+		 "smbgate_device=%s; HttpOnly; SameSite=Strict; Path=/api/v1/login; Max-Age=%u%s",
+		 v, RL_KNOWN_FOR * 30, gw->tls ? "; Secure" : "");
 }
 
 /* Whether a JSON string holds no "\u0000" (C would cut it short there). */
@@ -472,38 +577,46 @@ enum MHD_Result gw_api_login(struct gw_req *r, struct MHD_Connection *c)
 	}
 	struct gw_session *s = NULL;
 	const char *login_name = b.username;
-	bool counted;
+	char canon[GW_CANON_USER_MAX + 1];
+	struct rl_ticket k;
 	unsigned delay;
-	if (rl_begin(addr, login_name, server, &counted, &delay) < 0) {
+	if (gw_canon_user(login_name, canon) < 0) {
+		body_login_clear(&b);
+		return gw_reply_error(r, c, MHD_HTTP_UNAUTHORIZED, "auth_failed",
+				      "wrong user name or password");
+	}
+	if (rl_begin(addr, canon, server,
+		     MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "smbgate_device"), &k,
+		     &delay) < 0) {
 		body_login_clear(&b);
 		return reply_busy_address(r, c, delay);
 	}
 	rl_wait(delay, addr, "password");
-	int err = open_session(gw, server, login_name, b.password, b.workgroup, addr, "password",
-			       &s, token);
+	int err = open_session(gw, server, login_name, canon, b.password, b.workgroup, addr,
+			       "password", &s, token);
 	explicit_bzero(b.password, strlen(b.password));
-	if (err == 0 || err == PROTO_E_AUTH)
-		rl_record(addr, login_name, server, err == PROTO_E_AUTH);
-	rl_end(addr, counted);
+	rl_end(&k, err == 0 ? 0 : err == PROTO_E_AUTH ? 1 : -1);
 	if (err != 0) {
 		body_login_clear(&b);
 		return reply_open_error(r, c, err);
 	}
 	/* Logged only once the server accepted it: a password typed in the
 	 * user name field never reaches the log. */
-	snprintf(r->user, sizeof(r->user), "%s", login_name);
-	json_t *ans = json_pack("{s:s,s:s,s:s,s:I}", "token", token, "user", login_name, "server",
-				gw->cfg->servers[server].name, "expires_in",
+	snprintf(r->user, sizeof(r->user), "%.*s", (int)sizeof(r->user) - 1, canon);
+	json_t *ans = json_pack("{s:s,s:s,s:s,s:s,s:I}", "token", token, "user", canon, "typed",
+				login_name, "server", gw->cfg->servers[server].name, "expires_in",
 				(json_int_t)gw_session_expires_in(s));
 	body_login_clear(&b);
 	/* Held, as an authenticated request holds it, until the answer is sent:
 	 * the login is the session's first request (its address, its bytes). */
 	r->session = s;
 	gw_session_request_begin(s, addr);
-	char cookie[GW_TOKEN_LEN + 128];
+	char cookie[GW_TOKEN_LEN + 128], device[192];
 	make_cookie(gw, token, cookie);
 	explicit_bzero(token, sizeof(token));
-	const char *const hdrs[] = {MHD_HTTP_HEADER_SET_COOKIE, cookie, NULL};
+	make_device_cookie(gw, canon, server, device);
+	const char *const hdrs[] = {MHD_HTTP_HEADER_SET_COOKIE, cookie, MHD_HTTP_HEADER_SET_COOKIE,
+				    device, NULL};
 	ret = gw_reply_json_with(r, c, MHD_HTTP_OK, ans, hdrs);
 	explicit_bzero(cookie, sizeof(cookie));
 	return ret;
@@ -692,9 +805,12 @@ static struct gw_session *by_basic(struct gw_req *r, struct MHD_Connection *c, s
 		return NULL;
 	}
 	gw_client_addr(c, addr);
-	/* The user's sandbox, if one is running, checks the password itself. */
-	s = reuse(gw, user, pass, server, &err);
-	if (!s) {
+	char canon[GW_CANON_USER_MAX + 1];
+	if (gw_canon_user(user, canon) < 0)
+		err = PROTO_E_AUTH; /* no account in it: refused as a wrong one */
+	else /* the user's sandbox, if one is running, checks the password itself */
+		s = reuse(gw, canon, pass, server, &err);
+	if (!s && *canon) {
 		struct pending *mine = NULL;
 		int first = 0;
 		bool own = true;
@@ -705,31 +821,33 @@ static struct gw_session *by_basic(struct gw_req *r, struct MHD_Connection *c, s
 			err = first;
 			own = false;
 			if (first == 0) {
-				s = reuse(gw, user, pass, server, &err);
+				s = reuse(gw, canon, pass, server, &err);
 				own = !s;
 			}
 		}
-		bool counted = false;
+		struct rl_ticket k;
 		unsigned delay = 0;
-		if (own && rl_begin(addr, user, server, &counted, &delay) < 0) {
+		if (own &&
+		    rl_begin(addr, canon, server,
+			     MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "smbgate_device"), &k,
+			     &delay) < 0) {
 			err = -EALREADY; /* answered below; not the waiting requests' answer */
 			own = false;
 			busy_delay = delay;
 		}
 		if (own) {
 			rl_wait(delay, addr, "basic");
-			err = open_session(gw, server, user, pass, NULL, addr, "basic", &s, token);
+			err = open_session(gw, server, user, canon, pass, NULL, addr, "basic", &s,
+					   token);
 			explicit_bzero(token, sizeof(token));
-			if (err == 0 || err == PROTO_E_AUTH)
-				rl_record(addr, user, server, err == PROTO_E_AUTH);
-			rl_end(addr, counted);
+			rl_end(&k, err == 0 ? 0 : err == PROTO_E_AUTH ? 1 : -1);
 		}
 		pending_end(mine, err);
 	}
 	explicit_bzero(pass, strlen(pass));
 	MHD_free(pass);
 	if (err == 0)
-		snprintf(r->user, sizeof(r->user), "%s", user);
+		snprintf(r->user, sizeof(r->user), "%.*s", (int)sizeof(r->user) - 1, canon);
 	MHD_free(user);
 	if (err != 0) {
 		if (err == PROTO_E_AUTH)

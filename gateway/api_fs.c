@@ -296,7 +296,7 @@ enum MHD_Result gw_fs_get_file(struct gw_req *r, struct MHD_Connection *c,
 	unsigned status = MHD_HTTP_OK;
 	struct MHD_Response *resp;
 
-	gw_etag(st->size, st->mtime, etag);
+	gw_etag(st, etag);
 	/* Conditional requests: If-None-Match wins over If-Modified-Since. */
 	const char *inm = header(c, MHD_HTTP_HEADER_IF_NONE_MATCH);
 	const char *ims = header(c, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
@@ -473,6 +473,48 @@ static enum MHD_Result put_failed(struct gw_req *r, struct MHD_Connection *c,
 	return gw_fs_failed(r, c, session, err);
 }
 
+/*
+ * The conditions of a PUT on the file as it is now (RFC 9110 13.1), checked
+ * before the body comes: If-None-Match "*" (it must not exist) or a list of
+ * tags (its tag must not be one), If-Match "*" (it must exist) or a list (its
+ * tag, gw_etag(), must be one). Returns true after answering (412, or the
+ * error of the stat). The file can still change while the body comes.
+ */
+static bool put_preconditions(struct gw_req *r, struct MHD_Connection *c,
+			      struct gw_session *session, const struct gw_path *p, const char *inm)
+{
+	const char *im = header(c, MHD_HTTP_HEADER_IF_MATCH);
+	struct proto_stat st;
+	char etag[48];
+	int err;
+
+	if (!inm && !im)
+		return false;
+	err = sbxc_stat(gw_fs_client(session), p->share, p->path, &st);
+	if (err && err != PROTO_E_NOT_FOUND) {
+		gw_fs_failed(r, c, session, err);
+		return true;
+	}
+	if (err == 0)
+		gw_etag(&st, etag);
+	if (inm && strcmp(inm, "*") == 0 && err == 0) {
+		gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "exists",
+			       "the file exists (If-None-Match: *)");
+		return true;
+	}
+	if (inm && err == 0 && st.ftype == PROTO_FT_FILE && gw_etag_match(inm, etag)) {
+		gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "precondition_failed",
+			       "the file is as If-None-Match names it");
+		return true;
+	}
+	if (im && !gw_if_match(im, err == 0 && st.ftype == PROTO_FT_FILE ? etag : NULL)) {
+		gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "precondition_failed",
+			       "the file is not the one If-Match names: it changed, or is gone");
+		return true;
+	}
+	return false;
+}
+
 enum MHD_Result gw_fs_put_start(struct gw_req *r, struct MHD_Connection *c, size_t server,
 				const struct gw_path *p)
 {
@@ -503,17 +545,18 @@ enum MHD_Result gw_fs_put_start(struct gw_req *r, struct MHD_Connection *c, size
 				      "uploads are limited to %llu bytes",
 				      (unsigned long long)cfg->max_upload_size);
 	}
-	bool exclusive = inm && strcmp(inm, "*") == 0;
-	if (exclusive) {
+	/* A new name the server would mangle: refused before the body comes
+	 * (the worker refuses it too, for every interface). */
+	const char *base = strrchr(p->path, '/');
+	if (!proto_name_creatable(base ? base + 1 : p->path)) {
 		struct proto_stat st;
 		int err = sbxc_stat(gw_fs_client(session), p->share, p->path, &st);
-		if (err == 0) {
-			return gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "exists",
-					      "the file exists (If-None-Match: *)");
-		}
-		if (err != PROTO_E_NOT_FOUND)
-			return gw_fs_failed(r, c, session, err);
+		if (err == PROTO_E_NOT_FOUND)
+			return gw_fs_failed(r, c, session, PROTO_E_RESERVED_NAME);
 	}
+	bool exclusive = inm && strcmp(inm, "*") == 0;
+	if (put_preconditions(r, c, session, p, inm))
+		return r->responded ? MHD_YES : MHD_NO;
 	size_t sl = strlen(p->share) + 1, pl = strlen(p->path) + 1;
 	struct upload *u = calloc(1, sizeof(*u) + sl + pl);
 	if (!u) {

@@ -242,6 +242,8 @@ struct tus_body {
 	bool hung;   /* ... and no longer read at all: killed */
 	bool create; /* a POST: answer 201 with Location */
 	uint64_t offset;
+	uint64_t sid; /* the session's id, and the connection's socket: a */
+	int conn_fd;  /* stalled writer is taken over by its session (tus.h) */
 };
 
 static void body_free(struct gw_req *r, struct tus_body *b)
@@ -260,6 +262,7 @@ static int body_finish(struct gw *gw, struct tus_body *b, uint64_t *ret_size)
 	uint64_t size = b->offset;
 	uint32_t created = 0;
 
+	gw_tus_writer(gw->tus, b->u->id, b->sid, -1); /* the socket may close from now on */
 	close(b->fd);
 	int err = sbxc_tus_append_end(b->lane, &size, &created);
 	if (err < 0 && b->hung)
@@ -303,10 +306,12 @@ static enum MHD_Result body_data(struct gw_req *r, struct MHD_Connection *c, con
 		*size = 0;
 		r->bytes_in += n;
 		if (!b->broken) {
+			gw_tus_writer(r->gw->tus, b->u->id, b->sid, -1); /* in the gateway */
 			int w = sbxc_stream_write(b->lane, b->fd, data, n);
 			b->broken = w < 0;
 			b->hung = w == -ETIMEDOUT;
 		}
+		gw_tus_writer(r->gw->tus, b->u->id, b->sid, b->conn_fd); /* waits for its client */
 		return MHD_YES;
 	}
 	uint64_t done = 0;
@@ -351,10 +356,15 @@ static enum MHD_Result body_start(struct gw_req *r, struct MHD_Connection *c, st
 		free(b);
 		return tus_failed(r, c, s, err);
 	}
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	b->s = gw_session_hold(s);
 	b->u = u;
 	b->offset = offset;
 	b->create = create;
+	b->sid = gw_session_id(s);
+	b->conn_fd = ci ? ci->connect_fd : -1;
+	gw_tus_writer(r->gw->tus, u->id, b->sid, b->conn_fd);
 	r->upload = b;
 	r->upload_abort = body_abort;
 	return MHD_YES;
@@ -501,11 +511,20 @@ static struct gw_session *take(struct gw_req *r, struct MHD_Connection *c, const
 		*ret = MHD_YES;
 		return NULL;
 	}
-	int err = gw_tus_acquire(r->gw->tus, id, gw_session_user(s), server, ret_u);
-	if (err == -EBUSY)
-		*ret = tus_error(r, c, MHD_HTTP_LOCKED, "upload_busy",
-				 "another request is writing to this upload");
-	else if (err)
+	unsigned retry = GW_TUS_RETRY_AFTER;
+	int err = gw_tus_acquire_as(r->gw->tus, id, gw_session_user(s), server, gw_session_id(s),
+				    ret_u, &retry);
+	if (err == -EBUSY) {
+		/* A stalled writer of this session was taken over above; another
+		 * one (or a writer of another session) is waited for. */
+		char ra[12];
+		snprintf(ra, sizeof(ra), "%u", retry);
+		*ret = gw_reply_error_with(r, c, MHD_HTTP_LOCKED, TUS_HDRS("Retry-After", ra, ),
+					   "upload_busy",
+					   "another request is writing to this upload: retry after "
+					   "%u s (HEAD says where it stands)",
+					   retry);
+	} else if (err)
 		*ret = err == -ENOENT
 			   ? tus_error(r, c, MHD_HTTP_NOT_FOUND, "not_found", "no such upload")
 			   : MHD_NO;

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "canonuser.h"
 #include "control.h"
 #include "ctlproto.h"
 #include "fdpass.h"
@@ -310,8 +311,16 @@ static int cmd_kill(struct gw_control *ctl, int fd, json_t *req)
 				json_array_append(unknown, v);
 		}
 	} else if (json_is_string(user) && !ids && (!server || json_is_string(server))) {
-		const char *name = json_string_value(user);
+		/* the user as the gateway keeps it, whatever the spelling typed */
+		char name[GW_CANON_USER_MAX + 1];
 		struct rows rs = {.user = name, .server = SIZE_MAX};
+
+		if (strlen(json_string_value(user)) > GW_SESSION_MAX_USER ||
+		    gw_canon_user(json_string_value(user), name) < 0) {
+			json_decref(unknown);
+			return send_error(fd, "bad_request", "\"user\": 1 to %d bytes",
+					  GW_SESSION_MAX_USER);
+		}
 
 		if (server) {
 			const struct cfg_server *s =
@@ -421,9 +430,12 @@ static int cmd_exec(struct gw_control *ctl, struct conn *c, json_t *req, int *fd
 		}
 		server = (size_t)(srv - gw->cfg->servers);
 	}
-	for (size_t sv = 0; !s && sv < gw->cfg->n_servers; sv++)
+	char canon[GW_CANON_USER_MAX + 1];
+	if (gw_canon_user(user, canon) < 0)
+		canon[0] = '\0';
+	for (size_t sv = 0; !s && *canon && sv < gw->cfg->n_servers; sv++)
 		if (server == SIZE_MAX || server == sv)
-			s = gw_sessions_find_user(gw->sessions, user, sv);
+			s = gw_sessions_find_user(gw->sessions, canon, sv);
 	if (!s) {
 		r = send_error(c->fd, "no_session", "%s has no live session%s%s", user,
 			       jserver ? " on " : "", jserver ? json_string_value(jserver) : "");

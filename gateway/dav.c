@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api_fs.h"
@@ -35,18 +36,39 @@
 #define COPY_MAX_ENTRIES 100000
 #define MS_NS		 "urn:schemas-microsoft-com:"
 
+/* The lock table: gw_dav_locks_open()'s, kept in a file, else (no such
+ * file, or the unit harness) made in memory at the first request. */
 static struct davlock_table *locks;
 static pthread_once_t locks_once = PTHREAD_ONCE_INIT;
 
 static void locks_init(void)
 {
-	if (davlock_new(&locks) < 0)
+	if (!locks && davlock_new(&locks) < 0)
 		locks = NULL;
 }
 
 static int64_t now_s(void)
 {
 	return gw_now_us() / 1000000;
+}
+
+int gw_dav_locks_open(const char *path)
+{
+	struct timespec ts;
+	unsigned dropped = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int err = davlock_open(path, now_s(), (int64_t)ts.tv_sec, &dropped, &locks);
+	if (err == 0 && dropped)
+		fprintf(stderr, "smbgate: %s: %u expired or unreadable WebDAV locks left out\n",
+			path, dropped);
+	return err;
+}
+
+void gw_dav_locks_close(void)
+{
+	davlock_free(locks);
+	locks = NULL;
 }
 
 static const char *header(struct MHD_Connection *c, const char *name)
@@ -288,8 +310,7 @@ static enum MHD_Result do_propfind(struct gw_req *r, struct MHD_Connection *c, s
 					      .now = now_s(),
 					      .collection = dir,
 					      .stat = true,
-					      .size = st.size,
-					      .mtime = st.mtime};
+					      .st = st};
 			davms_response(&b, &pf, &x);
 			free(href);
 			free(key);
@@ -383,7 +404,7 @@ static enum MHD_Result do_proppatch(struct gw_req *r, struct MHD_Connection *c, 
 	}
 	char *key = davms_key(p->server, p->share, p->path);
 	char *href = davms_href(p->server, p->share, p->path, st.ftype != PROTO_FT_FILE);
-	gw_etag(st.size, st.mtime, etag);
+	gw_etag(&st, etag);
 	if (!key || !href || !cond_parse(r, c, &k)) {
 		enum MHD_Result ret = r->responded ? MHD_YES : MHD_NO;
 		free(key);
@@ -512,7 +533,7 @@ static enum MHD_Result do_delete(struct gw_req *r, struct MHD_Connection *c, siz
 	int err = sbxc_stat(gw_fs_client(s), p->share, p->path, &st);
 	if (err)
 		return gw_fs_failed(r, c, s, err);
-	gw_etag(st.size, st.mtime, etag);
+	gw_etag(&st, etag);
 	char *key = davms_key(p->server, p->share, p->path);
 	if (!key || !cond_parse(r, c, &k)) {
 		free(key);
@@ -557,7 +578,7 @@ static enum MHD_Result do_put(struct gw_req *r, struct MHD_Connection *c, size_t
 			if (k.h.lists[i].c[j].etag &&
 			    sbxc_stat(gw_fs_client(s), p->share, p->path, &st) == 0 &&
 			    st.ftype == PROTO_FT_FILE) {
-				gw_etag(st.size, st.mtime, etag);
+				gw_etag(&st, etag);
 				etagp = etag;
 				break;
 			}
@@ -658,7 +679,7 @@ static int plan_tree(struct sbxc *cl, const char *share, const char *top, const 
 	char *from = NULL;
 
 	if (level >= COPY_MAX_DEPTH)
-		return PROTO_E_TOO_BIG;
+		return PROTO_E_TOO_DEEP;
 	if (asprintf(&from, "%s%s%s", top, *rel ? "/" : "", rel) < 0)
 		return PROTO_E_IO;
 	int err = sbxc_followed(cl, share, from);
@@ -743,35 +764,126 @@ static bool destination(struct gw_req *r, struct MHD_Connection *c, const struct
 	return true;
 }
 
+/* Whether @dst is @src, inside it or holds it, in a spelling that differs in
+ * ASCII case at most: what the gateway can tell without file ids, for the
+ * COPY of a folder (one file at a time from here). The worker's smb_rename()
+ * and smb_copy() tell it for sure, by file id, for the rest. */
+static bool overlaps(const char *src, const char *dst)
+{
+	size_t sl = strlen(src), dl = strlen(dst), n = sl < dl ? sl : dl;
+
+	return strncasecmp(src, dst, n) == 0 && (sl == dl || (sl < dl ? dst : src)[n] == '/');
+}
+
+/* Answers a failed COPY or MOVE of @src to @dst (a proto_err). */
+static enum MHD_Result copymove_failed(struct gw_req *r, struct MHD_Connection *c,
+				       struct gw_session *s, const char *src, const char *dst,
+				       int err)
+{
+	if (err == PROTO_E_EXISTS)
+		return gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "exists",
+				      "the Destination exists (Overwrite: F)");
+	if (err == PROTO_E_OVERLAP && strcasecmp(src, dst) == 0)
+		return gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "same_path",
+				      "the Destination is the source (in another spelling)");
+	if (err == PROTO_E_OVERLAP)
+		return gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "into_itself",
+				      "the Destination is inside the source or holds it; nothing "
+				      "was changed");
+	if (err == PROTO_E_NOT_FOUND || err == PROTO_E_NOT_DIR)
+		return gw_reply_error(r, c, MHD_HTTP_CONFLICT, "no_parent",
+				      "the folder of the Destination does not exist");
+	if (err == PROTO_E_LINK)
+		return gw_reply_error(r, c, MHD_HTTP_CONFLICT, "contains_link",
+				      "the folder is or holds a link to a folder, which is "
+				      "never followed; nothing was changed");
+	return gw_fs_failed(r, c, s, err);
+}
+
+/*
+ * The deep COPY of the folder @src to @dst, one file at a time. The folder is
+ * walked whole first: a link to a folder in it (never followed), too many
+ * entries or levels, and nothing changes, the Destination neither. Returns 0,
+ * or a proto_err; *@ret_created.
+ */
+static int copy_folder(struct sbxc *cl, const char *share, const char *src, const char *dst,
+		       bool deep, bool overwrite, uint32_t *ret_created)
+{
+	struct plan pl = {0};
+	struct proto_stat dst_st;
+	size_t budget = COPY_MAX_ENTRIES;
+
+	if (overlaps(src, dst))
+		return PROTO_E_OVERLAP;
+	int err = sbxc_stat(cl, share, dst, &dst_st);
+	bool existed = err == 0;
+	if (err && err != PROTO_E_NOT_FOUND)
+		return err;
+	if (existed && !overwrite)
+		return PROTO_E_EXISTS;
+	err = deep ? plan_tree(cl, share, src, "", 0, &budget, &pl) : 0;
+	/* Overwrite: T replaces the destination as a whole (RFC 4918 9.8.4). */
+	if (!err && existed)
+		err = dst_st.ftype == PROTO_FT_DIR ? sbxc_rmdir(cl, share, dst, PROTO_F_RECURSIVE)
+						   : sbxc_unlink(cl, share, dst);
+	if (!err)
+		err = copy_tree(cl, share, src, dst, &pl);
+	plan_free(&pl);
+	*ret_created = !existed;
+	return err;
+}
+
+/* The checks of a COPY or MOVE before anything else: the source, the
+ * Overwrite and Depth headers. Answers and returns false when one fails. */
+static bool copymove_args(struct gw_req *r, struct MHD_Connection *c, const struct gw_path *p,
+			  bool move, bool *ret_overwrite, bool *ret_deep)
+{
+	const char *ow = header(c, "Overwrite");
+	const char *depth = header(c, "Depth");
+
+	if (!p->share || !*p->path) {
+		gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "read_only",
+			       "servers, shares and share roots cannot be copied or moved");
+		return false;
+	}
+	if (ow && strcmp(ow, "T") != 0 && strcmp(ow, "F") != 0) {
+		gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_overwrite",
+			       "Overwrite must be T or F");
+		return false;
+	}
+	*ret_overwrite = !ow || ow[0] == 'T';
+	*ret_deep = !depth || strcasecmp(depth, "infinity") == 0;
+	if (depth && !*ret_deep && (move || strcmp(depth, "0") != 0)) {
+		gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_depth",
+			       move ? "MOVE takes Depth: infinity only"
+				    : "COPY takes Depth: 0 or infinity");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * COPY and MOVE. What replaces the Destination (Overwrite: T) is the
+ * worker's smb_rename() and smb_copy(): nothing is deleted before the new
+ * content is in place, and a Destination that is the source in another
+ * spelling, inside it or above it is refused there. The Destination's locks
+ * stay with it (RFC 4918 7.5); a MOVE takes the source's away.
+ */
 static enum MHD_Result do_copymove(struct gw_req *r, struct MHD_Connection *c, size_t server,
 				   const struct gw_path *p, bool move)
 {
 	struct gw_path dst = {0};
-	struct proto_stat st, dst_st;
+	struct proto_stat st;
 	struct cond k = {0};
-	struct plan pl = {0};
 	char *skey = NULL, *dkey = NULL;
 	enum MHD_Result ret = MHD_YES;
-	const char *ow = header(c, "Overwrite");
-	const char *depth = header(c, "Depth");
+	bool overwrite, deep;
 	char etag[48];
 
-	if (!p->share || !*p->path)
-		return gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "read_only",
-				      "servers, shares and share roots cannot be copied or moved");
-	if (ow && strcmp(ow, "T") != 0 && strcmp(ow, "F") != 0)
-		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_overwrite",
-				      "Overwrite must be T or F");
-	bool overwrite = !ow || ow[0] == 'T';
-	bool deep = !depth || strcasecmp(depth, "infinity") == 0;
-	if (depth && !deep && (move || strcmp(depth, "0") != 0))
-		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_depth",
-				      move ? "MOVE takes Depth: infinity only"
-					   : "COPY takes Depth: 0 or infinity");
-	struct gw_session *s = gw_fs_authenticate(r, c, server);
-	if (!s)
+	if (!copymove_args(r, c, p, move, &overwrite, &deep))
 		return MHD_YES;
-	if (!destination(r, c, p, &dst))
+	struct gw_session *s = gw_fs_authenticate(r, c, server);
+	if (!s || !destination(r, c, p, &dst))
 		return MHD_YES;
 	if (r->gw->cfg->audit) { /* "to" from the share's root, as the file API's */
 		char *to = NULL;
@@ -790,20 +902,13 @@ static enum MHD_Result do_copymove(struct gw_req *r, struct MHD_Connection *c, s
 		ret = gw_fs_failed(r, c, s, err);
 		goto out;
 	}
-	size_t sl = strlen(p->path);
-	if (st.ftype == PROTO_FT_DIR && strncmp(dst.path, p->path, sl) == 0 &&
-	    dst.path[sl] == '/') {
-		ret = gw_reply_error(r, c, MHD_HTTP_FORBIDDEN, "into_itself",
-				     "a folder cannot go into itself");
-		goto out;
-	}
 	skey = davms_key(p->server, p->share, p->path);
 	dkey = davms_key(dst.server, dst.share, dst.path);
 	if (!skey || !dkey || !cond_parse(r, c, &k)) {
 		ret = r->responded ? MHD_YES : MHD_NO;
 		goto out;
 	}
-	gw_etag(st.size, st.mtime, etag);
+	gw_etag(&st, etag);
 	if (!cond_holds(r, &k, skey, st.ftype == PROTO_FT_FILE ? etag : NULL)) {
 		ret = gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "precondition_failed",
 				     "the If header does not hold");
@@ -815,70 +920,21 @@ static enum MHD_Result do_copymove(struct gw_req *r, struct MHD_Connection *c, s
 		ret = reply_locked(r, c);
 		goto out;
 	}
-	err = sbxc_stat(cl, dst.share, dst.path, &dst_st);
-	bool existed = err == 0;
-	if (err && err != PROTO_E_NOT_FOUND) {
-		if (err == PROTO_E_NOT_DIR)
-			ret = gw_reply_error(r, c, MHD_HTTP_CONFLICT, "no_parent",
-					     "the folder of the Destination does not exist");
-		else
-			ret = gw_fs_failed(r, c, s, err);
-		goto out;
-	}
-	if (existed && !overwrite) {
-		ret = gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "exists",
-				     "the Destination exists (Overwrite: F)");
-		goto out;
-	}
-	/* A deep COPY of a folder walks it whole first: a link to a folder in it
-	 * (never followed), too many entries or levels, and nothing changes, the
-	 * Destination neither. */
-	if (!move && deep && st.ftype == PROTO_FT_DIR) {
-		size_t budget = COPY_MAX_ENTRIES;
-		err = plan_tree(cl, p->share, p->path, "", 0, &budget, &pl);
-		if (err == PROTO_E_LINK) {
-			ret = gw_reply_error(r, c, MHD_HTTP_CONFLICT, "contains_link",
-					     "the folder is or holds a link to a folder, which is "
-					     "never followed; nothing was copied");
-			goto out;
-		}
-		if (err) {
-			ret = gw_fs_failed(r, c, s, err);
-			goto out;
-		}
-	}
-	/* Overwrite: T replaces the destination as a whole (RFC 4918 9.8.4, 9.9.3). */
-	if (existed) {
-		err = dst_st.ftype == PROTO_FT_DIR
-			  ? sbxc_rmdir(cl, dst.share, dst.path, PROTO_F_RECURSIVE)
-			  : sbxc_unlink(cl, dst.share, dst.path);
-		if (err) {
-			ret = gw_fs_failed(r, c, s, err);
-			goto out;
-		}
-		davlock_drop_tree(locks, dkey, now_s());
-	}
-	uint32_t created = 0;
+	uint32_t created = 0, flags = overwrite ? PROTO_F_OVERWRITE : 0;
 	if (move)
-		err = sbxc_rename(cl, p->share, p->path, dst.path, 0, &created);
+		err = sbxc_rename(cl, p->share, p->path, dst.path, flags, &created);
 	else if (st.ftype == PROTO_FT_DIR)
-		err = copy_tree(cl, p->share, p->path, dst.path, &pl);
+		err = copy_folder(cl, p->share, p->path, dst.path, deep, overwrite, &created);
 	else
-		err = sbxc_copy(cl, p->share, p->path, dst.path, 0, &created);
-	if (err == PROTO_E_NOT_FOUND || err == PROTO_E_NOT_DIR) {
-		ret = gw_reply_error(r, c, MHD_HTTP_CONFLICT, "no_parent",
-				     "the folder of the Destination does not exist");
-		goto out;
-	}
+		err = sbxc_copy(cl, p->share, p->path, dst.path, flags, &created);
 	if (err) {
-		ret = gw_fs_failed(r, c, s, err);
+		ret = copymove_failed(r, c, s, p->path, dst.path, err);
 		goto out;
 	}
 	if (move)
 		davlock_drop_tree(locks, skey, now_s());
-	ret = gw_reply_empty(r, c, existed ? MHD_HTTP_NO_CONTENT : MHD_HTTP_CREATED);
+	ret = gw_reply_empty(r, c, created ? MHD_HTTP_CREATED : MHD_HTTP_NO_CONTENT);
 out:
-	plan_free(&pl);
 	cond_clear(&k);
 	free(skey);
 	free(dkey);
@@ -938,6 +994,71 @@ static enum MHD_Result reply_lock(struct gw_req *r, struct MHD_Connection *c, un
 	return reply_xml(r, c, status, &b, with_header ? hdrs : NULL);
 }
 
+/* The answer to a LOCK that davlock_lock() refused with @err. */
+static enum MHD_Result lock_refused(struct gw_req *r, struct MHD_Connection *c, int err)
+{
+	switch (err) {
+	case -EBUSY:
+		return reply_cond(r, c, 423, "no-conflicting-lock");
+	case -EMLINK:
+		return gw_reply_error(r, c, 423, "too_many_shared_locks",
+				      "this resource is under %d locks already", DAVLOCK_MAX_COVER);
+	case -EDQUOT:
+		return gw_reply_error(
+		    r, c, MHD_HTTP_TOO_MANY_REQUESTS, "too_many_user_locks",
+		    "this user holds max_locks_per_user (%u) locks: unlock some, or "
+		    "wait until they time out",
+		    r->gw->cfg->max_locks_per_user);
+	case -E2BIG:
+		return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "lock_owner_too_large",
+				      "the lock's owner is longer than %d bytes",
+				      DAVLOCK_MAX_OWNER);
+	case -ENOMEM:
+		return MHD_NO;
+	default:
+		return gw_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "too_many_locks",
+				      "the gateway holds too many locks");
+	}
+}
+
+/*
+ * RFC 4918 7.3: a lock on an unmapped URL makes an empty file; the lock
+ * @token just taken is removed when that fails (the folder is missing, the
+ * user may not write there). Answers only on failure (false).
+ */
+static bool lock_null(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
+		      const struct gw_path *p, const char *key, const char *token)
+{
+	char tmp[PROTO_TMP_NAME_LEN + 1];
+	struct sbxc_lane *lane;
+	struct proto_stat st;
+	uint32_t created = 0;
+	int fd;
+	int err = sbxc_write_begin(gw_fs_client(s), p->share, p->path, 0, 0, tmp, &fd, &lane);
+
+	if (err == 0) {
+		close(fd);
+		err = sbxc_write_end(lane, &created, NULL);
+	}
+	if (err == 0)
+		return true;
+	davlock_unlock(locks, key, token, gw_session_user(s), now_s());
+	if (err == PROTO_E_NOT_FOUND || err == PROTO_E_NOT_DIR) {
+		/* No such share (404), or no such folder in it (409). */
+		int serr = sbxc_stat(gw_fs_client(s), p->share, "", &st);
+		if (serr != 0 && serr != PROTO_E_NOT_FOUND)
+			gw_fs_failed(r, c, s, serr);
+		else if (serr == PROTO_E_NOT_FOUND)
+			gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found", "no such share");
+		else
+			gw_reply_error(r, c, MHD_HTTP_CONFLICT, "no_parent",
+				       "the folder of the target does not exist");
+	} else {
+		gw_fs_failed(r, c, s, err);
+	}
+	return false;
+}
+
 static enum MHD_Result do_lock(struct gw_req *r, struct MHD_Connection *c, size_t server,
 			       const struct gw_path *p)
 {
@@ -989,45 +1110,30 @@ static enum MHD_Result do_lock(struct gw_req *r, struct MHD_Connection *c, size_
 				     "the If header does not hold");
 		goto out;
 	}
-	struct proto_stat st;
-	err = *p->path ? sbxc_stat(gw_fs_client(s), p->share, p->path, &st) : 0;
-	if (err && err != PROTO_E_NOT_FOUND) {
-		ret = gw_fs_failed(r, c, s, err);
+	if (owner && strlen(owner) > DAVLOCK_MAX_OWNER) {
+		ret = lock_refused(r, c, -E2BIG);
+		goto out;
+	}
+	/* A lock needs write access, as the file server tells it through the
+	 * user's own sandbox: to the file or folder; for a new name, to its
+	 * folder, which making the empty file (lock_null()) checks. */
+	err = sbxc_writable(gw_fs_client(s), p->share, p->path);
+	if (err && (err != PROTO_E_NOT_FOUND || !*p->path)) {
+		ret = err == PROTO_E_NOT_FOUND
+			  ? gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found", "no such share")
+			  : gw_fs_failed(r, c, s, err);
 		goto out;
 	}
 	bool create = err == PROTO_E_NOT_FOUND;
 	bool infinite = !depth || depth[0] != '0';
-	err = davlock_lock(locks, key, exclusive, infinite, timeout, user, owner, now_s(), token);
-	if (err == -EBUSY) {
-		ret = reply_cond(r, c, 423, "no-conflicting-lock");
-		goto out;
-	}
+	err = davlock_lock(locks, key, exclusive, infinite, timeout, user, owner,
+			   r->gw->cfg->max_locks_per_user, now_s(), token);
 	if (err) {
-		ret = gw_reply_error(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "too_many_locks",
-				     "the gateway holds too many locks");
+		ret = lock_refused(r, c, err);
 		goto out;
 	}
-	if (create) {
-		/* RFC 4918 7.3: a lock on an unmapped URL makes an empty file. */
-		char tmp[PROTO_TMP_NAME_LEN + 1];
-		struct sbxc_lane *lane;
-		uint32_t created = 0;
-		int fd;
-		err = sbxc_write_begin(gw_fs_client(s), p->share, p->path, 0, 0, tmp, &fd, &lane);
-		if (err == 0) {
-			close(fd);
-			err = sbxc_write_end(lane, &created, NULL);
-		}
-		if (err) {
-			davlock_unlock(locks, key, token, user, now_s());
-			if (err == PROTO_E_NOT_FOUND || err == PROTO_E_NOT_DIR)
-				ret = gw_reply_error(r, c, MHD_HTTP_CONFLICT, "no_parent",
-						     "the folder of the target does not exist");
-			else
-				ret = gw_fs_failed(r, c, s, err);
-			goto out;
-		}
-	}
+	if (create && !lock_null(r, c, s, p, key, token))
+		goto out;
 	ret = reply_lock(r, c, create ? MHD_HTTP_CREATED : MHD_HTTP_OK, key, token, true);
 out:
 	free(owner);

@@ -8,8 +8,22 @@
  * A lock is exclusive or shared, of depth 0 or infinity (it then covers every
  * key below its own), belongs to the user name that took it, and ends at its
  * timeout unless refreshed. Its token is "opaquelocktoken:" and a random
- * UUID. Locks live as long as the gateway process (they are not written
- * anywhere): a restart forgets them.
+ * UUID (122 bits from getrandom()).
+ *
+ * Limits, whatever is sent: DAVLOCK_MAX locks in all, a caller-given number
+ * per user, DAVLOCK_MAX_COVER locks over any one key (so that a lockdiscovery
+ * stays small), owners of at most DAVLOCK_MAX_OWNER bytes.
+ *
+ * A table made by davlock_open() is kept in a file as well, so that locks
+ * survive a restart of the gateway: one JSON object per line, appended with
+ * one write() for each lock taken, refreshed, removed or expired, rewritten
+ * with the live locks only at start-up and when the dead lines outweigh the
+ * live ones. Mode 0600 (the tokens are in it), never followed through a
+ * link, held with an exclusive flock() so that a second gateway cannot share
+ * it. The ends of locks are kept as wall-clock time; at start-up expired
+ * locks, lines that do not parse and locks that break a limit are left out.
+ * Nothing is fsync()ed: it is for a gateway that restarts or dies, not for a
+ * machine that loses power.
  *
  * Times are seconds of a monotonic clock given by the caller (@now), so that
  * tests need not sleep. Thread-safe (one mutex).
@@ -25,6 +39,8 @@
 #define DAVLOCK_TOKEN_LEN   (16 + 36) /* "opaquelocktoken:" + UUID */
 #define DAVLOCK_MAX	    4096      /* locks in the table */
 #define DAVLOCK_MAX_TIMEOUT 3600      /* seconds: longer requests (Infinite) get this */
+#define DAVLOCK_MAX_COVER   32	      /* locks over one key (shared ones), its own and inherited */
+#define DAVLOCK_MAX_OWNER   4096      /* bytes of a lock's owner (DAV:owner as XML) */
 
 struct davlock_table;
 
@@ -40,9 +56,24 @@ struct davlock_info {
 	int64_t remaining; /* seconds left */
 };
 
-/* Returns 0 and *@ret (free with davlock_free()), or -ENOMEM. */
+/* A table in memory only. Returns 0 and *@ret (free with davlock_free()), or -ENOMEM. */
 int davlock_new(struct davlock_table **ret);
+
+/*
+ * A table kept in the file @path (see above): opens or creates it, loads the
+ * locks an earlier run left (*@ret_dropped, may be NULL: lines left out:
+ * unreadable, expired, or past a limit) and rewrites it with them. @now: the
+ * caller's monotonic clock, @wall: seconds since the epoch, both now.
+ * Returns 0 and *@ret (free with davlock_free(): the file stays for the next
+ * start), -EWOULDBLOCK when another process holds the file, -ENOMEM, or the
+ * negative errno of open/read/write/rename; *@ret untouched on failure.
+ */
+int davlock_open(const char *path, int64_t now, int64_t wall, unsigned *ret_dropped,
+		 struct davlock_table **ret);
 void davlock_free(struct davlock_table *t);
+
+/* How many live locks the table holds (for tests). */
+size_t davlock_count(struct davlock_table *t, int64_t now);
 
 /*
  * Locks @key for @user. Conflicts: an exclusive lock conflicts with every
@@ -50,12 +81,14 @@ void davlock_free(struct davlock_table *t);
  * ancestor with depth infinity, or (when @infinite) on a key below @key,
  * conflicts. @timeout is clamped to 1..DAVLOCK_MAX_TIMEOUT (0: the maximum).
  * @owner (may be NULL) is copied. Returns 0 and the token in @token
- * (DAVLOCK_TOKEN_LEN + 1 bytes), -EBUSY (a conflicting lock: 423), -ENOSPC
- * (DAVLOCK_MAX locks), -EINVAL, -ENOMEM; nothing changes on failure.
+ * (DAVLOCK_TOKEN_LEN + 1 bytes), -EBUSY (a conflicting lock: 423), -EMLINK
+ * (DAVLOCK_MAX_COVER locks would be over a key), -EDQUOT (@user holds
+ * @max_per_user locks), -ENOSPC (DAVLOCK_MAX locks), -E2BIG (@owner longer
+ * than DAVLOCK_MAX_OWNER), -EINVAL, -ENOMEM; nothing changes on failure.
  */
 int davlock_lock(struct davlock_table *t, const char *key, bool exclusive, bool infinite,
-		 unsigned timeout, const char *user, const char *owner, int64_t now,
-		 char token[DAVLOCK_TOKEN_LEN + 1]);
+		 unsigned timeout, const char *user, const char *owner, unsigned max_per_user,
+		 int64_t now, char token[DAVLOCK_TOKEN_LEN + 1]);
 
 /*
  * Refreshes the lock @token, which must cover @key and belong to @user:

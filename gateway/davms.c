@@ -77,9 +77,26 @@ void davms_activelock(struct davxml_buf *b, const struct davlock_info *l)
 	free(root);
 }
 
+struct discovery {
+	struct davxml_buf *b;
+	const struct davms_res *x;
+};
+
 static void each_activelock(void *ud, const struct davlock_info *info)
 {
-	davms_activelock(ud, info);
+	struct discovery *d = ud;
+	size_t *used = d->x->inherited;
+	bool inherited = strcmp(info->key, d->x->key) != 0;
+
+	if (!inherited || !used) {
+		davms_activelock(d->b, info);
+		return;
+	}
+	if (*used >= DAVMS_INHERITED_MAX)
+		return;
+	size_t before = d->b->len;
+	davms_activelock(d->b, info);
+	*used += d->b->len - before;
 }
 
 /* Writes the value of DAV:@name of @x (or only its name with @name_only);
@@ -110,9 +127,9 @@ static bool put_live(struct davxml_buf *b, const char *name, const struct davms_
 		if (!x->stat)
 			return false;
 		if (name[0] == 'g')
-			gw_http_date(x->mtime, v);
+			gw_http_date(x->st.mtime, v);
 		else
-			gw_rfc3339(x->mtime, v);
+			gw_rfc3339(x->st.mtime, v);
 		if (name_only)
 			davxml_putf(b, "<D:%s/>", name);
 		else
@@ -127,11 +144,11 @@ static bool put_live(struct davxml_buf *b, const char *name, const struct davms_
 			davxml_put(b, "<D:getcontentlength/>");
 		else
 			davxml_putf(b, "<D:getcontentlength>%llu</D:getcontentlength>",
-				    (unsigned long long)x->size);
+				    (unsigned long long)x->st.size);
 		return true;
 	}
 	if (strcmp(name, "getetag") == 0) {
-		gw_etag(x->size, x->mtime, v);
+		gw_etag(&x->st, v);
 		if (name_only)
 			davxml_put(b, "<D:getetag/>");
 		else {
@@ -178,8 +195,9 @@ static bool put_live(struct davxml_buf *b, const char *name, const struct davms_
 			return true;
 		}
 		davxml_put(b, "<D:lockdiscovery>");
+		struct discovery d = {b, x};
 		if (x->locks)
-			davlock_each(x->locks, x->key, x->now, each_activelock, b);
+			davlock_each(x->locks, x->key, x->now, each_activelock, &d);
 		davxml_put(b, "</D:lockdiscovery>");
 		return true;
 	}
@@ -258,10 +276,10 @@ int davms_list_entry(void *ud, const struct proto_entry_rec *rec, const char *na
 			      .key = key,
 			      .locks = l->locks,
 			      .now = l->now,
+			      .inherited = &l->inherited,
 			      .collection = rec->ftype != PROTO_FT_FILE,
 			      .stat = !l->shares,
-			      .size = rec->size,
-			      .mtime = rec->mtime};
+			      .st = proto_entry_stat(rec)};
 	davms_response(l->b, l->pf, &x);
 	free(path);
 	free(href);

@@ -35,10 +35,13 @@ struct davms_res {
 	const char *key;	     /* lock key, NULL above shares */
 	struct davlock_table *locks; /* for lockdiscovery when @key is set; may be NULL */
 	int64_t now;		     /* seconds, for the locks' timeouts */
+	/* A listing's entry: the bytes of inherited locks (rooted above @key)
+	 * its multistatus already shows, counted against DAVMS_INHERITED_MAX;
+	 * NULL: every lock is shown. */
+	size_t *inherited;
 	bool collection;
-	bool stat; /* size and mtime known */
-	uint64_t size;
-	int64_t mtime;
+	bool stat;	      /* @st known */
+	struct proto_stat st; /* size, times (getetag: gw_etag()) */
 };
 
 /* Appends @x's <D:response> for @pf to @b (b->oom set when memory ran out). */
@@ -58,6 +61,16 @@ char *davms_href(const char *server, const char *share, const char *path, bool c
  * string the caller frees with free(), or NULL (ENOMEM). */
 char *davms_key(const char *server, const char *share, const char *path);
 
+/*
+ * A Depth 1 listing shows, in its entries' lockdiscovery, the locks they
+ * inherit from a folder above (depth infinity) for its first
+ * DAVMS_INHERITED_MAX bytes of them only: each entry would repeat them (32
+ * locks of 4 KiB owners under 100 000 entries: 13 GB). The folder's own
+ * response, a Depth 0 PROPFIND of an entry, and the entries' own locks show
+ * every lock.
+ */
+#define DAVMS_INHERITED_MAX (4u << 20)
+
 /* What davms_list_entry() needs; every pointer borrowed. */
 struct davms_listing {
 	const struct davms_quota *quota;
@@ -67,6 +80,7 @@ struct davms_listing {
 	int64_t now;
 	const char *server, *share, *dir; /* dir: the folder's path in the share */
 	bool shares;			  /* a server's shares (else a folder's entries) */
+	size_t inherited;		  /* see DAVMS_INHERITED_MAX; start at 0 */
 };
 
 /* An sbxc_list()/sbxc_shares() callback (@ud: struct davms_listing): appends

@@ -9,11 +9,13 @@
  * Runs in: the gateway process (HTTP threads); pure functions.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "httputil.h"
+#include "proto.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -317,35 +319,36 @@ int gw_http_date_parse(const char *s, int64_t *ret)
 	return 0;
 }
 
-void gw_etag(uint64_t size, int64_t mtime, char buf[static 48])
+/* FNV-1a over the 8 bytes of @v, least significant first, into @h. */
+static uint64_t fnv1a_u64(uint64_t h, uint64_t v)
 {
-	static const char hex[] = "0123456789abcdef";
-	uint64_t vals[2] = {size, (uint64_t)mtime};
-	char *p = buf;
-
-	*p++ = '"';
-	for (unsigned k = 0; k < 2; k++) {
-		uint64_t v = vals[k];
-		int shift = 60;
-
-		if (k == 1)
-			*p++ = '-';
-		while (shift > 0 && ((v >> shift) & 0xf) == 0)
-			shift -= 4;
-		for (; shift >= 0; shift -= 4)
-			*p++ = hex[(v >> shift) & 0xf];
+	for (unsigned i = 0; i < 8; i++) {
+		h ^= (v >> (8 * i)) & 0xff;
+		h *= 0x100000001b3ull;
 	}
-	*p++ = '"';
-	*p = '\0';
+	return h;
 }
 
-bool gw_etag_match(const char *if_none_match, const char *etag)
+void gw_etag(const struct proto_stat *st, char buf[static 48])
+{
+	const uint64_t vals[] = {(uint64_t)st->mtime, st->mtime_ns, (uint64_t)st->ctime,
+				 st->ctime_ns, st->file_id};
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+		h = fnv1a_u64(h, vals[i]);
+	snprintf(buf, 48, "\"%llx-%016llx\"", (unsigned long long)st->size, (unsigned long long)h);
+}
+
+/* Whether the list @hdr (If-None-Match, If-Match) names @etag; @strong: a
+ * weak tag ("W/...") in the list matches nothing (RFC 9110 8.8.3.2). */
+static bool etag_list_match(const char *hdr, const char *etag, bool strong)
 {
 	const char *p, *tag;
 	size_t tag_len;
 	bool match = false;
 
-	if (!if_none_match || !etag)
+	if (!hdr || !etag)
 		return false;
 	tag = etag;
 	if (tag[0] == 'W' && tag[1] == '/')
@@ -354,7 +357,7 @@ bool gw_etag_match(const char *if_none_match, const char *etag)
 	if (tag_len < 2 || tag[0] != '"' || tag[tag_len - 1] != '"')
 		return false;
 
-	p = skip_ows(if_none_match);
+	p = skip_ows(hdr);
 	if (*p == '*')
 		return *skip_ows(p + 1) == '\0';
 	for (;;) {
@@ -367,7 +370,8 @@ bool gw_etag_match(const char *if_none_match, const char *etag)
 		}
 		if (*p == '\0')
 			break;
-		if (p[0] == 'W' && p[1] == '/')
+		bool weak = p[0] == 'W' && p[1] == '/';
+		if (weak)
 			p += 2;
 		if (*p != '"')
 			return false;
@@ -376,13 +380,24 @@ bool gw_etag_match(const char *if_none_match, const char *etag)
 				return false; /* not an etagc */
 		if (*q != '"')
 			return false;
-		if ((size_t)(q - p + 1) == tag_len && memcmp(p, tag, tag_len) == 0)
+		if (!(weak && strong) && (size_t)(q - p + 1) == tag_len &&
+		    memcmp(p, tag, tag_len) == 0)
 			match = true;
 		p = skip_ows(q + 1);
 		if (*p != ',' && *p != '\0')
 			return false;
 	}
 	return match;
+}
+
+bool gw_etag_match(const char *if_none_match, const char *etag)
+{
+	return etag_list_match(if_none_match, etag, false);
+}
+
+bool gw_if_match(const char *if_match, const char *etag)
+{
+	return etag_list_match(if_match, etag, true);
 }
 
 char *gw_content_disposition(const char *filename)

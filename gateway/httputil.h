@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct proto_stat; /* sandbox/shared/proto.h */
+
 /*
  * Parses the value of a Range header holding a single byte range (RFC 9110
  * 14.1.2) against a representation of @size bytes: "bytes=a-b", "bytes=a-",
@@ -52,11 +54,15 @@ int gw_http_date_parse(const char *s, int64_t *ret);
 void gw_rfc3339(int64_t t, char buf[static 32]);
 
 /*
- * Writes a strong entity tag for a file of @size bytes modified at @mtime to
- * @buf, quotes included: "\"<hex size>-<hex mtime>\"" (mtime as its 64-bit
- * two's complement), e.g. "\"1a2b-5f5e1000\"".
+ * Writes a strong entity tag for the file of @st to @buf, quotes included:
+ * "\"<hex size>-<16 hex digits>\"", the digits a hash (FNV-1a, 64 bits, no
+ * key: every gateway makes the same) of the modification and change times
+ * to the nanosecond and the file id, e.g. "\"1a2b-0123456789abcdef\"". Any
+ * write the server reports changes it: one of the same size within the same
+ * second, one whose modification time is put back (an upload through the
+ * gateway is a new file: a new file id).
  */
-void gw_etag(uint64_t size, int64_t mtime, char buf[static 48]);
+void gw_etag(const struct proto_stat *st, char buf[static 48]);
 
 /*
  * Whether the value of an If-None-Match header matches @etag (a tag as made
@@ -65,6 +71,14 @@ void gw_etag(uint64_t size, int64_t mtime, char buf[static 48]);
  * (W/)"opaque" tags. A malformed header (or NULL argument) matches nothing.
  */
 bool gw_etag_match(const char *if_none_match, const char *etag);
+
+/*
+ * Whether the value of an If-Match header holds for a file whose tag is
+ * @etag (NULL: there is no file): "*" when there is one, else a list of tags
+ * of which one equals @etag by the strong comparison (a "W/" tag never
+ * matches). A malformed header holds for nothing.
+ */
+bool gw_if_match(const char *if_match, const char *etag);
 
 /* Longest file name gw_content_disposition() accepts, bytes. */
 #define GW_CD_MAX_NAME 4096

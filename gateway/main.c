@@ -18,10 +18,12 @@
 #include <unistd.h>
 
 #include "smbgate-config.h"
+#include "canonuser.h"
 #include "cfg.h"
 #include "gateway.h"
 #include "control.h"
 #include "http.h"
+#include "dav.h"
 #include "journal.h"
 #include "log.h"
 #include "sbxsession.h"
@@ -206,8 +208,11 @@ static void journal_leftover(void *arg, const struct gw_journal_entry *e)
 		gw_journal_end(gw->journal, e->id);
 		return;
 	}
-	gw_orphans_record(gw, e->user, (size_t)(srv - gw->cfg->servers), e->share, e->path, e->tmp,
-			  e->id, "an upload was cut by the gateway's stop or death:");
+	/* a journal of an earlier version may hold the name as typed */
+	char canon[GW_CANON_USER_MAX + 1];
+	gw_orphans_record(gw, gw_canon_user(e->user, canon) == 0 ? canon : e->user,
+			  (size_t)(srv - gw->cfg->servers), e->share, e->path, e->tmp, e->id,
+			  "an upload was cut by the gateway's stop or death:");
 }
 
 /* The orphans still waiting at stop: kept in the journal for the next start
@@ -261,6 +266,27 @@ static void journal_open(struct gw *gw)
 	}
 	if (bad)
 		fprintf(stderr, "smbgate: %s: %u unreadable lines left out\n", path, bad);
+}
+
+/* Keeps the WebDAV locks in a file beside the journal (the control socket's
+ * folder, made by journal_open()), so that they survive a restart; in memory
+ * only (as before) when it cannot. */
+static void dav_locks_open(const struct gw *gw)
+{
+	char path[PATH_MAX];
+	const char *sock = gw->cfg->control_socket;
+	const char *slash = strrchr(sock, '/');
+	int dl = slash ? (int)(slash - sock) : 0;
+
+	if (dl <= 0 ||
+	    snprintf(path, sizeof(path), "%.*s/dav.locks", dl, sock) >= (int)sizeof(path))
+		return;
+	int r = gw_dav_locks_open(path);
+	if (r < 0)
+		fprintf(stderr,
+			"smbgate: WebDAV locks kept in memory only (%s: %s): a restart forgets "
+			"them\n",
+			path, r == -EWOULDBLOCK ? "another gateway uses it" : strerror(-r));
 }
 
 static int run(struct cfg *cfg, const char *config_path, const char *worker_opt)
@@ -320,6 +346,7 @@ static int run(struct cfg *cfg, const char *config_path, const char *worker_opt)
 		goto out;
 	}
 	journal_open(&gw);
+	dav_locks_open(&gw);
 	r = gw_http_start(&gw, &http);
 	if (r < 0)
 		goto out;
@@ -373,6 +400,7 @@ out:
 		orphans_at_stop(&gw, gw_orphans_take_all(gw.orphans));
 	gw_orphans_free(gw.orphans);
 	gw_journal_close(gw.journal);
+	gw_dav_locks_close();
 	pinhole_stop(gw.pinhole);
 	gw_metrics_free(gw.metrics);
 	free(worker);

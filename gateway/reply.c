@@ -232,6 +232,16 @@ enum MHD_Result gw_reply_sbx_error(struct gw_req *r, struct MHD_Connection *c, i
 	case PROTO_E_OFFSET:
 		return gw_reply_error(r, c, MHD_HTTP_CONFLICT, "offset_mismatch",
 				      "Upload-Offset is not the upload's offset");
+	case PROTO_E_OVERLAP:
+		return gw_reply_error(r, c, MHD_HTTP_CONFLICT, "overlap",
+				      "the target is the source (in another spelling), inside it, "
+				      "or a folder that holds it; nothing was changed");
+	case PROTO_E_RESERVED_NAME:
+		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "reserved_name",
+				      "Windows file servers cannot store a name ending in a dot or "
+				      "a space, nor the device names CON, PRN, AUX, NUL, COM1-9 "
+				      "and LPT1-9 (with or without an extension): choose another "
+				      "name");
 	case PROTO_E_PROTOCOL:
 	case PROTO_E_IO:
 	default:

@@ -356,6 +356,23 @@ static unsigned expire_locked(struct gw_sessions *t, int64_t now, struct gw_sess
 	return n;
 }
 
+/* The session of @u to end for a new one: its least recently used one that
+ * no request holds now and whose login answer has surely reached its client
+ * (used since, or older than GW_SESSION_REPLACE_GRACE_MS); NULL when there is
+ * none (lock held). */
+static struct gw_session *oldest_idle_locked(struct gw_user *u, int64_t now)
+{
+	struct gw_session *best = NULL;
+
+	for (struct gw_session *s = u->sessions; s; s = s->unext)
+		if (__atomic_load_n(&s->in_flight, __ATOMIC_RELAXED) == 0 &&
+		    (s->last_used_ms > s->created_ms ||
+		     now - s->created_ms >= GW_SESSION_REPLACE_GRACE_MS) &&
+		    (!best || s->last_used_ms < best->last_used_ms))
+			best = s;
+	return best;
+}
+
 static void session_ref(struct gw_session *s)
 {
 	__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
@@ -459,7 +476,7 @@ int gw_sessions_reserve(struct gw_sessions *t, const char *user, size_t server)
 	u = user_find(t, user, len, server);
 	/* Only sessions count here, not logins still being checked: a flood of
 	 * wrong passwords must not lock the right one out. */
-	if (u && u->n_live >= t->max_per_user) {
+	if (u && u->n_live >= t->max_per_user && !oldest_idle_locked(u, t->now())) {
 		r = -EUSERS;
 		goto out;
 	}
@@ -512,7 +529,7 @@ void gw_sessions_unreserve(struct gw_sessions *t, const char *user, size_t serve
 int gw_sessions_add(struct gw_sessions *t, const char *user, size_t server, void *sbx,
 		    char token_out[], struct gw_session **ret)
 {
-	struct gw_session *s = NULL;
+	struct gw_session *s = NULL, *dead = NULL;
 	struct gw_user *u;
 	size_t len = 0;
 	size_t b = 0;
@@ -546,10 +563,16 @@ int gw_sessions_add(struct gw_sessions *t, const char *user, size_t server, void
 		goto fail_unlocked;
 	}
 	if (u->n_live >= t->max_per_user) {
-		/* Logins of one user that ran at once and all succeeded. */
-		pthread_mutex_unlock(&t->lock);
-		r = -EUSERS;
-		goto fail_unlocked;
+		/* The user's least recently used session that no request holds
+		 * makes room; none when every one is busy. */
+		struct gw_session *old = oldest_idle_locked(u, t->now());
+		if (!old) {
+			pthread_mutex_unlock(&t->lock);
+			r = -EUSERS;
+			goto fail_unlocked;
+		}
+		old->why = "replaced";
+		detach_locked(t, old, &dead);
 	}
 	/* A collision of 256-bit random tokens will not happen; check anyway. */
 	for (;;) {
@@ -586,6 +609,7 @@ int gw_sessions_add(struct gw_sessions *t, const char *user, size_t server, void
 	__atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
 	memcpy(token_out, s->token, GW_TOKEN_LEN + 1);
 	pthread_mutex_unlock(&t->lock);
+	put_dead(dead);
 	*ret = s;
 	return 0;
 

@@ -3,8 +3,8 @@
  * gateway/session.h - the session table: token -> (user, server, sandbox).
  *
  * A session is one logged-in user on one configured server. It holds the
- * user name as typed ("ACME\alice", "alice@realm", "alice"; compared byte
- * for byte, so "ALICE" and "alice" are different users here), the index of
+ * user name it is given, compared byte for byte (the gateway gives the
+ * canonical user of canonuser.h, so "ALICE" and "ACME\alice" are one), the index of
  * the server in the configuration, and an opaque sandbox handle with the
  * destructor given to gw_sessions_new(). This module knows neither HTTP nor
  * sandboxes, and it never prints or logs anything (tokens least of all).
@@ -16,10 +16,14 @@
  * that made-up user names cannot flood it.
  *
  * Limits: at most max_sessions sessions and reservations in all (-EBUSY), at
- * most max_per_user sessions for one (user, server) pair (-EUSERS).
- * Reservations (logins still being checked) do not count against the pair's
- * limit, so that a flood of wrong passwords never refuses the right one; the
- * pair's limit is checked again when a reservation becomes a session. A session
+ * most max_per_user sessions for one (user, server) pair. A login of a pair
+ * at its limit ends the pair's least recently used session that no request
+ * holds (why: "replaced") and that is not brand new (used since its login, or
+ * older than GW_SESSION_REPLACE_GRACE_MS, so that its login answer has
+ * reached its client); -EUSERS only when there is none. Reservations (logins
+ * still being checked) do not count against the pair's limit, so that a flood
+ * of wrong passwords never refuses the right one; the pair's limit is checked
+ * again when a reservation becomes a session. A session
  * that has not been used for idle_timeout_s seconds expires: its token dies
  * and the table drops its reference. Expiry runs in gw_sessions_expire() and
  * lazily in gw_sessions_reserve(), _get() and _find_user(), so an expired
@@ -53,6 +57,10 @@
 
 /* Bytes of a client address as text, NUL included (an IPv6 literal fits). */
 #define GW_SESSION_ADDR 64
+
+/* How long a new session, not used yet, cannot be ended for another login
+ * of its user (its login answer may still be on its way). */
+#define GW_SESSION_REPLACE_GRACE_MS 10000
 
 /* Largest max_sessions accepted by gw_sessions_new(). */
 #define GW_SESSIONS_LIMIT (1u << 20)
@@ -90,7 +98,8 @@ void gw_sessions_free(struct gw_sessions *t);
  * the limits hold when many logins run at once. Expires idle sessions first.
  * Returns 0 (release with gw_sessions_unreserve(), or turn into a session with
  * gw_sessions_add()), -EBUSY when max_sessions are in use (HTTP 503), -EUSERS
- * when that pair already has max_per_user live sessions (HTTP 503), -EINVAL for a
+ * when that pair already has max_per_user live sessions and none of them can
+ * be replaced (see Limits above; HTTP 503), -EINVAL for a
  * NULL, empty or too long @user, or -ENOMEM. Nothing changes on failure.
  */
 int gw_sessions_reserve(struct gw_sessions *t, const char *user, size_t server);
@@ -110,9 +119,11 @@ void gw_sessions_unreserve(struct gw_sessions *t, const char *user, size_t serve
  *
  * On success writes the token, NUL-terminated, to @token_out (at least
  * GW_TOKEN_LEN + 1 bytes) and returns 0 and a new reference in *@ret (release
- * with gw_session_put()). Errors: -EINVAL (NULL argument, bad @user),
- * -ENOENT (no reservation for that pair), -EUSERS (the pair reached
- * max_per_user sessions while this login was checked), -ENOMEM, or an errno
+ * with gw_session_put()), having ended the pair's least recently used
+ * replaceable session when the pair was at max_per_user (see Limits above).
+ * Errors: -EINVAL (NULL argument, bad @user), -ENOENT (no reservation for
+ * that pair), -EUSERS (the pair is at max_per_user sessions and none can be
+ * replaced), -ENOMEM, or an errno
  * of getrandom();
  * @token_out and *@ret are untouched on failure.
  */

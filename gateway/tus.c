@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "tus.h"
 
 struct gw_tus {
 	pthread_mutex_t lock;
+	pthread_cond_t released;    /* an upload went back (or away) */
 	struct gw_tus_upload *list; /* newest first */
 	unsigned n, max_total, max_per_user;
 	int64_t ttl_ms;
@@ -37,6 +39,11 @@ int gw_tus_new(unsigned max_total, unsigned max_per_user, unsigned ttl_s, struct
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&t->released, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&t->lock, NULL);
 	t->max_total = max_total;
 	t->max_per_user = max_per_user;
@@ -55,6 +62,7 @@ void gw_tus_free(struct gw_tus *t)
 		t->list = u->next;
 		free(u);
 	}
+	pthread_cond_destroy(&t->released);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 }
@@ -112,6 +120,7 @@ int gw_tus_add(struct gw_tus *t, const char *user, size_t server, const char *sh
 	u->length = length;
 	u->offset_known = true;
 	u->flags = flags;
+	u->writer_fd = -1;
 
 	pthread_mutex_lock(&t->lock);
 	struct gw_tus_upload **old_done = NULL; /* the oldest complete one, to make room */
@@ -176,25 +185,81 @@ static struct gw_tus_upload *copy_of(const struct gw_tus_upload *u)
 	return c;
 }
 
+/* gw_tus_acquire() with the lock held. */
+static int take_locked(struct gw_tus *t, const char *id, const char *user, size_t server,
+		       struct gw_tus_upload **ret)
+{
+	struct gw_tus_upload **p = find(t, id);
+	struct gw_tus_upload *u = p ? *p : NULL;
+
+	if (!u || u->server != server || strcmp(u->user, user) != 0 ||
+	    (!u->busy && u->expires_ms <= t->now()))
+		return -ENOENT;
+	if (u->busy)
+		return -EBUSY;
+	if (!(*ret = copy_of(u)))
+		return -ENOMEM;
+	u->busy = true;
+	u->writer_session = 0;
+	u->writer_fd = -1;
+	return 0;
+}
+
+/* Waits (lock held) until upload @id is no longer busy, or @deadline
+ * (CLOCK_MONOTONIC ms). */
+static void wait_released(struct gw_tus *t, const char *id, int64_t deadline)
+{
+	struct gw_tus_upload **p;
+	struct timespec ts = {.tv_sec = deadline / 1000, .tv_nsec = deadline % 1000 * 1000000};
+
+	while ((p = find(t, id)) && (*p)->busy)
+		if (pthread_cond_timedwait(&t->released, &t->lock, &ts) == ETIMEDOUT)
+			break;
+}
+
+int gw_tus_acquire_as(struct gw_tus *t, const char *id, const char *user, size_t server,
+		      uint64_t session, struct gw_tus_upload **ret, unsigned *ret_retry_s)
+{
+	pthread_mutex_lock(&t->lock);
+	int r = take_locked(t, id, user, server, ret);
+	struct gw_tus_upload **p = r == -EBUSY ? find(t, id) : NULL;
+	unsigned retry = GW_TUS_RETRY_AFTER;
+	if (p && session && (*p)->writer_session == session && (*p)->writer_fd >= 0) {
+		int64_t idle = t->now() - (*p)->writer_since_ms;
+		if (idle >= GW_TUS_STALL_MS) {
+			/* Stalled: its thread sees the shutdown, ends the request
+			 * (which keeps what came) and gives the upload back. */
+			shutdown((*p)->writer_fd, SHUT_RDWR);
+			(*p)->writer_fd = -1;
+			wait_released(t, id, mono_ms() + GW_TUS_TAKEOVER_WAIT_MS);
+			r = take_locked(t, id, user, server, ret);
+			retry = 1;
+		} else {
+			retry = (unsigned)((GW_TUS_STALL_MS - idle + 999) / 1000);
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	if (r == -EBUSY && ret_retry_s)
+		*ret_retry_s = retry;
+	return r;
+}
+
 int gw_tus_acquire(struct gw_tus *t, const char *id, const char *user, size_t server,
 		   struct gw_tus_upload **ret)
 {
-	int r = 0;
+	return gw_tus_acquire_as(t, id, user, server, 0, ret, NULL);
+}
 
+void gw_tus_writer(struct gw_tus *t, const char *id, uint64_t session, int fd)
+{
 	pthread_mutex_lock(&t->lock);
 	struct gw_tus_upload **p = find(t, id);
-	struct gw_tus_upload *u = p ? *p : NULL;
-	if (!u || u->server != server || strcmp(u->user, user) != 0 ||
-	    (!u->busy && u->expires_ms <= t->now()))
-		r = -ENOENT;
-	else if (u->busy)
-		r = -EBUSY;
-	else if (!(*ret = copy_of(u)))
-		r = -ENOMEM;
-	else
-		u->busy = true;
+	if (p && (*p)->busy) {
+		(*p)->writer_session = session;
+		(*p)->writer_fd = fd;
+		(*p)->writer_since_ms = t->now();
+	}
 	pthread_mutex_unlock(&t->lock);
-	return r;
 }
 
 void gw_tus_release(struct gw_tus *t, const char *id, uint64_t offset, bool offset_known, bool done)
@@ -206,8 +271,11 @@ void gw_tus_release(struct gw_tus *t, const char *id, uint64_t offset, bool offs
 		(*p)->offset_known = offset_known;
 		(*p)->done = done;
 		(*p)->busy = false;
+		(*p)->writer_session = 0;
+		(*p)->writer_fd = -1;
 		(*p)->expires_ms = t->now() + t->ttl_ms;
 	}
+	pthread_cond_broadcast(&t->released);
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -221,6 +289,7 @@ void gw_tus_remove(struct gw_tus *t, const char *id)
 		t->n--;
 		free(u);
 	}
+	pthread_cond_broadcast(&t->released);
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -247,6 +316,7 @@ static struct gw_tus_upload *take(struct gw_tus *t, bool all)
 			p = &u->next;
 		}
 	}
+	pthread_cond_broadcast(&t->released);
 	pthread_mutex_unlock(&t->lock);
 	return out;
 }

@@ -11,6 +11,15 @@
  * caller has its temporary removed as orphans.h does). One request at a time
  * works on an upload (gw_tus_acquire()/gw_tus_release()).
  *
+ * A writer (a PATCH, or a POST with its first bytes) that has waited
+ * GW_TUS_STALL_MS for its client is stalled: a request of the writer's own
+ * session takes the upload over (gw_tus_acquire_as()): the writer's
+ * connection is shut down (shutdown(2)), its request ends and keeps what
+ * came, and the new request gets the upload. Anyone else waits (-EBUSY with
+ * the seconds to wait): a cut connection the gateway cannot see (the
+ * client's side only: a Wi-Fi switch, a NAT) ends when its body stops
+ * arriving (conns.h).
+ *
  * Bounded: at most max_total uploads (a complete one makes room for a new
  * one), max_per_user unfinished ones per (user, server).
  * Knows neither HTTP nor sandboxes. Thread-safe (one mutex), except
@@ -27,6 +36,13 @@
 #include "proto.h"
 
 #define GW_TUS_ID_LEN 32 /* lowercase hex digits */
+
+/* A writer this long without a byte from its client is stalled (ms). */
+#define GW_TUS_STALL_MS 3000
+/* How long a take-over waits for the stalled writer to end (ms). */
+#define GW_TUS_TAKEOVER_WAIT_MS 10000
+/* Retry-After (s) for a request that cannot take over a busy upload. */
+#define GW_TUS_RETRY_AFTER 5
 
 /* The protocol's version, in every answer's Tus-Resumable. */
 #define GW_TUS_VERSION "1.0.0"
@@ -48,6 +64,12 @@ struct gw_tus_upload {
 	uint32_t flags;	    /* PROTO_F_OVERWRITE */
 	int64_t expires_ms; /* the table's clock */
 	bool busy;
+	/* While busy with a writer (gw_tus_writer()): its session, its
+	 * connection's socket (-1: not waiting for its client), since when it
+	 * waits (the table's clock). */
+	uint64_t writer_session;
+	int writer_fd;
+	int64_t writer_since_ms;
 	char data[];
 };
 
@@ -78,12 +100,30 @@ int gw_tus_server(struct gw_tus *t, const char *id, size_t *ret_server);
 int gw_tus_acquire(struct gw_tus *t, const char *id, const char *user, size_t server,
 		   struct gw_tus_upload **ret);
 
+/*
+ * gw_tus_acquire() for a request of session @session (0: none, never takes
+ * over). On -EBUSY *@ret_retry_s (if not NULL) is the seconds to wait before
+ * asking again. A stalled writer of @session (see above) is shut down and
+ * waited for, at most GW_TUS_TAKEOVER_WAIT_MS; then the upload is taken.
+ */
+int gw_tus_acquire_as(struct gw_tus *t, const char *id, const char *user, size_t server,
+		      uint64_t session, struct gw_tus_upload **ret, unsigned *ret_retry_s);
+
+/*
+ * The request that holds upload @id writes to it for @session: @fd >= 0, it
+ * waits for its client's bytes on the connection socket @fd from now on
+ * (not owned: the caller calls this with -1 before the socket may close);
+ * @fd -1, it is busy in the gateway (cannot be taken over).
+ */
+void gw_tus_writer(struct gw_tus *t, const char *id, uint64_t session, int fd);
+
 /* Gives back an upload taken with gw_tus_acquire() with what the request
  * learnt (@offset, @offset_known, @done) and a fresh expiry. */
 void gw_tus_release(struct gw_tus *t, const char *id, uint64_t offset, bool offset_known,
 		    bool done);
 
-/* Removes an upload taken with gw_tus_acquire() (terminated, or gone). */
+/* Removes an upload taken with gw_tus_acquire() (terminated, or gone); a
+ * request waiting to take it over then gets -ENOENT. */
 void gw_tus_remove(struct gw_tus *t, const char *id);
 
 /* The expiry of an upload, as the table's clock says, in seconds since the

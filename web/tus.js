@@ -2,7 +2,11 @@
 // see the README). Files of TUS_MIN bytes and more go this way: the file is
 // sent in chunks (PATCH), and after a network error the client asks the
 // gateway for the offset it holds (HEAD) and goes on from there, a few times
-// with a growing pause. The upload's address is kept in localStorage under
+// with a growing pause. A 423 is no failure: another request still writes to
+// the upload (most often our own cut one, which the gateway has not seen end
+// yet, or takes over on our next request): the client asks again as
+// Retry-After says, for up to BUSY_WAIT_MS, then gives up with a clear
+// message (the upload stays resumable). The upload's address is kept in localStorage under
 // the file's fingerprint (target, name, size, date), so that the same file
 // chosen again after a reload of the page resumes where it stopped.
 // A small client of our own: the gateway's tus is four requests, and the UI
@@ -14,6 +18,8 @@ import {XRW} from './api.js';
 export const TUS_MIN = 8 * 1024 * 1024;
 const CHUNK = 8 * 1024 * 1024;
 const RETRIES = 5;
+const BUSY_WAIT_MS = 90 * 1000; // 423s waited through, in all, before giving up
+const BUSY_PAUSE_MAX_MS = 10 * 1000; // the longest Retry-After honoured
 const KEY = 'smbgate.tus.';
 const TUS = {'Tus-Resumable': '1.0.0', ...XRW};
 
@@ -39,6 +45,29 @@ function send(job, method, url, headers, body, onProgress) {
   });
 }
 
+// The pause a 423 asks for (Retry-After, seconds), within bounds.
+const busyPause = (r) => {
+  const s = Number(r.header('Retry-After'));
+  return Math.min(Number.isFinite(s) && s > 0 ? s * 1000 : 2000, BUSY_PAUSE_MAX_MS);
+};
+const busyGiveUp = () => ({status: 423, body: JSON.stringify({error: {code: 'upload_busy', message:
+  `the gateway still held the upload after ${BUSY_WAIT_MS / 1000} s of waiting; ` +
+  'choose the file again later to resume it'}})});
+
+// Asks the gateway where the upload stands (HEAD), waiting through 423s (as
+// Retry-After says) until job.busyUntil. Resolves with HEAD's answer (still
+// 423 once that time has passed).
+async function whereNow(job, url, report, offset) {
+  for (;;) {
+    const h = await send(job, 'HEAD', url);
+    if (h.status !== 423) return h;
+    const left = (job.busyUntil ??= Date.now() + BUSY_WAIT_MS) - Date.now();
+    if (left <= 0) return h;
+    report(offset, false, 'waiting for the gateway to release the interrupted request…');
+    await sleep(Math.min(busyPause(h), left));
+  }
+}
+
 async function create(job, overwrite) {
   const [server, share, ...dirs] = job.segs;
   const meta = [['server', server], ['share', share], ['path', '/' + [...dirs, job.file.name].join('/')],
@@ -54,10 +83,14 @@ export async function tusUpload(job, overwrite, report) {
   const key = fingerprint(job, overwrite);
   let url = localStorage.getItem(key);
   let offset = 0;
+  job.busyUntil = undefined;
   if (url) { // resume: the gateway says where
-    const h = await send(job, 'HEAD', url);
+    const h = await whereNow(job, url, report, 0);
+    if (h.status === -1) return {status: -1};
+    if (h.status === 423) return busyGiveUp();
     if (h.status === 200) {
       offset = Number(h.header('Upload-Offset'));
+      job.busyUntil = undefined;
       report(offset, true);
     } else {
       localStorage.removeItem(key);
@@ -79,21 +112,30 @@ export async function tusUpload(job, overwrite, report) {
     if (r.status === 204) {
       offset = Number(r.header('Upload-Offset'));
       failures = 0;
+      job.busyUntil = undefined;
       report(offset, false);
       continue;
     }
     if (r.status === -1) return {status: -1};
-    // 423: the gateway still finishes the cut request; 409: HEAD knows better.
+    // 423: another request (our cut one) still writes: wait; 409: HEAD knows better.
     if (r.status !== 0 && r.status !== 409 && r.status !== 423 && r.status < 500) {
       localStorage.removeItem(key);
       return {status: r.status, body: r.body};
     }
-    // A network error (or the gateway's): ask where we are, then go on.
-    if (++failures > RETRIES) return {status: r.status, body: r.body};
-    report(offset, false, `connection lost – resuming (${failures}/${RETRIES})…`);
-    await sleep(500 * failures);
-    const h = await send(job, 'HEAD', url);
+    if (r.status === 423) {
+      const left = (job.busyUntil ??= Date.now() + BUSY_WAIT_MS) - Date.now();
+      if (left <= 0) return busyGiveUp();
+      report(offset, false, 'waiting for the gateway to release the interrupted request…');
+      await sleep(Math.min(busyPause(r), left));
+    } else {
+      // A network error (or the gateway's): ask where we are, then go on.
+      if (++failures > RETRIES) return {status: r.status, body: r.body};
+      report(offset, false, `connection lost – resuming (${failures}/${RETRIES})…`);
+      await sleep(500 * failures);
+    }
+    const h = await whereNow(job, url, report, offset);
     if (h.status === -1) return {status: -1};
+    if (h.status === 423) return busyGiveUp();
     if (h.status === 200) offset = Number(h.header('Upload-Offset'));
     else if (h.status === 404) { localStorage.removeItem(key); return {status: 404, body: h.body}; }
     job.resumed = true;

@@ -49,6 +49,7 @@ sessions keep the values they started with):
 .BR session_idle_timeout ,
 .BR max_sessions ,
 .BR max_upload_size ,
+.BR max_locks_per_user ,
 .BR audit ,
 and in each
 .B [server]

@@ -143,6 +143,9 @@ static int fs_errno(int err)
 	case PROTO_E_BAD_ENTRY: /* the worker's listings only */
 	case PROTO_E_TOO_DEEP:	/* the worker's ZIP only */
 	case PROTO_E_OFFSET:	/* the worker's TUS_APPEND only */
+	case PROTO_E_OVERLAP:	/* smb_rename() and smb_copy() only */
+	/* name_check() here */
+	case PROTO_E_RESERVED_NAME:
 		break;
 	}
 	switch (err) {
@@ -176,13 +179,16 @@ static int proto_errno(int e)
 	case PROTO_E_TIMEOUT:
 		return -ETIMEDOUT;
 	case PROTO_E_BAD_NAME:
+	case PROTO_E_RESERVED_NAME:
 		return -EINVAL;
 	default:
 		return -EIO;
 	}
 }
 
-enum name_use { N_LOOKUP, N_CREATE };
+/* N_CREATE: a name that is made (mkdir, mknod, create); N_TARGET: the target
+ * of a rename, which may exist. */
+enum name_use { N_LOOKUP, N_CREATE, N_TARGET };
 
 /*
  * Whether @name may cross to the server, as the REST API decides: a valid
@@ -190,7 +196,11 @@ enum name_use { N_LOOKUP, N_CREATE };
  * "." or ".."), no SMB wildcard ('*', '?', '<', '>', '"'), no '|' and no ':'
  * (alternate data streams). Refused: -EINVAL (-ENAMETOOLONG over
  * PROTO_MAX_NAME bytes). The temporaries of uploads (SMB_TMP_PREFIX) do not
- * exist here: -ENOENT to look one up, -EPERM to make one.
+ * exist here: -ENOENT to look one up, -EPERM to make one. A name the server
+ * would mangle (proto_name_creatable(): a trailing dot or space, CON, NUL,
+ * COM1...) is not made: -EINVAL, as for the other names the server cannot
+ * take (and as ntfs-3g's windows_names answers); op_rename() checks its
+ * target so when there is none. Existing such names stay usable.
  */
 static int name_check(const char *name, enum name_use use)
 {
@@ -200,6 +210,8 @@ static int name_check(const char *name, enum name_use use)
 		return -EINVAL;
 	if (smb_path_reserved(name))
 		return use == N_LOOKUP ? -ENOENT : -EPERM;
+	if (use == N_CREATE && !proto_name_creatable(name))
+		return -EINVAL;
 	return 0;
 }
 
@@ -698,13 +710,39 @@ static bool same_file(const struct stat *a, const struct stat *b, fuse_ino_t par
 	return parent == newparent && strcasecmp(name, newname) == 0;
 }
 
+/* smb_list()'s callback: stops at the first entry. */
+static int any_entry(void *ud, const struct proto_entry_rec *rec, const char *name,
+		     const char *comment)
+{
+	(void)ud;
+	(void)rec;
+	(void)name;
+	(void)comment;
+	return 1;
+}
+
+/* 0 when the folder @l is empty (names it cannot show count too), else
+ * -ENOTEMPTY or why it could not be told. */
+static int dir_empty(struct fs *fs, const struct loc *l)
+{
+	unsigned skipped = 0;
+	int r = smb_list(fs->smb, l->share, l->path, any_entry, NULL, &skipped);
+
+	if (r == 1 || (r == 0 && skipped))
+		return -ENOTEMPTY;
+	return proto_errno(r);
+}
+
 /*
- * rename(2) over SMB. libsmbclient replaces a file target itself, never a
- * directory; POSIX wants an empty directory target replaced by a directory,
- * EISDIR/ENOTDIR when the kinds differ. RENAME_NOREPLACE: the target is
- * checked first (a window remains between the check and the rename, as with
- * every SMB client: SMB2's rename has no "fail if it exists" that
- * libsmbclient lets through). Across shares: EXDEV (mv copies).
+ * rename(2) over SMB, through the worker's smb_rename(), the rule every
+ * interface shares: nothing is deleted before the source is in place (the
+ * target goes aside first), a case-only rename works, a folder never goes
+ * into itself nor over what holds it (EINVAL), in any spelling. POSIX on top:
+ * a directory target must be empty (ENOTEMPTY), EISDIR/ENOTDIR when the kinds
+ * differ. RENAME_NOREPLACE: the target is checked first (a window remains
+ * between the check and the rename, as with every SMB client: SMB2's rename
+ * has no "fail if it exists" that libsmbclient lets through). Across shares:
+ * EXDEV (mv copies).
  */
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
 		      const char *newname, unsigned int flags)
@@ -712,6 +750,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	struct fs *fs = fs_of(req);
 	struct stat from, to;
 	struct loc a, b;
+	uint32_t created;
 	int r;
 
 	if (flags & ~(unsigned)RENAME_NOREPLACE) {
@@ -720,7 +759,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	}
 	r = prepare_change(fs, 0, parent, name, N_LOOKUP, &a);
 	if (r == 0)
-		r = prepare_change(fs, 1, newparent, newname, N_CREATE, &b);
+		r = prepare_change(fs, 1, newparent, newname, N_TARGET, &b);
 	if (r == 0 && strcmp(a.share, b.share) != 0)
 		r = -EXDEV;
 	memset(&from, 0, sizeof(from));
@@ -728,7 +767,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 	if (r == 0 && smbc_getFunctionStat(fs->ctx)(fs->ctx, a.url, &from) < 0)
 		r = last_errno();
 	if (r == 0 && smbc_getFunctionStat(fs->ctx)(fs->ctx, b.url, &to) < 0) {
-		r = errno == ENOENT ? 0 : last_errno();
+		r = errno != ENOENT ? last_errno() : proto_name_creatable(newname) ? 0 : -EINVAL;
 		to.st_mode = 0; /* no target */
 	} else if (r == 0 && !same_file(&from, &to, parent, name, newparent, newname)) {
 		if (flags & RENAME_NOREPLACE)
@@ -737,13 +776,17 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 			r = -EISDIR;
 		else if (!S_ISDIR(to.st_mode) && S_ISDIR(from.st_mode))
 			r = -ENOTDIR;
-		else if (S_ISDIR(to.st_mode) && smbc_getFunctionRmdir(fs->ctx)(fs->ctx, b.url) < 0)
-			r = last_errno(); /* ENOTEMPTY */
 		else if (S_ISDIR(to.st_mode))
-			nodes_detach(fs->nodes, newparent, newname);
+			r = dir_empty(fs, &b);
 	}
-	if (r == 0 && smbc_getFunctionRename(fs->ctx)(fs->ctx, a.url, fs->ctx, b.url) < 0)
-		r = last_errno();
+	if (r == 0) {
+		r = smb_rename(fs->smb, a.share, a.path, b.path,
+			       flags & RENAME_NOREPLACE ? 0 : PROTO_F_OVERWRITE, &created);
+		r = r == PROTO_E_OVERLAP ? -EINVAL : r == PROTO_E_EXISTS ? -EEXIST : proto_errno(r);
+	}
+	if (r == 0 && S_ISDIR(to.st_mode) &&
+	    !same_file(&from, &to, parent, name, newparent, newname))
+		nodes_detach(fs->nodes, newparent, newname);
 	if (r == 0)
 		(void)nodes_rename(fs->nodes, parent, name, newparent, newname);
 	reply_status(req, r);
@@ -914,14 +957,12 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 /* ---- listings ---- */
 
-static int share_cb(void *ud, uint32_t ftype, uint64_t size, int64_t mtime, const char *name,
+static int share_cb(void *ud, const struct proto_entry_rec *rec, const char *name,
 		    const char *comment)
 {
 	struct handle *h = ud;
 
-	(void)ftype;
-	(void)size;
-	(void)mtime;
+	(void)rec;
 	(void)comment;
 	if (h->n_shares >= MAX_SHARES || name_listed(name) != 1)
 		return 0;

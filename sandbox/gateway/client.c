@@ -816,6 +816,12 @@ int sbxc_followed(struct sbxc *c, const char *share, const char *path)
 	return simple(c, PROTO_FOLLOWED, NULL, 0, strs, 2, NULL);
 }
 
+int sbxc_writable(struct sbxc *c, const char *share, const char *path)
+{
+	const char *strs[2] = {share, path};
+	return simple(c, PROTO_WRITABLE, NULL, 0, strs, 2, NULL);
+}
+
 int sbxc_rename(struct sbxc *c, const char *share, const char *from, const char *to, uint32_t flags,
 		uint32_t *ret_created)
 {

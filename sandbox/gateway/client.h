@@ -145,6 +145,10 @@ int sbxc_utimes(struct sbxc *c, const char *share, const char *path, int64_t mti
  * that the server followed (the worker's rule, smb_followed_link()), or why
  * it could not be told. */
 int sbxc_followed(struct sbxc *c, const char *share, const char *path);
+/* 0 when the user may write @path (a file) or create in it (a folder, "" for
+ * the share's root), as the file server tells it (smb_writable()); else
+ * PROTO_E_ACCESS, PROTO_E_NOT_FOUND..., or a negative errno. */
+int sbxc_writable(struct sbxc *c, const char *share, const char *path);
 int sbxc_rename(struct sbxc *c, const char *share, const char *from, const char *to, uint32_t flags,
 		uint32_t *ret_created);
 int sbxc_copy(struct sbxc *c, const char *share, const char *from, const char *to, uint32_t flags,

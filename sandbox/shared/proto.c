@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "proto.h"
 
@@ -40,6 +41,7 @@ static const struct spec specs[] = {
 	{PROTO_STATVFS, "STATVFS", 0, 1, {PROTO_MAX_NAME}, false, true},
 	{PROTO_UTIMES,  "UTIMES",  sizeof(struct proto_times), 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
 	{PROTO_FOLLOWED, "FOLLOWED", 0, 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
+	{PROTO_WRITABLE, "WRITABLE", 0, 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
 	{PROTO_ZIP,     "ZIP",     sizeof(struct proto_zip), 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_ZIP_MAX_NAMES}, true, true},
 	{PROTO_SEARCH,  "SEARCH",  sizeof(struct proto_search), 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_SEARCH_MAX_PATTERN}, false, true},
 	{PROTO_TUS_CREATE, "TUS_CREATE", sizeof(struct proto_flags), 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_TMP_NAME_LEN}, false, true},
@@ -107,6 +109,8 @@ static const char *err_name(uint32_t code)
 	    [PROTO_E_BAD_ENTRY] = "unusable_name",
 	    [PROTO_E_TOO_DEEP] = "too_deep",
 	    [PROTO_E_OFFSET] = "offset_mismatch",
+	    [PROTO_E_OVERLAP] = "overlap",
+	    [PROTO_E_RESERVED_NAME] = "reserved_name",
 	};
 	if (code >= 1 && code <= PROTO_E_MAX && names[code])
 		return names[code];
@@ -229,6 +233,43 @@ bool proto_name_valid(const char *name)
 	return proto_utf8_valid(name, len);
 }
 
+/* Whether @base (@len bytes) is a DOS device name: CON, PRN, AUX, NUL,
+ * COM1-9, LPT1-9, COM/LPT and a superscript digit (U+00B9, U+00B2, U+00B3),
+ * in any case. */
+static bool dos_device(const char *base, size_t len)
+{
+	static const char *const three[] = {"CON", "PRN", "AUX", "NUL"};
+	const unsigned char *d = (const unsigned char *)base + 3;
+
+	if (len < 3)
+		return false;
+	if (len == 3) {
+		for (size_t i = 0; i < sizeof(three) / sizeof(three[0]); i++)
+			if (strncasecmp(base, three[i], 3) == 0)
+				return true;
+		return false;
+	}
+	if (strncasecmp(base, "COM", 3) != 0 && strncasecmp(base, "LPT", 3) != 0)
+		return false;
+	if (len == 4)
+		return d[0] >= '1' && d[0] <= '9';
+	return len == 5 && d[0] == 0xc2 && (d[1] == 0xb9 || d[1] == 0xb2 || d[1] == 0xb3);
+}
+
+bool proto_name_creatable(const char *name)
+{
+	size_t len = strlen(name), base;
+
+	if (len == 0 || name[len - 1] == '.' || name[len - 1] == ' ')
+		return false;
+	/* Windows takes "NUL.txt" and "NUL .txt" for NUL: the part before the
+	 * first dot, trailing spaces left out. */
+	base = strcspn(name, ".");
+	while (base > 0 && name[base - 1] == ' ')
+		base--;
+	return !dos_device(name, base);
+}
+
 int proto_encode(void *buf, size_t bufsize, uint16_t type, uint32_t seq, const void *body,
 		 size_t body_len, const char *const *strs, unsigned n_str)
 {
@@ -264,6 +305,31 @@ int proto_encode(void *buf, size_t bufsize, uint16_t type, uint32_t seq, const v
 	return (int)total;
 }
 
+/* The checks of a stat's fields beyond its type: reserved 0, nanoseconds
+ * under a second. */
+static bool stat_valid(const struct proto_stat *st)
+{
+	return st->reserved == 0 && st->mtime_ns < 1000000000u && st->ctime_ns < 1000000000u;
+}
+
+struct proto_stat proto_entry_stat(const struct proto_entry_rec *rec)
+{
+	return (struct proto_stat){.ftype = rec->ftype,
+				   .mtime_ns = rec->mtime_ns,
+				   .size = rec->size,
+				   .mtime = rec->mtime,
+				   .ctime = rec->ctime,
+				   .ctime_ns = rec->ctime_ns,
+				   .file_id = rec->file_id};
+}
+
+static bool rec_valid(const struct proto_entry_rec *rec)
+{
+	struct proto_stat st = proto_entry_stat(rec);
+
+	return rec->reserved == 0 && stat_valid(&st);
+}
+
 static int decode_entries(struct proto_msg *m, const uint8_t *p, size_t left)
 {
 	uint32_t n = 0;
@@ -275,7 +341,7 @@ static int decode_entries(struct proto_msg *m, const uint8_t *p, size_t left)
 		if (left < sizeof(rec))
 			return -EBADMSG;
 		memcpy(&rec, p, sizeof(rec));
-		if (rec.reserved != 0 || rec.ftype < PROTO_FT_FILE || rec.ftype > PROTO_FT_SHARE)
+		if (!rec_valid(&rec) || rec.ftype < PROTO_FT_FILE || rec.ftype > PROTO_FT_SHARE)
 			return -EBADMSG;
 		p += sizeof(rec);
 		left -= sizeof(rec);
@@ -335,12 +401,12 @@ int proto_decode(const void *buf, size_t len, struct proto_msg *ret)
 			return -EBADMSG;
 		break;
 	case PROTO_STAT_OK:
-		if (m.u.stat.reserved || m.u.stat.ftype < PROTO_FT_FILE ||
+		if (!stat_valid(&m.u.stat) || m.u.stat.ftype < PROTO_FT_FILE ||
 		    m.u.stat.ftype > PROTO_FT_SHARE)
 			return -EBADMSG;
 		break;
 	case PROTO_READ_OK:
-		if (m.u.read_ok.st.reserved || m.u.read_ok.st.ftype != PROTO_FT_FILE)
+		if (!stat_valid(&m.u.read_ok.st) || m.u.read_ok.st.ftype != PROTO_FT_FILE)
 			return -EBADMSG;
 		break;
 	case PROTO_WRITE:
@@ -386,7 +452,7 @@ int proto_decode(const void *buf, size_t len, struct proto_msg *ret)
 			return -EBADMSG;
 		break;
 	case PROTO_FOUND:
-		if (m.u.found.reserved || m.u.found.ftype < PROTO_FT_FILE ||
+		if (!rec_valid(&m.u.found) || m.u.found.ftype < PROTO_FT_FILE ||
 		    m.u.found.ftype > PROTO_FT_DIR)
 			return -EBADMSG;
 		break;
@@ -458,9 +524,20 @@ int proto_entries_add_comment(struct proto_entries_builder *b, uint32_t ftype, u
 			      int64_t mtime, const char *name, const char *comment)
 {
 	struct proto_entry_rec rec = {.ftype = ftype, .size = size, .mtime = mtime};
+
+	return proto_entries_add_rec(b, &rec, name, comment);
+}
+
+int proto_entries_add_rec(struct proto_entries_builder *b, const struct proto_entry_rec *in,
+			  const char *name, const char *comment)
+{
+	struct proto_entry_rec rec = *in;
+	uint32_t ftype = rec.ftype;
 	size_t l, cl = 0;
 
-	if (ftype < PROTO_FT_FILE || ftype > PROTO_FT_SHARE || !proto_name_valid(name))
+	rec.reserved = 0;
+	if (ftype < PROTO_FT_FILE || ftype > PROTO_FT_SHARE || !rec_valid(&rec) ||
+	    !proto_name_valid(name))
 		return -EINVAL;
 	if (ftype == PROTO_FT_SHARE) {
 		if (!comment)

@@ -25,8 +25,9 @@
 #include <stdint.h>
 
 /* 2: WRITE names its temporary; DROP. 3: STATVFS, UTIMES. 4: ZIP, SEARCH, TUS_*.
- * 5: WALKING. 6: FOLLOWED. */
-#define PROTO_VERSION 7
+ * 5: WALKING. 6: FOLLOWED. 8: WRITABLE. 9: stats and entries carry the times in
+ * full and the file id. */
+#define PROTO_VERSION 9
 
 /* Caps, checked on both sides. */
 #define PROTO_MAX_MSG	       65536 /* one datagram, header included */
@@ -86,6 +87,11 @@ enum proto_type {
 				server followed (smb_followed_link(): the rule of the
 				recursive delete, zip and search walks). -> END (it is
 				not) | ERROR (LINK: it is; or why it could not be told) */
+	PROTO_WRITABLE = 46, /* strings: share, path. Whether the user may write there
+				(a WebDAV LOCK needs it): a file is opened for writing,
+				not truncated, and closed; a folder (a share's root too)
+				gets an empty temporary created in it and removed.
+				-> END (it may) | ERROR (ACCESS, NOT_FOUND...) */
 	/* 50-59: zip, search, tus */
 	PROTO_ZIP = 50,	       /* body: struct proto_zip; strings: share, folder, names (the
 				  entries of folder to archive, '\n'-separated; "" for the
@@ -157,10 +163,14 @@ enum proto_err {
 				   without touching what the link points to */
 	PROTO_E_BAD_ENTRY = 17, /* the folder holds a name that cannot be read (the folder
 				   cannot be listed) or used (nor deleted recursively) */
-	PROTO_E_TOO_DEEP = 25,	/* ZIP: the tree is deeper than the request allows */
+	PROTO_E_TOO_DEEP = 25,	/* ZIP, RMDIR: the tree is deeper than allowed */
 	PROTO_E_OFFSET = 26,	/* TUS_APPEND: the temporary's size is not the offset */
+	PROTO_E_OVERLAP = 27,	/* RENAME/COPY: the target is the source (perhaps in another
+				   spelling), inside it, or holds it */
+	/* a new name the server would mangle: see proto_name_creatable() */
+	PROTO_E_RESERVED_NAME = 28,
 };
-#define PROTO_E_MAX PROTO_E_OFFSET
+#define PROTO_E_MAX PROTO_E_RESERVED_NAME
 
 enum proto_ftype {
 	PROTO_FT_FILE = 1,
@@ -187,11 +197,22 @@ struct proto_auth {
 };
 #define PROTO_AUTH_SHOW_HIDDEN 0x1u
 
+/*
+ * What the server says of a file, at the resolution it gives (SMB2: 100 ns):
+ * every write through the gateway changes one of them, which the ETag is made
+ * of (gateway/httputil.h gw_etag()). Samba reports the change time as the
+ * modification time; the file id is the file's inode on its disk: a new one
+ * for each upload, which is written beside and renamed over the old file.
+ */
 struct proto_stat {
-	uint32_t ftype; /* enum proto_ftype */
-	uint32_t reserved;
+	uint32_t ftype;	   /* enum proto_ftype */
+	uint32_t mtime_ns; /* 0..999999999, the rest of mtime */
 	uint64_t size;
-	int64_t mtime; /* seconds since the epoch, UTC */
+	int64_t mtime;	   /* seconds since the epoch, UTC */
+	int64_t ctime;	   /* the change time (SMB ChangeTime), seconds; 0: not known */
+	uint32_t ctime_ns; /* 0..999999999 */
+	uint32_t reserved; /* 0 */
+	uint64_t file_id;  /* the server's file id (SMB IndexNumber); 0: not known */
 };
 
 struct proto_range {
@@ -292,9 +313,13 @@ struct proto_end {
  * name; a share's record then has its NUL-terminated comment (maybe empty). */
 struct proto_entry_rec {
 	uint32_t ftype;
-	uint32_t reserved;
+	uint32_t mtime_ns; /* the fields of struct proto_stat, same checks */
 	uint64_t size;
 	int64_t mtime;
+	int64_t ctime;
+	uint32_t ctime_ns;
+	uint32_t reserved;
+	uint64_t file_id;
 };
 
 /* A decoded message: pointers into the caller's buffer (not owned). */
@@ -383,6 +408,10 @@ struct proto_entries_builder {
 void proto_entries_init(struct proto_entries_builder *b, void *buf, size_t size, uint32_t seq);
 int proto_entries_add(struct proto_entries_builder *b, uint32_t ftype, uint64_t size, int64_t mtime,
 		      const char *name);
+/* The same with every field of @rec (its reserved field is ignored), and a
+ * share's @comment as proto_entries_add_comment() takes it. */
+int proto_entries_add_rec(struct proto_entries_builder *b, const struct proto_entry_rec *rec,
+			  const char *name, const char *comment);
 /* The same with a share's @comment (NULL: empty; ignored for other types);
  * -EINVAL also for a comment proto_comment_valid() refuses. */
 int proto_entries_add_comment(struct proto_entries_builder *b, uint32_t ftype, uint64_t size,
@@ -400,6 +429,9 @@ int proto_entries_next(const struct proto_msg *m, size_t *pos, struct proto_entr
 int proto_entries_next_comment(const struct proto_msg *m, size_t *pos, struct proto_entry_rec *rec,
 			       const char **name, const char **comment);
 
+/* The stat of an entry record (the same fields). */
+struct proto_stat proto_entry_stat(const struct proto_entry_rec *rec);
+
 /* Whether @comment is acceptable as a share's comment: valid UTF-8, at most
  * PROTO_MAX_COMMENT bytes, no control characters. */
 bool proto_comment_valid(const char *comment);
@@ -415,3 +447,17 @@ bool proto_tmp_name_valid(const char *name);
 /* Whether @name is acceptable as one file or share name: valid UTF-8, 1..PROTO_MAX_NAME
  * bytes, no '/', '\\' or control characters... see proto.c; not "." or "..". */
 bool proto_name_valid(const char *name);
+
+/*
+ * Whether a file or folder may be created under @name (one segment, already
+ * proto_name_valid()): not a name that Windows file servers cannot store and
+ * Samba shows under an 8.3 name ("CSHOFG~F.TXT") in listings, which makes
+ * sync tools delete and re-create it on every run. Refused: a trailing '.'
+ * or ' '; the DOS device names CON, PRN, AUX, NUL, COM1-COM9, LPT1-LPT9 and
+ * COM/LPT with a superscript 1, 2 or 3, in any case, alone or followed by
+ * spaces and/or an extension ("nul.txt", "Com1 .tar.gz"). The rule of
+ * creation only: an existing such name is still read, renamed and deleted.
+ * Every operation that makes a name calls it (the worker's smb.c for every
+ * interface, and the FUSE server): PROTO_E_RESERVED_NAME.
+ */
+bool proto_name_creatable(const char *name);

@@ -329,6 +329,27 @@ static int64_t ts_sec(const struct timespec *ts)
 	return (int64_t)ts->tv_sec;
 }
 
+static uint32_t ts_nsec(const struct timespec *ts)
+{
+	return ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000 ? (uint32_t)ts->tv_nsec : 0;
+}
+
+/* A file's stat as the protocol carries it, at the server's resolution. */
+static struct proto_stat stat_of(const struct stat *st)
+{
+	bool dir = S_ISDIR(st->st_mode);
+
+	return (struct proto_stat){
+	    .ftype = dir ? PROTO_FT_DIR : PROTO_FT_FILE,
+	    .size = dir ? 0 : (uint64_t)st->st_size,
+	    .mtime = ts_sec(&st->st_mtim),
+	    .mtime_ns = ts_nsec(&st->st_mtim),
+	    .ctime = ts_sec(&st->st_ctim),
+	    .ctime_ns = ts_nsec(&st->st_ctim),
+	    .file_id = (uint64_t)st->st_ino,
+	};
+}
+
 /* A context made by smb_warm(), for the next smb_new(). */
 static SMBCCTX *warm_ctx;
 
@@ -540,7 +561,7 @@ int smb_shares(struct smb *s, smb_entry_cb cb, void *ud)
 		if (!proto_name_valid(e->name))
 			continue;
 		/* The comment is the server's free text: kept only when it is clean. */
-		r = cb(ud, PROTO_FT_SHARE, 0, 0, e->name,
+		r = cb(ud, &(struct proto_entry_rec){.ftype = PROTO_FT_SHARE}, e->name,
 		       e->commentlen > 0 && proto_comment_valid(e->comment) ? e->comment : "");
 		if (r)
 			break;
@@ -666,11 +687,7 @@ static int stat_url(struct smb *s, const char *url, struct proto_stat *ret)
 
 	if (r)
 		return r;
-	*ret = (struct proto_stat){
-	    .ftype = S_ISDIR(st.st_mode) ? PROTO_FT_DIR : PROTO_FT_FILE,
-	    .size = S_ISDIR(st.st_mode) ? 0 : (uint64_t)st.st_size,
-	    .mtime = (int64_t)st.st_mtime,
-	};
+	*ret = stat_of(&st);
 	return 0;
 }
 
@@ -695,7 +712,8 @@ int smb_list(struct smb *s, const char *share, const char *path, smb_entry_cb cb
 	d = opendir_again(s, url);
 	if (!d)
 		return opendir_err(s, url);
-	while ((fi = smbc_getFunctionReaddirPlus(s->ctx)(s->ctx, d)) != NULL) {
+	struct stat st;
+	while ((fi = smbc_getFunctionReaddirPlus2(s->ctx)(s->ctx, d, &st)) != NULL) {
 		if (!fi->name || strcmp(fi->name, ".") == 0 || strcmp(fi->name, "..") == 0)
 			continue;
 		if (!proto_name_valid(fi->name)) {
@@ -706,8 +724,15 @@ int smb_list(struct smb *s, const char *share, const char *path, smb_entry_cb cb
 		if (smb_path_reserved(fi->name))
 			continue; /* an upload in progress, not a file yet */
 		bool dir = fi->attrs & FILE_ATTR_DIRECTORY;
-		r = cb(ud, dir ? PROTO_FT_DIR : PROTO_FT_FILE, dir ? 0 : fi->size,
-		       ts_sec(&fi->mtime_ts), fi->name, NULL);
+		/* The fields a stat of the entry gives too: same ETag both ways. */
+		struct proto_entry_rec rec = {.ftype = dir ? PROTO_FT_DIR : PROTO_FT_FILE,
+					      .size = dir ? 0 : fi->size,
+					      .mtime = ts_sec(&fi->mtime_ts),
+					      .mtime_ns = ts_nsec(&fi->mtime_ts),
+					      .ctime = ts_sec(&fi->ctime_ts),
+					      .ctime_ns = ts_nsec(&fi->ctime_ts),
+					      .file_id = (uint64_t)st.st_ino};
+		r = cb(ud, &rec, fi->name, NULL);
 		if (r)
 			break;
 	}
@@ -1020,8 +1045,7 @@ int smb_read(struct smb *smb, const char *share, const char *path, uint64_t offs
 		r = PROTO_E_IS_DIR;
 		goto out;
 	}
-	pst = (struct proto_stat){
-	    .ftype = PROTO_FT_FILE, .size = (uint64_t)st.st_size, .mtime = (int64_t)st.st_mtime};
+	pst = stat_of(&st);
 	if (offset > pst.size) {
 		r = PROTO_E_INVALID;
 		goto out;
@@ -1088,6 +1112,24 @@ static int unlink_tmp(struct smb *s, const char *url)
 
 static int check_target(struct smb *s, const char *url, uint32_t flags, int *existed);
 
+/* Whether the last segment of @path may be created (proto_name_creatable()):
+ * 0 or PROTO_E_RESERVED_NAME. */
+static int name_creatable(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	return proto_name_creatable(base ? base + 1 : path) ? 0 : PROTO_E_RESERVED_NAME;
+}
+
+/* check_target(), and a target that does not exist yet must have a name the
+ * server stores as it is (name_creatable()): an existing one is replaced. */
+static int check_new_target(struct smb *s, const char *url, const char *path, uint32_t flags)
+{
+	int ex = 0, r = check_target(s, url, flags, &ex);
+
+	return r ? r : ex ? 0 : name_creatable(path);
+}
+
 /* Moves the complete temporary @tmp over @target and removes @tmp when that
  * fails: the old target stays recoverable under a backup name until the new
  * one is in place, and is put back if the final rename fails. */
@@ -1097,6 +1139,8 @@ static int replace(struct smb *s, const char *share, const char *path, const cha
 	char bak_path[PROTO_MAX_PATH + 64], bak[URL_MAX];
 	int ex = 0, r = check_target(s, target, flags, &ex);
 
+	if (r == 0 && !ex)
+		r = name_creatable(path);
 	if (r == 0)
 		*created = !ex;
 	if (r == 0 && !ex && smbc_getFunctionRename(s->ctx)(s->ctx, tmp, s->ctx, target) < 0)
@@ -1188,7 +1232,7 @@ int smb_write(struct smb *smb, const char *share, const char *path, const char *
 	if (r == 0)
 		r = make_url(smb, tmp, sizeof(tmp), share, tmp_path);
 	if (r == 0)
-		r = check_target(smb, url, flags, NULL);
+		r = check_new_target(smb, url, path, flags);
 	if (r)
 		return r;
 	f = smbc_getFunctionOpen(smb->ctx)(smb->ctx, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
@@ -1260,6 +1304,9 @@ int smb_mkdir(struct smb *s, const char *share, const char *path)
 	int ex = url_exists(s, url, &st);
 	if (ex != 0)
 		return ex > 0 ? PROTO_E_EXISTS : -ex;
+	r = name_creatable(path);
+	if (r)
+		return r;
 	if (smbc_getFunctionMkdir(s->ctx)(s->ctx, url, 0755) < 0)
 		return last_err();
 	return 0;
@@ -1305,12 +1352,159 @@ int smb_utimes(struct smb *s, const char *share, const char *path, int64_t mtime
 	return 0;
 }
 
+int smb_writable(struct smb *s, const char *share, const char *path)
+{
+	char url[URL_MAX], inside[PROTO_MAX_PATH + 3], probe_path[PROTO_MAX_PATH + 64];
+	struct proto_stat st;
+	SMBCFILE *f;
+	int r = make_url(s, url, sizeof(url), share, path);
+
+	if (r == 0)
+		r = stat_url(s, url, &st); /* reconnects a broken connection first */
+	if (r)
+		return r;
+	if (st.ftype == PROTO_FT_FILE) {
+		f = smbc_getFunctionOpen(s->ctx)(s->ctx, url, O_WRONLY, 0);
+		/* A sharing violation (EBUSY: another client holds it open and
+		 * denies writers) comes after the server granted the access. */
+		if (!f)
+			return errno == EBUSY ? 0 : last_err();
+		return smbc_getFunctionClose(s->ctx)(s->ctx, f) < 0 ? last_err() : 0;
+	}
+	/* A folder: what a new name in it needs. make_tmp_path() names a
+	 * temporary beside its argument: beside "FOLDER/x" is inside FOLDER. */
+	int n = snprintf(inside, sizeof(inside), "%s%sx", path, *path ? "/" : "");
+	if (n < 0 || (size_t)n >= sizeof(inside))
+		return PROTO_E_BAD_NAME;
+	r = make_tmp_path(probe_path, sizeof(probe_path), inside, "probe");
+	if (r == 0)
+		r = make_url(s, url, sizeof(url), share, probe_path);
+	if (r)
+		return r;
+	f = smbc_getFunctionOpen(s->ctx)(s->ctx, url, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (!f)
+		return last_err();
+	smbc_getFunctionClose(s->ctx)(s->ctx, f);
+	if (unlink_tmp(s, url) != 0)
+		fprintf(stderr, "smbgate-worker: cannot remove the empty probe %s of share %s\n",
+			probe_path, share);
+	return 0;
+}
+
+static int rmdir_tree(struct smb *s, const char *share, const char *path, const char *url);
+static bool ts_equal(const struct timespec *a, const struct timespec *b);
+
+/* Whether the stats @a of @pa and @b of @pb are of one file: the same file id.
+ * Without ids from the server (libsmbclient then makes them up from the path,
+ * and two spellings differ), the same path but for ASCII case, the same kind
+ * and the same times to the 100 ns. */
+static bool same_file(const struct stat *a, const char *pa, const struct stat *b, const char *pb)
+{
+	if (a->st_ino != 0 && a->st_ino == b->st_ino)
+		return true;
+	return strcasecmp(pa, pb) == 0 && (a->st_mode & S_IFMT) == (b->st_mode & S_IFMT) &&
+	       ts_equal(&a->st_mtim, &b->st_mtim) && ts_equal(&a->st_ctim, &b->st_ctim);
+}
+
+static unsigned segments(const char *path)
+{
+	unsigned n = 1;
+	for (; *path; path++)
+		n += *path == '/';
+	return n;
+}
+
+enum relation { REL_APART, REL_SAME, REL_INSIDE, REL_ABOVE };
+
+/*
+ * Where @to (its stat @tst; NULL when it does not exist) is from @from (its
+ * stat @fst), whatever the spelling: the same file (REL_SAME), inside the
+ * folder @from (REL_INSIDE), a folder that holds @from (REL_ABOVE), or apart.
+ * A path inside a folder has that folder's path as its head: the head of the
+ * longer path as long as the shorter one is stat'ed and compared with it.
+ */
+static int relation(struct smb *s, const char *share, const char *from, const struct stat *fst,
+		    const char *to, const struct stat *tst, enum relation *ret)
+{
+	unsigned nf = segments(from), nt = segments(to);
+	const char *deep = nt > nf ? to : from, *shallow = nt > nf ? from : to;
+	const struct stat *top = nt > nf ? fst : tst;
+	char head[PROTO_MAX_PATH + 1], url[URL_MAX];
+	struct stat hst;
+	unsigned n = nt > nf ? nf : nt;
+
+	*ret = REL_APART;
+	if (nt == nf) {
+		if (tst && same_file(fst, from, tst, to))
+			*ret = REL_SAME;
+		return 0;
+	}
+	if (!top || !S_ISDIR(top->st_mode))
+		return 0;
+	const char *end = deep; /* after the n-th '/' (the deeper path has more) */
+	for (unsigned i = 0; i < n; i++)
+		end = strchr(end, '/') + 1;
+	snprintf(head, sizeof(head), "%.*s", (int)(end - 1 - deep), deep);
+	int r = make_url(s, url, sizeof(url), share, head);
+	if (r == 0)
+		r = stat_again(s, url, &hst);
+	if (r == PROTO_E_NOT_FOUND || r == PROTO_E_NOT_DIR)
+		return 0;
+	if (r == 0 && same_file(top, shallow, &hst, head))
+		*ret = nt > nf ? REL_INSIDE : REL_ABOVE;
+	return r;
+}
+
+static int rename_url(struct smb *s, const char *from, const char *to)
+{
+	return smbc_getFunctionRename(s->ctx)(s->ctx, from, s->ctx, to) < 0 ? last_err() : 0;
+}
+
+/*
+ * Puts @ufrom in the place of the existing @to (@uto; a folder when @to_dir),
+ * deleting nothing before it is there: @to goes aside under a temporary name
+ * beside it, @ufrom is renamed into its place, then the aside is removed (a
+ * folder with its content, never through a link). A failed step puts back
+ * what moved (when that fails too, both are kept and the log says where).
+ */
+static int swap_in(struct smb *s, const char *share, const char *ufrom, const char *to,
+		   const char *uto, bool to_dir)
+{
+	char aside_path[PROTO_MAX_PATH + 64], aside[URL_MAX];
+	int r = make_tmp_path(aside_path, sizeof(aside_path), to, "old");
+
+	if (r == 0)
+		r = make_url(s, aside, sizeof(aside), share, aside_path);
+	if (r == 0)
+		r = rename_url(s, uto, aside);
+	if (r)
+		return r;
+	r = rename_url(s, ufrom, uto);
+	if (r == 0) {
+		if (to_dir)
+			r = rmdir_tree(s, share, aside_path, aside);
+		else if (smbc_getFunctionUnlink(s->ctx)(s->ctx, aside) < 0)
+			r = last_err();
+		if (r == 0)
+			return 0;
+		if (rename_url(s, uto, ufrom) != 0)
+			goto lost;
+	}
+	if (rename_url(s, aside, uto) == 0)
+		return r;
+lost:
+	fprintf(stderr, "smbgate-worker: replacing %s failed; the old one is kept as %s\n", to,
+		aside_path);
+	return r;
+}
+
 int smb_rename(struct smb *s, const char *share, const char *from, const char *to, uint32_t flags,
 	       uint32_t *created)
 {
 	char ufrom[URL_MAX], uto[URL_MAX];
-	struct proto_stat st = {0}, tst = {0};
-	int r, ex;
+	struct stat fst, tst;
+	enum relation rel;
+	int r;
 
 	*created = 0;
 	if (!*from || !*to)
@@ -1318,29 +1512,31 @@ int smb_rename(struct smb *s, const char *share, const char *from, const char *t
 	r = make_url(s, ufrom, sizeof(ufrom), share, from);
 	if (r == 0)
 		r = make_url(s, uto, sizeof(uto), share, to);
-	if (r)
-		return r;
-	r = stat_url(s, ufrom, &st);
+	if (r == 0)
+		r = stat_again(s, ufrom, &fst);
 	if (r)
 		return r;
 	if (strcmp(from, to) == 0)
 		return 0;
-	/* A directory cannot move into itself. */
-	size_t fl = strlen(from);
-	if (st.ftype == PROTO_FT_DIR && strncmp(to, from, fl) == 0 && to[fl] == '/')
-		return PROTO_E_INVALID;
-	ex = url_exists(s, uto, &tst);
-	if (ex < 0)
-		return -ex;
-	if (ex && !(flags & PROTO_F_OVERWRITE))
+	r = stat_again(s, uto, &tst);
+	bool ex = r == 0;
+	if (r && r != PROTO_E_NOT_FOUND)
+		return r;
+	r = relation(s, share, from, &fst, to, ex ? &tst : NULL, &rel);
+	if (r)
+		return r;
+	if (rel == REL_INSIDE || rel == REL_ABOVE)
+		return PROTO_E_OVERLAP; /* a folder into itself, or over what holds it */
+	if (ex && rel != REL_SAME && !(flags & PROTO_F_OVERWRITE))
 		return PROTO_E_EXISTS;
-	if (ex && tst.ftype == PROTO_FT_DIR)
-		return PROTO_E_IS_DIR;
-	*created = !ex;
-	/* libsmbclient replaces an existing file target itself. */
-	if (smbc_getFunctionRename(s->ctx)(s->ctx, ufrom, s->ctx, uto) < 0)
-		return last_err();
-	return 0;
+	if (!ex && (r = name_creatable(to)) != 0)
+		return r;
+	/* A new name, or the same file in another spelling (the server changes
+	 * the case of the name): a plain rename. */
+	*created = !ex || rel == REL_SAME;
+	if (*created)
+		return rename_url(s, ufrom, uto);
+	return swap_in(s, share, ufrom, to, uto, S_ISDIR(tst.st_mode));
 }
 
 static int splice_progress(off_t n, void *priv)
@@ -1350,6 +1546,35 @@ static int splice_progress(off_t n, void *priv)
 	return 1;
 }
 
+/* Whether the file @from may be copied to @to: never onto itself in another
+ * spelling nor over a folder that holds it (PROTO_E_OVERLAP); an existing @to
+ * only with PROTO_F_OVERWRITE (*@ret_dir: it is a folder). */
+static int copy_target(struct smb *s, const char *share, const char *from, const char *ufrom,
+		       const char *to, const char *uto, uint32_t flags, bool *ret_dir)
+{
+	struct stat fst, tst;
+	enum relation rel;
+	int r = stat_again(s, ufrom, &fst), ex;
+
+	if (r)
+		return r;
+	r = stat_again(s, uto, &tst);
+	ex = r == 0;
+	if (r && r != PROTO_E_NOT_FOUND)
+		return r;
+	r = relation(s, share, from, &fst, to, ex ? &tst : NULL, &rel);
+	if (r)
+		return r;
+	if (rel != REL_APART)
+		return PROTO_E_OVERLAP;
+	if (ex && !(flags & PROTO_F_OVERWRITE))
+		return PROTO_E_EXISTS;
+	if (!ex && (r = name_creatable(to)) != 0)
+		return r;
+	*ret_dir = ex && S_ISDIR(tst.st_mode);
+	return 0;
+}
+
 int smb_copy(struct smb *smb, const char *share, const char *from, const char *to, uint32_t flags,
 	     uint32_t *created, uint64_t *copied)
 {
@@ -1357,6 +1582,7 @@ int smb_copy(struct smb *smb, const char *share, const char *from, const char *t
 	struct proto_stat st = {0};
 	SMBCFILE *src, *dst;
 	uint64_t done = 0;
+	bool to_dir = false;
 	int r;
 
 	*created = 0;
@@ -1378,7 +1604,7 @@ int smb_copy(struct smb *smb, const char *share, const char *from, const char *t
 		return PROTO_E_IS_DIR;
 	if (strcmp(from, to) == 0)
 		return PROTO_E_EXISTS;
-	r = check_target(smb, uto, flags, NULL);
+	r = copy_target(smb, share, from, ufrom, to, uto, flags, &to_dir);
 	if (r)
 		return r;
 	src = smbc_getFunctionOpen(smb->ctx)(smb->ctx, ufrom, O_RDONLY, 0);
@@ -1419,7 +1645,15 @@ int smb_copy(struct smb *smb, const char *share, const char *from, const char *t
 		}
 	}
 	smbc_getFunctionClose(smb->ctx)(smb->ctx, src);
-	r = commit_tmp(smb, dst, share, to, tmp, uto, flags, created);
+	if (to_dir) { /* Overwrite: a folder gives way to the copy */
+		r = smbc_getFunctionClose(smb->ctx)(smb->ctx, dst) < 0 ? last_err() : 0;
+		if (r == 0)
+			r = swap_in(smb, share, tmp, to, uto, true);
+		if (r)
+			unlink_quiet(smb, tmp);
+	} else {
+		r = commit_tmp(smb, dst, share, to, tmp, uto, flags, created);
+	}
 	if (r)
 		return r;
 	*copied = done;
@@ -1812,7 +2046,7 @@ static int rm_scan(struct rm_walk *w, size_t at, const struct dir_id *parent, in
 	int r;
 
 	if (depth > RMDIR_DEPTH)
-		return PROTO_E_TOO_BIG;
+		return PROTO_E_TOO_DEEP;
 	r = rm_list(w, &first, &count, &self, &up);
 	if (r == 0)
 		r = rm_twins(w, first, count, &self, &up);
@@ -2262,8 +2496,7 @@ int smb_read_stream(struct smb *s, const char *share, const char *path,
 		r = PROTO_E_IS_DIR;
 		goto out;
 	}
-	struct proto_stat pst = {
-	    .ftype = PROTO_FT_FILE, .size = (uint64_t)st.st_size, .mtime = (int64_t)st.st_mtime};
+	struct proto_stat pst = stat_of(&st);
 	*ret_started = true;
 	r = started(ud, &pst);
 	for (uint64_t left = pst.size; r == 0 && left > 0;) {
@@ -2310,7 +2543,7 @@ int smb_tus_create(struct smb *s, const char *share, const char *path, const cha
 	int r = tus_urls(s, share, path, tmp_name, url, tmp);
 
 	if (r == 0)
-		r = check_target(s, url, flags, NULL);
+		r = check_new_target(s, url, path, flags);
 	if (r)
 		return r;
 	f = smbc_getFunctionOpen(s->ctx)(s->ctx, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);

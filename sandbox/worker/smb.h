@@ -57,8 +57,8 @@ int smb_check_password(const struct smb *s, const char *password);
 
 /* Called once per entry (@comment: a share's, else NULL); a non-zero return
  * stops the listing and is returned. */
-typedef int (*smb_entry_cb)(void *ud, uint32_t ftype, uint64_t size, int64_t mtime,
-			    const char *name, const char *comment);
+typedef int (*smb_entry_cb)(void *ud, const struct proto_entry_rec *rec, const char *name,
+			    const char *comment);
 
 /* The server's disk shares (no IPC$, printers; "name$" only with show_hidden). */
 int smb_shares(struct smb *s, smb_entry_cb cb, void *ud);
@@ -90,6 +90,12 @@ int smb_read(struct smb *s, const char *share, const char *path, uint64_t offset
  * unknown); EOF before that, a read error, or a server error removes the
  * temporary and leaves @path as it was. Without PROTO_F_OVERWRITE an existing
  * @path gives PROTO_E_EXISTS. *@created: 1 when @path did not exist.
+ *
+ * Names: every function here that makes a new name (smb_write(), smb_mkdir(),
+ * the target of smb_rename() and smb_copy(), smb_tus_create() and the rename
+ * of smb_tus_append()) refuses one that proto_name_creatable() refuses with
+ * PROTO_E_RESERVED_NAME, checked after the target is found not to exist: an
+ * existing such file is still replaced, read, renamed and deleted.
  */
 int smb_write(struct smb *s, const char *share, const char *path, const char *tmp, uint32_t flags,
 	      int fd, uint64_t size, uint32_t *created, uint64_t *written);
@@ -108,13 +114,34 @@ int smb_statvfs(struct smb *s, const char *share, uint64_t *ret_total, uint64_t 
 /* Sets the modification and access times of @path (seconds, UTC). */
 int smb_utimes(struct smb *s, const char *share, const char *path, int64_t mtime, int64_t atime);
 
-/* Rename/move within the share. Without PROTO_F_OVERWRITE an existing target
- * gives PROTO_E_EXISTS. */
+/*
+ * Whether the user may write @path, as the server tells it (a WebDAV LOCK
+ * needs that): a file is opened for writing (not truncated, not created) and
+ * closed; a folder (the share's root too) gets an empty temporary created in
+ * it (SMB_TMP_PREFIX "probe-", never listed nor reachable) and removed.
+ * 0, PROTO_E_ACCESS (a read-only share, a file or folder the user may not
+ * write), PROTO_E_NOT_FOUND (no such file, folder or share)...
+ */
+int smb_writable(struct smb *s, const char *share, const char *path);
+
+/*
+ * Rename/move within the share: the one place where a move replaces what is
+ * there (REST, WebDAV and the FUSE mount call it). Nothing is deleted before
+ * @from is in place: an existing @to (file or folder, with PROTO_F_OVERWRITE;
+ * else PROTO_E_EXISTS) goes aside under a temporary name, @from takes its
+ * place, then the aside is removed; a failed step puts everything back. The
+ * same file in another spelling (a case-only rename): renamed, *@created 1.
+ * A @to that is inside the folder @from or holds @from, in any spelling:
+ * PROTO_E_OVERLAP, nothing changed. @from == @to: 0, nothing done.
+ */
 int smb_rename(struct smb *s, const char *share, const char *from, const char *to, uint32_t flags,
 	       uint32_t *created);
 
 /* Copy a file within the share: server-side when the server supports it,
- * else streamed; through a temporary like smb_write(). */
+ * else streamed; through a temporary like smb_write(), which then replaces an
+ * existing @to (a folder too, as smb_rename() does) with PROTO_F_OVERWRITE.
+ * @to that is @from in another spelling or a folder that holds it:
+ * PROTO_E_OVERLAP. */
 int smb_copy(struct smb *s, const char *share, const char *from, const char *to, uint32_t flags,
 	     uint32_t *created, uint64_t *copied);
 
@@ -136,7 +163,8 @@ int smb_followed_link(struct smb *s, const char *share, const char *path);
 
 /* Removes a directory; with PROTO_F_RECURSIVE its content first, never
  * through a link to a folder (PROTO_E_LINK when one cannot be removed;
- * nothing is deleted then). */
+ * nothing is deleted then; likewise PROTO_E_TOO_DEEP past 64 levels and
+ * PROTO_E_TOO_BIG past 100000 entries). */
 int smb_rmdir(struct smb *s, const char *share, const char *path, uint32_t flags);
 
 /* Temporary files of uploads and copies start with this; user paths that

@@ -100,7 +100,7 @@ struct lister {
 	unsigned skipped; /* names left out: they cannot be passed on */
 };
 
-static int list_cb(void *ud, uint32_t ftype, uint64_t size, int64_t mtime, const char *name,
+static int list_cb(void *ud, const struct proto_entry_rec *rec, const char *name,
 		   const char *comment)
 {
 	struct lister *l = ud;
@@ -108,11 +108,11 @@ static int list_cb(void *ud, uint32_t ftype, uint64_t size, int64_t mtime, const
 
 	if (++l->total > PROTO_MAX_LIST_ENTRIES)
 		return PROTO_E_TOO_BIG;
-	r = proto_entries_add_comment(&l->b, ftype, size, mtime, name, comment);
+	r = proto_entries_add_rec(&l->b, rec, name, comment);
 	if (r == -EMSGSIZE) {
 		send_msg(l->w->out, proto_entries_finish(&l->b));
 		proto_entries_init(&l->b, l->w->out, sizeof(l->w->out), l->seq);
-		r = proto_entries_add_comment(&l->b, ftype, size, mtime, name, comment);
+		r = proto_entries_add_rec(&l->b, rec, name, comment);
 	}
 	if (r == -EINVAL) {
 		l->total--;
@@ -320,6 +320,12 @@ static void h_followed(struct worker *w, const struct proto_msg *m, int fd)
 {
 	(void)fd;
 	reply_status(w, m->hdr.seq, smb_followed_link(w->smb, m->str[0], m->str[1]));
+}
+
+static void h_writable(struct worker *w, const struct proto_msg *m, int fd)
+{
+	(void)fd;
+	reply_status(w, m->hdr.seq, smb_writable(w->smb, m->str[0], m->str[1]));
 }
 
 static void h_rename(struct worker *w, const struct proto_msg *m, int fd)
@@ -554,6 +560,7 @@ static const struct {
     {PROTO_TUS_INFO, AUTHED, P1, h_tus_info},
     {PROTO_STATVFS, AUTHED, 0, h_statvfs},
     {PROTO_FOLLOWED, AUTHED, P1, h_followed},
+    {PROTO_WRITABLE, AUTHED, P1, h_writable},
     {PROTO_UTIMES, AUTHED, P1, h_utimes},
 };
 

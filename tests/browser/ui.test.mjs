@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import {readFile, writeFile, mkdir, stat, access, chown, readdir, rm} from 'node:fs/promises';
 import {randomBytes, createHash} from 'node:crypto';
 import {execFileSync} from 'node:child_process';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {chromium} from 'playwright-core';
@@ -78,7 +79,7 @@ before(async () => {
   page = await newPage(context);
   // Any script error or CSP violation in the page fails the run.
   page.on('pageerror', (e) => { pageErrors.push(String(e)); });
-  page.on('console', (m) => { if (m.type() === 'error' && !/status of 40[13]|status of 412|ERR_CONNECTION_RESET|net::ERR_FAILED/.test(m.text())) pageErrors.push(m.text()); });
+  page.on('console', (m) => { if (m.type() === 'error' && !/status of 40[13]|status of 412|status of 423|ERR_CONNECTION_RESET|net::ERR_FAILED/.test(m.text())) pageErrors.push(m.text()); });
 });
 const pageErrors = [];
 
@@ -468,6 +469,42 @@ test('a phone-sized screen: no horizontal scrolling', {timeout: 90000}, async ()
 });
 
 const sha256 = (b) => createHash('sha256').update(b).digest('hex');
+// Records every text the upload panel's rows show (a label such as
+// "– resumed" may be on screen for a tenth of a second, too short for a
+// polling wait): returns a function that resolves with the texts of the
+// row of `name`, in order, each once.
+async function recordRowTexts(p) {
+  await p.evaluate(() => {
+    window.__rowTexts = [];
+    const seen = (li) => {
+      const name = li?.querySelector('.up-name')?.textContent;
+      const text = li?.querySelector('.up-text')?.textContent;
+      if (name === undefined || text === undefined) return;
+      const last = window.__rowTexts.findLast((e) => e.name === name);
+      if (!last || last.text !== text) window.__rowTexts.push({name, text});
+    };
+    new MutationObserver((ms) => {
+      for (const m of ms) {
+        const t = m.target.nodeType === 1 ? m.target : m.target.parentElement;
+        if (t?.matches('#upload-list')) for (const n of m.addedNodes) seen(n);
+        else seen(t?.closest('#upload-list li'));
+      }
+    }).observe(document.getElementById('upload-list'), {subtree: true, childList: true, characterData: true});
+  });
+  return (name) => p.evaluate((n) => window.__rowTexts.filter((e) => e.name === n).map((e) => e.text), name);
+}
+// Records the tus requests of the page: "METHOD offset" (PATCH) or "METHOD".
+function recordTus(p) {
+  const seq = [];
+  const onReq = (r) => {
+    if (!r.url().includes('/api/v1/uploads/')) return;
+    const off = r.headers()['upload-offset'];
+    seq.push(r.method() + (r.method() === 'PATCH' ? ' ' + off : ''));
+  };
+  p.on('request', onReq);
+  return {seq, stop: () => p.off('request', onReq)};
+}
+const MiB = 1024 * 1024;
 const goFolder = async (segs, waitName) => {
   await page.goto(`${BASE}/#/${[SERVER, ...segs].map(encodeURIComponent).join('/')}`);
   await row(page, waitName).waitFor();
@@ -536,18 +573,28 @@ test('a big file goes resumable (tus): a cut connection, then it resumes to the 
   const data = randomBytes(20 * 1024 * 1024 + 5);
   await writeFile(big, data);
   // The second PATCH is cut: the client asks HEAD where it is and goes on.
+  // What the row showed and the requests sent are recorded and checked once
+  // the upload is done (the row's "– resumed" lasts a few hundred ms).
+  const texts = await recordRowTexts(page);
+  const tus = recordTus(page);
   patchPlan = {seen: 0, fail: 2};
   try {
     await page.setInputFiles('#file-input', big);
     const li = page.locator('#upload-list li', {hasText: path.basename(big)});
-    await li.locator('.up-text:has-text("resumed")').waitFor({timeout: 60000});
     await page.locator('#uploads-title:has-text("Uploads done")').waitFor({timeout: 60000});
     assert.equal(await li.getAttribute('class'), 'done');
   } finally {
-    var patches = patchPlan.seen;
     patchPlan = null;
+    tus.stop();
   }
-  assert.ok(patches >= 3, `patches: ${patches}`);
+  assert.deepEqual(tus.seq, ['POST', 'PATCH 0', `PATCH ${8 * MiB}`, 'HEAD', `PATCH ${8 * MiB}`, `PATCH ${16 * MiB}`]);
+  const shown = await texts(path.basename(big));
+  const lost = shown.indexOf('connection lost – resuming (1/5)…');
+  assert.ok(lost > 0, shown.join(' | '));
+  assert.ok(shown.slice(0, lost).every((t) => !t.endsWith(' – resumed')), shown.join(' | '));
+  assert.ok(shown.slice(lost + 1, -1).length > 0 && shown.slice(lost + 1, -1).every((t) => t.endsWith(' – resumed')),
+    shown.join(' | '));
+  assert.equal(shown.at(-1), '20 MB – uploaded (100%)');
   const dir = path.join(PUBLIC, DOSSIER);
   assert.equal(sha256(await readFile(path.join(dir, path.basename(big)))), sha256(data));
   assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.~smbgate-')), []);
@@ -596,25 +643,27 @@ test('a big upload resumes after a reload of the page from the offset the gatewa
     `not finished (20 MB) – choose it again in /${SERVER}/public/${DOSSIER} to resume`);
   assert.equal(await page.textContent('#uploads-title'), 'Unfinished uploads');
   await shot(page, '23-tus-unfinished');
-  const patches = [];
-  const onReq = (r) => { if (r.method() === 'PATCH') patches.push(Number(r.headers()['upload-offset'])); };
-  page.on('request', onReq);
+  const texts = await recordRowTexts(page);
+  const tus = recordTus(page);
   try {
     const head = page.waitForResponse((r) => r.request().method() === 'HEAD' && r.url().includes('/api/v1/uploads/'));
     await page.setInputFiles('#file-input', big);
     const h = await head;
     assert.equal(h.status(), 200);
     assert.equal(h.headers()['upload-offset'], String(8 * 1024 * 1024));
-    const li = page.locator('#upload-list li', {hasText: name});
-    await li.locator('.up-text:has-text("resumed")').waitFor({timeout: 60000});
-    assert.equal(await page.locator('#upload-list li.unfinished').count(), 0);
+    const li = page.locator('#upload-list li:not(.unfinished)', {hasText: name});
     await page.locator('#uploads-title:has-text("Uploads done")').waitFor({timeout: 60000});
+    assert.equal(await page.locator('#upload-list li.unfinished').count(), 0);
     assert.equal(await li.getAttribute('class'), 'done');
     await shot(page, '23-tus-reload');
   } finally {
-    page.off('request', onReq);
+    tus.stop();
   }
-  assert.deepEqual(patches, [8 * 1024 * 1024, 16 * 1024 * 1024]); // never from 0
+  assert.deepEqual(tus.seq, ['HEAD', `PATCH ${8 * MiB}`, `PATCH ${16 * MiB}`]); // never from 0
+  // The row said where it resumed from (8 MB of 20 MB) before any new byte.
+  const shown = await texts(name);
+  assert.ok(shown.includes('8.0 MB of 20 MB (39%) – resumed'), shown.join(' | '));
+  assert.equal(shown.at(-1), '20 MB – uploaded (100%)');
   assert.equal(sha256(await readFile(path.join(dir, name))), sha256(data));
   assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.~smbgate-')), []);
   assert.deepEqual(await tusKeys(), []);
@@ -636,7 +685,87 @@ test('a big upload resumes after a reload of the page from the offset the gatewa
   for (let i = 0; i < 50 && (await readdir(dir)).some((n) => n.startsWith('.~smbgate-')); i++) await new Promise((r) => setTimeout(r, 100));
   assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.~smbgate-')), []);
   assert.deepEqual(await tusKeys(), []);
-  assert.equal(await page.isVisible('#uploads'), false);
+  // The panel closes once the DELETE is answered (after the row went).
+  await page.locator('#uploads').waitFor({state: 'hidden', timeout: 10000});
+});
+
+test('a busy upload (423) is waited for as Retry-After says, then resumed', {timeout: 120000}, async () => {
+  await goFolder(['public', DOSSIER], 'note.txt');
+  const big = path.join(os.tmpdir(), `smbgate-tus-busy-${process.pid}.bin`);
+  const data = randomBytes(9 * MiB + 3);
+  await writeFile(big, data);
+  const name = path.basename(big);
+  const dir = path.join(PUBLIC, DOSSIER);
+  // The upload is created, its first PATCH held back, the page reloaded.
+  let held;
+  const heldNow = new Promise((resolve) => { held = resolve; });
+  patchPlan = {seen: 0, hold: 1, held};
+  const onDialog = (d) => d.accept();
+  page.on('dialog', onDialog);
+  try {
+    await page.setInputFiles('#file-input', big);
+    await heldNow;
+    patchPlan = null;
+    await page.reload();
+    await row(page, 'note.txt').waitFor();
+  } finally {
+    patchPlan = null;
+    page.off('dialog', onDialog);
+  }
+  const url = await page.evaluate(() => Object.entries(localStorage).find(([k]) => k.startsWith('smbgate.tus.'))?.[1]);
+  assert.match(url, /^\/api\/v1\/uploads\/[0-9a-f]{32}$/);
+  // Another session of alice writes 1 MiB to it, then stays silent: the
+  // upload is busy for the page (423, Retry-After 5) until that one ends.
+  const login = await fetch(BASE + '/api/v1/login', {method: 'POST', headers: {'Content-Type': 'application/json'},
+    body: JSON.stringify({username: ALICE[0], password: ALICE[1], server: SERVER})});
+  assert.equal(login.status, 200);
+  const token = (await login.json()).token;
+  const {hostname, port} = new URL(BASE);
+  const other = net.connect(Number(port), hostname);
+  await new Promise((r) => other.once('connect', r));
+  other.on('error', () => {});
+  other.write(`PATCH ${url} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nTus-Resumable: 1.0.0\r\n` +
+    `Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\nContent-Length: ${data.length}\r\n\r\n`);
+  other.write(data.subarray(0, MiB));
+  await new Promise((r) => setTimeout(r, 500));
+  const texts = await recordRowTexts(page);
+  const tus = recordTus(page);
+  const answers = [];
+  let headOk = 0;
+  const onResp = (r) => {
+    if (!r.url().includes('/api/v1/uploads/')) return;
+    answers.push(`${r.request().method()} ${r.status()}`);
+    if (r.request().method() === 'HEAD' && r.status() === 200) headOk ||= Date.now();
+  };
+  page.on('response', onResp);
+  let ended;
+  try {
+    await page.setInputFiles('#file-input', big);
+    // The other writer ends after 7 s (its connection closed): what it sent is kept.
+    await new Promise((r) => setTimeout(r, 7000));
+    ended = Date.now();
+    other.destroy();
+    await page.locator('#uploads-title:has-text("Uploads done")').waitFor({timeout: 60000});
+  } finally {
+    tus.stop();
+    page.off('response', onResp);
+    other.destroy();
+  }
+  const took = headOk - ended;
+  // HEADs answered 423 (not counted as failures, no new upload), then 200,
+  // then only the rest from where the other writer stopped.
+  const heads = tus.seq.filter((x) => x === 'HEAD').length;
+  assert.ok(heads >= 2, tus.seq.join(','));
+  assert.deepEqual(tus.seq, [...Array(heads).fill('HEAD'), `PATCH ${MiB}`, `PATCH ${9 * MiB}`], tus.seq.join(','));
+  assert.deepEqual(answers.slice(0, heads), [...Array(heads - 1).fill('HEAD 423'), 'HEAD 200']);
+  assert.ok(took > 0 && took < 7000, `HEAD 200 ${took} ms after the other writer ended (Retry-After 5)`);
+  const shown = await texts(name);
+  assert.ok(shown.includes('waiting for the gateway to release the interrupted request…'), shown.join(' | '));
+  assert.equal(shown.at(-1), '9.0 MB – uploaded (100%)');
+  assert.equal(sha256(await readFile(path.join(dir, name))), sha256(data));
+  assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.~smbgate-')), []);
+  await rm(big);
+  await page.click('#uploads-close');
 });
 
 test('session expiry: back to the login form, then to the same place', {timeout: 90000}, async () => {
@@ -680,6 +809,43 @@ test('bob opens alice_private: "Access denied"', {timeout: 90000}, async () => {
   await p.click('#state-action');
   await p.locator('#rows tr[data-name="public"]').waitFor();
   await ctx.close();
+});
+
+test('a 9th login of bob ends his least recently used session: the new one gets in, the old tab is sent to the login form', {timeout: 120000}, async () => {
+  const apiLogin = async () => {
+    const r = await fetch(BASE + '/api/v1/login', {method: 'POST', headers: {'Content-Type': 'application/json'},
+      body: JSON.stringify({username: BOB[0], password: BOB[1]})});
+    assert.equal(r.status, 200);
+    return (await r.json()).token;
+  };
+  const status = async (tok) => (await fetch(BASE + '/api/v1/fs/', {headers: {Authorization: `Bearer ${tok}`}})).status;
+  // the oldest: a browser tab of bob's
+  const ctxA = await browser.newContext({viewport: {width: 1200, height: 760}});
+  const a = await newPage(ctxA);
+  await a.goto(`${BASE}/#/${SERVER}`);
+  await login(a, BOB);
+  await a.locator('#rows tr[data-name="public"]').waitFor();
+  // seven more sessions: bob has his 8
+  const tokens = [];
+  for (let i = 0; i < 7; i++) tokens.push(await apiLogin());
+  // the 9th, in another browser: it gets in
+  const ctxB = await browser.newContext({viewport: {width: 1200, height: 760}});
+  const b = await newPage(ctxB);
+  await b.goto(`${BASE}/#/${SERVER}`);
+  await login(b, [BOB[0].toUpperCase(), BOB[1]]);
+  await b.locator('#rows tr[data-name="public"]').waitFor();
+  assert.equal(await b.isVisible('#login-error'), false);
+  // the first tab's session was the one ended: its next step is the login form
+  await row(a, 'public').locator('a.open').click();
+  await a.locator('#login-view').waitFor();
+  assert.match(await a.textContent('#login-notice'), /session has ended/);
+  // the seven others still work
+  for (const t of tokens) assert.equal(await status(t), 200);
+  for (const t of tokens) await fetch(BASE + '/api/v1/logout', {method: 'POST', headers: {Authorization: `Bearer ${t}`}});
+  await b.click('#logout');
+  await b.locator('#login-view').waitFor();
+  await ctxA.close();
+  await ctxB.close();
 });
 
 test('no script error or CSP violation in the page', () => {

@@ -51,8 +51,8 @@ static void check_entries(const struct proto_msg *m, const uint8_t *data, size_t
 		CHECK(rec.reserved == 0);
 		CHECK(proto_name_valid(name));
 		CHECK(proto_comment_valid(comment));
-		CHECK(proto_entries_add_comment(&b, rec.ftype, rec.size, rec.mtime, name,
-						comment) == 0);
+		CHECK(rec.mtime_ns < 1000000000u && rec.ctime_ns < 1000000000u);
+		CHECK(proto_entries_add_rec(&b, &rec, name, comment) == 0);
 		n++;
 	}
 	CHECK(pos == m->rec_len);

@@ -22,11 +22,17 @@ def msg(mtype, body=b"", strings=(), seq=1):
     return struct.pack("<HHII", mtype, 0, seq, len(payload)) + payload
 
 
+def stat(ftype, size, mtime, mtime_ns=0, ctime=0, ctime_ns=0, file_id=0):
+    """struct proto_stat (and struct proto_entry_rec, the same fields)."""
+    return struct.pack("<IIQqqIIQ", ftype, mtime_ns, size, mtime, ctime, ctime_ns, 0, file_id)
+
+
 def entries(recs, seq=1):
     out = b""
-    for rec in recs:
+    for i, rec in enumerate(recs):
         ftype, size, mtime, name = rec[:4]
-        out += struct.pack("<IIQq", ftype, 0, size, mtime) + name.encode() + b"\0"
+        out += stat(ftype, size, mtime, i * 1000, mtime, 999999999 - i, 1000 + i) + \
+            name.encode() + b"\0"
         if ftype == 3:  # a share's record ends with its comment
             out += (rec[4] if len(rec) > 4 else "").encode() + b"\0"
     return msg(7, struct.pack("<I", len(recs)) + out, seq=seq)
@@ -54,17 +60,18 @@ SEEDS = {
     "unlink": msg(20, strings=["data", "/a"]),
     "rmdir": msg(22, struct.pack("<I", 2), ["data", "/d"]),
     "drop": msg(28, strings=["data", "dir/up.bin", TMP]),
+    "writable": msg(46, strings=["data", "dir/Ünïcødé.txt"]),
     "zip": msg(50, struct.pack("<4I", 3, 100000, 64, 0), ["data", "dir", "a.txt\nsub dir\nÜ"]),
     "search": msg(52, struct.pack("<4I", 1000, 64, 20000, 0), ["data", "dir", "*.PDF"]),
     "tus_create": msg(54, struct.pack("<I", 1), ["data", "dir/up.bin", TMP]),
     "tus_append": msg(56, struct.pack("<QQII", 5, 10, 0, 0), ["data", "dir/up.bin", TMP]),
     "tus_info": msg(58, strings=["data", "dir/up.bin", TMP]),
     "zip_ok": msg(51, struct.pack("<IIQ", 3, 0, 2**33)),
-    "found": msg(53, struct.pack("<IIQq", 1, 0, 5, 1700000000), ["a/b/Ünï.txt"]),
+    "found": msg(53, stat(1, 5, 1700000000), ["a/b/Ünï.txt"]),
     "hello": msg(1, struct.pack("<I", 2)),
     "error": msg(3, struct.pack("<I", 1), ["no such file"]),
-    "stat_ok": msg(5, struct.pack("<IIQq", 2, 0, 4096, 1700000000)),
-    "read_ok": msg(9, struct.pack("<IIQqQ", 1, 0, 10, 1700000000, 10)),
+    "stat_ok": msg(5, stat(2, 4096, 1700000000, 123456789, 1700000001, 999999999, 2**64 - 1)),
+    "read_ok": msg(9, stat(1, 10, 1700000000, 5, 1700000000, 5, 4242) + struct.pack("<Q", 10)),
     "end": msg(11, struct.pack("<IIQ", 1, 0, 99)),
     "entries-empty": entries([]),
     "entries-shares": entries([(3, 0, 0, "data", "Team data"), (3, 0, 0, "public"),

@@ -10,7 +10,13 @@ fixture, hit in turn by
      counted on the wire (a relay in front of smbd counts NTLMSSP
      AUTHENTICATE messages): one password try per 401, never two, none for
      a 429 (past its free failures an address's logins go one at a time);
-  4. parallel logins of one user: the session limits answer 503, no crash;
+  4. parallel logins of one user: each one ends the user's least recently
+     used session past the 8 a user may hold, no crash;
+  4b. one user under many spellings (case, DOMAIN\\, X\\Y\\, the UPN form):
+     one user for the limits, another user still gets in; then a storm of wrong
+     passwords for one name from 60 addresses at once: at most one password
+     try past the free ones reaches the server, and bob's known device gets
+     in meanwhile;
   5. parallel downloads by several sessions, every byte checked.
 Throughout, a healthy user (alice, from an address of her own) lists a folder
 every 0.2 s; each phase prints that listing's latency percentiles. Before and
@@ -52,6 +58,8 @@ N = {  # quick, full
     "slow": (20, 200),
     "wrong": (16, 300),
     "parallel_logins": (20, 200),
+    "spellings": (24, 192),
+    "storm": (60, 60),
     "downloads": (4, 20),
     "download_sessions": (2, 4),
     "download_mib": (8, 200),
@@ -438,15 +446,88 @@ def phase_parallel_logins(gw, f):
     ok = statuses.get((200, None), 0)
     f.check(len(results) == N["parallel_logins"] and
             all(k in ((200, None), (503, "too_many_sessions"), (503, "no_sandbox"))
-                or k[0] == 429 for k in statuses) and 1 <= ok <= 8,
-            f"parallel logins of one user: 200 (at most 8), 503 too_many_sessions or "
-            f"no_sandbox, or 429, nothing else "
-            f"({statuses})")
-    # logged out at once: the downloads' sessions need bob's slots
+                or k[0] == 429 for k in statuses) and ok >= 1,
+            f"parallel logins of one user: 200 (past his 8, each ending bob's least "
+            f"recently used session, none brand new), 503 too_many_sessions or "
+            f"no_sandbox, or 429, nothing else ({statuses})")
+    # logged out at once: the downloads' sessions need bob's slots; at most 8 live
+    live = 0
     for st, tok in results:
         if st == 200:
-            f.check(http(gw.port, "POST", "/api/v1/logout", tok)[0] == 204, "logout of bob")
+            lst = http(gw.port, "POST", "/api/v1/logout", tok)[0]
+            f.check(lst in (204, 401), f"logout of bob ({lst})")
+            live += lst == 204
+    print(f"  of which still live: {live}", file=sys.stderr)
+    f.check(live <= 8, f"parallel logins of one user: at most 8 live ({live})")
     return []
+
+
+def spelled(name, i):
+    """The @i-th spelling of the account @name (case, DOMAIN\\, X\\Y\\, UPN)."""
+    forms = ["{}", "SMBGATE\\{}", "ACME\\{}", "X\\Y\\{}", "{}@SMBGATE", "{}@acme"]
+    case = "".join(c.upper() if (i // len(forms)) >> (k % 8) & 1 else c
+                   for k, c in enumerate(name))
+    return forms[i % len(forms)].format(case)
+
+
+def phase_spellings(gw, f):
+    """bob under many spellings: one user (his 8 sessions at most); then
+    alice still logs in."""
+    toks, statuses = [], {}
+    for i in range(N["spellings"]):
+        st, tok = login(gw.port, spelled(BOB, i), BOB_PW, src="127.0.6.1")
+        statuses[st] = statuses.get(st, 0) + 1
+        if st == 200:
+            toks.append(tok)
+            http(gw.port, "GET", "/api/v1/fs/", tok)  # used, as a client does
+    live = sum(http(gw.port, "GET", "/api/v1/fs/", t)[0] == 200 for t in toks)
+    st, alice = login(gw.port, ALICE, ALICE_PW, src="127.0.6.2")
+    print(f"  {N['spellings']} spellings of bob: {statuses}, {live} of his sessions live; "
+          f"then alice: {st}", file=sys.stderr)
+    f.check(statuses == {200: N["spellings"]}, f"every spelling of bob logs in ({statuses})")
+    f.check(live == 8, f"bob under {N['spellings']} spellings holds his 8 sessions ({live})")
+    f.check(st == 200, f"after {N['spellings']} spellings of bob, alice logs in ({st})")
+    for t in toks:
+        http(gw.port, "POST", "/api/v1/logout", t)
+    return [alice] if st == 200 else []
+
+
+def phase_name_storm(gw, relay, f):
+    """60 wrong passwords of bob (60 spellings) from 60 addresses at once, on
+    the counted server: his name's free failures, then one at a time."""
+    results, lock = [], threading.Lock()
+    go = threading.Barrier(N["storm"] + 1)
+
+    def one(i):
+        go.wait()
+        r = login(gw.port, spelled(BOB, i + 7), "wrong-password", server="counted",
+                  src=src_addr(i, third=8))
+        with lock:
+            results.append(r)
+    ths = [threading.Thread(target=one, args=(i,)) for i in range(N["storm"])]
+    for t in ths:
+        t.start()
+    before = relay.count
+    go.wait()
+    time.sleep(0.5)
+    # bob's known device: 127.0.0.2, where he logged in to "counted" before
+    st, bob = login(gw.port, BOB.upper(), BOB_PW, server="counted", src="127.0.0.2")
+    for t in ths:
+        t.join(120)
+    statuses = {}
+    for r in results:
+        statuses[r] = statuses.get(r, 0) + 1
+    tried = statuses.get((401, "auth_failed"), 0)
+    tries = relay.count - before - (1 if st == 200 else 0)
+    print(f"  {N['storm']} parallel wrong passwords of one name from {N['storm']} addresses: "
+          f"{statuses}; password tries seen by the server {tries}; bob's known device: {st}",
+          file=sys.stderr)
+    f.check(st == 200, f"during the storm, bob's known device logs in ({st})")
+    f.check(tried + statuses.get((429, "too_many_attempts"), 0) == N["storm"] and
+            1 <= tried <= 6 and tries == tried,
+            f"a storm on one name: at most 5 free + 1 password tries reach the server "
+            f"({tries} tries, {statuses})")
+    return [bob] if st == 200 else []
 
 
 def phase_downloads(gw, f, path, digest, size):
@@ -544,6 +625,8 @@ def main():
                          ("wrong-passwords", lambda: tokens.extend(phase_wrong(gw, relay, f))),
                          ("parallel-logins", lambda: tokens.extend(
                              phase_parallel_logins(gw, f))),
+                         ("spellings", lambda: tokens.extend(phase_spellings(gw, f))),
+                         ("name-storm", lambda: tokens.extend(phase_name_storm(gw, relay, f))),
                          ("downloads", lambda: tokens.extend(
                              phase_downloads(gw, f, big, digest, size)))):
             healthy.phase = name

@@ -49,6 +49,7 @@ ALICE, ALICE_PW = FX["SAMBA_USER1"], FX["SAMBA_PASS1"]
 BOB, BOB_PW = FX["SAMBA_USER2"], FX["SAMBA_PASS2"]
 PUBLIC_DIR = FX["SAMBA_SHARE_PUBLIC"]
 READONLY_DIR = FX["SAMBA_SHARE_READONLY"]
+PRIVATE_DIR = FX["SAMBA_SHARE_ALICE_PRIVATE"]
 DAV = "/dav/fixture"
 PUB = DAV + "/public"
 TIMEOUT = 60
@@ -110,6 +111,9 @@ host = 127.0.0.1
 port = {FX['SAMBA_PORT']}
 workgroup = SMBGATE
 """)
+        self.start(name)
+
+    def start(self, name=""):
         with open(self.log, "ab") as lf:
             self.proc = subprocess.Popen([SMBGATE, "-c", self.conf, "--worker", WORKER],
                                          stdin=subprocess.DEVNULL, stdout=lf, stderr=lf)
@@ -152,6 +156,24 @@ workgroup = SMBGATE
                              capture_output=True, text=True, timeout=20)
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)["sessions"]
+
+    def restart(self):
+        """Stops the gateway (SIGTERM) and starts it again on the same port and
+        folder: its sessions are gone, what it keeps in files stays."""
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertion_rc(self.proc.wait(15))
+        self.start("restarted")
+
+    @staticmethod
+    def assertion_rc(rc):
+        assert rc == 0, f"gateway exited with {rc}"
+
+    def rss_kib(self):
+        with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmRSS")
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -698,6 +720,85 @@ class D02Write(Base):
         GW.request("DELETE", PUB + "/d02-pp.txt", ALICE_H)
 
 
+    def test_etag_after_mtime_put_back(self):
+        """A rewrite of the same size whose mtime is put back with PROPPATCH
+        (as Explorer does after a copy) changes the ETag: If-Match and the If
+        header with the old one get 412 and change nothing, If-None-Match
+        gets the new content; PROPFIND's getetag is HEAD's ETag."""
+        p = PUB + "/d02-etag.txt"
+        when = (b'<?xml version="1.0" encoding="utf-8" ?><D:propertyupdate xmlns:D="DAV:" '
+                b'xmlns:Z="urn:schemas-microsoft-com:"><D:set><D:prop>'
+                b'<Z:Win32LastModifiedTime>Tue, 01 Dec 2026 00:00:00 GMT'
+                b'</Z:Win32LastModifiedTime></D:prop></D:set></D:propertyupdate>')
+
+        def etag():
+            r = propfind("0", p)
+            tag = responses(r)[p]["{DAV:}getetag"][1].text
+            self.assertEqual(GW.request("HEAD", p, ALICE_H).headers["ETag"], tag)
+            return tag
+        try:
+            self.put(p, b"one", expect=201)
+            self.assertEqual(GW.request("PROPPATCH", p, ALICE_H, when).status, 207)
+            old = etag()
+            self.put(p, b"two", expect=204)
+            self.assertEqual(GW.request("PROPPATCH", p, ALICE_H, when).status, 207)
+            self.assertEqual(os.stat(os.path.join(PUBLIC_DIR, "d02-etag.txt")).st_mtime_ns,
+                             1796083200 * 10**9)
+            new = etag()
+            self.assertNotEqual(new, old)
+            r = GW.request("GET", p, dict(ALICE_H, **{"If-None-Match": old}))
+            self.assertEqual((r.status, r.body), (200, b"two"))
+            for h in ({"If-Match": old}, {"If": f"([{old}])"}):
+                with self.subTest(h=h):
+                    r = self.put(p, b"bad", headers=dict(ALICE_H, **h))
+                    self.assertEqual(r.status, 412, r)
+                    self.assertEqual(disk("d02-etag.txt"), b"two")
+            self.put(p, b"new", headers=dict(ALICE_H, **{"If-Match": new}), expect=204)
+            self.assertEqual(disk("d02-etag.txt"), b"new")
+        finally:
+            GW.request("DELETE", p, ALICE_H)
+
+    def test_reserved_names(self):
+        """PUT, MKCOL, COPY and MOVE to a name the server would mangle:
+        400 reserved_name, nothing made; one made on the server is still
+        read, moved and deleted."""
+        self.put(PUB + "/d02-rn.txt", b"rn", expect=201)
+        before = sorted(os.listdir(PUBLIC_DIR))
+        for n in ("x.", "x ", "CON", "nul.txt", "Com1.tar.gz", "LPT\u00b2"):
+            with self.subTest(name=n):
+                for method, p, h, body in (
+                        ("PUT", PUB + "/" + q(n), ALICE_H, b"new"),
+                        ("MKCOL", PUB + "/" + q(n), ALICE_H, None),
+                        ("COPY", PUB + "/d02-rn.txt",
+                         dict(ALICE_H, Destination=GW.url(PUB + "/" + q(n))), None),
+                        ("MOVE", PUB + "/d02-rn.txt",
+                         dict(ALICE_H, Destination=PUB + "/" + q(n)), None)):
+                    r = GW.request(method, p, h, body)
+                    self.assertEqual(r.status, 400, (method, r))
+                    self.assertEqual(json.loads(r.body)["error"]["code"], "reserved_name")
+        self.assertEqual(sorted(os.listdir(PUBLIC_DIR)), before)
+        self.assertEqual(disk("d02-rn.txt"), b"rn")
+        made = os.path.join(PUBLIC_DIR, "AUX.txt")
+        with open(made, "wb") as f:
+            f.write(b"on the server\n")
+        os.chown(made, int(FX["SAMBA_UID1"]), int(FX["SAMBA_GID"]))
+        try:
+            r = GW.request("GET", PUB + "/AUX.txt", ALICE_H)
+            self.assertEqual((r.status, r.body), (200, b"on the server\n"))
+            r = GW.request("MOVE", PUB + "/AUX.txt",
+                           dict(ALICE_H, Destination=PUB + "/d02-aux.txt"))
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual(disk("d02-aux.txt"), b"on the server\n")
+            os.rename(os.path.join(PUBLIC_DIR, "d02-aux.txt"), made)
+            self.assertEqual(GW.request("DELETE", PUB + "/AUX.txt", ALICE_H).status, 204)
+            self.assertFalse(os.path.exists(made))
+        finally:
+            for n in (made, os.path.join(PUBLIC_DIR, "d02-aux.txt")):
+                if os.path.exists(n):
+                    os.unlink(n)
+            GW.request("DELETE", PUB + "/d02-rn.txt", ALICE_H)
+
+
 LOCKINFO = (b'<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:">'
             b'<D:lockscope><D:%s/></D:lockscope><D:locktype><D:write/></D:locktype>'
             b'<D:owner><D:href>%s</D:href></D:owner></D:lockinfo>')
@@ -780,6 +881,396 @@ class D03Locks(Base):
             r = GW.request("UNLOCK", PUB + "/d03-sh.txt", dict(who, **{"Lock-Token": f"<{t}>"}))
             self.assertEqual(r.status, 204, r)
         self.assertEqual(GW.request("DELETE", PUB + "/d03-sh.txt", ALICE_H).status, 204)
+
+
+def lock_req(gw, p, who=ALICE_H, scope=b"exclusive", owner=b"tester", extra=None):
+    return gw.request("LOCK", p, dict(who, **(extra or {})), LOCKINFO % (scope, owner))
+
+
+def lock_tokens(p, gw=None, headers=ALICE_H):
+    """The tokens of the locks over @p, as its lockdiscovery shows them."""
+    r = propfind("0", p, headers=headers, body=b"", gw=gw)
+    assert r.status == 207, r
+    ld = list(responses(r).values())[0]["{DAV:}lockdiscovery"][1]
+    return [e.text for e in ld.findall("D:activelock/D:locktoken/D:href", NS)]
+
+
+def error_code(r):
+    return json.loads(r.body)["error"]["code"]
+
+
+class D10LockAccess(Base):
+    """A LOCK needs write access to what it locks, as the file server tells it
+    through the user's own sandbox (or, for a new name, to its folder)."""
+
+    def unlock(self, p, tok, who=ALICE_H, gw=None):
+        r = (gw or GW).request("UNLOCK", p, dict(who, **{"Lock-Token": f"<{tok}>"}))
+        self.assertEqual(r.status, 204, r)
+
+    def test_lock_needs_write_access(self):
+        before = snapshot_dirs(PRIVATE_DIR, READONLY_DIR)
+        # bob cannot lock alice's private share: its root, a file, a new name
+        for p in ("/alice_private", "/alice_private/", "/alice_private/secret.txt",
+                  "/alice_private/d10-bob.txt"):
+            r = lock_req(GW, DAV + p, who=BOB_H)
+            self.assertEqual(r.status, 403, (p, r))
+            self.assertNotIn("Lock-Token", r.headers)
+        # the read-only share: its root, a file, a folder, a new name
+        for p in ("/readonly/", "/readonly/readme.txt", "/readonly/Ünïcødé dir",
+                  "/readonly/d10-new.txt"):
+            for who in (ALICE_H, BOB_H):
+                r = lock_req(GW, DAV + q(p), who=who)
+                self.assertEqual(r.status, 403, (p, r))
+        self.assertEqual(snapshot_dirs(PRIVATE_DIR, READONLY_DIR), before)
+        self.assertEqual(lock_tokens(DAV + "/readonly/readme.txt"), [])
+        self.assertEqual(lock_tokens(DAV + "/readonly/"), [])
+        # nothing was locked: alice writes in her share and locks its root
+        self.put(DAV + "/alice_private/d10.txt", b"mine", expect=201)
+        r = lock_req(GW, DAV + "/alice_private/")
+        self.assertEqual(r.status, 200, r)
+        self.unlock(DAV + "/alice_private/", r.headers["Lock-Token"][1:-1])
+        self.assertEqual(GW.request("DELETE", DAV + "/alice_private/d10.txt", ALICE_H).status,
+                         204)
+        # a share that does not exist: 404; a folder that does not: 409
+        for p in ("/no-such-share", "/no-such-share/", "/no-such-share/x.txt"):
+            r = lock_req(GW, DAV + p)
+            self.assertEqual(r.status, 404, (p, r))
+        r = lock_req(GW, PUB + "/no-such-dir/x.txt")
+        self.assertEqual(r.status, 409, r)
+        self.assertEqual(error_code(r), "no_parent")
+        # where they may write, both lock: the share's root, a folder, a file
+        for p in (PUB + "/", PUB + "/" + q("Dossier été"), PUB + "/hello.txt"):
+            for who in (ALICE_H, BOB_H):
+                r = lock_req(GW, p, who=who)
+                self.assertEqual(r.status, 200, (p, r))
+                self.unlock(p, r.headers["Lock-Token"][1:-1], who=who)
+        # the probes of the folders are gone
+        leftovers = [os.path.join(d, n) for top in (PUBLIC_DIR, PRIVATE_DIR)
+                     for d, _, files in os.walk(top) for n in files if n.startswith(".~smbgate")]
+        self.assertEqual(leftovers, [])
+
+
+def snapshot_dirs(*tops):
+    out = {}
+    for top in tops:
+        for d, dirs, files in os.walk(top):
+            for n in dirs + files:
+                st = os.lstat(os.path.join(d, n))
+                out[os.path.join(d, n)] = (st.st_mode, st.st_size, st.st_mtime_ns)
+    return out
+
+
+class D11LockLimits(Base):
+    """One user's LOCK flood: its own 429 at max_locks_per_user (256), the
+    others lock on; owners over 4 KiB: 413; the gateway's memory stays small."""
+
+    def test_flood(self):
+        gw = Gateway("locklimits")
+        folder = os.path.join(PUBLIC_DIR, "d11")
+        os.mkdir(folder)
+        try:
+            for i in range(300):
+                fd = os.open(os.path.join(folder, f"f{i}"), os.O_CREAT | os.O_WRONLY, 0o666)
+                os.fchmod(fd, 0o666)
+                os.close(fd)
+            base = PUB + "/d11/"
+            for who in (ALICE_H, BOB_H):
+                self.assertEqual(propfind("1", base, headers=who, gw=gw).status, 207)
+            rss0 = gw.rss_kib()
+            owner = b"o" * 4000
+            t0 = time.monotonic()
+            for i in range(256):
+                r = lock_req(gw, base + f"f{i}", who=BOB_H, owner=owner)
+                self.assertEqual(r.status, 200, (i, r))
+            flood_s = time.monotonic() - t0
+            r = lock_req(gw, base + "f256", who=BOB_H)
+            self.assertEqual(r.status, 429, r)
+            self.assertEqual(error_code(r), "too_many_user_locks")
+            self.assertEqual(lock_tokens(base + "f256", gw=gw), [])
+            # alice is not held back by bob's flood
+            r = lock_req(gw, base + "f257")
+            self.assertEqual(r.status, 200, r)
+            # an owner past 4 KiB as the gateway keeps it (escaped): 413, no lock
+            for big in (b"o" * 4097, b"&amp;" * 1000, b"o" * 60000):
+                r = lock_req(gw, base + "f258", owner=big)
+                self.assertEqual(r.status, 413, r)
+                self.assertEqual(error_code(r), "lock_owner_too_large")
+            self.assertEqual(lock_tokens(base + "f258", gw=gw), [])
+            # a flood of refused 60 KB owners keeps nothing
+            for i in range(300):
+                r = lock_req(gw, base + f"f{i % 40 + 259}", owner=b"o" * 60000)
+                self.assertEqual(r.status, 413, r)
+            r = propfind("1", base, gw=gw, body=b"")
+            self.assertEqual(r.status, 207, r)
+            rss1 = gw.rss_kib()
+            print(f"lock flood: 256 LOCKs by one user in {flood_s:.2f} s; gateway RSS "
+                  f"{rss0} KiB before, {rss1} KiB after (+{rss1 - rss0} KiB) with 256 locks "
+                  f"of 4000-byte owners and 303 refused; PROPFIND Depth 1 of the folder: "
+                  f"{len(r.body)} bytes", file=sys.stderr)
+            self.assertLess(rss1 - rss0, 32 * 1024)
+            self.assertLess(len(r.body), 2 * 1024 * 1024)
+        finally:
+            gw.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def test_inherited_locks_in_listings(self):
+        """32 shared locks on a folder (the most over one resource) with 4 KB
+        owners: its Depth 1 listing stays small."""
+        gw = Gateway("lockcover")
+        folder = os.path.join(PUBLIC_DIR, "d11b")
+        os.mkdir(folder)
+        os.chmod(folder, 0o777)  # made here as root: bob's probe needs to write in it
+        try:
+            for i in range(500):
+                fd = os.open(os.path.join(folder, f"f{i:03}"), os.O_CREAT | os.O_WRONLY, 0o666)
+                os.fchmod(fd, 0o666)
+                os.close(fd)
+            base = PUB + "/d11b/"
+            toks = []
+            for i in range(32):
+                r = lock_req(gw, base, who=BOB_H, scope=b"shared", owner=b"o" * 4000)
+                self.assertEqual(r.status, 200, (i, r))
+                toks.append(r.headers["Lock-Token"][1:-1])
+            r = lock_req(gw, base + "f000", scope=b"shared")
+            self.assertEqual(r.status, 423, r)
+            self.assertEqual(error_code(r), "too_many_shared_locks")
+            self.assertEqual(sorted(lock_tokens(base, gw=gw)), sorted(toks))
+            self.assertEqual(sorted(lock_tokens(base + "f499", gw=gw)), sorted(toks))
+            r = propfind("1", base, gw=gw, body=b"")
+            self.assertEqual(r.status, 207, r)
+            print(f"PROPFIND Depth 1 of 500 entries under 32 locks of 4000-byte owners: "
+                  f"{len(r.body)} bytes", file=sys.stderr)
+            self.assertLess(len(r.body), 8 * 1024 * 1024)
+            self.assertEqual(len(responses(r)), 501)
+        finally:
+            gw.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+
+class D12LocksSurviveRestart(Base):
+    """Locks are kept in a file beside the upload journal: a restart between
+    LOCK and PUT keeps them."""
+
+    def test_restart_between_lock_and_put(self):
+        gw = Gateway("restart")
+        try:
+            self.assertEqual(gw.request("PUT", PUB + "/d12.txt", ALICE_H, b"v1").status, 201)
+            r = lock_req(gw, PUB + "/d12.txt", extra={"Timeout": "Second-600"})
+            self.assertEqual(r.status, 200, r)
+            tok = r.headers["Lock-Token"][1:-1]
+            r = lock_req(gw, PUB + "/d12-new.txt")  # a lock-null resource: an empty file
+            self.assertEqual(r.status, 201, r)
+            tok2 = r.headers["Lock-Token"][1:-1]
+            st = os.stat(os.path.join(gw.dir, "dav.locks"))
+            self.assertEqual(st.st_mode & 0o777, 0o600)
+            gw.restart()
+            # the locks hold: bob and a PUT without the token get 423
+            r = gw.request("PUT", PUB + "/d12.txt", BOB_H, b"bob")
+            self.assertEqual(r.status, 423, r)
+            r = gw.request("PUT", PUB + "/d12.txt", ALICE_H, b"no token")
+            self.assertEqual(r.status, 423, r)
+            r = gw.request("PUT", PUB + "/d12.txt", dict(BOB_H, If=f"(<{tok}>)"), b"bob")
+            self.assertEqual(r.status, 423, r)
+            self.assertEqual(disk("d12.txt"), b"v1")
+            # the owner's PUT with the token goes through
+            r = gw.request("PUT", PUB + "/d12.txt", dict(ALICE_H, If=f"(<{tok}>)"), b"v2")
+            self.assertEqual(r.status, 204, r)
+            self.assertEqual(disk("d12.txt"), b"v2")
+            r = gw.request("PUT", PUB + "/d12-new.txt", dict(ALICE_H, If=f"(<{tok2}>)"), b"n")
+            self.assertEqual(r.status, 204, r)
+            self.assertEqual(disk("d12-new.txt"), b"n")
+            self.assertEqual(lock_tokens(PUB + "/d12.txt", gw=gw), [tok])
+            for p, t in (("/d12.txt", tok), ("/d12-new.txt", tok2)):
+                r = gw.request("UNLOCK", PUB + p, dict(ALICE_H, **{"Lock-Token": f"<{t}>"}))
+                self.assertEqual(r.status, 204, r)
+            # an UNLOCK is kept too: after one more restart bob may write
+            gw.restart()
+            r = gw.request("PUT", PUB + "/d12.txt", BOB_H, b"bob")
+            self.assertEqual(r.status, 204, r)
+        finally:
+            gw.stop()
+            for n in ("d12.txt", "d12-new.txt"):
+                GW.request("DELETE", PUB + "/" + n, ALICE_H)
+
+
+class D14CopyMoveSafety(Base):
+    """COPY and MOVE with Overwrite: T delete nothing before the new content
+    is in place (the worker's smb_rename() and smb_copy()): a Destination
+    that is the source in another spelling is a case-only rename (MOVE) or
+    refused (COPY); one inside the source or above it is refused, 403, with
+    nothing changed; a folder replaced goes aside first."""
+
+    UID, GID = int(FX["SAMBA_UID1"]), int(FX["SAMBA_GID"])
+
+    def setUp(self):
+        self.top = os.path.join(PUBLIC_DIR, "d10-" + self._testMethodName[5:])
+        shutil.rmtree(self.top, ignore_errors=True)
+        self.mk("")
+
+    def tearDown(self):
+        shutil.rmtree(self.top, ignore_errors=True)
+
+    def mk(self, rel, data=None):
+        path = os.path.join(self.top, rel)
+        if data is None:
+            os.makedirs(path, exist_ok=True)
+        else:
+            with open(path, "wb") as f:
+                f.write(data)
+        os.lchown(path, self.UID, self.GID)
+
+    def snap(self):
+        """Every name under the test's folder: its bytes (None: a folder)."""
+        out = {}
+        for dirpath, dirs, files in os.walk(self.top):
+            for n in dirs + files:
+                full = os.path.join(dirpath, n)
+                rel = os.path.relpath(full, self.top)
+                if os.path.islink(full):
+                    out[rel] = "-> " + os.readlink(full)
+                elif os.path.isdir(full):
+                    out[rel] = None
+                else:
+                    with open(full, "rb") as f:
+                        out[rel] = f.read()
+        return out
+
+    def req(self, method, src, dst, **h):
+        base = PUB + "/" + os.path.basename(self.top) + "/"
+        return GW.request(method, base + src, dict(ALICE_H, Destination=GW.url(base + dst), **h))
+
+    def assertCode(self, r, status, code):
+        self.assertEqual((r.status, json.loads(r.body)["error"]["code"]), (status, code), r)
+
+    def test_move_case_only(self):
+        self.mk("CaseFile.txt", b"case file\n")
+        self.mk("Reports")
+        self.mk("Reports/q3.txt", b"q3\n")
+        self.mk("Reports/sub")
+        self.mk("Reports/sub/deep.txt", b"deep\n")
+        for ow in ("T", "F"):
+            r = self.req("MOVE", "CaseFile.txt" if ow == "T" else "casefile.txt",
+                         "casefile.txt" if ow == "T" else "CASEFILE.TXT", Overwrite=ow)
+            self.assertEqual(r.status, 201, r)
+        r = self.req("MOVE", "Reports", "reports", Overwrite="T")
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(self.snap(), {"CASEFILE.TXT": b"case file\n", "reports": None,
+                                       "reports/q3.txt": b"q3\n", "reports/sub": None,
+                                       "reports/sub/deep.txt": b"deep\n"})
+
+    def test_refused_overlaps(self):
+        self.mk("CaseFile.txt", b"case file\n")
+        self.mk("Reports")
+        self.mk("Reports/q3.txt", b"q3\n")
+        self.mk("Reports/sub")
+        self.mk("par")
+        self.mk("par/child")
+        self.mk("par/child/f.txt", b"f\n")
+        before = self.snap()
+        for method, src, dst, code in (
+                ("COPY", "CaseFile.txt", "casefile.txt", "same_path"),
+                ("COPY", "Reports", "reports", "same_path"),
+                ("COPY", "Reports", "reports/sub/in", "into_itself"),
+                ("COPY", "par/child", "PAR", "into_itself"),
+                ("COPY", "par/child/f.txt", "Par/Child", "into_itself"),
+                ("MOVE", "Reports", "reports/sub", "into_itself"),
+                ("MOVE", "Reports", "REPORTS/new", "into_itself"),
+                ("MOVE", "par/child", "par", "into_itself"),
+                ("MOVE", "par/child", "Par", "into_itself"),
+                ("MOVE", "par/child/f.txt", "PAR/child", "into_itself")):
+            with self.subTest(method=method, src=src, dst=dst):
+                r = self.req(method, src, dst, Overwrite="T")
+                self.assertCode(r, 403, code)
+                self.assertEqual(self.snap(), before)
+
+    def test_replace_folder(self):
+        self.mk("src")
+        self.mk("src/new.txt", b"new\n")
+        self.mk("dst")
+        self.mk("dst/old.txt", b"old\n")
+        self.mk("dst/old")
+        self.mk("dst/old/o.txt", b"o\n")
+        self.mk("file.txt", b"file\n")
+        r = self.req("MOVE", "src", "dst", Overwrite="F")
+        self.assertCode(r, 412, "exists")
+        r = self.req("MOVE", "src", "dst", Overwrite="T")
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(self.snap(), {"dst": None, "dst/new.txt": b"new\n",
+                                       "file.txt": b"file\n"})
+        # a file over a folder, and a folder over a file
+        r = self.req("COPY", "file.txt", "dst", Overwrite="T")
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(self.snap(), {"dst": b"file\n", "file.txt": b"file\n"})
+        self.mk("f2")
+        self.mk("f2/x.txt", b"x\n")
+        r = self.req("MOVE", "f2", "file.txt", Overwrite="T")
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(self.snap(), {"dst": b"file\n", "file.txt": None,
+                                       "file.txt/x.txt": b"x\n"})
+
+    def test_replace_undone(self):
+        # The folder replaced holds a link to a folder (followed by the
+        # server): it cannot be removed without emptying what the link points
+        # to, so the MOVE is undone: both as they were, no temporary left.
+        self.mk("src")
+        self.mk("src/new.txt", b"new\n")
+        self.mk("dst")
+        self.mk("dst/old.txt", b"old\n")
+        self.mk("victim")
+        self.mk("victim/keep.txt", b"keep\n")
+        os.symlink("../victim", os.path.join(self.top, "dst/in"))
+        os.lchown(os.path.join(self.top, "dst/in"), self.UID, self.GID)
+        before = self.snap()
+        r = self.req("MOVE", "src", "dst", Overwrite="T")
+        self.assertCode(r, 409, "contains_link")
+        self.assertEqual(self.snap(), before)
+
+    def test_lock_survives(self):
+        # RFC 4918 7.5: the Destination's lock stays with it; a MOVE takes the
+        # source's. Done by the lock's owner, with its token.
+        rel = os.path.basename(self.top)
+        doc = PUB + "/" + rel + "/doc.txt"
+        self.put(doc, b"v0", expect=201)
+        r = GW.request("LOCK", doc, ALICE_H, LOCKINFO % (b"exclusive", b"owner"))
+        self.assertEqual(r.status, 200, r)
+        tok = r.headers["Lock-Token"][1:-1]
+        self.put(PUB + "/" + rel + "/tmp.txt", b"v1", expect=201)
+        r = self.req("MOVE", "tmp.txt", "doc.txt", Overwrite="T")
+        self.assertEqual(r.status, 423, r)
+        # the token tagged with the Destination (an untagged list is about
+        # the source, RFC 4918 10.4.3), as davfs2 sends it
+        tagged = f"<{GW.url(doc)}> (<{tok}>)"
+        r = self.req("MOVE", "tmp.txt", "doc.txt", Overwrite="T", If=tagged)
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(disk(rel + "/doc.txt"), b"v1")
+        self.put(doc, b"bob", headers=BOB_H, expect=423)
+        self.put(doc, b"no token", expect=423)
+        self.put(doc, b"v2", headers=dict(ALICE_H, If=f"(<{tok}>)"), expect=204)
+        # a COPY over it likewise
+        self.put(PUB + "/" + rel + "/c.txt", b"v3", expect=201)
+        r = self.req("COPY", "c.txt", "doc.txt", Overwrite="T", If=tagged)
+        self.assertEqual(r.status, 204, r)
+        self.put(doc, b"bob", headers=BOB_H, expect=423)
+        self.assertEqual(disk(rel + "/doc.txt"), b"v3")
+        r = GW.request("UNLOCK", doc, dict(ALICE_H, **{"Lock-Token": f"<{tok}>"}))
+        self.assertEqual(r.status, 204, r)
+        self.put(doc, b"free", expect=204)
+
+    def test_too_deep(self):
+        # 70 levels: past the 64 that COPY and the recursive delete go down
+        rel = ""
+        for i in range(70):
+            rel = os.path.join(rel, f"l{i}")
+            self.mk(rel)
+        self.mk(os.path.join(rel, "leaf.txt"), b"leaf\n")
+        before = self.snap()
+        r = self.req("COPY", "l0", "copy")
+        self.assertCode(r, 413, "too_deep")
+        base = PUB + "/" + os.path.basename(self.top)
+        r = GW.request("DELETE", base + "/l0", ALICE_H)
+        self.assertCode(r, 413, "too_deep")
+        self.assertEqual(self.snap(), before)
 
 
 class D04ParallelBasic(Base):
@@ -938,6 +1429,161 @@ rm {m}/public/d06-dir/small.txt; echo "rm=$?"
             self.assertFalse(os.path.exists(os.path.join(READONLY_DIR, "d06.txt")))
             self.assertEqual(GW.request("DELETE", PUB + "/d06-dir", ALICE_H).status, 204)
         finally:
+            shutil.rmtree(priv, ignore_errors=True)
+            shutil.rmtree(cache, ignore_errors=True)
+            try:
+                os.rmdir(mnt)
+            except OSError:
+                pass
+
+
+class D13Davfs2Restart(Base):
+    """davfs2 holds a lock (use_locks, its default) with an upload pending
+    while the gateway restarts: the upload still lands, with the lock's
+    token, and the share has the file's bytes."""
+
+    def test_davfs2_restart(self):
+        gw = Gateway("davfs2-restart")
+        priv = tempfile.mkdtemp(prefix="smbgate-davfs2r.")
+        os.chmod(priv, 0o711)  # mount.davfs reads its configuration here as root
+        cache = tempfile.mkdtemp(prefix="smbgate-davfs2r-cache.")
+        mnt = tempfile.mkdtemp(prefix="smbgate-davfs2r-mnt.")
+        proc = None
+        try:
+            shutil.chown(cache, "root", "davfs2")
+            os.chmod(cache, 0o775)
+            url = gw.url(DAV + "/")
+            secrets = os.path.join(priv, "secrets")
+            fd = os.open(secrets, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.write(fd, f"{url} {ALICE} {ALICE_PW}\n".encode())
+            os.close(fd)
+            conf = os.path.join(priv, "davfs2.conf")
+            with open(conf, "w", encoding="utf-8") as f:
+                # the upload waits (60 s) until the unmount, after the restart
+                f.write(f"secrets {secrets}\nask_auth 0\ncache_dir {cache}\n"
+                        f"use_locks 1\ndelay_upload 60\n")
+            data = os.urandom(300 * 1024)
+            src = os.path.join(priv, "src.bin")
+            with open(src, "wb") as f:
+                f.write(data)
+            ready, go = os.path.join(priv, "ready"), os.path.join(priv, "go")
+            m = mnt
+            script = f"""
+set -u
+mount.davfs -o conf={conf} {url} {m} || {{ echo "MOUNT FAILED"; exit 1; }}
+cp {src} {m}/public/d13.bin; echo "cp=$?"
+touch {ready}
+for i in $(seq 600); do [ -e {go} ] && break; sleep 0.1; done
+umount {m}; echo "umount=$?"
+"""
+            proc = subprocess.Popen(["unshare", "-m", "--propagation", "private", "bash", "-c",
+                                     script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    text=True)
+            deadline = time.monotonic() + 120
+            while not os.path.exists(ready) and time.monotonic() < deadline:
+                self.assertIsNone(proc.poll(), proc.stdout.read() if proc.poll() else "")
+                time.sleep(0.1)
+            self.assertTrue(os.path.exists(ready), "davfs2 did not write the file in time")
+            # davfs2 holds its lock; the content waits in its cache
+            self.assertNotEqual(disk("d13.bin") if os.path.exists(
+                os.path.join(PUBLIC_DIR, "d13.bin")) else b"", data)
+            tokens = lock_tokens(PUB + "/d13.bin", gw=gw)
+            self.assertEqual(len(tokens), 1, tokens)
+            mark = len(gw.log_text())
+            gw.restart()
+            self.assertEqual(lock_tokens(PUB + "/d13.bin", gw=gw), tokens)
+            # bob cannot write meanwhile
+            r = gw.request("PUT", PUB + "/d13.bin", BOB_H, b"bob")
+            self.assertEqual(r.status, 423, r)
+            with open(go, "w", encoding="ascii"):
+                pass
+            out, _ = proc.communicate(timeout=300)
+            print(out, file=sys.stderr)
+            self.assertIn("cp=0", out)
+            self.assertIn("umount=0", out)
+            self.assertEqual(sha256(disk("d13.bin")), sha256(data))
+            # davfs2 unlocked it on the way out
+            self.assertEqual(lock_tokens(PUB + "/d13.bin", gw=gw), [])
+            # its upload came after the restart, with the token, and went through
+            puts = [st for st, user in re.findall(
+                r"event=request method=PUT path=\S*d13\.bin status=(\d+) .*? user=(\S+)",
+                gw.log_text()[mark:]) if user == ALICE]
+            self.assertEqual([p for p in puts if p not in ("201", "204")], [], puts)
+            self.assertIn(puts[-1:], (["201"], ["204"]))
+        finally:
+            if proc and proc.poll() is None:
+                with open(os.path.join(priv, "go"), "w", encoding="ascii"):
+                    pass
+                try:
+                    proc.communicate(timeout=120)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+            gw.stop()
+            GW.request("DELETE", PUB + "/d13.bin", ALICE_H)
+            shutil.rmtree(priv, ignore_errors=True)
+            shutil.rmtree(cache, ignore_errors=True)
+            try:
+                os.rmdir(mnt)
+            except OSError:
+                pass
+
+
+class D15Davfs2Save(Base):
+    """An editor's save through davfs2 (its default use_locks 1): write a
+    temporary, rename it over the file, twice within 10 s. davfs2 locks the
+    file, then MOVEs its temporary over it and PUTs with its token: the lock
+    must survive the MOVE (RFC 4918 7.5), and the last content be on the
+    share, byte for byte."""
+
+    def test_editor_save(self):
+        priv = tempfile.mkdtemp(prefix="smbgate-davfs2.")
+        os.chmod(priv, 0o711)
+        cache = tempfile.mkdtemp(prefix="smbgate-davfs2-cache.")
+        mnt = tempfile.mkdtemp(prefix="smbgate-davfs2-mnt.")
+        top = os.path.join(PUBLIC_DIR, "d11-save")
+        shutil.rmtree(top, ignore_errors=True)
+        try:
+            shutil.chown(cache, "root", "davfs2")
+            os.chmod(cache, 0o775)
+            url = GW.url(DAV + "/")
+            secrets = os.path.join(priv, "secrets")
+            fd = os.open(secrets, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.write(fd, f"{url} {ALICE} {ALICE_PW}\n".encode())
+            os.close(fd)
+            conf = os.path.join(priv, "davfs2.conf")
+            with open(conf, "w", encoding="utf-8") as f:
+                f.write(f"secrets {secrets}\nask_auth 0\ncache_dir {cache}\n")
+            self.assertEqual(GW.request("MKCOL", PUB + "/d11-save", ALICE_H).status, 201)
+            self.put(PUB + "/d11-save/doc.txt", b"version 0\n", expect=201)
+            saves = [os.urandom(48 * 1024).hex().encode() + b"\n" for _ in range(2)]
+            for i, data in enumerate(saves):
+                with open(os.path.join(priv, f"save{i}"), "wb") as f:
+                    f.write(data)
+            d = f"{mnt}/public/d11-save"
+            script = f"""
+set -u
+mount.davfs -o conf={conf} {url} {mnt} || {{ echo "MOUNT FAILED"; exit 1; }}
+trap 'umount {mnt}' EXIT
+cat {d}/doc.txt > /dev/null; echo "open=$?"
+for i in 0 1; do
+  cp {priv}/save$i {d}/.doc.txt.swp && mv -f {d}/.doc.txt.swp {d}/doc.txt; echo "save$i=$?"
+  sleep 2
+done
+cmp {priv}/save1 {d}/doc.txt; echo "seen=$?"
+"""
+            t0 = time.monotonic()
+            out = subprocess.run(["unshare", "-m", "--propagation", "private", "bash", "-c",
+                                  script], capture_output=True, text=True, timeout=300)
+            print(out.stdout + out.stderr, file=sys.stderr)
+            self.assertLess(time.monotonic() - t0, 120)
+            for k in ("open", "save0", "save1", "seen"):
+                self.assertIn(f"{k}=0", out.stdout.splitlines(), out.stdout + out.stderr)
+            # after the unmount (davfs2 uploads what it holds): the last save
+            got = disk("d11-save/doc.txt")
+            self.assertEqual((len(got), sha256(got)), (len(saves[1]), sha256(saves[1])))
+            self.assertEqual(sorted(os.listdir(top)), ["doc.txt"])
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
             shutil.rmtree(priv, ignore_errors=True)
             shutil.rmtree(cache, ignore_errors=True)
             try:

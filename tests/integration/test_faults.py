@@ -46,6 +46,7 @@ SMBGATE, WORKER = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 PUBLIC = FX["SAMBA_SHARE_PUBLIC"]
 TIMEOUT = 5  # [server faulty] timeout, seconds
 SLOW_TIMEOUT = 1  # [server slow] (the same proxy) timeout, seconds
+STUCK_TIMEOUT = 8  # [server stuck] (the same proxy): 2 x 8 s > 8 s + 5 s
 WALK_FOLDERS = 70
 BIG = 24 << 20
 
@@ -205,6 +206,16 @@ class Failures(list):
             print("ok: " + what, file=sys.stderr)
 
 
+def error_code(body):
+    return json.loads(body).get("error", {}).get("code") if body[:1] == b"{" else None
+
+
+def killed(gw):
+    """Sandboxes the gateway killed for a wait that ran out (its log)."""
+    with open(gw.logpath, errors="replace") as fh:
+        return sum("no answer in time: killed" in line for line in fh)
+
+
 def healthy(gw, bob, f, when):
     """/healthz and bob's listing on the healthy server, within 2 s."""
     t0 = time.monotonic()
@@ -241,6 +252,7 @@ def main():
         ("fixture", FX["SAMBA_PORT"], ""),
         ("faulty", proxy.port, f"timeout = {TIMEOUT}"),
         ("slow", proxy.port, f"timeout = {SLOW_TIMEOUT}"),
+        ("stuck", proxy.port, f"timeout = {STUCK_TIMEOUT}"),
     ], gateway_extra="max_upload_size = 0", uid_base=2100000)
     f = Failures()
     big = os.path.join(PUBLIC, "fault-big.bin")
@@ -261,7 +273,21 @@ def main():
         f.check((st, n, hashlib.sha256(got).digest()) == (200, BIG, hashlib.sha256(data).digest()),
                 "through the proxy: a whole download, the file's bytes")
 
-        # 1. The server stalls: 504 within the timeout.
+        # 1. The server stalls: 504 within the timeout. Who gives up first
+        # depends on libsmbclient's echo, which it sends before a request
+        # when its last one is more than `timeout` old: (a) no echo due: the
+        # worker's own SMB call times out after `timeout` and it answers
+        # (504); the sandbox is sound and stays, the session goes on.
+        # (b) an echo due: it times out, then a new connection's negotiation
+        # too, 2 x `timeout` in all, past the gateway's `timeout` + 5 s: the
+        # gateway kills the sandbox (maybe stuck inside libsmbclient) and the
+        # session ends (README: Errors). Each case is set up so that only
+        # one can happen, (b) on a server whose timeout leaves 3 s between.
+        st = req(gw, "GET", "/api/v1/fs/faulty/public/", alice)[0]  # sends an echo ...
+        time.sleep(TIMEOUT + 1)
+        st2 = req(gw, "GET", "/api/v1/fs/faulty/public/", alice)[0]  # ... and this one
+        f.check((st, st2) == (200, 200), f"before the stall: {st} {st2}")
+        kills = killed(gw)
         proxy.set("stall")
         t0 = time.monotonic()
         holder = {}
@@ -273,16 +299,36 @@ def main():
         th.join(TIMEOUT * 3 + 10)
         dt = time.monotonic() - t0
         st, _, body = holder.get("r", (None, None, b""))
-        code = json.loads(body).get("error", {}).get("code") if body[:1] == b"{" else None
-        f.check((st, code) == (504, "timeout") and TIMEOUT <= dt < TIMEOUT + 5 + 3,
-                f"stalled listing: {st} {code} after {dt:.1f} s (timeout {TIMEOUT} s + 5 s)")
+        f.check((st, error_code(body)) == (504, "timeout") and TIMEOUT <= dt < TIMEOUT + 3,
+                f"stalled listing (the worker's timeout): {st} {error_code(body)} after "
+                f"{dt:.1f} s (timeout {TIMEOUT} s)")
         proxy.set("pass")
-        # The sandbox, maybe stuck inside libsmbclient, was killed: the
-        # session ended (README: Errors); a new login works at once.
         st = req(gw, "GET", "/api/v1/fs/faulty/public/", alice)[0]
-        f.check(st == 401, f"after the stall, the session has ended: {st}")
-        alice = gw.login(ALICE, ALICE_PW, server="faulty")
-        st = req(gw, "GET", "/api/v1/fs/faulty/public/", alice)[0]
+        f.check((st, killed(gw)) == (200, kills),
+                f"after the worker's timeout, the sandbox and the session go on: {st}, "
+                f"{killed(gw) - kills} sandbox(es) killed")
+
+        alice_stuck = gw.login(ALICE, ALICE_PW, server="stuck")
+        st = req(gw, "GET", "/api/v1/fs/stuck/public/", alice_stuck)[0]
+        f.check(st == 200, f"through the proxy (server stuck): listing {st}")
+        time.sleep(STUCK_TIMEOUT + 1)  # an echo is due
+        kills = killed(gw)
+        proxy.set("stall")
+        t0 = time.monotonic()
+        st, _, body = req(gw, "GET", "/api/v1/fs/stuck/public/?stall", alice_stuck)
+        dt = time.monotonic() - t0
+        proxy.set("pass")
+        f.check((st, error_code(body)) == (504, "timeout") and
+                STUCK_TIMEOUT + 5 <= dt < STUCK_TIMEOUT + 5 + 2,
+                f"stalled listing (the gateway's wait): {st} {error_code(body)} after {dt:.1f} s "
+                f"(timeout {STUCK_TIMEOUT} s + 5 s)")
+        # The sandbox was killed: the session ended; a new login works at once.
+        st = req(gw, "GET", "/api/v1/fs/stuck/public/", alice_stuck)[0]
+        f.check((st, killed(gw)) == (401, kills + 1),
+                f"after the gateway's wait, the session has ended: {st}, "
+                f"{killed(gw) - kills} sandbox(es) killed")
+        alice_stuck = gw.login(ALICE, ALICE_PW, server="stuck")
+        st = req(gw, "GET", "/api/v1/fs/stuck/public/", alice_stuck)[0]
         f.check(st == 200, f"after the stall, a new session lists: {st}")
 
         # 2. The connection is reset under a download: cut, never complete.
@@ -360,13 +406,13 @@ def main():
         os.mkdir(walk_top)
         for i in range(WALK_FOLDERS):
             os.mkdir(os.path.join(walk_top, f"d{i:03d}"))
-        carol = gw.login(ALICE, ALICE_PW, server="slow")
+        alice_stuck = gw.login(ALICE, ALICE_PW, server="slow")
         log_at = os.path.getsize(gw.logpath)
         proxy.set("slow", after=25)
         t0 = time.monotonic()
         conn = http.client.HTTPConnection("127.0.0.1", gw.port, timeout=300)
         conn.request("GET", "/api/v1/fs/slow/public/fault-walk?download=zip",
-                     headers={"Authorization": f"Bearer {carol}"})
+                     headers={"Authorization": f"Bearer {alice_stuck}"})
         resp = conn.getresponse()
         st, body = resp.status, resp.read()
         conn.close()
@@ -379,7 +425,7 @@ def main():
         f.check(st == 200 and len(entries) == WALK_FOLDERS + 1 and dt > SLOW_TIMEOUT + 5,
                 f"a zip's walk of {dt:.1f} s (timeout {SLOW_TIMEOUT} s + 5 s of silence): "
                 f"{st}, {len(entries)} entries")
-        st = req(gw, "GET", "/api/v1/fs/slow/public/", carol)[0]
+        st = req(gw, "GET", "/api/v1/fs/slow/public/", alice_stuck)[0]
         f.check(st == 200, f"after the long walk, the same session lists ({st})")
         with open(gw.logpath, "rb") as fh:
             fh.seek(log_at)

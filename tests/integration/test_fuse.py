@@ -82,6 +82,7 @@ SEEDED_PUBLIC = {
 TMP_NAME = ".~smbgate-new-0123456789abcdef.tmp"  # an upload in progress
 BAD_UTF8 = b"bad-\xff-name.txt"                   # not UTF-8: never listed
 COLON_NAME = "colon:name.txt"                     # listed, cannot be opened
+RESERVED_DIR = "reserved seeded"                  # made on the server: NUL.txt, end.
 MANY_DIR, MANY = "many", 10000
 # "links": sibtarget/ and, beside it, toplink -> sibtarget (a link the server
 # follows, whose ".." is "links" too); sibfile.txt and filelink -> sibfile.txt.
@@ -127,6 +128,13 @@ def seed_disk():
             f.write(data)
         os.chown(os.path.join(priv, name), pst.st_uid, pst.st_gid)
         os.chmod(os.path.join(priv, name), 0o600)
+    os.mkdir(os.path.join(pub, RESERVED_DIR))
+    os.chown(os.path.join(pub, RESERVED_DIR), st.st_uid, st.st_gid)
+    for name in ("NUL.txt", "end."):
+        path = os.path.join(pub, RESERVED_DIR, name)
+        with open(path, "wb") as f:
+            f.write(b"seeded\n")
+        os.chown(path, st.st_uid, st.st_gid)
     many = os.path.join(pub, MANY_DIR)
     os.mkdir(many)
     for i in range(MANY):
@@ -568,6 +576,33 @@ class Main(FsCase):
                          os.path.join(PRIV, "moved"))
         run("rm", "-r", base)
 
+    def test_rename_overlap_and_case(self):
+        # The worker's smb_rename(): a folder never goes into itself, in any
+        # spelling (EINVAL, nothing changed); a case-only rename works; a
+        # file renamed over another replaces it.
+        name = self.scratch_name("overlap")
+        base = os.path.join(PUB, name)
+        os.mkdir(base)
+        os.mkdir(os.path.join(base, "Reports"))
+        os.mkdir(os.path.join(base, "Reports", "sub"))
+        with open(os.path.join(base, "Reports", "q3.txt"), "w") as f:
+            f.write("q3")
+        self.assertErrno(errno.EINVAL, os.rename, os.path.join(base, "Reports"),
+                         os.path.join(base, "REPORTS", "sub", "in"))
+        self.assertEqual(sorted(os.listdir(disk(name, "Reports"))), ["q3.txt", "sub"])
+        os.rename(os.path.join(base, "Reports"), os.path.join(base, "reports"))
+        self.assertEqual(os.listdir(disk(name)), ["reports"])
+        with open(disk(name, "reports", "q3.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"q3")
+        for n, data in (("a.txt", "new"), ("b.txt", "old")):
+            with open(os.path.join(base, n), "w") as f:
+                f.write(data)
+        os.rename(os.path.join(base, "a.txt"), os.path.join(base, "b.txt"))
+        with open(disk(name, "b.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"new")
+        self.assertEqual(sorted(os.listdir(disk(name))), ["b.txt", "reports"])
+        run("rm", "-r", base)
+
     def test_refused_names(self):
         base = os.path.join(PUB, self.scratch_name("names"))
         os.mkdir(base)
@@ -651,6 +686,37 @@ class Main(FsCase):
         names = smbclient(f'ls "{TMP_DIR}/*"', "alice_private").decode()
         self.assertIn(PRIV_TMP, names)
         self.assertNotIn("moved", names)
+
+    def test_reserved_names(self):
+        """Names the server would mangle are not made (EINVAL: create, mknod,
+        mkdir, the target of a rename); made on the server, they are read,
+        written, renamed and removed."""
+        base = os.path.join(PUB, self.scratch_name("reserved"))
+        os.mkdir(base)
+        ok = os.path.join(base, "ok")
+        with open(ok, "w"):
+            pass
+        for bad in ("dot.", "space ", "CON", "nul.txt", "Aux .txt", "com1.tar.gz", "LPT9",
+                    "COM\u00b3"):
+            p = os.path.join(base, bad)
+            self.assertErrno(errno.EINVAL, os.open, p, os.O_CREAT | os.O_WRONLY, 0o644)
+            self.assertErrno(errno.EINVAL, os.mknod, p, 0o644 | stat.S_IFREG)
+            self.assertErrno(errno.EINVAL, os.mkdir, p)
+            self.assertErrno(errno.EINVAL, os.rename, ok, p)
+            self.assertErrno(errno.EPERM, os.symlink, "ok", p)
+        self.assertEqual(os.listdir(base), ["ok"])
+        self.assertEqual(os.listdir(disk(os.path.basename(base))), ["ok"])
+        run("rm", "-r", base)
+        seeded = os.path.join(PUB, RESERVED_DIR)
+        with open(os.path.join(seeded, "NUL.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"seeded\n")
+        with open(os.path.join(seeded, "NUL.txt"), "wb") as f:
+            f.write(b"rewritten\n")
+        with open(disk(RESERVED_DIR, "NUL.txt"), "rb") as f:
+            self.assertEqual(f.read(), b"rewritten\n")
+        os.rename(os.path.join(seeded, "end."), os.path.join(seeded, "end"))
+        os.unlink(os.path.join(seeded, "NUL.txt"))
+        self.assertEqual(sorted(os.listdir(disk(RESERVED_DIR))), ["end"])
 
     def test_both_views_agree(self):
         name = self.scratch_name("views")

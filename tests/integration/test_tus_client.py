@@ -8,22 +8,32 @@ of this test that cuts the connection twice while the body flows. The
 client asks the gateway where the upload stands (HEAD) and goes on; the file
 on the share then has the same sha256, and no temporary stays behind.
 
+Then a cut on the client's side only (a Wi-Fi switch, a NAT that forgets):
+another proxy resets the client's connection under a PATCH and leaves the
+gateway's side open and silent. The owner's session takes the stalled PATCH
+over once it has waited GW_TUS_STALL_MS (3 s) for its bytes; before that,
+and for another session of the same user always, the upload answers 423
+with Retry-After; for another user it does not exist (404). The resumed
+upload completes with the exact bytes.
+
     test_tus_client.py SMBGATE WORKER   (under tests/fixtures/with-samba.sh)
 
 A missing node or npm is a failure, never a skip.
 """
+import base64
 import hashlib
 import json
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gwharness import ALICE, ALICE_PW, FX, Gateway  # noqa: E402
+from gwharness import ALICE, ALICE_PW, BOB, BOB_PW, FX, Gateway, exchange  # noqa: E402
 
 SMBGATE, WORKER = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 BROWSER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser")
@@ -109,6 +119,181 @@ class CutProxy:
                 return
 
 
+class HalfCutProxy:
+    """Relays TCP connections to the gateway; cut_client() resets the client's
+    side of the connections open (RST: SO_LINGER 0) and leaves the gateway's
+    side open and silent. upstream_closed: the gateway closed a side kept."""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.relayed = 0  # client bytes sent on to the gateway
+        self.cut = False
+        self.pairs, self.kept = [], []
+        self.upstream_closed = threading.Event()
+        self.lock = threading.Lock()
+        self.ls = socket.socket()
+        self.ls.bind(("127.0.0.1", 0))
+        self.ls.listen(4)
+        self.port = self.ls.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.ls.accept()
+            except OSError:
+                return
+            u = socket.create_connection(("127.0.0.1", self.target))
+            t = threading.Thread(target=self._c2s, args=(c, u), daemon=True)
+            with self.lock:
+                self.pairs.append((c, u, t))
+            t.start()
+            threading.Thread(target=self._s2c, args=(u, c), daemon=True).start()
+
+    def _c2s(self, c, u):
+        while True:
+            try:
+                data = c.recv(1 << 16)
+            except OSError:
+                data = b""
+            with self.lock:
+                if self.cut or not data:
+                    return  # the gateway's side stays as it is
+                self.relayed += len(data)
+            u.sendall(data)
+
+    def _s2c(self, u, c):
+        while True:
+            try:
+                data = u.recv(1 << 16)
+            except OSError:
+                data = b""
+            with self.lock:
+                if not data and self.cut:
+                    self.upstream_closed.set()
+                if not data or self.cut:
+                    return
+            c.sendall(data)
+
+    def cut_client(self):
+        with self.lock:
+            self.cut = True
+            pairs, self.pairs = self.pairs, []
+        for c, u, t in pairs:
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            # The relay's recv() holds the socket: it must end before the
+            # close can reset the connection.
+            c.shutdown(socket.SHUT_RD)
+            t.join(5)
+            c.close()
+            self.kept.append(u)
+
+    def close(self):
+        self.ls.close()
+        for u in self.kept:
+            u.close()
+
+
+def tus(port, method, path, tok, headers="", body=b""):
+    """(status, headers, body) of one tus request."""
+    data = (f"{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {tok}\r\n"
+            f"Tus-Resumable: 1.0.0\r\nConnection: close\r\n{headers}"
+            f"Content-Length: {len(body)}\r\n\r\n").encode()
+    return exchange(port, data + body)
+
+
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+def half_cut(gw, check):
+    """The client's side of a PATCH is reset, the gateway's side stays open."""
+    size, first = (6 << 20) + 7, (2 << 20) + 5
+    data = os.urandom(size)
+    name = f"tus-half-cut-{os.getpid()}.bin"
+    target = os.path.join(PUBLIC, name)
+    alice, alice2 = gw.login(ALICE, ALICE_PW), gw.login(ALICE, ALICE_PW)
+    bob = gw.login(BOB, BOB_PW)
+    meta = f"server {b64('fixture')},share {b64('public')},path {b64('/' + name)}"
+    st, h, _ = tus(gw.port, "POST", "/api/v1/uploads/", alice,
+                   f"Upload-Length: {size}\r\nUpload-Metadata: {meta}\r\n")
+    check(st == 201 and h.get("location", "").startswith("/api/v1/uploads/"),
+          f"half cut: the upload is created ({st} {h.get('location')})")
+    loc = h.get("location", "/api/v1/uploads/x")
+    proxy = HalfCutProxy(gw.port)
+    try:
+        s = socket.create_connection(("127.0.0.1", proxy.port), timeout=10)
+        head = (f"PATCH {loc} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {alice}\r\n"
+                f"Tus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\n"
+                f"Upload-Offset: 0\r\nContent-Length: {size}\r\n\r\n").encode()
+        s.sendall(head + data[:first])
+        for _ in range(100):
+            if proxy.relayed >= len(head) + first:
+                break
+            time.sleep(0.05)
+        time.sleep(0.5)  # the gateway reads what came
+        proxy.cut_client()
+        t_cut = time.monotonic()
+        try:
+            s.recv(1)
+            reset = False
+        except ConnectionResetError:
+            reset = True
+        s.close()
+        check(reset, "half cut: the client's connection was reset (RST)")
+        # At once: the owner waits as Retry-After says (the writer is not stalled yet).
+        st, h, _ = tus(gw.port, "HEAD", loc, alice)
+        check(st == 423 and h.get("retry-after") in ("1", "2", "3"),
+              f"half cut: the owner's HEAD at once: 423 with Retry-After 1-3 "
+              f"({st}, {h.get('retry-after')})")
+        time.sleep(max(0.0, t_cut + 3.5 - time.monotonic()))
+        # Stalled now: another session of alice, and bob, cannot take it over.
+        st, h, body = tus(gw.port, "HEAD", loc, alice2)
+        check(st == 423 and h.get("retry-after") == "5",
+              f"half cut: alice's other session gets 423, Retry-After 5 ({st}, "
+              f"{h.get('retry-after')})")
+        st, h, body = tus(gw.port, "PATCH", loc, alice2,
+                          "Content-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\n",
+                          b"x")
+        check(st == 423 and b'"upload_busy"' in body,
+              f"half cut: alice's other session's PATCH gets 423 upload_busy ({st})")
+        st, _, body = tus(gw.port, "HEAD", loc, bob)
+        check(st == 404, f"half cut: bob's HEAD: 404, the upload is not his ({st})")
+        check(not proxy.upstream_closed.is_set(), "half cut: the stalled PATCH was still open")
+        # The owner, as web/tus.js does: HEAD, honouring Retry-After.
+        offset, heads = None, []
+        while time.monotonic() - t_cut < 40:
+            st, h, _ = tus(gw.port, "HEAD", loc, alice)
+            heads.append(st)
+            if st != 423:
+                offset = int(h.get("upload-offset", "-1")) if st == 200 else None
+                break
+            time.sleep(min(int(h.get("retry-after", "1")), 10))
+        took = time.monotonic() - t_cut
+        check(heads[-1:] == [200] and took < 6,
+              f"half cut: the owner's HEAD takes the stalled PATCH over: {heads} "
+              f"{took:.1f} s after the cut (< 6 s)")
+        check(offset == first, f"half cut: the offset is what came before the cut "
+                               f"({offset}, {first})")
+        check(proxy.upstream_closed.wait(2), "half cut: the gateway closed the stalled PATCH")
+        off = offset or 0
+        st, h, body = tus(gw.port, "PATCH", loc, alice,
+                          "Content-Type: application/offset+octet-stream\r\n"
+                          f"Upload-Offset: {off}\r\n", data[off:])
+        took = time.monotonic() - t_cut
+        check((st, h.get("upload-offset")) == (204, str(size)) and took < 15,
+              f"half cut: the rest is sent, the upload complete ({st} "
+              f"{h.get('upload-offset')}) {took:.1f} s after the cut")
+        got = open(target, "rb").read() if os.path.exists(target) else b""
+        check(got == data, f"half cut: the file on the share: {len(got)} bytes, the same bytes")
+        tmps = [x for x in os.listdir(PUBLIC) if x.startswith(".~smbgate-new-")]
+        check(tmps == [], f"half cut: no temporary stays on the share ({tmps})")
+    finally:
+        proxy.close()
+        if os.path.exists(target):
+            os.unlink(target)
+
+
 def main():
     fails = []
 
@@ -171,6 +356,7 @@ def main():
               f"the file on the share: {n} bytes, the same sha256")
         tmps = [x for x in os.listdir(PUBLIC) if x.startswith(".~smbgate-new-")]
         check(tmps == [], f"no temporary stays on the share ({tmps})")
+        half_cut(gw, check)
     finally:
         rc = gw.stop()
         if os.path.exists(target):

@@ -79,6 +79,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c->max_sessions, 200);
 	assert_int_equal(c->max_upload_size, 0);
 	assert_int_equal(c->upload_expiry, 86400);
+	assert_int_equal(c->max_locks_per_user, 256);
 	assert_int_equal(c->header_timeout, 30);
 	assert_int_equal(c->min_body_rate, 1024);
 	assert_string_equal(c->control_socket, "/run/smbgate/control.sock");
@@ -120,6 +121,7 @@ static void test_every_key(void **state)
 				   "min_body_rate = 0\n"
 				   "control_socket = /run/x/ctl.sock\n"
 				   "audit = yes\n"
+				   "max_locks_per_user = 4096\n"
 				   "\n"
 				   "[sandbox]\n"
 				   "memory_limit = 0\n"
@@ -164,6 +166,7 @@ static void test_every_key(void **state)
 	assert_int_equal(c->min_body_rate, 0);
 	assert_string_equal(c->control_socket, "/run/x/ctl.sock");
 	assert_true(c->audit);
+	assert_int_equal(c->max_locks_per_user, 4096);
 	assert_int_equal(c->memory_limit, 0);
 	assert_int_equal(c->max_processes, 65536);
 	assert_int_equal(c->prestart, 16);
@@ -183,7 +186,7 @@ static void test_every_key(void **state)
 	assert_int_equal(s->encryption, CFG_ENCRYPTION_REQUIRED);
 	assert_true(s->show_hidden_shares);
 	assert_int_equal(s->timeout, 3600);
-	assert_int_equal(s->line, 23);
+	assert_int_equal(s->line, 24);
 
 	s = &c->servers[1];
 	assert_string_equal(s->name, "v6");
@@ -192,7 +195,7 @@ static void test_every_key(void **state)
 	assert_int_equal(s->max_protocol, CFG_PROTO_SMB3_11);
 	assert_int_equal(s->encryption, CFG_ENCRYPTION_OFF);
 	assert_false(s->show_hidden_shares);
-	assert_int_equal(s->line, 32);
+	assert_int_equal(s->line, 33);
 
 	s = &c->servers[2];
 	assert_string_equal(s->host, "fe80::1");

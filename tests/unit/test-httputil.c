@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "httputil.h"
+#include "proto.h"
 
 #define ARRAY(a) (sizeof(a) / sizeof((a)[0]))
 #define SENTINEL 0xa5a5a5a5a5a5a5a5ull
@@ -370,28 +371,85 @@ static void test_date_parse(void **state)
 
 static void test_etag(void **state)
 {
+	/* Fixed values: every gateway (and the next version) makes the same. */
 	static const struct {
-		uint64_t size;
-		int64_t mtime;
+		struct proto_stat st;
 		const char *tag;
 	} cases[] = {
-	    {0, 0, "\"0-0\""},
-	    {0x1a2b, 0x5f5e1000, "\"1a2b-5f5e1000\""},
-	    {4096, 1700000000, "\"1000-6553f100\""},
-	    {16, 1, "\"10-1\""},
-	    {UINT64_MAX, -1, "\"ffffffffffffffff-ffffffffffffffff\""},
-	    {1ull << 63, INT64_MIN, "\"8000000000000000-8000000000000000\""},
+	    {{.ftype = PROTO_FT_FILE}, "\"0-40d69e0cf0f65c45\""},
+	    {{.ftype = PROTO_FT_FILE, .size = 0x1a2b, .mtime = 0x5f5e1000},
+	     "\"1a2b-f1b7c8fd2854a4f2\""},
+	    {{.ftype = PROTO_FT_FILE,
+	      .size = UINT64_MAX,
+	      .mtime = INT64_MIN,
+	      .mtime_ns = 999999999,
+	      .ctime = -1,
+	      .ctime_ns = 999999999,
+	      .file_id = UINT64_MAX},
+	     "\"ffffffffffffffff-06c0cc3e667dbcf1\""},
 	};
+	/* Each field the server reports changes the tag: a rewrite of the same
+	 * size in the same second (mtime_ns, ctime_ns), one whose mtime was put
+	 * back (ctime, file_id). */
+	static const struct proto_stat base = {.ftype = PROTO_FT_FILE,
+					       .size = 100,
+					       .mtime = 1796000000,
+					       .mtime_ns = 500,
+					       .ctime = 1796000000,
+					       .ctime_ns = 500,
+					       .file_id = 4242};
+	struct proto_stat v[6] = {base, base, base, base, base, base};
+	char tags[6][48];
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY(cases); i++) {
 		char buf[48];
 
 		memset(buf, 'x', sizeof(buf));
-		gw_etag(cases[i].size, cases[i].mtime, buf);
+		gw_etag(&cases[i].st, buf);
+		if (strcmp(buf, cases[i].tag) != 0)
+			print_error("case %zu: %s\n", i, buf);
 		assert_string_equal(buf, cases[i].tag);
 		assert_true(gw_etag_match(buf, buf));
 	}
+	v[1].mtime_ns++;
+	v[2].ctime_ns++;
+	v[3].ctime++;
+	v[4].file_id++;
+	v[5].mtime++;
+	for (size_t i = 0; i < ARRAY(v); i++) {
+		gw_etag(&v[i], tags[i]);
+		assert_int_equal(strncmp(tags[i], "\"64-", 4), 0);
+		for (size_t k = 0; k < i; k++)
+			assert_string_not_equal(tags[i], tags[k]);
+	}
+	/* The file type is not part of it (a stat and a listing agree). */
+	v[0].ftype = PROTO_FT_DIR;
+	gw_etag(&v[0], tags[1]);
+	assert_string_equal(tags[0], tags[1]);
+}
+
+/* If-Match: the strong comparison; "*" needs a file. */
+static void test_if_match(void **state)
+{
+	static const char *const tag = "\"1a-0123456789abcdef\"";
+
+	(void)state;
+	assert_true(gw_if_match(tag, tag));
+	assert_true(gw_if_match("\"x\", \"1a-0123456789abcdef\"", tag));
+	assert_true(gw_if_match(" ,\"1a-0123456789abcdef\" , ", tag));
+	assert_true(gw_if_match("*", tag));
+	assert_false(gw_if_match("*", NULL));
+	assert_false(gw_if_match(tag, NULL));
+	assert_false(gw_if_match("W/\"1a-0123456789abcdef\"", tag)); /* weak: never */
+	assert_false(gw_if_match("\"1a-0123456789abcdee\"", tag));
+	assert_false(gw_if_match("\"1a-0123456789abcdef", tag)); /* malformed */
+	assert_false(gw_if_match("1a-0123456789abcdef", tag));
+	assert_false(gw_if_match("\"x\" \"1a-0123456789abcdef\"", tag));
+	assert_false(gw_if_match("", tag));
+	assert_false(gw_if_match(NULL, tag));
+	/* If-None-Match keeps the weak comparison */
+	assert_true(gw_etag_match("W/\"1a-0123456789abcdef\"", tag));
 }
 
 static void test_etag_match(void **state)
@@ -513,15 +571,11 @@ static void test_content_disposition(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_range),
-	    cmocka_unit_test(test_range_edges),
-	    cmocka_unit_test(test_mime),
-	    cmocka_unit_test(test_dates),
-	    cmocka_unit_test(test_dates_clamped),
-	    cmocka_unit_test(test_date_parse),
-	    cmocka_unit_test(test_etag),
-	    cmocka_unit_test(test_etag_match),
-	    cmocka_unit_test(test_content_disposition),
+	    cmocka_unit_test(test_range),	  cmocka_unit_test(test_range_edges),
+	    cmocka_unit_test(test_mime),	  cmocka_unit_test(test_dates),
+	    cmocka_unit_test(test_dates_clamped), cmocka_unit_test(test_date_parse),
+	    cmocka_unit_test(test_etag),	  cmocka_unit_test(test_etag_match),
+	    cmocka_unit_test(test_if_match),	  cmocka_unit_test(test_content_disposition),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

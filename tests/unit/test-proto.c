@@ -126,9 +126,16 @@ static const struct proto_statvfs s_statvfs = {.total = 1000000, .avail = 100000
 static const struct proto_times s_times = {.mtime = 1796086800, .atime = -1};
 static const struct proto_error s_error = {.code = PROTO_E_NOT_FOUND};
 static const struct proto_error s_error_max = {.code = PROTO_E_MAX};
-static const struct proto_stat s_stat = {.ftype = PROTO_FT_DIR, .size = 4096, .mtime = -5};
+static const struct proto_stat s_stat = {.ftype = PROTO_FT_DIR,
+					 .size = 4096,
+					 .mtime = -5,
+					 .mtime_ns = 999999999,
+					 .ctime = 1796000000,
+					 .ctime_ns = 1,
+					 .file_id = UINT64_MAX};
 static const struct proto_read_ok s_read_ok = {
-    .st = {.ftype = PROTO_FT_FILE, .size = 10, .mtime = 1700000000}, .length = 10};
+    .st = {.ftype = PROTO_FT_FILE, .size = 10, .mtime = 1700000000, .mtime_ns = 100, .file_id = 7},
+    .length = 10};
 static const struct proto_end s_end = {.created = 1, .bytes = 99};
 static const struct proto_end s_end0 = {.created = 0, .bytes = 0};
 static const struct proto_end s_end_skipped = {.skipped = PROTO_MAX_LIST_ENTRIES, .bytes = 3};
@@ -138,7 +145,8 @@ static const struct proto_zip_ok s_zip_ok = {.entries = 3, .bytes = 1ull << 33};
 static const struct proto_walking s_walking = {.entries = 1000, .bytes = 1ull << 40};
 static const struct proto_search s_search = {
     .max_results = 1000, .max_depth = 64, .deadline_ms = 20000};
-static const struct proto_entry_rec s_found = {.ftype = PROTO_FT_FILE, .size = 5, .mtime = 7};
+static const struct proto_entry_rec s_found = {
+    .ftype = PROTO_FT_FILE, .size = 5, .mtime = 7, .ctime_ns = 5, .file_id = 9};
 static const struct proto_tus s_tus = {.offset = 5, .length = 10, .flags = PROTO_F_OVERWRITE};
 
 /* Names of upload temporaries (proto_tmp_name_valid()). */
@@ -176,6 +184,8 @@ static const struct sample samples[] = {
     {PROTO_STATVFS, NB, {"data"}, 1},
     {PROTO_UTIMES, B(s_times), {"data", "/a b.txt"}, 2},
     {PROTO_FOLLOWED, NB, {"data", "/dir/link"}, 2},
+    {PROTO_WRITABLE, NB, {"data", "dir/a b.txt"}, 2},
+    {PROTO_WRITABLE, NB, {"data", ""}, 2},
     {PROTO_STATVFS_OK, B(s_statvfs), {NULL}, 0},
     {PROTO_ZIP, B(s_zip), {"data", "dir", "a\nb c\nÜ"}, 3},
     {PROTO_ZIP, B(s_zip), {"data", "", ""}, 3},
@@ -408,9 +418,10 @@ static void test_wire_layout(void **state)
 	assert_int_equal(n, sizeof(want));
 	assert_memory_equal(buf, want, sizeof(want));
 	assert_int_equal(HDR, 12);
-	assert_int_equal(sizeof(struct proto_entry_rec), 24);
+	assert_int_equal(sizeof(struct proto_entry_rec), 48);
+	assert_int_equal(sizeof(struct proto_stat), 48);
 	assert_int_equal(sizeof(struct proto_auth), 24);
-	assert_int_equal(sizeof(struct proto_read_ok), 32);
+	assert_int_equal(sizeof(struct proto_read_ok), 56);
 }
 
 /* ---- decode: rejections --------------------------------------------------------------- */
@@ -819,10 +830,17 @@ static void test_bad_answers(void **state)
 			expect_bad(buf, n, "bad WALKING");
 		}
 	}
-	/* STAT_OK: a known ftype, reserved 0 */
+	/* STAT_OK: a known ftype, reserved 0, nanoseconds under a second */
 	{
 		static const struct proto_stat bad[] = {
-		    {.ftype = 0}, {.ftype = 4}, {.ftype = UINT32_MAX}, {.ftype = 1, .reserved = 1}};
+		    {.ftype = 0},
+		    {.ftype = 4},
+		    {.ftype = UINT32_MAX},
+		    {.ftype = 1, .reserved = 1},
+		    {.ftype = 1, .mtime_ns = 1000000000},
+		    {.ftype = 1, .ctime_ns = 1000000000},
+		    {.ftype = 1, .ctime_ns = UINT32_MAX},
+		};
 		for (size_t i = 0; i < ARRAY(bad); i++) {
 			n = raw_msg(buf, PROTO_STAT_OK, &bad[i], sizeof(bad[i]), NULL, 0);
 			expect_bad(buf, n, "bad STAT_OK");
@@ -835,6 +853,8 @@ static void test_bad_answers(void **state)
 		    {.st = {.ftype = PROTO_FT_SHARE}},
 		    {.st = {.ftype = 0}},
 		    {.st = {.ftype = PROTO_FT_FILE, .reserved = 1}},
+		    {.st = {.ftype = PROTO_FT_FILE, .mtime_ns = 1000000000}},
+		    {.st = {.ftype = PROTO_FT_FILE, .ctime_ns = 1000000000}},
 		};
 		for (size_t i = 0; i < ARRAY(bad); i++) {
 			n = raw_msg(buf, PROTO_READ_OK, &bad[i], sizeof(bad[i]), NULL, 0);
@@ -1136,7 +1156,7 @@ static void test_entries_builder(void **state)
 	n = proto_entries_finish(&b);
 	assert_int_equal(n, b.used);
 	assert_true(n <= PROTO_MAX_MSG);
-	assert_true(count > 1000);
+	assert_true(count > 800);
 
 	memset(&m, 0xa5, sizeof(m));
 	decode_ok(msg, n, &m);
@@ -1189,6 +1209,54 @@ static void test_entries_builder(void **state)
 	assert_int_equal(m.u.entries.count, b.count);
 }
 
+/* Entries carry a stat's every field (the ETag of a listing is the one of a
+ * stat); out-of-range nanoseconds are refused by the builder as by decode. */
+static void test_entries_rec(void **state)
+{
+	static uint8_t msg[PROTO_MAX_MSG];
+	const struct proto_entry_rec in = {.ftype = PROTO_FT_FILE,
+					   .size = 3,
+					   .mtime = 1796000000,
+					   .mtime_ns = 123456789,
+					   .ctime = 1796000001,
+					   .ctime_ns = 999999999,
+					   .reserved = 77, /* ignored */
+					   .file_id = 0x0123456789abcdefull};
+	struct proto_entry_rec bad = in, rec;
+	struct proto_entries_builder b;
+	struct proto_msg m;
+	const char *name;
+	size_t n, pos = 0;
+
+	(void)state;
+	proto_entries_init(&b, msg, sizeof(msg), 9);
+	assert_int_equal(proto_entries_add_rec(&b, &in, "f.txt", NULL), 0);
+	bad.mtime_ns = 1000000000;
+	assert_int_equal(proto_entries_add_rec(&b, &bad, "g.txt", NULL), -EINVAL);
+	bad = in;
+	bad.ctime_ns = 1000000000;
+	assert_int_equal(proto_entries_add_rec(&b, &bad, "g.txt", NULL), -EINVAL);
+	n = proto_entries_finish(&b);
+	decode_ok(msg, n, &m);
+	assert_int_equal(m.u.entries.count, 1);
+	assert_int_equal(proto_entries_next(&m, &pos, &rec, &name), 1);
+	assert_string_equal(name, "f.txt");
+	struct proto_stat st = proto_entry_stat(&rec);
+	assert_int_equal(st.ftype, PROTO_FT_FILE);
+	assert_int_equal(st.size, 3);
+	assert_int_equal(st.mtime, 1796000000);
+	assert_int_equal(st.mtime_ns, 123456789);
+	assert_int_equal(st.ctime, 1796000001);
+	assert_int_equal(st.ctime_ns, 999999999);
+	assert_int_equal(st.reserved, 0);
+	assert_true(st.file_id == 0x0123456789abcdefull);
+	/* a record with nanoseconds out of range, written by hand: refused */
+	memcpy(&bad, msg + HDR + sizeof(struct proto_entries), sizeof(bad));
+	bad.mtime_ns = 1000000000;
+	memcpy(msg + HDR + sizeof(struct proto_entries), &bad, sizeof(bad));
+	expect_bad(msg, n, "ENTRIES with mtime_ns out of range");
+}
+
 static void test_entries_small(void **state)
 {
 	static uint8_t msg[PROTO_MAX_MSG];
@@ -1209,12 +1277,12 @@ static void test_entries_small(void **state)
 	assert_int_equal(proto_entries_next(&m, &pos, &rec, &name), 0);
 
 	/* a small buffer fills early */
-	proto_entries_init(&b, msg, 100, 6);
+	proto_entries_init(&b, msg, 160, 6);
 	assert_int_equal(proto_entries_add(&b, PROTO_FT_SHARE, 0, 0, "share one"), 0);
 	assert_int_equal(proto_entries_add(&b, PROTO_FT_SHARE, 0, 0, "share two"), 0);
 	assert_int_equal(proto_entries_add(&b, PROTO_FT_SHARE, 0, 0, "share three"), -EMSGSIZE);
 	n = proto_entries_finish(&b);
-	assert_true(n <= 100);
+	assert_true(n <= 160);
 	decode_ok(msg, n, &m);
 	assert_int_equal(m.u.entries.count, 2);
 	pos = 0;
@@ -1424,6 +1492,45 @@ static void test_name_valid(void **state)
 	assert_true(proto_name_valid("a"));
 }
 
+/* Names the server would mangle: refused at creation, every spelling. */
+static void test_name_creatable(void **state)
+{
+	static const char *const refused[] = {
+	    "a.",	   "a ",
+	    "dots...",	   "end. ",
+	    "CON",	   "con",
+	    "Con",	   "PRN",
+	    "aux",	   "NUL",
+	    "nul.txt",	   "NUL.tar.gz",
+	    "nul .txt",	   "CON  .x",
+	    "COM1",	   "com9",
+	    "Com5.log",	   "LPT1",
+	    "lpt9.txt",	   "COM\xc2\xb9",
+	    "lpt\xc2\xb2", "COM\xc2\xb3.txt",
+	    "CON.",	   "x.txt ",
+	    "\xc3\xa9.",
+	};
+	static const char *const allowed[] = {
+	    "a",	"a.b",	    ".hidden",	"..a",	       " lead",	       "CONS",	"CONSOLE",
+	    "con1",	"NULL.txt", "COM",	"COM0",	       "LPT0",	       "COM10", "LPT10.txt",
+	    "xcon",	"aux_",	    "_nul.txt", "COM\xc2\xb4", "COM\xc2\xb9x", "a.CON", "PRN-2.txt",
+	    "tab\tend",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY(refused); i++) {
+		if (proto_name_creatable(refused[i]))
+			print_error("proto_name_creatable(\"%s\") is true\n", refused[i]);
+		assert_false(proto_name_creatable(refused[i]));
+	}
+	for (size_t i = 0; i < ARRAY(allowed); i++) {
+		if (!proto_name_creatable(allowed[i]))
+			print_error("proto_name_creatable(\"%s\") is false\n", allowed[i]);
+		assert_true(proto_name_creatable(allowed[i]));
+	}
+	assert_false(proto_name_creatable(""));
+}
+
 /* ---- names ---------------------------------------------------------------------------- */
 
 /* Names of upload temporaries: exactly the gateway's pattern; WRITE and DROP
@@ -1523,6 +1630,8 @@ static void test_err_name(void **state)
 	    [PROTO_E_BAD_ENTRY] = "unusable_name",
 	    [PROTO_E_TOO_DEEP] = "too_deep",
 	    [PROTO_E_OFFSET] = "offset_mismatch",
+	    [PROTO_E_OVERLAP] = "overlap",
+	    [PROTO_E_RESERVED_NAME] = "reserved_name",
 	};
 	static const uint32_t unknown[] = {0, PROTO_E_MAX + 1, 1000, UINT32_MAX};
 
@@ -1577,6 +1686,7 @@ static void test_type_name(void **state)
 	    {PROTO_STATVFS, "STATVFS", false},
 	    {PROTO_UTIMES, "UTIMES", false},
 	    {PROTO_FOLLOWED, "FOLLOWED", false},
+	    {PROTO_WRITABLE, "WRITABLE", false},
 	    {PROTO_STATVFS_OK, "STATVFS_OK", false},
 	};
 
@@ -1630,8 +1740,9 @@ int main(void)
 	    cmocka_unit_test(test_bad_error),	     cmocka_unit_test(test_bad_flags),
 	    cmocka_unit_test(test_bad_answers),	     cmocka_unit_test(test_bad_entries),
 	    cmocka_unit_test(test_entries_builder),  cmocka_unit_test(test_entries_small),
-	    cmocka_unit_test(test_share_comments),   cmocka_unit_test(test_encode_errors),
-	    cmocka_unit_test(test_utf8_valid),	     cmocka_unit_test(test_name_valid),
+	    cmocka_unit_test(test_entries_rec),	     cmocka_unit_test(test_share_comments),
+	    cmocka_unit_test(test_encode_errors),    cmocka_unit_test(test_utf8_valid),
+	    cmocka_unit_test(test_name_valid),	     cmocka_unit_test(test_name_creatable),
 	    cmocka_unit_test(test_err_name),	     cmocka_unit_test(test_type_name),
 	    cmocka_unit_test(test_tmp_names),	     cmocka_unit_test(test_fds),
 	};

@@ -296,7 +296,8 @@ static void test_per_user_limit(void **state)
 	char token[GW_TOKEN_LEN + 1];
 
 	(void)state;
-	gw_session_put(login(t, "alice", 0, 0, token));
+	struct gw_session *a = login(t, "alice", 0, 0, token);
+	gw_session_request_begin(a, NULL);
 	/* Logins still being checked hold no slot of the user: many at once
 	 * (wrong passwords, say) never refuse the right one. */
 	assert_int_equal(gw_sessions_reserve(t, "alice", 0), 0);
@@ -304,17 +305,29 @@ static void test_per_user_limit(void **state)
 	assert_int_equal(gw_sessions_reserve(t, "alice", 0), 0);
 	assert_int_equal(gw_sessions_count(t), 1);
 	assert_int_equal(gw_sessions_reserved(t), 3);
-	/* Another server, another user, another spelling: other pairs. */
+	/* Another server, another user, another spelling: other pairs (the
+	 * caller passes one canonical user: canonuser.h). */
 	assert_int_equal(gw_sessions_reserve(t, "alice", 1), 0);
 	assert_int_equal(gw_sessions_reserve(t, "bob", 0), 0);
 	assert_int_equal(gw_sessions_reserve(t, "ACME\\alice", 0), 0);
 	assert_int_equal(gw_sessions_reserved(t), 6);
 	gw_sessions_unreserve(t, "alice", 0);
 	gw_sessions_unreserve(t, "alice", 0);
-	gw_session_put(login(t, "alice", 0, 1, token));
-	/* The limit is on sessions: the pair has 2 now. */
+	struct gw_session *b = login(t, "alice", 0, 1, token);
+	gw_session_request_begin(b, NULL);
+	/* The limit is on sessions: the pair has 2 now, both busy. */
 	assert_int_equal(gw_sessions_reserve(t, "alice", 0), -EUSERS);
 	assert_int_equal(gw_sessions_reserved(t), 4);
+	/* One of them idle (no request holds it) but brand new: not yet. */
+	gw_session_request_end(b, 0, 0);
+	assert_int_equal(gw_sessions_reserve(t, "alice", 0), -EUSERS);
+	/* Past the grace (or used since its login): a login may replace it. */
+	advance(GW_SESSION_REPLACE_GRACE_MS);
+	assert_int_equal(gw_sessions_reserve(t, "alice", 0), 0);
+	gw_sessions_unreserve(t, "alice", 0);
+	gw_session_request_end(a, 0, 0);
+	gw_session_put(a);
+	gw_session_put(b);
 	gw_sessions_free(t);
 	assert_int_equal(freed_total, 2);
 }
@@ -323,25 +336,54 @@ static void test_per_user_limit_on_add(void **state)
 {
 	struct gw_sessions *t = table(100, 2, 60);
 	char token[GW_TOKEN_LEN + 1];
-	struct gw_session *s = (struct gw_session *)0x1;
+	struct gw_session *s = (struct gw_session *)0x1, *busy[2];
 
 	(void)state;
 	/* Three logins of one user checked at once, all right: the third to
-	 * finish finds the limit reached, and nothing of it stays. */
-	for (int i = 0; i < 3; i++)
+	 * finish ends the user's least recently used session that no request
+	 * holds (its token dies, its sandbox goes), and becomes a session; but
+	 * not one just made, whose login answer may be on its way. */
+	for (int i = 0; i < 4; i++)
 		assert_int_equal(gw_sessions_reserve(t, "alice", 0), 0);
 	assert_int_equal(gw_sessions_add(t, "alice", 0, fake_new(0), token, &s), 0);
+	char old_token[GW_TOKEN_LEN + 1];
+	memcpy(old_token, token, sizeof(token));
 	gw_session_put(s);
-	assert_int_equal(gw_sessions_add(t, "alice", 0, fake_new(1), token, &s), 0);
-	gw_session_put(s);
+	advance(1000);
+	assert_int_equal(gw_sessions_add(t, "alice", 0, fake_new(1), token, &busy[0]), 0);
 	s = (struct gw_session *)0x1;
-	assert_int_equal(gw_sessions_add(t, "alice", 0, fake_new(2), token, &s), -EUSERS);
+	assert_int_equal(gw_sessions_add(t, "alice", 0, fake_new(4), token, &s), -EUSERS);
 	assert_ptr_equal(s, (struct gw_session *)0x1);
-	assert_int_equal(freed[2], 1); /* its sandbox went */
+	assert_int_equal(freed[4], 1);
+	assert_int_equal(freed[0], 0);
+	advance(GW_SESSION_REPLACE_GRACE_MS);
+	assert_int_equal(gw_sessions_add(t, "alice", 0, fake_new(2), token, &s), 0);
+	assert_int_equal(freed[0], 1); /* the oldest idle one went */
+	assert_null(gw_sessions_get(t, old_token));
+	assert_int_equal(freed[1], 0);
 	assert_int_equal(gw_sessions_count(t), 2);
 	assert_int_equal(gw_sessions_reserved(t), 0);
+	advance(GW_SESSION_REPLACE_GRACE_MS);
+	/* Every session busy: the login is refused, and nothing of it stays. */
+	busy[1] = s;
+	gw_session_request_begin(busy[0], NULL);
+	gw_session_request_begin(busy[1], NULL);
+	assert_int_equal(gw_sessions_reserve(t, "alice", 0), -EUSERS);
+	gw_session_request_end(busy[1], 0, 0);
+	assert_int_equal(gw_sessions_reserve(t, "alice", 0), 0);
+	gw_session_request_begin(busy[1], NULL);
+	s = (struct gw_session *)0x1;
+	assert_int_equal(gw_sessions_add(t, "alice", 0, fake_new(3), token, &s), -EUSERS);
+	assert_ptr_equal(s, (struct gw_session *)0x1);
+	assert_int_equal(freed[3], 1); /* its sandbox went */
+	assert_int_equal(gw_sessions_count(t), 2);
+	assert_int_equal(gw_sessions_reserved(t), 0);
+	for (int i = 0; i < 2; i++) {
+		gw_session_request_end(busy[i], 0, 0);
+		gw_session_put(busy[i]);
+	}
 	gw_sessions_free(t);
-	assert_int_equal(freed_total, 3);
+	assert_int_equal(freed_total, 5);
 }
 
 static void test_reserve_accounting(void **state)
@@ -453,8 +495,11 @@ static void test_idle_expiry(void **state)
 	advance(1000);
 	gw_sessions_free(t);
 	t = table(2, 1, 60);
-	gw_session_put(login(t, "alice", 0, 4, ta));
+	a = login(t, "alice", 0, 4, ta);
+	gw_session_request_begin(a, NULL); /* busy: not to be replaced */
 	assert_int_equal(gw_sessions_reserve(t, "alice", 0), -EUSERS);
+	gw_session_request_end(a, 0, 0);
+	gw_session_put(a);
 	advance(60000);
 	assert_int_equal(gw_sessions_reserve(t, "alice", 0), 0);
 	assert_int_equal(freed[4], 1);
