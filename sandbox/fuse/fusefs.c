@@ -215,6 +215,17 @@ static int name_check(const char *name, enum name_use use)
 	return 0;
 }
 
+/* smb_tmp_alias() of what @l names, as name_check() answers for a
+ * temporary's own name. */
+static int alias_check(struct fs *fs, const struct loc *l, enum name_use use)
+{
+	int r = l->level == L_FILE ? smb_tmp_alias(fs->smb, l->share, l->path) : 0;
+
+	if (r == PROTO_E_BAD_NAME)
+		return use == N_LOOKUP ? -ENOENT : -EPERM;
+	return r ? proto_errno(r) : 0;
+}
+
 /* A name of a listing, from the server: left out (0) when it could not be
  * shown or is a temporary; 1 when it can be looked up; 2 when it is shown
  * without attributes because every lookup of it fails with EINVAL. */
@@ -440,6 +451,8 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (r == 0)
 		r = locate(fs, 0, parent, name, &l);
 	if (r == 0)
+		r = alias_check(fs, &l, N_LOOKUP);
+	if (r == 0)
 		r = stat_loc(fs, &l, 0, &st);
 	if (r == 0)
 		r = make_entry(fs, parent, name, &st, &e);
@@ -584,6 +597,8 @@ static int prepare_change(struct fs *fs, unsigned slot, fuse_ino_t parent, const
 		return -EROFS; /* the list of shares is the server's */
 	if (r == 0)
 		r = locate(fs, slot, parent, name, l);
+	if (r == 0)
+		r = alias_check(fs, l, use);
 	return r;
 }
 

@@ -21,11 +21,13 @@
 #include <sys/statvfs.h>
 #include <sys/time.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libsmbclient.h>
 
 #include "cfg.h"
+#include "rules.h"
 #include "smb.h"
 
 #define IO_BUF (4 * 1024 * 1024) /* a round trip per call: large buffers */
@@ -51,6 +53,11 @@
 #define URL_MAX	      SMB_URL_MAX
 #define RMDIR_DEPTH   64
 #define RMDIR_ENTRIES 100000
+/* smb_followed_link() remembers the twins of the last folders it listed:
+ * a walk (find, ls -R through the mount, a COPY's plan) asks about every
+ * folder of a folder in turn, depth first. */
+#define TWINS_MEMO    8
+#define TWINS_MEMO_NS (5 * 1000000000LL)
 /* smb_drop_tmp() on a temporary still open on the server: 2 s at most. */
 #define DROP_BUSY_TRIES	  20
 #define DROP_BUSY_WAIT_MS 100
@@ -67,9 +74,12 @@ struct smb {
 	char user[PROTO_MAX_CRED + 1];
 	char password[PROTO_MAX_CRED + 1];
 	struct smb_params params; /* .server points at server[] */
+	struct twins_memo *memo;  /* TWINS_MEMO of them, made on first use */
 };
 
 unsigned smb_connect_timeout_ms;
+
+static void memo_free(struct twins_memo *m);
 
 static void auth_cb(SMBCCTX *ctx, const char *server, const char *share, char *wg, int wglen,
 		    char *un, int unlen, char *pw, int pwlen)
@@ -229,8 +239,9 @@ static bool smb_name_ok(const char *name)
 
 bool smb_path_reserved(const char *path)
 {
+	/* In any case: the server's names ignore it. */
 	for (const char *p = path; p && *p;) {
-		if (strncmp(p, SMB_TMP_PREFIX, strlen(SMB_TMP_PREFIX)) == 0)
+		if (strncasecmp(p, SMB_TMP_PREFIX, strlen(SMB_TMP_PREFIX)) == 0)
 			return true;
 		p = strchr(p, '/');
 		if (p)
@@ -513,6 +524,7 @@ void smb_free(struct smb *s)
 	for (int i = 0; i < 2; i++)
 		if (s->zbuf[i])
 			munmap(s->zbuf[i], READ_CHUNK);
+	memo_free(s->memo);
 	explicit_bzero(s, sizeof(*s));
 	free(s);
 }
@@ -580,6 +592,94 @@ static int opendir_err(struct smb *s, const char *url)
 
 /* Every request on a path starts with this one (or an opendir or an open for
  * reading): a broken connection is replaced before anything changes. */
+static bool ts_equal(const struct timespec *a, const struct timespec *b);
+
+/* An upload's temporary, as its folder's listing gave it. */
+struct tmp_seen {
+	ino_t ino;
+	uint64_t size;
+	struct timespec mtime, ctime;
+};
+
+/* Whether @st is the file that @t is: the same file id, or (a server
+ * without ids) the same size and times, to the 100 ns. */
+static bool tmp_is(const struct tmp_seen *t, const struct stat *st)
+{
+	return t->ino == st->st_ino ||
+	       (t->size == (uint64_t)st->st_size && ts_equal(&t->mtime, &st->st_mtim) &&
+		ts_equal(&t->ctime, &st->st_ctim));
+}
+
+/*
+ * smb_tmp_alias() for the entry @name (at @url) of the folder at @dir_url.
+ * The folder's listing says whether @name is an entry's own name (in any
+ * case: then it names that entry), a temporary's short name (when the server
+ * lists short names, as Windows does), or neither: then the server may still
+ * answer to it (Samba makes short names from a hash of the long name and
+ * does not list them), and a stat of it says which file it is.
+ */
+static int tmp_alias(struct smb *s, const char *dir_url, const char *name, const char *url)
+{
+	const struct libsmb_file_info *fi;
+	struct tmp_seen *tmps = NULL;
+	size_t n = 0, cap = 0;
+	bool own = false, hit = false;
+	struct stat st;
+	SMBCFILE *d;
+	int r = 0;
+
+	if (!rules_short_name_like(name))
+		return 0;
+	d = opendir_again(s, dir_url);
+	if (!d)
+		return opendir_err(s, dir_url);
+	while (!own && r == 0 && (fi = smbc_getFunctionReaddirPlus2(s->ctx)(s->ctx, d, &st))) {
+		if (!fi->name)
+			continue;
+		own = strcasecmp(fi->name, name) == 0;
+		if (own || !smb_path_reserved(fi->name))
+			continue;
+		hit |= fi->short_name && strcasecmp(fi->short_name, name) == 0;
+		if (n == cap) {
+			size_t c = cap ? cap * 2 : 16;
+			struct tmp_seen *m = realloc(tmps, c * sizeof(*m));
+			if (!m) {
+				r = PROTO_E_IO;
+				break;
+			}
+			tmps = m;
+			cap = c;
+		}
+		tmps[n++] = (struct tmp_seen){.ino = st.st_ino,
+					      .size = fi->size,
+					      .mtime = fi->mtime_ts,
+					      .ctime = fi->ctime_ts};
+	}
+	smbc_getFunctionClosedir(s->ctx)(s->ctx, d);
+	if (r == 0 && !own && !hit && n > 0 && stat_again(s, url, &st) == 0)
+		for (size_t i = 0; !hit && i < n; i++)
+			hit = tmp_is(&tmps[i], &st);
+	free(tmps);
+	if (r)
+		return r;
+	return hit && !own ? PROTO_E_BAD_NAME : 0;
+}
+
+int smb_tmp_alias(struct smb *s, const char *share, const char *path)
+{
+	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+	char dir[PROTO_MAX_PATH + 1], url[URL_MAX], dir_url[URL_MAX];
+	int r;
+
+	if (!rules_short_name_like(name))
+		return 0; /* the cost of every other name: this */
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 0, path);
+	r = make_url(s, url, sizeof(url), share, path);
+	if (r == 0)
+		r = make_url(s, dir_url, sizeof(dir_url), share, dir);
+	return r ? r : tmp_alias(s, dir_url, name, url);
+}
+
 static int stat_url(struct smb *s, const char *url, struct proto_stat *ret)
 {
 	struct stat st;
@@ -1598,9 +1698,11 @@ int smb_unlink(struct smb *s, const char *share, const char *path)
  * the folder that holds them: PROTO_E_NOT_EMPTY). What gives such a link away
  * is the ".." of its listing: Samba, like the kernel, reports there the
  * target's real parent. So a folder is entered only when the ".." of its own
- * listing is the folder it was found in (rm_inside()). A link found this way
- * is removed with an rmdir, which Samba applies to the link itself (lstat,
- * then unlink) once what it points to is empty, and refuses otherwise: a link
+ * listing is the folder it was found in, and (a link beside its target, whose
+ * ".." is that folder too) when no other entry of that folder has its file
+ * id (rules_inside()). A link found this way is removed with an rmdir, which
+ * Samba applies to the link itself (lstat, then unlink) once what it points
+ * to is empty, and refuses otherwise: a link
  * to a folder that is not empty cannot be removed over SMB without emptying
  * its target, so the delete stops with PROTO_E_LINK before the second pass.
  * So does a name that cannot be read or sent back (PROTO_E_BAD_ENTRY): what
@@ -1614,13 +1716,7 @@ struct rm_node {
 	size_t first; /* RM_DIR: its entries are nodes[first .. first + n) */
 	uint32_t n;
 	uint8_t kind;
-};
-
-/* A folder as a listing shows it in "." or "..", or as a stat does. */
-struct dir_id {
-	bool have;
-	ino_t ino;
-	struct timespec mtime, ctime;
+	bool twin; /* its id is another entry's too (rules_inside()) */
 };
 
 struct rm_walk {
@@ -1668,24 +1764,93 @@ static bool ts_equal(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-/*
- * Whether a folder whose listing gave @self and @up, found as an entry with
- * file id @entry_ino in the folder @parent, really is inside @parent (and not
- * a link that the server followed). The server has file ids when the entry's
- * id is the id of "." in the folder's own listing (libsmbclient makes up ids
- * from the path when the server sends none, and "a" and "a/." then differ);
- * then ".." must have @parent's id. Without ids (SMB1, FAT), ".." must have
- * @parent's times, to the 100 ns. Without ".." nothing says where the folder
- * is: false.
- */
-static bool rm_inside(const struct dir_id *parent, ino_t entry_ino, const struct dir_id *self,
-		      const struct dir_id *up)
+/* Lists the folder at @url: the file ids its folders share, into *@ret
+ * (caller frees with rules_twins_clear()). */
+static int twins_list(struct smb *s, const char *url, struct twins *ret)
 {
-	if (!parent->have || !up->have)
-		return false;
-	if (self->have && self->ino == entry_ino)
-		return up->ino == parent->ino;
-	return ts_equal(&up->mtime, &parent->mtime) && ts_equal(&up->ctime, &parent->ctime);
+	const struct libsmb_file_info *fi;
+	ino_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	struct stat st;
+	SMBCFILE *d = opendir_again(s, url);
+	int r = 0;
+
+	if (!d)
+		return opendir_err(s, url);
+	while (r == 0 && (fi = smbc_getFunctionReaddirPlus2(s->ctx)(s->ctx, d, &st)) != NULL)
+		if (fi->name && (fi->attrs & FILE_ATTR_DIRECTORY))
+			r = rules_ids_push(&ids, &n, &cap, st.st_ino) ? PROTO_E_IO
+								      : 0; /* "." and ".." too */
+	smbc_getFunctionClosedir(s->ctx)(s->ctx, d);
+	if (r) {
+		free(ids);
+		return r;
+	}
+	rules_twins_make(ids, n, ret);
+	return 0;
+}
+
+/* What twins_list() gave for the folder @url, whose stat gave @dir, @at
+ * (CLOCK_MONOTONIC, ns). A folder's times change when a name in it does. */
+struct twins_memo {
+	char *url; /* NULL: unused */
+	struct dir_id dir;
+	int64_t at;
+	struct twins t;
+};
+
+static void memo_free(struct twins_memo *m)
+{
+	for (size_t i = 0; m && i < TWINS_MEMO; i++) {
+		free(m[i].url);
+		rules_twins_clear(&m[i].t);
+	}
+	free(m);
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The twins of the folder at @url, whose stat gave @dir: remembered for
+ * TWINS_MEMO_NS while @dir stays the same (*@ret: owned by @s). */
+static int memo_twins(struct smb *s, const char *url, const struct dir_id *dir,
+		      const struct twins **ret)
+{
+	int64_t now = mono_ns();
+	struct twins_memo *m, *old;
+
+	if (!s->memo && !(s->memo = calloc(TWINS_MEMO, sizeof(*s->memo))))
+		return PROTO_E_IO;
+	old = &s->memo[0];
+	for (m = s->memo; m < s->memo + TWINS_MEMO; m++) {
+		if (m->url && strcmp(m->url, url) == 0 && now - m->at < TWINS_MEMO_NS &&
+		    m->dir.ino == dir->ino && ts_equal(&m->dir.mtime, &dir->mtime) &&
+		    ts_equal(&m->dir.ctime, &dir->ctime)) {
+			*ret = &m->t;
+			return 0;
+		}
+		if (!m->url || (old->url && m->at < old->at))
+			old = m;
+	}
+	free(old->url);
+	rules_twins_clear(&old->t);
+	old->url = NULL;
+	int r = twins_list(s, url, &old->t);
+	if (r)
+		return r;
+	old->url = strdup(url);
+	if (!old->url) {
+		rules_twins_clear(&old->t);
+		return PROTO_E_IO;
+	}
+	old->dir = *dir;
+	old->at = now;
+	*ret = &old->t;
+	return 0;
 }
 
 int smb_followed_link(struct smb *s, const char *share, const char *path)
@@ -1694,6 +1859,7 @@ int smb_followed_link(struct smb *s, const char *share, const char *path)
 	const char *slash = strrchr(path, '/');
 	struct dir_id parent = {0}, self = {0}, up = {0};
 	const struct libsmb_file_info *fi;
+	const struct twins *twins;
 	struct stat st, pst;
 	SMBCFILE *d;
 	int r;
@@ -1714,6 +1880,9 @@ int smb_followed_link(struct smb *s, const char *share, const char *path)
 		return last_err();
 	parent = (struct dir_id){
 	    .have = true, .ino = pst.st_ino, .mtime = pst.st_mtim, .ctime = pst.st_ctim};
+	r = memo_twins(s, up_url, &parent, &twins);
+	if (r)
+		return r;
 	d = opendir_again(s, url);
 	if (!d)
 		return opendir_err(s, url);
@@ -1730,7 +1899,9 @@ int smb_followed_link(struct smb *s, const char *share, const char *path)
 								       .ctime = fi->ctime_ts};
 	}
 	smbc_getFunctionClosedir(s->ctx)(s->ctx, d);
-	return rm_inside(&parent, st.st_ino, &self, &up) ? 0 : PROTO_E_LINK;
+	return rules_inside(&parent, st.st_ino, rules_twins_has(twins, st.st_ino), &self, &up)
+		   ? 0
+		   : PROTO_E_LINK;
 }
 
 /* Appends "/" and @name to w->url; the caller puts w->len back. */
@@ -1821,6 +1992,50 @@ static int rm_list(struct rm_walk *w, size_t *first, uint32_t *count, struct dir
 	return r;
 }
 
+/* The twins of a listing whose folders have the ids @ids[0..@n) (malloc'd
+ * or NULL, @cap allocated; taken) and whose "." and ".." gave @self and @up:
+ * *@ret (caller frees with rules_twins_clear()). */
+static int listing_twins(ino_t *ids, size_t n, size_t cap, const struct dir_id *self,
+			 const struct dir_id *up, struct twins *ret)
+{
+	int r = 0;
+
+	if (self->have)
+		r = rules_ids_push(&ids, &n, &cap, self->ino);
+	if (r == 0 && up->have)
+		r = rules_ids_push(&ids, &n, &cap, up->ino);
+	if (r) {
+		free(ids);
+		return PROTO_E_IO;
+	}
+	rules_twins_make(ids, n, ret);
+	return 0;
+}
+
+/* Marks the folders of nodes[first .. first + count) whose file id another
+ * of them, @self or @up has too (rules_inside()). */
+static int rm_twins(struct rm_walk *w, size_t first, uint32_t count, const struct dir_id *self,
+		    const struct dir_id *up)
+{
+	ino_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	struct twins t;
+
+	for (size_t i = first; i < first + count; i++)
+		if (w->nodes[i].kind == RM_DIR && rules_ids_push(&ids, &n, &cap, w->nodes[i].ino)) {
+			free(ids);
+			return PROTO_E_IO;
+		}
+	int r = listing_twins(ids, n, cap, self, up, &t);
+	if (r)
+		return r;
+	for (size_t i = first; i < first + count; i++)
+		w->nodes[i].twin =
+		    w->nodes[i].kind == RM_DIR && rules_twins_has(&t, w->nodes[i].ino);
+	rules_twins_clear(&t);
+	return 0;
+}
+
 /* The first pass, for node @at (at w->url), found in the folder @parent. */
 static int rm_scan(struct rm_walk *w, size_t at, const struct dir_id *parent, int depth)
 {
@@ -1833,9 +2048,11 @@ static int rm_scan(struct rm_walk *w, size_t at, const struct dir_id *parent, in
 	if (depth > RMDIR_DEPTH)
 		return PROTO_E_TOO_DEEP;
 	r = rm_list(w, &first, &count, &self, &up);
+	if (r == 0)
+		r = rm_twins(w, first, count, &self, &up);
 	if (r)
 		return r;
-	bool inside = rm_inside(parent, w->nodes[at].ino, &self, &up);
+	bool inside = rules_inside(parent, w->nodes[at].ino, w->nodes[at].twin, &self, &up);
 	/* A folder seen twice (a link to a folder of the tree): the second one
 	 * is the link, as far as this walk knows. */
 	if (inside && self.have && self.ino == w->nodes[at].ino)
@@ -1907,6 +2124,7 @@ static int rmdir_tree(struct smb *s, const char *share, const char *path, const 
 {
 	struct rm_walk *w = calloc(1, sizeof(*w));
 	struct dir_id top, parent;
+	const struct twins *twins;
 	char purl[URL_MAX];
 	const char *slash = strrchr(path, '/');
 	char ppath[PROTO_MAX_PATH + 1];
@@ -1926,9 +2144,13 @@ static int rmdir_tree(struct smb *s, const char *share, const char *path, const 
 	if (r == 0)
 		r = stat_id(s, purl, &parent);
 	if (r == 0)
-		r = rm_add(w, NULL, top.ino, RM_DIR);
+		r = memo_twins(s, purl, &parent, &twins); /* beside its target? */
 	if (r == 0)
+		r = rm_add(w, NULL, top.ino, RM_DIR);
+	if (r == 0) {
+		w->nodes[0].twin = rules_twins_has(twins, top.ino);
 		r = rm_scan(w, 0, &parent, 0);
+	}
 	if (r == 0)
 		r = rm_delete(w, 0);
 	rm_cut(w, 0);
@@ -1969,6 +2191,7 @@ struct walk_kid {
 	uint64_t size;
 	int64_t mtime;
 	uint8_t kind; /* enum rm_kind */
+	bool twin;    /* its id is another entry's too (rules_inside()) */
 };
 
 struct walk {
@@ -2086,7 +2309,30 @@ static int walk_list(struct walk *w, unsigned depth, struct walk_kid **ret_kids,
 }
 
 static int walk_dir(struct walk *w, const struct smb_walk_entry *self_e,
-		    const struct dir_id *parent, ino_t ino, bool check);
+		    const struct dir_id *parent, ino_t ino, bool twin, bool check);
+
+/* Marks the folders of @kids[0..@n) whose file id another of them, @self
+ * or @up has too (rules_inside()). */
+static int walk_twins(struct walk_kid *kids, size_t n, const struct dir_id *self,
+		      const struct dir_id *up)
+{
+	ino_t *ids = NULL;
+	size_t k = 0, cap = 0;
+	struct twins t;
+
+	for (size_t i = 0; i < n; i++)
+		if (kids[i].kind == RM_DIR && rules_ids_push(&ids, &k, &cap, kids[i].ino)) {
+			free(ids);
+			return PROTO_E_IO;
+		}
+	int r = listing_twins(ids, k, cap, self, up, &t);
+	if (r)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		kids[i].twin = kids[i].kind == RM_DIR && rules_twins_has(&t, kids[i].ino);
+	rules_twins_clear(&t);
+	return 0;
+}
 
 /* Reports @k (an entry of the folder at w->path, of depth @depth) and walks
  * it when it is a folder; w->path and w->url name the folder it is in. */
@@ -2107,7 +2353,7 @@ static int walk_kid(struct walk *w, const struct walk_kid *k, unsigned depth,
 		else if (k->kind == RM_LINK)
 			r = w->cb(w->ud, SMB_WALK_LINK, &e, PROTO_E_LINK);
 		else
-			r = walk_dir(w, &e, here, k->ino, true);
+			r = walk_dir(w, &e, here, k->ino, k->twin, true);
 	} else {
 		struct smb_walk_entry bad = {.path = w->path, .depth = depth};
 		walk_pop(w, plen, ulen);
@@ -2119,11 +2365,11 @@ static int walk_kid(struct walk *w, const struct walk_kid *k, unsigned depth,
 
 /*
  * The folder at w->url (w->path): listed first, then, when it is really
- * inside @parent (@check; see rm_inside()), reported with @self_e (NULL: the
+ * inside @parent (@check; see rules_inside()), reported with @self_e (NULL: the
  * top, not reported) and its entries walked, depth first.
  */
 static int walk_dir(struct walk *w, const struct smb_walk_entry *self_e,
-		    const struct dir_id *parent, ino_t ino, bool check)
+		    const struct dir_id *parent, ino_t ino, bool twin, bool check)
 {
 	struct dir_id self = {0}, up = {0};
 	struct walk_kid *kids = NULL;
@@ -2132,13 +2378,17 @@ static int walk_dir(struct walk *w, const struct smb_walk_entry *self_e,
 	bool ok = true;
 	int r = walk_list(w, depth, &kids, &n, &self, &up);
 
+	if (r == 0 && (r = walk_twins(kids, n, &self, &up)) != 0) {
+		kids_free(kids, n);
+		return r;
+	}
 	if (r) {
 		if (!self_e)
 			return r; /* the top itself: the request fails */
 		r = w->cb(w->ud, SMB_WALK_UNREADABLE, self_e, r);
 		return r > 0 ? r : 0;
 	}
-	bool inside = !check || rm_inside(parent, ino, &self, &up);
+	bool inside = !check || rules_inside(parent, ino, twin, &self, &up);
 	if (inside && check && self.have && self.ino == ino)
 		inside = seen_add(&w->seen, self.ino, &ok);
 	if (!ok) {
@@ -2167,7 +2417,9 @@ int smb_walk(struct smb *s, const char *share, const char *top, const char *cons
 	     size_t n_names, smb_walk_cb cb, void *ud)
 {
 	struct walk *w = calloc(1, sizeof(*w));
+	const struct twins *twins = NULL;
 	struct dir_id top_id;
+	char top_url[URL_MAX];
 	int r;
 
 	if (!w)
@@ -2182,10 +2434,12 @@ int smb_walk(struct smb *s, const char *share, const char *top, const char *cons
 		goto out;
 	w->ulen = strlen(w->url);
 	if (n_names == 0) {
-		r = walk_dir(w, NULL, NULL, 0, false);
+		r = walk_dir(w, NULL, NULL, 0, false, false);
 		goto out;
 	}
 	/* A selection: each name is an entry of @top. */
+	memcpy(top_url, w->url, w->ulen + 1);
+	r = memo_twins(s, top_url, &top_id, &twins);
 	for (size_t i = 0; r == 0 && i < n_names; i++) {
 		size_t ulen = w->ulen;
 		struct stat st;
@@ -2195,6 +2449,8 @@ int smb_walk(struct smb *s, const char *share, const char *top, const char *cons
 		}
 		r = walk_push(w, names[i]);
 		if (r == 0)
+			r = tmp_alias(s, top_url, names[i], w->url);
+		if (r == 0)
 			r = stat_again(s, w->url, &st);
 		walk_pop(w, 0, ulen);
 		if (r)
@@ -2203,7 +2459,9 @@ int smb_walk(struct smb *s, const char *share, const char *top, const char *cons
 				     .ino = st.st_ino,
 				     .size = S_ISDIR(st.st_mode) ? 0 : (uint64_t)st.st_size,
 				     .mtime = (int64_t)st.st_mtime,
-				     .kind = S_ISDIR(st.st_mode) ? RM_DIR : RM_FILE};
+				     .kind = S_ISDIR(st.st_mode) ? RM_DIR : RM_FILE,
+				     .twin =
+					 S_ISDIR(st.st_mode) && rules_twins_has(twins, st.st_ino)};
 		r = walk_kid(w, &k, 0, &top_id);
 	}
 out:

@@ -151,9 +151,13 @@ int smb_unlink(struct smb *s, const char *share, const char *path);
  * Whether the folder @path of @share is a link to a folder that the server
  * followed (Samba's "follow symlinks = yes" shows such a link as a folder):
  * PROTO_E_LINK, told as smb_rmdir()'s walk tells it (the ".." of its own
- * listing is not the folder it is in); 0 for a real folder (a share's root
- * too); another proto_err when it cannot be told. Two stats and the first
- * entries of a listing.
+ * listing is not the folder it is in, or another entry of that folder has
+ * its file id: a link beside its target, and the target too, as nothing
+ * tells which of the two is the link); 0 for a real folder (a share's root
+ * too); another proto_err when it cannot be told. Two stats, the first
+ * entries of a listing, and a listing of the folder it is in (remembered a
+ * few seconds while that folder's times stay the same: a walk asks about
+ * every folder of a folder in turn).
  */
 int smb_followed_link(struct smb *s, const char *share, const char *path);
 
@@ -172,8 +176,22 @@ extern unsigned smb_connect_timeout_ms;
 
 #define SMB_TMP_PREFIX ".~smbgate-"
 
-/* Whether a segment of @path starts with SMB_TMP_PREFIX. */
+/* Whether a segment of @path starts with SMB_TMP_PREFIX (in any case). */
 bool smb_path_reserved(const char *path);
+
+/*
+ * Whether @path of @share names an upload's temporary by the short (8.3)
+ * name the server made for it (Samba answers to "_IUUGF~5.TMP" for
+ * ".~smbgate-new-….tmp" where "mangled names" is on, its default): then
+ * PROTO_E_BAD_NAME, as for the temporary's own name (smb_path_reserved());
+ * else 0, or the proto_err of listing the folder of @path. Only the last
+ * segment is looked at (a temporary is a file: a path through one leads
+ * nowhere). Costs nothing unless that segment could be a short name (a
+ * '~', 8.3); then a listing of its folder, and a stat when the folder holds
+ * a temporary and the name is no entry's own. Every request of the worker
+ * (worker.c's handle()) and every name of the FUSE server passes here.
+ */
+int smb_tmp_alias(struct smb *s, const char *share, const char *path);
 
 /* Maps an errno from libsmbclient to the stable set. */
 int smb_errno_to_proto(int err);

@@ -620,6 +620,17 @@ static void handle(struct worker *w, const struct proto_msg *m, int fd)
 		reply_error(w, m->hdr.seq, reserved ? PROTO_E_BAD_NAME : PROTO_E_INVALID);
 		return;
 	}
+	/* Nor by the short name the server made for one. */
+	int r = 0;
+	for (unsigned k = 1; r == 0 && k < m->n_str; k++)
+		if (dispatch[i].paths & (1u << k))
+			r = smb_tmp_alias(w->smb, m->str[0], m->str[k]);
+	if (r) {
+		if (fd >= 0)
+			close(fd);
+		reply_error(w, m->hdr.seq, (uint32_t)r);
+		return;
+	}
 	dispatch[i].fn(w, m, fd);
 }
 

@@ -22,6 +22,7 @@ whatever is missing is a failure. Every wait is bounded.
 """
 import base64
 import http.client
+import io
 import json
 import os
 import re
@@ -37,6 +38,7 @@ import time
 import types
 import unittest
 import urllib.parse
+import zipfile
 
 if len(sys.argv) < 3:
     sys.exit("usage: test_api.py SMBGATE WORKER [SMBGATECTL] [unittest args]")
@@ -3373,6 +3375,55 @@ class T08ProbeSandbox(Base):
         self.assertTrue(os.path.isdir(os.path.join(p, "emptyt")))
         self.assertTrue(os.path.islink(os.path.join(p, "withempty", "le")))
 
+    def sibling_links(self):
+        """sibtarget/{keep.txt, sub/deep.bin}, toplink -> sibtarget;
+        sibfile.txt, filelink -> sibfile.txt; all in the scratch folder.
+        Returns {path below it: bytes} of every file of sibtarget and sibfile."""
+        p = self.path
+        files = {"sibtarget/keep.txt": b"keep\n", "sibtarget/sub/deep.bin": bytes(range(256)),
+                 "sibfile.txt": b"sibling file\n"}
+        self.mk(os.path.join(p, "sibtarget"))
+        self.mk(os.path.join(p, "sibtarget", "sub"))
+        for rel, data in files.items():
+            self.mk(os.path.join(p, rel), data)
+        self.link("sibtarget", os.path.join(p, "toplink"))
+        self.link("sibfile.txt", os.path.join(p, "filelink"))
+        return files
+
+    def assertSiblingsKept(self, files):
+        for rel, data in files.items():
+            self.assertDisk(os.path.join(self.path, rel), data)
+        self.assertEqual(sorted(os.listdir(os.path.join(self.path, "sibtarget"))),
+                         ["keep.txt", "sub"])
+        self.assertEqual(os.readlink(os.path.join(self.path, "toplink")), "sibtarget")
+
+    def test_recursive_delete_of_a_link_to_a_sibling(self):
+        # A link beside its target: the ".." of the link's listing is the
+        # folder it is in, as for the target. Samba shows both as one folder
+        # (one file id): neither is entered, whichever is named.
+        files = self.sibling_links()
+        for rel in ("toplink", "sibtarget"):
+            with self.subTest(delete=rel):
+                self.assertError(self.delete(rel), 409, "contains_link")
+                self.assertSiblingsKept(files)
+        # zip and search list the link as a link, never what is behind it
+        r = self.gw.get(f"{self.url}/?download=zip", self.h)
+        self.assertEqual(r.status, 200, r)
+        with zipfile.ZipFile(io.BytesIO(r.body)) as z:
+            names = sorted(z.namelist())
+        self.assertNotIn("toplink/keep.txt", names)
+        self.assertNotIn("sibtarget/keep.txt", names)
+        # a link to a sibling file: a delete removes the link alone
+        r = self.gw.request("DELETE", f"{self.url}/filelink", self.h)
+        self.assertEqual(r.status, 204, r)
+        self.assertFalse(os.path.lexists(os.path.join(self.path, "filelink")))
+        self.assertSiblingsKept(files)
+        # a plain folder beside them still goes
+        self.mk(os.path.join(self.path, "plain"))
+        self.mk(os.path.join(self.path, "plain", "x.txt"), b"x\n")
+        self.assertEqual(self.delete("plain").status, 204)
+        self.assertFalse(os.path.exists(os.path.join(self.path, "plain")))
+
 
     def restart_smbd(self):
         """Stops the fixture's smbd and starts it again on the same port."""
@@ -3463,6 +3514,101 @@ class T08ProbeSandbox(Base):
                 self.assertDisk(os.path.join(p, d, "ok.txt"), b"ok\n")
                 self.assertError(r, 409, "unusable_name")
 
+
+
+def short_name(share, rel):
+    """The 8.3 name the fixture's Samba answers to for @rel of @share (its
+    "altname", from smbclient's allinfo), checked to be a mangled one."""
+    p = subprocess.run(["smbclient", f"//127.0.0.1/{share}", "-p", FX["SAMBA_PORT"],
+                        "-s", FX["SAMBA_CLIENT_CONF"], "-U", f"{ALICE}%{ALICE_PW}",
+                        "-c", f'allinfo "{rel}"'], capture_output=True, timeout=60)
+    m = re.search(rb"^altname: (\S+)$", p.stdout, re.M)
+    assert m and b"~" in m.group(1), p
+    return m.group(1).decode()
+
+
+class T20TempShortNames(Base):
+    """Upload temporaries are not reachable by the 8.3 name the server makes
+    for them (alice_private keeps Samba's default "mangled names"), nor by
+    their own name in another case."""
+
+    TMP = ".~smbgate-new-" + "0123456789abcdef" * 2 + ".tmp"
+    DATA = b"an upload in progress\n"
+
+    def setUp(self):
+        super().setUp()
+        self.gw = MAIN
+        self.h = basic(ALICE, ALICE_PW)
+        self.name, self.path = self.scratch(PRIVATE)
+        self.url = f"{FS}/alice_private/{q(self.name)}"
+        self.tmp = os.path.join(self.path, self.TMP)
+        self.reset()
+        self.alias = short_name("alice_private", f"{self.name}/{self.TMP}")
+
+    def reset(self):
+        """The temporary and other.txt as they were, and nothing else."""
+        for n in os.listdir(self.path):
+            if n not in (self.TMP, "other.txt"):
+                shutil.rmtree(os.path.join(self.path, n), ignore_errors=True)
+                if os.path.lexists(os.path.join(self.path, n)):
+                    os.unlink(os.path.join(self.path, n))
+        self.mk(self.tmp, self.DATA)
+        self.mk(os.path.join(self.path, "other.txt"), b"other\n")
+
+    def assertTmpKept(self):
+        self.assertDisk(self.tmp, self.DATA)
+        self.assertEqual(sorted(os.listdir(self.path)), sorted([self.TMP, "other.txt"]))
+        self.assertDisk(os.path.join(self.path, "other.txt"), b"other\n")
+
+    def op(self, method, rel, body=None):
+        return self.gw.request(method, f"{self.url}/{q(rel)}", self.h, body)
+
+    def post(self, rel, **body):
+        return self.gw.request("POST", f"{self.url}/{q(rel)}",
+                               dict(self.h, **{"Content-Type": "application/json"}),
+                               json.dumps(body).encode())
+
+    def test_short_name_of_a_temporary(self):
+        a, to = self.alias, f"/{self.name}/"
+        for what, r in (
+                ("GET", lambda: self.op("GET", a)),
+                ("HEAD", lambda: self.op("HEAD", a)),
+                ("PUT", lambda: self.op("PUT", a, b"overwritten\n")),
+                ("DELETE", lambda: self.op("DELETE", a)),
+                ("move from", lambda: self.post(a, op="move", to=to + "moved.txt")),
+                ("copy from", lambda: self.post(a, op="copy", to=to + "copied.txt")),
+                ("move onto", lambda: self.post("other.txt", op="move", to=to + a,
+                                                overwrite=True)),
+                ("copy onto", lambda: self.post("other.txt", op="copy", to=to + a,
+                                                overwrite=True)),
+                ("mkdir", lambda: self.post(a, op="mkdir")),
+                ("zip", lambda: self.gw.request(
+                    "POST", "/api/v1/zip/fixture/alice_private",
+                    dict(self.h, **{"Content-Type": "application/json"}),
+                    json.dumps({"paths": [f"/{self.name}/{a}"]}).encode())),
+                ("GET in another case", lambda: self.op("GET", self.TMP.upper())),
+                ("DELETE in another case", lambda: self.op("DELETE", self.TMP.upper()))):
+            with self.subTest(op=what):
+                self.reset()
+                resp = r()
+                if what == "HEAD":
+                    self.assertEqual(resp.status, 400, resp)
+                else:
+                    self.assertError(resp, 400, "bad_name")
+                self.assertTmpKept()
+
+    def test_other_short_names_still_work(self):
+        # An 8.3 name that is a file's own name, and the alias of a file that
+        # is not a temporary, are served as before.
+        self.mk(os.path.join(self.path, "PLAIN~1.TXT"), b"plain\n")
+        self.mk(os.path.join(self.path, "a long file name.txt"), b"long\n")
+        r = self.op("GET", "PLAIN~1.TXT")
+        self.assertEqual((r.status, r.body), (200, b"plain\n"), r)
+        alias = short_name("alice_private", f"{self.name}/a long file name.txt")
+        r = self.op("GET", alias)
+        self.assertEqual((r.status, r.body), (200, b"long\n"), r)
+        r = self.op("GET", "NOSUCH~1.TXT")
+        self.assertError(r, 404, "not_found")
 
 
 def in_sandbox(init_pid, *cmd, stdin=None):

@@ -563,6 +563,122 @@ class D02Write(Base):
             shutil.rmtree(top, ignore_errors=True)
             shutil.rmtree(outside, ignore_errors=True)
 
+    def test_link_to_a_sibling(self):
+        # "ln -s sibtarget toplink" on the server: the ".." of toplink's
+        # listing is the folder it is in, as for sibtarget; both have one
+        # file id. DELETE (recursive in WebDAV) and a deep COPY of either are
+        # refused, with every byte of sibtarget kept; a link to a file goes
+        # alone.
+        uid, gid = int(FX["SAMBA_UID1"]), int(FX["SAMBA_GID"])
+        top = os.path.join(PUBLIC_DIR, "d02-sib")
+        shutil.rmtree(top, ignore_errors=True)
+        files = {"sibtarget/keep.txt": b"keep\n", "sibtarget/sub/deep.bin": bytes(range(256)),
+                 "sibfile.txt": b"sibling file\n"}
+
+        def kept():
+            for rel, data in files.items():
+                self.assertEqual(disk("d02-sib/" + rel), data, rel)
+            self.assertEqual(sorted(os.listdir(os.path.join(top, "sibtarget"))),
+                             ["keep.txt", "sub"])
+            self.assertEqual(os.readlink(os.path.join(top, "toplink")), "sibtarget")
+
+        try:
+            for d in ("", "sibtarget", "sibtarget/sub"):
+                os.makedirs(os.path.join(top, d), exist_ok=True)
+                os.lchown(os.path.join(top, d), uid, gid)
+            for rel, data in files.items():
+                with open(os.path.join(top, rel), "wb") as f:
+                    f.write(data)
+                os.lchown(os.path.join(top, rel), uid, gid)
+            for target, name in (("sibtarget", "toplink"), ("sibfile.txt", "filelink")):
+                os.symlink(target, os.path.join(top, name))
+                os.lchown(os.path.join(top, name), uid, gid)
+            base = PUB + "/d02-sib/"
+            for name in ("toplink", "sibtarget"):
+                with self.subTest(delete=name):
+                    r = GW.request("DELETE", base + name, ALICE_H)
+                    self.assertEqual((r.status, json.loads(r.body)["error"]["code"]),
+                                     (409, "contains_link"), r)
+                    kept()
+                with self.subTest(copy=name):
+                    r = GW.request("COPY", base + name,
+                                   dict(ALICE_H, Destination=GW.url(base + "copy")))
+                    self.assertEqual((r.status, json.loads(r.body)["error"]["code"]),
+                                     (409, "contains_link"), r)
+                    self.assertFalse(os.path.lexists(os.path.join(top, "copy")))
+                    kept()
+            r = GW.request("DELETE", base + "filelink", ALICE_H)
+            self.assertEqual(r.status, 204, r)
+            self.assertFalse(os.path.lexists(os.path.join(top, "filelink")))
+            kept()
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
+
+    def test_short_name_of_a_temporary(self):
+        # alice_private keeps Samba's default "mangled names": an upload's
+        # temporary answers to an 8.3 name there. Refused by every method,
+        # as the temporary's own name is, and the temporary stays as it was.
+        priv = FX["SAMBA_SHARE_ALICE_PRIVATE"]
+        uid, gid = int(FX["SAMBA_UID1"]), int(FX["SAMBA_GID"])
+        top = os.path.join(priv, "d02-tmp")
+        tmp_name = ".~smbgate-new-" + "fedcba9876543210" * 2 + ".tmp"
+        data = b"an upload in progress\n"
+        shutil.rmtree(top, ignore_errors=True)
+        os.mkdir(top)
+        os.lchown(top, uid, gid)
+        try:
+            for name, content in ((tmp_name, data), ("other.txt", b"other\n")):
+                with open(os.path.join(top, name), "wb") as f:
+                    f.write(content)
+                os.lchown(os.path.join(top, name), uid, gid)
+            p = subprocess.run(["smbclient", "//127.0.0.1/alice_private", "-p", FX["SAMBA_PORT"],
+                                "-s", FX["SAMBA_CLIENT_CONF"], "-U", f"{ALICE}%{ALICE_PW}",
+                                "-c", f'allinfo "d02-tmp/{tmp_name}"'],
+                               capture_output=True, timeout=60)
+            m = re.search(rb"^altname: (\S+)$", p.stdout, re.M)
+            self.assertTrue(m and b"~" in m.group(1), p)
+            alias = m.group(1).decode()
+            base = DAV + "/alice_private/d02-tmp/"
+
+            def reset():
+                for n in os.listdir(top):
+                    if n not in (tmp_name, "other.txt"):
+                        shutil.rmtree(os.path.join(top, n), ignore_errors=True)
+                        if os.path.lexists(os.path.join(top, n)):
+                            os.unlink(os.path.join(top, n))
+                for name, content in ((tmp_name, data), ("other.txt", b"other\n")):
+                    with open(os.path.join(top, name), "wb") as f:
+                        f.write(content)
+                    os.lchown(os.path.join(top, name), uid, gid)
+
+            def kept():
+                self.assertEqual(disk(tmp_name, top), data)
+                self.assertEqual(sorted(os.listdir(top)), sorted([tmp_name, "other.txt"]))
+                self.assertEqual(disk("other.txt", top), b"other\n")
+
+            dest = dict(ALICE_H, Destination=GW.url(base + alias), Overwrite="T")
+            for what, r in (
+                    ("GET", lambda: GW.request("GET", base + alias, ALICE_H)),
+                    ("PROPFIND", lambda: propfind("0", base + alias)),
+                    ("PUT", lambda: GW.request("PUT", base + alias, ALICE_H, b"new\n")),
+                    ("DELETE", lambda: GW.request("DELETE", base + alias, ALICE_H)),
+                    ("MOVE from", lambda: GW.request(
+                        "MOVE", base + alias, dict(ALICE_H, Destination=GW.url(base + "m")))),
+                    ("COPY from", lambda: GW.request(
+                        "COPY", base + alias, dict(ALICE_H, Destination=GW.url(base + "c")))),
+                    ("MOVE onto", lambda: GW.request("MOVE", base + "other.txt", dest)),
+                    ("COPY onto", lambda: GW.request("COPY", base + "other.txt", dest)),
+                    ("MKCOL", lambda: GW.request("MKCOL", base + alias, ALICE_H)),
+                    ("GET in another case",
+                     lambda: GW.request("GET", base + tmp_name.upper(), ALICE_H))):
+                with self.subTest(method=what):
+                    reset()
+                    resp = r()
+                    self.assertEqual(resp.status, 400, resp)
+                    kept()
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
+
     def test_proppatch(self):
         self.put(PUB + "/d02-pp.txt", b"pp", expect=201)
         body = (b'<?xml version="1.0" encoding="utf-8" ?><D:propertyupdate xmlns:D="DAV:" '

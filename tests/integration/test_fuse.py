@@ -84,6 +84,14 @@ BAD_UTF8 = b"bad-\xff-name.txt"                   # not UTF-8: never listed
 COLON_NAME = "colon:name.txt"                     # listed, cannot be opened
 RESERVED_DIR = "reserved seeded"                  # made on the server: NUL.txt, end.
 MANY_DIR, MANY = "many", 10000
+# "links": sibtarget/ and, beside it, toplink -> sibtarget (a link the server
+# follows, whose ".." is "links" too); sibfile.txt and filelink -> sibfile.txt.
+LINKS_DIR = "links"
+LINKS_FILES = {"sibtarget/keep.txt": b"keep\n", "sibtarget/sub/deep.bin": bytes(range(256)),
+               "sibfile.txt": b"sibling file\n"}
+# In alice_private (Samba's default "mangled names": short names answer):
+# an upload's temporary and a file beside it.
+TMP_DIR, PRIV_TMP = "uploading", ".~smbgate-new-" + "0123456789abcdef" * 2 + ".tmp"
 # The server's limits in a scenario (fuse-run passes them on).
 BOB_HANDLES, BOB_NODES = 16, 100
 LIMITS = {"Bob": {"SMBGATE_FUSE_MAX_HANDLES": str(BOB_HANDLES),
@@ -100,6 +108,26 @@ def seed_disk():
         with open(path, "wb") as f:
             f.write(b"seeded\n")
         os.chown(path, st.st_uid, st.st_gid)
+    links = os.path.join(pub, LINKS_DIR)
+    for d in ("", "sibtarget", "sibtarget/sub"):
+        os.makedirs(os.path.join(links, d), exist_ok=True)
+    for rel, data in LINKS_FILES.items():
+        with open(os.path.join(links, rel), "wb") as f:
+            f.write(data)
+    os.symlink("sibtarget", os.path.join(links, "toplink"))
+    os.symlink("sibfile.txt", os.path.join(links, "filelink"))
+    for root, dirs, files in os.walk(links):
+        for n in [root] + [os.path.join(root, f) for f in dirs + files]:
+            os.lchown(n, st.st_uid, st.st_gid)
+    priv = os.path.join(FX["SAMBA_SHARE_ALICE_PRIVATE"], TMP_DIR)
+    pst = os.stat(FX["SAMBA_SHARE_ALICE_PRIVATE"])
+    os.mkdir(priv, 0o700)
+    os.chown(priv, pst.st_uid, pst.st_gid)
+    for name, data in ((PRIV_TMP, b"an upload in progress\n"), ("other.txt", b"other\n")):
+        with open(os.path.join(priv, name), "wb") as f:
+            f.write(data)
+        os.chown(os.path.join(priv, name), pst.st_uid, pst.st_gid)
+        os.chmod(os.path.join(priv, name), 0o600)
     os.mkdir(os.path.join(pub, RESERVED_DIR))
     os.chown(os.path.join(pub, RESERVED_DIR), st.st_uid, st.st_gid)
     for name in ("NUL.txt", "end."):
@@ -258,9 +286,9 @@ def run(*cmd, **kw):
                           stderr=subprocess.PIPE, **kw).stdout
 
 
-def smbclient(cmd):
+def smbclient(cmd, share="public"):
     """The other view: smbclient as alice, as the worker of the REST API sees it."""
-    return run("smbclient", "//127.0.0.1/public", "-p", FX["SAMBA_PORT"],
+    return run("smbclient", "//127.0.0.1/" + share, "-p", FX["SAMBA_PORT"],
                "-s", FX["SAMBA_CLIENT_CONF"], "-U", "alice%" + FX["SAMBA_PASS1"], "-c", cmd)
 
 
@@ -602,6 +630,62 @@ class Main(FsCase):
                          os.path.join(base, "hard"))
         self.assertErrno(errno.EPERM, os.mkfifo, os.path.join(base, "fifo"))
         run("rm", "-r", base)
+
+    def test_rm_r_of_a_link_to_a_sibling(self):
+        # toplink -> sibtarget, beside it: one folder for the server (one
+        # file id, the same ".."). Neither is opened (ELOOP), so rm -r cannot
+        # go down either; every byte of sibtarget stays. A link to a file
+        # goes alone.
+        d = os.path.join(PUB, LINKS_DIR)
+
+        def kept():
+            for rel, data in LINKS_FILES.items():
+                with open(disk(LINKS_DIR, rel), "rb") as f:
+                    self.assertEqual(f.read(), data, rel)
+            self.assertEqual(sorted(os.listdir(disk(LINKS_DIR, "sibtarget"))), ["keep.txt", "sub"])
+            self.assertEqual(os.readlink(disk(LINKS_DIR, "toplink")), "sibtarget")
+
+        for name in ("toplink", "sibtarget"):
+            with self.subTest(folder=name):
+                self.assertTrue(os.path.isdir(os.path.join(d, name)))
+                p = subprocess.run(["rm", "-r", os.path.join(d, name)], capture_output=True)
+                kept()
+                self.assertNotEqual(p.returncode, 0, p)  # "Directory not empty"
+                self.assertErrno(errno.ELOOP, os.listdir, os.path.join(d, name))
+        with open(os.path.join(d, "toplink", "keep.txt"), "rb") as f:  # a name: read
+            self.assertEqual(f.read(), b"keep\n")
+        run("rm", os.path.join(d, "filelink"))
+        self.assertFalse(os.path.lexists(disk(LINKS_DIR, "filelink")))
+        kept()
+
+    def test_short_name_of_a_temporary(self):
+        # alice_private answers to 8.3 names: the temporary's is not there,
+        # and cannot be made, as its own name.
+        out = smbclient(f'allinfo "{TMP_DIR}/{PRIV_TMP}"', "alice_private").decode()
+        alias = [ln.split(": ", 1)[1] for ln in out.splitlines() if ln.startswith("altname: ")]
+        self.assertEqual(len(alias), 1, out)
+        self.assertIn("~", alias[0])
+        d = os.path.join(PRIV, TMP_DIR)
+        a, other = os.path.join(d, alias[0]), os.path.join(d, "other.txt")
+        self.assertErrno(errno.ENOENT, os.stat, a)
+        self.assertErrno(errno.ENOENT, os.open, a, os.O_RDONLY)
+        self.assertErrno(errno.ENOENT, os.unlink, a)
+        self.assertErrno(errno.ENOENT, os.rename, a, os.path.join(d, "moved"))
+        self.assertErrno(errno.EPERM, os.rename, other, a)
+        self.assertErrno(errno.EPERM, os.open, a, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
+        self.assertErrno(errno.EPERM, os.mkdir, a)
+        self.assertErrno(errno.ENOENT, os.stat, os.path.join(d, PRIV_TMP.upper()))
+        self.assertEqual(os.listdir(d), ["other.txt"])
+        with open(other, "rb") as f:
+            self.assertEqual(f.read(), b"other\n")
+        local = os.path.join(SCRATCH, self.scratch_name("tmp"))
+        smbclient(f'get "{TMP_DIR}/{PRIV_TMP}" "{local}"', "alice_private")
+        with open(local, "rb") as f:
+            self.assertEqual(f.read(), b"an upload in progress\n")
+        os.unlink(local)
+        names = smbclient(f'ls "{TMP_DIR}/*"', "alice_private").decode()
+        self.assertIn(PRIV_TMP, names)
+        self.assertNotIn("moved", names)
 
     def test_reserved_names(self):
         """Names the server would mangle are not made (EINVAL: create, mknod,
