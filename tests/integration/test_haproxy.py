@@ -187,7 +187,11 @@ class Proxy:
         try:
             c.request(method, path, body=body, headers=headers or {})
             r = c.getresponse()
-            return r.status, dict((k.lower(), v) for k, v in r.getheaders()), r.read()
+            hdrs = {}  # a header sent more than once (Set-Cookie): its values, one a line
+            for k, v in r.getheaders():
+                k = k.lower()
+                hdrs[k] = hdrs[k] + "\n" + v if k in hdrs else v
+            return r.status, hdrs, r.read()
         finally:
             c.close()
 
@@ -252,9 +256,13 @@ class Session:
         if st != 200:
             raise AssertionError(f"login {user}: {st} {body!r}")
         self.token = json.loads(body)["token"]
-        cookie = hdrs["set-cookie"].split(";")[0]
+        # Every cookie the login set, as a browser sends them back (the
+        # session's and the known-device one): HAProxy must stick on the first.
+        cookies = [line.split(";")[0] for line in hdrs["set-cookie"].split("\n")]
+        if f"smbgate_session={self.token}" not in cookies:
+            raise AssertionError(f"login {user}: no session cookie in {cookies}")
         if use_cookie:
-            self.h = {"Cookie": cookie, "X-Requested-With": "t"}
+            self.h = {"Cookie": "; ".join(reversed(cookies)), "X-Requested-With": "t"}
         else:
             self.h = {"Authorization": f"Bearer {self.token}"}
 
