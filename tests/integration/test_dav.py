@@ -1110,6 +1110,68 @@ class D14CopyMoveSafety(Base):
         self.assertCode(r, 409, "contains_link")
         self.assertEqual(self.snap(), before)
 
+    def tree(self, top, files):
+        self.mk(top)
+        for rel, data in files.items():
+            if data is None:
+                self.mk(top + "/" + rel)
+            else:
+                self.mk(top + "/" + rel, data)
+
+    def test_copy_over_folder(self):
+        # The old Destination goes aside and is dropped once the copy is whole.
+        self.tree("src", {"a.txt": b"a\n", "sub": None, "sub/b.txt": b"b\n", "empty": None})
+        self.tree("dst", {"old.txt": b"old\n", "keep": None, "keep/k.txt": b"k\n"})
+        r = self.req("COPY", "src", "dst", Overwrite="T")
+        self.assertEqual(r.status, 204, r)
+        want = {"a.txt": b"a\n", "sub": None, "sub/b.txt": b"b\n", "empty": None}
+        snap = {"src": None, "dst": None}
+        snap.update({"src/" + k: v for k, v in want.items()})
+        snap.update({"dst/" + k: v for k, v in want.items()})
+        self.assertEqual(self.snap(), snap)
+        r = self.req("COPY", "src", "fresh", Overwrite="T")
+        self.assertEqual(r.status, 201, r)
+        # over a file, too
+        self.mk("file.txt", b"file\n")
+        r = self.req("COPY", "src", "file.txt", Overwrite="T")
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(self.snap()["file.txt/sub/b.txt"], b"b\n")
+
+    def test_copy_over_folder_fails(self):
+        # A file of the source the share's user cannot read: the copy fails
+        # midway, after the old Destination went aside, which is put back:
+        # byte for byte as it was, no temporary left, the server's answer.
+        self.tree("src", {"a.txt": b"a\n", "b.txt": b"b\n", "m-locked.txt": b"secret\n",
+                          "z.txt": b"z\n", "sub": None, "sub/c.txt": b"c\n"})
+        locked = os.path.join(self.top, "src", "m-locked.txt")
+        os.chown(locked, 0, 0)
+        os.chmod(locked, 0o600)
+        self.tree("dst", {"old.txt": b"old\n", "keep": None, "keep/k.txt": b"k\n"})
+        before = self.snap()
+        r = self.req("COPY", "src", "dst", Overwrite="T")
+        self.assertCode(r, 403, "access_denied")
+        self.assertEqual(self.snap(), before)
+        # Over a file likewise.
+        self.mk("file.txt", b"file\n")
+        before = self.snap()
+        r = self.req("COPY", "src", "file.txt", Overwrite="T")
+        self.assertCode(r, 403, "access_denied")
+        self.assertEqual(self.snap(), before)
+
+    def test_copy_over_folder_undone(self):
+        # The old Destination holds a link to a folder (followed by the
+        # server): the aside cannot be dropped without emptying what the link
+        # points to, so the copy is undone: both as they were.
+        self.tree("src", {"new.txt": b"new\n"})
+        self.tree("dst", {"old.txt": b"old\n"})
+        self.tree("victim", {"keep.txt": b"keep\n"})
+        os.symlink("../victim", os.path.join(self.top, "dst/in"))
+        os.lchown(os.path.join(self.top, "dst/in"), self.UID, self.GID)
+        before = self.snap()
+        r = self.req("COPY", "src", "dst", Overwrite="T")
+        self.assertCode(r, 409, "contains_link")
+        self.assertEqual(self.snap(), before)
+
     def test_lock_survives(self):
         # RFC 4918 7.5: the Destination's lock stays with it; a MOVE takes the
         # source's. Done by the lock's owner, with its token.
