@@ -26,6 +26,7 @@
 #include "davxml.h"
 #include "gateway.h"
 #include "httputil.h"
+#include "journal.h"
 #include "path.h"
 #include "proto.h"
 
@@ -813,19 +814,30 @@ static int copy_over(struct gw_req *r, struct gw_session *s, const char *share, 
 {
 	struct sbxc *cl = gw_fs_client(s);
 	char tmp[PROTO_TMP_NAME_LEN + 1];
-	int err =
-	    sbxc_tmp_name(tmp) < 0 ? PROTO_E_IO : sbxc_aside(cl, share, dst, tmp, PROTO_ASIDE_PUT);
+	const char *user = gw_session_user(s);
+	size_t server = gw_session_server(s);
 
-	if (err)
-		return err;
-	err = copy_tree(cl, share, src, dst, pl);
-	if (!err && (err = sbxc_aside(cl, share, dst, tmp, PROTO_ASIDE_DROP)) == 0)
-		return 0;
-	if (sbxc_aside(cl, share, dst, tmp, PROTO_ASIDE_BACK) != 0)
-		gw_log_tmp(r->gw, gw_session_user(s), gw_session_server(s), share, dst, tmp,
-			   "a COPY over a folder failed and the old Destination could not be put "
-			   "back; it is kept as",
-			   "(rename it back by hand)");
+	if (sbxc_tmp_name(tmp) < 0)
+		return PROTO_E_IO;
+	/* in the journal first: the next start of a gateway killed midway says
+	 * where the old Destination is (main.c) */
+	uint64_t jid = gw_journal_begin_aside(r->gw->journal, user,
+					      r->gw->cfg->servers[server].name, share, dst, tmp);
+	int err = sbxc_aside(cl, share, dst, tmp, PROTO_ASIDE_PUT);
+	if (!err) {
+		err = copy_tree(cl, share, src, dst, pl);
+		if (!err && (err = sbxc_aside(cl, share, dst, tmp, PROTO_ASIDE_DROP)) == 0)
+			goto out;
+		if (sbxc_aside(cl, share, dst, tmp, PROTO_ASIDE_BACK) != 0) {
+			gw_log_tmp(r->gw, user, server, share, dst, tmp,
+				   "a COPY over a folder failed and the old Destination could not "
+				   "be put back; it is kept as",
+				   "(rename it back by hand)");
+			return err; /* and the journal's entry stays: the next start says it too */
+		}
+	}
+out:
+	gw_journal_end(r->gw->journal, jid);
 	return err;
 }
 
