@@ -26,6 +26,7 @@
 #include "davxml.h"
 #include "gateway.h"
 #include "httputil.h"
+#include "journal.h"
 #include "path.h"
 #include "proto.h"
 
@@ -825,14 +826,56 @@ static enum MHD_Result copymove_failed(struct gw_req *r, struct MHD_Connection *
 }
 
 /*
+ * Copies the folder @src over the existing @dst (a file or a folder) for
+ * @s, deleting nothing before the copy is whole: @dst goes aside under a
+ * temporary name beside it (the worker's ASIDE), the copy is made, and only
+ * then is the aside dropped. A copy that fails midway (or an aside that
+ * cannot be dropped) is removed and the aside put back: @dst as it was. Should
+ * that fail too (the sandbox died), the log says where the old @dst is.
+ */
+static int copy_over(struct gw_req *r, struct gw_session *s, const char *share, const char *src,
+		     const char *dst, const struct plan *pl)
+{
+	struct sbxc *cl = gw_fs_client(s);
+	char tmp[PROTO_TMP_NAME_LEN + 1];
+	const char *user = gw_session_user(s);
+	size_t server = gw_session_server(s);
+
+	if (sbxc_tmp_name(tmp) < 0)
+		return PROTO_E_IO;
+	/* in the journal first: the next start of a gateway killed midway says
+	 * where the old Destination is (main.c) */
+	uint64_t jid = gw_journal_begin_aside(r->gw->journal, user,
+					      r->gw->cfg->servers[server].name, share, dst, tmp);
+	int err = sbxc_aside(cl, share, dst, tmp, PROTO_ASIDE_PUT);
+	if (!err) {
+		err = copy_tree(cl, share, src, dst, pl);
+		if (!err && (err = sbxc_aside(cl, share, dst, tmp, PROTO_ASIDE_DROP)) == 0)
+			goto out;
+		if (sbxc_aside(cl, share, dst, tmp, PROTO_ASIDE_BACK) != 0) {
+			gw_log_tmp(r->gw, user, server, share, dst, tmp,
+				   "a COPY over a folder failed and the old Destination could not "
+				   "be put back; it is kept as",
+				   "(rename it back by hand)");
+			return err; /* and the journal's entry stays: the next start says it too */
+		}
+	}
+out:
+	gw_journal_end(r->gw->journal, jid);
+	return err;
+}
+
+/*
  * The deep COPY of the folder @src to @dst, one file at a time. The folder is
  * walked whole first: a link to a folder in it (never followed), too many
- * entries or levels, and nothing changes, the Destination neither. Returns 0,
- * or a proto_err; *@ret_created.
+ * entries or levels, and nothing changes, the Destination neither; an
+ * existing Destination is replaced by copy_over(). Returns 0, or a
+ * proto_err; *@ret_created.
  */
-static int copy_folder(struct sbxc *cl, const char *share, const char *src, const char *dst,
-		       bool deep, bool overwrite, uint32_t *ret_created)
+static int copy_folder(struct gw_req *r, struct gw_session *s, const char *share, const char *src,
+		       const char *dst, bool deep, bool overwrite, uint32_t *ret_created)
 {
+	struct sbxc *cl = gw_fs_client(s);
 	struct plan pl = {0};
 	struct proto_stat dst_st;
 	size_t budget = COPY_MAX_ENTRIES;
@@ -847,11 +890,9 @@ static int copy_folder(struct sbxc *cl, const char *share, const char *src, cons
 		return PROTO_E_EXISTS;
 	err = deep ? plan_tree(cl, share, src, "", 0, &budget, &pl) : 0;
 	/* Overwrite: T replaces the destination as a whole (RFC 4918 9.8.4). */
-	if (!err && existed)
-		err = dst_st.ftype == PROTO_FT_DIR ? sbxc_rmdir(cl, share, dst, PROTO_F_RECURSIVE)
-						   : sbxc_unlink(cl, share, dst);
 	if (!err)
-		err = copy_tree(cl, share, src, dst, &pl);
+		err = existed ? copy_over(r, s, share, src, dst, &pl)
+			      : copy_tree(cl, share, src, dst, &pl);
 	plan_free(&pl);
 	*ret_created = !existed;
 	return err;
@@ -948,7 +989,7 @@ static enum MHD_Result do_copymove(struct gw_req *r, struct MHD_Connection *c, s
 	if (move)
 		err = sbxc_rename(cl, p->share, p->path, dst.path, flags, &created);
 	else if (st.ftype == PROTO_FT_DIR)
-		err = copy_folder(cl, p->share, p->path, dst.path, deep, overwrite, &created);
+		err = copy_folder(r, s, p->share, p->path, dst.path, deep, overwrite, &created);
 	else
 		err = sbxc_copy(cl, p->share, p->path, dst.path, flags, &created);
 	if (err) {

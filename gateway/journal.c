@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,12 +58,14 @@ static int write_all(int fd, const char *buf, size_t len)
 }
 
 /* A "begin" line for the given fields, newline included; NULL on ENOMEM. */
+/* The line of a temporary; "aside" for gw_journal_begin_aside()'s, which an
+ * earlier version of the gateway leaves out (it must not remove them). */
 static char *begin_line(uint64_t id, const char *user, const char *server, const char *share,
-			const char *path, const char *tmp, size_t *ret_len)
+			const char *path, const char *tmp, bool aside, size_t *ret_len)
 {
-	json_t *o =
-	    json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "op", "begin", "id", (json_int_t)id,
-		      "user", user, "server", server, "share", share, "path", path, "tmp", tmp);
+	json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "op",
+			      aside ? "aside" : "begin", "id", (json_int_t)id, "user", user,
+			      "server", server, "share", share, "path", path, "tmp", tmp);
 	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	json_decref(o);
 	if (!s)
@@ -202,7 +205,7 @@ static int replay(struct gw_journal *j, char *buf, size_t len, unsigned *bad)
 		bool ok = op && id > 0;
 		if (ok && strcmp(op, "end") == 0) {
 			live_remove(j, (uint64_t)id);
-		} else if (ok && strcmp(op, "begin") == 0) {
+		} else if (ok && (strcmp(op, "begin") == 0 || strcmp(op, "aside") == 0)) {
 			const char *user = field(o, "user"), *server = field(o, "server"),
 				   *share = field(o, "share"), *path = field(o, "path"),
 				   *tmp = field(o, "tmp");
@@ -210,8 +213,8 @@ static int replay(struct gw_journal *j, char *buf, size_t len, unsigned *bad)
 			char *line = NULL;
 			ok = user && server && share && path && tmp && proto_tmp_name_valid(tmp);
 			if (ok) {
-				line =
-				    begin_line((uint64_t)id, user, server, share, path, tmp, &ll);
+				line = begin_line((uint64_t)id, user, server, share, path, tmp,
+						  strcmp(op, "aside") == 0, &ll);
 				if (!line || live_add(j, (uint64_t)id, line, ll) < 0) {
 					free(line);
 					json_decref(o);
@@ -252,6 +255,8 @@ static int hand_back(struct gw_journal *j, gw_journal_leftover_fn leftover, void
 		    .path = field(o, "path"),
 		    .tmp = field(o, "tmp"),
 		};
+		const char *op = field(o, "op");
+		e.aside = op && strcmp(op, "aside") == 0;
 		if (id > 0 && e.user && e.server && e.share && e.path && e.tmp)
 			leftover(arg, &e);
 		json_decref(o);
@@ -324,8 +329,8 @@ void gw_journal_close(struct gw_journal *j)
 	journal_free(j);
 }
 
-uint64_t gw_journal_begin(struct gw_journal *j, const char *user, const char *server,
-			  const char *share, const char *path, const char *tmp)
+static uint64_t journal_begin(struct gw_journal *j, const char *user, const char *server,
+			      const char *share, const char *path, const char *tmp, bool aside)
 {
 	size_t len;
 
@@ -333,7 +338,7 @@ uint64_t gw_journal_begin(struct gw_journal *j, const char *user, const char *se
 		return 0;
 	pthread_mutex_lock(&j->lock);
 	uint64_t id = j->next_id;
-	char *line = begin_line(id, user, server, share, path, tmp, &len);
+	char *line = begin_line(id, user, server, share, path, tmp, aside, &len);
 	if (!line || write_all(j->fd, line, len) < 0 || live_add(j, id, line, len) < 0) {
 		free(line);
 		pthread_mutex_unlock(&j->lock);
@@ -342,6 +347,18 @@ uint64_t gw_journal_begin(struct gw_journal *j, const char *user, const char *se
 	j->next_id++;
 	pthread_mutex_unlock(&j->lock);
 	return id;
+}
+
+uint64_t gw_journal_begin(struct gw_journal *j, const char *user, const char *server,
+			  const char *share, const char *path, const char *tmp)
+{
+	return journal_begin(j, user, server, share, path, tmp, false);
+}
+
+uint64_t gw_journal_begin_aside(struct gw_journal *j, const char *user, const char *server,
+				const char *share, const char *path, const char *tmp)
+{
+	return journal_begin(j, user, server, share, path, tmp, true);
 }
 
 void gw_journal_end(struct gw_journal *j, uint64_t id)

@@ -28,6 +28,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,6 +39,7 @@ struct gw_journal;
 struct gw_journal_entry {
 	uint64_t id;
 	const char *user, *server, *share, *path, *tmp;
+	bool aside; /* gw_journal_begin_aside()'s: never to be removed */
 };
 
 /* Called by gw_journal_open() for each entry left from a previous run; the
@@ -70,6 +72,15 @@ void gw_journal_close(struct gw_journal *j);
  */
 uint64_t gw_journal_begin(struct gw_journal *j, const char *user, const char *server,
 			  const char *share, const char *path, const char *tmp);
+
+/*
+ * gw_journal_begin() for @path itself put aside as @tmp while what replaces
+ * it is made (the WebDAV COPY of a folder over another, the worker's ASIDE):
+ * handed back with .aside set, so that the next start says where the old
+ * content is rather than removing it.
+ */
+uint64_t gw_journal_begin_aside(struct gw_journal *j, const char *user, const char *server,
+				const char *share, const char *path, const char *tmp);
 
 /* Crosses out entry @id (0 and NULL @j are allowed: nothing happens). */
 void gw_journal_end(struct gw_journal *j, uint64_t id);

@@ -194,12 +194,25 @@ static void reload(struct gw *gw, const char *path, struct cfg_list **old)
 }
 
 /* A temporary an earlier run of the gateway left in the journal: an orphan
- * again, for its user's next request. */
+ * again, for its user's next request. An aside (the old Destination of a
+ * WebDAV COPY over a folder, cut midway) is never removed: the log says where
+ * it is, beside what the copy left in its place. */
 static void journal_leftover(void *arg, const struct gw_journal_entry *e)
 {
 	struct gw *gw = arg;
 	const struct cfg_server *srv = cfg_server_find(gw->cfg, e->server);
 
+	if (e->aside) {
+		const char *slash = strrchr(e->path, '/');
+		fprintf(stderr,
+			"smbgate: user=%s server=%s: a COPY over %s/%s was cut by the gateway's "
+			"stop or death; the old Destination may be kept as %s/%.*s%s (check "
+			"what is at %s/%s, then rename it back or remove it by hand)\n",
+			e->user, e->server, e->share, e->path, e->share,
+			slash ? (int)(slash - e->path + 1) : 0, e->path, e->tmp, e->share, e->path);
+		gw_journal_end(gw->journal, e->id);
+		return;
+	}
 	if (!srv) {
 		fprintf(stderr,
 			"smbgate: server=%s: an upload temporary of an earlier run, %s/%s (beside "

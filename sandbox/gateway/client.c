@@ -822,6 +822,13 @@ int sbxc_writable(struct sbxc *c, const char *share, const char *path)
 	return simple(c, PROTO_WRITABLE, NULL, 0, strs, 2, NULL);
 }
 
+int sbxc_aside(struct sbxc *c, const char *share, const char *path, const char *tmp, uint32_t op)
+{
+	struct proto_flags f = {.flags = op};
+	const char *strs[3] = {share, path, tmp};
+	return simple(c, PROTO_ASIDE, &f, sizeof(f), strs, 3, NULL);
+}
+
 int sbxc_rename(struct sbxc *c, const char *share, const char *from, const char *to, uint32_t flags,
 		uint32_t *ret_created)
 {

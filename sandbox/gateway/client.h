@@ -149,6 +149,10 @@ int sbxc_followed(struct sbxc *c, const char *share, const char *path);
  * the share's root), as the file server tells it (smb_writable()); else
  * PROTO_E_ACCESS, PROTO_E_NOT_FOUND..., or a negative errno. */
 int sbxc_writable(struct sbxc *c, const char *share, const char *path);
+/* ASIDE: @op (PROTO_ASIDE_PUT, _DROP, _BACK) on @path and its temporary
+ * @tmp (sbxc_tmp_name()) beside it (smb_aside()): 0, a proto_err, or a
+ * negative errno (-EINVAL: @tmp is not such a name, or a bad @op). */
+int sbxc_aside(struct sbxc *c, const char *share, const char *path, const char *tmp, uint32_t op);
 int sbxc_rename(struct sbxc *c, const char *share, const char *from, const char *to, uint32_t flags,
 		uint32_t *ret_created);
 int sbxc_copy(struct sbxc *c, const char *share, const char *from, const char *to, uint32_t flags,

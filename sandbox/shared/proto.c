@@ -42,6 +42,7 @@ static const struct spec specs[] = {
 	{PROTO_UTIMES,  "UTIMES",  sizeof(struct proto_times), 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
 	{PROTO_FOLLOWED, "FOLLOWED", 0, 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
 	{PROTO_WRITABLE, "WRITABLE", 0, 2, {PROTO_MAX_NAME, PROTO_MAX_PATH}, false, true},
+	{PROTO_ASIDE,   "ASIDE",   sizeof(struct proto_flags), 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_TMP_NAME_LEN}, false, true},
 	{PROTO_ZIP,     "ZIP",     sizeof(struct proto_zip), 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_ZIP_MAX_NAMES}, true, true},
 	{PROTO_SEARCH,  "SEARCH",  sizeof(struct proto_search), 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_SEARCH_MAX_PATTERN}, false, true},
 	{PROTO_TUS_CREATE, "TUS_CREATE", sizeof(struct proto_flags), 3, {PROTO_MAX_NAME, PROTO_MAX_PATH, PROTO_TMP_NAME_LEN}, false, true},
@@ -189,7 +190,7 @@ bool proto_tmp_name_valid(const char *name)
 static int tmp_name_index(uint16_t type)
 {
 	return type == PROTO_WRITE || type == PROTO_DROP || type == PROTO_TUS_CREATE ||
-		       type == PROTO_TUS_APPEND || type == PROTO_TUS_INFO
+		       type == PROTO_TUS_APPEND || type == PROTO_TUS_INFO || type == PROTO_ASIDE
 		   ? 2
 		   : -1;
 }
@@ -420,6 +421,10 @@ int proto_decode(const void *buf, size_t len, struct proto_msg *ret)
 		break;
 	case PROTO_RMDIR:
 		if (m.u.flags.flags & ~PROTO_F_RECURSIVE)
+			return -EBADMSG;
+		break;
+	case PROTO_ASIDE:
+		if (m.u.flags.flags < PROTO_ASIDE_PUT || m.u.flags.flags > PROTO_ASIDE_BACK)
 			return -EBADMSG;
 		break;
 	case PROTO_STATVFS_OK:

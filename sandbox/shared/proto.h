@@ -26,8 +26,9 @@
 
 /* 2: WRITE names its temporary; DROP. 3: STATVFS, UTIMES. 4: ZIP, SEARCH, TUS_*.
  * 5: WALKING. 6: FOLLOWED. 8: WRITABLE. 9: stats and entries carry the times in
- * full and the file id. */
-#define PROTO_VERSION 9
+ * full and the file id. 10: ASIDE (a COPY of a folder over another keeps the old
+ * one aside until the copy is done). */
+#define PROTO_VERSION 10
 
 /* Caps, checked on both sides. */
 #define PROTO_MAX_MSG	       65536 /* one datagram, header included */
@@ -92,6 +93,17 @@ enum proto_type {
 				not truncated, and closed; a folder (a share's root too)
 				gets an empty temporary created in it and removed.
 				-> END (it may) | ERROR (ACCESS, NOT_FOUND...) */
+	PROTO_ASIDE = 48,    /* body: flags (one PROTO_ASIDE_* op); strings: share, path
+				(not the share's root), temporary (as WRITE's, chosen by
+				the gateway). What replaces path one request at a time
+				(the COPY of a folder) deletes nothing before it is in
+				place: PUT renames path (a file or a folder) to the
+				temporary beside it (NOT_FOUND: no path; EXISTS: the
+				temporary exists); then DROP removes the temporary (a
+				folder with its content, never through a link: LINK) once
+				the new content is in place, or BACK removes what is at
+				path now, likewise, and renames the temporary back.
+				-> END | ERROR */
 	/* 50-59: zip, search, tus */
 	PROTO_ZIP = 50,	       /* body: struct proto_zip; strings: share, folder, names (the
 				  entries of folder to archive, '\n'-separated; "" for the
@@ -137,6 +149,11 @@ enum proto_type {
 			       one a second. The gateway's timeout counts from the last
 			       message: it applies to silence, not to the whole walk. */
 };
+
+/* The ops of ASIDE (its flags: exactly one of them). */
+#define PROTO_ASIDE_PUT	 1u
+#define PROTO_ASIDE_DROP 2u
+#define PROTO_ASIDE_BACK 3u
 
 /* Flags of WRITE, RENAME, COPY and RMDIR. */
 #define PROTO_F_OVERWRITE 0x1u /* WRITE/RENAME/COPY: replace an existing target */

@@ -1539,6 +1539,59 @@ int smb_rename(struct smb *s, const char *share, const char *from, const char *t
 	return swap_in(s, share, ufrom, to, uto, S_ISDIR(tst.st_mode));
 }
 
+/* Removes what is at @url (@share/@path): a folder with its content (never
+ * through a link), or a file. */
+static int remove_at(struct smb *s, const char *share, const char *path, const char *url)
+{
+	struct proto_stat st;
+	int r = stat_url(s, url, &st);
+
+	if (r)
+		return r;
+	if (st.ftype == PROTO_FT_DIR)
+		return rmdir_tree(s, share, path, url);
+	return smbc_getFunctionUnlink(s->ctx)(s->ctx, url) < 0 ? last_err() : 0;
+}
+
+int smb_aside(struct smb *s, const char *share, const char *path, const char *tmp, uint32_t op)
+{
+	char url[URL_MAX], aside[URL_MAX], aside_path[PROTO_MAX_PATH + 64];
+	struct proto_stat st;
+	int r;
+
+	if (!*path)
+		return PROTO_E_INVALID; /* never the share's root */
+	r = tmp_beside(aside_path, sizeof(aside_path), path, tmp);
+	if (r == 0)
+		r = make_url(s, url, sizeof(url), share, path);
+	if (r == 0)
+		r = make_url(s, aside, sizeof(aside), share, aside_path);
+	if (r)
+		return r;
+	switch (op) {
+	case PROTO_ASIDE_PUT:
+		r = url_exists(s, aside, &st);
+		if (r != 0)
+			return r > 0 ? PROTO_E_EXISTS : -r;
+		r = stat_url(s, url, &st);
+		return r ? r : rename_url(s, url, aside);
+	case PROTO_ASIDE_DROP:
+		return remove_at(s, share, aside_path, aside);
+	case PROTO_ASIDE_BACK:
+		r = stat_url(s, aside, &st);
+		if (r)
+			return r;
+		r = url_exists(s, url, &st);
+		if (r < 0)
+			return -r;
+		if (r > 0 && (r = remove_at(s, share, path, url)) != 0)
+			return r;
+		return rename_url(s, aside, url);
+	default:
+		return PROTO_E_INVALID;
+	}
+}
+
 static int splice_progress(off_t n, void *priv)
 {
 	(void)n;

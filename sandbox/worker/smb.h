@@ -107,6 +107,19 @@ int smb_drop_tmp(struct smb *s, const char *share, const char *path, const char 
 
 int smb_mkdir(struct smb *s, const char *share, const char *path);
 
+/*
+ * ASIDE (proto.h): @op PROTO_ASIDE_PUT renames @path (a file or a folder, not
+ * the share's root) to the temporary @tmp (proto_tmp_name_valid(), chosen by
+ * the gateway) beside it; PROTO_ASIDE_DROP removes that temporary (a folder
+ * with its content, never through a link: PROTO_E_LINK, nothing removed);
+ * PROTO_ASIDE_BACK removes what is at @path now, likewise, and renames the
+ * temporary back to @path. So what replaces @path one request at a time
+ * deletes nothing before it is in place. 0 or a proto_err (PROTO_E_NOT_FOUND:
+ * no @path to put aside, or no temporary; PROTO_E_EXISTS: the temporary
+ * exists already).
+ */
+int smb_aside(struct smb *s, const char *share, const char *path, const char *tmp, uint32_t op);
+
 /* The size and free space of @share in bytes, as the server reports them
  * (WebDAV's quota properties). */
 int smb_statvfs(struct smb *s, const char *share, uint64_t *ret_total, uint64_t *ret_avail);

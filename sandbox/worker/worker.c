@@ -371,6 +371,13 @@ static void h_drop(struct worker *w, const struct proto_msg *m, int fd)
 	reply_status(w, m->hdr.seq, smb_drop_tmp(w->smb, m->str[0], m->str[1], m->str[2]));
 }
 
+static void h_aside(struct worker *w, const struct proto_msg *m, int fd)
+{
+	(void)fd;
+	reply_status(w, m->hdr.seq,
+		     smb_aside(w->smb, m->str[0], m->str[1], m->str[2], m->u.flags.flags));
+}
+
 static void h_check(struct worker *w, const struct proto_msg *m, int fd)
 {
 	(void)fd;
@@ -528,7 +535,7 @@ static void h_tus_append(struct worker *w, const struct proto_msg *m, int fd)
 
 /* Strings of a request that are paths in a share, chosen by the gateway's
  * clients: they must not name the temporaries of uploads (smb_path_reserved()).
- * Bit k: the string k. WRITE's and DROP's third string is such a name, but
+ * Bit k: the string k. WRITE's, DROP's and ASIDE's third string is such a name, but
  * the gateway's own, checked by proto_decode() (proto_tmp_name_valid()). */
 #define P1  (1u << 1)
 #define P12 ((1u << 1) | (1u << 2))
@@ -562,6 +569,7 @@ static const struct {
     {PROTO_STATVFS, AUTHED, 0, h_statvfs},
     {PROTO_FOLLOWED, AUTHED, P1, h_followed},
     {PROTO_WRITABLE, AUTHED, P1, h_writable},
+    {PROTO_ASIDE, AUTHED, P1, h_aside},
     {PROTO_UTIMES, AUTHED, P1, h_utimes},
 };
 

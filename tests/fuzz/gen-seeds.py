@@ -61,6 +61,7 @@ SEEDS = {
     "rmdir": msg(22, struct.pack("<I", 2), ["data", "/d"]),
     "drop": msg(28, strings=["data", "dir/up.bin", TMP]),
     "writable": msg(46, strings=["data", "dir/Ünïcødé.txt"]),
+    "aside": msg(48, struct.pack("<I", 1), ["data", "dir/old folder", TMP]),
     "zip": msg(50, struct.pack("<4I", 3, 100000, 64, 0), ["data", "dir", "a.txt\nsub dir\nÜ"]),
     "search": msg(52, struct.pack("<4I", 1000, 64, 20000, 0), ["data", "dir", "*.PDF"]),
     "tus_create": msg(54, struct.pack("<I", 1), ["data", "dir/up.bin", TMP]),

@@ -1151,13 +1151,15 @@ class D14CopyMoveSafety(Base):
                 f.write(data)
         os.lchown(path, self.UID, self.GID)
 
-    def snap(self):
-        """Every name under the test's folder: its bytes (None: a folder)."""
+    def snap(self, sub=""):
+        """Every name under the test's folder (or @sub in it): its bytes
+        (None: a folder)."""
         out = {}
-        for dirpath, dirs, files in os.walk(self.top):
+        top = os.path.join(self.top, sub)
+        for dirpath, dirs, files in os.walk(top):
             for n in dirs + files:
                 full = os.path.join(dirpath, n)
-                rel = os.path.relpath(full, self.top)
+                rel = os.path.relpath(full, top)
                 if os.path.islink(full):
                     out[rel] = "-> " + os.readlink(full)
                 elif os.path.isdir(full):
@@ -1256,6 +1258,116 @@ class D14CopyMoveSafety(Base):
         r = self.req("MOVE", "src", "dst", Overwrite="T")
         self.assertCode(r, 409, "contains_link")
         self.assertEqual(self.snap(), before)
+
+    def tree(self, top, files):
+        self.mk(top)
+        for rel, data in files.items():
+            if data is None:
+                self.mk(top + "/" + rel)
+            else:
+                self.mk(top + "/" + rel, data)
+
+    def test_copy_over_folder(self):
+        # The old Destination goes aside and is dropped once the copy is whole.
+        self.tree("src", {"a.txt": b"a\n", "sub": None, "sub/b.txt": b"b\n", "empty": None})
+        self.tree("dst", {"old.txt": b"old\n", "keep": None, "keep/k.txt": b"k\n"})
+        r = self.req("COPY", "src", "dst", Overwrite="T")
+        self.assertEqual(r.status, 204, r)
+        want = {"a.txt": b"a\n", "sub": None, "sub/b.txt": b"b\n", "empty": None}
+        snap = {"src": None, "dst": None}
+        snap.update({"src/" + k: v for k, v in want.items()})
+        snap.update({"dst/" + k: v for k, v in want.items()})
+        self.assertEqual(self.snap(), snap)
+        r = self.req("COPY", "src", "fresh", Overwrite="T")
+        self.assertEqual(r.status, 201, r)
+        # over a file, too
+        self.mk("file.txt", b"file\n")
+        r = self.req("COPY", "src", "file.txt", Overwrite="T")
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(self.snap()["file.txt/sub/b.txt"], b"b\n")
+
+    def test_copy_over_folder_fails(self):
+        # A file of the source the share's user cannot read: the copy fails
+        # midway, after the old Destination went aside, which is put back:
+        # byte for byte as it was, no temporary left, the server's answer.
+        self.tree("src", {"a.txt": b"a\n", "b.txt": b"b\n", "m-locked.txt": b"secret\n",
+                          "z.txt": b"z\n", "sub": None, "sub/c.txt": b"c\n"})
+        locked = os.path.join(self.top, "src", "m-locked.txt")
+        os.chown(locked, 0, 0)
+        os.chmod(locked, 0o600)
+        self.tree("dst", {"old.txt": b"old\n", "keep": None, "keep/k.txt": b"k\n"})
+        before = self.snap()
+        r = self.req("COPY", "src", "dst", Overwrite="T")
+        self.assertCode(r, 403, "access_denied")
+        self.assertEqual(self.snap(), before)
+        # Over a file likewise.
+        self.mk("file.txt", b"file\n")
+        before = self.snap()
+        r = self.req("COPY", "src", "file.txt", Overwrite="T")
+        self.assertCode(r, 403, "access_denied")
+        self.assertEqual(self.snap(), before)
+
+    def test_copy_over_folder_undone(self):
+        # The old Destination holds a link to a folder (followed by the
+        # server): the aside cannot be dropped without emptying what the link
+        # points to, so the copy is undone: both as they were.
+        self.tree("src", {"new.txt": b"new\n"})
+        self.tree("dst", {"old.txt": b"old\n"})
+        self.tree("victim", {"keep.txt": b"keep\n"})
+        os.symlink("../victim", os.path.join(self.top, "dst/in"))
+        os.lchown(os.path.join(self.top, "dst/in"), self.UID, self.GID)
+        before = self.snap()
+        r = self.req("COPY", "src", "dst", Overwrite="T")
+        self.assertCode(r, 409, "contains_link")
+        self.assertEqual(self.snap(), before)
+
+    def test_copy_cut_by_gateway_kill(self):
+        # The gateway SIGKILLed while it copies over a folder: the old
+        # Destination stays aside, whole; the next start logs where it is and
+        # never removes it (it is no upload temporary).
+        self.tree("src", {f"f{i:04}.txt": b"%d\n" % i for i in range(600)})
+        self.tree("dst", {"old.txt": b"old\n", "keep": None, "keep/k.txt": b"k\n"})
+        old = {k[4:]: v for k, v in self.snap().items() if k.startswith("dst/")}
+        g = Gateway("copycut")
+        try:
+            base = PUB + "/" + os.path.basename(self.top) + "/"
+            hdr = dict(ALICE_H, Destination=g.url(base + "dst"), Overwrite="T")
+
+            def copy():
+                try:
+                    g.request("COPY", base + "src", hdr, timeout=60)
+                except OSError:
+                    pass  # the gateway dies under it
+            t = threading.Thread(target=copy)
+            t.start()
+            aside = None
+            deadline = time.monotonic() + 30
+            while not aside and time.monotonic() < deadline and t.is_alive():
+                aside = next((n for n in os.listdir(self.top)
+                              if n.startswith(".~smbgate-new-")), None)
+                time.sleep(0.002)
+            self.assertTrue(aside, "the old Destination never went aside")
+            g.proc.kill()
+            g.proc.wait(10)
+            t.join(30)
+            # (only the aside: a worker may finish the file it was copying)
+            self.assertEqual(self.snap(aside), old)
+            dst = os.path.join(self.top, "dst")  # not made yet, or part of the copy
+            self.assertLess(len(os.listdir(dst)) if os.path.exists(dst) else 0, 600)
+            g.start("after the kill")
+            log = g.log_text()
+            self.assertIn(f"a COPY over public/{os.path.basename(self.top)}/dst was cut "
+                          f"by the gateway's stop or death; the old Destination may be kept "
+                          f"as public/{os.path.basename(self.top)}/{aside}", log)
+            r = g.request("PROPFIND", base, dict(ALICE_H, Depth="1"))
+            self.assertEqual(r.status, 207, r)
+            self.assertNotIn(b"smbgate-new", r.body)
+            self.assertEqual(self.snap(aside), old)  # kept, not taken for an orphan
+        finally:
+            if g.proc.poll() is None:
+                g.stop()
+            else:  # killed above, and a failure before its restart
+                shutil.rmtree(g.dir, ignore_errors=True)
 
     def test_lock_survives(self):
         # RFC 4918 7.5: the Destination's lock stays with it; a MOVE takes the

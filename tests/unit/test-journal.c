@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +42,7 @@ struct seen {
 	uint64_t ids[16];
 	char paths[16][64];
 	char users[16][64];
+	bool aside[16];
 	struct gw_journal **j; /* when set, each entry is crossed out */
 };
 
@@ -55,6 +57,7 @@ static void collect(void *arg, const struct gw_journal_entry *e)
 	s->ids[s->n] = e->id;
 	snprintf(s->paths[s->n], sizeof(s->paths[0]), "%s", e->path);
 	snprintf(s->users[s->n], sizeof(s->users[0]), "%s", e->user);
+	s->aside[s->n] = e->aside;
 	s->n++;
 	if (s->j)
 		gw_journal_end(*s->j, e->id);
@@ -123,6 +126,49 @@ static void test_leftovers_come_back(void **state)
 	gw_journal_end(j, d);
 	gw_journal_close(j);
 
+	memset(&s, 0, sizeof(s));
+	j = open_ok(&s, NULL);
+	assert_int_equal(s.n, 0);
+	gw_journal_close(j);
+}
+
+/* An aside (gw_journal_begin_aside()) comes back as one, and stays one
+ * through the rewrite of the file; its line is not an upload's, which an
+ * earlier version would take for a temporary to remove. */
+static void test_aside_comes_back(void **state)
+{
+	(void)state;
+	unlink(path);
+	struct gw_journal *j = open_ok(NULL, NULL);
+	uint64_t a = gw_journal_begin_aside(j, "alice", "demo", "public", "dir/old", tmp_name(7));
+	uint64_t u = gw_journal_begin(j, "alice", "demo", "public", "up.bin", tmp_name(8));
+	assert_true(a > 0 && u > a);
+	gw_journal_close(j);
+	char buf[4096];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_non_null(strstr(buf, "{\"op\":\"aside\""));
+	assert_non_null(strstr(buf, "{\"op\":\"begin\""));
+
+	for (int round = 0; round < 2; round++) { /* the second after the rewrite */
+		struct seen s = {0};
+		unsigned bad = 99;
+		j = open_ok(&s, &bad);
+		assert_int_equal(bad, 0);
+		assert_int_equal(s.n, 2);
+		for (unsigned i = 0; i < 2; i++) {
+			assert_int_equal(s.aside[i], s.ids[i] == a);
+			assert_string_equal(s.paths[i], s.ids[i] == a ? "dir/old" : "up.bin");
+		}
+		gw_journal_close(j);
+	}
+	struct seen s = {.j = (struct gw_journal **)1}; /* cross each out */
+	j = open_ok(&s, NULL);
+	gw_journal_close(j);
 	memset(&s, 0, sizeof(s));
 	j = open_ok(&s, NULL);
 	assert_int_equal(s.n, 0);
@@ -239,6 +285,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_leftovers_come_back),
+	    cmocka_unit_test(test_aside_comes_back),
 	    cmocka_unit_test(test_names_survive_the_file),
 	    cmocka_unit_test(test_callback_may_cross_out),
 	    cmocka_unit_test(test_bad_lines_left_out),

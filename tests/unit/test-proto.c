@@ -147,6 +147,8 @@ static const struct proto_search s_search = {
     .max_results = 1000, .max_depth = 64, .deadline_ms = 20000};
 static const struct proto_entry_rec s_found = {
     .ftype = PROTO_FT_FILE, .size = 5, .mtime = 7, .ctime_ns = 5, .file_id = 9};
+static const struct proto_flags s_aside_put = {.flags = PROTO_ASIDE_PUT};
+static const struct proto_flags s_aside_back = {.flags = PROTO_ASIDE_BACK};
 static const struct proto_tus s_tus = {.offset = 5, .length = 10, .flags = PROTO_F_OVERWRITE};
 
 /* Names of upload temporaries (proto_tmp_name_valid()). */
@@ -186,6 +188,8 @@ static const struct sample samples[] = {
     {PROTO_FOLLOWED, NB, {"data", "/dir/link"}, 2},
     {PROTO_WRITABLE, NB, {"data", "dir/a b.txt"}, 2},
     {PROTO_WRITABLE, NB, {"data", ""}, 2},
+    {PROTO_ASIDE, B(s_aside_put), {"data", "dir/old folder", TMP}, 3},
+    {PROTO_ASIDE, B(s_aside_back), {"data", "old", TMP2}, 3},
     {PROTO_STATVFS_OK, B(s_statvfs), {NULL}, 0},
     {PROTO_ZIP, B(s_zip), {"data", "dir", "a\nb c\nÜ"}, 3},
     {PROTO_ZIP, B(s_zip), {"data", "", ""}, 3},
@@ -796,6 +800,49 @@ static void test_bad_flags(void **state)
 		assert_int_equal(m.u.write.flags, PROTO_F_OVERWRITE);
 		assert_string_equal(m.str[2], TMP);
 	}
+}
+
+/* ASIDE: each op, the path and a temporary the gateway names. */
+static void test_aside_ops(void **state)
+{
+	struct proto_msg m;
+
+	(void)state;
+	for (uint32_t op = PROTO_ASIDE_PUT; op <= PROTO_ASIDE_BACK; op++) {
+		struct proto_flags f = {.flags = op};
+		const char *strs[] = {"s", "d/old", TMP};
+		int r = proto_encode(buf, sizeof(buf), PROTO_ASIDE, 7, &f, sizeof(f), strs, 3);
+		assert_true(r > 0);
+		decode_ok(buf, (size_t)r, &m);
+		assert_int_equal(m.hdr.type, PROTO_ASIDE);
+		assert_int_equal(m.u.flags.flags, op);
+		assert_string_equal(m.str[1], "d/old");
+		assert_string_equal(m.str[2], TMP);
+	}
+}
+
+/* ASIDE: exactly one op, a temporary the gateway names, three strings. */
+static void test_aside_bad(void **state)
+{
+	static const uint32_t bad_ops[] = {0, 4, 0x11, 0x80000000u, 0xffffffffu};
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY(bad_ops); i++) {
+		struct proto_flags f = {.flags = bad_ops[i]};
+		n = raw_msg(buf, PROTO_ASIDE, &f, sizeof(f), TAIL("s\0d/old\0" TMP));
+		expect_bad(buf, n, "ASIDE with a bad op");
+	}
+	struct proto_flags put = {.flags = PROTO_ASIDE_PUT};
+	const char *not_tmp[] = {"s", "d/old", "old.tmp"};
+	assert_int_equal(
+	    proto_encode(buf, sizeof(buf), PROTO_ASIDE, 1, &put, sizeof(put), not_tmp, 3), -EINVAL);
+	n = raw_msg(buf, PROTO_ASIDE, &put, sizeof(put), TAIL("s\0d/old\0.~smbgate-old.tmp"));
+	expect_bad(buf, n, "ASIDE with a temporary the gateway does not make");
+	n = raw_msg(buf, PROTO_ASIDE, &put, sizeof(put), TAIL("s\0d/old"));
+	expect_bad(buf, n, "ASIDE without a temporary");
+	n = raw_msg(buf, PROTO_ASIDE, NULL, 0, TAIL("s\0d/old\0" TMP));
+	expect_bad(buf, n, "ASIDE without its op");
 }
 
 static void test_bad_answers(void **state)
@@ -1688,6 +1735,7 @@ static void test_type_name(void **state)
 	    {PROTO_UTIMES, "UTIMES", false},
 	    {PROTO_FOLLOWED, "FOLLOWED", false},
 	    {PROTO_WRITABLE, "WRITABLE", false},
+	    {PROTO_ASIDE, "ASIDE", false},
 	    {PROTO_STATVFS_OK, "STATVFS_OK", false},
 	};
 
@@ -1746,6 +1794,7 @@ int main(void)
 	    cmocka_unit_test(test_name_valid),	     cmocka_unit_test(test_name_creatable),
 	    cmocka_unit_test(test_err_name),	     cmocka_unit_test(test_type_name),
 	    cmocka_unit_test(test_tmp_names),	     cmocka_unit_test(test_fds),
+	    cmocka_unit_test(test_aside_ops),	     cmocka_unit_test(test_aside_bad),
 	};
 
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);
