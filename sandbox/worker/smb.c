@@ -667,17 +667,35 @@ static int tmp_alias(struct smb *s, const char *dir_url, const char *name, const
 
 int smb_tmp_alias(struct smb *s, const char *share, const char *path)
 {
-	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
-	char dir[PROTO_MAX_PATH + 1], url[URL_MAX], dir_url[URL_MAX];
-	int r;
+	char head[PROTO_MAX_PATH + 1], name[PROTO_MAX_NAME + 1], url[URL_MAX], dir_url[URL_MAX];
+	const char *seg = path;
 
-	if (!rules_short_name_like(name))
-		return 0; /* the cost of every other name: this */
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 0, path);
-	r = make_url(s, url, sizeof(url), share, path);
-	if (r == 0)
-		r = make_url(s, dir_url, sizeof(dir_url), share, dir);
-	return r ? r : tmp_alias(s, dir_url, name, url);
+	/* Every segment: a folder put aside (a MOVE or COPY over a folder) is a
+	 * temporary too, and a path may go through its short name. */
+	while (*seg) {
+		const char *end = strchrnul(seg, '/');
+		size_t dl = seg > path ? (size_t)(seg - 1 - path) : 0, hl = (size_t)(end - path);
+
+		if ((size_t)(end - seg) > PROTO_MAX_NAME || hl > PROTO_MAX_PATH)
+			return PROTO_E_BAD_NAME;
+		memcpy(name, seg, (size_t)(end - seg));
+		name[end - seg] = '\0';
+		if (rules_short_name_like(name)) { /* the cost of every other name: this */
+			memcpy(head, path, dl);
+			head[dl] = '\0';
+			int r = make_url(s, dir_url, sizeof(dir_url), share, head);
+			memcpy(head, path, hl);
+			head[hl] = '\0';
+			if (r == 0)
+				r = make_url(s, url, sizeof(url), share, head);
+			if (r == 0)
+				r = tmp_alias(s, dir_url, name, url);
+			if (r)
+				return r;
+		}
+		seg = *end ? end + 1 : end;
+	}
+	return 0;
 }
 
 static int stat_url(struct smb *s, const char *url, struct proto_stat *ret)

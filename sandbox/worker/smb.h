@@ -197,11 +197,12 @@ bool smb_path_reserved(const char *path);
  * name the server made for it (Samba answers to "_IUUGF~5.TMP" for
  * ".~smbgate-new-….tmp" where "mangled names" is on, its default): then
  * PROTO_E_BAD_NAME, as for the temporary's own name (smb_path_reserved());
- * else 0, or the proto_err of listing the folder of @path. Only the last
- * segment is looked at (a temporary is a file: a path through one leads
- * nowhere). Costs nothing unless that segment could be a short name (a
- * '~', 8.3); then a listing of its folder, and a stat when the folder holds
- * a temporary and the name is no entry's own. Every request of the worker
+ * else 0, or the proto_err of listing a folder of @path. Every segment is
+ * looked at (a folder put aside by a MOVE or COPY over a folder is a
+ * temporary too, and a path may lead through it). Costs nothing unless a
+ * segment could be a short name (a '~', 8.3); then a listing of its folder,
+ * and a stat when that folder holds a temporary and the name is no entry's
+ * own. Every request of the worker
  * (worker.c's handle()) and every name of the FUSE server passes here.
  */
 int smb_tmp_alias(struct smb *s, const char *share, const char *path);

@@ -3597,6 +3597,27 @@ class T20TempShortNames(Base):
                     self.assertError(resp, 400, "bad_name")
                 self.assertTmpKept()
 
+    def test_short_name_of_a_folder_put_aside(self):
+        # A MOVE or COPY over a folder puts the old one aside under a
+        # temporary name: a path through that folder's short name leads
+        # nowhere either.
+        aside = os.path.join(self.path, ".~smbgate-old-" + "fedcba9876543210" * 2 + ".tmp")
+        self.mk(aside)
+        self.mk(os.path.join(aside, "old.txt"), b"old content\n")
+        alias = short_name("alice_private", f"{self.name}/{os.path.basename(aside)}")
+        for what, r in (
+                ("GET", lambda: self.op("GET", f"{alias}/old.txt")),
+                ("PUT", lambda: self.op("PUT", f"{alias}/old.txt", b"overwritten\n")),
+                ("DELETE", lambda: self.op("DELETE", f"{alias}/old.txt")),
+                ("list", lambda: self.op("GET", f"{alias}/")),
+                ("move from", lambda: self.post(f"{alias}/old.txt", op="move",
+                                                to=f"/{self.name}/moved.txt"))):
+            with self.subTest(op=what):
+                self.assertError(r(), 400, "bad_name")
+                self.assertDisk(os.path.join(aside, "old.txt"), b"old content\n")
+        self.assertEqual(sorted(os.listdir(aside)), ["old.txt"])
+        shutil.rmtree(aside)
+
     def test_other_short_names_still_work(self):
         # An 8.3 name that is a file's own name, and the alias of a file that
         # is not a temporary, are served as before.
