@@ -652,7 +652,9 @@ int gw_http_start(struct gw *gw, struct gw_http **ret)
 	};
 	errno = 0;
 	h->d = MHD_start_daemon(
-	    flags, 0, gw_conns_accept, h->conns, route, gw, MHD_OPTION_SOCK_ADDR,
+	    flags, 0, gw_conns_accept, h->conns, route, gw,
+	    /* first: libmicrohttpd logs the options after it through it */
+	    MHD_OPTION_EXTERNAL_LOGGER, gw_mhderr_log, NULL, MHD_OPTION_SOCK_ADDR,
 	    (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)GW_CONNECTION_TIMEOUT,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)(GW_CONNECTION_LIMIT + GW_CONNS_SPARE),
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)GW_PER_IP_LIMIT,
@@ -660,8 +662,7 @@ int gw_http_start(struct gw *gw, struct gw_http **ret)
 	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)(256 * 1024), MHD_OPTION_UNESCAPE_CALLBACK,
 	    no_unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed, gw,
 	    MHD_OPTION_NOTIFY_CONNECTION, gw_conns_notify, h->conns, MHD_OPTION_URI_LOG_CALLBACK,
-	    uri_logged, gw, MHD_OPTION_EXTERNAL_LOGGER, gw_mhderr_log, NULL,
-	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_ARRAY,
+	    uri_logged, gw, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_ARRAY,
 	    cfg->tls_certificate ? tls_opts : &tls_opts[2], MHD_OPTION_END);
 	if (!h->d) {
 		err = errno ? errno : EADDRINUSE;

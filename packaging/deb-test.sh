@@ -152,6 +152,8 @@ echo "== the log"
 grep -q 'event=login ' "$log" || fail "no login line"
 grep -q 'event=audit .*op=upload .*result=ok' "$log" || fail "no audit line of the upload"
 ! grep -q -e "$SAMBA_PASS1" -e "$SAMBA_PASS2" "$log" || fail "a password in the log"
+# libmicrohttpd's own warnings go through the gateway's logger, none at start
+! grep -q 'MHD_OPTION' "$log" || fail "libmicrohttpd warned about its options: $(grep MHD_OPTION "$log")"
 rm -f "$SAMBA_SHARE_PUBLIC/deb-test-upload.bin"
 
 [ -z "${DEB_TEST_LOG:-}" ] || cp "$log" "$DEB_TEST_LOG"
