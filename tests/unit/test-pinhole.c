@@ -189,6 +189,20 @@ static unsigned count_fds(void)
 	return n;
 }
 
+/* The open fd count once it is @want: the pinhole closes what came from the
+ * sandbox on its closer thread, a moment after the hand-over answered. Waits
+ * up to TIMEOUT_MS; returns the last count. */
+static unsigned settled_fds(unsigned want)
+{
+	unsigned n = count_fds();
+
+	for (int i = 0; n != want && i < TIMEOUT_MS / 10; i++) {
+		usleep(10 * 1000);
+		n = count_fds();
+	}
+	return n;
+}
+
 static struct pinhole_stats stats(struct pinhole *p)
 {
 	struct pinhole_stats s;
@@ -718,7 +732,7 @@ static void test_stop_live(void **state)
 	}
 	echo_wait_idle(&srv);
 	echo_stop(&srv);
-	assert_int_equal(count_fds(), before);
+	assert_int_equal(settled_fds(before), before);
 }
 
 static void test_add_invalid(void **state)
@@ -803,12 +817,12 @@ static void test_handoff(void **state)
 	assert_int_equal(stats(f->p).active, 0);
 	assert_int_equal(stats(f->p).bytes_up, 0);
 	assert_int_equal(echo_accepted(&f->srv), 2);
-	assert_int_equal(count_fds(), fds + 2 + 2); /* ours and the echo server's */
+	assert_int_equal(settled_fds(fds + 2 + 2), fds + 2 + 2); /* ours and the echo server's */
 	/* The server sees the end as soon as the sandbox closes its copy. */
 	close(a);
 	close(b);
 	echo_wait_idle(&f->srv);
-	assert_int_equal(count_fds(), fds + 2); /* the echo server keeps its fds */
+	assert_int_equal(settled_fds(fds + 2), fds + 2); /* the echo server keeps its fds */
 	close(chan);
 	pinhole_remove(f->p, id);
 }
@@ -904,7 +918,7 @@ static void test_handoff_hostile(void **state)
 	close(full[1]);
 	wait_active(f->p, 0);
 	echo_wait_idle(&f->srv);
-	assert_int_equal(count_fds(), fds + 3); /* the echo server's */
+	assert_int_equal(settled_fds(fds + 3), fds + 3); /* the echo server's */
 
 	close(pipefd[0]);
 	close(pipefd[1]);
