@@ -47,18 +47,19 @@ static struct sbx_spawner *spawner; /* runs the real worker */
 
 /* ---- helpers ---- */
 
-/* A port of 127.0.0.1 where nothing listens (bound, then closed). */
+/* A port of 127.0.0.1 where nothing listens: bound and kept bound, never
+ * listening, for the whole run (a connection there is refused). A port
+ * released at once could be taken by any connection made meanwhile. */
 static int closed_port(void)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t sl = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
 		abort();
-	close(fd);
-	return ntohs(sa.sin_port);
+	return ntohs(sa.sin_port); /* fd stays open until the process ends */
 }
 
 static void write_config(void)

@@ -267,12 +267,16 @@ class FreePortServer:
         self.sock.close()
 
 
+_HELD_PORTS = []
+
+
 def closed_port():
+    """A port where nothing listens: bound and kept bound (never listening)
+    for the whole run, so that no connection made meanwhile can take it."""
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()  # nobody listens there now
-    return port
+    _HELD_PORTS.append(s)
+    return s.getsockname()[1]
 
 
 GATEWAYS = []

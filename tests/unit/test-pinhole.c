@@ -54,7 +54,9 @@ static int listen_local(uint16_t *port)
 	return fd;
 }
 
-/* A port on 127.0.0.1 where nothing listens (bound, then released). */
+/* A port on 127.0.0.1 where nothing listens: bound and kept bound, never
+ * listening, until the process ends (a port released at once could be taken
+ * by any connection made meanwhile). */
 static uint16_t closed_port(void)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -64,8 +66,7 @@ static uint16_t closed_port(void)
 	assert_true(fd >= 0);
 	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
+	return ntohs(a.sin_port); /* fd stays open */
 }
 
 static int connect_local(uint16_t port)
