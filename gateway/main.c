@@ -17,16 +17,26 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "smbgate-config.h"
-#include "canonuser.h"
+#include "auth/auth.h"
+#include "auth/canonuser.h"
+#include "auth/sbxsession.h"
+#include "auth/session.h"
 #include "cfg.h"
-#include "gateway.h"
-#include "control.h"
-#include "http.h"
-#include "dav.h"
-#include "journal.h"
-#include "log.h"
-#include "sbxsession.h"
+#include "dav/dav.h"
+#include "files/fileops.h"
+#include "files/journal.h"
+#include "files/orphans.h"
+#include "files/uploads.h"
+#include "http/daemon.h"
+#include "http/request.h"
+#include "log/log.h"
+#include "log/metrics.h"
+#include "ops/control.h"
+#include "pinhole.h"
+#include "rest/rest.h"
+#include "routes.h"
+#include "smbgate-config.h"
+#include "spawn.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -360,7 +370,7 @@ static int run(struct cfg *cfg, const char *config_path, const char *worker_opt)
 	}
 	journal_open(&gw);
 	dav_locks_open(&gw);
-	r = gw_http_start(&gw, &http);
+	r = gw_http_start(&gw, &gw_routes, &http);
 	if (r < 0)
 		goto out;
 	const char *host = cfg->listen_host;

@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "davlock.h"
-#include "davxml.h"
+#include "dav/davlock.h"
+#include "dav/davxml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -24,8 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "body.h"
-#include "path.h"
+#include "http/body.h"
+#include "http/path.h"
 #include "proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -37,10 +37,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "davms.h"
-#include "davxml.h"
-#include "listing.h"
-#include "path.h"
+#include "dav/davms.h"
+#include "dav/davxml.h"
+#include "files/listing.h"
+#include "http/path.h"
 #include "proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

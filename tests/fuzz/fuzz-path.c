@@ -33,8 +33,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "httputil.h"
-#include "path.h"
+#include "http/httputil.h"
+#include "http/path.h"
 #include "proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "canonuser.h"
+#include "auth/canonuser.h"
 
 static char out[GW_CANON_USER_MAX + 1];
 

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctlesc.h"
+#include "ctl/ctlesc.h"
 
 #define ARRAY(a) (sizeof(a) / sizeof((a)[0]))
 

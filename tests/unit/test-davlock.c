@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "davlock.h"
+#include "dav/davlock.h"
 
 #define MAXU (2 * DAVLOCK_MAX) /* no per-user limit */
 

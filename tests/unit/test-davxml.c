@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "davxml.h"
+#include "dav/davxml.h"
 
 static char *exact(const char *s, size_t *len)
 {

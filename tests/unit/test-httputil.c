@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "httputil.h"
+#include "http/httputil.h"
 #include "proto.h"
 
 #define ARRAY(a) (sizeof(a) / sizeof((a)[0]))

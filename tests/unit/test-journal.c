@@ -20,7 +20,7 @@
 
 #include <cmocka.h>
 
-#include "journal.h"
+#include "files/journal.h"
 #include "proto.h"
 
 static char dir[] = "/tmp/test-journal-XXXXXX";

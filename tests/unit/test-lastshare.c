@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "keyhash.h"
-#include "lastshare.h"
+#include "auth/keyhash.h"
+#include "auth/lastshare.h"
 
 static char out[PROTO_MAX_NAME + 1];
 

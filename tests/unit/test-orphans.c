@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "orphans.h"
-#include "session.h"
+#include "files/orphans.h"
+#include "auth/session.h"
 
 static int64_t fake_ms;
 

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "path.h"
+#include "http/path.h"
 
 #define ARRAY(a) (sizeof(a) / sizeof((a)[0]))
 

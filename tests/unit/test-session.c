@@ -19,7 +19,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "session.h"
+#include "auth/session.h"
 
 /* ---- fake sandboxes and clock ------------------------------------------ */
 

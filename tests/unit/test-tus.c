@@ -18,7 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "tus.h"
+#include "files/uploads.h"
 
 static int64_t fake_ms;
 
