@@ -218,7 +218,7 @@ struct proto_auth {
 /*
  * What the server says of a file, at the resolution it gives (SMB2: 100 ns):
  * every write through the gateway changes one of them, which the ETag is made
- * of (gateway/httputil.h gw_etag()). Samba reports the change time as the
+ * of (gateway/http/httputil.h gw_etag()). Samba reports the change time as the
  * modification time; the file id is the file's inode on its disk: a new one
  * for each upload, which is written beside and renamed over the old file.
  */

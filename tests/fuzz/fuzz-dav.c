@@ -2,8 +2,8 @@
 /*
  * tests/fuzz/fuzz-dav.c - fuzz target of WebDAV's request parsers: the XML
  * bodies (davxml_parse_propfind(), _proppatch(), _lockinfo() in
- * gateway/davxml.c, through expat) and the If header (davlock_if_parse() in
- * gateway/davlock.c).
+ * gateway/dav/davxml.c, through expat) and the If header (davlock_if_parse() in
+ * gateway/dav/davlock.c).
  *
  * The input is given to each (the If parser gets it NUL-terminated). None may
  * crash, leak or read out of bounds; a failure must be -EINVAL (or -ENOMEM)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * tests/fuzz/fuzz-json.c - fuzz target of the REST API's JSON request bodies
- * (gateway/body.c): login, the file operations (mkdir, move, copy), the
+ * (gateway/http/body.c): login, the file operations (mkdir, move, copy), the
  * audit log's look at them, and zip selections.
  *
  * The input is given to every decoder as the body. None may crash, leak or

@@ -2,7 +2,7 @@
 /*
  * tests/fuzz/fuzz-listing.c - fuzz target of the listing encoders fed the
  * names, sizes and mtimes a hostile file server can send: the REST API's
- * JSON (gateway/listing.c) and WebDAV's multistatus (gateway/davms.c).
+ * JSON (gateway/files/listing.c) and WebDAV's multistatus (gateway/dav/davms.c).
  *
  * The input is a list of records: a type byte (0 file, 1 folder, 2 share,
  * taken modulo 3), the size (8 bytes, little-endian), the mtime (8 bytes,

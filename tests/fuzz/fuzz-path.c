@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * tests/fuzz/fuzz-path.c - fuzz target of the gateway's parsers of request
- * paths and headers: gw_path_parse(), gw_path_parse_plain() (gateway/path.c),
+ * paths and headers: gw_path_parse(), gw_path_parse_plain() (gateway/http/path.c),
  * gw_range_parse(), gw_http_date_parse(), gw_etag_match() and
- * gw_content_disposition() (gateway/httputil.c).
+ * gw_content_disposition() (gateway/http/httputil.c).
  *
  * The input, NUL-terminated, is given to each. None may crash or read out of
  * bounds; a failure must return one of the documented errors and leave the

@@ -2619,7 +2619,7 @@ def spellings(name, n):
 
 
 class T11bOneUser(Base):
-    """One canonical user per account (gateway/canonuser.c): every spelling
+    """One canonical user per account (gateway/auth/canonuser.c): every spelling
     the server takes counts as one user for the session limits, uploads,
     throttling and smbgatectl. Each test has a gateway of its own."""
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * tests/unit/test-canonuser.c - gateway/canonuser.c: one canonical user per
+ * tests/unit/test-canonuser.c - gateway/auth/canonuser.c: one canonical user per
  * account, whatever the spelling; what a login name sends to the server.
  */
 #include <errno.h>

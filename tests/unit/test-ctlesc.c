@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * tests/unit/test-ctlesc.c - unit tests of gateway/ctlesc.c: what
+ * tests/unit/test-ctlesc.c - unit tests of gateway/ctl/ctlesc.c: what
  * smbgatectl's table prints of a name a user chose.
  *
  * Table-driven with exact expected outputs; inputs are passed in heap

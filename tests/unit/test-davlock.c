@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * tests/unit/test-davlock.c - unit tests of gateway/davlock.c: the WebDAV
+ * tests/unit/test-davlock.c - unit tests of gateway/dav/davlock.c: the WebDAV
  * lock table (conflicts, depth, owners, tokens, timeouts, refresh, unlock,
  * removal of a tree), its limits (per user, owners, locks over one key),
  * the file that keeps it across a restart (round trip, expiry, corrupt and

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * tests/unit/test-davxml.c - unit tests of gateway/davxml.c: PROPFIND,
+ * tests/unit/test-davxml.c - unit tests of gateway/dav/davxml.c: PROPFIND,
  * PROPPATCH and LOCK bodies (namespaces, refusals of DOCTYPEs and entities,
  * depth and size caps, malformed XML) and the answer buffer's escaping.
  * Inputs are passed in heap buffers of exactly their size (no NUL), so a

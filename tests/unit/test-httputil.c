@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * tests/unit/test-httputil.c - unit tests of gateway/httputil.c.
+ * tests/unit/test-httputil.c - unit tests of gateway/http/httputil.c.
  *
  * Table-driven with exact expected outputs. Failed calls must leave their
  * outputs untouched (sentinel values are set before and compared after).

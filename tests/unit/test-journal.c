@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * tests/unit/test-journal.c - the journal of upload temporaries
- * (gateway/journal.c): what a run leaves is handed back at the next start,
+ * (gateway/files/journal.c): what a run leaves is handed back at the next start,
  * crossed-out entries are not, bad lines are left out and counted, a second
  * gateway cannot share the file, and the file stays small.
  */

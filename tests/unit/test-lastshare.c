@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * tests/unit/test-lastshare.c - gateway/lastshare.c (and keyhash.c): the
+ * tests/unit/test-lastshare.c - gateway/auth/lastshare.c (and keyhash.c): the
  * share each login name last worked in.
  */
 #include <setjmp.h>

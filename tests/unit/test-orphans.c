@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * tests/unit/test-orphans.c - unit tests of gateway/orphans.c: the upload
+ * tests/unit/test-orphans.c - unit tests of gateway/files/orphans.c: the upload
  * temporaries waiting for their user. A fake clock drives expiry.
  */
 #include <stdarg.h>

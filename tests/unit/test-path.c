@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * tests/unit/test-path.c - unit tests of gateway/path.c.
+ * tests/unit/test-path.c - unit tests of gateway/http/path.c.
  *
  * Table-driven: accepted raw paths with their exact split, rejected ones with
  * their exact error (every traversal trick we know of among them), the length

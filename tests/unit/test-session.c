@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * tests/unit/test-session.c - the session table of gateway/session.c.
+ * tests/unit/test-session.c - the session table of gateway/auth/session.c.
  *
  * Sandboxes are stood in for by small heap objects whose destructor counts
  * its calls per id, so the tests see exactly when (and how often) a sandbox

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * tests/unit/test-tus.c - unit tests of gateway/tus.c: who may take a busy
+ * tests/unit/test-tus.c - unit tests of gateway/files/uploads.c: who may take a busy
  * resumable upload over, and what the others are told. A fake clock drives
  * the writer's stall; a socketpair stands for the writer's connection.
  */
