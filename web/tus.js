@@ -1,5 +1,5 @@
 // smbgate web UI: resumable uploads by the tus 1.0 protocol (/api/v1/uploads/,
-// see the README). Files of TUS_MIN bytes and more go this way: the file is
+// see docs/rest-api.md). Files of TUS_MIN bytes and more go this way: the file is
 // sent in chunks (PATCH), and after a network error the client asks the
 // gateway for the offset it holds (HEAD) and goes on from there, a few times
 // with a growing pause. A 423 is no failure: another request still writes to

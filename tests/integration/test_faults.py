@@ -281,7 +281,7 @@ def main():
         # (b) an echo due: it times out, then a new connection's negotiation
         # too, 2 x `timeout` in all, past the gateway's `timeout` + 5 s: the
         # gateway kills the sandbox (maybe stuck inside libsmbclient) and the
-        # session ends (README: Errors). Each case is set up so that only
+        # session ends (docs/rest-api.md: Errors). Each case is set up so that only
         # one can happen, (b) on a server whose timeout leaves 3 s between.
         st = req(gw, "GET", "/api/v1/fs/faulty/public/", alice)[0]  # sends an echo ...
         time.sleep(TIMEOUT + 1)

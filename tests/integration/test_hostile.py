@@ -43,7 +43,7 @@ RSS_SLACK_KIB = 4096
 # folder of its own in the public share (Samba with "mangled names = no"), and
 # what its folder's listing must say: ("listed", the name as it arrives),
 # ("skipped",) - left out and counted -, ("unusable",) - 409 unusable_name
-# for the whole folder (README: "Names made on the server itself") - or
+# for the whole folder (docs/rest-api.md: "Names made on the server itself") - or
 # ("hidden",): Samba itself does not send it (bytes it cannot convert).
 HOSTILE_NAMES = [
     ("newline", b"a\nb", ("skipped",)),
