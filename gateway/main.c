@@ -312,132 +312,180 @@ static void dav_locks_open(const struct gw *gw)
 			path, r == -EWOULDBLOCK ? "another gateway uses it" : strerror(-r));
 }
 
-static int run(struct cfg *cfg, const char *config_path, const char *worker_opt)
+/* Raises the fd limit to its maximum (each session holds a few fds: control
+ * socket, pinhole, pipes), ignores SIGPIPE and blocks the signals that
+ * serve_until_stopped() takes with sigtimedwait(); every thread started
+ * after this inherits the mask. */
+static void process_setup(sigset_t *sigs)
 {
-	struct gw gw = {.cfg = cfg};
-	struct sbx_spawner_options so = {0};
-	struct gw_http *http = NULL;
-	struct gw_control *ctl = NULL;
-	char ctl_err[256];
-	sigset_t sigs;
 	struct rlimit rl;
-	struct cfg_list *old_cfgs = NULL;
-	int r, exit_code = 1;
-	char *worker = find_worker(worker_opt);
 
-	if (!worker)
-		return 1;
-	/* Each session holds a few fds (control socket, pinhole, pipes). */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	signal(SIGPIPE, SIG_IGN);
-	/* Signals are taken by sigtimedwait() below; every thread inherits the mask. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, sigs, NULL);
+}
 
-	/* The spawner first, while this process has a single thread. */
+/* The spawner, while this process still has a single thread. Returns 0 or a
+ * negative errno (said on stderr). */
+static int spawner_start(struct gw *gw, const char *worker)
+{
+	struct sbx_spawner_options so = {0};
 	char cgroup[600];
+
 	if (cgroup_prepare(cgroup, sizeof(cgroup)))
 		so.cgroup = cgroup;
 	so.worker_path = worker;
-	r = sbx_spawner_start(cfg, &so, &gw.spawner);
-	if (r < 0) {
+	int r = sbx_spawner_start(gw->cfg, &so, &gw->spawner);
+	if (r < 0)
 		fprintf(stderr, "smbgate: cannot start the sandbox spawner with worker %s: %s\n",
 			worker, strerror(-r));
-		goto out;
-	}
-	r = pinhole_start(&gw.pinhole);
+	return r;
+}
+
+/* The pinhole, the metrics and the tables of @gw (sessions, orphans, tus).
+ * Returns 0 or a negative errno (said on stderr); what started is freed by
+ * the caller's stop_all(). */
+static int tables_start(struct gw *gw)
+{
+	const struct cfg *cfg = gw->cfg;
+	int r = pinhole_start(&gw->pinhole);
+
 	if (r == 0)
-		r = gw_metrics_new(&gw.metrics);
+		r = gw_metrics_new(&gw->metrics);
 	if (r == 0)
 		r = gw_sessions_new(cfg->max_sessions, GW_MAX_PER_USER, cfg->session_idle_timeout,
-				    gw_sbx_free, &gw.sessions);
+				    gw_sbx_free, &gw->sessions);
 	if (r == 0)
-		gw_sessions_on_end(gw.sessions, gw_session_ended);
+		gw_sessions_on_end(gw->sessions, gw_session_ended);
 	if (r == 0)
 		r = gw_orphans_new(GW_ORPHANS_MAX, GW_ORPHANS_PER_USER, GW_ORPHANS_TTL,
-				   &gw.orphans);
+				   &gw->orphans);
 	if (r == 0)
-		r = gw_tus_new(GW_TUS_MAX, GW_TUS_PER_USER, cfg->upload_expiry, &gw.tus);
-	if (r < 0) {
-		fprintf(stderr, "smbgate: cannot start: %s\n", strerror(-r));
-		goto out;
-	}
-	journal_open(&gw);
-	dav_locks_open(&gw);
-	r = gw_http_start(&gw, &gw_routes, &http);
+		r = gw_tus_new(GW_TUS_MAX, GW_TUS_PER_USER, cfg->upload_expiry, &gw->tus);
 	if (r < 0)
-		goto out;
-	const char *host = cfg->listen_host;
+		fprintf(stderr, "smbgate: cannot start: %s\n", strerror(-r));
+	return r;
+}
+
+/* Says where the gateway listens, and warns when it does so in clear text
+ * on more than the loopback. */
+static void announce_listening(const struct gw *gw, const struct gw_http *http,
+			       const char *config_path)
+{
+	const char *host = gw->cfg->listen_host;
 	bool v6 = strchr(host, ':') != NULL;
+
 	fprintf(stderr, "smbgate %s: listening on %s://%s%s%s:%u/ (configuration %s)\n",
-		SMBGATE_VERSION, gw.tls ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
+		SMBGATE_VERSION, gw->tls ? "https" : "http", v6 ? "[" : "", host, v6 ? "]" : "",
 		gw_http_port(http), config_path);
-	if (!gw.tls && !is_loopback(host))
+	if (!gw->tls && !is_loopback(host))
 		fprintf(stderr,
 			"smbgate: WARNING: listening on %s%s%s:%u without TLS: passwords, tokens "
 			"and files cross the network in clear text. Set tls_certificate and "
 			"tls_key in [gateway] (the Debian package made a self-signed pair in "
 			"/etc/smbgate/tls/), or serve it only through a TLS proxy\n",
 			v6 ? "[" : "", host, v6 ? "]" : "", gw_http_port(http));
-	/* Without it the gateway still serves its users; only smbgatectl is blind. */
-	r = gw_control_start(&gw, &ctl, ctl_err, sizeof(ctl_err));
-	if (r < 0)
-		fprintf(stderr,
-			"smbgate: no control socket, smbgatectl cannot reach this gateway: %s\n",
-			ctl_err);
+}
 
+/* The main thread's loop: reloads on SIGHUP, expires what waited too long
+ * every 5 s, and returns on SIGTERM or SIGINT. */
+static void serve_until_stopped(struct gw *gw, const sigset_t *sigs, const char *config_path,
+				struct cfg_list **old_cfgs)
+{
 	for (;;) {
 		struct timespec ts = {.tv_sec = 5};
-		int sig = sigtimedwait(&sigs, NULL, &ts);
+		int sig = sigtimedwait(sigs, NULL, &ts);
 		if (sig == SIGTERM || sig == SIGINT) {
 			fprintf(stderr, "smbgate: %s: stopping\n", strsignal(sig));
-			break;
+			return;
 		}
 		if (sig == SIGHUP)
-			reload(&gw, config_path, &old_cfgs);
-		gw_sessions_expire(gw.sessions);
-		gw_tus_expire_all(&gw);
-		gw_orphans_log_dropped(&gw, gw_orphans_expire(gw.orphans),
+			reload(gw, config_path, old_cfgs);
+		gw_sessions_expire(gw->sessions);
+		gw_tus_expire_all(gw);
+		gw_orphans_log_dropped(gw, gw_orphans_expire(gw->orphans),
 				       "its user did not come back in time");
 	}
-	exit_code = 0;
-out:
+}
+
+/* Stops and frees what run() started (any part of it may be NULL). */
+static void stop_all(struct gw *gw, struct gw_http *http, struct gw_control *ctl)
+{
 	gw_control_stop(ctl);
 	gw_http_stop(http);
 	/* The spawner first: every sandbox dies with it, all at once, so that
 	 * ending the sessions (each waits for its sandbox to be gone) is quick. */
-	sbx_spawner_free(gw.spawner);
-	gw.spawner = NULL;
-	gw_sessions_free(gw.sessions); /* ends every sandbox */
+	sbx_spawner_free(gw->spawner);
+	gw->spawner = NULL;
+	gw_sessions_free(gw->sessions); /* ends every sandbox */
 	/* What is still waiting stays on the file servers: say where. */
-	if (gw.tus)
-		gw_tus_stop(&gw);
-	gw_tus_free(gw.tus);
-	if (gw.orphans)
-		orphans_at_stop(&gw, gw_orphans_take_all(gw.orphans));
-	gw_orphans_free(gw.orphans);
-	gw_journal_close(gw.journal);
+	if (gw->tus)
+		gw_tus_stop(gw);
+	gw_tus_free(gw->tus);
+	if (gw->orphans)
+		orphans_at_stop(gw, gw_orphans_take_all(gw->orphans));
+	gw_orphans_free(gw->orphans);
+	gw_journal_close(gw->journal);
 	gw_dav_locks_close();
-	pinhole_stop(gw.pinhole);
-	gw_metrics_free(gw.metrics);
-	free(worker);
-	/* The running configuration is the caller's when no reload replaced it. */
-	if (old_cfgs) {
-		cfg_free((struct cfg *)gw.cfg);
-		while (old_cfgs->next) {
-			struct cfg_list *next = old_cfgs->next;
-			cfg_free(old_cfgs->c);
-			free(old_cfgs);
-			old_cfgs = next;
-		}
-		free(old_cfgs); /* the first one: @cfg, the caller's */
+	pinhole_stop(gw->pinhole);
+	gw_metrics_free(gw->metrics);
+}
+
+/* Frees the configurations reloads replaced, and the running one, except
+ * @old_cfgs' first, the caller's (which runs when no reload replaced it). */
+static void cfgs_free(struct gw *gw, struct cfg_list *old_cfgs)
+{
+	if (!old_cfgs)
+		return;
+	cfg_free((struct cfg *)gw->cfg);
+	while (old_cfgs->next) {
+		struct cfg_list *next = old_cfgs->next;
+		cfg_free(old_cfgs->c);
+		free(old_cfgs);
+		old_cfgs = next;
 	}
+	free(old_cfgs); /* the first one: @cfg, the caller's */
+}
+
+static int run(struct cfg *cfg, const char *config_path, const char *worker_opt)
+{
+	struct gw gw = {.cfg = cfg};
+	struct gw_http *http = NULL;
+	struct gw_control *ctl = NULL;
+	char ctl_err[256];
+	sigset_t sigs;
+	struct cfg_list *old_cfgs = NULL;
+	int exit_code = 1;
+	char *worker = find_worker(worker_opt);
+
+	if (!worker)
+		return 1;
+	process_setup(&sigs);
+	if (spawner_start(&gw, worker) < 0 || tables_start(&gw) < 0)
+		goto out;
+	journal_open(&gw);
+	dav_locks_open(&gw);
+	if (gw_http_start(&gw, &gw_routes, &http) < 0)
+		goto out;
+	announce_listening(&gw, http, config_path);
+	/* Without it the gateway still serves its users; only smbgatectl is blind. */
+	if (gw_control_start(&gw, &ctl, ctl_err, sizeof(ctl_err)) < 0)
+		fprintf(stderr,
+			"smbgate: no control socket, smbgatectl cannot reach this gateway: %s\n",
+			ctl_err);
+	serve_until_stopped(&gw, &sigs, config_path, &old_cfgs);
+	exit_code = 0;
+out:
+	stop_all(&gw, http, ctl);
+	free(worker);
+	cfgs_free(&gw, old_cfgs);
 	return exit_code;
 }
 
