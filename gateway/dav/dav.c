@@ -233,6 +233,106 @@ static bool may_write(struct gw_req *r, struct MHD_Connection *c, struct gw_sess
 
 /* ---- PROPFIND ---- */
 
+/* PROPFIND on /dav/: the root, and with @one its servers. */
+static void propfind_root(struct davxml_buf *b, const struct davxml_propfind *pf,
+			  const struct cfg *cfg, bool one)
+{
+	struct davms_res x = {.href = "/dav/", .name = "", .collection = true};
+
+	davms_response(b, pf, &x);
+	for (size_t i = 0; one && i < cfg->n_servers; i++) {
+		char *href = davms_href(cfg->servers[i].name, NULL, NULL, true);
+		struct davms_res y = {.href = href ? href : "/dav/",
+				      .name = cfg->servers[i].name,
+				      .collection = true};
+		davms_response(b, pf, &y);
+		free(href);
+	}
+}
+
+/* PROPFIND on /dav/{server}/: the server, and with @one its shares. Returns 0
+ * or the worker's error. */
+static int propfind_server(struct davxml_buf *b, const struct davxml_propfind *pf,
+			   struct gw_session *s, const struct gw_path *p, bool one)
+{
+	char *href = davms_href(p->server, NULL, NULL, true);
+	struct davms_res x = {.href = href ? href : "", .name = p->server, .collection = true};
+
+	davms_response(b, pf, &x);
+	free(href);
+	if (!one)
+		return 0;
+	struct davms_listing l = {
+	    .b = b, .pf = pf, .locks = locks, .now = now_s(), .server = p->server, .shares = true};
+	return sbxc_shares(gw_fs_client(s), davms_list_entry, &l);
+}
+
+/* RFC 4331's quota of @share, only when @pf asks for it by name (never in
+ * allprop): fills @q and returns it, or NULL when not asked for or the server
+ * does not say (404 for both). *@err: 0, or the worker's error. */
+static const struct davms_quota *propfind_quota(const struct davxml_propfind *pf,
+						struct gw_session *s, const char *share,
+						struct davms_quota *q, int *err)
+{
+	*err = 0;
+	for (size_t i = 0; pf->kind == DAVXML_PROP && i < pf->n; i++)
+		if (strcmp(pf->props[i].ns, "DAV:") == 0 &&
+		    strncmp(pf->props[i].name, "quota-", 6) == 0) {
+			int e = sbxc_statvfs(gw_fs_client(s), share, &q->total, &q->avail);
+			if (e == 0)
+				return q;
+			if (e < 0) {
+				*err = e;
+				return NULL;
+			}
+			/* the server does not say: 404 for both */
+		}
+	return NULL;
+}
+
+/* PROPFIND in a share: @p (a share's root, a folder or a file), and with @one
+ * a folder's entries. Returns 0 or the worker's error. */
+static int propfind_share(struct davxml_buf *b, const struct davxml_propfind *pf,
+			  struct gw_session *s, const struct gw_path *p, bool one)
+{
+	struct proto_stat st = {0};
+	struct davms_quota q = {0};
+	int err;
+	const struct davms_quota *qp = propfind_quota(pf, s, p->share, &q, &err);
+
+	if (!err)
+		err = sbxc_stat(gw_fs_client(s), p->share, p->path, &st);
+	if (err)
+		return err;
+	bool dir = st.ftype != PROTO_FT_FILE;
+	char *href = davms_href(p->server, p->share, p->path, dir);
+	char *key = davms_key(p->server, p->share, p->path);
+	const char *slash = strrchr(p->path, '/');
+	struct davms_res x = {.quota = qp,
+			      .href = href ? href : "",
+			      .name = *p->path ? (slash ? slash + 1 : p->path) : p->share,
+			      .key = key,
+			      .locks = locks,
+			      .now = now_s(),
+			      .collection = dir,
+			      .stat = true,
+			      .st = st};
+	davms_response(b, pf, &x);
+	free(href);
+	free(key);
+	if (!one || !dir)
+		return 0;
+	struct davms_listing l = {.quota = qp,
+				  .b = b,
+				  .pf = pf,
+				  .locks = locks,
+				  .now = now_s(),
+				  .server = p->server,
+				  .share = p->share,
+				  .dir = p->path};
+	return sbxc_list(gw_fs_client(s), p->share, p->path, davms_list_entry, &l);
+}
+
 static enum MHD_Result do_propfind(struct gw_req *r, struct MHD_Connection *c, size_t server,
 				   const struct gw_path *p)
 {
@@ -240,8 +340,6 @@ static enum MHD_Result do_propfind(struct gw_req *r, struct MHD_Connection *c, s
 	struct davxml_propfind pf;
 	struct davxml_buf b = {0};
 	struct gw_session *s;
-	struct davms_quota q = {0};
-	const struct davms_quota *qp = NULL;
 	int err = 0;
 
 	if (!depth || strcasecmp(depth, "infinity") == 0)
@@ -261,79 +359,12 @@ static enum MHD_Result do_propfind(struct gw_req *r, struct MHD_Connection *c, s
 				      "the body is not a valid DAV:propfind");
 	davxml_put(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 		       "<D:multistatus xmlns:D=\"DAV:\">");
-	const struct cfg *cfg = r->gw->cfg;
-	if (!p->server) {
-		struct davms_res x = {.href = "/dav/", .name = "", .collection = true};
-		davms_response(&b, &pf, &x);
-		for (size_t i = 0; one && i < cfg->n_servers; i++) {
-			char *href = davms_href(cfg->servers[i].name, NULL, NULL, true);
-			struct davms_res y = {.href = href ? href : "/dav/",
-					      .name = cfg->servers[i].name,
-					      .collection = true};
-			davms_response(&b, &pf, &y);
-			free(href);
-		}
-	} else if (!p->share) {
-		char *href = davms_href(p->server, NULL, NULL, true);
-		struct davms_res x = {
-		    .href = href ? href : "", .name = p->server, .collection = true};
-		davms_response(&b, &pf, &x);
-		free(href);
-		if (one) {
-			struct davms_listing l = {.b = &b,
-						  .pf = &pf,
-						  .locks = locks,
-						  .now = now_s(),
-						  .server = p->server,
-						  .shares = true};
-			err = sbxc_shares(gw_fs_client(s), davms_list_entry, &l);
-		}
-	} else {
-		struct proto_stat st = {0};
-		/* RFC 4331's quota: only when asked for by name (never in allprop). */
-		for (size_t i = 0; pf.kind == DAVXML_PROP && !qp && !err && i < pf.n; i++)
-			if (strcmp(pf.props[i].ns, "DAV:") == 0 &&
-			    strncmp(pf.props[i].name, "quota-", 6) == 0) {
-				err = sbxc_statvfs(gw_fs_client(s), p->share, &q.total, &q.avail);
-				if (err == 0)
-					qp = &q;
-				else if (err > 0)
-					err = 0; /* the server does not say: 404 for both */
-			}
-		if (!err)
-			err = sbxc_stat(gw_fs_client(s), p->share, p->path, &st);
-		if (err == 0) {
-			bool dir = st.ftype != PROTO_FT_FILE;
-			char *href = davms_href(p->server, p->share, p->path, dir);
-			char *key = davms_key(p->server, p->share, p->path);
-			const char *slash = strrchr(p->path, '/');
-			struct davms_res x = {.quota = qp,
-					      .href = href ? href : "",
-					      .name = *p->path ? (slash ? slash + 1 : p->path)
-							       : p->share,
-					      .key = key,
-					      .locks = locks,
-					      .now = now_s(),
-					      .collection = dir,
-					      .stat = true,
-					      .st = st};
-			davms_response(&b, &pf, &x);
-			free(href);
-			free(key);
-			if (one && dir) {
-				struct davms_listing l = {.quota = qp,
-							  .b = &b,
-							  .pf = &pf,
-							  .locks = locks,
-							  .now = now_s(),
-							  .server = p->server,
-							  .share = p->share,
-							  .dir = p->path};
-				err = sbxc_list(gw_fs_client(s), p->share, p->path,
-						davms_list_entry, &l);
-			}
-		}
-	}
+	if (!p->server)
+		propfind_root(&b, &pf, r->gw->cfg, one);
+	else if (!p->share)
+		err = propfind_server(&b, &pf, s, p, one);
+	else
+		err = propfind_share(&b, &pf, s, p, one);
 	davxml_propfind_clear(&pf);
 	if (err) {
 		davxml_buf_clear(&b);
