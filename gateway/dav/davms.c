@@ -99,30 +99,14 @@ static void each_activelock(void *ud, const struct davlock_info *info)
 	*used += d->b->len - before;
 }
 
-/* Writes the value of DAV:@name of @x (or only its name with @name_only);
- * false when @x has no such property. */
-static bool put_live(struct davxml_buf *b, const char *name, const struct davms_res *x,
-		     bool name_only)
+/* Writes the value of DAV:@name of @x (or only its name with @name_only)
+ * when it is one of the properties of its content (dates, length, ETag,
+ * type, quota); false when it is not or @x has no such property. */
+static bool put_live_content(struct davxml_buf *b, const char *name, const struct davms_res *x,
+			     bool name_only)
 {
 	char v[48];
 
-	if (strcmp(name, "resourcetype") == 0) {
-		if (name_only || !x->collection)
-			davxml_put(b, "<D:resourcetype/>");
-		else
-			davxml_put(b, "<D:resourcetype><D:collection/></D:resourcetype>");
-		return true;
-	}
-	if (strcmp(name, "displayname") == 0) {
-		if (name_only) {
-			davxml_put(b, "<D:displayname/>");
-			return true;
-		}
-		davxml_put(b, "<D:displayname>");
-		davxml_put_text(b, x->name);
-		davxml_put(b, "</D:displayname>");
-		return true;
-	}
 	if (strcmp(name, "getlastmodified") == 0 || strcmp(name, "creationdate") == 0) {
 		if (!x->stat)
 			return false;
@@ -175,6 +159,15 @@ static bool put_live(struct davxml_buf *b, const char *name, const struct davms_
 			davxml_putf(b, "<D:%s>%llu</D:%s>", name, (unsigned long long)qv, name);
 		return true;
 	}
+	return false;
+}
+
+/* Writes the value of DAV:@name of @x (or only its name with @name_only)
+ * when it is one of the lock properties; false when it is not or @x has no
+ * such property. */
+static bool put_live_lock(struct davxml_buf *b, const char *name, const struct davms_res *x,
+			  bool name_only)
+{
 	if (!x->key)
 		return false; /* above the shares nothing can be locked */
 	if (strcmp(name, "supportedlock") == 0) {
@@ -202,6 +195,31 @@ static bool put_live(struct davxml_buf *b, const char *name, const struct davms_
 		return true;
 	}
 	return false;
+}
+
+/* Writes the value of DAV:@name of @x (or only its name with @name_only);
+ * false when @x has no such property. */
+static bool put_live(struct davxml_buf *b, const char *name, const struct davms_res *x,
+		     bool name_only)
+{
+	if (strcmp(name, "resourcetype") == 0) {
+		if (name_only || !x->collection)
+			davxml_put(b, "<D:resourcetype/>");
+		else
+			davxml_put(b, "<D:resourcetype><D:collection/></D:resourcetype>");
+		return true;
+	}
+	if (strcmp(name, "displayname") == 0) {
+		if (name_only) {
+			davxml_put(b, "<D:displayname/>");
+			return true;
+		}
+		davxml_put(b, "<D:displayname>");
+		davxml_put_text(b, x->name);
+		davxml_put(b, "</D:displayname>");
+		return true;
+	}
+	return put_live_content(b, name, x, name_only) || put_live_lock(b, name, x, name_only);
 }
 
 void davms_response(struct davxml_buf *b, const struct davxml_propfind *pf,
