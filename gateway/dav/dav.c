@@ -1304,13 +1304,11 @@ enum MHD_Result gw_api_dav(struct gw_req *r, struct MHD_Connection *c, const cha
 		return gw_fs_bad_path(r, c, err);
 	size_t server = SIZE_MAX;
 	if (p.server) {
-		const struct cfg_server *srv = cfg_server_find(r->gw->cfg, p.server);
-		if (!srv) {
-			ret =
-			    gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found", "no such server");
+		server = gw_fs_server(r, c, p.server);
+		if (server == SIZE_MAX) {
+			ret = r->responded ? MHD_YES : MHD_NO;
 			goto out;
 		}
-		server = (size_t)(srv - r->gw->cfg->servers);
 	}
 	/* [gateway] audit: the file operations (COPY and MOVE set theirs with
 	 * the destination; GET and HEAD went through the file API's). */

@@ -143,6 +143,29 @@ struct gw_session *gw_fs_authenticate(struct gw_req *r, struct MHD_Connection *c
 	return s;
 }
 
+size_t gw_fs_server(struct gw_req *r, struct MHD_Connection *c, const char *name)
+{
+	const struct cfg_server *srv = cfg_server_find(r->gw->cfg, name);
+
+	if (!srv) {
+		gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found", "no such server");
+		return SIZE_MAX;
+	}
+	return (size_t)(srv - r->gw->cfg->servers);
+}
+
+struct gw_session *gw_fs_authenticate_named(struct gw_req *r, struct MHD_Connection *c,
+					    const char *name, const struct cfg_server **srv)
+{
+	size_t server = gw_fs_server(r, c, name);
+
+	if (server == SIZE_MAX)
+		return NULL;
+	if (srv)
+		*srv = &r->gw->cfg->servers[server];
+	return gw_fs_authenticate(r, c, server);
+}
+
 enum MHD_Result gw_fs_failed(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,
 			     int err)
 {

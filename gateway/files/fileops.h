@@ -30,6 +30,17 @@ struct sbxc *gw_fs_client(struct gw_session *s);
  * (upload temporaries). NULL after queuing the error answer. */
 struct gw_session *gw_fs_authenticate(struct gw_req *r, struct MHD_Connection *c, size_t server);
 
+/* The index in the configuration of the server named @name, or SIZE_MAX
+ * after queuing a 404 (not_found, "no such server"). */
+size_t gw_fs_server(struct gw_req *r, struct MHD_Connection *c, const char *name);
+
+/* gw_fs_server(), then gw_fs_authenticate() for that server. NULL after
+ * queuing the error answer; else *@srv (when @srv is not NULL) is the
+ * server's configuration (borrowed from r->gw->cfg). */
+struct cfg_server;
+struct gw_session *gw_fs_authenticate_named(struct gw_req *r, struct MHD_Connection *c,
+					    const char *name, const struct cfg_server **srv);
+
 /* Answers a failed worker call (a proto_err, or < 0: the sandbox is gone and
  * its session ends). */
 enum MHD_Result gw_fs_failed(struct gw_req *r, struct MHD_Connection *c, struct gw_session *s,

@@ -206,12 +206,11 @@ enum MHD_Result gw_api_fs(struct gw_req *r, struct MHD_Connection *c, const char
 		ret = get ? list_servers(r, c) : gw_reply_not_allowed(r, c, "GET, HEAD");
 		goto out;
 	}
-	const struct cfg_server *srv = cfg_server_find(r->gw->cfg, p.server);
-	if (!srv) {
-		ret = gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found", "no such server");
+	size_t server = gw_fs_server(r, c, p.server);
+	if (server == SIZE_MAX) {
+		ret = r->responded ? MHD_YES : MHD_NO;
 		goto out;
 	}
-	size_t server = (size_t)(srv - r->gw->cfg->servers);
 	if (!p.share) {
 		ret = get ? list_shares(r, c, server, &p) : gw_reply_not_allowed(r, c, "GET, HEAD");
 		goto out;

@@ -433,17 +433,14 @@ static enum MHD_Result create(struct gw_req *r, struct MHD_Connection *c)
 				"a body must be application/offset+octet-stream");
 		goto out;
 	}
-	const struct cfg_server *srv = cfg_server_find(r->gw->cfg, m.server);
-	if (!srv) {
-		ret = tus_error(r, c, MHD_HTTP_NOT_FOUND, "not_found", "no such server");
+	/* (every answer has Tus-Resumable: r->every_answer) */
+	const struct cfg_server *srv;
+	struct gw_session *s = gw_fs_authenticate_named(r, c, m.server, &srv);
+	if (!s) {
+		ret = r->responded ? MHD_YES : MHD_NO;
 		goto out;
 	}
 	size_t server = (size_t)(srv - r->gw->cfg->servers);
-	struct gw_session *s = gw_fs_authenticate(r, c, server);
-	if (!s) {
-		ret = MHD_YES;
-		goto out;
-	}
 	uint32_t flags = m.overwrite && strcmp(m.overwrite, "1") == 0 ? PROTO_F_OVERWRITE : 0;
 	char tmp[PROTO_TMP_NAME_LEN + 1], id[GW_TUS_ID_LEN + 1];
 	uint64_t jid = 0;

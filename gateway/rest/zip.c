@@ -17,7 +17,6 @@
 
 #include "auth/auth.h"
 #include "auth/session.h"
-#include "cfg.h"
 #include "client.h"
 #include "files/fileops.h"
 #include "http/body.h"
@@ -210,14 +209,9 @@ enum MHD_Result gw_api_zip(struct gw_req *r, struct MHD_Connection *c, const cha
 				     "use POST /api/v1/zip/{server}/{share}");
 		goto out;
 	}
-	const struct cfg_server *srv = cfg_server_find(r->gw->cfg, p.server);
-	if (!srv) {
-		ret = gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found", "no such server");
-		goto out;
-	}
-	struct gw_session *s = gw_fs_authenticate(r, c, (size_t)(srv - r->gw->cfg->servers));
+	struct gw_session *s = gw_fs_authenticate_named(r, c, p.server, NULL);
 	if (!s) {
-		ret = MHD_YES;
+		ret = r->responded ? MHD_YES : MHD_NO;
 		goto out;
 	}
 	switch (body_zip_decode(r->body, r->body ? r->body_len : 0, PROTO_ZIP_MAX_NAMES, &z)) {
