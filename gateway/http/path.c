@@ -24,6 +24,31 @@ static int hexval(unsigned char c)
 	return -1;
 }
 
+char *gw_query_arg_decode(const char *v)
+{
+	size_t n = strlen(v), o = 0;
+	char *out = malloc(n + 1);
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i] == '%') {
+			int hi = i + 2 < n ? hexval((unsigned char)v[i + 1]) : -1;
+			int lo = hi >= 0 ? hexval((unsigned char)v[i + 2]) : -1;
+			if (lo < 0 || (hi == 0 && lo == 0)) {
+				free(out);
+				return NULL;
+			}
+			out[o++] = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			out[o++] = v[i] == '+' ? ' ' : v[i];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 /*
  * Checks one decoded segment of @len bytes at @seg (NUL-terminated by the
  * caller): the length cap first, then proto_name_valid(). A NUL inside the

@@ -75,6 +75,13 @@ int gw_path_parse_destination(const char *dest, const char *host, struct gw_path
  */
 int gw_path_parse_plain(const char *s, char **ret);
 
+/*
+ * A query argument's value as the client meant it: "%XX" decoded, '+' a
+ * space (the HTTP layer leaves arguments raw). Returns a new string the
+ * caller frees with free(), or NULL: a bad or cut escape, "%00", ENOMEM.
+ */
+char *gw_query_arg_decode(const char *v);
+
 /* Frees what *@p owns and resets it (all NULL, false). @p itself is not freed;
  * fine on a zeroed or already cleared struct, and on NULL. */
 void gw_path_clear(struct gw_path *p);

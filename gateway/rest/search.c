@@ -121,61 +121,24 @@ static ssize_t search_read(void *cls, uint64_t pos, char *buf, size_t max)
 	return (ssize_t)n;
 }
 
+/* Frees @cls, a search; also one not yet answering (its session NULL). */
 static void search_free(void *cls)
 {
 	struct search *s = cls;
 
 	/* A client that went away: the rest is drained (the worker's deadline
-	 * bounds it), so that the lane can serve again. */
+	 * bounds it), so that the lane can serve again (never left busy). */
 	while (s->lane) {
 		int r = sbxc_search_next(s->lane, &s->found, &s->rec, s->path, &s->end);
 		if (r || !s->found)
 			s->lane = NULL;
-		if (r < 0)
+		if (r < 0 && s->s)
 			gw_session_failed(s->gw, s->s);
 	}
 	gw_session_put(s->s);
 	free(s->line);
 	free(s->prefix);
 	free(s);
-}
-
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* A query argument as the client meant it: "%XX" decoded, '+' a space (the
- * gateway leaves arguments raw). A new string, or NULL (a bad escape, NUL). */
-static char *arg_decode(const char *v)
-{
-	size_t n = strlen(v), o = 0;
-	char *out = malloc(n + 1);
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (v[i] == '%') {
-			int hi = i + 2 < n ? hexval(v[i + 1]) : -1;
-			int lo = hi >= 0 ? hexval(v[i + 2]) : -1;
-			if (lo < 0 || (hi == 0 && lo == 0)) {
-				free(out);
-				return NULL;
-			}
-			out[o++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else {
-			out[o++] = v[i] == '+' ? ' ' : v[i];
-		}
-	}
-	out[o] = '\0';
-	return out;
 }
 
 static unsigned arg_num(struct MHD_Connection *c, const char *name, unsigned def, unsigned max)
@@ -192,13 +155,93 @@ static unsigned arg_num(struct MHD_Connection *c, const char *name, unsigned def
 	return (unsigned)n;
 }
 
+/* The walk's limits from the query (limit, depth, deadline: 0 for a bad
+ * one); the gateway waits for each answer at most the server's timeout (and
+ * 5 s): a walk that finds nothing for longer would look dead. */
+static struct proto_search search_limits(struct MHD_Connection *c, const struct cfg_server *srv)
+{
+	struct proto_search req = {
+	    .max_results = arg_num(c, "limit", SEARCH_DEF_RESULTS, SEARCH_MAX_RESULTS),
+	    .max_depth = arg_num(c, "depth", SEARCH_MAX_DEPTH, SEARCH_MAX_DEPTH),
+	    .deadline_ms = arg_num(c, "deadline", SEARCH_DEF_DEADLINE, SEARCH_MAX_DEADLINE) * 1000u,
+	};
+
+	if (req.deadline_ms > srv->timeout * 1000u)
+		req.deadline_ms = srv->timeout * 1000u;
+	return req;
+}
+
+/* Whether the search text @q (NULL: none) and the limits @req are valid. */
+static bool search_valid(const char *q, const struct proto_search *req)
+{
+	size_t ql = q ? strnlen(q, PROTO_SEARCH_MAX_PATTERN + 1) : 0;
+
+	return q && ql != 0 && ql <= PROTO_SEARCH_MAX_PATTERN && proto_utf8_valid(q, ql) &&
+	       req->max_results && req->max_depth && req->deadline_ms;
+}
+
+/* A new search of @p's folder (its results' prefix "/server/share/folder"),
+ * or NULL (ENOMEM). */
+static struct search *search_new(struct gw *gw, const struct gw_path *p, uint32_t max_results)
+{
+	struct search *s = calloc(1, sizeof(*s));
+	size_t pl = strlen(p->server) + strlen(p->share) + strlen(p->path) + 4;
+
+	if (!s || !(s->prefix = malloc(pl))) {
+		free(s);
+		return NULL;
+	}
+	snprintf(s->prefix, pl, "/%s/%s%s%s", p->server, p->share, *p->path ? "/" : "", p->path);
+	s->gw = gw;
+	s->max_results = max_results;
+	return s;
+}
+
+/* Starts the worker's walk of @p's folder for @q and reads its first answer,
+ * which says whether the folder can be searched at all. Returns 0 or the
+ * worker's error (the lane given back). */
+static int search_begin(struct search *s, struct gw_session *session, const struct gw_path *p,
+			const char *q, const struct proto_search *req)
+{
+	int err = sbxc_search_begin(gw_fs_client(session), p->share, p->path, q, req, &s->lane);
+
+	if (err == 0) {
+		err = sbxc_search_next(s->lane, &s->found, &s->rec, s->path, &s->end);
+		if (err || !s->found)
+			s->lane = NULL;
+	}
+	return err;
+}
+
+/* Answers 200 with @s's NDJSON lines, streamed; takes @s. */
+static enum MHD_Result search_reply(struct gw_req *r, struct MHD_Connection *c,
+				    struct gw_session *session, struct search *s)
+{
+	s->done = !s->found;
+	if (make_line(s) < 0) {
+		search_free(s);
+		return MHD_NO;
+	}
+	s->s = gw_session_hold(session);
+	struct MHD_Response *resp = MHD_create_response_from_callback(
+	    MHD_SIZE_UNKNOWN, SEARCH_BLOCK, search_read, s, search_free);
+	if (!resp) {
+		search_free(s);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-ndjson");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-store");
+	return gw_queue(r, c, MHD_HTTP_OK, resp);
+}
+
 enum MHD_Result gw_api_search(struct gw_req *r, struct MHD_Connection *c, const char *rest,
 			      const char *upload_data, size_t *upload_data_size)
 {
 	struct gw_path p = {0};
 	enum MHD_Result ret;
-	struct search *s = NULL;
+	struct search *s;
 	char *q = NULL;
+	const struct cfg_server *srv;
 	(void)upload_data;
 	(void)upload_data_size;
 
@@ -208,30 +251,15 @@ enum MHD_Result gw_api_search(struct gw_req *r, struct MHD_Connection *c, const 
 				     "use GET /api/v1/search/{server}/{share}/{folder}?q=TEXT");
 		goto out;
 	}
-	const struct cfg_server *srv = cfg_server_find(r->gw->cfg, p.server);
-	if (!srv) {
-		ret = gw_reply_error(r, c, MHD_HTTP_NOT_FOUND, "not_found", "no such server");
-		goto out;
-	}
-	struct gw_session *session = gw_fs_authenticate(r, c, (size_t)(srv - r->gw->cfg->servers));
+	struct gw_session *session = gw_fs_authenticate_named(r, c, p.server, &srv);
 	if (!session) {
-		ret = MHD_YES;
+		ret = r->responded ? MHD_YES : MHD_NO;
 		goto out;
 	}
 	const char *raw_q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q");
-	q = raw_q ? arg_decode(raw_q) : NULL;
-	struct proto_search req = {
-	    .max_results = arg_num(c, "limit", SEARCH_DEF_RESULTS, SEARCH_MAX_RESULTS),
-	    .max_depth = arg_num(c, "depth", SEARCH_MAX_DEPTH, SEARCH_MAX_DEPTH),
-	    .deadline_ms = arg_num(c, "deadline", SEARCH_DEF_DEADLINE, SEARCH_MAX_DEADLINE) * 1000u,
-	};
-	/* The gateway waits for each answer at most the server's timeout (and
-	 * 5 s): a walk that finds nothing for longer would look dead. */
-	if (req.deadline_ms > srv->timeout * 1000u)
-		req.deadline_ms = srv->timeout * 1000u;
-	size_t ql = q ? strnlen(q, PROTO_SEARCH_MAX_PATTERN + 1) : 0;
-	if (!q || ql == 0 || ql > PROTO_SEARCH_MAX_PATTERN || !proto_utf8_valid(q, ql) ||
-	    !req.max_results || !req.max_depth || !req.deadline_ms) {
+	q = raw_q ? gw_query_arg_decode(raw_q) : NULL;
+	struct proto_search req = search_limits(c, srv);
+	if (!search_valid(q, &req)) {
 		ret = gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
 				     "expected q=TEXT (1..%d bytes of UTF-8; '*' and '?' make it a "
 				     "pattern), limit=1..%d, depth=1..%d, deadline=1..%d (s)",
@@ -239,58 +267,22 @@ enum MHD_Result gw_api_search(struct gw_req *r, struct MHD_Connection *c, const 
 				     SEARCH_MAX_DEADLINE);
 		goto out;
 	}
-	s = calloc(1, sizeof(*s));
-	size_t pl = strlen(p.server) + strlen(p.share) + strlen(p.path) + 4;
-	if (!s || !(s->prefix = malloc(pl))) {
+	s = search_new(r->gw, &p, req.max_results);
+	if (!s) {
 		ret = MHD_NO;
 		goto out;
 	}
-	snprintf(s->prefix, pl, "/%s/%s%s%s", p.server, p.share, *p.path ? "/" : "", p.path);
-	s->gw = r->gw;
-	s->max_results = req.max_results;
-	int err = sbxc_search_begin(gw_fs_client(session), p.share, p.path, q, &req, &s->lane);
-	if (err == 0) {
-		/* The first answer says whether the folder can be searched at all. */
-		err = sbxc_search_next(s->lane, &s->found, &s->rec, s->path, &s->end);
-		if (err || !s->found)
-			s->lane = NULL;
-	}
+	int err = search_begin(s, session, &p, q, &req);
 	if (err) {
+		search_free(s);
 		ret = err == PROTO_E_INVALID
 			  ? gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
 					   "the search text is not valid")
 			  : gw_fs_failed(r, c, session, err);
 		goto out;
 	}
-	s->done = !s->found;
-	if (make_line(s) < 0) {
-		ret = MHD_NO;
-		goto out;
-	}
-	s->s = gw_session_hold(session);
-	struct MHD_Response *resp = MHD_create_response_from_callback(
-	    MHD_SIZE_UNKNOWN, SEARCH_BLOCK, search_read, s, search_free);
-	if (!resp) {
-		search_free(s);
-		s = NULL;
-		ret = MHD_NO;
-		goto out;
-	}
-	s = NULL;
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-ndjson");
-	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "private, no-store");
-	ret = gw_queue(r, c, MHD_HTTP_OK, resp);
+	ret = search_reply(r, c, session, s);
 out:
-	if (s) {
-		while (s->lane) { /* never left busy */
-			int x = sbxc_search_next(s->lane, &s->found, &s->rec, s->path, &s->end);
-			if (x || !s->found)
-				s->lane = NULL;
-		}
-		free(s->line);
-		free(s->prefix);
-		free(s);
-	}
 	gw_path_clear(&p);
 	free(q);
 	return ret;

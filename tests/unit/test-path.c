@@ -617,6 +617,37 @@ static void test_clear(void **state)
 	assert_false(p.trailing_slash);
 }
 
+/* ---- gw_query_arg_decode ----------------------------------------------------------------- */
+
+static void test_query_arg(void **state)
+{
+	static const char *const ok[][2] = {
+	    {"", ""},
+	    {"a+b", "a b"},
+	    {"%41%62", "Ab"},
+	    {"%c3%A9t%C3%A9", "\xc3\xa9t\xc3\xa9"},
+	    {"%2B+%25", "+ %"},
+	    {"*.txt", "*.txt"},
+	    {"%2e%2e%2F", "../"},
+	};
+	static const char *const bad[] = {"%", "%4", "a%", "%zz", "%4g", "%g4", "%00", "x%00y"};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY(ok); i++) {
+		char *in = exact_copy(ok[i][0]);
+		char *out = gw_query_arg_decode(in);
+		assert_non_null(out);
+		assert_string_equal(out, ok[i][1]);
+		free(out);
+		free(in);
+	}
+	for (size_t i = 0; i < ARRAY(bad); i++) {
+		char *in = exact_copy(bad[i]);
+		assert_null(gw_query_arg_decode(in));
+		free(in);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -625,6 +656,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_plain), cmocka_unit_test(test_encode_segment),
 	    cmocka_unit_test(test_encode_path), cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_clear),	cmocka_unit_test(test_parse_destination),
+	    cmocka_unit_test(test_query_arg),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
