@@ -526,6 +526,63 @@ void gw_sessions_unreserve(struct gw_sessions *t, const char *user, size_t serve
 	pthread_mutex_unlock(&t->lock);
 }
 
+/* Room for one more session of @u (lock held): when @u has its maximum, its
+ * least recently used session that no request holds ends ("replaced", put
+ * on *@dead); false when every one is busy. */
+static bool make_room_locked(struct gw_sessions *t, struct gw_user *u, struct gw_session **dead)
+{
+	if (u->n_live < t->max_per_user)
+		return true;
+	struct gw_session *old = oldest_idle_locked(u, t->now());
+	if (!old)
+		return false;
+	old->why = "replaced";
+	detach_locked(t, old, dead);
+	return true;
+}
+
+/* A new token for @s, unique in @t (lock held): 0 and its bucket in
+ * *@bucket, or make_token()'s error. */
+static int token_unique_locked(struct gw_sessions *t, struct gw_session *s, size_t *bucket)
+{
+	/* A collision of 256-bit random tokens will not happen; check anyway. */
+	for (;;) {
+		bool dup = false;
+		int r = make_token(s->token);
+		if (r < 0)
+			return r;
+		size_t b = token_bucket(t, s->token);
+		for (struct gw_session *o = t->by_token[b]; o; o = o->tnext)
+			dup |= token_equal(o->token, s->token);
+		if (!dup) {
+			*bucket = b;
+			return 0;
+		}
+	}
+}
+
+/* Makes @s, whose token is in bucket @b, a live session of @u (lock held):
+ * one reservation of @u becomes it. */
+static void insert_locked(struct gw_sessions *t, struct gw_user *u, struct gw_session *s, size_t b)
+{
+	s->created_ms = s->last_used_ms = t->now();
+	s->id = t->next_id++;
+	s->live = true;
+	s->u = u;
+	s->tnext = t->by_token[b];
+	t->by_token[b] = s;
+	s->unext = u->sessions;
+	if (u->sessions)
+		u->sessions->uprev = s;
+	u->sessions = s;
+	lru_push_head(t, s);
+	u->n_reserved--;
+	u->n_live++;
+	t->n_reserved--;
+	t->n_live++;
+	__atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
+}
+
 int gw_sessions_add(struct gw_sessions *t, const char *user, size_t server, void *sbx,
 		    char token_out[], struct gw_session **ret)
 {
@@ -562,51 +619,21 @@ int gw_sessions_add(struct gw_sessions *t, const char *user, size_t server, void
 		valid = false; /* nothing to release */
 		goto fail_unlocked;
 	}
-	if (u->n_live >= t->max_per_user) {
-		/* The user's least recently used session that no request holds
-		 * makes room; none when every one is busy. */
-		struct gw_session *old = oldest_idle_locked(u, t->now());
-		if (!old) {
-			pthread_mutex_unlock(&t->lock);
-			r = -EUSERS;
-			goto fail_unlocked;
-		}
-		old->why = "replaced";
-		detach_locked(t, old, &dead);
+	/* The user's least recently used session that no request holds makes
+	 * room; none when every one is busy. */
+	if (!make_room_locked(t, u, &dead)) {
+		pthread_mutex_unlock(&t->lock);
+		r = -EUSERS;
+		goto fail_unlocked;
 	}
-	/* A collision of 256-bit random tokens will not happen; check anyway. */
-	for (;;) {
-		bool dup = false;
-
-		r = make_token(s->token);
-		if (r < 0) {
-			unreserve_locked(t, user, len, server);
-			pthread_mutex_unlock(&t->lock);
-			valid = false;
-			goto fail_unlocked;
-		}
-		b = token_bucket(t, s->token);
-		for (struct gw_session *o = t->by_token[b]; o; o = o->tnext)
-			dup |= token_equal(o->token, s->token);
-		if (!dup)
-			break;
+	r = token_unique_locked(t, s, &b);
+	if (r < 0) {
+		unreserve_locked(t, user, len, server);
+		pthread_mutex_unlock(&t->lock);
+		valid = false;
+		goto fail_unlocked;
 	}
-	s->created_ms = s->last_used_ms = t->now();
-	s->id = t->next_id++;
-	s->live = true;
-	s->u = u;
-	s->tnext = t->by_token[b];
-	t->by_token[b] = s;
-	s->unext = u->sessions;
-	if (u->sessions)
-		u->sessions->uprev = s;
-	u->sessions = s;
-	lru_push_head(t, s);
-	u->n_reserved--;
-	u->n_live++;
-	t->n_reserved--;
-	t->n_live++;
-	__atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
+	insert_locked(t, u, s, b);
 	memcpy(token_out, s->token, GW_TOKEN_LEN + 1);
 	pthread_mutex_unlock(&t->lock);
 	put_dead(dead);
@@ -753,34 +780,28 @@ void gw_sessions_on_end(struct gw_sessions *t,
 	t->on_end = on_end;
 }
 
-unsigned gw_sessions_count(struct gw_sessions *t)
+/* The live sessions (with @live) plus the reservations (with @reserved). */
+static unsigned sessions_sum(struct gw_sessions *t, bool live, bool reserved)
 {
-	unsigned n;
-
 	pthread_mutex_lock(&t->lock);
-	n = t->n_live;
+	unsigned n = (live ? t->n_live : 0) + (reserved ? t->n_reserved : 0);
 	pthread_mutex_unlock(&t->lock);
 	return n;
+}
+
+unsigned gw_sessions_count(struct gw_sessions *t)
+{
+	return sessions_sum(t, true, false);
 }
 
 unsigned gw_sessions_reserved(struct gw_sessions *t)
 {
-	unsigned n;
-
-	pthread_mutex_lock(&t->lock);
-	n = t->n_reserved;
-	pthread_mutex_unlock(&t->lock);
-	return n;
+	return sessions_sum(t, false, true);
 }
 
 unsigned gw_sessions_in_use(struct gw_sessions *t)
 {
-	unsigned n;
-
-	pthread_mutex_lock(&t->lock);
-	n = t->n_live + t->n_reserved;
-	pthread_mutex_unlock(&t->lock);
-	return n;
+	return sessions_sum(t, true, true);
 }
 
 struct gw_session *gw_session_hold(struct gw_session *s)
