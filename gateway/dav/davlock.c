@@ -9,18 +9,16 @@
  * Runs in: the gateway process (HTTP threads).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/random.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dav/davlock.h"
+#include "store/linefile.h"
 
 /* Rewrite the file once this many bytes of dead lines are in it (and they
  * outweigh the live ones). */
@@ -98,40 +96,6 @@ void davlock_free(struct davlock_table *t)
 
 /* ---- the file ---- */
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-/* @o as one line, newline included (consumes @o); NULL on ENOMEM. */
-static char *json_line(json_t *o, size_t *ret_len)
-{
-	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-
-	json_decref(o);
-	if (!s)
-		return NULL;
-	size_t n = strlen(s);
-	char *line = realloc(s, n + 2);
-	if (!line) {
-		free(s);
-		return NULL;
-	}
-	line[n] = '\n';
-	line[n + 1] = '\0';
-	*ret_len = n + 1;
-	return line;
-}
-
 static char *lock_line(const struct davlock_table *t, const struct lock *l, size_t *ret_len)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:I, s:I}", "op", "lock", "token",
@@ -142,7 +106,7 @@ static char *lock_line(const struct davlock_table *t, const struct lock *l, size
 		json_decref(o);
 		o = NULL;
 	}
-	return json_line(o, ret_len);
+	return gw_linefile_json(o, ret_len);
 }
 
 static void write_failed(struct davlock_table *t, int err)
@@ -154,42 +118,36 @@ static void write_failed(struct davlock_table *t, int err)
 	t->failing = true;
 }
 
+struct rewrite {
+	struct davlock_table *t;
+	size_t live; /* the bytes written */
+};
+
+/* Writes the live locks (@arg, a struct rewrite) to @fd. */
+static int write_locks(void *arg, int fd)
+{
+	struct rewrite *w = arg;
+	int err = 0;
+
+	for (struct lock *l = w->t->head; !err && l; l = l->next) {
+		char *line = lock_line(w->t, l, &l->line_len);
+		err = line ? gw_linefile_write(fd, line, l->line_len) : -ENOMEM;
+		w->live += l->line_len;
+		free(line);
+	}
+	return err;
+}
+
 /* Writes the live locks to a new file and renames it over the old one; the
  * new file's fd (locked) replaces the old one. Mutex held. */
 static int compact(struct davlock_table *t)
 {
-	size_t pl = strlen(t->path), live = 0;
-	char *tmp = malloc(pl + 5);
+	struct rewrite w = {t, 0};
+	int err = gw_linefile_rewrite(t->path, write_locks, &w, &t->fd);
 
-	if (!tmp)
-		return -ENOMEM;
-	memcpy(tmp, t->path, pl);
-	memcpy(tmp + pl, ".new", 5);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int err = fd < 0 ? -errno : 0;
-	if (!err && flock(fd, LOCK_EX | LOCK_NB) < 0)
-		err = -errno;
-	for (struct lock *l = t->head; !err && l; l = l->next) {
-		char *line = lock_line(t, l, &l->line_len);
-		err = line ? write_all(fd, line, l->line_len) : -ENOMEM;
-		live += l->line_len;
-		free(line);
-	}
-	if (!err && rename(tmp, t->path) < 0)
-		err = -errno;
-	if (err) {
-		if (fd >= 0) {
-			unlink(tmp);
-			close(fd);
-		}
-		free(tmp);
+	if (err)
 		return err;
-	}
-	free(tmp);
-	if (t->fd >= 0)
-		close(t->fd);
-	t->fd = fd;
-	t->live_bytes = live;
+	t->live_bytes = w.live;
 	t->dead_bytes = 0;
 	t->failing = false;
 	return 0;
@@ -203,7 +161,7 @@ static void append(struct davlock_table *t, char *line, size_t len, struct lock 
 		free(line);
 		return;
 	}
-	int err = line ? write_all(t->fd, line, len) : -ENOMEM;
+	int err = line ? gw_linefile_write(t->fd, line, len) : -ENOMEM;
 	free(line);
 	if (err) {
 		write_failed(t, err);
@@ -230,7 +188,8 @@ static void append_gone(struct davlock_table *t, struct lock *l)
 		return;
 	t->live_bytes -= l->line_len < t->live_bytes ? l->line_len : t->live_bytes;
 	t->dead_bytes += l->line_len;
-	char *line = json_line(json_pack("{s:s, s:s}", "op", "unlock", "token", l->token), &len);
+	char *line =
+	    gw_linefile_json(json_pack("{s:s, s:s}", "op", "unlock", "token", l->token), &len);
 	append(t, line, len, NULL);
 }
 
@@ -240,10 +199,10 @@ static void append_refresh(struct davlock_table *t, struct lock *l)
 
 	if (t->fd < 0)
 		return;
-	char *line = json_line(json_pack("{s:s, s:s, s:I, s:I}", "op", "refresh", "token", l->token,
-					 "timeout", (json_int_t)l->timeout, "expires",
-					 (json_int_t)(l->expires + t->wall_offset)),
-			       &len);
+	char *line = gw_linefile_json(
+	    json_pack("{s:s, s:s, s:I, s:I}", "op", "refresh", "token", l->token, "timeout",
+		      (json_int_t)l->timeout, "expires", (json_int_t)(l->expires + t->wall_offset)),
+	    &len);
 	append(t, line, len, NULL);
 }
 
@@ -627,23 +586,33 @@ static bool replay_line(json_t *o, struct lock **pend, int64_t now, int64_t wall
 	return true;
 }
 
+struct replay {
+	struct lock *pend; /* the locks so far, in file order */
+	int64_t now, wall;
+	unsigned *dropped;
+	bool oom;
+};
+
+/* gw_linefile_each()'s callback: one line (@o, NULL: not JSON) applied;
+ * stops at ENOMEM. */
+static int replay_one(void *arg, json_t *o)
+{
+	struct replay *rp = arg;
+
+	if (!(o && replay_line(o, &rp->pend, rp->now, rp->wall, &rp->oom)))
+		(*rp->dropped)++;
+	return rp->oom ? -ENOMEM : 0;
+}
+
 /* Replays the file's lines, then admits the live locks in file order. */
 static int replay(struct davlock_table *t, const char *buf, size_t len, int64_t now, int64_t wall,
 		  unsigned *dropped)
 {
-	struct lock *pend = NULL;
-	const char *p = buf, *end = buf + len;
-	bool oom = false;
+	struct replay rp = {.now = now, .wall = wall, .dropped = dropped};
 
-	while (p < end && !oom) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		json_t *o = n ? json_loadb(p, n, JSON_REJECT_DUPLICATES, NULL) : NULL;
-		if (n && !(o && replay_line(o, &pend, now, wall, &oom)))
-			(*dropped)++;
-		json_decref(o);
-		p += n + (nl ? 1 : 0);
-	}
+	gw_linefile_each(buf, len, replay_one, &rp);
+	struct lock *pend = rp.pend;
+	bool oom = rp.oom;
 	while (pend) {
 		struct lock *l = pend;
 		pend = l->next;
@@ -661,42 +630,6 @@ static int replay(struct davlock_table *t, const char *buf, size_t len, int64_t 
 	return oom ? -ENOMEM : 0;
 }
 
-/* Reads the file at @fd (at most FILE_MAX_READ bytes, else nothing). */
-static int read_all(int fd, char **ret, size_t *ret_len)
-{
-	struct stat st;
-
-	*ret = NULL;
-	*ret_len = 0;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	if (st.st_size > FILE_MAX_READ)
-		return 0;
-	size_t cap = (size_t)st.st_size + 1, len = 0;
-	char *buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	while (len < cap - 1) {
-		ssize_t n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int err = -errno;
-			free(buf);
-			return err;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
-}
-
 int davlock_open(const char *path, int64_t now, int64_t wall, unsigned *ret_dropped,
 		 struct davlock_table **ret)
 {
@@ -710,17 +643,10 @@ int davlock_open(const char *path, int64_t now, int64_t wall, unsigned *ret_drop
 		err = (t->path = strdup(path)) ? 0 : -ENOMEM;
 	if (!err) {
 		t->wall_offset = wall - now;
-		t->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-		err = t->fd < 0 ? -errno : 0;
+		err = gw_linefile_open(path, FILE_MAX_READ, &t->fd, &buf, &len);
 	}
-	if (!err && flock(t->fd, LOCK_EX | LOCK_NB) < 0)
-		err = -errno;
-	if (!err && fchmod(t->fd, 0600) < 0)
-		err = -errno;
 	if (!err)
-		err = read_all(t->fd, &buf, &len);
-	if (!err)
-		err = replay(t, buf ? buf : "", len, now, wall, &dropped);
+		err = replay(t, buf, len, now, wall, &dropped);
 	free(buf);
 	if (!err)
 		err = compact(t);

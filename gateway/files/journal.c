@@ -7,18 +7,16 @@
 #include "files/journal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "proto.h"
+#include "store/linefile.h"
 
 /* Rewrite the file once this many bytes of crossed-out lines are in it (and
  * they outweigh the live ones). */
@@ -43,20 +41,6 @@ struct gw_journal {
 	size_t live_bytes, dead_bytes;
 };
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* A "begin" line for the given fields, newline included; NULL on ENOMEM. */
 /* The line of a temporary; "aside" for gw_journal_begin_aside()'s, which an
  * earlier version of the gateway leaves out (it must not remove them). */
@@ -66,20 +50,7 @@ static char *begin_line(uint64_t id, const char *user, const char *server, const
 	json_t *o = json_pack("{s:s, s:I, s:s, s:s, s:s, s:s, s:s}", "op",
 			      aside ? "aside" : "begin", "id", (json_int_t)id, "user", user,
 			      "server", server, "share", share, "path", path, "tmp", tmp);
-	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-	json_decref(o);
-	if (!s)
-		return NULL;
-	size_t n = strlen(s);
-	char *line = realloc(s, n + 2);
-	if (!line) {
-		free(s);
-		return NULL;
-	}
-	line[n] = '\n';
-	line[n + 1] = '\0';
-	*ret_len = n + 1;
-	return line;
+	return gw_linefile_json(o, ret_len);
 }
 
 static int live_add(struct gw_journal *j, uint64_t id, char *line, size_t len)
@@ -112,72 +83,26 @@ static bool live_remove(struct gw_journal *j, uint64_t id)
 	return false;
 }
 
+/* Writes the live entries (@arg, a journal) to @fd. */
+static int write_live(void *arg, int fd)
+{
+	struct gw_journal *j = arg;
+	int err = 0;
+
+	for (size_t i = 0; !err && i < j->nlive; i++)
+		err = gw_linefile_write(fd, j->live[i].line, j->live[i].len);
+	return err;
+}
+
 /* Writes the live entries to a new file and renames it over the journal;
  * the new file's fd (locked) replaces the old one. */
 static int compact(struct gw_journal *j)
 {
-	size_t pl = strlen(j->path);
-	char *tmp = malloc(pl + 5);
-	if (!tmp)
-		return -ENOMEM;
-	memcpy(tmp, j->path, pl);
-	memcpy(tmp + pl, ".new", 5);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int err = fd < 0 ? -errno : 0;
-	if (!err && flock(fd, LOCK_EX | LOCK_NB) < 0)
-		err = -errno;
-	for (size_t i = 0; !err && i < j->nlive; i++)
-		err = write_all(fd, j->live[i].line, j->live[i].len);
-	if (!err && rename(tmp, j->path) < 0)
-		err = -errno;
-	if (err) {
-		if (fd >= 0) {
-			unlink(tmp);
-			close(fd);
-		}
-		free(tmp);
-		return err;
-	}
-	free(tmp);
-	if (j->fd >= 0)
-		close(j->fd);
-	j->fd = fd;
-	j->dead_bytes = 0;
-	return 0;
-}
+	int err = gw_linefile_rewrite(j->path, write_live, j, &j->fd);
 
-/* Reads the whole file at @fd into a NUL-terminated buffer. */
-static int read_all(int fd, char **ret, size_t *ret_len)
-{
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (st.st_size > JOURNAL_MAX_READ) {
-		*ret = NULL;
-		*ret_len = 0;
-		return 0;
-	}
-	size_t cap = (size_t)st.st_size + 1, len = 0;
-	char *buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	while (len < cap - 1) {
-		ssize_t n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int err = -errno;
-			free(buf);
-			return err;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	return 0;
+	if (!err)
+		j->dead_bytes = 0;
+	return err;
 }
 
 static const char *field(json_t *o, const char *key)
@@ -186,50 +111,45 @@ static const char *field(json_t *o, const char *key)
 	return s && *s ? s : NULL;
 }
 
-/* Replays the lines of @buf into the live set; counts the bad ones. */
-static int replay(struct gw_journal *j, char *buf, size_t len, unsigned *bad)
-{
-	char *p = buf, *end = buf + len;
+struct replay {
+	struct gw_journal *j;
+	unsigned *bad;
+};
 
-	while (p < end) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		json_t *o = n ? json_loadb(p, n, JSON_REJECT_DUPLICATES, NULL) : NULL;
-		const char *op = field(o, "op");
-		json_int_t id = json_integer_value(json_object_get(o, "id"));
-		p += n + (nl ? 1 : 0);
-		if (!n) {
-			json_decref(o);
-			continue;
-		}
-		bool ok = op && id > 0;
-		if (ok && strcmp(op, "end") == 0) {
-			live_remove(j, (uint64_t)id);
-		} else if (ok && (strcmp(op, "begin") == 0 || strcmp(op, "aside") == 0)) {
-			const char *user = field(o, "user"), *server = field(o, "server"),
-				   *share = field(o, "share"), *path = field(o, "path"),
-				   *tmp = field(o, "tmp");
-			size_t ll;
-			char *line = NULL;
-			ok = user && server && share && path && tmp && proto_tmp_name_valid(tmp);
-			if (ok) {
-				line = begin_line((uint64_t)id, user, server, share, path, tmp,
-						  strcmp(op, "aside") == 0, &ll);
-				if (!line || live_add(j, (uint64_t)id, line, ll) < 0) {
-					free(line);
-					json_decref(o);
-					return -ENOMEM;
-				}
+/* Replays one line (@o, NULL: not JSON) into the live set; counts a bad one.
+ * Returns 0 or -ENOMEM. */
+static int replay_line(void *arg, json_t *o)
+{
+	struct replay *rp = arg;
+	struct gw_journal *j = rp->j;
+	const char *op = field(o, "op");
+	json_int_t id = json_integer_value(json_object_get(o, "id"));
+	bool ok = op && id > 0;
+
+	if (ok && strcmp(op, "end") == 0) {
+		live_remove(j, (uint64_t)id);
+	} else if (ok && (strcmp(op, "begin") == 0 || strcmp(op, "aside") == 0)) {
+		const char *user = field(o, "user"), *server = field(o, "server"),
+			   *share = field(o, "share"), *path = field(o, "path"),
+			   *tmp = field(o, "tmp");
+		size_t ll;
+		char *line = NULL;
+		ok = user && server && share && path && tmp && proto_tmp_name_valid(tmp);
+		if (ok) {
+			line = begin_line((uint64_t)id, user, server, share, path, tmp,
+					  strcmp(op, "aside") == 0, &ll);
+			if (!line || live_add(j, (uint64_t)id, line, ll) < 0) {
+				free(line);
+				return -ENOMEM;
 			}
-		} else {
-			ok = false;
 		}
-		if (ok && (uint64_t)id >= j->next_id)
-			j->next_id = (uint64_t)id + 1;
-		if (!ok)
-			(*bad)++;
-		json_decref(o);
+	} else {
+		ok = false;
 	}
+	if (ok && (uint64_t)id >= j->next_id)
+		j->next_id = (uint64_t)id + 1;
+	if (!ok)
+		(*rp->bad)++;
 	return 0;
 }
 
@@ -288,16 +208,12 @@ int gw_journal_open(const char *path, gw_journal_leftover_fn leftover, void *arg
 		return -ENOMEM;
 	pthread_mutex_init(&j->lock, NULL);
 	j->next_id = 1;
-	j->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-	int err = j->fd < 0 ? -errno : 0;
-	if (!err && flock(j->fd, LOCK_EX | LOCK_NB) < 0)
-		err = -errno;
+	j->fd = -1;
+	int err = (j->path = strdup(path)) ? 0 : -ENOMEM;
 	if (!err)
-		err = (j->path = strdup(path)) ? 0 : -ENOMEM;
+		err = gw_linefile_open(path, JOURNAL_MAX_READ, &j->fd, &buf, &len);
 	if (!err)
-		err = read_all(j->fd, &buf, &len);
-	if (!err)
-		err = replay(j, buf, len, &bad);
+		err = gw_linefile_each(buf, len, replay_line, &(struct replay){j, &bad});
 	free(buf);
 	if (!err)
 		err = compact(j);
@@ -339,7 +255,7 @@ static uint64_t journal_begin(struct gw_journal *j, const char *user, const char
 	pthread_mutex_lock(&j->lock);
 	uint64_t id = j->next_id;
 	char *line = begin_line(id, user, server, share, path, tmp, aside, &len);
-	if (!line || write_all(j->fd, line, len) < 0 || live_add(j, id, line, len) < 0) {
+	if (!line || gw_linefile_write(j->fd, line, len) < 0 || live_add(j, id, line, len) < 0) {
 		free(line);
 		pthread_mutex_unlock(&j->lock);
 		return 0;
@@ -373,7 +289,7 @@ void gw_journal_end(struct gw_journal *j, uint64_t id)
 	if (live_remove(j, id)) {
 		/* A failed write leaves a line that says "begin" only: the next
 		 * compaction (which a failure makes likely) drops it. */
-		if (write_all(j->fd, line, (size_t)n) < 0)
+		if (gw_linefile_write(j->fd, line, (size_t)n) < 0)
 			j->dead_bytes += JOURNAL_COMPACT_BYTES;
 		else
 			j->dead_bytes += (size_t)n;
