@@ -360,19 +360,26 @@ static struct lock **find(struct davlock_table *t, const char *key, const char *
 	return NULL;
 }
 
+/* The lock @token on @key, once the expired ones are gone (mutex held):
+ * 0 and *@ret when it is @user's, else -ENOENT (none) or -EPERM. */
+static int find_own(struct davlock_table *t, const char *key, const char *token, const char *user,
+		    int64_t now, struct lock ***ret)
+{
+	expire(t, now);
+	*ret = find(t, key, token);
+	if (!*ret)
+		return -ENOENT;
+	return strcmp((**ret)->user, user) != 0 ? -EPERM : 0;
+}
+
 int davlock_refresh(struct davlock_table *t, const char *key, const char *token, const char *user,
 		    unsigned timeout, int64_t now)
 {
-	int err = 0;
+	struct lock **pp;
 
 	pthread_mutex_lock(&t->mu);
-	expire(t, now);
-	struct lock **pp = find(t, key, token);
-	if (!pp)
-		err = -ENOENT;
-	else if (strcmp((*pp)->user, user) != 0)
-		err = -EPERM;
-	else {
+	int err = find_own(t, key, token, user, now, &pp);
+	if (!err) {
 		(*pp)->timeout = clamp(timeout);
 		(*pp)->expires = now + (*pp)->timeout;
 		append_refresh(t, *pp);
@@ -384,16 +391,11 @@ int davlock_refresh(struct davlock_table *t, const char *key, const char *token,
 int davlock_unlock(struct davlock_table *t, const char *key, const char *token, const char *user,
 		   int64_t now)
 {
-	int err = 0;
+	struct lock **pp;
 
 	pthread_mutex_lock(&t->mu);
-	expire(t, now);
-	struct lock **pp = find(t, key, token);
-	if (!pp)
-		err = -ENOENT;
-	else if (strcmp((*pp)->user, user) != 0)
-		err = -EPERM;
-	else
+	int err = find_own(t, key, token, user, now, &pp);
+	if (!err)
 		remove_at(t, pp);
 	pthread_mutex_unlock(&t->mu);
 	return err;
