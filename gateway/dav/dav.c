@@ -653,46 +653,8 @@ static enum MHD_Result do_put(struct gw_req *r, struct MHD_Connection *c, size_t
 
 /* ---- COPY, MOVE ---- */
 
-struct names {
-	char **name;
-	bool *dir;
-	size_t n, cap;
-};
-
-static int collect_name(void *ud, const struct proto_entry_rec *rec, const char *name,
-			const char *comment)
-{
-	struct names *l = ud;
-
-	(void)comment;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		char **nn = realloc(l->name, cap * sizeof(*nn));
-		if (!nn)
-			return PROTO_E_IO;
-		l->name = nn;
-		bool *nd = realloc(l->dir, cap * sizeof(*nd));
-		if (!nd)
-			return PROTO_E_IO;
-		l->dir = nd;
-		l->cap = cap;
-	}
-	l->name[l->n] = strdup(name);
-	if (!l->name[l->n])
-		return PROTO_E_IO;
-	l->dir[l->n++] = rec->ftype == PROTO_FT_DIR;
-	return 0;
-}
-
-static void names_free(struct names *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->name[i]);
-	free(l->name);
-	free(l->dir);
-}
-
-/* What a deep COPY of a folder copies: paths relative to it, parents first. */
+/* What a deep COPY of a folder copies: paths relative to it, parents first;
+ * also a folder's entries, by their names (collect_name()). */
 struct plan {
 	char **rel;
 	bool *dir;
@@ -707,6 +669,7 @@ static void plan_free(struct plan *pl)
 	free(pl->dir);
 }
 
+/* Appends @rel (taken on success) and @dir. Returns 0 or PROTO_E_IO. */
 static int plan_add(struct plan *pl, char *rel, bool dir)
 {
 	if (pl->n == pl->cap) {
@@ -726,6 +689,21 @@ static int plan_add(struct plan *pl, char *rel, bool dir)
 	return 0;
 }
 
+/* sbxc_list()'s callback: each entry's name into @ud, a struct plan. */
+static int collect_name(void *ud, const struct proto_entry_rec *rec, const char *name,
+			const char *comment)
+{
+	char *copy = strdup(name);
+	(void)comment;
+
+	if (!copy)
+		return PROTO_E_IO;
+	int err = plan_add(ud, copy, rec->ftype == PROTO_FT_DIR);
+	if (err)
+		free(copy);
+	return err;
+}
+
 /*
  * Walks the folder @top (@rel below it: "" for @top itself) into @pl, before
  * anything is copied. A folder that is a link the server followed (to
@@ -736,7 +714,7 @@ static int plan_add(struct plan *pl, char *rel, bool dir)
 static int plan_tree(struct sbxc *cl, const char *share, const char *top, const char *rel,
 		     unsigned level, size_t *budget, struct plan *pl)
 {
-	struct names l = {0};
+	struct plan l = {0};
 	char *from = NULL;
 
 	if (level >= COPY_MAX_DEPTH)
@@ -754,14 +732,14 @@ static int plan_tree(struct sbxc *cl, const char *share, const char *top, const 
 			break;
 		}
 		(*budget)--;
-		if (asprintf(&sub, "%s%s%s", rel, *rel ? "/" : "", l.name[i]) < 0)
+		if (asprintf(&sub, "%s%s%s", rel, *rel ? "/" : "", l.rel[i]) < 0)
 			err = PROTO_E_IO;
 		else if ((err = plan_add(pl, sub, l.dir[i])) != 0)
 			free(sub);
 		else if (l.dir[i])
 			err = plan_tree(cl, share, top, sub, level + 1, budget, pl);
 	}
-	names_free(&l);
+	plan_free(&l);
 	return err;
 }
 
