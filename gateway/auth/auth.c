@@ -390,18 +390,6 @@ static void log_login_failed(struct gw *gw, size_t server, const char *addr, con
 	gw_log_end(&l);
 }
 
-/* Whether @s is printable text without control characters, 1..max bytes. */
-static bool text_ok(const char *s, size_t max)
-{
-	size_t n = strnlen(s, max + 1);
-	if (n == 0 || n > max || !proto_utf8_valid(s, n))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	return true;
-}
-
 /*
  * Spawns a sandbox for @server and logs in there as @login_name (as typed;
  * @canon: its canonical user, under which the session is kept). On success
@@ -800,7 +788,7 @@ static struct gw_session *by_basic(struct gw_req *r, struct MHD_Connection *c, s
 
 	if (server == SIZE_MAX)
 		server = 0;
-	if (!user || !pass || !text_ok(user, GW_MAX_CREDENTIAL) ||
+	if (!user || !pass || !body_text_ok(user, GW_MAX_CREDENTIAL) ||
 	    strlen(pass) > GW_MAX_CREDENTIAL) {
 		if (pass) {
 			explicit_bzero(pass, strlen(pass));

@@ -35,8 +35,7 @@ static bool is_text(const json_t *v)
 	return json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v);
 }
 
-/* Whether @s is printable text without control characters, 1..max bytes. */
-static bool text_ok(const char *s, size_t max)
+bool body_text_ok(const char *s, size_t max)
 {
 	size_t n = strnlen(s, max + 1);
 	if (n == 0 || n > max || !proto_utf8_valid(s, n))
@@ -71,9 +70,10 @@ int body_login_decode(const char *buf, size_t len, struct body_login *ret)
 	jw = json_object_get(body, "workgroup");
 	/* At most four fields: the two required and the two optional ones. */
 	if (!is_text(ju) || !json_is_string(jp) || (js && !is_text(js)) || (jw && !is_text(jw)) ||
-	    json_object_size(body) > 4 || !text_ok(json_string_value(ju), BODY_MAX_CREDENTIAL) ||
+	    json_object_size(body) > 4 ||
+	    !body_text_ok(json_string_value(ju), BODY_MAX_CREDENTIAL) ||
 	    json_string_length(jp) > BODY_MAX_CREDENTIAL || !is_text(jp) ||
-	    (jw && (!text_ok(json_string_value(jw), BODY_MAX_WORKGROUP) ||
+	    (jw && (!body_text_ok(json_string_value(jw), BODY_MAX_WORKGROUP) ||
 		    strpbrk(json_string_value(jw), " \\/:*?\"<>|"))))
 		goto out;
 	r = -ENOMEM;

@@ -39,6 +39,10 @@ struct body_login {
 	char *workgroup; /* NULL when absent; 1..BODY_MAX_WORKGROUP bytes, no " \\/:*?\"<>|" */
 };
 
+/* Whether @s is printable text without control characters, 1..@max bytes of
+ * UTF-8: a user name, in a login body or an HTTP Basic header alike. */
+bool body_text_ok(const char *s, size_t max);
+
 /*
  * Decodes a login body from @buf (@len bytes, may be NULL). On success fills
  * *@ret; the caller clears it with body_login_clear(), which wipes the
