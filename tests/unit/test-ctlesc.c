@@ -16,18 +16,7 @@
 #include <string.h>
 
 #include "ctl/ctlesc.h"
-
-#define ARRAY(a) (sizeof(a) / sizeof((a)[0]))
-
-static char *exact_copy(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p = malloc(n);
-
-	assert_non_null(p);
-	memcpy(p, s, n);
-	return p;
-}
+#include "unit.h"
 
 struct esc_case {
 	const char *in;

@@ -20,19 +20,9 @@
 
 #include "http/httputil.h"
 #include "proto.h"
+#include "unit.h"
 
-#define ARRAY(a) (sizeof(a) / sizeof((a)[0]))
 #define SENTINEL 0xa5a5a5a5a5a5a5a5ull
-
-static char *exact_copy(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p = malloc(n);
-
-	assert_non_null(p);
-	memcpy(p, s, n);
-	return p;
-}
 
 /* ---- Range ------------------------------------------------------------------------------ */
 

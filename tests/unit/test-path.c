@@ -21,18 +21,7 @@
 #include <string.h>
 
 #include "http/path.h"
-
-#define ARRAY(a) (sizeof(a) / sizeof((a)[0]))
-
-static char *exact_copy(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p = malloc(n);
-
-	assert_non_null(p);
-	memcpy(p, s, n);
-	return p;
-}
+#include "unit.h"
 
 /* A string of @n copies of @unit (@unit_len bytes) between @pre and @post. Caller frees. */
 static char *repeat(const char *pre, const char *unit, size_t n, const char *post)
