@@ -29,30 +29,46 @@ static int64_t fake_now(void)
 
 static const char TMP[] = PROTO_TMP_PREFIX "0123456789abcdef0123456789abcdef.tmp";
 
-/* A table with one upload of alice on server 0, taken by a writer of
- * session 7 waiting for its client on sv[0] since fake_ms 1000. */
-static struct gw_tus *setup(char id[GW_TUS_ID_LEN + 1], int sv[2])
-{
+/* Each test's state: a table with one upload of alice on server 0 (@id),
+ * taken by a writer of session 7 waiting for its client on sv[0] since
+ * fake_ms 1000; @u and @retry for the test's gw_tus_acquire_as() calls. */
+struct fixture {
+	char id[GW_TUS_ID_LEN + 1];
+	int sv[2];
 	struct gw_tus *t;
+	struct gw_tus_upload *u;
+	unsigned retry;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
 	struct gw_tus_upload *u = NULL;
 
+	assert_non_null(f);
 	assert_true(proto_tmp_name_valid(TMP));
-	assert_int_equal(gw_tus_new(8, 4, 3600, &t), 0);
-	gw_tus_set_clock(t, fake_now);
+	assert_int_equal(gw_tus_new(8, 4, 3600, &f->t), 0);
+	gw_tus_set_clock(f->t, fake_now);
 	fake_ms = 1000;
-	assert_int_equal(gw_tus_add(t, "alice", 0, "public", "big.bin", TMP, 0, 100, 0, "", id), 0);
-	assert_int_equal(gw_tus_acquire(t, id, "alice", 0, &u), 0);
+	assert_int_equal(
+	    gw_tus_add(f->t, "alice", 0, "public", "big.bin", TMP, 0, 100, 0, "", f->id), 0);
+	assert_int_equal(gw_tus_acquire(f->t, f->id, "alice", 0, &u), 0);
 	free(u);
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	gw_tus_writer(t, id, 7, sv[0]);
-	return t;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, f->sv), 0);
+	gw_tus_writer(f->t, f->id, 7, f->sv[0]);
+	*state = f;
+	return 0;
 }
 
-static void teardown(struct gw_tus *t, int sv[2])
+static int teardown(void **state)
 {
-	close(sv[0]);
-	close(sv[1]);
-	gw_tus_free(t);
+	struct fixture *f = *state;
+
+	close(f->sv[0]);
+	close(f->sv[1]);
+	gw_tus_free(f->t);
+	free(f);
+	return 0;
 }
 
 /* Whether the writer's connection was shut down (its peer reads EOF). */
@@ -65,61 +81,43 @@ static bool shut(int fd)
 
 static void test_not_stalled_waits(void **state)
 {
-	(void)state;
-	char id[GW_TUS_ID_LEN + 1];
-	int sv[2];
-	struct gw_tus *t = setup(id, sv);
-	struct gw_tus_upload *u = NULL;
-	unsigned retry = 0;
+	struct fixture *f = *state;
 
 	fake_ms = 1000 + GW_TUS_STALL_MS - 1001; /* 1.999 s idle: 2 s to go, rounded up */
-	assert_int_equal(gw_tus_acquire_as(t, id, "alice", 0, 7, &u, &retry), -EBUSY);
-	assert_int_equal(retry, 2);
-	assert_null(u);
-	assert_false(shut(sv[1]));
-	teardown(t, sv);
+	assert_int_equal(gw_tus_acquire_as(f->t, f->id, "alice", 0, 7, &f->u, &f->retry), -EBUSY);
+	assert_int_equal(f->retry, 2);
+	assert_null(f->u);
+	assert_false(shut(f->sv[1]));
 }
 
 static void test_others_never_take_over(void **state)
 {
-	(void)state;
-	char id[GW_TUS_ID_LEN + 1];
-	int sv[2];
-	struct gw_tus *t = setup(id, sv);
-	struct gw_tus_upload *u = NULL;
-	unsigned retry = 0;
+	struct fixture *f = *state;
 
 	fake_ms = 1000 + 10 * GW_TUS_STALL_MS; /* long stalled */
 	/* another session of the same user */
-	assert_int_equal(gw_tus_acquire_as(t, id, "alice", 0, 8, &u, &retry), -EBUSY);
-	assert_int_equal(retry, GW_TUS_RETRY_AFTER);
+	assert_int_equal(gw_tus_acquire_as(f->t, f->id, "alice", 0, 8, &f->u, &f->retry), -EBUSY);
+	assert_int_equal(f->retry, GW_TUS_RETRY_AFTER);
 	/* no session (creation's own acquire) */
-	retry = 0;
-	assert_int_equal(gw_tus_acquire_as(t, id, "alice", 0, 0, &u, &retry), -EBUSY);
-	assert_int_equal(retry, GW_TUS_RETRY_AFTER);
+	f->retry = 0;
+	assert_int_equal(gw_tus_acquire_as(f->t, f->id, "alice", 0, 0, &f->u, &f->retry), -EBUSY);
+	assert_int_equal(f->retry, GW_TUS_RETRY_AFTER);
 	/* another user, even with the writer's session number: no such upload */
-	assert_int_equal(gw_tus_acquire_as(t, id, "bob", 0, 7, &u, &retry), -ENOENT);
-	assert_int_equal(gw_tus_acquire_as(t, id, "alice", 1, 7, &u, &retry), -ENOENT);
-	assert_null(u);
-	assert_false(shut(sv[1]));
-	teardown(t, sv);
+	assert_int_equal(gw_tus_acquire_as(f->t, f->id, "bob", 0, 7, &f->u, &f->retry), -ENOENT);
+	assert_int_equal(gw_tus_acquire_as(f->t, f->id, "alice", 1, 7, &f->u, &f->retry), -ENOENT);
+	assert_null(f->u);
+	assert_false(shut(f->sv[1]));
 }
 
 static void test_busy_in_gateway_waits(void **state)
 {
-	(void)state;
-	char id[GW_TUS_ID_LEN + 1];
-	int sv[2];
-	struct gw_tus *t = setup(id, sv);
-	struct gw_tus_upload *u = NULL;
-	unsigned retry = 0;
+	struct fixture *f = *state;
 
-	gw_tus_writer(t, id, 7, -1); /* writing to the worker, not waiting for its client */
+	gw_tus_writer(f->t, f->id, 7, -1); /* writing to the worker, not waiting for its client */
 	fake_ms += 10 * GW_TUS_STALL_MS;
-	assert_int_equal(gw_tus_acquire_as(t, id, "alice", 0, 7, &u, &retry), -EBUSY);
-	assert_int_equal(retry, GW_TUS_RETRY_AFTER);
-	assert_false(shut(sv[1]));
-	teardown(t, sv);
+	assert_int_equal(gw_tus_acquire_as(f->t, f->id, "alice", 0, 7, &f->u, &f->retry), -EBUSY);
+	assert_int_equal(f->retry, GW_TUS_RETRY_AFTER);
+	assert_false(shut(f->sv[1]));
 }
 
 struct writer {
@@ -143,36 +141,31 @@ static void *writer_main(void *arg)
 
 static void test_owner_takes_over_stalled(void **state)
 {
-	(void)state;
-	char id[GW_TUS_ID_LEN + 1];
-	int sv[2];
-	struct gw_tus *t = setup(id, sv);
-	struct gw_tus_upload *u = NULL;
-	unsigned retry = 99;
+	struct fixture *f = *state;
 	pthread_t th;
-	struct writer w = {.t = t, .id = id, .peer = sv[1]};
+	struct writer w = {.t = f->t, .id = f->id, .peer = f->sv[1]};
 
+	f->retry = 99;
 	assert_int_equal(pthread_create(&th, NULL, writer_main, &w), 0);
 	fake_ms = 1000 + GW_TUS_STALL_MS;
-	assert_int_equal(gw_tus_acquire_as(t, id, "alice", 0, 7, &u, &retry), 0);
+	assert_int_equal(gw_tus_acquire_as(f->t, f->id, "alice", 0, 7, &f->u, &f->retry), 0);
 	pthread_join(th, NULL);
 	assert_true(w.saw_shutdown);
-	assert_non_null(u);
-	assert_int_equal(u->offset, 42);
-	assert_int_equal(retry, 99); /* untouched on success */
-	free(u);
+	assert_non_null(f->u);
+	assert_int_equal(f->u->offset, 42);
+	assert_int_equal(f->retry, 99); /* untouched on success */
+	free(f->u);
 	/* Now taken by the new request: busy for anyone else. */
-	assert_int_equal(gw_tus_acquire_as(t, id, "alice", 0, 8, &u, &retry), -EBUSY);
-	teardown(t, sv);
+	assert_int_equal(gw_tus_acquire_as(f->t, f->id, "alice", 0, 8, &f->u, &f->retry), -EBUSY);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_not_stalled_waits),
-	    cmocka_unit_test(test_others_never_take_over),
-	    cmocka_unit_test(test_busy_in_gateway_waits),
-	    cmocka_unit_test(test_owner_takes_over_stalled),
+	    cmocka_unit_test_setup_teardown(test_not_stalled_waits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_others_never_take_over, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_busy_in_gateway_waits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_owner_takes_over_stalled, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
