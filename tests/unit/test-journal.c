@@ -257,6 +257,30 @@ static void test_one_gateway_at_a_time(void **state)
 	unlink(path);
 }
 
+/* The file is the gateway's alone: one of another mode is made 0600, and
+ * anything else than a regular file in its place is refused. */
+static void test_file_mode_and_kind(void **state)
+{
+	struct gw_journal *j, *k = (struct gw_journal *)1;
+	struct stat st;
+
+	(void)state;
+	unlink(path);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(chmod(path, 0644), 0);
+	j = open_ok(NULL, NULL);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	gw_journal_close(j);
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(gw_journal_open(path, NULL, NULL, NULL, &k), -EINVAL);
+	assert_null(k);
+	unlink(path);
+}
+
 static void test_stays_small(void **state)
 {
 	(void)state;
@@ -290,6 +314,7 @@ int main(void)
 	    cmocka_unit_test(test_callback_may_cross_out),
 	    cmocka_unit_test(test_bad_lines_left_out),
 	    cmocka_unit_test(test_one_gateway_at_a_time),
+	    cmocka_unit_test(test_file_mode_and_kind),
 	    cmocka_unit_test(test_stays_small),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
