@@ -22,20 +22,10 @@
 
 #include "files/journal.h"
 #include "proto.h"
+#include "tmpname.h"
 
 static char dir[] = "/tmp/test-journal-XXXXXX";
 static char path[sizeof(dir) + 32];
-
-static const char *tmp_name(unsigned i)
-{
-	static char buf[8][PROTO_TMP_NAME_LEN + 1];
-	static unsigned k;
-	char *b = buf[k++ % 8];
-
-	snprintf(b, sizeof(buf[0]), PROTO_TMP_PREFIX "%032x.tmp", i);
-	assert_true(proto_tmp_name_valid(b));
-	return b;
-}
 
 struct seen {
 	unsigned n;

@@ -17,24 +17,13 @@
 
 #include "files/orphans.h"
 #include "auth/session.h"
+#include "tmpname.h"
 
 static int64_t fake_ms;
 
 static int64_t fake_now(void)
 {
 	return fake_ms;
-}
-
-/* The i-th temporary name (valid). */
-static const char *tmp_name(unsigned i)
-{
-	static char buf[8][PROTO_TMP_NAME_LEN + 1];
-	static unsigned k;
-	char *b = buf[k++ % 8];
-
-	snprintf(b, sizeof(buf[0]), PROTO_TMP_PREFIX "%032x.tmp", i);
-	assert_true(proto_tmp_name_valid(b));
-	return b;
 }
 
 static struct gw_orphans *new_table(unsigned total, unsigned per_user, unsigned ttl_s)
