@@ -49,6 +49,19 @@ char *gw_query_arg_decode(const char *v)
 	return out;
 }
 
+unsigned gw_query_num(const char *v, unsigned def, unsigned max)
+{
+	char *end;
+
+	if (!v)
+		return def;
+	errno = 0;
+	unsigned long n = strtoul(v, &end, 10);
+	if (errno || *end || end == v || *v == '-' || n < 1 || n > max)
+		return 0;
+	return (unsigned)n;
+}
+
 /*
  * Checks one decoded segment of @len bytes at @seg (NUL-terminated by the
  * caller): the length cap first, then proto_name_valid(). A NUL inside the

@@ -82,6 +82,10 @@ int gw_path_parse_plain(const char *s, char **ret);
  */
 char *gw_query_arg_decode(const char *v);
 
+/* A query argument's number: @def when @v is NULL (absent), @v's value when
+ * it is a decimal number in 1..@max, else 0. */
+unsigned gw_query_num(const char *v, unsigned def, unsigned max);
+
 /* Frees what *@p owns and resets it (all NULL, false). @p itself is not freed;
  * fine on a zeroed or already cleared struct, and on NULL. */
 void gw_path_clear(struct gw_path *p);

@@ -143,16 +143,7 @@ static void search_free(void *cls)
 
 static unsigned arg_num(struct MHD_Connection *c, const char *name, unsigned def, unsigned max)
 {
-	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
-	char *end;
-
-	if (!v)
-		return def;
-	errno = 0;
-	unsigned long n = strtoul(v, &end, 10);
-	if (errno || *end || end == v || *v == '-' || n < 1 || n > max)
-		return 0;
-	return (unsigned)n;
+	return gw_query_num(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name), def, max);
 }
 
 /* The walk's limits from the query (limit, depth, deadline: 0 for a bad

@@ -80,16 +80,7 @@ static void zip_free(void *cls)
 
 static unsigned arg_limit(struct MHD_Connection *c, const char *name, unsigned max)
 {
-	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
-	char *end;
-
-	if (!v)
-		return max;
-	errno = 0;
-	unsigned long n = strtoul(v, &end, 10);
-	if (errno || *end || end == v || *v == '-' || n < 1 || n > max)
-		return 0;
-	return (unsigned)n;
+	return gw_query_num(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name), max, max);
 }
 
 static bool arg_is(struct MHD_Connection *c, const char *name, const char *want)

@@ -637,6 +637,19 @@ static void test_query_arg(void **state)
 	}
 }
 
+static void test_query_num(void **state)
+{
+	(void)state;
+	assert_int_equal(gw_query_num(NULL, 20, 60), 20);
+	assert_int_equal(gw_query_num("1", 20, 60), 1);
+	assert_int_equal(gw_query_num("60", 20, 60), 60);
+	assert_int_equal(gw_query_num("007", 20, 60), 7);
+	static const char *const bad[] = {
+	    "", "0", "61", "-1", "5 ", "5x", "0x10", "1.5", "99999999999999999999999"};
+	for (size_t i = 0; i < ARRAY(bad); i++)
+		assert_int_equal(gw_query_num(bad[i], 20, 60), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -645,7 +658,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_plain), cmocka_unit_test(test_encode_segment),
 	    cmocka_unit_test(test_encode_path), cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_clear),	cmocka_unit_test(test_parse_destination),
-	    cmocka_unit_test(test_query_arg),
+	    cmocka_unit_test(test_query_arg),	cmocka_unit_test(test_query_num),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
