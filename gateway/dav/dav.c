@@ -210,6 +210,20 @@ static bool cond_holds(struct gw_req *r, const struct cond *k, const char *key, 
 	return false;
 }
 
+/* @p's lock key (the caller frees it) and the If header parsed into @k (the
+ * caller clears it); NULL when either fails: after answering, or ENOMEM. */
+static char *key_cond(struct gw_req *r, struct MHD_Connection *c, const struct gw_path *p,
+		      struct cond *k)
+{
+	char *key = davms_key(p->server, p->share, p->path);
+
+	if (!key || !cond_parse(r, c, k)) {
+		free(key);
+		return NULL;
+	}
+	return key;
+}
+
 /*
  * The checks before a change of @key (and below it, with @tree): the If
  * header holds (else 412), and every lock on it is the user's and presented
@@ -558,11 +572,9 @@ static enum MHD_Result do_mkcol(struct gw_req *r, struct MHD_Connection *c, size
 	struct gw_session *s = gw_fs_authenticate(r, c, server);
 	if (!s)
 		return MHD_YES;
-	char *key = davms_key(p->server, p->share, p->path);
-	if (!key || !cond_parse(r, c, &k)) {
-		free(key);
+	char *key = key_cond(r, c, p, &k);
+	if (!key)
 		return r->responded ? MHD_YES : MHD_NO;
-	}
 	bool ok = may_write(r, c, s, &k, key, false, NULL);
 	cond_clear(&k);
 	free(key);
@@ -595,11 +607,9 @@ static enum MHD_Result do_delete(struct gw_req *r, struct MHD_Connection *c, siz
 	if (err)
 		return gw_fs_failed(r, c, s, err);
 	gw_etag(&st, etag);
-	char *key = davms_key(p->server, p->share, p->path);
-	if (!key || !cond_parse(r, c, &k)) {
-		free(key);
+	char *key = key_cond(r, c, p, &k);
+	if (!key)
 		return r->responded ? MHD_YES : MHD_NO;
-	}
 	bool ok = may_write(r, c, s, &k, key, true, st.ftype == PROTO_FT_FILE ? etag : NULL);
 	cond_clear(&k);
 	enum MHD_Result ret = MHD_YES;
@@ -628,11 +638,9 @@ static enum MHD_Result do_put(struct gw_req *r, struct MHD_Connection *c, size_t
 	struct gw_session *s = gw_fs_authenticate(r, c, server);
 	if (!s)
 		return MHD_YES;
-	char *key = davms_key(p->server, p->share, p->path);
-	if (!key || !cond_parse(r, c, &k)) {
-		free(key);
+	char *key = key_cond(r, c, p, &k);
+	if (!key)
 		return r->responded ? MHD_YES : MHD_NO;
-	}
 	/* An etag in the If header needs the file's. */
 	for (size_t i = 0; i < k.h.n && !etagp; i++)
 		for (size_t j = 0; j < k.h.lists[i].n; j++)
@@ -1159,11 +1167,9 @@ static enum MHD_Result do_lock(struct gw_req *r, struct MHD_Connection *c, size_
 	if (!s)
 		return MHD_YES;
 	const char *user = gw_session_user(s);
-	char *key = davms_key(p->server, p->share, p->path);
-	if (!key || !cond_parse(r, c, &k)) {
-		free(key);
+	char *key = key_cond(r, c, p, &k);
+	if (!key)
 		return r->responded ? MHD_YES : MHD_NO;
-	}
 	if (!r->body || r->body_len == 0) {
 		/* A refresh: the lock named in the If header. */
 		for (size_t i = 0; i < k.n; i++) {
