@@ -17,7 +17,8 @@
  *
  * The file: one JSON object per line, appended with one write() each; it is
  * rewritten with the live entries only at start-up and when the crossed-out
- * lines outweigh the live ones. Mode 0600; an exclusive flock() keeps a
+ * lines outweigh the live ones (store/linefile.h). Mode 0600 (an existing
+ * file is made so), a regular file only; an exclusive flock() keeps a
  * second gateway from sharing it. Nothing is fsync()ed: the journal is for a
  * gateway that dies, not for a machine that loses power.
  *
@@ -53,8 +54,9 @@ typedef void (*gw_journal_leftover_fn)(void *arg, const struct gw_journal_entry 
  * not one the gateway makes (proto_tmp_name_valid()), are left out and
  * counted in *@ret_bad (may be NULL).
  * Returns 0 and *@ret (caller closes with gw_journal_close()), -EWOULDBLOCK
- * when another process holds the journal, -ENOMEM, or the negative errno of
- * open/read/write/rename. *@ret is set before the first call of @leftover
+ * when another process holds the journal, -EINVAL when @path is not a
+ * regular file, -ENOMEM, or the negative errno of
+ * open/fchmod/read/write/rename. *@ret is set before the first call of @leftover
  * (which may call gw_journal_end() on it), and set to NULL on failure.
  */
 int gw_journal_open(const char *path, gw_journal_leftover_fn leftover, void *arg, unsigned *ret_bad,
