@@ -263,73 +263,55 @@ static void expect_ok_path(const char *raw, size_t want_path_len)
 	gw_path_clear(&p);
 }
 
+/* A raw path made of @n copies of @unit between @pre and @post: parsed to a
+ * path inside the share of @path_len bytes (@err 0), or refused with @err. */
+struct len_case {
+	const char *pre, *unit;
+	size_t n;
+	const char *post;
+	int err;
+	size_t path_len;
+};
+
+static const struct len_case len_cases[] = {
+    /* a segment of PROTO_MAX_NAME bytes, raw or encoded; one more is too long */
+    {"/s/sh/", "a", PROTO_MAX_NAME, "", 0, PROTO_MAX_NAME},
+    {"/s/sh/", "%41", PROTO_MAX_NAME, "/", 0, PROTO_MAX_NAME},
+    {"/s/sh/", "a", PROTO_MAX_NAME + 1, "", -ENAMETOOLONG, 0},
+    {"/s/sh/", "%41", PROTO_MAX_NAME + 1, "", -ENAMETOOLONG, 0},
+    {"/", "a", PROTO_MAX_NAME + 1, "/sh", -ENAMETOOLONG, 0},
+    {"/s/", "a", PROTO_MAX_NAME + 1, "/x", -ENAMETOOLONG, 0},
+    /* 3-byte characters: 341 of them (1023 bytes) fit, 342 (1026) do not */
+    {"/s/sh/", "%E2%82%AC", 341, "", 0, 1023},
+    {"/s/sh/", "%E2%82%AC", 342, "", -ENAMETOOLONG, 0},
+    /* the path inside the share: 2048 segments "a" joined by '/' is 4095 bytes,
+     * then "/b" gives 4097, "/" + "" nothing more */
+    {"/s/sh/a", "/a", 2047, "/", 0, 4095},
+    {"/s/sh/a", "/a", 2047, "/b", -ENAMETOOLONG, 0},
+    {"/s/sh/ab", "/a", 2047, "", 0, PROTO_MAX_PATH},
+    {"/s/sh/ab", "/a", 2047, "/", 0, PROTO_MAX_PATH},
+    {"/s/sh/abc", "/a", 2047, "", -ENAMETOOLONG, 0},
+    /* the same, encoded */
+    {"/s/sh/%41%42", "/%41", 2047, "", 0, PROTO_MAX_PATH},
+    {"/s/sh/%41%42%43", "/%41", 2047, "", -ENAMETOOLONG, 0},
+    /* the raw cap, before anything else (even a bad escape) */
+    {"/", "%", GW_PATH_MAX_RAW, "", -ENAMETOOLONG, 0},
+    {"", "a", GW_PATH_MAX_RAW + 1, "", -ENAMETOOLONG, 0},
+    {"/", "%", GW_PATH_MAX_RAW - 2, "", -EINVAL, 0},
+};
+
 static void test_parse_lengths(void **state)
 {
-	char *s;
-
 	(void)state;
-	/* a segment of PROTO_MAX_NAME bytes, raw or encoded; one more is too long */
-	s = repeat("/s/sh/", "a", PROTO_MAX_NAME, "");
-	expect_ok_path(s, PROTO_MAX_NAME);
-	free(s);
-	s = repeat("/s/sh/", "%41", PROTO_MAX_NAME, "/");
-	expect_ok_path(s, PROTO_MAX_NAME);
-	free(s);
-	s = repeat("/s/sh/", "a", PROTO_MAX_NAME + 1, "");
-	expect_bad(s, -ENAMETOOLONG);
-	free(s);
-	s = repeat("/s/sh/", "%41", PROTO_MAX_NAME + 1, "");
-	expect_bad(s, -ENAMETOOLONG);
-	free(s);
-	s = repeat("/", "a", PROTO_MAX_NAME + 1, "/sh");
-	expect_bad(s, -ENAMETOOLONG);
-	free(s);
-	s = repeat("/s/", "a", PROTO_MAX_NAME + 1, "/x");
-	expect_bad(s, -ENAMETOOLONG);
-	free(s);
-	/* 3-byte characters: 341 of them (1023 bytes) fit, 342 (1026) do not */
-	s = repeat("/s/sh/", "%E2%82%AC", 341, "");
-	expect_ok_path(s, 1023);
-	free(s);
-	s = repeat("/s/sh/", "%E2%82%AC", 342, "");
-	expect_bad(s, -ENAMETOOLONG);
-	free(s);
-
-	/* the path inside the share: 2048 segments "a" joined by '/' is 4095 bytes,
-	 * then "/b" gives 4097, "/" + "" nothing more */
-	s = repeat("/s/sh/a", "/a", 2047, "/");
-	expect_ok_path(s, 4095);
-	free(s);
-	s = repeat("/s/sh/a", "/a", 2047, "/b");
-	expect_bad(s, -ENAMETOOLONG);
-	free(s);
-	s = repeat("/s/sh/ab", "/a", 2047, "");
-	expect_ok_path(s, PROTO_MAX_PATH);
-	free(s);
-	s = repeat("/s/sh/ab", "/a", 2047, "/");
-	expect_ok_path(s, PROTO_MAX_PATH);
-	free(s);
-	s = repeat("/s/sh/abc", "/a", 2047, "");
-	expect_bad(s, -ENAMETOOLONG);
-	free(s);
-	/* the same, encoded */
-	s = repeat("/s/sh/%41%42", "/%41", 2047, "");
-	expect_ok_path(s, PROTO_MAX_PATH);
-	free(s);
-	s = repeat("/s/sh/%41%42%43", "/%41", 2047, "");
-	expect_bad(s, -ENAMETOOLONG);
-	free(s);
-
-	/* the raw cap, before anything else (even a bad escape) */
-	s = repeat("/", "%", GW_PATH_MAX_RAW, "");
-	expect_bad(s, -ENAMETOOLONG);
-	free(s);
-	s = repeat("", "a", GW_PATH_MAX_RAW + 1, "");
-	expect_bad(s, -ENAMETOOLONG);
-	free(s);
-	s = repeat("/", "%", GW_PATH_MAX_RAW - 2, "");
-	expect_bad(s, -EINVAL);
-	free(s);
+	for (size_t i = 0; i < ARRAY(len_cases); i++) {
+		const struct len_case *k = &len_cases[i];
+		char *s = repeat(k->pre, k->unit, k->n, k->post);
+		if (k->err)
+			expect_bad_at(s, k->err, (int)i);
+		else
+			expect_ok_path(s, k->path_len);
+		free(s);
+	}
 	/* the longest valid path is within the raw cap: all three parts full, encoded */
 	{
 		char *server = repeat("", "%41", PROTO_MAX_NAME, "");
