@@ -65,35 +65,35 @@ static void test_refused(void **state)
 
 static void test_split(void **state)
 {
+	static const struct {
+		const char *login, *workgroup;
+		int ret;
+		const char *domain, *account;
+	} cases[] = {
+	    {"alice", "WG", 0, "WG", "alice"},
+	    {"ACME\\alice", "WG", 0, "ACME", "alice"},
+	    {"X\\Y\\alice", "WG", 0, "X", "Y\\alice"},
+	    /* the UPN form: the account and its realm */
+	    {"alice@ACME", "WG", 0, "ACME", "alice"},
+	    {"alice@acme.example", NULL, 0, "acme.example", "alice"},
+	    {"alice", NULL, 0, "", "alice"},
+	    /* refused: no account, or a part too long; the outputs "" */
+	    {"ACME\\", "WG", -EINVAL, "", ""},
+	    {"@ACME", "WG", -EINVAL, "", ""},
+	    {"a-very-long-account-name", "WG", -EINVAL, "", ""},
+	};
 	char d[16], a[16];
 
 	(void)state;
-	assert_int_equal(gw_login_split("alice", "WG", d, a, sizeof(d)), 0);
-	assert_string_equal(d, "WG");
-	assert_string_equal(a, "alice");
-	assert_int_equal(gw_login_split("ACME\\alice", "WG", d, a, sizeof(d)), 0);
-	assert_string_equal(d, "ACME");
-	assert_string_equal(a, "alice");
-	assert_int_equal(gw_login_split("X\\Y\\alice", "WG", d, a, sizeof(d)), 0);
-	assert_string_equal(d, "X");
-	assert_string_equal(a, "Y\\alice");
-	/* the UPN form: the account and its realm */
-	assert_int_equal(gw_login_split("alice@ACME", "WG", d, a, sizeof(d)), 0);
-	assert_string_equal(d, "ACME");
-	assert_string_equal(a, "alice");
-	assert_int_equal(gw_login_split("alice@acme.example", NULL, d, a, sizeof(d)), 0);
-	assert_string_equal(d, "acme.example");
-	assert_string_equal(a, "alice");
-	assert_int_equal(gw_login_split("alice", NULL, d, a, sizeof(d)), 0);
-	assert_string_equal(d, "");
-	/* refused: no account, or a part too long; the outputs "" */
-	assert_int_equal(gw_login_split("ACME\\", "WG", d, a, sizeof(d)), -EINVAL);
-	assert_string_equal(d, "");
-	assert_string_equal(a, "");
-	assert_int_equal(gw_login_split("@ACME", "WG", d, a, sizeof(d)), -EINVAL);
-	assert_int_equal(gw_login_split("a-very-long-account-name", "WG", d, a, sizeof(d)),
-			 -EINVAL);
-	assert_string_equal(d, "");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(d, 'x', sizeof(d));
+		memset(a, 'x', sizeof(a));
+		assert_int_equal(
+		    gw_login_split(cases[i].login, cases[i].workgroup, d, a, sizeof(d)),
+		    cases[i].ret);
+		assert_string_equal(d, cases[i].domain);
+		assert_string_equal(a, cases[i].account);
+	}
 }
 
 int main(void)
