@@ -93,7 +93,7 @@ static enum MHD_Result h_static(struct gw_req *r, struct MHD_Connection *c, cons
 				const char *upload_data, size_t *upload_data_size)
 {
 	(void)upload_data, (void)upload_data_size;
-	return gw_static(r, c, rest);
+	return gw_static(r, c, *rest ? rest : "/");
 }
 
 /* Static: the table never changes. */
@@ -116,6 +116,9 @@ static const struct gw_route routes[] = {
     {"POST", "/api/v1/login", false, false, h_login},
     {"POST", "/api/v1/logout", false, false, h_logout},
     {NULL, "/api", true, false, h_no_api},
+    /* the site's root: the web UI's page, and WebDAV clients' probes */
+    {"GET HEAD", "/", false, false, h_static},
+    {"OPTIONS PROPFIND", "/", false, false, gw_dav_root},
     {"GET HEAD", "", true, false, h_static},
 };
 

@@ -35,6 +35,8 @@
 #include "http/request.h"
 #include "proto.h"
 
+/* What the site's root answers (the web UI's page, and the probes). */
+#define DAV_ROOT_ALLOW "GET, HEAD, OPTIONS, PROPFIND"
 #define DAV_ALLOW                                                                                  \
 	"OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK"
 #define DAV_LOCK_TIMEOUT 600 /* seconds, when the client asks for none */
@@ -347,32 +349,61 @@ static int propfind_share(struct davxml_buf *b, const struct davxml_propfind *pf
 	return sbxc_list(gw_fs_client(s), p->share, p->path, davms_list_entry, &l);
 }
 
+/* The Depth of a PROPFIND in *@one (1, else 0); false after answering a
+ * Depth other than 0 or 1 (*@ret: what to return). */
+static bool propfind_depth(struct gw_req *r, struct MHD_Connection *c, bool *one,
+			   enum MHD_Result *ret)
+{
+	const char *depth = header(c, "Depth");
+
+	if (!depth || strcasecmp(depth, "infinity") == 0) {
+		*ret = reply_cond(r, c, MHD_HTTP_FORBIDDEN, "propfind-finite-depth");
+		return false;
+	}
+	if (strcmp(depth, "0") != 0 && strcmp(depth, "1") != 0) {
+		*ret =
+		    gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_depth", "Depth must be 0 or 1");
+		return false;
+	}
+	*one = depth[0] == '1';
+	return true;
+}
+
+/* The PROPFIND's body into *@pf (the caller clears it), and the multistatus
+ * opened in @b; false after answering a body that is not a DAV:propfind. */
+static bool propfind_body(struct gw_req *r, struct MHD_Connection *c, struct davxml_propfind *pf,
+			  struct davxml_buf *b, enum MHD_Result *ret)
+{
+	int err = davxml_parse_propfind(r->body, r->body ? r->body_len : 0, pf);
+
+	if (err) {
+		*ret = err == -ENOMEM ? MHD_NO
+				      : gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_xml",
+						       "the body is not a valid DAV:propfind");
+		return false;
+	}
+	davxml_put(b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		      "<D:multistatus xmlns:D=\"DAV:\">");
+	return true;
+}
+
 static enum MHD_Result do_propfind(struct gw_req *r, struct MHD_Connection *c, size_t server,
 				   const struct gw_path *p)
 {
-	const char *depth = header(c, "Depth");
 	struct davxml_propfind pf;
 	struct davxml_buf b = {0};
 	struct gw_session *s;
+	enum MHD_Result ret;
+	bool one;
 	int err = 0;
 
-	if (!depth || strcasecmp(depth, "infinity") == 0)
-		return reply_cond(r, c, MHD_HTTP_FORBIDDEN, "propfind-finite-depth");
-	if (strcmp(depth, "0") != 0 && strcmp(depth, "1") != 0)
-		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_depth",
-				      "Depth must be 0 or 1");
-	bool one = depth[0] == '1';
+	if (!propfind_depth(r, c, &one, &ret))
+		return ret;
 	s = gw_fs_authenticate(r, c, server);
 	if (!s)
 		return MHD_YES;
-	int perr = davxml_parse_propfind(r->body, r->body ? r->body_len : 0, &pf);
-	if (perr == -ENOMEM)
-		return MHD_NO;
-	if (perr)
-		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_xml",
-				      "the body is not a valid DAV:propfind");
-	davxml_put(&b, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-		       "<D:multistatus xmlns:D=\"DAV:\">");
+	if (!propfind_body(r, c, &pf, &b, &ret))
+		return ret;
 	if (!p->server)
 		propfind_root(&b, &pf, r->gw->cfg, one);
 	else if (!p->share)
@@ -1326,4 +1357,42 @@ enum MHD_Result gw_api_dav(struct gw_req *r, struct MHD_Connection *c, const cha
 out:
 	gw_path_clear(&p);
 	return ret;
+}
+
+/* ---- the site's root, for the clients that probe it ---- */
+
+/* OPTIONS and PROPFIND on "/": Windows' WebClient and Office ask the root
+ * whether the site speaks WebDAV before they open /dav/. The root is a
+ * collection whose one member is /dav/; nothing is authenticated (nothing
+ * there is the user's). */
+static enum MHD_Result root_propfind(struct gw_req *r, struct MHD_Connection *c)
+{
+	struct davxml_propfind pf;
+	struct davxml_buf b = {0};
+	enum MHD_Result ret;
+	bool one;
+
+	if (!propfind_depth(r, c, &one, &ret) || !propfind_body(r, c, &pf, &b, &ret))
+		return ret;
+	struct davms_res top = {.href = "/", .name = "", .collection = true};
+	struct davms_res dav = {.href = "/dav/", .name = "dav", .collection = true};
+	davms_response(&b, &pf, &top);
+	if (one)
+		davms_response(&b, &pf, &dav);
+	davxml_propfind_clear(&pf);
+	davxml_put(&b, "</D:multistatus>\n");
+	return reply_xml(r, c, 207, &b, NULL);
+}
+
+enum MHD_Result gw_dav_root(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+			    const char *upload_data, size_t *upload_data_size)
+{
+	static const char *const hdrs[] = {
+	    "DAV", "1, 2", MHD_HTTP_HEADER_ALLOW, DAV_ROOT_ALLOW, "MS-Author-Via", "DAV", NULL};
+
+	(void)rest, (void)upload_data, (void)upload_data_size;
+	r->dav = true;
+	if (strcmp(r->method, "OPTIONS") == 0)
+		return gw_reply_empty_with(r, c, MHD_HTTP_OK, hdrs);
+	return root_propfind(r, c);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
- * gateway/dav/dav.h - WebDAV at /dav/ (dav.c), one row of the routing table.
+ * gateway/dav/dav.h - WebDAV at /dav/ (dav.c), and the probes of the site's root.
  *
  * Runs in: the gateway process (HTTP threads).
  */
@@ -15,6 +15,14 @@
  */
 enum MHD_Result gw_api_dav(struct gw_req *r, struct MHD_Connection *c, const char *rest,
 			   const char *upload_data, size_t *upload_data_size);
+
+/*
+ * OPTIONS and PROPFIND (Depth 0 or 1) of the site's root "/", for the
+ * clients that probe it (Windows' WebClient, Office): the DAV headers, and a
+ * collection whose one member is /dav/. Unauthenticated.
+ */
+enum MHD_Result gw_dav_root(struct gw_req *r, struct MHD_Connection *c, const char *rest,
+			    const char *upload_data, size_t *upload_data_size);
 
 /*
  * Makes the lock table one kept in the file @path (davlock_open()), so that
