@@ -674,30 +674,29 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 	fuse_reply_err(req, newparent == NODES_ROOT ? EROFS : EPERM);
 }
 
-static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+/* unlink(2) or, @dir, rmdir(2) of @name in @parent. */
+static void remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, bool dir)
 {
 	struct fs *fs = fs_of(req);
 	struct loc l;
 	int r = prepare_change(fs, 0, parent, name, N_LOOKUP, &l);
 
-	if (r == 0 && smbc_getFunctionUnlink(fs->ctx)(fs->ctx, l.url) < 0)
+	if (r == 0 && (dir ? smbc_getFunctionRmdir(fs->ctx)(fs->ctx, l.url)
+			   : smbc_getFunctionUnlink(fs->ctx)(fs->ctx, l.url)) < 0)
 		r = last_errno();
 	if (r == 0)
 		nodes_detach(fs->nodes, parent, name);
 	reply_status(req, r);
 }
 
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_name(req, parent, name, false);
+}
+
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct fs *fs = fs_of(req);
-	struct loc l;
-	int r = prepare_change(fs, 0, parent, name, N_LOOKUP, &l);
-
-	if (r == 0 && smbc_getFunctionRmdir(fs->ctx)(fs->ctx, l.url) < 0)
-		r = last_errno();
-	if (r == 0)
-		nodes_detach(fs->nodes, parent, name);
-	reply_status(req, r);
+	remove_name(req, parent, name, true);
 }
 
 /* Whether the stats of two paths are one file (a rename that changes only
@@ -867,24 +866,35 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	}
 }
 
+/* The open file of handle @fh, positioned at @off; NULL once the error is
+ * replied to @req. */
+static struct handle *file_at(fuse_req_t req, struct fs *fs, uint64_t fh, off_t off)
+{
+	struct handle *h = handle_get(fs, fh, H_FILE);
+
+	if (!h) {
+		fuse_reply_err(req, EBADF);
+		return NULL;
+	}
+	if (smbc_getFunctionLseek(fs->ctx)(fs->ctx, h->f, off, SEEK_SET) < 0) {
+		reply_status(req, last_errno());
+		return NULL;
+	}
+	return h;
+}
+
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	struct handle *h = handle_get(fs, fi->fh, H_FILE);
+	struct handle *h = file_at(req, fs, fi->fh, off);
 	size_t got = 0;
 
 	(void)ino;
-	if (!h) {
-		fuse_reply_err(req, EBADF);
+	if (!h)
 		return;
-	}
 	if (size > FUSEFS_IO_MAX)
 		size = FUSEFS_IO_MAX; /* the kernel asks for max_read at most */
-	if (smbc_getFunctionLseek(fs->ctx)(fs->ctx, h->f, off, SEEK_SET) < 0) {
-		reply_status(req, last_errno());
-		return;
-	}
 	while (got < size) {
 		ssize_t n = smbc_getFunctionRead(fs->ctx)(fs->ctx, h->f, fs->buf + got, size - got);
 		if (n < 0) {
@@ -902,18 +912,12 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		     struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	struct handle *h = handle_get(fs, fi->fh, H_FILE);
+	struct handle *h = file_at(req, fs, fi->fh, off);
 	size_t done = 0;
 
 	(void)ino;
-	if (!h) {
-		fuse_reply_err(req, EBADF);
+	if (!h)
 		return;
-	}
-	if (smbc_getFunctionLseek(fs->ctx)(fs->ctx, h->f, off, SEEK_SET) < 0) {
-		reply_status(req, last_errno());
-		return;
-	}
 	while (done < size) {
 		ssize_t n = smbc_getFunctionWrite(fs->ctx)(fs->ctx, h->f, buf + done, size - done);
 		if (n <= 0) {
