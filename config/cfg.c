@@ -552,6 +552,22 @@ static int value_error(struct parser *p, int r, const char *key, const char *wha
 	return fail_value(p, key, what, value);
 }
 
+/* A whole number from @min to @max: into *@ret, or the message that names
+ * the range. */
+static int number_value(struct parser *p, const char *key, const char *v, unsigned min,
+			unsigned max, unsigned *ret)
+{
+	char what[64];
+	uint64_t n;
+
+	if (parse_unsigned(v, min, max, &n) < 0) {
+		snprintf(what, sizeof(what), "not a number between %u and %u", min, max);
+		return fail_value(p, key, what, v);
+	}
+	*ret = (unsigned)n;
+	return 0;
+}
+
 static int handle_gateway(struct parser *p, enum gateway_key k, const char *v)
 {
 	struct cfg *c = p->cfg;
@@ -574,25 +590,13 @@ static int handle_gateway(struct parser *p, enum gateway_key k, const char *v)
 			return value_error(p, r, key, "not an absolute file name", v);
 		return 0;
 	case GW_SESSION_IDLE_TIMEOUT:
-		if (parse_unsigned(v, 1, CFG_MAX_IDLE_TIMEOUT, &n) < 0)
-			return fail_value(p, key, "not a number between 1 and 604800", v);
-		c->session_idle_timeout = (unsigned)n;
-		return 0;
+		return number_value(p, key, v, 1, CFG_MAX_IDLE_TIMEOUT, &c->session_idle_timeout);
 	case GW_UPLOAD_EXPIRY:
-		if (parse_unsigned(v, 1, CFG_MAX_IDLE_TIMEOUT, &n) < 0)
-			return fail_value(p, key, "not a number between 1 and 604800", v);
-		c->upload_expiry = (unsigned)n;
-		return 0;
+		return number_value(p, key, v, 1, CFG_MAX_IDLE_TIMEOUT, &c->upload_expiry);
 	case GW_MAX_LOCKS_PER_USER:
-		if (parse_unsigned(v, 1, CFG_MAX_LOCKS, &n) < 0)
-			return fail_value(p, key, "not a number between 1 and 4096", v);
-		c->max_locks_per_user = (unsigned)n;
-		return 0;
+		return number_value(p, key, v, 1, CFG_MAX_LOCKS, &c->max_locks_per_user);
 	case GW_MAX_SESSIONS:
-		if (parse_unsigned(v, 1, CFG_MAX_SESSIONS, &n) < 0)
-			return fail_value(p, key, "not a number between 1 and 100000", v);
-		c->max_sessions = (unsigned)n;
-		return 0;
+		return number_value(p, key, v, 1, CFG_MAX_SESSIONS, &c->max_sessions);
 	case GW_MAX_UPLOAD_SIZE:
 		r = cfg_parse_size(v, &c->max_upload_size);
 		if (r < 0)
@@ -602,10 +606,7 @@ static int handle_gateway(struct parser *p, enum gateway_key k, const char *v)
 					  v);
 		return 0;
 	case GW_HEADER_TIMEOUT:
-		if (parse_unsigned(v, 1, CFG_MAX_HEADER_TIMEOUT, &n) < 0)
-			return fail_value(p, key, "not a number between 1 and 3600", v);
-		c->header_timeout = (unsigned)n;
-		return 0;
+		return number_value(p, key, v, 1, CFG_MAX_HEADER_TIMEOUT, &c->header_timeout);
 	case GW_MIN_BODY_RATE:
 		r = cfg_parse_size(v, &n);
 		if (r < 0 || n > CFG_MAX_BODY_RATE)
@@ -654,10 +655,7 @@ static int handle_sandbox(struct parser *p, enum sandbox_key k, const char *v)
 		c->memory_limit = n;
 		return 0;
 	case SBX_MAX_PROCESSES:
-		if (parse_unsigned(v, 1, CFG_MAX_PROCESSES, &n) < 0)
-			return fail_value(p, key, "not a number between 1 and 65536", v);
-		c->max_processes = (unsigned)n;
-		return 0;
+		return number_value(p, key, v, 1, CFG_MAX_PROCESSES, &c->max_processes);
 	case SBX_UID_RANGE:
 		r = parse_uid_range(v, &c->uid_min, &c->uid_max);
 		if (r < 0)
@@ -665,10 +663,7 @@ static int handle_sandbox(struct parser *p, enum sandbox_key k, const char *v)
 					   "not MIN-MAX with 0 < MIN <= MAX < 4294967295", v);
 		return 0;
 	case SBX_PRESTART:
-		if (parse_unsigned(v, 0, CFG_MAX_PRESTART, &n) < 0)
-			return fail_value(p, key, "not a number between 0 and 16", v);
-		c->prestart = (unsigned)n;
-		return 0;
+		return number_value(p, key, v, 0, CFG_MAX_PRESTART, &c->prestart);
 	case SBX_MOUNTS:
 		if (strcmp(v, "off") == 0)
 			c->mounts = CFG_MOUNTS_OFF;
@@ -741,10 +736,7 @@ static int handle_server(struct parser *p, enum server_key k, const char *v)
 					  v);
 		return 0;
 	case SRV_TIMEOUT:
-		if (parse_unsigned(v, 1, MAX_SMB_TIMEOUT, &n) < 0)
-			return fail_value(p, key, "not a number between 1 and 3600", v);
-		s->timeout = (unsigned)n;
-		return 0;
+		return number_value(p, key, v, 1, MAX_SMB_TIMEOUT, &s->timeout);
 	case _SRV_MAX:
 		break;
 	}
