@@ -324,24 +324,25 @@ static void echo_start(struct echo_server *s)
 	assert_int_equal(pthread_create(&s->thread, NULL, echo_accept_main, s), 0);
 }
 
-static unsigned echo_open(struct echo_server *s)
+/* One of @s's counters, @field, read under its lock. */
+static unsigned echo_count(struct echo_server *s, const unsigned *field)
 {
 	unsigned n;
 
 	pthread_mutex_lock(&s->lock);
-	n = s->open;
+	n = *field;
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }
 
+static unsigned echo_open(struct echo_server *s)
+{
+	return echo_count(s, &s->open);
+}
+
 static unsigned echo_accepted(struct echo_server *s)
 {
-	unsigned n;
-
-	pthread_mutex_lock(&s->lock);
-	n = s->nconns;
-	pthread_mutex_unlock(&s->lock);
-	return n;
+	return echo_count(s, &s->nconns);
 }
 
 /* Waits until every server-side connection has seen its end. */

@@ -925,6 +925,35 @@ static void put_rec(uint8_t *out, size_t *off, uint32_t ftype, uint32_t reserved
 	*off += name_len;
 }
 
+/* Names proto_name_valid() refuses, so that no request nor listing carries
+ * them: test_name_valid() and test_bad_entries(). */
+static const char *const bad_names[] = {
+    "",
+    ".",
+    "..",
+    "/",
+    "a/b",
+    "dir/",
+    "/abs",
+    "\\",
+    "a\\b",
+    "\xff",
+    "\xc0\xae",	    /* overlong '.' */
+    "\xc0\xaf",	    /* overlong '/' */
+    "\xe0\x80\xaf", /* overlong '/' */
+    "\xed\xa0\x80", /* surrogate */
+    "abc\xe3\x81",  /* truncated */
+    "\x80",
+    "new\nline", /* control characters (proto.h) */
+    "cr\r",
+    "tab\t",
+    "tab\tname",
+    "\x01",
+    "\x1f",
+    "\x1b[31mred",
+    "del\x7f",
+};
+
 /* An ENTRIES datagram with @count in the body and @recs_len bytes of records. */
 static size_t entries_msg(uint8_t *out, uint32_t count, const uint8_t *recs, size_t recs_len)
 {
@@ -934,23 +963,6 @@ static size_t entries_msg(uint8_t *out, uint32_t count, const uint8_t *recs, siz
 
 static void test_bad_entries(void **state)
 {
-	static const char *const bad_names[] = {
-	    "",
-	    ".",
-	    "..",
-	    "/",
-	    "a/b",
-	    "dir/",
-	    "a\\b",
-	    "\xff",
-	    "\xc0\xae",	    /* overlong '.' */
-	    "\xed\xa0\x80", /* surrogate */
-	    "abc\xe3\x81",  /* truncated */
-	    "new\nline",    /* control characters (proto.h) */
-	    "tab\t",
-	    "\x1b[31mred",
-	    "del\x7f",
-	};
 	static uint8_t recs[PROTO_MAX_MSG];
 	struct proto_msg m;
 	size_t off, n;
@@ -1485,30 +1497,6 @@ static void test_utf8_valid(void **state)
 
 static void test_name_valid(void **state)
 {
-	static const char *const bad[] = {
-	    "",
-	    ".",
-	    "..",
-	    "/",
-	    "a/b",
-	    "dir/",
-	    "/abs",
-	    "\\",
-	    "a\\b",
-	    "\xff",
-	    "\xc0\xae",	    /* overlong '.' */
-	    "\xc0\xaf",	    /* overlong '/' */
-	    "\xe0\x80\xaf", /* overlong '/' */
-	    "\xed\xa0\x80", /* surrogate */
-	    "abc\xe3\x81",  /* truncated */
-	    "\x80",
-	    "new\nline",
-	    "cr\r",
-	    "tab\tname",
-	    "\x01",
-	    "\x1f",
-	    "del\x7f",
-	};
 	static char name[PROTO_MAX_NAME + 8];
 
 	(void)state;
@@ -1517,10 +1505,10 @@ static void test_name_valid(void **state)
 			print_error("proto_name_valid(\"%s\") is false\n", awkward[i]);
 		assert_true(proto_name_valid(awkward[i]));
 	}
-	for (size_t i = 0; i < ARRAY(bad); i++) {
-		if (proto_name_valid(bad[i]))
+	for (size_t i = 0; i < ARRAY(bad_names); i++) {
+		if (proto_name_valid(bad_names[i]))
 			print_error("proto_name_valid(bad #%zu) is true\n", i);
-		assert_false(proto_name_valid(bad[i]));
+		assert_false(proto_name_valid(bad_names[i]));
 	}
 
 	/* length: 1..PROTO_MAX_NAME bytes, counted in bytes not characters */
