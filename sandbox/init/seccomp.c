@@ -169,6 +169,15 @@ static int filter_new(uint32_t def_action, scmp_filter_ctx *ret)
 	return 0;
 }
 
+/* Loads @ctx unless @r (where its rules stand) is a failure, and releases it. */
+static int filter_finish(scmp_filter_ctx ctx, int r)
+{
+	if (r >= 0)
+		r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return r;
+}
+
 int jail_seccomp_apply(bool handoff)
 {
 	const uint64_t ns_flags = NS_FLAGS;
@@ -227,10 +236,8 @@ int jail_seccomp_apply(bool handoff)
 		if (r < 0)
 			goto out;
 	}
-	r = seccomp_load(ctx);
 out:
-	seccomp_release(ctx);
-	return r;
+	return filter_finish(ctx, r);
 }
 
 int jail_seccomp_exec_apply(void)
@@ -262,10 +269,6 @@ int jail_seccomp_exec_apply(void)
 		goto out;
 	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
 			     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI));
-	if (r < 0)
-		goto out;
-	r = seccomp_load(ctx);
 out:
-	seccomp_release(ctx);
-	return r;
+	return filter_finish(ctx, r);
 }
