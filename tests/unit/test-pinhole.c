@@ -564,33 +564,35 @@ static void test_hostname(void **state)
 	assert_int_equal(stats(f->p).connect_failed, 0);
 }
 
+/* Sends @msg on @fd and half-closes it; expects @want back (the echo and its
+ * trailer), then the end. Closes @fd. */
+static void half_close_expect(int fd, const char *msg, const char *want)
+{
+	char buf[64];
+	size_t got;
+
+	send_all(fd, msg, strlen(msg));
+	assert_int_equal(shutdown(fd, SHUT_WR), 0);
+	got = recv_until_eof(fd, buf, sizeof(buf));
+	assert_int_equal(got, strlen(want));
+	assert_memory_equal(buf, want, got);
+	close(fd);
+}
+
 static void test_half_close(void **state)
 {
 	struct fixture *f = *state;
 	int fd = connect_local(f->port);
-	char buf[64];
-	size_t got;
 
 	ping(fd); /* the relay is up */
-	send_all(fd, "hello", 5);
-	assert_int_equal(shutdown(fd, SHUT_WR), 0);
 	/* The server saw EOF (it wrote the trailer) and its answer came back
 	 * through the half-closed connection. */
-	got = recv_until_eof(fd, buf, sizeof(buf));
-	assert_int_equal(got, strlen("helloEOF:9\n"));
-	assert_memory_equal(buf, "helloEOF:9\n", got);
-	close(fd);
+	half_close_expect(fd, "hello", "helloEOF:9\n");
 	wait_active(f->p, 0);
 	echo_wait_idle(&f->srv);
 
 	/* Half-close before the server is even connected. */
-	fd = connect_local(f->port);
-	send_all(fd, "x", 1);
-	assert_int_equal(shutdown(fd, SHUT_WR), 0);
-	got = recv_until_eof(fd, buf, sizeof(buf));
-	assert_int_equal(got, strlen("xEOF:1\n"));
-	assert_memory_equal(buf, "xEOF:1\n", got);
-	close(fd);
+	half_close_expect(connect_local(f->port), "x", "xEOF:1\n");
 	wait_active(f->p, 0);
 }
 
