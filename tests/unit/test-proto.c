@@ -286,6 +286,13 @@ static void test_round_trip(void **state)
 }
 
 /* Strings exactly at their cap pass both ways; one byte more is refused both ways. */
+/* Copies @n bytes of @s to buf2 at @l; returns the offset after them. */
+static size_t put2(size_t l, const void *s, size_t n)
+{
+	memcpy(buf2 + l, s, n);
+	return l + n;
+}
+
 static void test_string_caps(void **state)
 {
 	static char path[PROTO_MAX_PATH + 2], name[PROTO_MAX_NAME + 2], cred[PROTO_MAX_CRED + 2];
@@ -359,39 +366,23 @@ static void test_string_caps(void **state)
 
 	/* STAT: share 1025 bytes; path 4097 bytes */
 	{
-		size_t l = 0;
-		memcpy(buf2 + l, name, PROTO_MAX_NAME + 2); /* name + NUL */
-		l += PROTO_MAX_NAME + 2;
-		memcpy(buf2 + l, "/", 2);
-		l += 2;
+		size_t l = put2(0, name, PROTO_MAX_NAME + 2); /* name + NUL */
+		l = put2(l, "/", 2);
 		n = (int)raw_msg(buf, PROTO_STAT, NULL, 0, buf2, l);
 		expect_bad(buf, (size_t)n, "share over cap");
 
-		l = 0;
-		memcpy(buf2, "s", 2);
-		l = 2;
-		memcpy(buf2 + l, path, PROTO_MAX_PATH + 2);
-		l += PROTO_MAX_PATH + 2;
+		l = put2(put2(0, "s", 2), path, PROTO_MAX_PATH + 2);
 		n = (int)raw_msg(buf, PROTO_STAT, NULL, 0, buf2, l);
 		expect_bad(buf, (size_t)n, "path over cap");
 
 		/* AUTH: password 513 bytes */
-		l = 0;
-		memcpy(buf2, "srv\0dom\0usr", 12);
-		l = 12;
-		memcpy(buf2 + l, cred, PROTO_MAX_CRED + 2);
-		l += PROTO_MAX_CRED + 2;
-		memcpy(buf2 + l, "s", 2);
-		l += 2;
+		l = put2(put2(0, "srv\0dom\0usr", 12), cred, PROTO_MAX_CRED + 2);
+		l = put2(l, "s", 2);
 		n = (int)raw_msg(buf, PROTO_AUTH, &s_auth, sizeof(s_auth), buf2, l);
 		expect_bad(buf, (size_t)n, "password over cap");
 
 		/* AUTH: share 257 bytes */
-		l = 0;
-		memcpy(buf2, "srv\0dom\0usr\0pw", 15);
-		l = 15;
-		memcpy(buf2 + l, name, PROTO_MAX_NAME + 2);
-		l += PROTO_MAX_NAME + 2;
+		l = put2(put2(0, "srv\0dom\0usr\0pw", 15), name, PROTO_MAX_NAME + 2);
 		n = (int)raw_msg(buf, PROTO_AUTH, &s_auth, sizeof(s_auth), buf2, l);
 		expect_bad(buf, (size_t)n, "share over cap");
 
@@ -744,6 +735,35 @@ static void test_bad_error(void **state)
 	}
 }
 
+/* WRITE with @write's flags, RENAME and COPY with @move's, RMDIR with
+ * @rmdir's: each must be refused (@what says why). */
+static void expect_flags_bad(uint32_t write, uint32_t move, uint32_t rmdir, const char *what)
+{
+	static const struct {
+		uint16_t type;
+		const char *tail;
+		size_t tail_len;
+	} moves[] = {
+	    {PROTO_RENAME, TAIL("s\0/a\0/b")},
+	    {PROTO_COPY, TAIL("s\0/a\0/b")},
+	    {PROTO_RMDIR, TAIL("s\0/d")},
+	};
+	struct proto_write_req w = {.flags = write, .size = 1};
+	char label[64];
+	size_t n;
+
+	n = raw_msg(buf, PROTO_WRITE, &w, sizeof(w), TAIL("s\0/f\0" TMP));
+	snprintf(label, sizeof(label), "WRITE: %s", what);
+	expect_bad(buf, n, label);
+	for (size_t i = 0; i < ARRAY(moves); i++) {
+		struct proto_flags f = {.flags = moves[i].type == PROTO_RMDIR ? rmdir : move};
+
+		n = raw_msg(buf, moves[i].type, &f, sizeof(f), moves[i].tail, moves[i].tail_len);
+		snprintf(label, sizeof(label), "%s: %s", proto_type_name(moves[i].type), what);
+		expect_bad(buf, n, label);
+	}
+}
+
 static void test_bad_flags(void **state)
 {
 	static const uint32_t unknown[] = {0x4, 0x8, 0x100, 0x80000000u, 0xffffffffu};
@@ -751,35 +771,11 @@ static void test_bad_flags(void **state)
 	size_t n;
 
 	(void)state;
-	for (size_t i = 0; i < ARRAY(unknown); i++) {
-		struct proto_flags f = {.flags = unknown[i]};
-		struct proto_write_req w = {.flags = unknown[i], .size = 1};
-
-		n = raw_msg(buf, PROTO_WRITE, &w, sizeof(w), TAIL("s\0/f\0" TMP));
-		expect_bad(buf, n, "WRITE unknown flags");
-		n = raw_msg(buf, PROTO_RENAME, &f, sizeof(f), TAIL("s\0/a\0/b"));
-		expect_bad(buf, n, "RENAME unknown flags");
-		n = raw_msg(buf, PROTO_COPY, &f, sizeof(f), TAIL("s\0/a\0/b"));
-		expect_bad(buf, n, "COPY unknown flags");
-		n = raw_msg(buf, PROTO_RMDIR, &f, sizeof(f), TAIL("s\0/d"));
-		expect_bad(buf, n, "RMDIR unknown flags");
-	}
-
+	for (size_t i = 0; i < ARRAY(unknown); i++)
+		expect_flags_bad(unknown[i], unknown[i], unknown[i], "unknown flags");
 	/* flags that exist, on a type they do not belong to */
-	{
-		struct proto_flags rec = {.flags = PROTO_F_RECURSIVE};
-		struct proto_flags over = {.flags = PROTO_F_OVERWRITE};
-		struct proto_write_req w = {.flags = PROTO_F_RECURSIVE};
-
-		n = raw_msg(buf, PROTO_WRITE, &w, sizeof(w), TAIL("s\0/f\0" TMP));
-		expect_bad(buf, n, "WRITE recursive");
-		n = raw_msg(buf, PROTO_RENAME, &rec, sizeof(rec), TAIL("s\0/a\0/b"));
-		expect_bad(buf, n, "RENAME recursive");
-		n = raw_msg(buf, PROTO_COPY, &rec, sizeof(rec), TAIL("s\0/a\0/b"));
-		expect_bad(buf, n, "COPY recursive");
-		n = raw_msg(buf, PROTO_RMDIR, &over, sizeof(over), TAIL("s\0/d"));
-		expect_bad(buf, n, "RMDIR overwrite");
-	}
+	expect_flags_bad(PROTO_F_RECURSIVE, PROTO_F_RECURSIVE, PROTO_F_OVERWRITE,
+			 "a flag of another type");
 
 	/* WRITE's reserved field */
 	{
