@@ -226,20 +226,35 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
-/* Digits only: no sign, no blanks, no base prefix. */
-static int parse_u64(const char *s, uint64_t *ret)
+/* The decimal digits at *@s, at least one, into *@ret (-ERANGE past
+ * UINT64_MAX); moves *@s past them. */
+static int read_digits(const char **s, uint64_t *ret)
 {
+	const char *c = *s;
 	uint64_t v = 0;
 
-	if (!isdigit((unsigned char)*s))
+	if (!isdigit((unsigned char)*c))
 		return -EINVAL;
-	for (; isdigit((unsigned char)*s); s++) {
-		unsigned d = (unsigned)(*s - '0');
+	for (; isdigit((unsigned char)*c); c++) {
+		unsigned d = (unsigned)(*c - '0');
 
 		if (v > (UINT64_MAX - d) / 10)
 			return -ERANGE;
 		v = v * 10 + d;
 	}
+	*s = c;
+	*ret = v;
+	return 0;
+}
+
+/* Digits only: no sign, no blanks, no base prefix. */
+static int parse_u64(const char *s, uint64_t *ret)
+{
+	uint64_t v;
+	int r = read_digits(&s, &v);
+
+	if (r < 0)
+		return r;
 	if (*s)
 		return -EINVAL;
 	*ret = v;
@@ -262,16 +277,13 @@ int cfg_parse_size(const char *s, uint64_t *ret)
 	uint64_t v = 0;
 	unsigned shift = 0;
 	const char *u;
+	int r;
 
-	if (!s || !isdigit((unsigned char)*s))
+	if (!s)
 		return -EINVAL;
-	for (; isdigit((unsigned char)*s); s++) {
-		unsigned d = (unsigned)(*s - '0');
-
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
+	r = read_digits(&s, &v);
+	if (r < 0)
+		return r;
 	if (*s && (u = strchr(units, toupper((unsigned char)*s)))) {
 		shift = 10 * (unsigned)(u - units + 1);
 		s++;
@@ -418,27 +430,39 @@ static bool is_dns_name(const char *s)
 	return !digits || is_ipv4(s);
 }
 
+/*
+ * A copy of the host of @len bytes at @s: "[IPv6]" copied without its
+ * brackets, anything else copied as it is and checked by @plain_ok. On 0,
+ * *@ret is the copy (caller frees); else untouched.
+ */
+static int host_dup(const char *s, size_t len, bool (*plain_ok)(const char *), char **ret)
+{
+	bool bracketed = len > 2 && s[0] == '[' && s[len - 1] == ']';
+	char *h = bracketed ? strndup(s + 1, len - 2) : strndup(s, len);
+
+	if (!h)
+		return -ENOMEM;
+	if (bracketed ? !is_ipv6(h) : !plain_ok(h)) {
+		free(h);
+		return -EINVAL;
+	}
+	*ret = h;
+	return 0;
+}
+
+static bool is_ipv6_or_dns_name(const char *s)
+{
+	return is_ipv6(s) || is_dns_name(s);
+}
+
 /* Server host: DNS name, IPv4, IPv6 bare or in brackets; stored bare. */
 static int parse_host(const char *s, char **ret)
 {
-	size_t len = strlen(s);
 	char *h;
+	int r = host_dup(s, strlen(s), is_ipv6_or_dns_name, &h);
 
-	if (len > 2 && s[0] == '[' && s[len - 1] == ']') {
-		h = strndup(s + 1, len - 2);
-		if (!h)
-			return -ENOMEM;
-		if (!is_ipv6(h)) {
-			free(h);
-			return -EINVAL;
-		}
-	} else {
-		if (!is_ipv6(s) && !is_dns_name(s))
-			return -EINVAL;
-		h = strdup(s);
-		if (!h)
-			return -ENOMEM;
-	}
+	if (r < 0)
+		return r;
 	free(*ret);
 	*ret = h;
 	return 0;
@@ -450,24 +474,13 @@ static int parse_listen(const char *s, char **ret_host, uint16_t *ret_port)
 	const char *colon = strrchr(s, ':');
 	cleanup_free char *host = NULL;
 	uint64_t port;
-	size_t hlen;
+	int r;
 
 	if (!colon || parse_unsigned(colon + 1, 1, 65535, &port) < 0)
 		return -EINVAL;
-	hlen = (size_t)(colon - s);
-	if (hlen > 2 && s[0] == '[' && s[hlen - 1] == ']') {
-		host = strndup(s + 1, hlen - 2);
-		if (!host)
-			return -ENOMEM;
-		if (!is_ipv6(host))
-			return -EINVAL;
-	} else {
-		host = strndup(s, hlen);
-		if (!host)
-			return -ENOMEM;
-		if (!is_ipv4(host))
-			return -EINVAL;
-	}
+	r = host_dup(s, (size_t)(colon - s), is_ipv4, &host);
+	if (r < 0)
+		return r;
 	free(*ret_host);
 	*ret_host = host;
 	host = NULL;
