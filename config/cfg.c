@@ -226,20 +226,35 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
-/* Digits only: no sign, no blanks, no base prefix. */
-static int parse_u64(const char *s, uint64_t *ret)
+/* The decimal digits at *@s, at least one, into *@ret (-ERANGE past
+ * UINT64_MAX); moves *@s past them. */
+static int read_digits(const char **s, uint64_t *ret)
 {
+	const char *c = *s;
 	uint64_t v = 0;
 
-	if (!isdigit((unsigned char)*s))
+	if (!isdigit((unsigned char)*c))
 		return -EINVAL;
-	for (; isdigit((unsigned char)*s); s++) {
-		unsigned d = (unsigned)(*s - '0');
+	for (; isdigit((unsigned char)*c); c++) {
+		unsigned d = (unsigned)(*c - '0');
 
 		if (v > (UINT64_MAX - d) / 10)
 			return -ERANGE;
 		v = v * 10 + d;
 	}
+	*s = c;
+	*ret = v;
+	return 0;
+}
+
+/* Digits only: no sign, no blanks, no base prefix. */
+static int parse_u64(const char *s, uint64_t *ret)
+{
+	uint64_t v;
+	int r = read_digits(&s, &v);
+
+	if (r < 0)
+		return r;
 	if (*s)
 		return -EINVAL;
 	*ret = v;
@@ -262,16 +277,13 @@ int cfg_parse_size(const char *s, uint64_t *ret)
 	uint64_t v = 0;
 	unsigned shift = 0;
 	const char *u;
+	int r;
 
-	if (!s || !isdigit((unsigned char)*s))
+	if (!s)
 		return -EINVAL;
-	for (; isdigit((unsigned char)*s); s++) {
-		unsigned d = (unsigned)(*s - '0');
-
-		if (v > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		v = v * 10 + d;
-	}
+	r = read_digits(&s, &v);
+	if (r < 0)
+		return r;
 	if (*s && (u = strchr(units, toupper((unsigned char)*s)))) {
 		shift = 10 * (unsigned)(u - units + 1);
 		s++;
@@ -418,27 +430,39 @@ static bool is_dns_name(const char *s)
 	return !digits || is_ipv4(s);
 }
 
+/*
+ * A copy of the host of @len bytes at @s: "[IPv6]" copied without its
+ * brackets, anything else copied as it is and checked by @plain_ok. On 0,
+ * *@ret is the copy (caller frees); else untouched.
+ */
+static int host_dup(const char *s, size_t len, bool (*plain_ok)(const char *), char **ret)
+{
+	bool bracketed = len > 2 && s[0] == '[' && s[len - 1] == ']';
+	char *h = bracketed ? strndup(s + 1, len - 2) : strndup(s, len);
+
+	if (!h)
+		return -ENOMEM;
+	if (bracketed ? !is_ipv6(h) : !plain_ok(h)) {
+		free(h);
+		return -EINVAL;
+	}
+	*ret = h;
+	return 0;
+}
+
+static bool is_ipv6_or_dns_name(const char *s)
+{
+	return is_ipv6(s) || is_dns_name(s);
+}
+
 /* Server host: DNS name, IPv4, IPv6 bare or in brackets; stored bare. */
 static int parse_host(const char *s, char **ret)
 {
-	size_t len = strlen(s);
 	char *h;
+	int r = host_dup(s, strlen(s), is_ipv6_or_dns_name, &h);
 
-	if (len > 2 && s[0] == '[' && s[len - 1] == ']') {
-		h = strndup(s + 1, len - 2);
-		if (!h)
-			return -ENOMEM;
-		if (!is_ipv6(h)) {
-			free(h);
-			return -EINVAL;
-		}
-	} else {
-		if (!is_ipv6(s) && !is_dns_name(s))
-			return -EINVAL;
-		h = strdup(s);
-		if (!h)
-			return -ENOMEM;
-	}
+	if (r < 0)
+		return r;
 	free(*ret);
 	*ret = h;
 	return 0;
@@ -450,24 +474,13 @@ static int parse_listen(const char *s, char **ret_host, uint16_t *ret_port)
 	const char *colon = strrchr(s, ':');
 	cleanup_free char *host = NULL;
 	uint64_t port;
-	size_t hlen;
+	int r;
 
 	if (!colon || parse_unsigned(colon + 1, 1, 65535, &port) < 0)
 		return -EINVAL;
-	hlen = (size_t)(colon - s);
-	if (hlen > 2 && s[0] == '[' && s[hlen - 1] == ']') {
-		host = strndup(s + 1, hlen - 2);
-		if (!host)
-			return -ENOMEM;
-		if (!is_ipv6(host))
-			return -EINVAL;
-	} else {
-		host = strndup(s, hlen);
-		if (!host)
-			return -ENOMEM;
-		if (!is_ipv4(host))
-			return -EINVAL;
-	}
+	r = host_dup(s, (size_t)(colon - s), is_ipv4, &host);
+	if (r < 0)
+		return r;
 	free(*ret_host);
 	*ret_host = host;
 	host = NULL;
@@ -552,6 +565,22 @@ static int value_error(struct parser *p, int r, const char *key, const char *wha
 	return fail_value(p, key, what, value);
 }
 
+/* A whole number from @min to @max: into *@ret, or the message that names
+ * the range. */
+static int number_value(struct parser *p, const char *key, const char *v, unsigned min,
+			unsigned max, unsigned *ret)
+{
+	char what[64];
+	uint64_t n;
+
+	if (parse_unsigned(v, min, max, &n) < 0) {
+		snprintf(what, sizeof(what), "not a number between %u and %u", min, max);
+		return fail_value(p, key, what, v);
+	}
+	*ret = (unsigned)n;
+	return 0;
+}
+
 static int handle_gateway(struct parser *p, enum gateway_key k, const char *v)
 {
 	struct cfg *c = p->cfg;
@@ -574,25 +603,13 @@ static int handle_gateway(struct parser *p, enum gateway_key k, const char *v)
 			return value_error(p, r, key, "not an absolute file name", v);
 		return 0;
 	case GW_SESSION_IDLE_TIMEOUT:
-		if (parse_unsigned(v, 1, CFG_MAX_IDLE_TIMEOUT, &n) < 0)
-			return fail_value(p, key, "not a number between 1 and 604800", v);
-		c->session_idle_timeout = (unsigned)n;
-		return 0;
+		return number_value(p, key, v, 1, CFG_MAX_IDLE_TIMEOUT, &c->session_idle_timeout);
 	case GW_UPLOAD_EXPIRY:
-		if (parse_unsigned(v, 1, CFG_MAX_IDLE_TIMEOUT, &n) < 0)
-			return fail_value(p, key, "not a number between 1 and 604800", v);
-		c->upload_expiry = (unsigned)n;
-		return 0;
+		return number_value(p, key, v, 1, CFG_MAX_IDLE_TIMEOUT, &c->upload_expiry);
 	case GW_MAX_LOCKS_PER_USER:
-		if (parse_unsigned(v, 1, CFG_MAX_LOCKS, &n) < 0)
-			return fail_value(p, key, "not a number between 1 and 4096", v);
-		c->max_locks_per_user = (unsigned)n;
-		return 0;
+		return number_value(p, key, v, 1, CFG_MAX_LOCKS, &c->max_locks_per_user);
 	case GW_MAX_SESSIONS:
-		if (parse_unsigned(v, 1, CFG_MAX_SESSIONS, &n) < 0)
-			return fail_value(p, key, "not a number between 1 and 100000", v);
-		c->max_sessions = (unsigned)n;
-		return 0;
+		return number_value(p, key, v, 1, CFG_MAX_SESSIONS, &c->max_sessions);
 	case GW_MAX_UPLOAD_SIZE:
 		r = cfg_parse_size(v, &c->max_upload_size);
 		if (r < 0)
@@ -602,10 +619,7 @@ static int handle_gateway(struct parser *p, enum gateway_key k, const char *v)
 					  v);
 		return 0;
 	case GW_HEADER_TIMEOUT:
-		if (parse_unsigned(v, 1, CFG_MAX_HEADER_TIMEOUT, &n) < 0)
-			return fail_value(p, key, "not a number between 1 and 3600", v);
-		c->header_timeout = (unsigned)n;
-		return 0;
+		return number_value(p, key, v, 1, CFG_MAX_HEADER_TIMEOUT, &c->header_timeout);
 	case GW_MIN_BODY_RATE:
 		r = cfg_parse_size(v, &n);
 		if (r < 0 || n > CFG_MAX_BODY_RATE)
@@ -654,10 +668,7 @@ static int handle_sandbox(struct parser *p, enum sandbox_key k, const char *v)
 		c->memory_limit = n;
 		return 0;
 	case SBX_MAX_PROCESSES:
-		if (parse_unsigned(v, 1, CFG_MAX_PROCESSES, &n) < 0)
-			return fail_value(p, key, "not a number between 1 and 65536", v);
-		c->max_processes = (unsigned)n;
-		return 0;
+		return number_value(p, key, v, 1, CFG_MAX_PROCESSES, &c->max_processes);
 	case SBX_UID_RANGE:
 		r = parse_uid_range(v, &c->uid_min, &c->uid_max);
 		if (r < 0)
@@ -665,10 +676,7 @@ static int handle_sandbox(struct parser *p, enum sandbox_key k, const char *v)
 					   "not MIN-MAX with 0 < MIN <= MAX < 4294967295", v);
 		return 0;
 	case SBX_PRESTART:
-		if (parse_unsigned(v, 0, CFG_MAX_PRESTART, &n) < 0)
-			return fail_value(p, key, "not a number between 0 and 16", v);
-		c->prestart = (unsigned)n;
-		return 0;
+		return number_value(p, key, v, 0, CFG_MAX_PRESTART, &c->prestart);
 	case SBX_MOUNTS:
 		if (strcmp(v, "off") == 0)
 			c->mounts = CFG_MOUNTS_OFF;
@@ -741,10 +749,7 @@ static int handle_server(struct parser *p, enum server_key k, const char *v)
 					  v);
 		return 0;
 	case SRV_TIMEOUT:
-		if (parse_unsigned(v, 1, MAX_SMB_TIMEOUT, &n) < 0)
-			return fail_value(p, key, "not a number between 1 and 3600", v);
-		s->timeout = (unsigned)n;
-		return 0;
+		return number_value(p, key, v, 1, MAX_SMB_TIMEOUT, &s->timeout);
 	case _SRV_MAX:
 		break;
 	}

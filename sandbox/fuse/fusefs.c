@@ -440,20 +440,14 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	conn->time_gran = 100; /* SMB times count 100 ns */
 }
 
-static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+/* Replies with the entry of @name in @parent, found or just made at @l. */
+static void reply_new_entry(fuse_req_t req, struct fs *fs, fuse_ino_t parent, const char *name,
+			    const struct loc *l)
 {
-	struct fs *fs = fs_of(req);
 	struct fuse_entry_param e;
-	struct loc l;
 	struct stat st;
-	int r = name_check(name, N_LOOKUP);
+	int r = stat_loc(fs, l, 0, &st);
 
-	if (r == 0)
-		r = locate(fs, 0, parent, name, &l);
-	if (r == 0)
-		r = alias_check(fs, &l, N_LOOKUP);
-	if (r == 0)
-		r = stat_loc(fs, &l, 0, &st);
 	if (r == 0)
 		r = make_entry(fs, parent, name, &st, &e);
 	if (r) {
@@ -462,6 +456,22 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 	if (fuse_reply_entry(req, &e) != 0)
 		nodes_forget(fs->nodes, e.ino, 1);
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = fs_of(req);
+	struct loc l;
+	int r = name_check(name, N_LOOKUP);
+
+	if (r == 0)
+		r = locate(fs, 0, parent, name, &l);
+	if (r == 0)
+		r = alias_check(fs, &l, N_LOOKUP);
+	if (r)
+		reply_status(req, r);
+	else
+		reply_new_entry(req, fs, parent, name, &l);
 }
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
@@ -477,6 +487,15 @@ static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_dat
 	for (size_t i = 0; i < count; i++)
 		nodes_forget(fs->nodes, forgets[i].ino, forgets[i].nlookup);
 	fuse_reply_none(req);
+}
+
+/* Replies with the attributes @st, or the error @r. */
+static void reply_attr(fuse_req_t req, struct fs *fs, int r, const struct stat *st)
+{
+	if (r)
+		reply_status(req, r);
+	else
+		fuse_reply_attr(req, st, fs->timeout);
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -499,10 +518,7 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		if (r == 0)
 			r = stat_loc(fs, &l, ino, &st);
 	}
-	if (r)
-		reply_status(req, r);
-	else
-		fuse_reply_attr(req, &st, fs->timeout);
+	reply_attr(req, fs, r, &st);
 }
 
 /* Truncates (or extends) the file @l names to @size: through @h when open. */
@@ -581,10 +597,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		r = do_utimes(fs, &l, attr, to_set);
 	if (r == 0)
 		r = stat_loc(fs, &l, ino, &st);
-	if (r)
-		reply_status(req, r);
-	else
-		fuse_reply_attr(req, &st, fs->timeout);
+	reply_attr(req, fs, r, &st);
 }
 
 /* Name and place checks of the operations that make or remove a name. */
@@ -600,24 +613,6 @@ static int prepare_change(struct fs *fs, unsigned slot, fuse_ino_t parent, const
 	if (r == 0)
 		r = alias_check(fs, l, use);
 	return r;
-}
-
-/* Replies with the entry of @name in @parent, now that it exists. */
-static void reply_new_entry(fuse_req_t req, struct fs *fs, fuse_ino_t parent, const char *name,
-			    const struct loc *l)
-{
-	struct fuse_entry_param e;
-	struct stat st;
-	int r = stat_loc(fs, l, 0, &st);
-
-	if (r == 0)
-		r = make_entry(fs, parent, name, &st, &e);
-	if (r) {
-		reply_status(req, r);
-		return;
-	}
-	if (fuse_reply_entry(req, &e) != 0)
-		nodes_forget(fs->nodes, e.ino, 1);
 }
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
@@ -674,30 +669,29 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const 
 	fuse_reply_err(req, newparent == NODES_ROOT ? EROFS : EPERM);
 }
 
-static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+/* unlink(2) or, @dir, rmdir(2) of @name in @parent. */
+static void remove_name(fuse_req_t req, fuse_ino_t parent, const char *name, bool dir)
 {
 	struct fs *fs = fs_of(req);
 	struct loc l;
 	int r = prepare_change(fs, 0, parent, name, N_LOOKUP, &l);
 
-	if (r == 0 && smbc_getFunctionUnlink(fs->ctx)(fs->ctx, l.url) < 0)
+	if (r == 0 && (dir ? smbc_getFunctionRmdir(fs->ctx)(fs->ctx, l.url)
+			   : smbc_getFunctionUnlink(fs->ctx)(fs->ctx, l.url)) < 0)
 		r = last_errno();
 	if (r == 0)
 		nodes_detach(fs->nodes, parent, name);
 	reply_status(req, r);
 }
 
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_name(req, parent, name, false);
+}
+
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	struct fs *fs = fs_of(req);
-	struct loc l;
-	int r = prepare_change(fs, 0, parent, name, N_LOOKUP, &l);
-
-	if (r == 0 && smbc_getFunctionRmdir(fs->ctx)(fs->ctx, l.url) < 0)
-		r = last_errno();
-	if (r == 0)
-		nodes_detach(fs->nodes, parent, name);
-	reply_status(req, r);
+	remove_name(req, parent, name, true);
 }
 
 /* Whether the stats of two paths are one file (a rename that changes only
@@ -801,6 +795,25 @@ static int open_flags(int flags, bool create)
 	return (flags & keep) | (create ? O_CREAT : 0);
 }
 
+/*
+ * The end of an open: replies with the error @r (negative), or gives handle
+ * @k to the kernel in @fi (@direct: a file, read and written past the
+ * kernel's cache) and returns true for the caller to reply with it.
+ */
+static bool open_result(fuse_req_t req, int r, int k, struct fuse_file_info *fi, bool direct)
+{
+	if (r < 0) {
+		reply_status(req, r);
+		return false;
+	}
+	fi->fh = (uint64_t)k + 1;
+	if (direct) {
+		fi->direct_io = 1;
+		fi->keep_cache = 0;
+	}
+	return true;
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
@@ -818,14 +831,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if (r)
 			handle_free(fs, &fs->handles[k]);
 	}
-	if (r < 0) {
-		reply_status(req, r);
-		return;
-	}
-	fi->fh = (uint64_t)k + 1;
-	fi->direct_io = 1;
-	fi->keep_cache = 0;
-	if (fuse_reply_open(req, fi) != 0)
+	if (open_result(req, r, k, fi, true) && fuse_reply_open(req, fi) != 0)
 		handle_free(fs, &fs->handles[k]);
 }
 
@@ -854,37 +860,42 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 		if (r)
 			handle_free(fs, h);
 	}
-	if (r < 0) {
-		reply_status(req, r);
-		return;
-	}
-	fi->fh = (uint64_t)k + 1;
-	fi->direct_io = 1;
-	fi->keep_cache = 0;
-	if (fuse_reply_create(req, &e, fi) != 0) {
+	if (open_result(req, r, k, fi, true) && fuse_reply_create(req, &e, fi) != 0) {
 		handle_free(fs, &fs->handles[k]);
 		nodes_forget(fs->nodes, e.ino, 1);
 	}
+}
+
+/* The open file of handle @fh, positioned at @off; NULL once the error is
+ * replied to @req. */
+static struct handle *file_at(fuse_req_t req, struct fs *fs, uint64_t fh, off_t off)
+{
+	struct handle *h = handle_get(fs, fh, H_FILE);
+
+	if (!h) {
+		fuse_reply_err(req, EBADF);
+		return NULL;
+	}
+	if (smbc_getFunctionLseek(fs->ctx)(fs->ctx, h->f, off, SEEK_SET) < 0) {
+		reply_status(req, last_errno());
+		return NULL;
+	}
+	return h;
 }
 
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	struct handle *h = handle_get(fs, fi->fh, H_FILE);
+	struct handle *h;
 	size_t got = 0;
 
 	(void)ino;
-	if (!h) {
-		fuse_reply_err(req, EBADF);
-		return;
-	}
 	if (size > FUSEFS_IO_MAX)
 		size = FUSEFS_IO_MAX; /* the kernel asks for max_read at most */
-	if (smbc_getFunctionLseek(fs->ctx)(fs->ctx, h->f, off, SEEK_SET) < 0) {
-		reply_status(req, last_errno());
+	h = file_at(req, fs, fi->fh, off);
+	if (!h)
 		return;
-	}
 	while (got < size) {
 		ssize_t n = smbc_getFunctionRead(fs->ctx)(fs->ctx, h->f, fs->buf + got, size - got);
 		if (n < 0) {
@@ -902,18 +913,12 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		     struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	struct handle *h = handle_get(fs, fi->fh, H_FILE);
+	struct handle *h = file_at(req, fs, fi->fh, off);
 	size_t done = 0;
 
 	(void)ino;
-	if (!h) {
-		fuse_reply_err(req, EBADF);
+	if (!h)
 		return;
-	}
-	if (smbc_getFunctionLseek(fs->ctx)(fs->ctx, h->f, off, SEEK_SET) < 0) {
-		reply_status(req, last_errno());
-		return;
-	}
 	while (done < size) {
 		ssize_t n = smbc_getFunctionWrite(fs->ctx)(fs->ctx, h->f, buf + done, size - done);
 		if (n <= 0) {
@@ -944,15 +949,21 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 	fuse_reply_err(req, 0);
 }
 
-static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+/* close(2) of a file or, @kind H_DIR, closedir(3): frees the handle. */
+static void release(fuse_req_t req, struct fuse_file_info *fi, enum hkind kind)
 {
 	struct fs *fs = fs_of(req);
-	struct handle *h = handle_get(fs, fi->fh, H_FILE);
+	struct handle *h = handle_get(fs, fi->fh, kind);
 
-	(void)ino;
 	if (h)
 		handle_free(fs, h);
 	fuse_reply_err(req, 0);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	release(req, fi, H_FILE);
 }
 
 /* ---- listings ---- */
@@ -1002,12 +1013,7 @@ static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		if (r)
 			handle_free(fs, h);
 	}
-	if (r < 0) {
-		reply_status(req, r);
-		return;
-	}
-	fi->fh = (uint64_t)k + 1;
-	if (fuse_reply_open(req, fi) != 0)
+	if (open_result(req, r, k, fi, false) && fuse_reply_open(req, fi) != 0)
 		handle_free(fs, &fs->handles[k]);
 }
 
@@ -1172,21 +1178,8 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct fs *fs = fs_of(req);
-	struct handle *h = handle_get(fs, fi->fh, H_DIR);
-
 	(void)ino;
-	if (h)
-		handle_free(fs, h);
-	fuse_reply_err(req, 0);
-}
-
-static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
-{
-	(void)ino;
-	(void)datasync;
-	(void)fi;
-	fuse_reply_err(req, 0);
+	release(req, fi, H_DIR);
 }
 
 /*
@@ -1253,7 +1246,7 @@ static const struct fuse_lowlevel_ops ops = {
     .readdir = op_readdir,
     .readdirplus = op_readdirplus,
     .releasedir = op_releasedir,
-    .fsyncdir = op_fsyncdir,
+    .fsyncdir = op_fsync, /* nothing buffered for a folder either */
     .statfs = op_statfs,
 };
 

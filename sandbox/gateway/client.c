@@ -232,19 +232,25 @@ static int recv_ans(struct sbxc_lane *l, uint32_t allowed, struct proto_msg *m)
 	return recv_ans_fd(l, allowed, m, NULL);
 }
 
+/* As recv_ans(), an ERROR allowed too, which returns its code. */
+static int recv_reply(struct sbxc_lane *l, uint32_t allowed, struct proto_msg *m)
+{
+	int r = recv_ans(l, allowed | ANS(PROTO_ERROR), m);
+
+	if (r == 0 && m->hdr.type == PROTO_ERROR)
+		r = (int)m->u.error.code;
+	return r;
+}
+
 /* Waits for END (0, fills *@end) or ERROR (its code). */
 static int wait_end(struct sbxc_lane *l, struct proto_end *end)
 {
 	struct proto_msg m;
-	int r = recv_ans(l, ANS(PROTO_END) | ANS(PROTO_ERROR), &m);
+	int r = recv_reply(l, ANS(PROTO_END), &m);
 
-	if (r < 0)
-		return r;
-	if (m.hdr.type == PROTO_ERROR)
-		return (int)m.u.error.code;
-	if (end)
+	if (r == 0 && end)
 		*end = m.u.end;
-	return 0;
+	return r;
 }
 
 /* ---- lanes ---- */
@@ -540,23 +546,31 @@ int sbxc_list_skipped(struct sbxc *c, const char *share, const char *path, sbxc_
 	return r;
 }
 
+/* Sends @type (no body, no fd) on an idle lane and waits for its one
+ * answer: @answer (into *@m: only its body m->u stays valid, the lane is
+ * given back) or ERROR (its code). */
+static int ask(struct sbxc *c, uint16_t type, const char *const *strs, unsigned n_str,
+	       uint16_t answer, struct proto_msg *m)
+{
+	struct sbxc_lane *l = lane_get(c);
+	int r = send_req(l, type, NULL, 0, strs, n_str, -1);
+
+	if (r == 0)
+		r = recv_reply(l, ANS(answer), m);
+	lane_put(l);
+	return r;
+}
+
 int sbxc_stat(struct sbxc *c, const char *share, const char *path, struct proto_stat *ret)
 {
 	const char *strs[2] = {share, path};
-	struct sbxc_lane *l = lane_get(c);
 	struct proto_msg m;
-	int r;
+	int r = ask(c, PROTO_STAT, strs, 2, PROTO_STAT_OK, &m);
 
-	r = send_req(l, PROTO_STAT, NULL, 0, strs, 2, -1);
-	if (r == 0)
-		r = recv_ans(l, ANS(PROTO_STAT_OK) | ANS(PROTO_ERROR), &m);
-	if (r == 0 && m.hdr.type == PROTO_ERROR)
-		r = (int)m.u.error.code;
-	else if (r == 0)
+	if (r == 0) {
 		*ret = m.u.stat;
-	lane_put(l);
-	if (r == 0)
 		note_share(c, share);
+	}
 	return r;
 }
 
@@ -620,51 +634,121 @@ int sbxc_stream_write(struct sbxc_lane *l, int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* ---- transfers: READ, WRITE, ZIP, SEARCH, TUS_APPEND ---- */
+
+/* A transfer's request, and the pipe it carries: @ours is the end kept here
+ * (0: the worker writes, 1: it reads; -1: no pipe), @big as make_pipe(). */
+struct transfer {
+	uint16_t type;
+	const void *body;
+	size_t len;
+	const char *const *strs;
+	unsigned n_str;
+	int ours;
+	bool big;
+};
+
+/*
+ * Starts transfer @t on a lane of its own: takes an idle lane, asks for a
+ * spare one (lane_spare()), makes the pipe and sends the request with the
+ * worker's end of it, which is closed here. On 0 the lane stays busy
+ * (*@ret_lane) and *@ret_fd is our end of the pipe (-1 without one): give
+ * both back with transfer_fail() or transfer_end(). Otherwise the lane is
+ * given back and no fd stays open.
+ */
+static int transfer_begin(struct sbxc *c, const struct transfer *t, int *ret_fd,
+			  struct sbxc_lane **ret_lane)
+{
+	struct sbxc_lane *l = lane_get(c);
+	int p[2] = {-1, -1}, r;
+
+	lane_spare(l);
+	if (t->ours >= 0) {
+		r = make_pipe(p, t->ours, t->big);
+		if (r < 0) {
+			lane_put(l);
+			return r;
+		}
+	}
+	r = send_req(l, t->type, t->body, t->len, t->strs, t->n_str,
+		     t->ours >= 0 ? p[!t->ours] : -1);
+	if (t->ours >= 0)
+		close(p[!t->ours]);
+	if (r != 0) {
+		if (t->ours >= 0)
+			close(p[t->ours]);
+		lane_put(l);
+		return r;
+	}
+	*ret_fd = t->ours >= 0 ? p[t->ours] : -1;
+	*ret_lane = l;
+	return 0;
+}
+
+/* After transfer_begin(): closes @fd (our end of the pipe, or -1), gives
+ * the lane back, returns @r. */
+static int transfer_fail(struct sbxc_lane *l, int fd, int r)
+{
+	if (fd >= 0)
+		close(fd);
+	lane_put(l);
+	return r;
+}
+
+/*
+ * Waits for the END or the ERROR of @l's transfer and gives the lane back.
+ * On 0, the END's counts go to those of *@ret_bytes, *@ret_created and
+ * *@ret_skipped that are not NULL; on failure they are untouched. A
+ * TUS_APPEND's END must say a size between the append's offset and the
+ * upload's length.
+ */
+static int transfer_end(struct sbxc_lane *l, uint64_t *ret_bytes, uint32_t *ret_created,
+			uint32_t *ret_skipped)
+{
+	struct proto_end end = {0};
+	int r = wait_end(l, &end);
+
+	if (r == 0 && l->req == PROTO_TUS_APPEND &&
+	    (end.bytes < l->tus_offset || end.bytes > l->tus_length))
+		r = violation(l->c, "TUS_APPEND's size out of range");
+	if (r == 0 && ret_bytes)
+		*ret_bytes = end.bytes;
+	if (r == 0 && ret_created)
+		*ret_created = end.created;
+	if (r == 0 && ret_skipped)
+		*ret_skipped = end.skipped;
+	lane_put(l);
+	return r;
+}
+
 int sbxc_read_begin(struct sbxc *c, const char *share, const char *path, uint64_t offset,
 		    uint64_t length, struct proto_read_ok *ret_ok, int *ret_fd,
 		    struct sbxc_lane **ret_lane)
 {
 	struct proto_range range = {.offset = offset, .length = length};
 	const char *strs[2] = {share, path};
-	struct sbxc_lane *l = lane_get(c);
+	const struct transfer t = {PROTO_READ, &range, sizeof(range), strs, 2, 0, false};
+	struct sbxc_lane *l;
 	struct proto_msg m;
-	int p[2], r;
+	int fd, r = transfer_begin(c, &t, &fd, &l);
 
-	lane_spare(l);
-	r = make_pipe(p, 0, false);
-	if (r < 0)
-		goto out;
-	r = send_req(l, PROTO_READ, &range, sizeof(range), strs, 2, p[1]);
-	close(p[1]);
-	if (r == 0)
-		r = recv_ans(l, ANS(PROTO_READ_OK) | ANS(PROTO_ERROR), &m);
-	if (r == 0 && m.hdr.type == PROTO_ERROR)
-		r = (int)m.u.error.code;
+	if (r != 0)
+		return r;
+	r = recv_reply(l, ANS(PROTO_READ_OK), &m);
 	if (r == 0 && (offset > m.u.read_ok.st.size || m.u.read_ok.length > length ||
 		       m.u.read_ok.length > m.u.read_ok.st.size - offset))
 		r = violation(c, "READ_OK does not match the request");
-	if (r != 0) {
-		close(p[0]);
-		goto out;
-	}
+	if (r != 0)
+		return transfer_fail(l, fd, r);
 	*ret_ok = m.u.read_ok;
-	*ret_fd = p[0];
+	*ret_fd = fd;
 	*ret_lane = l; /* still busy: sbxc_read_end() gives it back */
 	return 0;
-out:
-	lane_put(l);
-	return r;
 }
 
 int sbxc_read_end(struct sbxc_lane *l, uint64_t *ret_bytes)
 {
-	struct proto_end end = {0};
-	int r = wait_end(l, &end);
-
-	if (r == 0 && ret_bytes)
-		*ret_bytes = end.bytes;
-	lane_put(l);
-	return r;
+	return transfer_end(l, ret_bytes, NULL, NULL);
 }
 
 /* A fresh name for an upload's temporary (proto_tmp_name_valid()). */
@@ -698,45 +782,19 @@ int sbxc_write_begin(struct sbxc *c, const char *share, const char *path, uint32
 	struct proto_write_req wr = {.flags = flags, .size = size};
 	char tmp[PROTO_TMP_NAME_LEN + 1];
 	const char *strs[3] = {share, path, tmp};
-	struct sbxc_lane *l;
-	int p[2], r;
+	const struct transfer t = {PROTO_WRITE, &wr, sizeof(wr), strs, 3, 1, true};
+	int r = make_tmp_name(tmp);
 
-	r = make_tmp_name(tmp);
-	if (r < 0)
-		return r;
-	l = lane_get(c);
-	lane_spare(l);
-	r = make_pipe(p, 1, true);
-	if (r < 0) {
-		lane_put(l);
-		return r;
-	}
-	r = send_req(l, PROTO_WRITE, &wr, sizeof(wr), strs, 3, p[0]);
-	close(p[0]);
-	if (r != 0) {
-		close(p[1]);
-		lane_put(l);
-		return r;
-	}
-	memcpy(ret_tmp, tmp, sizeof(tmp));
-	*ret_fd = p[1];
-	*ret_lane = l; /* still busy: sbxc_write_end() gives it back */
-	return 0;
+	if (r == 0)
+		r = transfer_begin(c, &t, ret_fd, ret_lane);
+	if (r == 0) /* the lane still busy: sbxc_write_end() gives it back */
+		memcpy(ret_tmp, tmp, sizeof(tmp));
+	return r;
 }
 
 int sbxc_write_end(struct sbxc_lane *l, uint32_t *ret_created, uint64_t *ret_bytes)
 {
-	struct proto_end end = {0};
-	int r = wait_end(l, &end);
-
-	if (r == 0) {
-		if (ret_created)
-			*ret_created = end.created;
-		if (ret_bytes)
-			*ret_bytes = end.bytes;
-	}
-	lane_put(l);
-	return r;
+	return transfer_end(l, ret_bytes, ret_created, NULL);
 }
 
 static int simple(struct sbxc *c, uint16_t type, const void *body, size_t len,
@@ -787,19 +845,13 @@ int sbxc_mkdir(struct sbxc *c, const char *share, const char *path)
 int sbxc_statvfs(struct sbxc *c, const char *share, uint64_t *ret_total, uint64_t *ret_avail)
 {
 	const char *strs[1] = {share};
-	struct sbxc_lane *l = lane_get(c);
 	struct proto_msg m;
-	int r = send_req(l, PROTO_STATVFS, NULL, 0, strs, 1, -1);
+	int r = ask(c, PROTO_STATVFS, strs, 1, PROTO_STATVFS_OK, &m);
 
-	if (r == 0)
-		r = recv_ans(l, ANS(PROTO_STATVFS_OK) | ANS(PROTO_ERROR), &m);
-	if (r == 0 && m.hdr.type == PROTO_ERROR)
-		r = (int)m.u.error.code;
-	else if (r == 0) {
+	if (r == 0) {
 		*ret_total = m.u.statvfs.total;
 		*ret_avail = m.u.statvfs.avail;
 	}
-	lane_put(l);
 	return r;
 }
 
@@ -870,16 +922,13 @@ int sbxc_zip_begin(struct sbxc *c, const char *share, const char *folder, const 
 		   struct sbxc_lane **ret_lane)
 {
 	const char *strs[3] = {share, folder, names};
-	struct sbxc_lane *l = lane_get(c);
+	const struct transfer t = {PROTO_ZIP, req, sizeof(*req), strs, 3, 0, true};
+	struct sbxc_lane *l;
 	struct proto_msg m;
-	int p[2], r;
+	int fd, r = transfer_begin(c, &t, &fd, &l);
 
-	lane_spare(l);
-	r = make_pipe(p, 0, true);
-	if (r < 0)
-		goto out;
-	r = send_req(l, PROTO_ZIP, req, sizeof(*req), strs, 3, p[1]);
-	close(p[1]);
+	if (r != 0)
+		return r;
 	/* WALKING while the walk goes on: each one restarts the timeout; each
 	 * says more entries than the last, so there are at most max_entries. */
 	uint32_t walked = 0;
@@ -895,45 +944,29 @@ int sbxc_zip_begin(struct sbxc *c, const char *share, const char *folder, const 
 		r = (int)m.u.error.code;
 	if (r == 0 && m.u.zip_ok.entries > req->max_entries)
 		r = violation(c, "ZIP_OK over the limit");
-	if (r != 0) {
-		close(p[0]);
-		goto out;
-	}
+	if (r != 0)
+		return transfer_fail(l, fd, r);
 	*ret_ok = m.u.zip_ok;
-	*ret_fd = p[0];
+	*ret_fd = fd;
 	*ret_lane = l; /* still busy: sbxc_zip_end() gives it back */
 	return 0;
-out:
-	lane_put(l);
-	return r;
 }
 
 int sbxc_zip_end(struct sbxc_lane *l, uint64_t *ret_bytes, uint32_t *ret_errors)
 {
-	struct proto_end end = {0};
-	int r = wait_end(l, &end);
-
-	if (r == 0 && ret_bytes)
-		*ret_bytes = end.bytes;
-	if (r == 0 && ret_errors)
-		*ret_errors = end.skipped;
-	lane_put(l);
-	return r;
+	return transfer_end(l, ret_bytes, NULL, ret_errors);
 }
 
 int sbxc_search_begin(struct sbxc *c, const char *share, const char *folder, const char *pattern,
 		      const struct proto_search *req, struct sbxc_lane **ret_lane)
 {
 	const char *strs[3] = {share, folder, pattern};
-	struct sbxc_lane *l = lane_get(c);
-	int r;
+	const struct transfer t = {PROTO_SEARCH, req, sizeof(*req), strs, 3, -1, false};
+	struct sbxc_lane *l;
+	int fd, r = transfer_begin(c, &t, &fd, &l);
 
-	lane_spare(l);
-	r = send_req(l, PROTO_SEARCH, req, sizeof(*req), strs, 3, -1);
-	if (r) {
-		lane_put(l);
+	if (r != 0)
 		return r;
-	}
 	l->search_max = req->max_results;
 	l->search_found = 0;
 	*ret_lane = l;
@@ -980,17 +1013,11 @@ int sbxc_tus_info(struct sbxc *c, const char *share, const char *path, const cha
 		  uint64_t *ret_size)
 {
 	const char *strs[3] = {share, path, tmp};
-	struct sbxc_lane *l = lane_get(c);
 	struct proto_msg m;
-	int r = send_req(l, PROTO_TUS_INFO, NULL, 0, strs, 3, -1);
+	int r = ask(c, PROTO_TUS_INFO, strs, 3, PROTO_STAT_OK, &m);
 
 	if (r == 0)
-		r = recv_ans(l, ANS(PROTO_STAT_OK) | ANS(PROTO_ERROR), &m);
-	if (r == 0 && m.hdr.type == PROTO_ERROR)
-		r = (int)m.u.error.code;
-	else if (r == 0)
 		*ret_size = m.u.stat.size;
-	lane_put(l);
 	return r;
 }
 
@@ -998,42 +1025,22 @@ int sbxc_tus_append_begin(struct sbxc *c, const char *share, const char *path, c
 			  uint64_t offset, uint64_t length, uint32_t flags, int *ret_fd,
 			  struct sbxc_lane **ret_lane)
 {
-	struct proto_tus t = {.offset = offset, .length = length, .flags = flags};
+	struct proto_tus tus = {.offset = offset, .length = length, .flags = flags};
 	const char *strs[3] = {share, path, tmp};
-	struct sbxc_lane *l = lane_get(c);
-	int p[2], r;
+	const struct transfer t = {PROTO_TUS_APPEND, &tus, sizeof(tus), strs, 3, 1, true};
+	struct sbxc_lane *l;
+	int fd, r = transfer_begin(c, &t, &fd, &l);
 
-	lane_spare(l);
-	r = make_pipe(p, 1, true);
-	if (r < 0) {
-		lane_put(l);
+	if (r != 0)
 		return r;
-	}
-	r = send_req(l, PROTO_TUS_APPEND, &t, sizeof(t), strs, 3, p[0]);
-	close(p[0]);
-	if (r != 0) {
-		close(p[1]);
-		lane_put(l);
-		return r;
-	}
-	l->tus_offset = offset;
+	l->tus_offset = offset; /* transfer_end() checks the END's size */
 	l->tus_length = length;
-	*ret_fd = p[1];
+	*ret_fd = fd;
 	*ret_lane = l;
 	return 0;
 }
 
 int sbxc_tus_append_end(struct sbxc_lane *l, uint64_t *ret_size, uint32_t *ret_created)
 {
-	struct proto_end end = {0};
-	int r = wait_end(l, &end);
-
-	if (r == 0 && (end.bytes < l->tus_offset || end.bytes > l->tus_length))
-		r = violation(l->c, "TUS_APPEND's size out of range");
-	if (r == 0) {
-		*ret_size = end.bytes;
-		*ret_created = end.created;
-	}
-	lane_put(l);
-	return r;
+	return transfer_end(l, ret_size, ret_created, NULL);
 }

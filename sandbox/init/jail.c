@@ -83,23 +83,20 @@ static void make_dir(const char *path, mode_t mode)
 /* Binds @src read-only on @dst, keeping the flags the kernel locks (nosuid, nodev...). */
 static void bind_ro(const char *src, const char *dst)
 {
+	static const struct {
+		unsigned long st, ms; /* statvfs()'s flag, mount()'s */
+	} locked[] = {
+	    {ST_NOSUID, MS_NOSUID},   {ST_NODEV, MS_NODEV},	      {ST_NOEXEC, MS_NOEXEC},
+	    {ST_NOATIME, MS_NOATIME}, {ST_NODIRATIME, MS_NODIRATIME}, {ST_RELATIME, MS_RELATIME},
+	};
 	struct statvfs sv;
 	unsigned long keep = 0;
 
 	CHECK(mount(src, dst, NULL, MS_BIND | MS_REC, NULL), dst);
 	CHECK(statvfs(dst, &sv), dst);
-	if (sv.f_flag & ST_NOSUID)
-		keep |= MS_NOSUID;
-	if (sv.f_flag & ST_NODEV)
-		keep |= MS_NODEV;
-	if (sv.f_flag & ST_NOEXEC)
-		keep |= MS_NOEXEC;
-	if (sv.f_flag & ST_NOATIME)
-		keep |= MS_NOATIME;
-	if (sv.f_flag & ST_NODIRATIME)
-		keep |= MS_NODIRATIME;
-	if (sv.f_flag & ST_RELATIME)
-		keep |= MS_RELATIME;
+	for (size_t i = 0; i < sizeof(locked) / sizeof(locked[0]); i++)
+		if (sv.f_flag & locked[i].st)
+			keep |= locked[i].ms;
 	CHECK(mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | keep, NULL),
 	      dst);
 }

@@ -145,19 +145,48 @@ static int add_handoff_sockets(scmp_filter_ctx ctx)
 	return r;
 }
 
-int jail_seccomp_apply(bool handoff)
+/* The namespaces no process of the sandbox may make. */
+#define NS_FLAGS                                                                                   \
+	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | \
+	 CLONE_NEWCGROUP)
+
+/* A filter that does @def_action for the calls no rule names and kills the
+ * process at a call of fatal[] (a way out of the jail). Caller releases it
+ * with seccomp_release(). */
+static int filter_new(uint32_t def_action, scmp_filter_ctx *ret)
 {
-	const uint64_t ns_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
-				  CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+	scmp_filter_ctx ctx = seccomp_init(def_action);
 	int r;
 
 	if (!ctx)
 		return -ENOMEM;
-	r = add_names(ctx, SCMP_ACT_ALLOW, allowed, sizeof(allowed) / sizeof(allowed[0]));
-	if (r < 0)
-		goto out;
 	r = add_names(ctx, SCMP_ACT_KILL_PROCESS, fatal, sizeof(fatal) / sizeof(fatal[0]));
+	if (r < 0) {
+		seccomp_release(ctx);
+		return r;
+	}
+	*ret = ctx;
+	return 0;
+}
+
+/* Loads @ctx unless @r (where its rules stand) is a failure, and releases it. */
+static int filter_finish(scmp_filter_ctx ctx, int r)
+{
+	if (r >= 0)
+		r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return r;
+}
+
+int jail_seccomp_apply(bool handoff)
+{
+	const uint64_t ns_flags = NS_FLAGS;
+	scmp_filter_ctx ctx;
+	int r = filter_new(SCMP_ACT_ERRNO(EPERM), &ctx);
+
+	if (r < 0)
+		return r;
+	r = add_names(ctx, SCMP_ACT_ALLOW, allowed, sizeof(allowed) / sizeof(allowed[0]));
 	if (r < 0)
 		goto out;
 
@@ -207,25 +236,19 @@ int jail_seccomp_apply(bool handoff)
 		if (r < 0)
 			goto out;
 	}
-	r = seccomp_load(ctx);
 out:
-	seccomp_release(ctx);
-	return r;
+	return filter_finish(ctx, r);
 }
 
 int jail_seccomp_exec_apply(void)
 {
-	const uint64_t ns_flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
-				  CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	int r;
-
-	if (!ctx)
-		return -ENOMEM;
+	const uint64_t ns_flags = NS_FLAGS;
+	scmp_filter_ctx ctx;
 	/* Whatever an ordinary program does, but no way out. */
-	r = add_names(ctx, SCMP_ACT_KILL_PROCESS, fatal, sizeof(fatal) / sizeof(fatal[0]));
+	int r = filter_new(SCMP_ACT_ALLOW, &ctx);
+
 	if (r < 0)
-		goto out;
+		return r;
 	/* clone() with any namespace flag fails; clone3() hides its flags in
 	 * memory: ENOSYS makes glibc fall back to clone(). */
 	for (uint64_t bit = 1; bit; bit <<= 1) {
@@ -246,10 +269,6 @@ int jail_seccomp_exec_apply(void)
 		goto out;
 	r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
 			     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI));
-	if (r < 0)
-		goto out;
-	r = seccomp_load(ctx);
 out:
-	seccomp_release(ctx);
-	return r;
+	return filter_finish(ctx, r);
 }

@@ -366,6 +366,91 @@ static int decode_entries(struct proto_msg *m, const uint8_t *p, size_t left)
 	return n == m->u.entries.count ? 0 : -EBADMSG;
 }
 
+/* Whether the fixed body of @m (m->u, its size already checked) breaks a rule
+ * of its type: a reserved field not 0, an unknown flag, a limit out of range.
+ * ENTRIES's records are checked by decode_entries(). */
+static bool body_bad(const struct proto_msg *m)
+{
+	switch (m->hdr.type) {
+	case PROTO_AUTH:
+		return m->u.auth.reserved || (m->u.auth.flags & ~PROTO_AUTH_SHOW_HIDDEN) ||
+		       m->u.auth.min_protocol > m->u.auth.max_protocol ||
+		       m->u.auth.max_protocol > 5 || m->u.auth.encryption > 2 ||
+		       m->u.auth.timeout < 1 || m->u.auth.timeout > 3600;
+	case PROTO_ERROR:
+		return !proto_err_known(m->u.error.code);
+	case PROTO_STAT_OK:
+		return !stat_valid(&m->u.stat) || m->u.stat.ftype < PROTO_FT_FILE ||
+		       m->u.stat.ftype > PROTO_FT_SHARE;
+	case PROTO_READ_OK:
+		return !stat_valid(&m->u.read_ok.st) || m->u.read_ok.st.ftype != PROTO_FT_FILE;
+	case PROTO_WRITE:
+		return m->u.write.reserved || (m->u.write.flags & ~PROTO_F_OVERWRITE);
+	case PROTO_RENAME:
+	case PROTO_COPY:
+	case PROTO_TUS_CREATE:
+		return m->u.flags.flags & ~PROTO_F_OVERWRITE;
+	case PROTO_RMDIR:
+		return m->u.flags.flags & ~PROTO_F_RECURSIVE;
+	case PROTO_ASIDE:
+		return m->u.flags.flags < PROTO_ASIDE_PUT || m->u.flags.flags > PROTO_ASIDE_BACK;
+	case PROTO_STATVFS_OK:
+		return m->u.statvfs.avail > m->u.statvfs.total;
+	case PROTO_END:
+		/* created: 0 or 1, or SEARCH's two flags */
+		return (m->u.end.created & ~(PROTO_SEARCH_STOPPED | PROTO_SEARCH_TOO_DEEP)) ||
+		       m->u.end.skipped > PROTO_MAX_LIST_ENTRIES;
+	case PROTO_ZIP:
+		return m->u.zip.reserved || (m->u.zip.flags & ~PROTO_ZIP_F_ALL) ||
+		       m->u.zip.max_entries < 1 || m->u.zip.max_entries > PROTO_MAX_LIST_ENTRIES ||
+		       m->u.zip.max_depth < 1 || m->u.zip.max_depth > 256;
+	case PROTO_ZIP_OK:
+		return m->u.zip_ok.reserved || m->u.zip_ok.entries > PROTO_MAX_LIST_ENTRIES;
+	case PROTO_WALKING:
+		return m->u.walking.reserved || m->u.walking.entries > PROTO_MAX_LIST_ENTRIES;
+	case PROTO_SEARCH:
+		return m->u.search.reserved || m->u.search.max_results < 1 ||
+		       m->u.search.max_results > PROTO_MAX_LIST_ENTRIES ||
+		       m->u.search.max_depth < 1 || m->u.search.max_depth > 256 ||
+		       m->u.search.deadline_ms < 1 || m->u.search.deadline_ms > 600000;
+	case PROTO_FOUND:
+		return !rec_valid(&m->u.found) || m->u.found.ftype < PROTO_FT_FILE ||
+		       m->u.found.ftype > PROTO_FT_DIR;
+	case PROTO_TUS_APPEND:
+		return m->u.tus.reserved || (m->u.tus.flags & ~PROTO_F_OVERWRITE) ||
+		       m->u.tus.offset > m->u.tus.length;
+	default:
+		return false;
+	}
+}
+
+/* Reads the @s->n_str NUL-terminated strings of @m at @p (@left bytes, all of
+ * which they must fill): each under its cap, valid UTF-8, then the checks
+ * of the temporary's name and of FOUND's path. Points m->str into @p. */
+static int decode_strings(struct proto_msg *m, const struct spec *s, const uint8_t *p, size_t left)
+{
+	for (unsigned i = 0; i < s->n_str; i++) {
+		const char *str = (const char *)p;
+		size_t l = strnlen(str, left);
+		if (l == left || l > s->str_cap[i])
+			return -EBADMSG;
+		if (s->str_utf8 && !proto_utf8_valid(str, l))
+			return -EBADMSG;
+		m->str[i] = str;
+		p += l + 1;
+		left -= l + 1;
+	}
+	if (left != 0)
+		return -EBADMSG;
+	if (tmp_name_index(m->hdr.type) >= 0 &&
+	    !proto_tmp_name_valid(m->str[tmp_name_index(m->hdr.type)]))
+		return -EBADMSG;
+	if (m->hdr.type == PROTO_FOUND && !rel_path_valid(m->str[0]))
+		return -EBADMSG;
+	m->n_str = s->n_str;
+	return 0;
+}
+
 int proto_decode(const void *buf, size_t len, struct proto_msg *ret)
 {
 	struct proto_msg m = {0};
@@ -389,117 +474,14 @@ int proto_decode(const void *buf, size_t len, struct proto_msg *ret)
 		memcpy(&m.u, p, s->body);
 	p += s->body;
 	left -= s->body;
-
-	switch (m.hdr.type) {
-	case PROTO_AUTH:
-		if (m.u.auth.reserved || (m.u.auth.flags & ~PROTO_AUTH_SHOW_HIDDEN) ||
-		    m.u.auth.min_protocol > m.u.auth.max_protocol || m.u.auth.max_protocol > 5 ||
-		    m.u.auth.encryption > 2 || m.u.auth.timeout < 1 || m.u.auth.timeout > 3600)
-			return -EBADMSG;
-		break;
-	case PROTO_ERROR:
-		if (!proto_err_known(m.u.error.code))
-			return -EBADMSG;
-		break;
-	case PROTO_STAT_OK:
-		if (!stat_valid(&m.u.stat) || m.u.stat.ftype < PROTO_FT_FILE ||
-		    m.u.stat.ftype > PROTO_FT_SHARE)
-			return -EBADMSG;
-		break;
-	case PROTO_READ_OK:
-		if (!stat_valid(&m.u.read_ok.st) || m.u.read_ok.st.ftype != PROTO_FT_FILE)
-			return -EBADMSG;
-		break;
-	case PROTO_WRITE:
-		if (m.u.write.reserved || (m.u.write.flags & ~PROTO_F_OVERWRITE))
-			return -EBADMSG;
-		break;
-	case PROTO_RENAME:
-	case PROTO_COPY:
-		if (m.u.flags.flags & ~PROTO_F_OVERWRITE)
-			return -EBADMSG;
-		break;
-	case PROTO_RMDIR:
-		if (m.u.flags.flags & ~PROTO_F_RECURSIVE)
-			return -EBADMSG;
-		break;
-	case PROTO_ASIDE:
-		if (m.u.flags.flags < PROTO_ASIDE_PUT || m.u.flags.flags > PROTO_ASIDE_BACK)
-			return -EBADMSG;
-		break;
-	case PROTO_STATVFS_OK:
-		if (m.u.statvfs.avail > m.u.statvfs.total)
-			return -EBADMSG;
-		break;
-	case PROTO_END:
-		/* created: 0 or 1, or SEARCH's two flags */
-		if ((m.u.end.created & ~(PROTO_SEARCH_STOPPED | PROTO_SEARCH_TOO_DEEP)) ||
-		    m.u.end.skipped > PROTO_MAX_LIST_ENTRIES)
-			return -EBADMSG;
-		break;
-	case PROTO_ZIP:
-		if (m.u.zip.reserved || (m.u.zip.flags & ~PROTO_ZIP_F_ALL) ||
-		    m.u.zip.max_entries < 1 || m.u.zip.max_entries > PROTO_MAX_LIST_ENTRIES ||
-		    m.u.zip.max_depth < 1 || m.u.zip.max_depth > 256)
-			return -EBADMSG;
-		break;
-	case PROTO_ZIP_OK:
-		if (m.u.zip_ok.reserved || m.u.zip_ok.entries > PROTO_MAX_LIST_ENTRIES)
-			return -EBADMSG;
-		break;
-	case PROTO_WALKING:
-		if (m.u.walking.reserved || m.u.walking.entries > PROTO_MAX_LIST_ENTRIES)
-			return -EBADMSG;
-		break;
-	case PROTO_SEARCH:
-		if (m.u.search.reserved || m.u.search.max_results < 1 ||
-		    m.u.search.max_results > PROTO_MAX_LIST_ENTRIES || m.u.search.max_depth < 1 ||
-		    m.u.search.max_depth > 256 || m.u.search.deadline_ms < 1 ||
-		    m.u.search.deadline_ms > 600000)
-			return -EBADMSG;
-		break;
-	case PROTO_FOUND:
-		if (!rec_valid(&m.u.found) || m.u.found.ftype < PROTO_FT_FILE ||
-		    m.u.found.ftype > PROTO_FT_DIR)
-			return -EBADMSG;
-		break;
-	case PROTO_TUS_CREATE:
-		if (m.u.flags.flags & ~PROTO_F_OVERWRITE)
-			return -EBADMSG;
-		break;
-	case PROTO_TUS_APPEND:
-		if (m.u.tus.reserved || (m.u.tus.flags & ~PROTO_F_OVERWRITE) ||
-		    m.u.tus.offset > m.u.tus.length)
-			return -EBADMSG;
-		break;
-	case PROTO_ENTRIES:
+	if (body_bad(&m))
+		return -EBADMSG;
+	if (m.hdr.type == PROTO_ENTRIES) {
 		if (decode_entries(&m, p, left) < 0)
 			return -EBADMSG;
-		*ret = m;
-		return 0;
-	default:
-		break;
+	} else if (decode_strings(&m, s, p, left) < 0) {
+		return -EBADMSG;
 	}
-
-	for (unsigned i = 0; i < s->n_str; i++) {
-		const char *str = (const char *)p;
-		size_t l = strnlen(str, left);
-		if (l == left || l > s->str_cap[i])
-			return -EBADMSG;
-		if (s->str_utf8 && !proto_utf8_valid(str, l))
-			return -EBADMSG;
-		m.str[i] = str;
-		p += l + 1;
-		left -= l + 1;
-	}
-	if (left != 0)
-		return -EBADMSG;
-	if (tmp_name_index(m.hdr.type) >= 0 &&
-	    !proto_tmp_name_valid(m.str[tmp_name_index(m.hdr.type)]))
-		return -EBADMSG;
-	if (m.hdr.type == PROTO_FOUND && !rel_path_valid(m.str[0]))
-		return -EBADMSG;
-	m.n_str = s->n_str;
 	*ret = m;
 	return 0;
 }

@@ -82,12 +82,19 @@ static void reply_end(struct worker *w, uint32_t seq, uint32_t created, uint64_t
 	reply(w, PROTO_END, seq, &e, sizeof(e), NULL, 0);
 }
 
-static void reply_status(struct worker *w, uint32_t seq, int r)
+/* ERROR with @r (a proto_err) when it is not 0, else END with @created and
+ * @bytes. */
+static void reply_result(struct worker *w, uint32_t seq, int r, uint32_t created, uint64_t bytes)
 {
 	if (r)
 		reply_error(w, seq, (uint32_t)r);
 	else
-		reply_end(w, seq, 0, 0);
+		reply_end(w, seq, created, bytes);
+}
+
+static void reply_status(struct worker *w, uint32_t seq, int r)
+{
+	reply_result(w, seq, r, 0, 0);
 }
 
 /* ---- listings: ENTRIES batches, then END ---- */
@@ -273,10 +280,7 @@ static void h_read(struct worker *w, const struct proto_msg *m, int fd)
 	int r = smb_read(w->smb, m->str[0], m->str[1], m->u.range.offset, m->u.range.length, fd,
 			 read_started, &c, &written);
 	close(fd); /* EOF for the gateway before the END */
-	if (r)
-		reply_error(w, m->hdr.seq, (uint32_t)r);
-	else
-		reply_end(w, m->hdr.seq, 0, written);
+	reply_result(w, m->hdr.seq, r, 0, written);
 }
 
 static void h_write(struct worker *w, const struct proto_msg *m, int fd)
@@ -286,10 +290,7 @@ static void h_write(struct worker *w, const struct proto_msg *m, int fd)
 	int r = smb_write(w->smb, m->str[0], m->str[1], m->str[2], m->u.write.flags, fd,
 			  m->u.write.size, &created, &written);
 	close(fd);
-	if (r)
-		reply_error(w, m->hdr.seq, (uint32_t)r);
-	else
-		reply_end(w, m->hdr.seq, created, written);
+	reply_result(w, m->hdr.seq, r, created, written);
 }
 
 static void h_mkdir(struct worker *w, const struct proto_msg *m, int fd)
@@ -333,10 +334,7 @@ static void h_rename(struct worker *w, const struct proto_msg *m, int fd)
 	uint32_t created = 0;
 	(void)fd;
 	int r = smb_rename(w->smb, m->str[0], m->str[1], m->str[2], m->u.flags.flags, &created);
-	if (r)
-		reply_error(w, m->hdr.seq, (uint32_t)r);
-	else
-		reply_end(w, m->hdr.seq, created, 0);
+	reply_result(w, m->hdr.seq, r, created, 0);
 }
 
 static void h_copy(struct worker *w, const struct proto_msg *m, int fd)
@@ -346,10 +344,7 @@ static void h_copy(struct worker *w, const struct proto_msg *m, int fd)
 	(void)fd;
 	int r =
 	    smb_copy(w->smb, m->str[0], m->str[1], m->str[2], m->u.flags.flags, &created, &copied);
-	if (r)
-		reply_error(w, m->hdr.seq, (uint32_t)r);
-	else
-		reply_end(w, m->hdr.seq, created, copied);
+	reply_result(w, m->hdr.seq, r, created, copied);
 }
 
 static void h_unlink(struct worker *w, const struct proto_msg *m, int fd)
@@ -527,10 +522,7 @@ static void h_tus_append(struct worker *w, const struct proto_msg *m, int fd)
 	int r = smb_tus_append(w->smb, m->str[0], m->str[1], m->str[2], m->u.tus.offset,
 			       m->u.tus.length, m->u.tus.flags, fd, &size, &created);
 	close(fd);
-	if (r)
-		reply_error(w, m->hdr.seq, (uint32_t)r);
-	else
-		reply_end(w, m->hdr.seq, created, size);
+	reply_result(w, m->hdr.seq, r, created, size);
 }
 
 /* Strings of a request that are paths in a share, chosen by the gateway's

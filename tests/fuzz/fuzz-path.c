@@ -33,19 +33,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fuzz.h"
 #include "http/httputil.h"
 #include "http/path.h"
 #include "proto.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 #define SENTINEL 0xa5a5a5a5a5a5a5a5ull
 

@@ -3,13 +3,13 @@
  * tests/unit/test-fdpass.c - sandbox/shared/fdpass.c: fds arrive, surplus
  * and cut-short fds are closed and counted, nothing leaks.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -18,18 +18,7 @@
 #include <cmocka.h>
 
 #include "fdpass.h"
-
-static int open_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
+#include "openfds.h"
 
 static void pair(int sv[2])
 {
@@ -44,16 +33,43 @@ static bool same_file(int a, int b)
 	       sa.st_dev == sb.st_dev;
 }
 
+/* The fds of a test that passes a pipe's two ends over a socket pair. */
+struct pass {
+	int sv[2], p[2];
+};
+
+static int pass_setup(void **state)
+{
+	struct pass *t = malloc(sizeof(*t));
+
+	assert_non_null(t);
+	pair(t->sv);
+	assert_int_equal(pipe2(t->p, O_CLOEXEC), 0);
+	*state = t;
+	return 0;
+}
+
+static int pass_teardown(void **state)
+{
+	struct pass *t = *state;
+
+	close(t->p[0]);
+	close(t->p[1]);
+	close(t->sv[0]);
+	close(t->sv[1]);
+	free(t);
+	return 0;
+}
+
 static void test_fds_arrive(void **state)
 {
-	int sv[2], p[2], got[FDPASS_MAX] = {-1, -1, -1, -1};
+	struct pass *t = *state;
+	const int *sv = t->sv, *p = t->p;
+	int got[FDPASS_MAX] = {-1, -1, -1, -1};
 	struct fdpass_info info;
 	char buf[16];
+	unsigned before = open_fds();
 
-	(void)state;
-	pair(sv);
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	int before = open_fds();
 	assert_int_equal(fdpass_send(sv[0], "hello", 5, p, 2), 5);
 	assert_int_equal(fdpass_recv(sv[1], buf, sizeof(buf), got, 2, 0, &info), 5);
 	assert_memory_equal(buf, "hello", 5);
@@ -68,23 +84,17 @@ static void test_fds_arrive(void **state)
 	assert_int_equal(open_fds(), before + 2);
 	close(got[0]);
 	close(got[1]);
-	close(p[0]);
-	close(p[1]);
-	close(sv[0]);
-	close(sv[1]);
 }
 
 static void test_surplus_closed_and_counted(void **state)
 {
-	int sv[2], p[2], got[FDPASS_MAX] = {-1, -1, -1, -1};
+	struct pass *t = *state;
+	const int *sv = t->sv, *p = t->p;
+	int three[3] = {p[0], p[1], p[0]}, got[FDPASS_MAX] = {-1, -1, -1, -1};
 	struct fdpass_info info;
 	char buf[16];
+	unsigned before = open_fds();
 
-	(void)state;
-	pair(sv);
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	int three[3] = {p[0], p[1], p[0]};
-	int before = open_fds();
 	assert_int_equal(fdpass_send(sv[0], "x", 1, three, 3), 1);
 	assert_int_equal(fdpass_recv(sv[1], buf, sizeof(buf), got, 1, 0, &info), 1);
 	assert_int_equal(info.received, 3);
@@ -99,10 +109,6 @@ static void test_surplus_closed_and_counted(void **state)
 	assert_int_equal(fdpass_send(sv[0], "y", 1, p, 2), 1);
 	assert_int_equal(fdpass_recv(sv[1], buf, sizeof(buf), NULL, 0, 0, NULL), 1);
 	assert_int_equal(open_fds(), before);
-	close(p[0]);
-	close(p[1]);
-	close(sv[0]);
-	close(sv[1]);
 }
 
 /* More fds than the receiver's control buffer: the kernel cuts it short,
@@ -133,7 +139,7 @@ static void test_ctrunc_closes_everything(void **state)
 	c->cmsg_len = CMSG_LEN(sizeof(int) * MANY);
 	memcpy(CMSG_DATA(c), fds, sizeof(fds));
 	assert_int_equal(sendmsg(sv[0], &mh, 0), 1);
-	int before = open_fds();
+	unsigned before = open_fds();
 	assert_int_equal(fdpass_recv(sv[1], buf, sizeof(buf), got, 2, 0, &info), 1);
 	assert_true(info.ctrunc);
 	assert_int_equal(info.kept, 0);
@@ -186,8 +192,9 @@ static void test_bad_arguments(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_fds_arrive),
-	    cmocka_unit_test(test_surplus_closed_and_counted),
+	    cmocka_unit_test_setup_teardown(test_fds_arrive, pass_setup, pass_teardown),
+	    cmocka_unit_test_setup_teardown(test_surplus_closed_and_counted, pass_setup,
+					    pass_teardown),
 	    cmocka_unit_test(test_ctrunc_closes_everything),
 	    cmocka_unit_test(test_truncated_and_eof),
 	    cmocka_unit_test(test_bad_arguments),

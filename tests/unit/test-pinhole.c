@@ -8,7 +8,6 @@
  * before closing: seeing the trailer proves that the client's half-close
  * reached the server and that the server could still answer after it.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -32,6 +31,7 @@
 #include <cmocka.h>
 
 #include "fdpass.h"
+#include "openfds.h"
 #include "pinhole.h"
 #include "smbsock.h"
 
@@ -178,28 +178,16 @@ static void fill_random(unsigned char *buf, size_t len, uint64_t seed)
 	}
 }
 
-static unsigned count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	unsigned n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 /* The open fd count once it is @want: the pinhole closes what came from the
  * sandbox on its closer thread, a moment after the hand-over answered. Waits
  * up to TIMEOUT_MS; returns the last count. */
 static unsigned settled_fds(unsigned want)
 {
-	unsigned n = count_fds();
+	unsigned n = open_fds();
 
 	for (int i = 0; n != want && i < TIMEOUT_MS / 10; i++) {
 		usleep(10 * 1000);
-		n = count_fds();
+		n = open_fds();
 	}
 	return n;
 }
@@ -324,24 +312,25 @@ static void echo_start(struct echo_server *s)
 	assert_int_equal(pthread_create(&s->thread, NULL, echo_accept_main, s), 0);
 }
 
-static unsigned echo_open(struct echo_server *s)
+/* One of @s's counters, @field, read under its lock. */
+static unsigned echo_count(struct echo_server *s, const unsigned *field)
 {
 	unsigned n;
 
 	pthread_mutex_lock(&s->lock);
-	n = s->open;
+	n = *field;
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }
 
+static unsigned echo_open(struct echo_server *s)
+{
+	return echo_count(s, &s->open);
+}
+
 static unsigned echo_accepted(struct echo_server *s)
 {
-	unsigned n;
-
-	pthread_mutex_lock(&s->lock);
-	n = s->nconns;
-	pthread_mutex_unlock(&s->lock);
-	return n;
+	return echo_count(s, &s->nconns);
 }
 
 /* Waits until every server-side connection has seen its end. */
@@ -432,15 +421,30 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/* Checks that the @got bytes read back, @in, are the @len bytes sent, @out,
+ * then the echo's trailer "EOF:<len>\n"; closes @fd and frees both buffers.
+ * Returns the trailer's length. */
+static size_t expect_echoed(int fd, unsigned char *out, unsigned char *in, size_t len, size_t got)
+{
+	char trailer[64];
+	int tlen = snprintf(trailer, sizeof(trailer), "EOF:%zu\n", len);
+
+	assert_int_equal(got, len + (size_t)tlen);
+	assert_memory_equal(in, out, len);
+	assert_memory_equal(in + len, trailer, (size_t)tlen);
+	close(fd);
+	free(out);
+	free(in);
+	return (size_t)tlen;
+}
+
 /* Sends @len random bytes and half-closes while reading the echo back. */
 static void roundtrip(uint16_t port, size_t len, uint64_t seed)
 {
 	unsigned char *out = malloc(len), *in = malloc(len + 64);
 	struct writer w = {.buf = out, .len = len};
-	char trailer[64];
 	pthread_t t;
 	size_t got;
-	int tlen;
 
 	assert_non_null(out);
 	assert_non_null(in);
@@ -449,14 +453,7 @@ static void roundtrip(uint16_t port, size_t len, uint64_t seed)
 	assert_int_equal(pthread_create(&t, NULL, writer_main, &w), 0);
 	got = recv_until_eof(w.fd, in, len + 64);
 	pthread_join(t, NULL);
-
-	tlen = snprintf(trailer, sizeof(trailer), "EOF:%zu\n", len);
-	assert_int_equal(got, len + (size_t)tlen);
-	assert_memory_equal(in, out, len);
-	assert_memory_equal(in + len, trailer, (size_t)tlen);
-	close(w.fd);
-	free(out);
-	free(in);
+	expect_echoed(w.fd, out, in, len, got);
 }
 
 static void test_roundtrip_8mib(void **state)
@@ -486,11 +483,9 @@ static void test_slow_reader(void **state)
 	unsigned char *out = malloc(len), *in = malloc(len + 64);
 	struct writer w = {.buf = out, .len = len};
 	const struct timespec pause = {.tv_nsec = 2 * 1000 * 1000};
-	char trailer[64];
 	struct pinhole_stats s;
 	pthread_t t;
-	size_t got = 0;
-	int tlen;
+	size_t got = 0, tlen;
 
 	assert_non_null(out);
 	assert_non_null(in);
@@ -515,17 +510,11 @@ static void test_slow_reader(void **state)
 			nanosleep(&pause, NULL);
 	}
 	pthread_join(t, NULL);
-	tlen = snprintf(trailer, sizeof(trailer), "EOF:%zu\n", len);
-	assert_int_equal(got, len + (size_t)tlen);
-	assert_memory_equal(in, out, len);
-	assert_memory_equal(in + len, trailer, (size_t)tlen);
-	close(w.fd);
-	free(out);
-	free(in);
+	tlen = expect_echoed(w.fd, out, in, len, got);
 	wait_active(f->p, 0);
 	s = stats(f->p);
 	assert_int_equal(s.bytes_up, len);
-	assert_int_equal(s.bytes_down, len + (size_t)tlen);
+	assert_int_equal(s.bytes_down, len + tlen);
 	echo_wait_idle(&f->srv);
 }
 
@@ -575,33 +564,35 @@ static void test_hostname(void **state)
 	assert_int_equal(stats(f->p).connect_failed, 0);
 }
 
+/* Sends @msg on @fd and half-closes it; expects @want back (the echo and its
+ * trailer), then the end. Closes @fd. */
+static void half_close_expect(int fd, const char *msg, const char *want)
+{
+	char buf[64];
+	size_t got;
+
+	send_all(fd, msg, strlen(msg));
+	assert_int_equal(shutdown(fd, SHUT_WR), 0);
+	got = recv_until_eof(fd, buf, sizeof(buf));
+	assert_int_equal(got, strlen(want));
+	assert_memory_equal(buf, want, got);
+	close(fd);
+}
+
 static void test_half_close(void **state)
 {
 	struct fixture *f = *state;
 	int fd = connect_local(f->port);
-	char buf[64];
-	size_t got;
 
 	ping(fd); /* the relay is up */
-	send_all(fd, "hello", 5);
-	assert_int_equal(shutdown(fd, SHUT_WR), 0);
 	/* The server saw EOF (it wrote the trailer) and its answer came back
 	 * through the half-closed connection. */
-	got = recv_until_eof(fd, buf, sizeof(buf));
-	assert_int_equal(got, strlen("helloEOF:9\n"));
-	assert_memory_equal(buf, "helloEOF:9\n", got);
-	close(fd);
+	half_close_expect(fd, "hello", "helloEOF:9\n");
 	wait_active(f->p, 0);
 	echo_wait_idle(&f->srv);
 
 	/* Half-close before the server is even connected. */
-	fd = connect_local(f->port);
-	send_all(fd, "x", 1);
-	assert_int_equal(shutdown(fd, SHUT_WR), 0);
-	got = recv_until_eof(fd, buf, sizeof(buf));
-	assert_int_equal(got, strlen("xEOF:1\n"));
-	assert_memory_equal(buf, "xEOF:1\n", got);
-	close(fd);
+	half_close_expect(connect_local(f->port), "x", "xEOF:1\n");
 	wait_active(f->p, 0);
 }
 
@@ -715,7 +706,7 @@ static void test_stop_live(void **state)
 	int fds[3];
 
 	(void)state;
-	before = count_fds();
+	before = open_fds();
 	echo_start(&srv);
 	assert_int_equal(pinhole_start(&p), 0);
 	add_listener(p, "127.0.0.1", srv.port, &port);
@@ -804,7 +795,7 @@ static void test_handoff(void **state)
 	struct fixture *f = *state;
 	long id;
 	int chan = add_channel(f->p, "127.0.0.1", f->srv.port, &id);
-	unsigned fds = count_fds();
+	unsigned fds = open_fds();
 	int a = take(chan), b = take(chan);
 	struct sockaddr_in peer;
 	socklen_t len = sizeof(peer);
@@ -869,7 +860,7 @@ static void test_handoff_hostile(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, seq), 0);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, seq2), 0);
 	tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	fds = count_fds();
+	fds = open_fds();
 
 	memcpy(big, &good, sizeof(good));
 	send_raw(chan, "x", 1, NULL, 0);	      /* short */

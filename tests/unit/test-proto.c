@@ -286,6 +286,13 @@ static void test_round_trip(void **state)
 }
 
 /* Strings exactly at their cap pass both ways; one byte more is refused both ways. */
+/* Copies @n bytes of @s to buf2 at @l; returns the offset after them. */
+static size_t put2(size_t l, const void *s, size_t n)
+{
+	memcpy(buf2 + l, s, n);
+	return l + n;
+}
+
 static void test_string_caps(void **state)
 {
 	static char path[PROTO_MAX_PATH + 2], name[PROTO_MAX_NAME + 2], cred[PROTO_MAX_CRED + 2];
@@ -359,39 +366,23 @@ static void test_string_caps(void **state)
 
 	/* STAT: share 1025 bytes; path 4097 bytes */
 	{
-		size_t l = 0;
-		memcpy(buf2 + l, name, PROTO_MAX_NAME + 2); /* name + NUL */
-		l += PROTO_MAX_NAME + 2;
-		memcpy(buf2 + l, "/", 2);
-		l += 2;
+		size_t l = put2(0, name, PROTO_MAX_NAME + 2); /* name + NUL */
+		l = put2(l, "/", 2);
 		n = (int)raw_msg(buf, PROTO_STAT, NULL, 0, buf2, l);
 		expect_bad(buf, (size_t)n, "share over cap");
 
-		l = 0;
-		memcpy(buf2, "s", 2);
-		l = 2;
-		memcpy(buf2 + l, path, PROTO_MAX_PATH + 2);
-		l += PROTO_MAX_PATH + 2;
+		l = put2(put2(0, "s", 2), path, PROTO_MAX_PATH + 2);
 		n = (int)raw_msg(buf, PROTO_STAT, NULL, 0, buf2, l);
 		expect_bad(buf, (size_t)n, "path over cap");
 
 		/* AUTH: password 513 bytes */
-		l = 0;
-		memcpy(buf2, "srv\0dom\0usr", 12);
-		l = 12;
-		memcpy(buf2 + l, cred, PROTO_MAX_CRED + 2);
-		l += PROTO_MAX_CRED + 2;
-		memcpy(buf2 + l, "s", 2);
-		l += 2;
+		l = put2(put2(0, "srv\0dom\0usr", 12), cred, PROTO_MAX_CRED + 2);
+		l = put2(l, "s", 2);
 		n = (int)raw_msg(buf, PROTO_AUTH, &s_auth, sizeof(s_auth), buf2, l);
 		expect_bad(buf, (size_t)n, "password over cap");
 
 		/* AUTH: share 257 bytes */
-		l = 0;
-		memcpy(buf2, "srv\0dom\0usr\0pw", 15);
-		l = 15;
-		memcpy(buf2 + l, name, PROTO_MAX_NAME + 2);
-		l += PROTO_MAX_NAME + 2;
+		l = put2(put2(0, "srv\0dom\0usr\0pw", 15), name, PROTO_MAX_NAME + 2);
 		n = (int)raw_msg(buf, PROTO_AUTH, &s_auth, sizeof(s_auth), buf2, l);
 		expect_bad(buf, (size_t)n, "share over cap");
 
@@ -744,6 +735,35 @@ static void test_bad_error(void **state)
 	}
 }
 
+/* WRITE with @write's flags, RENAME and COPY with @move's, RMDIR with
+ * @rmdir's: each must be refused (@what says why). */
+static void expect_flags_bad(uint32_t write, uint32_t move, uint32_t rmdir, const char *what)
+{
+	static const struct {
+		uint16_t type;
+		const char *tail;
+		size_t tail_len;
+	} moves[] = {
+	    {PROTO_RENAME, TAIL("s\0/a\0/b")},
+	    {PROTO_COPY, TAIL("s\0/a\0/b")},
+	    {PROTO_RMDIR, TAIL("s\0/d")},
+	};
+	struct proto_write_req w = {.flags = write, .size = 1};
+	char label[64];
+	size_t n;
+
+	n = raw_msg(buf, PROTO_WRITE, &w, sizeof(w), TAIL("s\0/f\0" TMP));
+	snprintf(label, sizeof(label), "WRITE: %s", what);
+	expect_bad(buf, n, label);
+	for (size_t i = 0; i < ARRAY(moves); i++) {
+		struct proto_flags f = {.flags = moves[i].type == PROTO_RMDIR ? rmdir : move};
+
+		n = raw_msg(buf, moves[i].type, &f, sizeof(f), moves[i].tail, moves[i].tail_len);
+		snprintf(label, sizeof(label), "%s: %s", proto_type_name(moves[i].type), what);
+		expect_bad(buf, n, label);
+	}
+}
+
 static void test_bad_flags(void **state)
 {
 	static const uint32_t unknown[] = {0x4, 0x8, 0x100, 0x80000000u, 0xffffffffu};
@@ -751,35 +771,11 @@ static void test_bad_flags(void **state)
 	size_t n;
 
 	(void)state;
-	for (size_t i = 0; i < ARRAY(unknown); i++) {
-		struct proto_flags f = {.flags = unknown[i]};
-		struct proto_write_req w = {.flags = unknown[i], .size = 1};
-
-		n = raw_msg(buf, PROTO_WRITE, &w, sizeof(w), TAIL("s\0/f\0" TMP));
-		expect_bad(buf, n, "WRITE unknown flags");
-		n = raw_msg(buf, PROTO_RENAME, &f, sizeof(f), TAIL("s\0/a\0/b"));
-		expect_bad(buf, n, "RENAME unknown flags");
-		n = raw_msg(buf, PROTO_COPY, &f, sizeof(f), TAIL("s\0/a\0/b"));
-		expect_bad(buf, n, "COPY unknown flags");
-		n = raw_msg(buf, PROTO_RMDIR, &f, sizeof(f), TAIL("s\0/d"));
-		expect_bad(buf, n, "RMDIR unknown flags");
-	}
-
+	for (size_t i = 0; i < ARRAY(unknown); i++)
+		expect_flags_bad(unknown[i], unknown[i], unknown[i], "unknown flags");
 	/* flags that exist, on a type they do not belong to */
-	{
-		struct proto_flags rec = {.flags = PROTO_F_RECURSIVE};
-		struct proto_flags over = {.flags = PROTO_F_OVERWRITE};
-		struct proto_write_req w = {.flags = PROTO_F_RECURSIVE};
-
-		n = raw_msg(buf, PROTO_WRITE, &w, sizeof(w), TAIL("s\0/f\0" TMP));
-		expect_bad(buf, n, "WRITE recursive");
-		n = raw_msg(buf, PROTO_RENAME, &rec, sizeof(rec), TAIL("s\0/a\0/b"));
-		expect_bad(buf, n, "RENAME recursive");
-		n = raw_msg(buf, PROTO_COPY, &rec, sizeof(rec), TAIL("s\0/a\0/b"));
-		expect_bad(buf, n, "COPY recursive");
-		n = raw_msg(buf, PROTO_RMDIR, &over, sizeof(over), TAIL("s\0/d"));
-		expect_bad(buf, n, "RMDIR overwrite");
-	}
+	expect_flags_bad(PROTO_F_RECURSIVE, PROTO_F_RECURSIVE, PROTO_F_OVERWRITE,
+			 "a flag of another type");
 
 	/* WRITE's reserved field */
 	{
@@ -925,6 +921,35 @@ static void put_rec(uint8_t *out, size_t *off, uint32_t ftype, uint32_t reserved
 	*off += name_len;
 }
 
+/* Names proto_name_valid() refuses, so that no request nor listing carries
+ * them: test_name_valid() and test_bad_entries(). */
+static const char *const bad_names[] = {
+    "",
+    ".",
+    "..",
+    "/",
+    "a/b",
+    "dir/",
+    "/abs",
+    "\\",
+    "a\\b",
+    "\xff",
+    "\xc0\xae",	    /* overlong '.' */
+    "\xc0\xaf",	    /* overlong '/' */
+    "\xe0\x80\xaf", /* overlong '/' */
+    "\xed\xa0\x80", /* surrogate */
+    "abc\xe3\x81",  /* truncated */
+    "\x80",
+    "new\nline", /* control characters (proto.h) */
+    "cr\r",
+    "tab\t",
+    "tab\tname",
+    "\x01",
+    "\x1f",
+    "\x1b[31mred",
+    "del\x7f",
+};
+
 /* An ENTRIES datagram with @count in the body and @recs_len bytes of records. */
 static size_t entries_msg(uint8_t *out, uint32_t count, const uint8_t *recs, size_t recs_len)
 {
@@ -934,23 +959,6 @@ static size_t entries_msg(uint8_t *out, uint32_t count, const uint8_t *recs, siz
 
 static void test_bad_entries(void **state)
 {
-	static const char *const bad_names[] = {
-	    "",
-	    ".",
-	    "..",
-	    "/",
-	    "a/b",
-	    "dir/",
-	    "a\\b",
-	    "\xff",
-	    "\xc0\xae",	    /* overlong '.' */
-	    "\xed\xa0\x80", /* surrogate */
-	    "abc\xe3\x81",  /* truncated */
-	    "new\nline",    /* control characters (proto.h) */
-	    "tab\t",
-	    "\x1b[31mred",
-	    "del\x7f",
-	};
 	static uint8_t recs[PROTO_MAX_MSG];
 	struct proto_msg m;
 	size_t off, n;
@@ -1485,30 +1493,6 @@ static void test_utf8_valid(void **state)
 
 static void test_name_valid(void **state)
 {
-	static const char *const bad[] = {
-	    "",
-	    ".",
-	    "..",
-	    "/",
-	    "a/b",
-	    "dir/",
-	    "/abs",
-	    "\\",
-	    "a\\b",
-	    "\xff",
-	    "\xc0\xae",	    /* overlong '.' */
-	    "\xc0\xaf",	    /* overlong '/' */
-	    "\xe0\x80\xaf", /* overlong '/' */
-	    "\xed\xa0\x80", /* surrogate */
-	    "abc\xe3\x81",  /* truncated */
-	    "\x80",
-	    "new\nline",
-	    "cr\r",
-	    "tab\tname",
-	    "\x01",
-	    "\x1f",
-	    "del\x7f",
-	};
 	static char name[PROTO_MAX_NAME + 8];
 
 	(void)state;
@@ -1517,10 +1501,10 @@ static void test_name_valid(void **state)
 			print_error("proto_name_valid(\"%s\") is false\n", awkward[i]);
 		assert_true(proto_name_valid(awkward[i]));
 	}
-	for (size_t i = 0; i < ARRAY(bad); i++) {
-		if (proto_name_valid(bad[i]))
+	for (size_t i = 0; i < ARRAY(bad_names); i++) {
+		if (proto_name_valid(bad_names[i]))
 			print_error("proto_name_valid(bad #%zu) is true\n", i);
-		assert_false(proto_name_valid(bad[i]));
+		assert_false(proto_name_valid(bad_names[i]));
 	}
 
 	/* length: 1..PROTO_MAX_NAME bytes, counted in bytes not characters */
