@@ -1033,6 +1033,34 @@ static int read_striped(struct smb *s, const char *url, SMBCFILE *f, uint64_t of
 	return r;
 }
 
+/*
+ * Opens the file at @url for reading (retried on new connections when the
+ * old ones broke), its stat in *@st: the open handle says what it is, no
+ * stat of the path first (a round trip more per download). Returns 0 and
+ * *@ret (the caller closes it), PROTO_E_IS_DIR for a folder, or the error.
+ */
+static int open_for_read(struct smb *s, const char *url, SMBCFILE **ret, struct stat *st)
+{
+	SMBCFILE *f;
+	int tries = 0, r = 0;
+
+	while (!(f = smbc_getFunctionOpen(s->ctx)(s->ctx, url, O_RDONLY, 0)) &&
+	       again(s, errno, &tries))
+		;
+	if (!f)
+		return last_err();
+	if (smbc_getFunctionFstat(s->ctx)(s->ctx, f, st) < 0)
+		r = last_err();
+	else if (S_ISDIR(st->st_mode))
+		r = PROTO_E_IS_DIR;
+	if (r) {
+		smbc_getFunctionClose(s->ctx)(s->ctx, f);
+		return r;
+	}
+	*ret = f;
+	return 0;
+}
+
 int smb_read(struct smb *smb, const char *share, const char *path, uint64_t offset, uint64_t length,
 	     int fd, int (*started)(void *ud, const struct proto_stat *st, uint64_t length),
 	     void *ud, uint64_t *written)
@@ -1042,27 +1070,11 @@ int smb_read(struct smb *smb, const char *share, const char *path, uint64_t offs
 	struct stat st;
 	SMBCFILE *f;
 	uint64_t left, done = 0;
-	int tries = 0;
 	int r = make_url(smb, url, sizeof(url), share, path);
 
 	*written = 0;
-	if (r)
+	if (r || (r = open_for_read(smb, url, &f, &st)))
 		return r;
-	/* The open handle says what it is: no stat of the path first (a round
-	 * trip more per download). */
-	while (!(f = smbc_getFunctionOpen(smb->ctx)(smb->ctx, url, O_RDONLY, 0)) &&
-	       again(smb, errno, &tries))
-		;
-	if (!f)
-		return last_err();
-	if (smbc_getFunctionFstat(smb->ctx)(smb->ctx, f, &st) < 0) {
-		r = last_err();
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		r = PROTO_E_IS_DIR;
-		goto out;
-	}
 	pst = stat_of(&st);
 	if (offset > pst.size) {
 		r = PROTO_E_INVALID;
@@ -2548,25 +2560,11 @@ int smb_read_stream(struct smb *s, const char *share, const char *path,
 	char url[URL_MAX];
 	struct stat st;
 	SMBCFILE *f;
-	int tries = 0;
 	int r = make_url(s, url, sizeof(url), share, path);
 
 	*ret_started = false;
-	if (r)
+	if (r || (r = open_for_read(s, url, &f, &st)))
 		return r;
-	while (!(f = smbc_getFunctionOpen(s->ctx)(s->ctx, url, O_RDONLY, 0)) &&
-	       again(s, errno, &tries))
-		;
-	if (!f)
-		return last_err();
-	if (smbc_getFunctionFstat(s->ctx)(s->ctx, f, &st) < 0) {
-		r = last_err();
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		r = PROTO_E_IS_DIR;
-		goto out;
-	}
 	struct proto_stat pst = stat_of(&st);
 	*ret_started = true;
 	r = started(ud, &pst);
@@ -2582,7 +2580,6 @@ int smb_read_stream(struct smb *s, const char *share, const char *path,
 		r = data(ud, s->buf, (size_t)n);
 		left -= (uint64_t)n;
 	}
-out:
 	smbc_getFunctionClose(s->ctx)(s->ctx, f);
 	return r;
 }
