@@ -40,6 +40,11 @@ import unittest
 import urllib.parse
 import zipfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gwharness  # noqa: E402
+from gwharness import (ALICE, ALICE_PW, BOB, BOB_PW, FX, PRIVATE, PUBLIC, READONLY,  # noqa: E402
+                       parse_metrics, proc_table, wait_until)
+
 if len(sys.argv) < 3:
     sys.exit("usage: test_api.py SMBGATE WORKER [SMBGATECTL] [unittest args]")
 SMBGATE = os.path.abspath(sys.argv[1])
@@ -51,36 +56,9 @@ else:
     SMBGATECTL = os.path.join(os.path.dirname(SMBGATE), "smbgatectl")
     del sys.argv[1:3]
 
-FX = {}  # the fixture's settings (fixture.env)
-
-
-def load_fixture():
-    path = os.environ.get("SMBGATE_FIXTURE_ENV")
-    if not path or not os.path.isfile(path):
-        sys.exit("FAIL: SMBGATE_FIXTURE_ENV is not set or missing: run under "
-                 "tests/fixtures/with-samba.sh")
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if line and not line.startswith("#") and "=" in line:
-                k, v = line.split("=", 1)
-                FX[k] = v
-    for k in ("SAMBA_PORT", "SAMBA_USER1", "SAMBA_PASS1", "SAMBA_USER2", "SAMBA_PASS2",
-              "SAMBA_SHARE_PUBLIC", "SAMBA_SHARE_ALICE_PRIVATE", "SAMBA_SHARE_READONLY",
-              "SAMBA_UID1", "SAMBA_GID"):
-        if k not in FX:
-            sys.exit(f"FAIL: {k} missing from {path}")
-    for exe in (SMBGATE, WORKER):
-        if not os.access(exe, os.X_OK):
-            sys.exit(f"FAIL: {exe} is not executable")
-
-
-load_fixture()
-ALICE, ALICE_PW = FX["SAMBA_USER1"], FX["SAMBA_PASS1"]
-BOB, BOB_PW = FX["SAMBA_USER2"], FX["SAMBA_PASS2"]
-PUBLIC = FX["SAMBA_SHARE_PUBLIC"]
-PRIVATE = FX["SAMBA_SHARE_ALICE_PRIVATE"]
-READONLY = FX["SAMBA_SHARE_READONLY"]
+for exe in (SMBGATE, WORKER):
+    if not os.access(exe, os.X_OK):
+        sys.exit(f"FAIL: {exe} is not executable")
 FS = "/api/v1/fs/fixture"
 TIMEOUT = 30  # seconds for one HTTP exchange
 
@@ -128,35 +106,7 @@ def bearer(token):
     return {"Authorization": "Bearer " + token}
 
 
-def wait_until(pred, timeout, step=0.05):
-    """Polls pred() until true or timeout seconds passed; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(step)
-
-
 # ---- processes --------------------------------------------------------------
-
-def proc_table():
-    """{pid: (comm, ppid)} of every process now."""
-    out = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat", "rb") as f:
-                data = f.read()
-        except OSError:
-            continue
-        l, r = data.index(b"("), data.rindex(b")")
-        comm = data[l + 1:r].decode(errors="replace")
-        ppid = int(data[r + 2:].split()[1])
-        out[int(d)] = (comm, ppid)
-    return out
-
 
 def alive(pid, comms=("smbgate-worker", "smbgate-spawner")):
     """Whether pid exists and is still one of ours (not a zombie)."""
@@ -282,34 +232,29 @@ def closed_port():
 GATEWAYS = []
 
 
-class Gateway:
+class Gateway(gwharness.Gateway):
     _count = 0
 
     def __init__(self, name, gateway_extra="", extra_servers="", sandbox_extra=""):
         Gateway._count += 1
-        self.name = name
-        self.dir = tempfile.mkdtemp(prefix=f"smbgate-api-{name}.")
-        self.conf = os.path.join(self.dir, "smbgate.conf")
-        self.logpath = os.path.join(self.dir, "smbgate.log")
-        self.gateway_extra = gateway_extra
+        super().__init__(SMBGATE, WORKER, gateway_extra=gateway_extra,
+                         prefix=f"smbgate-api-{name}.", name=name, start=False)
         self.sandbox_extra = sandbox_extra
         self.extra_servers = extra_servers
         # Own host uids per instance, so that parallel gateways never share one.
         base = 1000000 + (os.getpid() % 10000) * 256 + Gateway._count * 64
         self.uid_range = f"{base}-{base + 63}"
-        self.proc = None
         self.port = None
         self.seen = set()  # every sandbox pid (init and worker) seen
         self.stopped = False
         GATEWAYS.append(self)
 
-    def write_conf(self, port):
-        with open(self.conf, "w", encoding="utf-8") as f:
-            # Never the default /run/smbgate/control.sock: parallel gateways.
-            ctl = ("" if "control_socket" in self.gateway_extra
-                   else f"control_socket = {self.dir}/control.sock")
-            f.write(f"""[gateway]
-listen = 127.0.0.1:{port}
+    def config(self):
+        # Never the default /run/smbgate/control.sock: parallel gateways.
+        ctl = ("" if "control_socket" in self.gateway_extra
+               else f"control_socket = {self.sock}")
+        return f"""[gateway]
+listen = 127.0.0.1:{self.port}
 {ctl}
 {self.gateway_extra}
 
@@ -322,45 +267,11 @@ host = 127.0.0.1
 port = {FX['SAMBA_PORT']}
 workgroup = SMBGATE
 {self.extra_servers}
-""")
+"""
 
     def start(self):
-        for _attempt in range(5):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-            s.close()
-            self.write_conf(port)
-            log = open(self.logpath, "ab")
-            self.proc = subprocess.Popen([SMBGATE, "-c", self.conf, "--worker", WORKER],
-                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-            log.close()
-            self.port = port
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    break
-                try:
-                    r = self.request("GET", "/healthz", timeout=2)
-                    if r.status == 200:
-                        return
-                except OSError:
-                    pass
-                time.sleep(0.05)
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait(10)
-                raise AssertionError(f"gateway {self.name} did not answer /healthz in 20 s")
-            if b"cannot listen" not in self.log_bytes():
-                raise AssertionError(f"gateway {self.name} exited with {self.proc.returncode}")
-        raise AssertionError(f"gateway {self.name}: no free port after 5 attempts")
-
-    def log_bytes(self):
-        try:
-            with open(self.logpath, "rb") as f:
-                return f.read()
-        except OSError:
-            return b""
+        self.port = gwharness.free_port()
+        super().start(attempts=5)
 
     def slowed(self):
         """The waits the login rate limit imposed so far, in order: a list
@@ -404,12 +315,7 @@ workgroup = SMBGATE
     def metrics(self):
         r = self.get("/metrics")
         assert r.status == 200, r
-        m = {}
-        for line in r.body.decode().splitlines():
-            if line and not line.startswith("#"):
-                k, v = line.rsplit(" ", 1)
-                m[k] = float(v)
-        return m
+        return parse_metrics(r.body.decode())
 
     # -- processes --
     def sandboxes(self, host=None):
