@@ -29,7 +29,7 @@ import zipfile
 HERE = os.path.dirname(os.path.realpath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import gwharness  # noqa: E402  (the fixture's settings: run under with-samba.sh)
-from gwharness import free_port, pss_kib, status_kib, tree  # noqa: E402
+from gwharness import free_port, proc_files, pss_kib, status_kib, tree  # noqa: E402
 from relay import BenchRelay  # noqa: E402
 
 MIB = 1024 * 1024
@@ -71,18 +71,8 @@ def reset_hwm(pid):
 def smbd_pss_kib():
     """PSS of the fixture's smbd processes (one per SMB connection)."""
     conf = os.environ["SAMBA_CONF"].encode()
-    total = 0
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/cmdline", "rb") as f:
-                cmd = f.read()
-        except OSError:
-            continue
-        if conf in cmd and b"smbd" in cmd:
-            total += pss_kib(int(d))
-    return total
+    return sum(pss_kib(pid) for pid, cmd in proc_files("cmdline")
+               if conf in cmd and b"smbd" in cmd)
 
 
 # ---- HTTP ----
@@ -235,15 +225,14 @@ def curl_code(expect):
     return lambda out: out.strip().split()[0] in expect
 
 
+def warm(gw, auth):
+    """One listing by @auth, untimed: its session and sandbox are live."""
+    timed(["curl", "-sS", "-u", auth, "-o", "/dev/null", "-w", "%{http_code}",
+           gw.url(f"/api/v1/fs/{SERVER}/public/")], check_out=curl_code({"200"}))
+
+
 def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while True:
-            b = f.read(4 * MIB)
-            if not b:
-                break
-            h.update(b)
-    return h.hexdigest()
+    return gwharness.file_sha256(path, 4 * MIB)[1]
 
 
 # ---- results ----
@@ -663,8 +652,7 @@ def mount_reads(a, gw, big_sha, size, rows, work):
     auth = f"{ALICE}:{ALICE_PASS}"
     gurl = gw.url(f"/api/v1/fs/{SERVER}/public/bench/big.bin")
     # The Basic session of the transfers above is alice's live sandbox.
-    timed(["curl", "-sS", "-u", auth, "-o", "/dev/null", "-w", "%{http_code}",
-           gw.url(f"/api/v1/fs/{SERVER}/public/")], check_out=curl_code({"200"}))
+    warm(gw, auth)
     exe = [ctl, "-s", os.path.join(work, "smbgate.sock"), "exec", ALICE, "--server", SERVER, "--"]
     path = f"/shares/{SERVER}/public/bench/big.bin"
     _, out = timed(exe + ["sha256sum", path])
@@ -880,8 +868,7 @@ def https(a, gw, size, big_sha, rows, results, work):
 def listing(a, gw, rows, results):
     auth = f"{ALICE}:{ALICE_PASS}"
     url = gw.url(f"/api/v1/fs/{SERVER}/public/bench/list/")
-    timed(["curl", "-sS", "-u", auth, "-o", "/dev/null", "-w", "%{http_code}",
-           gw.url(f"/api/v1/fs/{SERVER}/public/")], check_out=curl_code({"200"}))
+    warm(gw, auth)
     g, s = [], []
     for i in range(a.list_runs):
         dt, out = timed(["curl", "-sS", "-u", auth, url])
@@ -935,8 +922,7 @@ def zips(a, gw, big, size, rows, results, work):
     for n in sorted(shas):
         plain += [gw.url(f"/api/v1/fs/{SERVER}/public/bench/zip/{n}"), "-o", "/dev/null"]
     all_200 = lambda out: out.split() == ["200"] * ZIP_FILES  # noqa: E731
-    timed(["curl", "-sS", "-u", auth, "-o", "/dev/null", "-w", "%{http_code}",
-           gw.url(f"/api/v1/fs/{SERVER}/public/")], check_out=curl_code({"200"}))
+    warm(gw, auth)
     # Bytes check (untimed): every member is the file's bytes.
     out = os.path.join(work, "bench.zip")
     timed(["curl", "-sS", "-u", auth, "-o", out, "-w", "%{http_code}", zurl],
@@ -1009,8 +995,7 @@ def search(a, gw, rows, results, uid, gid):
     entries = nf * (per + 1)
     needle = f"file-{nf - 1:03d}-{per - 1:03d}"
     url = gw.url(f"/api/v1/search/{SERVER}/public/bench/search?q={needle}&limit=10")
-    timed(["curl", "-sS", "-u", auth, "-o", "/dev/null", "-w", "%{http_code}",
-           gw.url(f"/api/v1/fs/{SERVER}/public/")], check_out=curl_code({"200"}))
+    warm(gw, auth)
     g, s_ = [], []
     for i in range(a.list_runs):
         dt, out = timed(["curl", "-sS", "-u", auth, url])

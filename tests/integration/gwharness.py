@@ -14,6 +14,7 @@ The one harness of the integration tests and the bench (tests/bench/bench.py):
 The TCP relays (proxies) are in relay.py beside it. Python 3 standard library
 only.
 """
+import hashlib
 import json
 import os
 import re
@@ -56,6 +57,33 @@ ALICE, ALICE_PW = FX["SAMBA_USER1"], FX["SAMBA_PASS1"]
 BOB, BOB_PW = FX["SAMBA_USER2"], FX["SAMBA_PASS2"]
 
 
+BIG_LEN = 3 * 1024 * 1024 + 7
+
+
+def pattern(n):
+    """n bytes, byte i = i % 251 (the fixture's big.bin)."""
+    block = bytes(range(251))
+    return (block * (n // 251 + 1))[:n]
+
+
+UNICODE_NAME = "\u00dcn\u00efc\u00f8d\u00e9 \u30d5\u30a1\u30a4\u30eb.txt"
+SEEDED_PUBLIC = {  # what the fixture seeds in "public"
+    "hello.txt": b"Hello, world!\n",
+    "name with spaces.txt": b"spaces\n",
+    UNICODE_NAME: "unicode \u2713\n".encode(),
+    "Dossier \u00e9t\u00e9/note.txt": b"note in dossier\n",
+    "100% done.txt": b"percent\n",
+    "#hash#.txt": b"hash\n",
+    "a+b=c.txt": b"plus\n",
+    "Tom & Jerry.txt": b"ampersand\n",
+    "it's.txt": b"single quote\n",
+    "nested/level 1/level 2/deep file.txt": b"deep\n",
+    "nested/level 1/sibling.txt": b"sibling\n",
+    "binary.bin": bytes(range(256)),
+    "big.bin": pattern(BIG_LEN),
+}
+
+
 def snapshot():
     """Every name, type, size, mode and content hash under the shares."""
     out = {}
@@ -70,6 +98,34 @@ def snapshot():
                         data = f.read()
                 out[p] = (st.st_mode, st.st_size, st.st_mtime_ns, hash(data))
     return out
+
+
+def disk_tree(top, links=False):
+    """{relative path: bytes, or None for a folder} of everything under
+    @top on disk; with @links, a symbolic link is "-> its target"."""
+    out = {}
+    for dirpath, dirs, files in os.walk(top):
+        for n in dirs + files:
+            full = os.path.join(dirpath, n)
+            rel = os.path.relpath(full, top)
+            if links and os.path.islink(full):
+                out[rel] = "-> " + os.readlink(full)
+            elif os.path.isdir(full):
+                out[rel] = None
+            else:
+                with open(full, "rb") as f:
+                    out[rel] = f.read()
+    return out
+
+
+def file_sha256(path, block=8 << 20):
+    """(size, sha256 hex digest) of the file at @path, read in blocks."""
+    h, n = hashlib.sha256(), 0
+    with open(path, "rb") as f:
+        for b in iter(lambda: f.read(block), b""):
+            h.update(b)
+            n += len(b)
+    return n, h.hexdigest()
 
 
 def temporaries(folder=PUBLIC):
@@ -98,19 +154,25 @@ def free_port():
     return port
 
 
-def proc_table():
-    """{pid: (comm, ppid)} of every process now."""
-    out = {}
+def proc_files(name):
+    """(pid, bytes) of /proc/PID/@name for every process there now."""
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
         try:
-            with open(f"/proc/{d}/stat", "rb") as f:
+            with open(f"/proc/{d}/{name}", "rb") as f:
                 data = f.read()
         except OSError:
             continue
+        yield int(d), data
+
+
+def proc_table():
+    """{pid: (comm, ppid)} of every process now."""
+    out = {}
+    for pid, data in proc_files("stat"):
         l, r = data.index(b"("), data.rindex(b")")
-        out[int(d)] = (data[l + 1:r].decode(errors="replace"), int(data[r + 2:].split()[1]))
+        out[pid] = (data[l + 1:r].decode(errors="replace"), int(data[r + 2:].split()[1]))
     return out
 
 
@@ -133,13 +195,23 @@ def workers(gw_pid):
     return sum(t[p][0] == "smbgate-worker" for p in tree(gw_pid, t) if p != gw_pid)
 
 
+def proc_number(pid, name, key, must_exist=False):
+    """The number on the "@key:" line of /proc/PID/@name (kiB for sizes); 0
+    when there is none, or when the process is gone unless @must_exist."""
+    try:
+        with open(f"/proc/{pid}/{name}") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        if must_exist:
+            raise
+    return 0
+
+
 def status_kib(pid, key):
     """A kiB figure of /proc/PID/status (VmRSS, VmHWM...); 0 when absent."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
+    return proc_number(pid, "status", key, must_exist=True)
 
 
 def rss_kib(pid):
@@ -158,14 +230,7 @@ def proc_status(pid):
 
 def pss_kib(pid):
     """Proportional set size of @pid (0 when it is gone)."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return proc_number(pid, "smaps_rollup", "Pss")
 
 
 # ---- HTTP -------------------------------------------------------------------
@@ -212,6 +277,39 @@ def exchange(port, data, timeout=20):
     return parse_head(head) + (body,)
 
 
+def read_to_end(s, size=65536, ends=()):
+    """What socket @s gives until its end (or one of @ends is raised)."""
+    out = b""
+    while True:
+        try:
+            chunk = s.recv(size)
+        except ends:
+            break
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+def raw_exchange(port, data, timeout=30, rcvbuf=None, ends=(ConnectionResetError,)):
+    """Sends raw bytes; returns everything read until the server closes or
+    one of @ends is raised (a reset: b'' or what came before). The request
+    should say Connection: close."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(timeout)
+    s.connect(("127.0.0.1", port))
+    try:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # answered early; read what was said
+        return read_to_end(s, ends=ends)
+    finally:
+        s.close()
+
+
 HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
 
 
@@ -238,15 +336,8 @@ def download(port, path, token, timeout=60):
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     s.sendall((f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
                "Connection: close\r\n\r\n").encode())
-    buf = b""
     try:
-        while True:
-            chunk = s.recv(1 << 20)
-            if not chunk:
-                break
-            buf += chunk
-    except (ConnectionResetError, socket.timeout):
-        pass
+        buf = read_to_end(s, 1 << 20, (ConnectionResetError, socket.timeout))
     finally:
         s.close()
     head, _, body = buf.partition(b"\r\n\r\n")
@@ -271,12 +362,7 @@ def http_from(port, method, path, token=None, body=None, src="127.0.0.1", timeou
         if body is not None:
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         s.sendall(head.encode() + b"\r\n" + (body or b""))
-        out = b""
-        while True:
-            d = s.recv(1 << 16)
-            if not d:
-                break
-            out += d
+        out = read_to_end(s)
     except OSError:
         return 0, b""
     finally:

@@ -42,8 +42,10 @@ import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gwharness  # noqa: E402
-from gwharness import (ALICE, ALICE_PW, BOB, BOB_PW, FX, PRIVATE, PUBLIC, READONLY,  # noqa: E402
-                       parse_metrics, proc_table, wait_until)
+from gwharness import (ALICE, ALICE_PW, BIG_LEN, BOB, BOB_PW, FX, PRIVATE, PUBLIC,  # noqa: E402
+                       READONLY, SEEDED_PUBLIC, parse_head, parse_metrics, pattern, proc_table,
+                       disk_tree, proc_files, proc_number, raw_exchange, read_to_end,
+                       wait_until)
 
 if len(sys.argv) < 3:
     sys.exit("usage: test_api.py SMBGATE WORKER [SMBGATECTL] [unittest args]")
@@ -61,31 +63,6 @@ for exe in (SMBGATE, WORKER):
         sys.exit(f"FAIL: {exe} is not executable")
 FS = "/api/v1/fs/fixture"
 TIMEOUT = 30  # seconds for one HTTP exchange
-
-BIG_LEN = 3 * 1024 * 1024 + 7
-
-
-def pattern(n):
-    """n bytes, byte i = i % 251 (the fixture's big.bin)."""
-    block = bytes(range(251))
-    return (block * (n // 251 + 1))[:n]
-
-
-SEEDED_PUBLIC = {
-    "hello.txt": b"Hello, world!\n",
-    "name with spaces.txt": b"spaces\n",
-    "\u00dcn\u00efc\u00f8d\u00e9 \u30d5\u30a1\u30a4\u30eb.txt": "unicode \u2713\n".encode(),
-    "Dossier \u00e9t\u00e9/note.txt": b"note in dossier\n",
-    "100% done.txt": b"percent\n",
-    "#hash#.txt": b"hash\n",
-    "a+b=c.txt": b"plus\n",
-    "Tom & Jerry.txt": b"ampersand\n",
-    "it's.txt": b"single quote\n",
-    "nested/level 1/level 2/deep file.txt": b"deep\n",
-    "nested/level 1/sibling.txt": b"sibling\n",
-    "binary.bin": bytes(range(256)),
-    "big.bin": pattern(BIG_LEN),
-}
 
 MTIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 HTTP_DATE_RE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul"
@@ -146,43 +123,10 @@ class Resp:
         return f"<{self.status} {self.reason} {self.body[:300]!r}>"
 
 
-def raw_exchange(port, data, timeout=TIMEOUT, rcvbuf=None):
-    """Sends raw bytes; returns everything read until the server closes (or
-    b'' on reset). The request should say Connection: close."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if rcvbuf:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    s.settimeout(timeout)
-    s.connect(("127.0.0.1", port))
-    out = b""
-    try:
-        try:
-            s.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # answered early; read what was said
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            out += chunk
-    finally:
-        s.close()
-    return out
-
-
 def parse_raw(data):
     """(status, {lower-name: value}, body) of a raw HTTP/1.1 answer."""
     head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        k, _, v = line.partition(":")
-        headers[k.strip().lower()] = v.strip()
-    return status, headers, body
+    return parse_head(head) + (body,)
 
 
 # ---- the gateway under test -------------------------------------------------
@@ -363,14 +307,9 @@ workgroup = SMBGATE
                                  f"{[p for p in spawner_pids if alive(p)]}")
         # Nothing started from our configuration may remain (sandbox inits
         # and the spawner carry the gateway's command line).
-        for d in os.listdir("/proc"):
-            if d.isdigit():
-                try:
-                    with open(f"/proc/{d}/cmdline", "rb") as f:
-                        if self.conf.encode() in f.read() and alive(int(d)):
-                            raise AssertionError(f"gateway {self.name}: process {d} left")
-                except OSError:
-                    pass
+        for pid, cmd in proc_files("cmdline"):
+            if self.conf.encode() in cmd and alive(pid):
+                raise AssertionError(f"gateway {self.name}: process {pid} left")
         print(f"gateway {self.name}: stopped in {took:.2f} s, "
               f"{len(spawner_pids)} sandbox-side pids gone", file=sys.stderr)
 
@@ -505,6 +444,34 @@ class Base(unittest.TestCase):
 
 
 TIMINGS = []
+
+
+class OwnGateway(Base):
+    """A test class with a gateway of its own, make_gateway()'s, started
+    before its first test and stopped after its last. CONTROL_IN_RUN: the
+    control socket is SOCK, run/control.sock in the gateway's folder."""
+    GW = None
+    CONTROL_IN_RUN = False
+
+    @staticmethod
+    def make_gateway():
+        raise NotImplementedError
+
+    @classmethod
+    def setUpClass(cls):
+        cls.GW = cls.make_gateway()
+        if cls.CONTROL_IN_RUN:
+            cls.SOCK = os.path.join(cls.GW.dir, "run", "control.sock")
+            cls.GW.gateway_extra += f"\ncontrol_socket = {cls.SOCK}"
+        cls.GW.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.GW.stop()
+
+    def setUp(self):
+        super().setUp()
+        self.gw = self.GW
 
 
 class T01Basics(Base):
@@ -1267,12 +1234,7 @@ class T04Write(Base):
                 interim += c
             self.assertTrue(interim.startswith(b"HTTP/1.1 100 "), interim)
             s.sendall(data)
-            ans = b""
-            while True:
-                c = s.recv(65536)
-                if not c:
-                    break
-                ans += c
+            ans = read_to_end(s)
         self.assertEqual(parse_raw(ans)[0], 201, ans)
         self.assertDisk(os.path.join(self.path, "expect.bin"), data)
         # awkward names
@@ -1431,17 +1393,7 @@ class T04Write(Base):
         self.assertNoTemp(p)
 
     def snap(self):
-        out = {}
-        for dirpath, dirs, files in os.walk(self.path):
-            for n in dirs + files:
-                full = os.path.join(dirpath, n)
-                rel = os.path.relpath(full, self.path)
-                if os.path.isdir(full):
-                    out[rel] = None
-                else:
-                    with open(full, "rb") as f:
-                        out[rel] = f.read()
-        return out
+        return disk_tree(self.path)
 
     def test_move_copy_overlap(self):
         # One rule with WebDAV's (the worker's smb_rename(), smb_copy()): a
@@ -2922,28 +2874,21 @@ class T12SlowClients(Base):
             gw.stop()
 
 
-class T09UploadTempCleanup(Base):
+class T09UploadTempCleanup(OwnGateway):
     """A worker or a lane SIGKILLed in the middle of an upload cannot remove
     its .~smbgate-new-….tmp itself: the gateway, which named it, removes it
     through that user's next sandbox, at the user's next request (bug 6 of
     issue 10). Own gateway, so that the sandboxes of the session under test
     are the only ones of that user."""
-    GW = None
     TOTAL = 8 * 1024 * 1024  # the announced body
     CHUNK = 1024 * 1024
 
-    @classmethod
-    def setUpClass(cls):
-        cls.GW = Gateway("tmpclean", "session_idle_timeout = 600")
-        cls.GW.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.GW.stop()
+    @staticmethod
+    def make_gateway():
+        return Gateway("tmpclean", "session_idle_timeout = 600")
 
     def setUp(self):
         super().setUp()
-        self.gw = self.GW
         self.name, self.path = self.scratch()
         self.url = f"{FS}/public/{q(self.name)}"
 
@@ -2965,14 +2910,7 @@ class T09UploadTempCleanup(Base):
 
     @staticmethod
     def rchar(pid):
-        try:
-            with open(f"/proc/{pid}/io", encoding="ascii") as f:
-                for line in f:
-                    if line.startswith("rchar:"):
-                        return int(line.split()[1])
-        except OSError:
-            pass
-        return 0
+        return proc_number(pid, "io", "rchar")
 
     def begin_put(self, rel, auth):
         """Starts a PUT of TOTAL bytes and sends one CHUNK of them."""
@@ -3550,24 +3488,13 @@ def in_sandbox(init_pid, *cmd, stdin=None):
     return p.returncode, p.stdout, p.stderr
 
 
-class T13Mounts(Base):
+class T13Mounts(OwnGateway):
     """[sandbox] mounts = login: the session's shares under /shares/SERVER in
     the sandbox's own mount namespace, served by its FUSE server; the same
     data as the REST API; invisible elsewhere; gone with the session."""
-    GW = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.GW = Gateway("mounts", sandbox_extra="mounts = login")
-        cls.GW.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.GW.stop()
-
-    def setUp(self):
-        super().setUp()
-        self.gw = self.GW
+    @staticmethod
+    def make_gateway():
+        return Gateway("mounts", sandbox_extra="mounts = login")
 
     def sandbox_of(self, host):
         found = wait_until(lambda: self.gw.sandboxes(host), 10)
@@ -3675,27 +3602,20 @@ def ctl(*args, user=None):
     return p.returncode, p.stdout, p.stderr
 
 
-class T14Ctl(Base):
+class T14Ctl(OwnGateway):
     """smbgatectl and the control socket: sessions (table and --json) and kill
     against a gateway of its own, root only, clear errors without a gateway."""
-    GW = None
+    CONTROL_IN_RUN = True
 
-    @classmethod
-    def setUpClass(cls):
-        cls.GW = Gateway("ctl", "session_idle_timeout = 600")
-        cls.SOCK = os.path.join(cls.GW.dir, "run", "control.sock")
-        cls.GW.gateway_extra += f"\ncontrol_socket = {cls.SOCK}"
-        cls.GW.start()
+    @staticmethod
+    def make_gateway():
+        return Gateway("ctl", "session_idle_timeout = 600")
 
     @classmethod
     def tearDownClass(cls):
-        cls.GW.stop()
+        super().tearDownClass()
         if os.path.exists(cls.SOCK):
             raise AssertionError("the control socket outlived its gateway")
-
-    def setUp(self):
-        super().setUp()
-        self.gw = self.GW
 
     def sessions(self):
         rc, out, err = ctl("-s", self.SOCK, "sessions", "--json")
@@ -3843,26 +3763,15 @@ def ctl_exec(sock, user, *argv, stdin=b"", server=None):
     return p.returncode, p.stdout, p.stderr
 
 
-class T15Exec(Base):
+class T15Exec(OwnGateway):
     """smbgatectl exec: a command in a user's live sandbox, on the mounted
     shares as that user sees them; stdio and exit status pass through; every
     exec is logged."""
-    GW = None
+    CONTROL_IN_RUN = True
 
-    @classmethod
-    def setUpClass(cls):
-        cls.GW = Gateway("exec", "session_idle_timeout = 600", sandbox_extra="mounts = login")
-        cls.SOCK = os.path.join(cls.GW.dir, "run", "control.sock")
-        cls.GW.gateway_extra += f"\ncontrol_socket = {cls.SOCK}"
-        cls.GW.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.GW.stop()
-
-    def setUp(self):
-        super().setUp()
-        self.gw = self.GW
+    @staticmethod
+    def make_gateway():
+        return Gateway("exec", "session_idle_timeout = 600", sandbox_extra="mounts = login")
 
     def x(self, *argv, stdin=b"", user=ALICE):
         return ctl_exec(self.SOCK, user, *argv, stdin=stdin)
@@ -3992,26 +3901,15 @@ class T15Exec(Base):
         self.assertIn(b"needs a terminal", p.stderr)
 
 
-class T16MountsOnDemand(Base):
+class T16MountsOnDemand(OwnGateway):
     """[sandbox] mounts = on-demand: the sandbox has its mount from the start,
     but its FUSE server (and SMB connection) only from the session's first
     exec."""
-    GW = None
+    CONTROL_IN_RUN = True
 
-    @classmethod
-    def setUpClass(cls):
-        cls.GW = Gateway("ondemand", sandbox_extra="mounts = on-demand")
-        cls.SOCK = os.path.join(cls.GW.dir, "run", "control.sock")
-        cls.GW.gateway_extra += f"\ncontrol_socket = {cls.SOCK}"
-        cls.GW.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.GW.stop()
-
-    def setUp(self):
-        super().setUp()
-        self.gw = self.GW
+    @staticmethod
+    def make_gateway():
+        return Gateway("ondemand", sandbox_extra="mounts = on-demand")
 
     def fuse_servers(self, worker):
         return [p for p, (c, pp) in proc_table().items() if c == "smbgate-fuse" and pp == worker]
@@ -4056,25 +3954,14 @@ class T16MountsOnDemand(Base):
         self.assertNotEqual(rc, 0, out)  # the mount without its server: ENOTCONN
 
 
-class T17Reload(Base):
+class T17Reload(OwnGateway):
     """SIGHUP: the configuration is read again; new sessions take the new
     server settings, running ones keep theirs; [gateway] keys apply to the
     next request; a bad file is refused with its file:line error and the old
     configuration stays; what needs a restart keeps its running value."""
-    GW = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.GW = Gateway("reload", "max_upload_size = 100")
-        cls.GW.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.GW.stop()
-
-    def setUp(self):
-        super().setUp()
-        self.gw = self.GW
+    @staticmethod
+    def make_gateway():
+        return Gateway("reload", "max_upload_size = 100")
 
     def hup(self, text):
         """Writes the configuration file with @text in place of the usual
@@ -4153,26 +4040,15 @@ class T17Reload(Base):
             f.write(good)
 
 
-class T19RelayMode(Base):
+class T19RelayMode(OwnGateway):
     """[sandbox] smb_socket = relay: every SMB connection of the worker goes
     through the pinhole's relay (the default hands the worker a socket the
     gateway connected); the same answers, unreachable and hung servers
     included."""
-    GW = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.GW = Gateway("relay", sandbox_extra="smb_socket = relay",
-                         extra_servers=dead_and_slow_servers())
-        cls.GW.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.GW.stop()
-
-    def setUp(self):
-        super().setUp()
-        self.gw = self.GW
+    @staticmethod
+    def make_gateway():
+        return Gateway("relay", sandbox_extra="smb_socket = relay",
+                       extra_servers=dead_and_slow_servers())
 
     def test_read_write_through_the_relay(self):
         h = bearer(self.login())
@@ -4197,24 +4073,13 @@ class T19RelayMode(Base):
         self.assertLess(time.monotonic() - t0, 15)
 
 
-class T18Logs(Base):
+class T18Logs(OwnGateway):
     """The structured log lines: session events with their reasons, sandbox
     spawn and exit, one audit line per file operation with audit = yes, and
     never a password or a token."""
-    GW = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.GW = Gateway("logs", "audit = yes\nsession_idle_timeout = 2")
-        cls.GW.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.GW.stop()
-
-    def setUp(self):
-        super().setUp()
-        self.gw = self.GW
+    @staticmethod
+    def make_gateway():
+        return Gateway("logs", "audit = yes\nsession_idle_timeout = 2")
 
     def lines(self, event):
         return [l for l in self.gw.log_bytes().decode().splitlines()

@@ -19,7 +19,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -30,26 +29,17 @@ import unittest
 import urllib.parse
 import xml.etree.ElementTree as ET
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gwharness  # noqa: E402
+from gwharness import (ALICE, ALICE_PW, BOB, BOB_PW, FX, PRIVATE, PUBLIC, READONLY,  # noqa: E402
+                       disk_tree, status_kib)
+
 if len(sys.argv) < 4:
     sys.exit("usage: test_dav.py SMBGATE WORKER SMBGATECTL [unittest args]")
 SMBGATE, WORKER, SMBGATECTL = (os.path.abspath(a) for a in sys.argv[1:4])
 del sys.argv[1:4]
 
-FX = {}
-path = os.environ.get("SMBGATE_FIXTURE_ENV")
-if not path or not os.path.isfile(path):
-    sys.exit("FAIL: SMBGATE_FIXTURE_ENV is not set: run under tests/fixtures/with-samba.sh")
-with open(path, encoding="utf-8") as f:
-    for line in f:
-        line = line.rstrip("\n")
-        if line and not line.startswith("#") and "=" in line:
-            k, v = line.split("=", 1)
-            FX[k] = v
-ALICE, ALICE_PW = FX["SAMBA_USER1"], FX["SAMBA_PASS1"]
-BOB, BOB_PW = FX["SAMBA_USER2"], FX["SAMBA_PASS2"]
-PUBLIC_DIR = FX["SAMBA_SHARE_PUBLIC"]
-READONLY_DIR = FX["SAMBA_SHARE_READONLY"]
-PRIVATE_DIR = FX["SAMBA_SHARE_ALICE_PRIVATE"]
+PUBLIC_DIR, PRIVATE_DIR, READONLY_DIR = PUBLIC, PRIVATE, READONLY
 DAV = "/dav/fixture"
 PUB = DAV + "/public"
 TIMEOUT = 60
@@ -86,55 +76,31 @@ class Resp:
         return f"<{self.status} {self.body[:400]!r}>"
 
 
-class Gateway:
+class Gateway(gwharness.Gateway):
     def __init__(self, name, extra="", host="127.0.0.1"):
-        self.dir = tempfile.mkdtemp(prefix=f"smbgate-dav-{name}.")
-        self.conf = os.path.join(self.dir, "smbgate.conf")
-        self.log = os.path.join(self.dir, "smbgate.log")
-        self.sock = os.path.join(self.dir, "control.sock")
-        base = 2000000 + (os.getpid() % 5000) * 256 + (hash(name) % 4) * 64
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        self.port = s.getsockname()[1]
-        s.close()
-        with open(self.conf, "w", encoding="utf-8") as f:
-            f.write(f"""[gateway]
-listen = {host}:{self.port}
+        super().__init__(SMBGATE, WORKER, gateway_extra=extra, prefix=f"smbgate-dav-{name}.",
+                         name=name, start=False)
+        self.host = host
+        self.uid_base = 2000000 + (os.getpid() % 5000) * 256 + (hash(name) % 4) * 64
+        self.start()
+
+    def config(self):
+        return f"""[gateway]
+listen = {self.host}:{self.port}
 control_socket = {self.sock}
 session_idle_timeout = 600
-{extra}
+{self.gateway_extra}
 [sandbox]
-uid_range = {base}-{base + 63}
+uid_range = {self.uid_base}-{self.uid_base + 63}
 
 [server fixture]
 host = 127.0.0.1
 port = {FX['SAMBA_PORT']}
 workgroup = SMBGATE
-""")
-        self.start(name)
-
-    def start(self, name=""):
-        with open(self.log, "ab") as lf:
-            self.proc = subprocess.Popen([SMBGATE, "-c", self.conf, "--worker", WORKER],
-                                         stdin=subprocess.DEVNULL, stdout=lf, stderr=lf)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if self.request("GET", "/healthz", timeout=2).status == 200:
-                    return
-            except OSError:
-                pass
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise AssertionError(f"gateway {name} did not start: {self.log_text()[-2000:]}")
+"""
 
     def url(self, p=""):
         return f"http://127.0.0.1:{self.port}{p}"
-
-    def log_text(self):
-        with open(self.log, encoding="utf-8", errors="replace") as f:
-            return f.read()
 
     def request(self, method, p, headers=None, body=None, timeout=TIMEOUT):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
@@ -160,9 +126,9 @@ workgroup = SMBGATE
     def restart(self):
         """Stops the gateway (SIGTERM) and starts it again on the same port and
         folder: its sessions are gone, what it keeps in files stays."""
-        self.proc.send_signal(signal.SIGTERM)
-        self.assertion_rc(self.proc.wait(15))
-        self.start("restarted")
+        self.assertion_rc(super().stop(15))
+        self.name = "restarted"
+        self.start()
 
     @staticmethod
     def assertion_rc(rc):
@@ -173,19 +139,13 @@ workgroup = SMBGATE
             return "libasan" in f.read()
 
     def rss_kib(self):
-        with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        raise AssertionError("no VmRSS")
+        rss = status_kib(self.proc.pid, "VmRSS")
+        assert rss, "no VmRSS"
+        return rss
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+        rc = super().stop(15)
+        if rc == "killed":
             raise AssertionError("gateway did not stop within 15 s of SIGTERM")
         assert rc == 0, f"gateway exited with {rc}"
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -1153,21 +1113,8 @@ class D14CopyMoveSafety(Base):
 
     def snap(self, sub=""):
         """Every name under the test's folder (or @sub in it): its bytes
-        (None: a folder)."""
-        out = {}
-        top = os.path.join(self.top, sub)
-        for dirpath, dirs, files in os.walk(top):
-            for n in dirs + files:
-                full = os.path.join(dirpath, n)
-                rel = os.path.relpath(full, top)
-                if os.path.islink(full):
-                    out[rel] = "-> " + os.readlink(full)
-                elif os.path.isdir(full):
-                    out[rel] = None
-                else:
-                    with open(full, "rb") as f:
-                        out[rel] = f.read()
-        return out
+        (None: a folder; "-> target": a link)."""
+        return disk_tree(os.path.join(self.top, sub), links=True)
 
     def req(self, method, src, dst, **h):
         base = PUB + "/" + os.path.basename(self.top) + "/"

@@ -27,7 +27,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hostile_rows  # noqa: E402
-from gwharness import FX, Gateway, exchange, rss_kib, snapshot  # noqa: E402
+from gwharness import FX, Gateway, exchange, raw_exchange, rss_kib, snapshot  # noqa: E402
 
 if len(sys.argv) < 3:
     sys.exit("usage: test_hostile.py SMBGATE WORKER [--print]")
@@ -198,23 +198,7 @@ def dav_names(gw, token):
 def status_lines(port, data, timeout=5):
     """How many answers @data gets on one connection read to its end: the
     status lines at the start and right after a header block."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    out = b""
-    try:
-        try:
-            s.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except (ConnectionResetError, socket.timeout):
-                break
-            if not chunk:
-                break
-            out += chunk
-    finally:
-        s.close()
+    out = raw_exchange(port, data, timeout, ends=(ConnectionResetError, socket.timeout))
     return len(re.findall(rb"(?:^|\r\n\r\n)HTTP/1\.[01] \d\d\d ", out))
 
 

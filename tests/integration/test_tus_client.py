@@ -32,7 +32,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwharness import (ALICE, ALICE_PW, BOB, BOB_PW, PUBLIC, Failures, Gateway,  # noqa: E402
-                       temporaries, tus)
+                       file_sha256, temporaries, tus)
 from relay import CutProxy, HalfCutProxy  # noqa: E402
 
 SMBGATE, WORKER = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
@@ -177,17 +177,8 @@ def main():
         check(len(rf) >= 2 and 0 < rf[0] < rf[-1] < SIZE,
               f"it resumed from the offsets the gateway reported ({rf}), not from 0")
         check(out.get("offset") == SIZE, f"the client's final offset is the size ({SIZE})")
-        got = hashlib.sha256()
-        n = 0
-        if os.path.exists(target):
-            with open(target, "rb") as f:
-                while True:
-                    b = f.read(8 << 20)
-                    if not b:
-                        break
-                    got.update(b)
-                    n += len(b)
-        check((n, got.hexdigest()) == (SIZE, h.hexdigest()),
+        n, got = file_sha256(target) if os.path.exists(target) else (0, None)
+        check((n, got) == (SIZE, h.hexdigest()),
               f"the file on the share: {n} bytes, the same sha256")
         tmps = temporaries()
         check(tmps == [], f"no temporary stays on the share ({tmps})")
