@@ -311,12 +311,7 @@ def main():
     os.makedirs(bdir, exist_ok=True)
     big = os.path.join(bdir, "big.bin")
     log(f"creating {a.size_mib} MiB of random data and {a.entries} files")
-    with open("/dev/urandom", "rb") as src, open(big, "wb") as dst:
-        left = size
-        while left:
-            b = src.read(min(left, 8 * MIB))
-            dst.write(b)
-            left -= len(b)
+    write_random(big, size)
     big_sha = sha256_file(big)
     ldir = os.path.join(bdir, "list")
     os.makedirs(ldir, exist_ok=True)
