@@ -475,6 +475,21 @@ def status_like(path, key):
     return 0
 
 
+def wait_listening(p, port):
+    """Waits until process @p takes connections on @port: None, or why not
+    ("exited", or "did not start" after 200 tries: then it is terminated)."""
+    for _ in range(200):
+        if p.poll() is not None:
+            return "exited"
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return None
+        except OSError:
+            time.sleep(0.05)
+    p.terminate()
+    return "did not start"
+
+
 def start_rclone(a, work, proto="http"):
     if a.no_rclone or not shutil.which("rclone"):
         log("rclone not installed: its column is n/a")
@@ -497,18 +512,11 @@ def start_rclone(a, work, proto="http"):
                          env=env, stdin=subprocess.DEVNULL, stdout=lf, stderr=lf)
     lf.close()
     p.port = port
-    for _ in range(200):
-        if p.poll() is not None:
-            log(f"rclone serve {proto} exited; its column is n/a")
-            return None
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return p
-        except OSError:
-            time.sleep(0.05)
-    p.terminate()
-    log(f"rclone serve {proto} did not start; its column is n/a")
-    return None
+    why = wait_listening(p, port)
+    if why:
+        log(f"rclone serve {proto} {why}; its column is n/a")
+        return None
+    return p
 
 
 def mbps(size, secs):
@@ -776,16 +784,10 @@ backend gateway
                          stderr=lf)
     lf.close()
     p.port = port
-    for _ in range(200):
-        if p.poll() is not None:
-            raise RuntimeError("haproxy exited; see haproxy.log")
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return p
-        except OSError:
-            time.sleep(0.05)
-    p.terminate()
-    raise RuntimeError("haproxy did not start")
+    why = wait_listening(p, port)
+    if why:
+        raise RuntimeError(f"haproxy {why}; see haproxy.log")
+    return p
 
 
 def negotiated(cmd):

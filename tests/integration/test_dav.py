@@ -99,6 +99,10 @@ port = {FX['SAMBA_PORT']}
 workgroup = SMBGATE
 """
 
+    def start(self, name=None):
+        self.name = name or self.name
+        super().start()
+
     def url(self, p=""):
         return f"http://127.0.0.1:{self.port}{p}"
 
@@ -127,8 +131,7 @@ workgroup = SMBGATE
         """Stops the gateway (SIGTERM) and starts it again on the same port and
         folder: its sessions are gone, what it keeps in files stays."""
         self.assertion_rc(super().stop(15))
-        self.name = "restarted"
-        self.start()
+        self.start("restarted")
 
     @staticmethod
     def assertion_rc(rc):
@@ -1446,25 +1449,43 @@ def sha256(data):
     return hashlib.sha256(data).hexdigest()
 
 
+class Davfs2:
+    """davfs2's files for alice on @gw: a private folder (the secrets, the
+    configuration with @extra lines), a cache and a mount point; remove()
+    takes them away."""
+
+    def __init__(self, gw, extra=""):
+        self.priv = tempfile.mkdtemp(prefix="smbgate-davfs2.")  # 0700: the secrets
+        os.chmod(self.priv, 0o711)  # mount.davfs reads its configuration here as root
+        self.cache = tempfile.mkdtemp(prefix="smbgate-davfs2-cache.")
+        self.mnt = tempfile.mkdtemp(prefix="smbgate-davfs2-mnt.")
+        shutil.chown(self.cache, "root", "davfs2")
+        os.chmod(self.cache, 0o775)
+        self.url = gw.url(DAV + "/")
+        secrets = os.path.join(self.priv, "secrets")
+        fd = os.open(secrets, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, f"{self.url} {ALICE} {ALICE_PW}\n".encode())
+        os.close(fd)
+        self.conf = os.path.join(self.priv, "davfs2.conf")
+        with open(self.conf, "w", encoding="utf-8") as f:
+            f.write(f"secrets {secrets}\nask_auth 0\ncache_dir {self.cache}\n{extra}")
+
+    def remove(self):
+        shutil.rmtree(self.priv, ignore_errors=True)
+        shutil.rmtree(self.cache, ignore_errors=True)
+        try:
+            os.rmdir(self.mnt)
+        except OSError:
+            pass
+
+
 class D06Davfs2(Base):
     """davfs2 mounts the gateway (kernel FUSE) in a mount namespace of its own."""
 
     def test_davfs2(self):
-        priv = tempfile.mkdtemp(prefix="smbgate-davfs2.")  # 0700: the secrets
-        os.chmod(priv, 0o711)  # mount.davfs reads its configuration here as root
-        cache = tempfile.mkdtemp(prefix="smbgate-davfs2-cache.")
-        mnt = tempfile.mkdtemp(prefix="smbgate-davfs2-mnt.")
+        dv = Davfs2(GW)
+        priv, mnt, url, conf = dv.priv, dv.mnt, dv.url, dv.conf
         try:
-            shutil.chown(cache, "root", "davfs2")
-            os.chmod(cache, 0o775)
-            url = GW.url(DAV + "/")
-            secrets = os.path.join(priv, "secrets")
-            fd = os.open(secrets, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            os.write(fd, f"{url} {ALICE} {ALICE_PW}\n".encode())
-            os.close(fd)
-            conf = os.path.join(priv, "davfs2.conf")
-            with open(conf, "w", encoding="utf-8") as f:
-                f.write(f"secrets {secrets}\nask_auth 0\ncache_dir {cache}\n")
             big = os.path.join(priv, "big.bin")
             data = os.urandom(1024 * 1024) * 100  # 100 MiB in
             with open(big, "wb") as f:
@@ -1519,12 +1540,7 @@ rm {m}/public/d06-dir/small.txt; echo "rm=$?"
             self.assertFalse(os.path.exists(os.path.join(READONLY_DIR, "d06.txt")))
             self.assertEqual(GW.request("DELETE", PUB + "/d06-dir", ALICE_H).status, 204)
         finally:
-            shutil.rmtree(priv, ignore_errors=True)
-            shutil.rmtree(cache, ignore_errors=True)
-            try:
-                os.rmdir(mnt)
-            except OSError:
-                pass
+            dv.remove()
 
 
 class D13Davfs2Restart(Base):
@@ -1534,24 +1550,11 @@ class D13Davfs2Restart(Base):
 
     def test_davfs2_restart(self):
         gw = Gateway("davfs2-restart")
-        priv = tempfile.mkdtemp(prefix="smbgate-davfs2r.")
-        os.chmod(priv, 0o711)  # mount.davfs reads its configuration here as root
-        cache = tempfile.mkdtemp(prefix="smbgate-davfs2r-cache.")
-        mnt = tempfile.mkdtemp(prefix="smbgate-davfs2r-mnt.")
+        # the upload waits (60 s) until the unmount, after the restart
+        dv = Davfs2(gw, "use_locks 1\ndelay_upload 60\n")
+        priv, mnt, url, conf = dv.priv, dv.mnt, dv.url, dv.conf
         proc = None
         try:
-            shutil.chown(cache, "root", "davfs2")
-            os.chmod(cache, 0o775)
-            url = gw.url(DAV + "/")
-            secrets = os.path.join(priv, "secrets")
-            fd = os.open(secrets, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            os.write(fd, f"{url} {ALICE} {ALICE_PW}\n".encode())
-            os.close(fd)
-            conf = os.path.join(priv, "davfs2.conf")
-            with open(conf, "w", encoding="utf-8") as f:
-                # the upload waits (60 s) until the unmount, after the restart
-                f.write(f"secrets {secrets}\nask_auth 0\ncache_dir {cache}\n"
-                        f"use_locks 1\ndelay_upload 60\n")
             data = os.urandom(300 * 1024)
             src = os.path.join(priv, "src.bin")
             with open(src, "wb") as f:
@@ -1610,12 +1613,7 @@ umount {m}; echo "umount=$?"
                     proc.kill()
             gw.stop()
             GW.request("DELETE", PUB + "/d13.bin", ALICE_H)
-            shutil.rmtree(priv, ignore_errors=True)
-            shutil.rmtree(cache, ignore_errors=True)
-            try:
-                os.rmdir(mnt)
-            except OSError:
-                pass
+            dv.remove()
 
 
 class D15Davfs2Save(Base):
@@ -1626,23 +1624,11 @@ class D15Davfs2Save(Base):
     share, byte for byte."""
 
     def test_editor_save(self):
-        priv = tempfile.mkdtemp(prefix="smbgate-davfs2.")
-        os.chmod(priv, 0o711)
-        cache = tempfile.mkdtemp(prefix="smbgate-davfs2-cache.")
-        mnt = tempfile.mkdtemp(prefix="smbgate-davfs2-mnt.")
+        dv = Davfs2(GW)
+        priv, mnt, url, conf = dv.priv, dv.mnt, dv.url, dv.conf
         top = os.path.join(PUBLIC_DIR, "d11-save")
         shutil.rmtree(top, ignore_errors=True)
         try:
-            shutil.chown(cache, "root", "davfs2")
-            os.chmod(cache, 0o775)
-            url = GW.url(DAV + "/")
-            secrets = os.path.join(priv, "secrets")
-            fd = os.open(secrets, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            os.write(fd, f"{url} {ALICE} {ALICE_PW}\n".encode())
-            os.close(fd)
-            conf = os.path.join(priv, "davfs2.conf")
-            with open(conf, "w", encoding="utf-8") as f:
-                f.write(f"secrets {secrets}\nask_auth 0\ncache_dir {cache}\n")
             self.assertEqual(GW.request("MKCOL", PUB + "/d11-save", ALICE_H).status, 201)
             self.put(PUB + "/d11-save/doc.txt", b"version 0\n", expect=201)
             saves = [os.urandom(48 * 1024).hex().encode() + b"\n" for _ in range(2)]
@@ -1674,12 +1660,7 @@ cmp {priv}/save1 {d}/doc.txt; echo "seen=$?"
             self.assertEqual(sorted(os.listdir(top)), ["doc.txt"])
         finally:
             shutil.rmtree(top, ignore_errors=True)
-            shutil.rmtree(priv, ignore_errors=True)
-            shutil.rmtree(cache, ignore_errors=True)
-            try:
-                os.rmdir(mnt)
-            except OSError:
-                pass
+            dv.remove()
 
 
 class D07Rclone(Base):
