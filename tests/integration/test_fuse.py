@@ -166,11 +166,15 @@ def outer(runner):
         os.chmod(work, 0o755)
         script = os.path.join(work, "test_fuse.py")
         shutil.copy(os.path.abspath(__file__), script)
+        # the harness beside it (the inner part cannot read the source tree)
+        harness = os.path.join(work, "gwharness.py")
+        shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gwharness.py"),
+                    harness)
         mnt = os.path.join(work, "mnt")
         os.mkdir(mnt)
         scratch = os.path.join(work, "scratch")
         os.mkdir(scratch)
-        for p in (work, script, mnt, scratch):
+        for p in (work, script, harness, mnt, scratch):
             os.chown(p, NS_UID, NS_UID)
         with open(runner, "rb") as f:
             asan = b"libasan" in f.read()
