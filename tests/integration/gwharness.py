@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 # ---- the Samba fixture ------------------------------------------------------
@@ -143,6 +144,35 @@ def wait_until(pred, timeout, step=0.05):
         time.sleep(step)
 
 
+def in_parallel(n, work, timeout=60):
+    """Runs work(i) for i in 0..n-1 at once, one thread each: (their results
+    in order, an exception's repr in its place; how many still ran after
+    @timeout s each)."""
+    results = [None] * n
+
+    def run(i):
+        try:
+            results[i] = work(i)
+        except Exception as e:  # reported by the caller's assertions
+            results[i] = repr(e)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return results, sum(t.is_alive() for t in threads)
+
+
+def key_values(text):
+    """{key: [values]} of the KEY=VALUE lines of a script's output."""
+    res = {}
+    for line in text.splitlines():
+        k, _, v = line.partition("=")
+        res.setdefault(k, []).append(v)
+    return res
+
+
 # ---- processes --------------------------------------------------------------
 
 def free_port():
@@ -152,6 +182,25 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def connect_from(src, port, timeout=5):
+    """A connection from the loopback address @src to 127.0.0.1:@port, or
+    None when it failed (refused, or no answer within @timeout s)."""
+    s = socket.socket()
+    try:
+        s.bind((src, 0))
+        s.settimeout(timeout)
+        s.connect(("127.0.0.1", port))
+        return s
+    except OSError:
+        s.close()
+        return None
+
+
+def connect_many(srcs, port, timeout=5):
+    """connect_from() each of @srcs: the connections made."""
+    return [s for s in (connect_from(src, port, timeout) for src in srcs) if s]
 
 
 def proc_files(name):

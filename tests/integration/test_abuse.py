@@ -45,7 +45,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gwharness import (ALICE, ALICE_PW, BOB, BOB_PW, FX, HEALTHZ, PUBLIC, Failures,  # noqa: E402
-                       Gateway, exchange, metric, proc_status, workers)
+                       Gateway, connect_from, exchange, metric, proc_status, workers)
 from gwharness import http_from as http, login_from as login  # noqa: E402
 from relay import AuthCounter  # noqa: E402
 
@@ -116,15 +116,11 @@ def src_addr(i, third=2):
 def phase_idle(gw, f):
     conns, refused = [], 0
     for i in range(N["idle"]):
-        s = socket.socket()
-        try:
-            s.bind((src_addr(i // 8), 0))
-            s.settimeout(5)
-            s.connect(("127.0.0.1", gw.port))
+        s = connect_from(src_addr(i // 8), gw.port)
+        if s:
             conns.append(s)
-        except OSError:
+        else:
             refused += 1
-            s.close()
     time.sleep(N["idle_hold"])
     # Which ones the gateway still holds open: a readable socket has been
     # closed (or answered, which an idle connection never is).
@@ -143,12 +139,8 @@ def phase_slowloris(gw, f):
     """Half send a request's headers, half a login's body, one byte a second."""
     socks = {}
     for i in range(N["slow"]):
-        s = socket.socket()
-        try:
-            s.bind((src_addr(i, third=3), 0))
-            s.connect(("127.0.0.1", gw.port))
-        except OSError:
-            s.close()
+        s = connect_from(src_addr(i, third=3), gw.port, None)
+        if not s:
             continue
         s.setblocking(False)
         if i % 2:

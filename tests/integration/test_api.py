@@ -44,7 +44,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gwharness  # noqa: E402
 from gwharness import (ALICE, ALICE_PW, BIG_LEN, BOB, BOB_PW, FX, PRIVATE, PUBLIC,  # noqa: E402
                        READONLY, SEEDED_PUBLIC, parse_head, parse_metrics, pattern, proc_table,
-                       disk_tree, proc_files, proc_number, raw_exchange, read_to_end,
+                       connect_many, disk_tree, proc_files, proc_number, raw_exchange, read_to_end,
                        wait_until)
 
 if len(sys.argv) < 3:
@@ -64,6 +64,7 @@ for exe in (SMBGATE, WORKER):
 FS = "/api/v1/fs/fixture"
 TIMEOUT = 30  # seconds for one HTTP exchange
 
+JSON_H = {"Content-Type": "application/json"}
 MTIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 HTTP_DATE_RE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul"
                           r"|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$")
@@ -363,26 +364,23 @@ class Base(unittest.TestCase):
     def in_parallel(self, n, work):
         """Runs work(i) for i in 0..n-1 at once, one thread each; returns
         their results in order (an exception's repr in its place)."""
-        results = [None] * n
-
-        def run(i):
-            try:
-                results[i] = work(i)
-            except Exception as e:  # reported by the caller's assertions
-                results[i] = repr(e)
-
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        self.assertFalse(any(t.is_alive() for t in threads), "requests hung")
+        results, hung = gwharness.in_parallel(n, work, 60)
+        self.assertFalse(hung, "requests hung")
         return results
 
     def setUp(self):
+        self.gw = MAIN  # unless the test's class or the test has its own
         self.t0 = time.monotonic()
         self.tokens = []
         self.scratch_dirs = []
+
+    def stop_own(self, gw):
+        """Logs out the test's sessions on @gw, a gateway of its own, and
+        stops it."""
+        for t in self.tokens:
+            gw.logout(t)
+        self.tokens = []
+        gw.stop()
 
     def tearDown(self):
         for t in self.tokens:
@@ -399,6 +397,10 @@ class Base(unittest.TestCase):
         tok = (gw or self.gw).login(user, pw)
         self.tokens.append(tok)
         return tok
+
+    def alice_and_bob(self, gw):
+        """A session of alice's and one of bob's on @gw: their tokens."""
+        return self.login(ALICE, ALICE_PW, gw), self.login(BOB, BOB_PW, gw)
 
     def scratch(self, share_dir=PUBLIC):
         """A fresh folder in the share, made on disk, owned like the share."""
@@ -475,10 +477,6 @@ class OwnGateway(Base):
 
 
 class T01Basics(Base):
-    def setUp(self):
-        super().setUp()
-        self.gw = MAIN
-
     def test_healthz(self):
         r = self.gw.get("/healthz")
         self.assertEqual(r.status, 200)
@@ -548,10 +546,6 @@ class T01Basics(Base):
 
 
 class T02Auth(Base):
-    def setUp(self):
-        super().setUp()
-        self.gw = MAIN
-
     def test_login_ok(self):
         r = self.gw.request("POST", "/api/v1/login", {"Content-Type": "application/json"},
                             json.dumps({"username": ALICE, "password": ALICE_PW}).encode())
@@ -878,10 +872,6 @@ class T02bCrossSite(Base):
     """Credentials a browser sends by itself must not serve another site; what
     fails to log in is not logged."""
 
-    def setUp(self):
-        super().setUp()
-        self.gw = MAIN
-
     def test_cross_site_basic_refused(self):
         name, path = self.scratch()
         url = f"{FS}/public/{name}/x.txt"
@@ -910,7 +900,6 @@ class T02bCrossSite(Base):
 class T03Read(Base):
     def setUp(self):
         super().setUp()
-        self.gw = MAIN
         self.tok = self.login()
         self.h = bearer(self.tok)
 
@@ -1179,7 +1168,6 @@ class T03Read(Base):
 class T04Write(Base):
     def setUp(self):
         super().setUp()
-        self.gw = MAIN
         self.tok = self.login()
         self.h = bearer(self.tok)
         self.name, self.path = self.scratch()
@@ -1592,10 +1580,6 @@ class T04Write(Base):
         self.assertEqual(sorted(os.listdir(p)), before)
 
 class T05Limits(Base):
-    def setUp(self):
-        super().setUp()
-        self.gw = MAIN
-
     def test_oversized_headers(self):
         for req in ((b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (100 * 1024)
                      + b"\r\n\r\n"),
@@ -1652,10 +1636,6 @@ class T05Limits(Base):
 
 
 class T06SandboxDeath(Base):
-    def setUp(self):
-        super().setUp()
-        self.gw = MAIN
-
     def test_killed_sandbox_gives_502_then_401(self):
         before = {w for _i, w, _h in self.gw.sandboxes(BOB)}
         tok = self.login(BOB, BOB_PW)
@@ -1765,10 +1745,7 @@ class T06SandboxDeath(Base):
                 os.kill(pid, signal.SIGCONT)
             except ProcessLookupError:
                 pass
-        for t in self.tokens:
-            gw.logout(t)
-        self.tokens = []
-        gw.stop()
+        self.stop_own(gw)
 
     def test_stopped_worker_mid_download(self):
         """A worker SIGSTOPped in the middle of a download (it stops filling
@@ -1786,8 +1763,7 @@ class T06SandboxDeath(Base):
         stopped = []
         try:
             gw.start()
-            ta = self.login(ALICE, ALICE_PW, gw)
-            tb = self.login(BOB, BOB_PW, gw)
+            ta, tb = self.alice_and_bob(gw)
             self.assertEqual(gw.get(f"{FS}/public/", bearer(ta)).status, 200)
             s, body = self._download_going(gw, f"{FS}/public/{name}/huge.bin",
                                            f"Bearer {tb}", size)
@@ -1847,8 +1823,7 @@ class T06SandboxDeath(Base):
         stopped = []
         try:
             gw.start()
-            ta = self.login(ALICE, ALICE_PW, gw)
-            tb = self.login(BOB, BOB_PW, gw)
+            ta, tb = self.alice_and_bob(gw)
             self.assertEqual(gw.get(f"{FS}/public/", bearer(tb)).status, 200)
             s = socket.socket()
             s.settimeout(TIMEOUT)
@@ -2063,8 +2038,7 @@ class T07OtherInstances(Base):
         gw = self.gw = Gateway("limits", "max_sessions = 2\nmax_upload_size = 1K")
         try:
             gw.start()
-            ta = self.login(ALICE, ALICE_PW, gw)
-            tb = self.login(BOB, BOB_PW, gw)
+            ta, tb = self.alice_and_bob(gw)
             r = gw.login(ALICE, ALICE_PW, expect=503)
             self.assertError(r, 503, "too_many_sessions")
             self.assertError(gw.get(f"{FS}/public/", basic("nobody", "x")), 503,
@@ -2098,10 +2072,7 @@ class T07OtherInstances(Base):
             self.tokens.remove(tb)
             self.login(BOB, BOB_PW, gw)
         finally:
-            for t in self.tokens:
-                gw.logout(t)
-            self.tokens = []
-            gw.stop()
+            self.stop_own(gw)
 
     def test_session_idle_timeout(self):
         gw = self.gw = Gateway("expiry", "session_idle_timeout = 2")
@@ -2134,13 +2105,12 @@ class T07OtherInstances(Base):
     def test_login_rate_limit(self):
         gw = self.gw = Gateway("ratelimit")
         bad = json.dumps({"username": ALICE, "password": "wrong"}).encode()
-        hj = {"Content-Type": "application/json"}
         try:
             gw.start()
             times = []
             for i in range(6):
                 t0 = time.monotonic()
-                r = gw.request("POST", "/api/v1/login", hj, bad)
+                r = gw.request("POST", "/api/v1/login", JSON_H, bad)
                 times.append(time.monotonic() - t0)
                 self.assertError(r, 401, "auth_failed")
                 if i == 4:  # the first 5 failures were not slowed
@@ -2161,31 +2131,24 @@ class T07OtherInstances(Base):
             self.login(ALICE, ALICE_PW, gw)
             self.assertGreaterEqual(time.monotonic() - t0, 4.0)
             self.assertEqual(gw.slowed()[2:], [("127.0.0.1", 4)])
-            self.assertError(gw.request("POST", "/api/v1/login", hj, bad), 401)
+            self.assertError(gw.request("POST", "/api/v1/login", JSON_H, bad), 401)
             self.assertEqual(len(gw.slowed()), 3)  # not slowed
             # another user name, new to this busy address, is slowed by it
             # to one a second (its own turns: a first-time user behind an
             # attacker's shared address is never stuck behind the attacker)
             t0 = time.monotonic()
-            r = gw.request("POST", "/api/v1/login", hj,
+            r = gw.request("POST", "/api/v1/login", JSON_H,
                            json.dumps({"username": "nobody", "password": "x"}).encode())
             self.assertError(r, 401, "auth_failed")
             self.assertGreaterEqual(time.monotonic() - t0, 1.0)
             self.assertEqual(gw.slowed()[3:], [("127.0.0.1", 1)])
         finally:
-            for t in self.tokens:
-                gw.logout(t)
-            self.tokens = []
-            gw.stop()
+            self.stop_own(gw)
 
 
 class T10HostileClients(Base):
     """Regressions of the hostile probe (issue 10): framing, login limits,
     slow clients and connection hoarding."""
-
-    def setUp(self):
-        super().setUp()
-        self.gw = MAIN
 
     def raw_put(self, target, extra_headers, body):
         req = (f"PUT {FS}/public/{target} HTTP/1.1\r\nHost: x\r\n"
@@ -2269,14 +2232,13 @@ class T11LoginLimits(Base):
 
     def test_success_of_another_account_does_not_reset(self):
         gw = self.gw = Gateway("rl-accounts")
-        hj = {"Content-Type": "application/json"}
 
         def wrong(user, src="127.0.0.1"):
             """A wrong password: its wall time and the rate limit's wait
             (0: none), from the gateway's login_slowed line."""
             n = len(gw.slowed())
             t0 = time.monotonic()
-            r = source_request(src, gw.port, "POST", "/api/v1/login", hj,
+            r = source_request(src, gw.port, "POST", "/api/v1/login", JSON_H,
                                json.dumps({"username": user, "password": "wrong"}).encode())
             self.assertError(r, 401, "auth_failed")
             took = time.monotonic() - t0
@@ -2308,16 +2270,13 @@ class T11LoginLimits(Base):
             # another name from a clean address: no wait
             self.assertEqual(wrong(BOB, "127.0.0.41")[1], 0)
             # alice's right password clears her name's count (after its wait)
-            r = source_request("127.0.0.42", gw.port, "POST", "/api/v1/login", hj,
+            r = source_request("127.0.0.42", gw.port, "POST", "/api/v1/login", JSON_H,
                                json.dumps({"username": ALICE, "password": ALICE_PW}).encode())
             self.assertEqual(r.status, 200, r)
             self.tokens.append(r.json()["token"])
             self.assertEqual(wrong(ALICE, "127.0.0.43")[1], 0)
         finally:
-            for t in self.tokens:
-                gw.logout(t)
-            self.tokens = []
-            gw.stop()
+            self.stop_own(gw)
 
     def test_parallel_wrong_passwords_of_one_address(self):
         """Parallel requests cannot beat the waits: once an address has used
@@ -2326,7 +2285,6 @@ class T11LoginLimits(Base):
         without their password reaching the file server. Another address
         logs in meanwhile, and Basic is limited the same way."""
         gw = self.gw = Gateway("rl-parallel")
-        hj = {"Content-Type": "application/json"}
         bad = json.dumps({"username": ALICE, "password": "wrong"}).encode()
         results = []
         try:
@@ -2335,7 +2293,7 @@ class T11LoginLimits(Base):
 
             def wrong(i):
                 go.wait()
-                r = source_request("127.0.0.77", gw.port, "POST", "/api/v1/login", hj, bad,
+                r = source_request("127.0.0.77", gw.port, "POST", "/api/v1/login", JSON_H, bad,
                                    timeout=60)
                 results.append((r.status, r.header("Retry-After"),
                                 r.json()["error"]["code"] if r.body else None))
@@ -2344,7 +2302,7 @@ class T11LoginLimits(Base):
                 t.start()
             go.wait()
             # bob from another address meanwhile
-            r = source_request("127.0.0.78", gw.port, "POST", "/api/v1/login", hj,
+            r = source_request("127.0.0.78", gw.port, "POST", "/api/v1/login", JSON_H,
                                json.dumps({"username": BOB, "password": BOB_PW}).encode(),
                                timeout=60)
             self.assertEqual(r.status, 200, r)
@@ -2368,7 +2326,7 @@ class T11LoginLimits(Base):
             # one at a time from now on: sequential tries still pass (slowed),
             # and Basic from that address is under the same rule
             n = len(gw.slowed())
-            r = source_request("127.0.0.77", gw.port, "POST", "/api/v1/login", hj, bad,
+            r = source_request("127.0.0.77", gw.port, "POST", "/api/v1/login", JSON_H, bad,
                                timeout=60)
             self.assertError(r, 401, "auth_failed")
             self.assertEqual(len(gw.slowed()), n + 1)
@@ -2386,10 +2344,7 @@ class T11LoginLimits(Base):
                 t.join(60)
             self.assertEqual(sorted(got), [401, 429])
         finally:
-            for t in self.tokens:
-                gw.logout(t)
-            self.tokens = []
-            gw.stop()
+            self.stop_own(gw)
 
     def test_pending_wrong_logins_do_not_lock_out(self):
         """12 wrong passwords of alice at once from 12 addresses: 5 free ones
@@ -2398,7 +2353,6 @@ class T11LoginLimits(Base):
         she logged in from) gets in at once. Her 9th session ends her
         least recently used idle one (item 13)."""
         gw = self.gw = Gateway("rl-pending")
-        hj = {"Content-Type": "application/json"}
         bad = json.dumps({"username": ALICE, "password": "wrong"}).encode()
         results = []
         try:
@@ -2409,7 +2363,7 @@ class T11LoginLimits(Base):
             def wrong(i):
                 go.wait()
                 r = source_request(f"127.0.0.{10 + i}", gw.port, "POST", "/api/v1/login",
-                                   hj, bad, timeout=60)
+                                   JSON_H, bad, timeout=60)
                 results.append(r.status)
             threads = [threading.Thread(target=wrong, args=(i,)) for i in range(12)]
             for t in threads:
@@ -2418,7 +2372,7 @@ class T11LoginLimits(Base):
             time.sleep(0.05)
             n = len(gw.slowed())
             t0 = time.monotonic()
-            r = gw.request("POST", "/api/v1/login", hj,
+            r = gw.request("POST", "/api/v1/login", JSON_H,
                            json.dumps({"username": ALICE, "password": ALICE_PW}).encode(),
                            timeout=60)
             took = time.monotonic() - t0
@@ -2444,7 +2398,7 @@ class T11LoginLimits(Base):
             for t in self.tokens:  # each used once: the first is the least recently used
                 self.assertEqual(gw.get(f"{FS}/", bearer(t)).status, 200)
             oldest = self.tokens[0]
-            r = gw.request("POST", "/api/v1/login", hj,
+            r = gw.request("POST", "/api/v1/login", JSON_H,
                            json.dumps({"username": ALICE.upper(), "password": ALICE_PW}).encode(),
                            timeout=60)
             self.assertEqual(r.status, 200, r)
@@ -2458,10 +2412,7 @@ class T11LoginLimits(Base):
             for t in self.tokens[1:]:
                 self.assertEqual(gw.get(f"{FS}/", bearer(t)).status, 200)
         finally:
-            for t in self.tokens:
-                gw.logout(t)
-            self.tokens = []
-            gw.stop()
+            self.stop_own(gw)
 
 
 def spellings(name, n):
@@ -2514,10 +2465,7 @@ class T11bOneUser(Base):
             self.assertIn(f"event=login user={ALICE} typed={ALICE.upper()[0]}".encode(),
                           gw.log_bytes())
         finally:
-            for t in self.tokens:
-                gw.logout(t)
-            self.tokens = []
-            gw.stop()
+            self.stop_own(gw)
 
     def test_uploads_under_any_spelling(self):
         """alice's resumable upload is hers under any spelling (before: 404
@@ -2631,10 +2579,7 @@ class T11bOneUser(Base):
             self.assertIn(r.status, (401, 429))
             self.assertTrue(r.status == 429 or gw.slowed()[-1][0] == "127.0.1.10")
         finally:
-            for t in self.tokens:
-                gw.logout(t)
-            self.tokens = []
-            gw.stop()
+            self.stop_own(gw)
 
     def test_busy_shared_address_lets_first_time_users_in(self):
         """An attacker behind a shared address keeps retrying wrong passwords
@@ -2672,10 +2617,7 @@ class T11bOneUser(Base):
             self.assertEqual(set(seen) - {401, 429}, set(), seen)
         finally:
             stop.set()
-            for t in self.tokens:
-                gw.logout(t)
-            self.tokens = []
-            gw.stop()
+            self.stop_own(gw)
 
 
 class T12SlowClients(Base):
@@ -2778,17 +2720,8 @@ class T12SlowClients(Base):
             gw.start()
             # 4 addresses open 128 connections each (their per-address cap):
             # 512, the gateway's total
-            for a in range(4):
-                for _ in range(128):
-                    s = socket.socket()
-                    s.bind((f"127.0.0.{20 + a}", 0))
-                    s.settimeout(5)
-                    try:
-                        s.connect(("127.0.0.1", gw.port))
-                    except OSError:
-                        s.close()
-                        continue
-                    socks.append(s)
+            socks += connect_many((f"127.0.0.{20 + a}" for a in range(4) for _ in range(128)),
+                                  gw.port)
             time.sleep(0.5)
             # a new address still gets in, /healthz and a login answer at once
             t0 = time.monotonic()
@@ -2831,17 +2764,8 @@ class T12SlowClients(Base):
             head = busy.recv(64)
             self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
             # 66 addresses x 8 idle connections: more than the 512 slots
-            for a in range(66):
-                for _ in range(8):
-                    s = socket.socket()
-                    s.bind((f"127.0.{1 + a // 200}.{30 + a % 200}", 0))
-                    s.settimeout(5)
-                    try:
-                        s.connect(("127.0.0.1", gw.port))
-                    except OSError:
-                        s.close()
-                        continue
-                    socks.append(s)
+            socks += connect_many((f"127.0.{1 + a // 200}.{30 + a % 200}"
+                                   for a in range(66) for _ in range(8)), gw.port)
             time.sleep(0.5)
             m = gw.metrics()
             print(f"  {len(socks)} idle connects; {m['smbgate_http_connections_open']:.0f} "
@@ -3153,7 +3077,6 @@ class T08ProbeSandbox(Base):
 
     def setUp(self):
         super().setUp()
-        self.gw = MAIN
         self.h = basic(ALICE, ALICE_PW)
         self.name, self.path = self.scratch()
         self.url = f"{FS}/public/{q(self.name)}"
@@ -3385,7 +3308,6 @@ class T20TempShortNames(Base):
 
     def setUp(self):
         super().setUp()
-        self.gw = MAIN
         self.h = basic(ALICE, ALICE_PW)
         self.name, self.path = self.scratch(PRIVATE)
         self.url = f"{FS}/alice_private/{q(self.name)}"

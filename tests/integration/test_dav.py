@@ -32,7 +32,7 @@ import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gwharness  # noqa: E402
 from gwharness import (ALICE, ALICE_PW, BOB, BOB_PW, FX, PRIVATE, PUBLIC, READONLY,  # noqa: E402
-                       disk_tree, status_kib)
+                       disk_tree, in_parallel, key_values, status_kib)
 
 if len(sys.argv) < 4:
     sys.exit("usage: test_dav.py SMBGATE WORKER SMBGATECTL [unittest args]")
@@ -192,6 +192,12 @@ def responses(r):
                 props[el.tag] = (status, el)
         out[href] = props
     return out
+
+
+def statuses(props):
+    """{property: status} of responses()'s props; "ms:" stands for the
+    Windows properties' namespace."""
+    return {k.replace("{urn:schemas-microsoft-com:}", "ms:"): v[0] for k, v in props.items()}
 
 
 def disk(rel, base=PUBLIC_DIR):
@@ -646,6 +652,12 @@ class D02Write(Base):
         finally:
             shutil.rmtree(top, ignore_errors=True)
 
+    def proppatch(self, p, body):
+        """PROPPATCH of @p as alice: 207, and @p's {prop: (status, element)}."""
+        r = GW.request("PROPPATCH", p, ALICE_H, body)
+        self.assertEqual(r.status, 207, r)
+        return responses(r)[p]
+
     def test_proppatch(self):
         self.put(PUB + "/d02-pp.txt", b"pp", expect=201)
         body = (b'<?xml version="1.0" encoding="utf-8" ?><D:propertyupdate xmlns:D="DAV:" '
@@ -654,13 +666,10 @@ class D02Write(Base):
                 b'<Z:Win32LastModifiedTime>Tue, 01 Dec 2026 00:00:00 GMT'
                 b'</Z:Win32LastModifiedTime><Z:Win32FileAttributes>00000020'
                 b'</Z:Win32FileAttributes></D:prop></D:set></D:propertyupdate>')
-        r = GW.request("PROPPATCH", PUB + "/d02-pp.txt", ALICE_H, body)
-        self.assertEqual(r.status, 207, r)
-        props = responses(r)[PUB + "/d02-pp.txt"]
-        self.assertEqual({k: v[0] for k, v in props.items()},
-                         {"{urn:schemas-microsoft-com:}Win32CreationTime": 200,
-                          "{urn:schemas-microsoft-com:}Win32LastModifiedTime": 200,
-                          "{urn:schemas-microsoft-com:}Win32FileAttributes": 200})
+        props = self.proppatch(PUB + "/d02-pp.txt", body)
+        self.assertEqual(statuses(props), {"ms:Win32CreationTime": 200,
+                                           "ms:Win32LastModifiedTime": 200,
+                                           "ms:Win32FileAttributes": 200})
         # the modification time is applied on the file server
         self.assertEqual(int(os.stat(os.path.join(PUBLIC_DIR, "d02-pp.txt")).st_mtime),
                          1796083200)
@@ -670,18 +679,14 @@ class D02Write(Base):
         # a share that refuses: the time is 403, the rest 424; nothing changed
         ro = os.path.join(READONLY_DIR, "readme.txt")
         before = os.stat(ro).st_mtime
-        r = GW.request("PROPPATCH", DAV + "/readonly/readme.txt", ALICE_H, body)
-        self.assertEqual(r.status, 207, r)
-        props = responses(r)[DAV + "/readonly/readme.txt"]
+        props = self.proppatch(DAV + "/readonly/readme.txt", body)
         self.assertEqual(props["{urn:schemas-microsoft-com:}Win32LastModifiedTime"][0], 403)
         self.assertEqual(props["{urn:schemas-microsoft-com:}Win32CreationTime"][0], 424)
         self.assertEqual(os.stat(ro).st_mtime, before)
         body = (b'<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x:a xmlns:x="urn:x">v'
                 b'</x:a><Z:Win32FileAttributes xmlns:Z="urn:schemas-microsoft-com:">0'
                 b'</Z:Win32FileAttributes></D:prop></D:set></D:propertyupdate>')
-        r = GW.request("PROPPATCH", PUB + "/d02-pp.txt", ALICE_H, body)
-        self.assertEqual(r.status, 207, r)
-        props = responses(r)[PUB + "/d02-pp.txt"]
+        props = self.proppatch(PUB + "/d02-pp.txt", body)
         self.assertEqual(props["{urn:x}a"][0], 403)
         self.assertEqual(props["{urn:schemas-microsoft-com:}Win32FileAttributes"][0], 424)
         # a time that is not a date: 409 Conflict for it (RFC 4918 9.2: a
@@ -696,14 +701,10 @@ class D02Write(Base):
                     b'</Z:Win32LastAccessTime><Z:Win32LastModifiedTime>' + garbage +
                     b'</Z:Win32LastModifiedTime><Z:Win32FileAttributes>00000020'
                     b'</Z:Win32FileAttributes></D:prop></D:set></D:propertyupdate>')
-            r = GW.request("PROPPATCH", PUB + "/d02-pp.txt", ALICE_H, body)
-            self.assertEqual(r.status, 207, r)
-            props = responses(r)[PUB + "/d02-pp.txt"]
-            self.assertEqual({k: v[0] for k, v in props.items()},
-                             {"{urn:schemas-microsoft-com:}Win32LastModifiedTime": 409,
-                              "{urn:schemas-microsoft-com:}Win32LastAccessTime": 424,
-                              "{urn:schemas-microsoft-com:}Win32FileAttributes": 424},
-                             garbage)
+            props = self.proppatch(PUB + "/d02-pp.txt", body)
+            self.assertEqual(statuses(props), {"ms:Win32LastModifiedTime": 409,
+                                               "ms:Win32LastAccessTime": 424,
+                                               "ms:Win32FileAttributes": 424}, garbage)
             st = os.stat(path)
             self.assertEqual((st.st_mtime, st.st_atime), (1700000000, 1700000000), garbage)
         with open(path, "rb") as f:
@@ -951,6 +952,14 @@ def snapshot_dirs(*tops):
     return out
 
 
+def empty_files(folder, names):
+    """Empty files @names in @folder, writable by all."""
+    for n in names:
+        fd = os.open(os.path.join(folder, n), os.O_CREAT | os.O_WRONLY, 0o666)
+        os.fchmod(fd, 0o666)
+        os.close(fd)
+
+
 class D11LockLimits(Base):
     """One user's LOCK flood: its own 429 at max_locks_per_user (256), the
     others lock on; owners over 4 KiB: 413; the gateway's memory stays small."""
@@ -960,10 +969,7 @@ class D11LockLimits(Base):
         folder = os.path.join(PUBLIC_DIR, "d11")
         os.mkdir(folder)
         try:
-            for i in range(300):
-                fd = os.open(os.path.join(folder, f"f{i}"), os.O_CREAT | os.O_WRONLY, 0o666)
-                os.fchmod(fd, 0o666)
-                os.close(fd)
+            empty_files(folder, (f"f{i}" for i in range(300)))
             base = PUB + "/d11/"
             for who in (ALICE_H, BOB_H):
                 self.assertEqual(propfind("1", base, headers=who, gw=gw).status, 207)
@@ -1015,10 +1021,7 @@ class D11LockLimits(Base):
         os.mkdir(folder)
         os.chmod(folder, 0o777)  # made here as root: bob's probe needs to write in it
         try:
-            for i in range(500):
-                fd = os.open(os.path.join(folder, f"f{i:03}"), os.O_CREAT | os.O_WRONLY, 0o666)
-                os.fchmod(fd, 0o666)
-                os.close(fd)
+            empty_files(folder, (f"f{i:03}" for i in range(500)))
             base = PUB + "/d11b/"
             toks = []
             for i in range(32):
@@ -1168,12 +1171,8 @@ class D14CopyMoveSafety(Base):
                 self.assertEqual(self.snap(), before)
 
     def test_replace_folder(self):
-        self.mk("src")
-        self.mk("src/new.txt", b"new\n")
-        self.mk("dst")
-        self.mk("dst/old.txt", b"old\n")
-        self.mk("dst/old")
-        self.mk("dst/old/o.txt", b"o\n")
+        self.tree("src", {"new.txt": b"new\n"})
+        self.tree("dst", {"old.txt": b"old\n", "old": None, "old/o.txt": b"o\n"})
         self.mk("file.txt", b"file\n")
         r = self.req("MOVE", "src", "dst", Overwrite="F")
         self.assertCode(r, 412, "exists")
@@ -1192,22 +1191,25 @@ class D14CopyMoveSafety(Base):
         self.assertEqual(self.snap(), {"dst": b"file\n", "file.txt": None,
                                        "file.txt/x.txt": b"x\n"})
 
+    def assertUndoneByLink(self, method):
+        """@method of src over dst, whose old content holds a link to a
+        folder (followed by the server): 409 contains_link, both as they
+        were."""
+        self.tree("src", {"new.txt": b"new\n"})
+        self.tree("dst", {"old.txt": b"old\n"})
+        self.tree("victim", {"keep.txt": b"keep\n"})
+        os.symlink("../victim", os.path.join(self.top, "dst/in"))
+        os.lchown(os.path.join(self.top, "dst/in"), self.UID, self.GID)
+        before = self.snap()
+        r = self.req(method, "src", "dst", Overwrite="T")
+        self.assertCode(r, 409, "contains_link")
+        self.assertEqual(self.snap(), before)
+
     def test_replace_undone(self):
         # The folder replaced holds a link to a folder (followed by the
         # server): it cannot be removed without emptying what the link points
         # to, so the MOVE is undone: both as they were, no temporary left.
-        self.mk("src")
-        self.mk("src/new.txt", b"new\n")
-        self.mk("dst")
-        self.mk("dst/old.txt", b"old\n")
-        self.mk("victim")
-        self.mk("victim/keep.txt", b"keep\n")
-        os.symlink("../victim", os.path.join(self.top, "dst/in"))
-        os.lchown(os.path.join(self.top, "dst/in"), self.UID, self.GID)
-        before = self.snap()
-        r = self.req("MOVE", "src", "dst", Overwrite="T")
-        self.assertCode(r, 409, "contains_link")
-        self.assertEqual(self.snap(), before)
+        self.assertUndoneByLink("MOVE")
 
     def tree(self, top, files):
         self.mk(top)
@@ -1261,15 +1263,7 @@ class D14CopyMoveSafety(Base):
         # The old Destination holds a link to a folder (followed by the
         # server): the aside cannot be dropped without emptying what the link
         # points to, so the copy is undone: both as they were.
-        self.tree("src", {"new.txt": b"new\n"})
-        self.tree("dst", {"old.txt": b"old\n"})
-        self.tree("victim", {"keep.txt": b"keep\n"})
-        os.symlink("../victim", os.path.join(self.top, "dst/in"))
-        os.lchown(os.path.join(self.top, "dst/in"), self.UID, self.GID)
-        before = self.snap()
-        r = self.req("COPY", "src", "dst", Overwrite="T")
-        self.assertCode(r, 409, "contains_link")
-        self.assertEqual(self.snap(), before)
+        self.assertUndoneByLink("COPY")
 
     def test_copy_cut_by_gateway_kill(self):
         # The gateway SIGKILLed while it copies over a folder: the old
@@ -1372,33 +1366,16 @@ class D04ParallelBasic(Base):
     def test_one_session(self):
         gw = Gateway("parallel")
         try:
-            results = []
-
-            def one():
-                try:
-                    results.append(propfind("1", PUB + "/", headers=BOB_H, gw=gw).status)
-                except OSError as e:
-                    results.append(repr(e))
-            threads = [threading.Thread(target=one) for _ in range(16)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(120)
-            self.assertEqual(results, [207] * 16)
+            results, hung = in_parallel(
+                16, lambda i: propfind("1", PUB + "/", headers=BOB_H, gw=gw).status, 120)
+            self.assertEqual((results, hung), ([207] * 16, 0))
             sessions = gw.sessions()
             self.assertEqual([s["user"] for s in sessions], [BOB], sessions)
             # wrong passwords in parallel: all refused, the session unchanged
-            results.clear()
-
-            def bad():
-                results.append(propfind("0", PUB + "/", headers=basic(BOB, "nope"),
-                                        gw=gw).status)
-            threads = [threading.Thread(target=bad) for _ in range(4)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(120)
-            self.assertEqual(results, [401] * 4)
+            results, hung = in_parallel(
+                4, lambda i: propfind("0", PUB + "/", headers=basic(BOB, "nope"), gw=gw).status,
+                120)
+            self.assertEqual((results, hung), ([401] * 4, 0))
             self.assertEqual(len(gw.sessions()), 1)
         finally:
             gw.stop()
@@ -1517,10 +1494,7 @@ rm {m}/public/d06-dir/small.txt; echo "rm=$?"
                                   script, "davfs2-test"] + names,
                                  capture_output=True, text=True, timeout=600)
             print(out.stdout + out.stderr, file=sys.stderr)
-            res = {}
-            for line in out.stdout.splitlines():
-                k, _, v = line.partition("=")
-                res.setdefault(k, []).append(v)
+            res = key_values(out.stdout)
             self.assertEqual(res.get("cp_in"), ["0"], out.stdout + out.stderr)
             self.assertEqual(res.get("cp_out"), ["0"])
             self.assertEqual(res.get("sha_out"), [sha256(out_data)])
@@ -1731,10 +1705,7 @@ gio mount -u "{base}"; echo "unmount=$?"
             out = subprocess.run(["dbus-run-session", "--", "bash", "-c", script],
                                  capture_output=True, text=True, timeout=180, env=env)
             print(out.stdout + out.stderr, file=sys.stderr)
-            res = {}
-            for line in out.stdout.splitlines():
-                k, _, v = line.partition("=")
-                res.setdefault(k, []).append(v)
+            res = key_values(out.stdout)
             self.assertEqual(res.get("mount"), ["0"], out.stdout + out.stderr)
             self.assertIn("hello.txt", res.get("list", []))
             self.assertIn("Tom & Jerry.txt", res.get("list", []))
