@@ -17,23 +17,26 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import ssl
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zipfile
+
+HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import gwharness  # noqa: E402  (the fixture's settings: run under with-samba.sh)
+from gwharness import free_port, proc_files, pss_kib, status_kib, tree  # noqa: E402
+from relay import BenchRelay  # noqa: E402
 
 MIB = 1024 * 1024
 ALICE, ALICE_PASS = "alice", "Alice-pass-1"
 BENCH_PASS = "Bench-pass-1"
 SERVER = "fixture"  # encryption = off: same wire as plain smbclient
 SERVER_ENC = "fixture-enc"  # encryption = desired: the product default
-HERE = os.path.dirname(os.path.realpath(__file__))
 
 failures = []
 
@@ -45,14 +48,6 @@ def fail(msg):
 
 def log(msg):
     print(f"bench: {msg}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def pct(xs, p):
@@ -67,49 +62,6 @@ def pct(xs, p):
 # ---- processes and memory ----
 
 
-def children_map():
-    kids = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                st = f.read()
-        except OSError:
-            continue
-        ppid = int(st[st.rindex(")") + 2 :].split()[1])
-        kids.setdefault(ppid, []).append(int(d))
-    return kids
-
-
-def tree(pid):
-    kids, out, todo = children_map(), [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(kids.get(p, []))
-    return out
-
-
-def status_kib(pid, key):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def pss_kib(pid):
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def reset_hwm(pid):
     # "5" resets VmHWM to the current RSS (proc(5), Linux >= 4.0).
     with open(f"/proc/{pid}/clear_refs", "w") as f:
@@ -119,41 +71,31 @@ def reset_hwm(pid):
 def smbd_pss_kib():
     """PSS of the fixture's smbd processes (one per SMB connection)."""
     conf = os.environ["SAMBA_CONF"].encode()
-    total = 0
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/cmdline", "rb") as f:
-                cmd = f.read()
-        except OSError:
-            continue
-        if conf in cmd and b"smbd" in cmd:
-            total += pss_kib(int(d))
-    return total
+    return sum(pss_kib(pid) for pid, cmd in proc_files("cmdline")
+               if conf in cmd and b"smbd" in cmd)
 
 
 # ---- HTTP ----
 
 
-class Gateway:
+class Gateway(gwharness.Gateway):
     def __init__(self, args, workdir, max_sessions, name="smbgate", tls=None):
         """tls: (certificate, key) paths for an HTTPS gateway."""
-        self.args = args
-        self.port = free_port()
-        self.tls = tls
-        self.conf = os.path.join(workdir, f"{name}-bench.conf")
-        self.logf = os.path.join(workdir, f"{name}.log")
+        self.args, self.max_sessions, self.tls = args, max_sessions, tls
+        super().__init__(args.smbgate, args.worker, workdir=workdir, stem=name, name=name,
+                         start=False)
+
+    def config(self):
+        args = self.args
         sport = os.environ["SAMBA_PORT"]
         tmo = f"timeout = {args.server_timeout}\n" if args.server_timeout else ""
+        tls = self.tls
         tls_conf = f"tls_certificate = {tls[0]}\ntls_key = {tls[1]}\n" if tls else ""
-        with open(self.conf, "w") as f:
-            f.write(
-                f"""[gateway]
+        return f"""[gateway]
 listen = 127.0.0.1:{self.port}
-control_socket = {workdir}/{name}.sock
+control_socket = {self.sock}
 {tls_conf}session_idle_timeout = 3600
-max_sessions = {max_sessions}
+max_sessions = {self.max_sessions}
 max_upload_size = 0
 
 [sandbox]
@@ -175,38 +117,15 @@ port = {sport}
 workgroup = SMBGATE
 encryption = desired
 {tmo}"""
-            )
-        self.proc = None
 
-    def start(self):
-        lf = open(self.logf, "ab")
-        self.proc = subprocess.Popen(
-            [self.args.smbgate, "-c", self.conf, "--worker", self.args.worker],
-            stdin=subprocess.DEVNULL,
-            stdout=lf,
-            stderr=lf,
-        )
-        lf.close()
-        for _ in range(200):
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"smbgate exited with {self.proc.returncode}; see {self.logf}")
-            try:
-                st, _ = self.request("GET", "/healthz")
-                if st == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError("smbgate did not answer /healthz within 10 s")
+    def healthy(self):
+        try:
+            return self.request("GET", "/healthz", timeout=2)[0] == 200
+        except OSError:
+            return False
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        super().stop()
         self.proc = None
 
     @property
@@ -285,54 +204,6 @@ def timed(cmd, env=None, check_out=None):
     return dt, out
 
 
-class Relay:
-    """The shape of smbgate's pinhole without the rest of smbgate: a TCP
-    listener on loopback whose connections are relayed to smbd with recv()
-    and send() through a 256 KiB buffer per direction. smbclient through it
-    shows what one relayed hop costs on this machine, measured in the same run."""
-
-    def __init__(self, target_port):
-        self.target = target_port
-        self.ls = socket.socket()
-        self.ls.bind(("127.0.0.1", 0))
-        self.ls.listen(16)
-        self.port = self.ls.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.ls.accept()
-            except OSError:
-                return
-            u = socket.create_connection(("127.0.0.1", self.target))
-            for x in (c, u):
-                x.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            threading.Thread(target=self._pump, args=(c, u), daemon=True).start()
-            threading.Thread(target=self._pump, args=(u, c), daemon=True).start()
-
-    @staticmethod
-    def _pump(src, dst):
-        buf = bytearray(256 * 1024)
-        view = memoryview(buf)
-        try:
-            while True:
-                n = src.recv_into(buf)
-                if n == 0:
-                    break
-                dst.sendall(view[:n])
-        except OSError:
-            pass
-        for f in (lambda: dst.shutdown(socket.SHUT_WR),):
-            try:
-                f()
-            except OSError:
-                pass
-
-    def stop(self):
-        self.ls.close()
-
-
 def smbclient(cmds, encrypt=False, port=None):
     cmd = [
         "smbclient",
@@ -354,15 +225,14 @@ def curl_code(expect):
     return lambda out: out.strip().split()[0] in expect
 
 
+def warm(gw, auth):
+    """One listing by @auth, untimed: its session and sandbox are live."""
+    timed(["curl", "-sS", "-u", auth, "-o", "/dev/null", "-w", "%{http_code}",
+           gw.url(f"/api/v1/fs/{SERVER}/public/")], check_out=curl_code({"200"}))
+
+
 def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while True:
-            b = f.read(4 * MIB)
-            if not b:
-                break
-            h.update(b)
-    return h.hexdigest()
+    return gwharness.file_sha256(path, 4 * MIB)[1]
 
 
 # ---- results ----
@@ -441,12 +311,7 @@ def main():
     os.makedirs(bdir, exist_ok=True)
     big = os.path.join(bdir, "big.bin")
     log(f"creating {a.size_mib} MiB of random data and {a.entries} files")
-    with open("/dev/urandom", "rb") as src, open(big, "wb") as dst:
-        left = size
-        while left:
-            b = src.read(min(left, 8 * MIB))
-            dst.write(b)
-            left -= len(b)
+    write_random(big, size)
     big_sha = sha256_file(big)
     ldir = os.path.join(bdir, "list")
     os.makedirs(ldir, exist_ok=True)
@@ -539,12 +404,12 @@ def main():
             if isinstance(v, list) and not v:
                 fail(f"no figure for: {r.what}")
     if failures:
-        print(f"bench: {len(failures)} failure(s); gateway log: {gw.logf}", file=sys.stderr)
-        with open(gw.logf, errors="replace") as f:
+        print(f"bench: {len(failures)} failure(s); gateway log: {gw.logpath}", file=sys.stderr)
+        with open(gw.logpath, errors="replace") as f:
             sys.stderr.write("".join(f.readlines()[-30:]))
         return 1
     if a.keep:
-        log(f"kept {work} (--keep: the gateway's log is {gw.logf})")
+        log(f"kept {work} (--keep: the gateway's log is {gw.logpath})")
     elif not any(n.startswith("samba-logs") for n in os.listdir(work)):
         shutil.rmtree(work, ignore_errors=True)
     else:
@@ -610,6 +475,21 @@ def status_like(path, key):
     return 0
 
 
+def wait_listening(p, port):
+    """Waits until process @p takes connections on @port: None, or why not
+    ("exited", or "did not start" after 200 tries: then it is terminated)."""
+    for _ in range(200):
+        if p.poll() is not None:
+            return "exited"
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return None
+        except OSError:
+            time.sleep(0.05)
+    p.terminate()
+    return "did not start"
+
+
 def start_rclone(a, work, proto="http"):
     if a.no_rclone or not shutil.which("rclone"):
         log("rclone not installed: its column is n/a")
@@ -632,18 +512,11 @@ def start_rclone(a, work, proto="http"):
                          env=env, stdin=subprocess.DEVNULL, stdout=lf, stderr=lf)
     lf.close()
     p.port = port
-    for _ in range(200):
-        if p.poll() is not None:
-            log(f"rclone serve {proto} exited; its column is n/a")
-            return None
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return p
-        except OSError:
-            time.sleep(0.05)
-    p.terminate()
-    log(f"rclone serve {proto} did not start; its column is n/a")
-    return None
+    why = wait_listening(p, port)
+    if why:
+        log(f"rclone serve {proto} {why}; its column is n/a")
+        return None
+    return p
 
 
 def mbps(size, secs):
@@ -673,7 +546,7 @@ def transfers(a, gw, rclone, big, big_sha, size, rows, results, work, encrypted)
     g, s, rc, rl, big_io = [], [], [], [], []
     cpu = {"g": [], "s": [], "rl": []}
     hwm_dl = []
-    relay = None if encrypted else Relay(int(os.environ["SAMBA_PORT"]))
+    relay = None if encrypted else BenchRelay(int(os.environ["SAMBA_PORT"]))
     for i in range(a.runs):
         reset_hwm(gw.pid)
         dt, _ = timed(["curl", "-sS", "-u", auth, "-o", "/dev/null", "-w", "%{http_code}", gurl],
@@ -782,8 +655,7 @@ def mount_reads(a, gw, big_sha, size, rows, work):
     auth = f"{ALICE}:{ALICE_PASS}"
     gurl = gw.url(f"/api/v1/fs/{SERVER}/public/bench/big.bin")
     # The Basic session of the transfers above is alice's live sandbox.
-    timed(["curl", "-sS", "-u", auth, "-o", "/dev/null", "-w", "%{http_code}",
-           gw.url(f"/api/v1/fs/{SERVER}/public/")], check_out=curl_code({"200"}))
+    warm(gw, auth)
     exe = [ctl, "-s", os.path.join(work, "smbgate.sock"), "exec", ALICE, "--server", SERVER, "--"]
     path = f"/shares/{SERVER}/public/bench/big.bin"
     _, out = timed(exe + ["sha256sum", path])
@@ -912,16 +784,10 @@ backend gateway
                          stderr=lf)
     lf.close()
     p.port = port
-    for _ in range(200):
-        if p.poll() is not None:
-            raise RuntimeError("haproxy exited; see haproxy.log")
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return p
-        except OSError:
-            time.sleep(0.05)
-    p.terminate()
-    raise RuntimeError("haproxy did not start")
+    why = wait_listening(p, port)
+    if why:
+        raise RuntimeError(f"haproxy {why}; see haproxy.log")
+    return p
 
 
 def negotiated(cmd):
@@ -999,8 +865,7 @@ def https(a, gw, size, big_sha, rows, results, work):
 def listing(a, gw, rows, results):
     auth = f"{ALICE}:{ALICE_PASS}"
     url = gw.url(f"/api/v1/fs/{SERVER}/public/bench/list/")
-    timed(["curl", "-sS", "-u", auth, "-o", "/dev/null", "-w", "%{http_code}",
-           gw.url(f"/api/v1/fs/{SERVER}/public/")], check_out=curl_code({"200"}))
+    warm(gw, auth)
     g, s = [], []
     for i in range(a.list_runs):
         dt, out = timed(["curl", "-sS", "-u", auth, url])
@@ -1054,8 +919,7 @@ def zips(a, gw, big, size, rows, results, work):
     for n in sorted(shas):
         plain += [gw.url(f"/api/v1/fs/{SERVER}/public/bench/zip/{n}"), "-o", "/dev/null"]
     all_200 = lambda out: out.split() == ["200"] * ZIP_FILES  # noqa: E731
-    timed(["curl", "-sS", "-u", auth, "-o", "/dev/null", "-w", "%{http_code}",
-           gw.url(f"/api/v1/fs/{SERVER}/public/")], check_out=curl_code({"200"}))
+    warm(gw, auth)
     # Bytes check (untimed): every member is the file's bytes.
     out = os.path.join(work, "bench.zip")
     timed(["curl", "-sS", "-u", auth, "-o", out, "-w", "%{http_code}", zurl],
@@ -1128,8 +992,7 @@ def search(a, gw, rows, results, uid, gid):
     entries = nf * (per + 1)
     needle = f"file-{nf - 1:03d}-{per - 1:03d}"
     url = gw.url(f"/api/v1/search/{SERVER}/public/bench/search?q={needle}&limit=10")
-    timed(["curl", "-sS", "-u", auth, "-o", "/dev/null", "-w", "%{http_code}",
-           gw.url(f"/api/v1/fs/{SERVER}/public/")], check_out=curl_code({"200"}))
+    warm(gw, auth)
     g, s_ = [], []
     for i in range(a.list_runs):
         dt, out = timed(["curl", "-sS", "-u", auth, url])
@@ -1244,10 +1107,7 @@ def dav_listing(a, gw, rdav, rows):
 def metric(gw, name):
     """The value of the counter or gauge NAME in /metrics (0 when absent)."""
     st, data = gw.request("GET", "/metrics")
-    for line in data.decode().splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    return 0.0
+    return float(gwharness.metric_of(data.decode(), name) or 0)
 
 
 def spawn_metrics(gw):
@@ -1363,7 +1223,7 @@ def one_level(a, gw, n, toks, retries, base_pss, rows, results):
         smbd = smbd_pss_kib()
         if retries:
             log(f"{len(retries)} login(s) refused and retried so far, e.g. {retries[0]}")
-            shutil.copytree(os.environ["SAMBA_LOG_DIR"], os.path.join(os.path.dirname(gw.logf),
+            shutil.copytree(os.environ["SAMBA_LOG_DIR"], os.path.join(os.path.dirname(gw.logpath),
                             f"samba-logs-{n}"), dirs_exist_ok=True)
         slow = sum(1 for x in lat if x > 1000) + sum(1 for x in latp if x > 1000)
         log(f"{n} sessions: opened in {dt_open:.1f}s, {len(pids)} processes, PSS {total / 1024:.0f} MiB"

@@ -29,36 +29,9 @@
 # libnss-wrapper, curl, python3, openssl and haproxy (the HTTPS rows). Prints the table on stdout, progress on stderr.
 set -euo pipefail
 
-here=$(dirname -- "$(realpath -- "${BASH_SOURCE[0]}")")
-root=$(realpath -- "$here/../..")
-
-build_dir="" install=1 smoke=0
-pass=()
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--build-dir)
-		build_dir=$(realpath -- "$2")
-		shift 2
-		;;
-	--no-install)
-		install=0
-		shift
-		;;
-	--smoke)
-		smoke=1
-		pass+=("$1")
-		shift
-		;;
-	-h | --help)
-		sed -n '2,/^set -e/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
-		exit 0
-		;;
-	*)
-		pass+=("$1")
-		shift
-		;;
-	esac
-done
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname -- "$(realpath -- "${BASH_SOURCE[0]}")")/lib.sh"
+bench_parse "${BASH_SOURCE[0]}" "$@"
 
 [ "$(id -u)" -eq 0 ] || {
 	echo "run.sh: must run as root (Samba fixture, sandboxes)" >&2
@@ -85,19 +58,7 @@ if ! command -v rclone >/dev/null; then
 	fi
 fi
 
-if [ -z "$build_dir" ]; then
-	build_dir="$root/build-bench"
-	echo "run.sh: building smbgate (release) in $build_dir" >&2
-	"$root/packaging/build.sh" "$build_dir" --buildtype=release
-fi
-smbgate="$build_dir/gateway/smbgate"
-worker="$build_dir/sandbox/smbgate-worker"
-for b in "$smbgate" "$worker"; do
-	[ -x "$b" ] || {
-		echo "run.sh: $b not found (build first)" >&2
-		exit 1
-	}
-done
+bench_binaries run.sh
 
 py=/usr/bin/python3
 [ -x "$py" ] || py=$(command -v python3)

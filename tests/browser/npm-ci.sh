@@ -6,8 +6,8 @@
 # nothing but the npm registry, never a browser download. Does nothing when
 # node_modules already matches the lock file (a stamp holds its hash; a
 # changed lock file or a half-done install reinstalls). A missing node or npm
-# is a failure, never a skip. Used by run.sh and the integration test
-# tests/integration/test_tus_client.py.
+# is a failure, never a skip. Used by run.sh, tests/bench/ui-run.sh and the
+# integration test tests/integration/test_tus_client.py.
 set -euo pipefail
 
 here=$(dirname -- "$(realpath -- "${BASH_SOURCE[0]}")")

@@ -35,23 +35,22 @@ listings must all answer within 1 s. Figures: docs/security.md.
 Python 3 standard library only. Nothing is skipped.
 """
 import hashlib
-import json
 import os
-import re
 import resource
 import select
 import socket
-import struct
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gwharness import ALICE, ALICE_PW, BOB, BOB_PW, FX, Gateway, exchange  # noqa: E402
+from gwharness import (ALICE, ALICE_PW, BOB, BOB_PW, FX, HEALTHZ, PUBLIC, Failures,  # noqa: E402
+                       Gateway, connect_from, exchange, metric, proc_status, workers)
+from gwharness import http_from as http, login_from as login  # noqa: E402
+from relay import AuthCounter  # noqa: E402
 
 SMBGATE, WORKER = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 FULL = "--full" in sys.argv[3:]
-PUBLIC = FX["SAMBA_SHARE_PUBLIC"]
 N = {  # quick, full
     "idle": (120, 1000),
     "idle_hold": (1, 20),
@@ -66,160 +65,6 @@ N = {  # quick, full
 }
 N = {k: v[1] if FULL else v[0] for k, v in N.items()}
 HEADER_TIMEOUT = 30 if FULL else 3  # [gateway] header_timeout (30: the default)
-
-
-class AuthCounter:
-    """A TCP relay in front of smbd that counts the NTLMSSP AUTHENTICATE
-    messages (one per password tried) in SMB2 SESSION_SETUP requests."""
-
-    def __init__(self, target_port):
-        self.target = target_port
-        self.count = 0
-        self.lock = threading.Lock()
-        self.ls = socket.socket()
-        self.ls.bind(("127.0.0.1", 0))
-        self.ls.listen(512)
-        self.port = self.ls.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            c, _ = self.ls.accept()
-            try:
-                u = socket.create_connection(("127.0.0.1", self.target))
-            except OSError:
-                c.close()
-                continue
-            threading.Thread(target=self._c2s, args=(c, u), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(u, c), daemon=True).start()
-
-    def _c2s(self, c, u):
-        buf = b""
-        while True:
-            try:
-                d = c.recv(1 << 16)
-            except OSError:
-                d = b""
-            if not d:
-                break
-            buf += d
-            while len(buf) >= 4:
-                n = struct.unpack(">I", buf[:4])[0] & 0xFFFFFF
-                if len(buf) < 4 + n:
-                    break
-                frame, buf = buf[4:4 + n], buf[4 + n:]
-                if frame[:4] == b"\xfeSMB" and struct.unpack("<H", frame[12:14])[0] == 1 \
-                        and b"NTLMSSP\x00\x03\x00\x00\x00" in frame:
-                    with self.lock:
-                        self.count += 1
-            try:
-                u.sendall(d)
-            except OSError:
-                break
-        for s in (c, u):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    @staticmethod
-    def _pipe(a, b):
-        while True:
-            try:
-                d = a.recv(1 << 16)
-            except OSError:
-                d = b""
-            if not d:
-                break
-            try:
-                b.sendall(d)
-            except OSError:
-                break
-        for s in (a, b):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
-def http(port, method, path, token=None, body=None, src="127.0.0.1", timeout=120):
-    """One exchange from the loopback address @src: (status, body)."""
-    s = socket.socket()
-    s.settimeout(timeout)
-    try:
-        s.bind((src, 0))
-        s.connect(("127.0.0.1", port))
-        head = f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-        if token:
-            head += f"Authorization: Bearer {token}\r\n"
-        if body is not None:
-            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        s.sendall(head.encode() + b"\r\n" + (body or b""))
-        out = b""
-        while True:
-            d = s.recv(1 << 16)
-            if not d:
-                break
-            out += d
-    except OSError:
-        return 0, b""
-    finally:
-        s.close()
-    if not out.startswith(b"HTTP/"):
-        return 0, out
-    head, _, rest = out.partition(b"\r\n\r\n")
-    return int(head.split()[1]), rest
-
-
-def login(port, user, pw, server="fixture", src="127.0.0.1"):
-    body = json.dumps({"username": user, "password": pw, "server": server}).encode()
-    st, data = http(port, "POST", "/api/v1/login", body=body, src=src)
-    code = None
-    try:
-        j = json.loads(data)
-        code = j.get("token") if st == 200 else j.get("error", {}).get("code")
-    except ValueError:
-        pass
-    return st, code
-
-
-def proc_status(pid):
-    out = {}
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            out[k] = v.strip()
-    return int(out["VmRSS"].split()[0]) // 1024, int(out["Threads"])
-
-
-def workers(gw_pid):
-    """smbgate-worker processes below the gateway."""
-    parent, comm = {}, {}
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                st = f.read()
-        except OSError:
-            continue
-        comm[int(p)] = st[st.index("(") + 1:st.rindex(")")]
-        parent[int(p)] = int(st[st.rindex(")") + 2:].split()[1])
-    n = 0
-    for p, c in comm.items():
-        if c != "smbgate-worker":
-            continue
-        q = parent.get(p)
-        while q and q != gw_pid:
-            q = parent.get(q)
-        n += q == gw_pid
-    return n
-
-
-def metric(port, name):
-    st, body = http(port, "GET", "/metrics")
-    m = re.search(rb"(?m)^" + name.encode() + rb"(?:\{[^}]*\})? (\d+)", body)
-    return int(m.group(1)) if st == 200 and m else None
 
 
 class Healthy(threading.Thread):
@@ -263,13 +108,6 @@ class Healthy(threading.Thread):
                 f"ms, p99 {pct(99):.0f} ms, max {xs[-1] * 1000:.0f} ms; {bad} failed")
 
 
-class Failures(list):
-    def check(self, cond, what):
-        print(("ok: " if cond else "FAIL: ") + what, file=sys.stderr, flush=True)
-        if not cond:
-            self.append(what)
-
-
 def src_addr(i, third=2):
     """Distinct loopback addresses 127.<third>.x.y for the crowds."""
     return f"127.{third}.{i // 250}.{i % 250 + 1}"
@@ -278,21 +116,17 @@ def src_addr(i, third=2):
 def phase_idle(gw, f):
     conns, refused = [], 0
     for i in range(N["idle"]):
-        s = socket.socket()
-        try:
-            s.bind((src_addr(i // 8), 0))
-            s.settimeout(5)
-            s.connect(("127.0.0.1", gw.port))
+        s = connect_from(src_addr(i // 8), gw.port)
+        if s:
             conns.append(s)
-        except OSError:
+        else:
             refused += 1
-            s.close()
     time.sleep(N["idle_hold"])
     # Which ones the gateway still holds open: a readable socket has been
     # closed (or answered, which an idle connection never is).
     r, _, _ = select.select(conns, [], [], 0)
     open_now = len(conns) - len(r)
-    st = exchange(gw.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")[0]
+    st = exchange(gw.port, HEALTHZ)[0]
     print(f"  idle: {N['idle']} tried, {len(conns)} connected, {open_now} held open after "
           f"{N['idle_hold']} s, {refused} refused; /metrics connections open: "
           f"{metric(gw.port, 'smbgate_http_connections_open')}", file=sys.stderr)
@@ -305,12 +139,8 @@ def phase_slowloris(gw, f):
     """Half send a request's headers, half a login's body, one byte a second."""
     socks = {}
     for i in range(N["slow"]):
-        s = socket.socket()
-        try:
-            s.bind((src_addr(i, third=3), 0))
-            s.connect(("127.0.0.1", gw.port))
-        except OSError:
-            s.close()
+        s = connect_from(src_addr(i, third=3), gw.port, None)
+        if not s:
             continue
         s.setblocking(False)
         if i % 2:

@@ -40,6 +40,13 @@ import unittest
 import urllib.parse
 import zipfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gwharness  # noqa: E402
+from gwharness import (ALICE, ALICE_PW, BIG_LEN, BOB, BOB_PW, FX, PRIVATE, PUBLIC,  # noqa: E402
+                       READONLY, SEEDED_PUBLIC, parse_head, parse_metrics, pattern, proc_table,
+                       connect_many, disk_tree, proc_files, proc_number, raw_exchange, read_to_end,
+                       wait_until)
+
 if len(sys.argv) < 3:
     sys.exit("usage: test_api.py SMBGATE WORKER [SMBGATECTL] [unittest args]")
 SMBGATE = os.path.abspath(sys.argv[1])
@@ -51,64 +58,13 @@ else:
     SMBGATECTL = os.path.join(os.path.dirname(SMBGATE), "smbgatectl")
     del sys.argv[1:3]
 
-FX = {}  # the fixture's settings (fixture.env)
-
-
-def load_fixture():
-    path = os.environ.get("SMBGATE_FIXTURE_ENV")
-    if not path or not os.path.isfile(path):
-        sys.exit("FAIL: SMBGATE_FIXTURE_ENV is not set or missing: run under "
-                 "tests/fixtures/with-samba.sh")
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if line and not line.startswith("#") and "=" in line:
-                k, v = line.split("=", 1)
-                FX[k] = v
-    for k in ("SAMBA_PORT", "SAMBA_USER1", "SAMBA_PASS1", "SAMBA_USER2", "SAMBA_PASS2",
-              "SAMBA_SHARE_PUBLIC", "SAMBA_SHARE_ALICE_PRIVATE", "SAMBA_SHARE_READONLY",
-              "SAMBA_UID1", "SAMBA_GID"):
-        if k not in FX:
-            sys.exit(f"FAIL: {k} missing from {path}")
-    for exe in (SMBGATE, WORKER):
-        if not os.access(exe, os.X_OK):
-            sys.exit(f"FAIL: {exe} is not executable")
-
-
-load_fixture()
-ALICE, ALICE_PW = FX["SAMBA_USER1"], FX["SAMBA_PASS1"]
-BOB, BOB_PW = FX["SAMBA_USER2"], FX["SAMBA_PASS2"]
-PUBLIC = FX["SAMBA_SHARE_PUBLIC"]
-PRIVATE = FX["SAMBA_SHARE_ALICE_PRIVATE"]
-READONLY = FX["SAMBA_SHARE_READONLY"]
+for exe in (SMBGATE, WORKER):
+    if not os.access(exe, os.X_OK):
+        sys.exit(f"FAIL: {exe} is not executable")
 FS = "/api/v1/fs/fixture"
 TIMEOUT = 30  # seconds for one HTTP exchange
 
-BIG_LEN = 3 * 1024 * 1024 + 7
-
-
-def pattern(n):
-    """n bytes, byte i = i % 251 (the fixture's big.bin)."""
-    block = bytes(range(251))
-    return (block * (n // 251 + 1))[:n]
-
-
-SEEDED_PUBLIC = {
-    "hello.txt": b"Hello, world!\n",
-    "name with spaces.txt": b"spaces\n",
-    "\u00dcn\u00efc\u00f8d\u00e9 \u30d5\u30a1\u30a4\u30eb.txt": "unicode \u2713\n".encode(),
-    "Dossier \u00e9t\u00e9/note.txt": b"note in dossier\n",
-    "100% done.txt": b"percent\n",
-    "#hash#.txt": b"hash\n",
-    "a+b=c.txt": b"plus\n",
-    "Tom & Jerry.txt": b"ampersand\n",
-    "it's.txt": b"single quote\n",
-    "nested/level 1/level 2/deep file.txt": b"deep\n",
-    "nested/level 1/sibling.txt": b"sibling\n",
-    "binary.bin": bytes(range(256)),
-    "big.bin": pattern(BIG_LEN),
-}
-
+JSON_H = {"Content-Type": "application/json"}
 MTIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 HTTP_DATE_RE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul"
                           r"|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$")
@@ -128,35 +84,7 @@ def bearer(token):
     return {"Authorization": "Bearer " + token}
 
 
-def wait_until(pred, timeout, step=0.05):
-    """Polls pred() until true or timeout seconds passed; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() >= deadline:
-            return v
-        time.sleep(step)
-
-
 # ---- processes --------------------------------------------------------------
-
-def proc_table():
-    """{pid: (comm, ppid)} of every process now."""
-    out = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat", "rb") as f:
-                data = f.read()
-        except OSError:
-            continue
-        l, r = data.index(b"("), data.rindex(b")")
-        comm = data[l + 1:r].decode(errors="replace")
-        ppid = int(data[r + 2:].split()[1])
-        out[int(d)] = (comm, ppid)
-    return out
-
 
 def alive(pid, comms=("smbgate-worker", "smbgate-spawner")):
     """Whether pid exists and is still one of ours (not a zombie)."""
@@ -196,43 +124,10 @@ class Resp:
         return f"<{self.status} {self.reason} {self.body[:300]!r}>"
 
 
-def raw_exchange(port, data, timeout=TIMEOUT, rcvbuf=None):
-    """Sends raw bytes; returns everything read until the server closes (or
-    b'' on reset). The request should say Connection: close."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if rcvbuf:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-    s.settimeout(timeout)
-    s.connect(("127.0.0.1", port))
-    out = b""
-    try:
-        try:
-            s.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # answered early; read what was said
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            out += chunk
-    finally:
-        s.close()
-    return out
-
-
 def parse_raw(data):
     """(status, {lower-name: value}, body) of a raw HTTP/1.1 answer."""
     head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        k, _, v = line.partition(":")
-        headers[k.strip().lower()] = v.strip()
-    return status, headers, body
+    return parse_head(head) + (body,)
 
 
 # ---- the gateway under test -------------------------------------------------
@@ -282,34 +177,29 @@ def closed_port():
 GATEWAYS = []
 
 
-class Gateway:
+class Gateway(gwharness.Gateway):
     _count = 0
 
     def __init__(self, name, gateway_extra="", extra_servers="", sandbox_extra=""):
         Gateway._count += 1
-        self.name = name
-        self.dir = tempfile.mkdtemp(prefix=f"smbgate-api-{name}.")
-        self.conf = os.path.join(self.dir, "smbgate.conf")
-        self.logpath = os.path.join(self.dir, "smbgate.log")
-        self.gateway_extra = gateway_extra
+        super().__init__(SMBGATE, WORKER, gateway_extra=gateway_extra,
+                         prefix=f"smbgate-api-{name}.", name=name, start=False)
         self.sandbox_extra = sandbox_extra
         self.extra_servers = extra_servers
         # Own host uids per instance, so that parallel gateways never share one.
         base = 1000000 + (os.getpid() % 10000) * 256 + Gateway._count * 64
         self.uid_range = f"{base}-{base + 63}"
-        self.proc = None
         self.port = None
         self.seen = set()  # every sandbox pid (init and worker) seen
         self.stopped = False
         GATEWAYS.append(self)
 
-    def write_conf(self, port):
-        with open(self.conf, "w", encoding="utf-8") as f:
-            # Never the default /run/smbgate/control.sock: parallel gateways.
-            ctl = ("" if "control_socket" in self.gateway_extra
-                   else f"control_socket = {self.dir}/control.sock")
-            f.write(f"""[gateway]
-listen = 127.0.0.1:{port}
+    def config(self):
+        # Never the default /run/smbgate/control.sock: parallel gateways.
+        ctl = ("" if "control_socket" in self.gateway_extra
+               else f"control_socket = {self.sock}")
+        return f"""[gateway]
+listen = 127.0.0.1:{self.port}
 {ctl}
 {self.gateway_extra}
 
@@ -322,45 +212,11 @@ host = 127.0.0.1
 port = {FX['SAMBA_PORT']}
 workgroup = SMBGATE
 {self.extra_servers}
-""")
+"""
 
     def start(self):
-        for _attempt in range(5):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-            s.close()
-            self.write_conf(port)
-            log = open(self.logpath, "ab")
-            self.proc = subprocess.Popen([SMBGATE, "-c", self.conf, "--worker", WORKER],
-                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-            log.close()
-            self.port = port
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    break
-                try:
-                    r = self.request("GET", "/healthz", timeout=2)
-                    if r.status == 200:
-                        return
-                except OSError:
-                    pass
-                time.sleep(0.05)
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait(10)
-                raise AssertionError(f"gateway {self.name} did not answer /healthz in 20 s")
-            if b"cannot listen" not in self.log_bytes():
-                raise AssertionError(f"gateway {self.name} exited with {self.proc.returncode}")
-        raise AssertionError(f"gateway {self.name}: no free port after 5 attempts")
-
-    def log_bytes(self):
-        try:
-            with open(self.logpath, "rb") as f:
-                return f.read()
-        except OSError:
-            return b""
+        self.port = gwharness.free_port()
+        super().start(attempts=5)
 
     def slowed(self):
         """The waits the login rate limit imposed so far, in order: a list
@@ -404,12 +260,7 @@ workgroup = SMBGATE
     def metrics(self):
         r = self.get("/metrics")
         assert r.status == 200, r
-        m = {}
-        for line in r.body.decode().splitlines():
-            if line and not line.startswith("#"):
-                k, v = line.rsplit(" ", 1)
-                m[k] = float(v)
-        return m
+        return parse_metrics(r.body.decode())
 
     # -- processes --
     def sandboxes(self, host=None):
@@ -457,14 +308,9 @@ workgroup = SMBGATE
                                  f"{[p for p in spawner_pids if alive(p)]}")
         # Nothing started from our configuration may remain (sandbox inits
         # and the spawner carry the gateway's command line).
-        for d in os.listdir("/proc"):
-            if d.isdigit():
-                try:
-                    with open(f"/proc/{d}/cmdline", "rb") as f:
-                        if self.conf.encode() in f.read() and alive(int(d)):
-                            raise AssertionError(f"gateway {self.name}: process {d} left")
-                except OSError:
-                    pass
+        for pid, cmd in proc_files("cmdline"):
+            if self.conf.encode() in cmd and alive(pid):
+                raise AssertionError(f"gateway {self.name}: process {pid} left")
         print(f"gateway {self.name}: stopped in {took:.2f} s, "
               f"{len(spawner_pids)} sandbox-side pids gone", file=sys.stderr)
 
@@ -518,26 +364,23 @@ class Base(unittest.TestCase):
     def in_parallel(self, n, work):
         """Runs work(i) for i in 0..n-1 at once, one thread each; returns
         their results in order (an exception's repr in its place)."""
-        results = [None] * n
-
-        def run(i):
-            try:
-                results[i] = work(i)
-            except Exception as e:  # reported by the caller's assertions
-                results[i] = repr(e)
-
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        self.assertFalse(any(t.is_alive() for t in threads), "requests hung")
+        results, hung = gwharness.in_parallel(n, work, 60)
+        self.assertFalse(hung, "requests hung")
         return results
 
     def setUp(self):
+        self.gw = MAIN  # unless the test's class or the test has its own
         self.t0 = time.monotonic()
         self.tokens = []
         self.scratch_dirs = []
+
+    def stop_own(self, gw):
+        """Logs out the test's sessions on @gw, a gateway of its own, and
+        stops it."""
+        for t in self.tokens:
+            gw.logout(t)
+        self.tokens = []
+        gw.stop()
 
     def tearDown(self):
         for t in self.tokens:
@@ -554,6 +397,10 @@ class Base(unittest.TestCase):
         tok = (gw or self.gw).login(user, pw)
         self.tokens.append(tok)
         return tok
+
+    def alice_and_bob(self, gw):
+        """A session of alice's and one of bob's on @gw: their tokens."""
+        return self.login(ALICE, ALICE_PW, gw), self.login(BOB, BOB_PW, gw)
 
     def scratch(self, share_dir=PUBLIC):
         """A fresh folder in the share, made on disk, owned like the share."""
@@ -601,11 +448,35 @@ class Base(unittest.TestCase):
 TIMINGS = []
 
 
-class T01Basics(Base):
+class OwnGateway(Base):
+    """A test class with a gateway of its own, make_gateway()'s, started
+    before its first test and stopped after its last. CONTROL_IN_RUN: the
+    control socket is SOCK, run/control.sock in the gateway's folder."""
+    GW = None
+    CONTROL_IN_RUN = False
+
+    @staticmethod
+    def make_gateway():
+        raise NotImplementedError
+
+    @classmethod
+    def setUpClass(cls):
+        cls.GW = cls.make_gateway()
+        if cls.CONTROL_IN_RUN:
+            cls.SOCK = os.path.join(cls.GW.dir, "run", "control.sock")
+            cls.GW.gateway_extra += f"\ncontrol_socket = {cls.SOCK}"
+        cls.GW.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.GW.stop()
+
     def setUp(self):
         super().setUp()
-        self.gw = MAIN
+        self.gw = self.GW
 
+
+class T01Basics(Base):
     def test_healthz(self):
         r = self.gw.get("/healthz")
         self.assertEqual(r.status, 200)
@@ -675,10 +546,6 @@ class T01Basics(Base):
 
 
 class T02Auth(Base):
-    def setUp(self):
-        super().setUp()
-        self.gw = MAIN
-
     def test_login_ok(self):
         r = self.gw.request("POST", "/api/v1/login", {"Content-Type": "application/json"},
                             json.dumps({"username": ALICE, "password": ALICE_PW}).encode())
@@ -1005,10 +872,6 @@ class T02bCrossSite(Base):
     """Credentials a browser sends by itself must not serve another site; what
     fails to log in is not logged."""
 
-    def setUp(self):
-        super().setUp()
-        self.gw = MAIN
-
     def test_cross_site_basic_refused(self):
         name, path = self.scratch()
         url = f"{FS}/public/{name}/x.txt"
@@ -1037,7 +900,6 @@ class T02bCrossSite(Base):
 class T03Read(Base):
     def setUp(self):
         super().setUp()
-        self.gw = MAIN
         self.tok = self.login()
         self.h = bearer(self.tok)
 
@@ -1306,7 +1168,6 @@ class T03Read(Base):
 class T04Write(Base):
     def setUp(self):
         super().setUp()
-        self.gw = MAIN
         self.tok = self.login()
         self.h = bearer(self.tok)
         self.name, self.path = self.scratch()
@@ -1361,12 +1222,7 @@ class T04Write(Base):
                 interim += c
             self.assertTrue(interim.startswith(b"HTTP/1.1 100 "), interim)
             s.sendall(data)
-            ans = b""
-            while True:
-                c = s.recv(65536)
-                if not c:
-                    break
-                ans += c
+            ans = read_to_end(s)
         self.assertEqual(parse_raw(ans)[0], 201, ans)
         self.assertDisk(os.path.join(self.path, "expect.bin"), data)
         # awkward names
@@ -1525,17 +1381,7 @@ class T04Write(Base):
         self.assertNoTemp(p)
 
     def snap(self):
-        out = {}
-        for dirpath, dirs, files in os.walk(self.path):
-            for n in dirs + files:
-                full = os.path.join(dirpath, n)
-                rel = os.path.relpath(full, self.path)
-                if os.path.isdir(full):
-                    out[rel] = None
-                else:
-                    with open(full, "rb") as f:
-                        out[rel] = f.read()
-        return out
+        return disk_tree(self.path)
 
     def test_move_copy_overlap(self):
         # One rule with WebDAV's (the worker's smb_rename(), smb_copy()): a
@@ -1734,10 +1580,6 @@ class T04Write(Base):
         self.assertEqual(sorted(os.listdir(p)), before)
 
 class T05Limits(Base):
-    def setUp(self):
-        super().setUp()
-        self.gw = MAIN
-
     def test_oversized_headers(self):
         for req in ((b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (100 * 1024)
                      + b"\r\n\r\n"),
@@ -1794,10 +1636,6 @@ class T05Limits(Base):
 
 
 class T06SandboxDeath(Base):
-    def setUp(self):
-        super().setUp()
-        self.gw = MAIN
-
     def test_killed_sandbox_gives_502_then_401(self):
         before = {w for _i, w, _h in self.gw.sandboxes(BOB)}
         tok = self.login(BOB, BOB_PW)
@@ -1907,10 +1745,7 @@ class T06SandboxDeath(Base):
                 os.kill(pid, signal.SIGCONT)
             except ProcessLookupError:
                 pass
-        for t in self.tokens:
-            gw.logout(t)
-        self.tokens = []
-        gw.stop()
+        self.stop_own(gw)
 
     def test_stopped_worker_mid_download(self):
         """A worker SIGSTOPped in the middle of a download (it stops filling
@@ -1928,8 +1763,7 @@ class T06SandboxDeath(Base):
         stopped = []
         try:
             gw.start()
-            ta = self.login(ALICE, ALICE_PW, gw)
-            tb = self.login(BOB, BOB_PW, gw)
+            ta, tb = self.alice_and_bob(gw)
             self.assertEqual(gw.get(f"{FS}/public/", bearer(ta)).status, 200)
             s, body = self._download_going(gw, f"{FS}/public/{name}/huge.bin",
                                            f"Bearer {tb}", size)
@@ -1989,8 +1823,7 @@ class T06SandboxDeath(Base):
         stopped = []
         try:
             gw.start()
-            ta = self.login(ALICE, ALICE_PW, gw)
-            tb = self.login(BOB, BOB_PW, gw)
+            ta, tb = self.alice_and_bob(gw)
             self.assertEqual(gw.get(f"{FS}/public/", bearer(tb)).status, 200)
             s = socket.socket()
             s.settimeout(TIMEOUT)
@@ -2205,8 +2038,7 @@ class T07OtherInstances(Base):
         gw = self.gw = Gateway("limits", "max_sessions = 2\nmax_upload_size = 1K")
         try:
             gw.start()
-            ta = self.login(ALICE, ALICE_PW, gw)
-            tb = self.login(BOB, BOB_PW, gw)
+            ta, tb = self.alice_and_bob(gw)
             r = gw.login(ALICE, ALICE_PW, expect=503)
             self.assertError(r, 503, "too_many_sessions")
             self.assertError(gw.get(f"{FS}/public/", basic("nobody", "x")), 503,
@@ -2240,10 +2072,7 @@ class T07OtherInstances(Base):
             self.tokens.remove(tb)
             self.login(BOB, BOB_PW, gw)
         finally:
-            for t in self.tokens:
-                gw.logout(t)
-            self.tokens = []
-            gw.stop()
+            self.stop_own(gw)
 
     def test_session_idle_timeout(self):
         gw = self.gw = Gateway("expiry", "session_idle_timeout = 2")
@@ -2276,13 +2105,12 @@ class T07OtherInstances(Base):
     def test_login_rate_limit(self):
         gw = self.gw = Gateway("ratelimit")
         bad = json.dumps({"username": ALICE, "password": "wrong"}).encode()
-        hj = {"Content-Type": "application/json"}
         try:
             gw.start()
             times = []
             for i in range(6):
                 t0 = time.monotonic()
-                r = gw.request("POST", "/api/v1/login", hj, bad)
+                r = gw.request("POST", "/api/v1/login", JSON_H, bad)
                 times.append(time.monotonic() - t0)
                 self.assertError(r, 401, "auth_failed")
                 if i == 4:  # the first 5 failures were not slowed
@@ -2303,31 +2131,24 @@ class T07OtherInstances(Base):
             self.login(ALICE, ALICE_PW, gw)
             self.assertGreaterEqual(time.monotonic() - t0, 4.0)
             self.assertEqual(gw.slowed()[2:], [("127.0.0.1", 4)])
-            self.assertError(gw.request("POST", "/api/v1/login", hj, bad), 401)
+            self.assertError(gw.request("POST", "/api/v1/login", JSON_H, bad), 401)
             self.assertEqual(len(gw.slowed()), 3)  # not slowed
             # another user name, new to this busy address, is slowed by it
             # to one a second (its own turns: a first-time user behind an
             # attacker's shared address is never stuck behind the attacker)
             t0 = time.monotonic()
-            r = gw.request("POST", "/api/v1/login", hj,
+            r = gw.request("POST", "/api/v1/login", JSON_H,
                            json.dumps({"username": "nobody", "password": "x"}).encode())
             self.assertError(r, 401, "auth_failed")
             self.assertGreaterEqual(time.monotonic() - t0, 1.0)
             self.assertEqual(gw.slowed()[3:], [("127.0.0.1", 1)])
         finally:
-            for t in self.tokens:
-                gw.logout(t)
-            self.tokens = []
-            gw.stop()
+            self.stop_own(gw)
 
 
 class T10HostileClients(Base):
     """Regressions of the hostile probe (issue 10): framing, login limits,
     slow clients and connection hoarding."""
-
-    def setUp(self):
-        super().setUp()
-        self.gw = MAIN
 
     def raw_put(self, target, extra_headers, body):
         req = (f"PUT {FS}/public/{target} HTTP/1.1\r\nHost: x\r\n"
@@ -2411,14 +2232,13 @@ class T11LoginLimits(Base):
 
     def test_success_of_another_account_does_not_reset(self):
         gw = self.gw = Gateway("rl-accounts")
-        hj = {"Content-Type": "application/json"}
 
         def wrong(user, src="127.0.0.1"):
             """A wrong password: its wall time and the rate limit's wait
             (0: none), from the gateway's login_slowed line."""
             n = len(gw.slowed())
             t0 = time.monotonic()
-            r = source_request(src, gw.port, "POST", "/api/v1/login", hj,
+            r = source_request(src, gw.port, "POST", "/api/v1/login", JSON_H,
                                json.dumps({"username": user, "password": "wrong"}).encode())
             self.assertError(r, 401, "auth_failed")
             took = time.monotonic() - t0
@@ -2450,16 +2270,13 @@ class T11LoginLimits(Base):
             # another name from a clean address: no wait
             self.assertEqual(wrong(BOB, "127.0.0.41")[1], 0)
             # alice's right password clears her name's count (after its wait)
-            r = source_request("127.0.0.42", gw.port, "POST", "/api/v1/login", hj,
+            r = source_request("127.0.0.42", gw.port, "POST", "/api/v1/login", JSON_H,
                                json.dumps({"username": ALICE, "password": ALICE_PW}).encode())
             self.assertEqual(r.status, 200, r)
             self.tokens.append(r.json()["token"])
             self.assertEqual(wrong(ALICE, "127.0.0.43")[1], 0)
         finally:
-            for t in self.tokens:
-                gw.logout(t)
-            self.tokens = []
-            gw.stop()
+            self.stop_own(gw)
 
     def test_parallel_wrong_passwords_of_one_address(self):
         """Parallel requests cannot beat the waits: once an address has used
@@ -2468,7 +2285,6 @@ class T11LoginLimits(Base):
         without their password reaching the file server. Another address
         logs in meanwhile, and Basic is limited the same way."""
         gw = self.gw = Gateway("rl-parallel")
-        hj = {"Content-Type": "application/json"}
         bad = json.dumps({"username": ALICE, "password": "wrong"}).encode()
         results = []
         try:
@@ -2477,7 +2293,7 @@ class T11LoginLimits(Base):
 
             def wrong(i):
                 go.wait()
-                r = source_request("127.0.0.77", gw.port, "POST", "/api/v1/login", hj, bad,
+                r = source_request("127.0.0.77", gw.port, "POST", "/api/v1/login", JSON_H, bad,
                                    timeout=60)
                 results.append((r.status, r.header("Retry-After"),
                                 r.json()["error"]["code"] if r.body else None))
@@ -2486,7 +2302,7 @@ class T11LoginLimits(Base):
                 t.start()
             go.wait()
             # bob from another address meanwhile
-            r = source_request("127.0.0.78", gw.port, "POST", "/api/v1/login", hj,
+            r = source_request("127.0.0.78", gw.port, "POST", "/api/v1/login", JSON_H,
                                json.dumps({"username": BOB, "password": BOB_PW}).encode(),
                                timeout=60)
             self.assertEqual(r.status, 200, r)
@@ -2510,7 +2326,7 @@ class T11LoginLimits(Base):
             # one at a time from now on: sequential tries still pass (slowed),
             # and Basic from that address is under the same rule
             n = len(gw.slowed())
-            r = source_request("127.0.0.77", gw.port, "POST", "/api/v1/login", hj, bad,
+            r = source_request("127.0.0.77", gw.port, "POST", "/api/v1/login", JSON_H, bad,
                                timeout=60)
             self.assertError(r, 401, "auth_failed")
             self.assertEqual(len(gw.slowed()), n + 1)
@@ -2528,10 +2344,7 @@ class T11LoginLimits(Base):
                 t.join(60)
             self.assertEqual(sorted(got), [401, 429])
         finally:
-            for t in self.tokens:
-                gw.logout(t)
-            self.tokens = []
-            gw.stop()
+            self.stop_own(gw)
 
     def test_pending_wrong_logins_do_not_lock_out(self):
         """12 wrong passwords of alice at once from 12 addresses: 5 free ones
@@ -2540,7 +2353,6 @@ class T11LoginLimits(Base):
         she logged in from) gets in at once. Her 9th session ends her
         least recently used idle one (item 13)."""
         gw = self.gw = Gateway("rl-pending")
-        hj = {"Content-Type": "application/json"}
         bad = json.dumps({"username": ALICE, "password": "wrong"}).encode()
         results = []
         try:
@@ -2551,7 +2363,7 @@ class T11LoginLimits(Base):
             def wrong(i):
                 go.wait()
                 r = source_request(f"127.0.0.{10 + i}", gw.port, "POST", "/api/v1/login",
-                                   hj, bad, timeout=60)
+                                   JSON_H, bad, timeout=60)
                 results.append(r.status)
             threads = [threading.Thread(target=wrong, args=(i,)) for i in range(12)]
             for t in threads:
@@ -2560,7 +2372,7 @@ class T11LoginLimits(Base):
             time.sleep(0.05)
             n = len(gw.slowed())
             t0 = time.monotonic()
-            r = gw.request("POST", "/api/v1/login", hj,
+            r = gw.request("POST", "/api/v1/login", JSON_H,
                            json.dumps({"username": ALICE, "password": ALICE_PW}).encode(),
                            timeout=60)
             took = time.monotonic() - t0
@@ -2586,7 +2398,7 @@ class T11LoginLimits(Base):
             for t in self.tokens:  # each used once: the first is the least recently used
                 self.assertEqual(gw.get(f"{FS}/", bearer(t)).status, 200)
             oldest = self.tokens[0]
-            r = gw.request("POST", "/api/v1/login", hj,
+            r = gw.request("POST", "/api/v1/login", JSON_H,
                            json.dumps({"username": ALICE.upper(), "password": ALICE_PW}).encode(),
                            timeout=60)
             self.assertEqual(r.status, 200, r)
@@ -2600,10 +2412,7 @@ class T11LoginLimits(Base):
             for t in self.tokens[1:]:
                 self.assertEqual(gw.get(f"{FS}/", bearer(t)).status, 200)
         finally:
-            for t in self.tokens:
-                gw.logout(t)
-            self.tokens = []
-            gw.stop()
+            self.stop_own(gw)
 
 
 def spellings(name, n):
@@ -2656,10 +2465,7 @@ class T11bOneUser(Base):
             self.assertIn(f"event=login user={ALICE} typed={ALICE.upper()[0]}".encode(),
                           gw.log_bytes())
         finally:
-            for t in self.tokens:
-                gw.logout(t)
-            self.tokens = []
-            gw.stop()
+            self.stop_own(gw)
 
     def test_uploads_under_any_spelling(self):
         """alice's resumable upload is hers under any spelling (before: 404
@@ -2773,10 +2579,7 @@ class T11bOneUser(Base):
             self.assertIn(r.status, (401, 429))
             self.assertTrue(r.status == 429 or gw.slowed()[-1][0] == "127.0.1.10")
         finally:
-            for t in self.tokens:
-                gw.logout(t)
-            self.tokens = []
-            gw.stop()
+            self.stop_own(gw)
 
     def test_busy_shared_address_lets_first_time_users_in(self):
         """An attacker behind a shared address keeps retrying wrong passwords
@@ -2814,10 +2617,7 @@ class T11bOneUser(Base):
             self.assertEqual(set(seen) - {401, 429}, set(), seen)
         finally:
             stop.set()
-            for t in self.tokens:
-                gw.logout(t)
-            self.tokens = []
-            gw.stop()
+            self.stop_own(gw)
 
 
 class T12SlowClients(Base):
@@ -2920,17 +2720,8 @@ class T12SlowClients(Base):
             gw.start()
             # 4 addresses open 128 connections each (their per-address cap):
             # 512, the gateway's total
-            for a in range(4):
-                for _ in range(128):
-                    s = socket.socket()
-                    s.bind((f"127.0.0.{20 + a}", 0))
-                    s.settimeout(5)
-                    try:
-                        s.connect(("127.0.0.1", gw.port))
-                    except OSError:
-                        s.close()
-                        continue
-                    socks.append(s)
+            socks += connect_many((f"127.0.0.{20 + a}" for a in range(4) for _ in range(128)),
+                                  gw.port)
             time.sleep(0.5)
             # a new address still gets in, /healthz and a login answer at once
             t0 = time.monotonic()
@@ -2973,17 +2764,8 @@ class T12SlowClients(Base):
             head = busy.recv(64)
             self.assertTrue(head.startswith(b"HTTP/1.1 200"), head)
             # 66 addresses x 8 idle connections: more than the 512 slots
-            for a in range(66):
-                for _ in range(8):
-                    s = socket.socket()
-                    s.bind((f"127.0.{1 + a // 200}.{30 + a % 200}", 0))
-                    s.settimeout(5)
-                    try:
-                        s.connect(("127.0.0.1", gw.port))
-                    except OSError:
-                        s.close()
-                        continue
-                    socks.append(s)
+            socks += connect_many((f"127.0.{1 + a // 200}.{30 + a % 200}"
+                                   for a in range(66) for _ in range(8)), gw.port)
             time.sleep(0.5)
             m = gw.metrics()
             print(f"  {len(socks)} idle connects; {m['smbgate_http_connections_open']:.0f} "
@@ -3016,28 +2798,21 @@ class T12SlowClients(Base):
             gw.stop()
 
 
-class T09UploadTempCleanup(Base):
+class T09UploadTempCleanup(OwnGateway):
     """A worker or a lane SIGKILLed in the middle of an upload cannot remove
     its .~smbgate-new-….tmp itself: the gateway, which named it, removes it
     through that user's next sandbox, at the user's next request (bug 6 of
     issue 10). Own gateway, so that the sandboxes of the session under test
     are the only ones of that user."""
-    GW = None
     TOTAL = 8 * 1024 * 1024  # the announced body
     CHUNK = 1024 * 1024
 
-    @classmethod
-    def setUpClass(cls):
-        cls.GW = Gateway("tmpclean", "session_idle_timeout = 600")
-        cls.GW.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.GW.stop()
+    @staticmethod
+    def make_gateway():
+        return Gateway("tmpclean", "session_idle_timeout = 600")
 
     def setUp(self):
         super().setUp()
-        self.gw = self.GW
         self.name, self.path = self.scratch()
         self.url = f"{FS}/public/{q(self.name)}"
 
@@ -3059,14 +2834,7 @@ class T09UploadTempCleanup(Base):
 
     @staticmethod
     def rchar(pid):
-        try:
-            with open(f"/proc/{pid}/io", encoding="ascii") as f:
-                for line in f:
-                    if line.startswith("rchar:"):
-                        return int(line.split()[1])
-        except OSError:
-            pass
-        return 0
+        return proc_number(pid, "io", "rchar")
 
     def begin_put(self, rel, auth):
         """Starts a PUT of TOTAL bytes and sends one CHUNK of them."""
@@ -3309,7 +3077,6 @@ class T08ProbeSandbox(Base):
 
     def setUp(self):
         super().setUp()
-        self.gw = MAIN
         self.h = basic(ALICE, ALICE_PW)
         self.name, self.path = self.scratch()
         self.url = f"{FS}/public/{q(self.name)}"
@@ -3541,7 +3308,6 @@ class T20TempShortNames(Base):
 
     def setUp(self):
         super().setUp()
-        self.gw = MAIN
         self.h = basic(ALICE, ALICE_PW)
         self.name, self.path = self.scratch(PRIVATE)
         self.url = f"{FS}/alice_private/{q(self.name)}"
@@ -3644,24 +3410,13 @@ def in_sandbox(init_pid, *cmd, stdin=None):
     return p.returncode, p.stdout, p.stderr
 
 
-class T13Mounts(Base):
+class T13Mounts(OwnGateway):
     """[sandbox] mounts = login: the session's shares under /shares/SERVER in
     the sandbox's own mount namespace, served by its FUSE server; the same
     data as the REST API; invisible elsewhere; gone with the session."""
-    GW = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.GW = Gateway("mounts", sandbox_extra="mounts = login")
-        cls.GW.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.GW.stop()
-
-    def setUp(self):
-        super().setUp()
-        self.gw = self.GW
+    @staticmethod
+    def make_gateway():
+        return Gateway("mounts", sandbox_extra="mounts = login")
 
     def sandbox_of(self, host):
         found = wait_until(lambda: self.gw.sandboxes(host), 10)
@@ -3769,27 +3524,20 @@ def ctl(*args, user=None):
     return p.returncode, p.stdout, p.stderr
 
 
-class T14Ctl(Base):
+class T14Ctl(OwnGateway):
     """smbgatectl and the control socket: sessions (table and --json) and kill
     against a gateway of its own, root only, clear errors without a gateway."""
-    GW = None
+    CONTROL_IN_RUN = True
 
-    @classmethod
-    def setUpClass(cls):
-        cls.GW = Gateway("ctl", "session_idle_timeout = 600")
-        cls.SOCK = os.path.join(cls.GW.dir, "run", "control.sock")
-        cls.GW.gateway_extra += f"\ncontrol_socket = {cls.SOCK}"
-        cls.GW.start()
+    @staticmethod
+    def make_gateway():
+        return Gateway("ctl", "session_idle_timeout = 600")
 
     @classmethod
     def tearDownClass(cls):
-        cls.GW.stop()
+        super().tearDownClass()
         if os.path.exists(cls.SOCK):
             raise AssertionError("the control socket outlived its gateway")
-
-    def setUp(self):
-        super().setUp()
-        self.gw = self.GW
 
     def sessions(self):
         rc, out, err = ctl("-s", self.SOCK, "sessions", "--json")
@@ -3937,26 +3685,15 @@ def ctl_exec(sock, user, *argv, stdin=b"", server=None):
     return p.returncode, p.stdout, p.stderr
 
 
-class T15Exec(Base):
+class T15Exec(OwnGateway):
     """smbgatectl exec: a command in a user's live sandbox, on the mounted
     shares as that user sees them; stdio and exit status pass through; every
     exec is logged."""
-    GW = None
+    CONTROL_IN_RUN = True
 
-    @classmethod
-    def setUpClass(cls):
-        cls.GW = Gateway("exec", "session_idle_timeout = 600", sandbox_extra="mounts = login")
-        cls.SOCK = os.path.join(cls.GW.dir, "run", "control.sock")
-        cls.GW.gateway_extra += f"\ncontrol_socket = {cls.SOCK}"
-        cls.GW.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.GW.stop()
-
-    def setUp(self):
-        super().setUp()
-        self.gw = self.GW
+    @staticmethod
+    def make_gateway():
+        return Gateway("exec", "session_idle_timeout = 600", sandbox_extra="mounts = login")
 
     def x(self, *argv, stdin=b"", user=ALICE):
         return ctl_exec(self.SOCK, user, *argv, stdin=stdin)
@@ -4086,26 +3823,15 @@ class T15Exec(Base):
         self.assertIn(b"needs a terminal", p.stderr)
 
 
-class T16MountsOnDemand(Base):
+class T16MountsOnDemand(OwnGateway):
     """[sandbox] mounts = on-demand: the sandbox has its mount from the start,
     but its FUSE server (and SMB connection) only from the session's first
     exec."""
-    GW = None
+    CONTROL_IN_RUN = True
 
-    @classmethod
-    def setUpClass(cls):
-        cls.GW = Gateway("ondemand", sandbox_extra="mounts = on-demand")
-        cls.SOCK = os.path.join(cls.GW.dir, "run", "control.sock")
-        cls.GW.gateway_extra += f"\ncontrol_socket = {cls.SOCK}"
-        cls.GW.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.GW.stop()
-
-    def setUp(self):
-        super().setUp()
-        self.gw = self.GW
+    @staticmethod
+    def make_gateway():
+        return Gateway("ondemand", sandbox_extra="mounts = on-demand")
 
     def fuse_servers(self, worker):
         return [p for p, (c, pp) in proc_table().items() if c == "smbgate-fuse" and pp == worker]
@@ -4150,25 +3876,14 @@ class T16MountsOnDemand(Base):
         self.assertNotEqual(rc, 0, out)  # the mount without its server: ENOTCONN
 
 
-class T17Reload(Base):
+class T17Reload(OwnGateway):
     """SIGHUP: the configuration is read again; new sessions take the new
     server settings, running ones keep theirs; [gateway] keys apply to the
     next request; a bad file is refused with its file:line error and the old
     configuration stays; what needs a restart keeps its running value."""
-    GW = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.GW = Gateway("reload", "max_upload_size = 100")
-        cls.GW.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.GW.stop()
-
-    def setUp(self):
-        super().setUp()
-        self.gw = self.GW
+    @staticmethod
+    def make_gateway():
+        return Gateway("reload", "max_upload_size = 100")
 
     def hup(self, text):
         """Writes the configuration file with @text in place of the usual
@@ -4247,26 +3962,15 @@ class T17Reload(Base):
             f.write(good)
 
 
-class T19RelayMode(Base):
+class T19RelayMode(OwnGateway):
     """[sandbox] smb_socket = relay: every SMB connection of the worker goes
     through the pinhole's relay (the default hands the worker a socket the
     gateway connected); the same answers, unreachable and hung servers
     included."""
-    GW = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.GW = Gateway("relay", sandbox_extra="smb_socket = relay",
-                         extra_servers=dead_and_slow_servers())
-        cls.GW.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.GW.stop()
-
-    def setUp(self):
-        super().setUp()
-        self.gw = self.GW
+    @staticmethod
+    def make_gateway():
+        return Gateway("relay", sandbox_extra="smb_socket = relay",
+                       extra_servers=dead_and_slow_servers())
 
     def test_read_write_through_the_relay(self):
         h = bearer(self.login())
@@ -4291,24 +3995,13 @@ class T19RelayMode(Base):
         self.assertLess(time.monotonic() - t0, 15)
 
 
-class T18Logs(Base):
+class T18Logs(OwnGateway):
     """The structured log lines: session events with their reasons, sandbox
     spawn and exit, one audit line per file operation with audit = yes, and
     never a password or a token."""
-    GW = None
-
-    @classmethod
-    def setUpClass(cls):
-        cls.GW = Gateway("logs", "audit = yes\nsession_idle_timeout = 2")
-        cls.GW.start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.GW.stop()
-
-    def setUp(self):
-        super().setUp()
-        self.gw = self.GW
+    @staticmethod
+    def make_gateway():
+        return Gateway("logs", "audit = yes\nsession_idle_timeout = 2")
 
     def lines(self, event):
         return [l for l in self.gw.log_bytes().decode().splitlines()

@@ -35,6 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_api as A  # noqa: E402  (takes SMBGATE WORKER [SMBGATECTL] from argv)
 
 from test_api import ALICE, ALICE_PW, BOB, BOB_PW, PUBLIC, FS, bearer, q  # noqa: E402
+from gwharness import disk_tree  # noqa: E402
 
 for tool in ("unzip", "bsdtar"):
     if not shutil.which(tool):
@@ -67,15 +68,7 @@ def tearDownModule():
 
 def tree_of(top):
     """{relative path: bytes or None (folder)} of a folder on disk."""
-    out = {}
-    for dirpath, dirnames, filenames in os.walk(top):
-        rel = os.path.relpath(dirpath, top)
-        for d in dirnames:
-            out[os.path.normpath(os.path.join(rel, d))] = None
-        for f in filenames:
-            with open(os.path.join(dirpath, f), "rb") as fh:
-                out[os.path.normpath(os.path.join(rel, f))] = fh.read()
-    return out
+    return disk_tree(top)
 
 
 class Base(A.Base):

@@ -19,7 +19,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -30,26 +29,17 @@ import unittest
 import urllib.parse
 import xml.etree.ElementTree as ET
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gwharness  # noqa: E402
+from gwharness import (ALICE, ALICE_PW, BOB, BOB_PW, FX, PRIVATE, PUBLIC, READONLY,  # noqa: E402
+                       disk_tree, in_parallel, key_values, status_kib)
+
 if len(sys.argv) < 4:
     sys.exit("usage: test_dav.py SMBGATE WORKER SMBGATECTL [unittest args]")
 SMBGATE, WORKER, SMBGATECTL = (os.path.abspath(a) for a in sys.argv[1:4])
 del sys.argv[1:4]
 
-FX = {}
-path = os.environ.get("SMBGATE_FIXTURE_ENV")
-if not path or not os.path.isfile(path):
-    sys.exit("FAIL: SMBGATE_FIXTURE_ENV is not set: run under tests/fixtures/with-samba.sh")
-with open(path, encoding="utf-8") as f:
-    for line in f:
-        line = line.rstrip("\n")
-        if line and not line.startswith("#") and "=" in line:
-            k, v = line.split("=", 1)
-            FX[k] = v
-ALICE, ALICE_PW = FX["SAMBA_USER1"], FX["SAMBA_PASS1"]
-BOB, BOB_PW = FX["SAMBA_USER2"], FX["SAMBA_PASS2"]
-PUBLIC_DIR = FX["SAMBA_SHARE_PUBLIC"]
-READONLY_DIR = FX["SAMBA_SHARE_READONLY"]
-PRIVATE_DIR = FX["SAMBA_SHARE_ALICE_PRIVATE"]
+PUBLIC_DIR, PRIVATE_DIR, READONLY_DIR = PUBLIC, PRIVATE, READONLY
 DAV = "/dav/fixture"
 PUB = DAV + "/public"
 TIMEOUT = 60
@@ -86,55 +76,35 @@ class Resp:
         return f"<{self.status} {self.body[:400]!r}>"
 
 
-class Gateway:
+class Gateway(gwharness.Gateway):
     def __init__(self, name, extra="", host="127.0.0.1"):
-        self.dir = tempfile.mkdtemp(prefix=f"smbgate-dav-{name}.")
-        self.conf = os.path.join(self.dir, "smbgate.conf")
-        self.log = os.path.join(self.dir, "smbgate.log")
-        self.sock = os.path.join(self.dir, "control.sock")
-        base = 2000000 + (os.getpid() % 5000) * 256 + (hash(name) % 4) * 64
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        self.port = s.getsockname()[1]
-        s.close()
-        with open(self.conf, "w", encoding="utf-8") as f:
-            f.write(f"""[gateway]
-listen = {host}:{self.port}
+        super().__init__(SMBGATE, WORKER, gateway_extra=extra, prefix=f"smbgate-dav-{name}.",
+                         name=name, start=False)
+        self.host = host
+        self.uid_base = 2000000 + (os.getpid() % 5000) * 256 + (hash(name) % 4) * 64
+        self.start()
+
+    def config(self):
+        return f"""[gateway]
+listen = {self.host}:{self.port}
 control_socket = {self.sock}
 session_idle_timeout = 600
-{extra}
+{self.gateway_extra}
 [sandbox]
-uid_range = {base}-{base + 63}
+uid_range = {self.uid_base}-{self.uid_base + 63}
 
 [server fixture]
 host = 127.0.0.1
 port = {FX['SAMBA_PORT']}
 workgroup = SMBGATE
-""")
-        self.start(name)
+"""
 
-    def start(self, name=""):
-        with open(self.log, "ab") as lf:
-            self.proc = subprocess.Popen([SMBGATE, "-c", self.conf, "--worker", WORKER],
-                                         stdin=subprocess.DEVNULL, stdout=lf, stderr=lf)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if self.request("GET", "/healthz", timeout=2).status == 200:
-                    return
-            except OSError:
-                pass
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise AssertionError(f"gateway {name} did not start: {self.log_text()[-2000:]}")
+    def start(self, name=None):
+        self.name = name or self.name
+        super().start()
 
     def url(self, p=""):
         return f"http://127.0.0.1:{self.port}{p}"
-
-    def log_text(self):
-        with open(self.log, encoding="utf-8", errors="replace") as f:
-            return f.read()
 
     def request(self, method, p, headers=None, body=None, timeout=TIMEOUT):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
@@ -160,8 +130,7 @@ workgroup = SMBGATE
     def restart(self):
         """Stops the gateway (SIGTERM) and starts it again on the same port and
         folder: its sessions are gone, what it keeps in files stays."""
-        self.proc.send_signal(signal.SIGTERM)
-        self.assertion_rc(self.proc.wait(15))
+        self.assertion_rc(super().stop(15))
         self.start("restarted")
 
     @staticmethod
@@ -173,19 +142,13 @@ workgroup = SMBGATE
             return "libasan" in f.read()
 
     def rss_kib(self):
-        with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        raise AssertionError("no VmRSS")
+        rss = status_kib(self.proc.pid, "VmRSS")
+        assert rss, "no VmRSS"
+        return rss
 
     def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+        rc = super().stop(15)
+        if rc == "killed":
             raise AssertionError("gateway did not stop within 15 s of SIGTERM")
         assert rc == 0, f"gateway exited with {rc}"
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -229,6 +192,12 @@ def responses(r):
                 props[el.tag] = (status, el)
         out[href] = props
     return out
+
+
+def statuses(props):
+    """{property: status} of responses()'s props; "ms:" stands for the
+    Windows properties' namespace."""
+    return {k.replace("{urn:schemas-microsoft-com:}", "ms:"): v[0] for k, v in props.items()}
 
 
 def disk(rel, base=PUBLIC_DIR):
@@ -683,6 +652,12 @@ class D02Write(Base):
         finally:
             shutil.rmtree(top, ignore_errors=True)
 
+    def proppatch(self, p, body):
+        """PROPPATCH of @p as alice: 207, and @p's {prop: (status, element)}."""
+        r = GW.request("PROPPATCH", p, ALICE_H, body)
+        self.assertEqual(r.status, 207, r)
+        return responses(r)[p]
+
     def test_proppatch(self):
         self.put(PUB + "/d02-pp.txt", b"pp", expect=201)
         body = (b'<?xml version="1.0" encoding="utf-8" ?><D:propertyupdate xmlns:D="DAV:" '
@@ -691,13 +666,10 @@ class D02Write(Base):
                 b'<Z:Win32LastModifiedTime>Tue, 01 Dec 2026 00:00:00 GMT'
                 b'</Z:Win32LastModifiedTime><Z:Win32FileAttributes>00000020'
                 b'</Z:Win32FileAttributes></D:prop></D:set></D:propertyupdate>')
-        r = GW.request("PROPPATCH", PUB + "/d02-pp.txt", ALICE_H, body)
-        self.assertEqual(r.status, 207, r)
-        props = responses(r)[PUB + "/d02-pp.txt"]
-        self.assertEqual({k: v[0] for k, v in props.items()},
-                         {"{urn:schemas-microsoft-com:}Win32CreationTime": 200,
-                          "{urn:schemas-microsoft-com:}Win32LastModifiedTime": 200,
-                          "{urn:schemas-microsoft-com:}Win32FileAttributes": 200})
+        props = self.proppatch(PUB + "/d02-pp.txt", body)
+        self.assertEqual(statuses(props), {"ms:Win32CreationTime": 200,
+                                           "ms:Win32LastModifiedTime": 200,
+                                           "ms:Win32FileAttributes": 200})
         # the modification time is applied on the file server
         self.assertEqual(int(os.stat(os.path.join(PUBLIC_DIR, "d02-pp.txt")).st_mtime),
                          1796083200)
@@ -707,18 +679,14 @@ class D02Write(Base):
         # a share that refuses: the time is 403, the rest 424; nothing changed
         ro = os.path.join(READONLY_DIR, "readme.txt")
         before = os.stat(ro).st_mtime
-        r = GW.request("PROPPATCH", DAV + "/readonly/readme.txt", ALICE_H, body)
-        self.assertEqual(r.status, 207, r)
-        props = responses(r)[DAV + "/readonly/readme.txt"]
+        props = self.proppatch(DAV + "/readonly/readme.txt", body)
         self.assertEqual(props["{urn:schemas-microsoft-com:}Win32LastModifiedTime"][0], 403)
         self.assertEqual(props["{urn:schemas-microsoft-com:}Win32CreationTime"][0], 424)
         self.assertEqual(os.stat(ro).st_mtime, before)
         body = (b'<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><x:a xmlns:x="urn:x">v'
                 b'</x:a><Z:Win32FileAttributes xmlns:Z="urn:schemas-microsoft-com:">0'
                 b'</Z:Win32FileAttributes></D:prop></D:set></D:propertyupdate>')
-        r = GW.request("PROPPATCH", PUB + "/d02-pp.txt", ALICE_H, body)
-        self.assertEqual(r.status, 207, r)
-        props = responses(r)[PUB + "/d02-pp.txt"]
+        props = self.proppatch(PUB + "/d02-pp.txt", body)
         self.assertEqual(props["{urn:x}a"][0], 403)
         self.assertEqual(props["{urn:schemas-microsoft-com:}Win32FileAttributes"][0], 424)
         # a time that is not a date: 409 Conflict for it (RFC 4918 9.2: a
@@ -733,14 +701,10 @@ class D02Write(Base):
                     b'</Z:Win32LastAccessTime><Z:Win32LastModifiedTime>' + garbage +
                     b'</Z:Win32LastModifiedTime><Z:Win32FileAttributes>00000020'
                     b'</Z:Win32FileAttributes></D:prop></D:set></D:propertyupdate>')
-            r = GW.request("PROPPATCH", PUB + "/d02-pp.txt", ALICE_H, body)
-            self.assertEqual(r.status, 207, r)
-            props = responses(r)[PUB + "/d02-pp.txt"]
-            self.assertEqual({k: v[0] for k, v in props.items()},
-                             {"{urn:schemas-microsoft-com:}Win32LastModifiedTime": 409,
-                              "{urn:schemas-microsoft-com:}Win32LastAccessTime": 424,
-                              "{urn:schemas-microsoft-com:}Win32FileAttributes": 424},
-                             garbage)
+            props = self.proppatch(PUB + "/d02-pp.txt", body)
+            self.assertEqual(statuses(props), {"ms:Win32LastModifiedTime": 409,
+                                               "ms:Win32LastAccessTime": 424,
+                                               "ms:Win32FileAttributes": 424}, garbage)
             st = os.stat(path)
             self.assertEqual((st.st_mtime, st.st_atime), (1700000000, 1700000000), garbage)
         with open(path, "rb") as f:
@@ -988,6 +952,14 @@ def snapshot_dirs(*tops):
     return out
 
 
+def empty_files(folder, names):
+    """Empty files @names in @folder, writable by all."""
+    for n in names:
+        fd = os.open(os.path.join(folder, n), os.O_CREAT | os.O_WRONLY, 0o666)
+        os.fchmod(fd, 0o666)
+        os.close(fd)
+
+
 class D11LockLimits(Base):
     """One user's LOCK flood: its own 429 at max_locks_per_user (256), the
     others lock on; owners over 4 KiB: 413; the gateway's memory stays small."""
@@ -997,10 +969,7 @@ class D11LockLimits(Base):
         folder = os.path.join(PUBLIC_DIR, "d11")
         os.mkdir(folder)
         try:
-            for i in range(300):
-                fd = os.open(os.path.join(folder, f"f{i}"), os.O_CREAT | os.O_WRONLY, 0o666)
-                os.fchmod(fd, 0o666)
-                os.close(fd)
+            empty_files(folder, (f"f{i}" for i in range(300)))
             base = PUB + "/d11/"
             for who in (ALICE_H, BOB_H):
                 self.assertEqual(propfind("1", base, headers=who, gw=gw).status, 207)
@@ -1052,10 +1021,7 @@ class D11LockLimits(Base):
         os.mkdir(folder)
         os.chmod(folder, 0o777)  # made here as root: bob's probe needs to write in it
         try:
-            for i in range(500):
-                fd = os.open(os.path.join(folder, f"f{i:03}"), os.O_CREAT | os.O_WRONLY, 0o666)
-                os.fchmod(fd, 0o666)
-                os.close(fd)
+            empty_files(folder, (f"f{i:03}" for i in range(500)))
             base = PUB + "/d11b/"
             toks = []
             for i in range(32):
@@ -1153,21 +1119,8 @@ class D14CopyMoveSafety(Base):
 
     def snap(self, sub=""):
         """Every name under the test's folder (or @sub in it): its bytes
-        (None: a folder)."""
-        out = {}
-        top = os.path.join(self.top, sub)
-        for dirpath, dirs, files in os.walk(top):
-            for n in dirs + files:
-                full = os.path.join(dirpath, n)
-                rel = os.path.relpath(full, top)
-                if os.path.islink(full):
-                    out[rel] = "-> " + os.readlink(full)
-                elif os.path.isdir(full):
-                    out[rel] = None
-                else:
-                    with open(full, "rb") as f:
-                        out[rel] = f.read()
-        return out
+        (None: a folder; "-> target": a link)."""
+        return disk_tree(os.path.join(self.top, sub), links=True)
 
     def req(self, method, src, dst, **h):
         base = PUB + "/" + os.path.basename(self.top) + "/"
@@ -1218,12 +1171,8 @@ class D14CopyMoveSafety(Base):
                 self.assertEqual(self.snap(), before)
 
     def test_replace_folder(self):
-        self.mk("src")
-        self.mk("src/new.txt", b"new\n")
-        self.mk("dst")
-        self.mk("dst/old.txt", b"old\n")
-        self.mk("dst/old")
-        self.mk("dst/old/o.txt", b"o\n")
+        self.tree("src", {"new.txt": b"new\n"})
+        self.tree("dst", {"old.txt": b"old\n", "old": None, "old/o.txt": b"o\n"})
         self.mk("file.txt", b"file\n")
         r = self.req("MOVE", "src", "dst", Overwrite="F")
         self.assertCode(r, 412, "exists")
@@ -1242,22 +1191,25 @@ class D14CopyMoveSafety(Base):
         self.assertEqual(self.snap(), {"dst": b"file\n", "file.txt": None,
                                        "file.txt/x.txt": b"x\n"})
 
+    def assertUndoneByLink(self, method):
+        """@method of src over dst, whose old content holds a link to a
+        folder (followed by the server): 409 contains_link, both as they
+        were."""
+        self.tree("src", {"new.txt": b"new\n"})
+        self.tree("dst", {"old.txt": b"old\n"})
+        self.tree("victim", {"keep.txt": b"keep\n"})
+        os.symlink("../victim", os.path.join(self.top, "dst/in"))
+        os.lchown(os.path.join(self.top, "dst/in"), self.UID, self.GID)
+        before = self.snap()
+        r = self.req(method, "src", "dst", Overwrite="T")
+        self.assertCode(r, 409, "contains_link")
+        self.assertEqual(self.snap(), before)
+
     def test_replace_undone(self):
         # The folder replaced holds a link to a folder (followed by the
         # server): it cannot be removed without emptying what the link points
         # to, so the MOVE is undone: both as they were, no temporary left.
-        self.mk("src")
-        self.mk("src/new.txt", b"new\n")
-        self.mk("dst")
-        self.mk("dst/old.txt", b"old\n")
-        self.mk("victim")
-        self.mk("victim/keep.txt", b"keep\n")
-        os.symlink("../victim", os.path.join(self.top, "dst/in"))
-        os.lchown(os.path.join(self.top, "dst/in"), self.UID, self.GID)
-        before = self.snap()
-        r = self.req("MOVE", "src", "dst", Overwrite="T")
-        self.assertCode(r, 409, "contains_link")
-        self.assertEqual(self.snap(), before)
+        self.assertUndoneByLink("MOVE")
 
     def tree(self, top, files):
         self.mk(top)
@@ -1311,15 +1263,7 @@ class D14CopyMoveSafety(Base):
         # The old Destination holds a link to a folder (followed by the
         # server): the aside cannot be dropped without emptying what the link
         # points to, so the copy is undone: both as they were.
-        self.tree("src", {"new.txt": b"new\n"})
-        self.tree("dst", {"old.txt": b"old\n"})
-        self.tree("victim", {"keep.txt": b"keep\n"})
-        os.symlink("../victim", os.path.join(self.top, "dst/in"))
-        os.lchown(os.path.join(self.top, "dst/in"), self.UID, self.GID)
-        before = self.snap()
-        r = self.req("COPY", "src", "dst", Overwrite="T")
-        self.assertCode(r, 409, "contains_link")
-        self.assertEqual(self.snap(), before)
+        self.assertUndoneByLink("COPY")
 
     def test_copy_cut_by_gateway_kill(self):
         # The gateway SIGKILLed while it copies over a folder: the old
@@ -1422,33 +1366,16 @@ class D04ParallelBasic(Base):
     def test_one_session(self):
         gw = Gateway("parallel")
         try:
-            results = []
-
-            def one():
-                try:
-                    results.append(propfind("1", PUB + "/", headers=BOB_H, gw=gw).status)
-                except OSError as e:
-                    results.append(repr(e))
-            threads = [threading.Thread(target=one) for _ in range(16)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(120)
-            self.assertEqual(results, [207] * 16)
+            results, hung = in_parallel(
+                16, lambda i: propfind("1", PUB + "/", headers=BOB_H, gw=gw).status, 120)
+            self.assertEqual((results, hung), ([207] * 16, 0))
             sessions = gw.sessions()
             self.assertEqual([s["user"] for s in sessions], [BOB], sessions)
             # wrong passwords in parallel: all refused, the session unchanged
-            results.clear()
-
-            def bad():
-                results.append(propfind("0", PUB + "/", headers=basic(BOB, "nope"),
-                                        gw=gw).status)
-            threads = [threading.Thread(target=bad) for _ in range(4)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(120)
-            self.assertEqual(results, [401] * 4)
+            results, hung = in_parallel(
+                4, lambda i: propfind("0", PUB + "/", headers=basic(BOB, "nope"), gw=gw).status,
+                120)
+            self.assertEqual((results, hung), ([401] * 4, 0))
             self.assertEqual(len(gw.sessions()), 1)
         finally:
             gw.stop()
@@ -1499,25 +1426,43 @@ def sha256(data):
     return hashlib.sha256(data).hexdigest()
 
 
+class Davfs2:
+    """davfs2's files for alice on @gw: a private folder (the secrets, the
+    configuration with @extra lines), a cache and a mount point; remove()
+    takes them away."""
+
+    def __init__(self, gw, extra=""):
+        self.priv = tempfile.mkdtemp(prefix="smbgate-davfs2.")  # 0700: the secrets
+        os.chmod(self.priv, 0o711)  # mount.davfs reads its configuration here as root
+        self.cache = tempfile.mkdtemp(prefix="smbgate-davfs2-cache.")
+        self.mnt = tempfile.mkdtemp(prefix="smbgate-davfs2-mnt.")
+        shutil.chown(self.cache, "root", "davfs2")
+        os.chmod(self.cache, 0o775)
+        self.url = gw.url(DAV + "/")
+        secrets = os.path.join(self.priv, "secrets")
+        fd = os.open(secrets, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, f"{self.url} {ALICE} {ALICE_PW}\n".encode())
+        os.close(fd)
+        self.conf = os.path.join(self.priv, "davfs2.conf")
+        with open(self.conf, "w", encoding="utf-8") as f:
+            f.write(f"secrets {secrets}\nask_auth 0\ncache_dir {self.cache}\n{extra}")
+
+    def remove(self):
+        shutil.rmtree(self.priv, ignore_errors=True)
+        shutil.rmtree(self.cache, ignore_errors=True)
+        try:
+            os.rmdir(self.mnt)
+        except OSError:
+            pass
+
+
 class D06Davfs2(Base):
     """davfs2 mounts the gateway (kernel FUSE) in a mount namespace of its own."""
 
     def test_davfs2(self):
-        priv = tempfile.mkdtemp(prefix="smbgate-davfs2.")  # 0700: the secrets
-        os.chmod(priv, 0o711)  # mount.davfs reads its configuration here as root
-        cache = tempfile.mkdtemp(prefix="smbgate-davfs2-cache.")
-        mnt = tempfile.mkdtemp(prefix="smbgate-davfs2-mnt.")
+        dv = Davfs2(GW)
+        priv, mnt, url, conf = dv.priv, dv.mnt, dv.url, dv.conf
         try:
-            shutil.chown(cache, "root", "davfs2")
-            os.chmod(cache, 0o775)
-            url = GW.url(DAV + "/")
-            secrets = os.path.join(priv, "secrets")
-            fd = os.open(secrets, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            os.write(fd, f"{url} {ALICE} {ALICE_PW}\n".encode())
-            os.close(fd)
-            conf = os.path.join(priv, "davfs2.conf")
-            with open(conf, "w", encoding="utf-8") as f:
-                f.write(f"secrets {secrets}\nask_auth 0\ncache_dir {cache}\n")
             big = os.path.join(priv, "big.bin")
             data = os.urandom(1024 * 1024) * 100  # 100 MiB in
             with open(big, "wb") as f:
@@ -1549,10 +1494,7 @@ rm {m}/public/d06-dir/small.txt; echo "rm=$?"
                                   script, "davfs2-test"] + names,
                                  capture_output=True, text=True, timeout=600)
             print(out.stdout + out.stderr, file=sys.stderr)
-            res = {}
-            for line in out.stdout.splitlines():
-                k, _, v = line.partition("=")
-                res.setdefault(k, []).append(v)
+            res = key_values(out.stdout)
             self.assertEqual(res.get("cp_in"), ["0"], out.stdout + out.stderr)
             self.assertEqual(res.get("cp_out"), ["0"])
             self.assertEqual(res.get("sha_out"), [sha256(out_data)])
@@ -1572,12 +1514,7 @@ rm {m}/public/d06-dir/small.txt; echo "rm=$?"
             self.assertFalse(os.path.exists(os.path.join(READONLY_DIR, "d06.txt")))
             self.assertEqual(GW.request("DELETE", PUB + "/d06-dir", ALICE_H).status, 204)
         finally:
-            shutil.rmtree(priv, ignore_errors=True)
-            shutil.rmtree(cache, ignore_errors=True)
-            try:
-                os.rmdir(mnt)
-            except OSError:
-                pass
+            dv.remove()
 
 
 class D13Davfs2Restart(Base):
@@ -1587,24 +1524,11 @@ class D13Davfs2Restart(Base):
 
     def test_davfs2_restart(self):
         gw = Gateway("davfs2-restart")
-        priv = tempfile.mkdtemp(prefix="smbgate-davfs2r.")
-        os.chmod(priv, 0o711)  # mount.davfs reads its configuration here as root
-        cache = tempfile.mkdtemp(prefix="smbgate-davfs2r-cache.")
-        mnt = tempfile.mkdtemp(prefix="smbgate-davfs2r-mnt.")
+        # the upload waits (60 s) until the unmount, after the restart
+        dv = Davfs2(gw, "use_locks 1\ndelay_upload 60\n")
+        priv, mnt, url, conf = dv.priv, dv.mnt, dv.url, dv.conf
         proc = None
         try:
-            shutil.chown(cache, "root", "davfs2")
-            os.chmod(cache, 0o775)
-            url = gw.url(DAV + "/")
-            secrets = os.path.join(priv, "secrets")
-            fd = os.open(secrets, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            os.write(fd, f"{url} {ALICE} {ALICE_PW}\n".encode())
-            os.close(fd)
-            conf = os.path.join(priv, "davfs2.conf")
-            with open(conf, "w", encoding="utf-8") as f:
-                # the upload waits (60 s) until the unmount, after the restart
-                f.write(f"secrets {secrets}\nask_auth 0\ncache_dir {cache}\n"
-                        f"use_locks 1\ndelay_upload 60\n")
             data = os.urandom(300 * 1024)
             src = os.path.join(priv, "src.bin")
             with open(src, "wb") as f:
@@ -1663,12 +1587,7 @@ umount {m}; echo "umount=$?"
                     proc.kill()
             gw.stop()
             GW.request("DELETE", PUB + "/d13.bin", ALICE_H)
-            shutil.rmtree(priv, ignore_errors=True)
-            shutil.rmtree(cache, ignore_errors=True)
-            try:
-                os.rmdir(mnt)
-            except OSError:
-                pass
+            dv.remove()
 
 
 class D15Davfs2Save(Base):
@@ -1679,23 +1598,11 @@ class D15Davfs2Save(Base):
     share, byte for byte."""
 
     def test_editor_save(self):
-        priv = tempfile.mkdtemp(prefix="smbgate-davfs2.")
-        os.chmod(priv, 0o711)
-        cache = tempfile.mkdtemp(prefix="smbgate-davfs2-cache.")
-        mnt = tempfile.mkdtemp(prefix="smbgate-davfs2-mnt.")
+        dv = Davfs2(GW)
+        priv, mnt, url, conf = dv.priv, dv.mnt, dv.url, dv.conf
         top = os.path.join(PUBLIC_DIR, "d11-save")
         shutil.rmtree(top, ignore_errors=True)
         try:
-            shutil.chown(cache, "root", "davfs2")
-            os.chmod(cache, 0o775)
-            url = GW.url(DAV + "/")
-            secrets = os.path.join(priv, "secrets")
-            fd = os.open(secrets, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            os.write(fd, f"{url} {ALICE} {ALICE_PW}\n".encode())
-            os.close(fd)
-            conf = os.path.join(priv, "davfs2.conf")
-            with open(conf, "w", encoding="utf-8") as f:
-                f.write(f"secrets {secrets}\nask_auth 0\ncache_dir {cache}\n")
             self.assertEqual(GW.request("MKCOL", PUB + "/d11-save", ALICE_H).status, 201)
             self.put(PUB + "/d11-save/doc.txt", b"version 0\n", expect=201)
             saves = [os.urandom(48 * 1024).hex().encode() + b"\n" for _ in range(2)]
@@ -1727,12 +1634,7 @@ cmp {priv}/save1 {d}/doc.txt; echo "seen=$?"
             self.assertEqual(sorted(os.listdir(top)), ["doc.txt"])
         finally:
             shutil.rmtree(top, ignore_errors=True)
-            shutil.rmtree(priv, ignore_errors=True)
-            shutil.rmtree(cache, ignore_errors=True)
-            try:
-                os.rmdir(mnt)
-            except OSError:
-                pass
+            dv.remove()
 
 
 class D07Rclone(Base):
@@ -1803,10 +1705,7 @@ gio mount -u "{base}"; echo "unmount=$?"
             out = subprocess.run(["dbus-run-session", "--", "bash", "-c", script],
                                  capture_output=True, text=True, timeout=180, env=env)
             print(out.stdout + out.stderr, file=sys.stderr)
-            res = {}
-            for line in out.stdout.splitlines():
-                k, _, v = line.partition("=")
-                res.setdefault(k, []).append(v)
+            res = key_values(out.stdout)
             self.assertEqual(res.get("mount"), ["0"], out.stdout + out.stderr)
             self.assertIn("hello.txt", res.get("list", []))
             self.assertIn("Tom & Jerry.txt", res.get("list", []))

@@ -32,7 +32,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -40,174 +39,16 @@ import time
 import zipfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gwharness import ALICE, ALICE_PW, BOB, BOB_PW, FX, Gateway, exchange  # noqa: E402
+from gwharness import (ALICE, ALICE_PW, BOB, BOB_PW, FX, HEALTHZ, PUBLIC, Failures,  # noqa: E402
+                       Gateway, download, error_code, exchange, req, temporaries)
+from relay import FaultProxy  # noqa: E402
 
 SMBGATE, WORKER = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-PUBLIC = FX["SAMBA_SHARE_PUBLIC"]
 TIMEOUT = 5  # [server faulty] timeout, seconds
 SLOW_TIMEOUT = 1  # [server slow] (the same proxy) timeout, seconds
 STUCK_TIMEOUT = 8  # [server stuck] (the same proxy): 2 x 8 s > 8 s + 5 s
 WALK_FOLDERS = 70
 BIG = 24 << 20
-
-
-class FaultProxy:
-    """Relays TCP connections to smbd. mode: "pass"; "stall" (the server's
-    bytes are held back); "reset" (every connection is closed at the next
-    server bytes); "corrupt" (the next server message's SMB2 magic is
-    flipped); "cut-upload" (connections are closed once `after` client bytes
-    went through since the mode was set); "slow" (each of the server's
-    replies waits `after` ms)."""
-
-    def __init__(self, target_port):
-        self.target = target_port
-        self.ls = socket.socket()
-        self.ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.ls.bind(("127.0.0.1", 0))
-        self.ls.listen(64)
-        self.port = self.ls.getsockname()[1]
-        self.lock = threading.Lock()
-        self.mode, self.after, self.count = "pass", 0, 0
-        self.conns = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def set(self, mode, after=0):
-        with self.lock:
-            self.mode, self.after, self.count = mode, after, 0
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.ls.accept()
-            except OSError:
-                return
-            u = socket.create_connection(("127.0.0.1", self.target))
-            with self.lock:
-                self.conns.append((c, u))
-            threading.Thread(target=self._c2s, args=(c, u), daemon=True).start()
-            threading.Thread(target=self._s2c, args=(u, c), daemon=True).start()
-
-    @staticmethod
-    def _kill(a, b):
-        for s in (a, b):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
-
-    def _c2s(self, c, u):
-        while True:
-            try:
-                data = c.recv(65536)
-            except OSError:
-                data = b""
-            if not data:
-                self._kill(c, u)
-                return
-            with self.lock:
-                mode = self.mode
-                if mode == "cut-upload":
-                    self.count += len(data)
-                    cut = self.count >= self.after
-            if mode == "cut-upload" and cut:
-                self._kill(c, u)
-                return
-            try:
-                u.sendall(data)
-            except OSError:
-                self._kill(c, u)
-                return
-
-    def _s2c(self, u, c):
-        pending = b""  # server bytes not yet split into messages
-        while True:
-            try:
-                data = u.recv(65536)
-            except OSError:
-                data = b""
-            if not data:
-                self._kill(c, u)
-                return
-            while True:
-                with self.lock:
-                    mode = self.mode
-                if mode != "stall":
-                    break
-                time.sleep(0.05)
-            if mode == "reset":
-                self._kill(c, u)
-                return
-            if mode == "slow":
-                time.sleep(self.after / 1000)
-            pending += data
-            out = b""
-            # NetBIOS framing: 0x00, 24-bit length, then the SMB2 message.
-            while len(pending) >= 4:
-                n = int.from_bytes(pending[1:4], "big")
-                if len(pending) < 4 + n:
-                    break
-                msg, pending = pending[:4 + n], pending[4 + n:]
-                with self.lock:
-                    if self.mode == "corrupt" and msg[4:8] == b"\xfeSMB":
-                        msg = msg[:4] + b"\xfeXMB" + msg[8:]
-                        self.mode = "pass"
-                out += msg
-            try:
-                c.sendall(out)
-            except OSError:
-                self._kill(c, u)
-                return
-
-
-def req(gw, method, path, token, body=b"", extra=b"", timeout=60):
-    data = (f"{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
-            f"Connection: close\r\n").encode() + extra
-    if body or method in ("PUT", "POST"):
-        data += f"Content-Length: {len(body)}\r\n".encode()
-    return exchange(gw.port, data + b"\r\n" + body, timeout)
-
-
-def download(gw, path, token, timeout=60):
-    """(status, Content-Length or None, bytes received) of a GET read to the
-    end of the connection."""
-    s = socket.create_connection(("127.0.0.1", gw.port), timeout=timeout)
-    s.sendall((f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
-               "Connection: close\r\n\r\n").encode())
-    buf = b""
-    try:
-        while True:
-            chunk = s.recv(1 << 20)
-            if not chunk:
-                break
-            buf += chunk
-    except (ConnectionResetError, socket.timeout):
-        pass
-    finally:
-        s.close()
-    head, _, body = buf.partition(b"\r\n\r\n")
-    if not head.startswith(b"HTTP/"):
-        return 0, None, body
-    status = int(head.split()[1])
-    length = None
-    for line in head.split(b"\r\n")[1:]:
-        k, _, v = line.partition(b":")
-        if k.strip().lower() == b"content-length":
-            length = int(v)
-    return status, length, body
-
-
-class Failures(list):
-    def check(self, cond, what):
-        if not cond:
-            self.append(what)
-            print("FAIL: " + what, file=sys.stderr)
-        else:
-            print("ok: " + what, file=sys.stderr)
-
-
-def error_code(body):
-    return json.loads(body).get("error", {}).get("code") if body[:1] == b"{" else None
 
 
 def killed(gw):
@@ -219,8 +60,8 @@ def killed(gw):
 def healthy(gw, bob, f, when):
     """/healthz and bob's listing on the healthy server, within 2 s."""
     t0 = time.monotonic()
-    st = exchange(gw.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")[0]
-    st2 = req(gw, "GET", "/api/v1/fs/fixture/public/", bob)[0]
+    st = exchange(gw.port, HEALTHZ)[0]
+    st2 = req(gw.port, "GET", "/api/v1/fs/fixture/public/", bob)[0]
     f.check((st, st2) == (200, 200) and time.monotonic() - t0 < 2,
             f"{when}: /healthz and another user's listing answer at once ({st}, {st2})")
 
@@ -240,10 +81,6 @@ def smbd_pids(uid):
 
 def names(body):
     return sorted(e["name"] for e in json.loads(body)["entries"])
-
-
-def temporaries():
-    return [n for n in os.listdir(PUBLIC) if n.startswith(".~smbgate-new-")]
 
 
 def main():
@@ -267,9 +104,9 @@ def main():
     try:
         alice = gw.login(ALICE, ALICE_PW, server="faulty")
         bob = gw.login(BOB, BOB_PW, server="fixture")
-        st, _, body = req(gw, "GET", "/api/v1/fs/faulty/public/", alice)
+        st, _, body = req(gw.port, "GET", "/api/v1/fs/faulty/public/", alice)
         f.check(st == 200 and b"fault-big.bin" in body, f"through the proxy: listing {st}")
-        st, n, got = download(gw, "/api/v1/fs/faulty/public/fault-big.bin", alice)
+        st, n, got = download(gw.port, "/api/v1/fs/faulty/public/fault-big.bin", alice)
         f.check((st, n, hashlib.sha256(got).digest()) == (200, BIG, hashlib.sha256(data).digest()),
                 "through the proxy: a whole download, the file's bytes")
 
@@ -283,16 +120,16 @@ def main():
         # gateway kills the sandbox (maybe stuck inside libsmbclient) and the
         # session ends (docs/rest-api.md: Errors). Each case is set up so that only
         # one can happen, (b) on a server whose timeout leaves 3 s between.
-        st = req(gw, "GET", "/api/v1/fs/faulty/public/", alice)[0]  # sends an echo ...
+        st = req(gw.port, "GET", "/api/v1/fs/faulty/public/", alice)[0]  # sends an echo ...
         time.sleep(TIMEOUT + 1)
-        st2 = req(gw, "GET", "/api/v1/fs/faulty/public/", alice)[0]  # ... and this one
+        st2 = req(gw.port, "GET", "/api/v1/fs/faulty/public/", alice)[0]  # ... and this one
         f.check((st, st2) == (200, 200), f"before the stall: {st} {st2}")
         kills = killed(gw)
         proxy.set("stall")
         t0 = time.monotonic()
         holder = {}
         th = threading.Thread(target=lambda: holder.update(
-            r=req(gw, "GET", "/api/v1/fs/faulty/public/?stall", alice)))
+            r=req(gw.port, "GET", "/api/v1/fs/faulty/public/?stall", alice)))
         th.start()
         time.sleep(1)
         healthy(gw, bob, f, "server stalled")
@@ -303,19 +140,19 @@ def main():
                 f"stalled listing (the worker's timeout): {st} {error_code(body)} after "
                 f"{dt:.1f} s (timeout {TIMEOUT} s)")
         proxy.set("pass")
-        st = req(gw, "GET", "/api/v1/fs/faulty/public/", alice)[0]
+        st = req(gw.port, "GET", "/api/v1/fs/faulty/public/", alice)[0]
         f.check((st, killed(gw)) == (200, kills),
                 f"after the worker's timeout, the sandbox and the session go on: {st}, "
                 f"{killed(gw) - kills} sandbox(es) killed")
 
         alice_stuck = gw.login(ALICE, ALICE_PW, server="stuck")
-        st = req(gw, "GET", "/api/v1/fs/stuck/public/", alice_stuck)[0]
+        st = req(gw.port, "GET", "/api/v1/fs/stuck/public/", alice_stuck)[0]
         f.check(st == 200, f"through the proxy (server stuck): listing {st}")
         time.sleep(STUCK_TIMEOUT + 1)  # an echo is due
         kills = killed(gw)
         proxy.set("stall")
         t0 = time.monotonic()
-        st, _, body = req(gw, "GET", "/api/v1/fs/stuck/public/?stall", alice_stuck)
+        st, _, body = req(gw.port, "GET", "/api/v1/fs/stuck/public/?stall", alice_stuck)
         dt = time.monotonic() - t0
         proxy.set("pass")
         f.check((st, error_code(body)) == (504, "timeout") and
@@ -323,18 +160,18 @@ def main():
                 f"stalled listing (the gateway's wait): {st} {error_code(body)} after {dt:.1f} s "
                 f"(timeout {STUCK_TIMEOUT} s + 5 s)")
         # The sandbox was killed: the session ended; a new login works at once.
-        st = req(gw, "GET", "/api/v1/fs/stuck/public/", alice_stuck)[0]
+        st = req(gw.port, "GET", "/api/v1/fs/stuck/public/", alice_stuck)[0]
         f.check((st, killed(gw)) == (401, kills + 1),
                 f"after the gateway's wait, the session has ended: {st}, "
                 f"{killed(gw) - kills} sandbox(es) killed")
         alice_stuck = gw.login(ALICE, ALICE_PW, server="stuck")
-        st = req(gw, "GET", "/api/v1/fs/stuck/public/", alice_stuck)[0]
+        st = req(gw.port, "GET", "/api/v1/fs/stuck/public/", alice_stuck)[0]
         f.check(st == 200, f"after the stall, a new session lists: {st}")
 
         # 2. The connection is reset under a download: cut, never complete.
         holder = {}
         th = threading.Thread(target=lambda: holder.update(
-            r=download(gw, "/api/v1/fs/faulty/public/fault-big.bin", alice)))
+            r=download(gw.port, "/api/v1/fs/faulty/public/fault-big.bin", alice)))
         t0 = time.monotonic()
         th.start()
         time.sleep(0.2)
@@ -351,22 +188,22 @@ def main():
                 f"in {dt:.1f} s")
         healthy(gw, bob, f, "after a reset")
         proxy.set("pass")
-        st, n, got = download(gw, "/api/v1/fs/faulty/public/fault-big.bin", alice)
+        st, n, got = download(gw.port, "/api/v1/fs/faulty/public/fault-big.bin", alice)
         f.check(st == 200 and got == data, f"after the reset, the same session downloads: {st}")
 
         # 3. A corrupted reply: 502, the session works again afterwards.
         proxy.set("corrupt")
         t0 = time.monotonic()
-        st, _, body = req(gw, "GET", "/api/v1/fs/faulty/public/?corrupt", alice)
+        st, _, body = req(gw.port, "GET", "/api/v1/fs/faulty/public/?corrupt", alice)
         dt = time.monotonic() - t0
-        code = json.loads(body).get("error", {}).get("code") if body[:1] == b"{" else None
+        code = error_code(body)
         # One corrupted message: the listing, which changes nothing, is sent
         # once more on a new connection (never a misleading 409).
         f.check(st == 200 and b"fault-big.bin" in body and dt < TIMEOUT + 5 + 3,
                 f"corrupted reply: {st} {code} in {dt:.1f} s")
         healthy(gw, bob, f, "after a corrupted reply")
         proxy.set("pass")
-        st = req(gw, "GET", "/api/v1/fs/faulty/public/", alice)[0]
+        st = req(gw.port, "GET", "/api/v1/fs/faulty/public/", alice)[0]
         f.check(st in (200, 401), f"after the corruption: the session lists or asks for a new "
                                   f"login ({st})")
         if st == 401:
@@ -375,27 +212,27 @@ def main():
         # 4. An upload cut midway: an error, the target as it was, no temporary.
         proxy.set("cut-upload", after=1 << 20)
         t0 = time.monotonic()
-        st, _, body = req(gw, "PUT", "/api/v1/fs/faulty/public/fault-target.txt", alice,
+        st, _, body = req(gw.port, "PUT", "/api/v1/fs/faulty/public/fault-target.txt", alice,
                           body=os.urandom(8 << 20))
         dt = time.monotonic() - t0
-        code = json.loads(body).get("error", {}).get("code") if body[:1] == b"{" else None
+        code = error_code(body)
         f.check(st in (502, 504) and dt < TIMEOUT + 5 + 3,
                 f"upload cut midway: {st} {code} in {dt:.1f} s")
         with open(target, "rb") as fh:
             f.check(fh.read() == b"the old content\n", "upload cut midway: the target as it was")
         healthy(gw, bob, f, "after a cut upload")
         proxy.set("pass")
-        st = req(gw, "GET", "/api/v1/fs/faulty/public/", alice)[0]
+        st = req(gw.port, "GET", "/api/v1/fs/faulty/public/", alice)[0]
         if st == 401:
             alice = gw.login(ALICE, ALICE_PW, server="faulty")
-            st = req(gw, "GET", "/api/v1/fs/faulty/public/", alice)[0]
+            st = req(gw.port, "GET", "/api/v1/fs/faulty/public/", alice)[0]
         deadline = time.monotonic() + 10
         while temporaries() and time.monotonic() < deadline:
             time.sleep(0.2)
         f.check(st == 200 and not temporaries(),
                 f"after the cut upload: the user goes on ({st}) and no temporary stays "
                 f"({temporaries()})")
-        st, _, _ = req(gw, "PUT", "/api/v1/fs/faulty/public/fault-target.txt", alice,
+        st, _, _ = req(gw.port, "PUT", "/api/v1/fs/faulty/public/fault-target.txt", alice,
                        body=b"new\n")
         with open(target, "rb") as fh:
             f.check(st in (200, 201, 204) and fh.read() == b"new\n",
@@ -425,7 +262,7 @@ def main():
         f.check(st == 200 and len(entries) == WALK_FOLDERS + 1 and dt > SLOW_TIMEOUT + 5,
                 f"a zip's walk of {dt:.1f} s (timeout {SLOW_TIMEOUT} s + 5 s of silence): "
                 f"{st}, {len(entries)} entries")
-        st = req(gw, "GET", "/api/v1/fs/slow/public/", alice_stuck)[0]
+        st = req(gw.port, "GET", "/api/v1/fs/slow/public/", alice_stuck)[0]
         f.check(st == 200, f"after the long walk, the same session lists ({st})")
         with open(gw.logpath, "rb") as fh:
             fh.seek(log_at)
@@ -436,7 +273,7 @@ def main():
         # 6. The server drops the session (Windows: idle for ~15 min): the
         # smbd serving bob's session is stopped; bob's next listing, same
         # token, reconnects inside the sandbox.
-        st, _, before = req(gw, "GET", "/api/v1/fs/fixture/public/", bob)
+        st, _, before = req(gw.port, "GET", "/api/v1/fs/fixture/public/", bob)
         old = smbd_pids(FX["SAMBA_UID2"])
         f.check(st == 200 and len(old) >= 1, f"bob lists ({st}), served by smbd {sorted(old)}")
         for pid in old:
@@ -445,12 +282,12 @@ def main():
         while smbd_pids(FX["SAMBA_UID2"]) & old and time.monotonic() < deadline:
             time.sleep(0.1)
         f.check(not smbd_pids(FX["SAMBA_UID2"]), "the server dropped bob's session")
-        st, _, after = req(gw, "GET", "/api/v1/fs/fixture/public/", bob)
+        st, _, after = req(gw.port, "GET", "/api/v1/fs/fixture/public/", bob)
         f.check(st == 200 and names(after) == names(before),
                 f"after the drop: the same listing with the same token ({st})")
         new_pids = smbd_pids(FX["SAMBA_UID2"])
         f.check(new_pids and not new_pids & old, f"reconnected: smbd {sorted(new_pids)}")
-        st, n, got = download(gw, "/api/v1/fs/fixture/public/fault-big.bin", bob)
+        st, n, got = download(gw.port, "/api/v1/fs/fixture/public/fault-big.bin", bob)
         f.check(st == 200 and got == data, f"after the drop: a download ({st})")
         # The same when the first request after the drop changes something:
         # an upload and a folder.
@@ -465,7 +302,7 @@ def main():
             deadline = time.monotonic() + 10
             while smbd_pids(FX["SAMBA_UID2"]) & old and time.monotonic() < deadline:
                 time.sleep(0.1)
-            st, _, body = req(gw, method, path, bob, body=body)
+            st, _, body = req(gw.port, method, path, bob, body=body)
             f.check(st == want and not smbd_pids(FX["SAMBA_UID2"]) & old,
                     f"after a drop, {what} first: {st} {body[:80]!r}")
         with open(os.path.join(PUBLIC, "fault-after-drop.txt"), "rb") as fh:

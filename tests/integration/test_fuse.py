@@ -38,46 +38,11 @@ import tempfile
 import time
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gwharness import FX, SEEDED_PUBLIC, UNICODE_NAME  # noqa: E402
+
 NS_UID = 65534  # host uid (and gid) of uid 0 inside the test's namespace
 
-FX = {}
-
-
-def load_fixture():
-    path = os.environ.get("SMBGATE_FIXTURE_ENV")
-    if not path or not os.path.isfile(path):
-        sys.exit("FAIL: SMBGATE_FIXTURE_ENV is not set or missing: run under "
-                 "tests/fixtures/with-samba.sh")
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if line and not line.startswith("#") and "=" in line:
-                k, v = line.split("=", 1)
-                FX[k] = v
-
-
-def pattern(n):
-    """n bytes, byte i = i % 251 (the fixture's big.bin)."""
-    block = bytes(range(251))
-    return (block * (n // 251 + 1))[:n]
-
-
-UNICODE_NAME = "\u00dcn\u00efc\u00f8d\u00e9 \u30d5\u30a1\u30a4\u30eb.txt"
-SEEDED_PUBLIC = {
-    "hello.txt": b"Hello, world!\n",
-    "name with spaces.txt": b"spaces\n",
-    UNICODE_NAME: "unicode \u2713\n".encode(),
-    "Dossier \u00e9t\u00e9/note.txt": b"note in dossier\n",
-    "100% done.txt": b"percent\n",
-    "#hash#.txt": b"hash\n",
-    "a+b=c.txt": b"plus\n",
-    "Tom & Jerry.txt": b"ampersand\n",
-    "it's.txt": b"single quote\n",
-    "nested/level 1/level 2/deep file.txt": b"deep\n",
-    "nested/level 1/sibling.txt": b"sibling\n",
-    "binary.bin": bytes(range(256)),
-    "big.bin": pattern(3 * 1024 * 1024 + 7),
-}
 # Put on the disk of "public" by the outer part, before any scenario.
 TMP_NAME = ".~smbgate-new-0123456789abcdef.tmp"  # an upload in progress
 BAD_UTF8 = b"bad-\xff-name.txt"                   # not UTF-8: never listed
@@ -178,7 +143,6 @@ def samba_control(proc, scratch):
 
 
 def outer(runner):
-    load_fixture()
     for need in ("SAMBA_SHARE_PUBLIC", "SAMBA_PORT", "SAMBA_CLIENT_CONF", "SAMBA_CONF"):
         if need not in FX:
             sys.exit(f"FAIL: {need} missing from the fixture")
@@ -202,11 +166,15 @@ def outer(runner):
         os.chmod(work, 0o755)
         script = os.path.join(work, "test_fuse.py")
         shutil.copy(os.path.abspath(__file__), script)
+        # the harness beside it (the inner part cannot read the source tree)
+        harness = os.path.join(work, "gwharness.py")
+        shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gwharness.py"),
+                    harness)
         mnt = os.path.join(work, "mnt")
         os.mkdir(mnt)
         scratch = os.path.join(work, "scratch")
         os.mkdir(scratch)
-        for p in (work, script, mnt, scratch):
+        for p in (work, script, harness, mnt, scratch):
             os.chown(p, NS_UID, NS_UID)
         with open(runner, "rb") as f:
             asan = b"libasan" in f.read()
@@ -874,7 +842,6 @@ class Gone(FsCase):
 
 
 def inner(scenario):
-    load_fixture()
     if not MNT or not os.path.isdir(MNT) or not SCRATCH:
         sys.exit("FAIL: not run by fuse-run (SMBGATE_FUSE_MNT, SMBGATE_FUSE_SCRATCH)")
     suite = unittest.defaultTestLoader.loadTestsFromName(scenario, sys.modules[__name__])

@@ -18,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -28,6 +27,11 @@ import threading
 import time
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gwharness  # noqa: E402
+from gwharness import (ALICE, ALICE_PW, BOB, BOB_PW, FX, PUBLIC, free_port,  # noqa: E402
+                       read_to_end, wait_until)
+
 if len(sys.argv) < 5:
     sys.exit("usage: test_haproxy.py SMBGATE WORKER HAPROXY ADD_USERS [unittest args]")
 SMBGATE, WORKER, HAPROXY, ADD_USERS = (os.path.abspath(a) for a in sys.argv[1:5])
@@ -36,71 +40,33 @@ SMBGATECTL = os.path.join(os.path.dirname(SMBGATE), "smbgatectl")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CFG = os.path.join(ROOT, "packaging", "haproxy", "haproxy.cfg")
 
-FX = {}
-with open(os.environ["SMBGATE_FIXTURE_ENV"], encoding="utf-8") as f:
-    for line in f:
-        if "=" in line and not line.startswith("#"):
-            k, v = line.rstrip("\n").split("=", 1)
-            FX[k] = v
-ALICE, ALICE_PW = FX["SAMBA_USER1"], FX["SAMBA_PASS1"]
-BOB, BOB_PW = FX["SAMBA_USER2"], FX["SAMBA_PASS2"]
-PUBLIC = FX["SAMBA_SHARE_PUBLIC"]
 BENCH_PW = "Bench-pass-9"
 N_TOKEN = 18  # bench001..018 + alice and bob: 20 users with cookie or token sessions
 N_BENCH = 28  # bench019..028: 10 users with Basic only
 TIMEOUT = 30
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+class Gateway(gwharness.Gateway):
+    """Started at once; healthy() says when it answers."""
 
-
-def wait_until(pred, timeout, step=0.1):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
-
-
-class Gateway:
     def __init__(self, name, uid_base):
-        self.name = name
-        self.dir = tempfile.mkdtemp(prefix=f"smbgate-hp-{name}.")
-        self.port = free_port()
-        self.sock = os.path.join(self.dir, "control.sock")
-        self.conf = os.path.join(self.dir, "smbgate.conf")
-        self.log = os.path.join(self.dir, "smbgate.log")
-        with open(self.conf, "w", encoding="utf-8") as f:
-            f.write(f"""[gateway]
+        super().__init__(SMBGATE, WORKER, prefix=f"smbgate-hp-{name}.", name=name, start=False)
+        self.uid_base = uid_base
+        self.spawn()
+
+    def config(self):
+        return f"""[gateway]
 listen = 127.0.0.1:{self.port}
 control_socket = {self.sock}
 audit = yes
 [sandbox]
-uid_range = {uid_base}-{uid_base + 63}
+uid_range = {self.uid_base}-{self.uid_base + 63}
 prestart = 0
 [server fixture]
 host = 127.0.0.1
 port = {FX['SAMBA_PORT']}
 workgroup = SMBGATE
-""")
-        logf = open(self.log, "ab")
-        self.proc = subprocess.Popen([SMBGATE, "-c", self.conf, "--worker", WORKER],
-                                     stdin=subprocess.DEVNULL, stdout=logf, stderr=logf)
-        logf.close()
-
-    def up(self):
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-            c.request("GET", "/healthz")
-            return c.getresponse().status == 200
-        except OSError:
-            return False
+"""
 
     def users(self):
         """User name of each live session, from smbgatectl."""
@@ -108,14 +74,9 @@ workgroup = SMBGATE
                              capture_output=True, text=True, check=True).stdout
         return [s["user"] for s in json.loads(out)["sessions"]]
 
-    def log_text(self):
-        with open(self.log, encoding="utf-8", errors="replace") as f:
-            return f.read()
-
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(30)
+        if super().stop(30) == "killed":
+            raise AssertionError(f"{self.name} did not stop within 30 s of SIGTERM")
 
 
 class Proxy:
@@ -164,12 +125,7 @@ class Proxy:
             s.close()
             return ""
         s.sendall(cmd.encode() + b"\n")
-        out = b""
-        while True:
-            c = s.recv(65536)
-            if not c:
-                break
-            out += c
+        out = read_to_end(s)
         s.close()
         return out.decode()
 
@@ -276,7 +232,7 @@ class TestHAProxy(unittest.TestCase):
         self.addCleanup(self.cleanup)
         self.gws = [Gateway("gw1", base), Gateway("gw2", base + 64)]
         for g in self.gws:
-            self.assertTrue(wait_until(g.up, 20), f"{g.name} did not start: {g.log_text()}")
+            self.assertTrue(wait_until(g.healthy, 20), f"{g.name} did not start: {g.log_text()}")
         self.proxy = Proxy(self.gws)
         self.assertTrue(wait_until(lambda: all(self.proxy.status(s) == "UP"
                                                for s in ("gw1", "gw2")), 20),

@@ -27,7 +27,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hostile_rows  # noqa: E402
-from gwharness import FX, Gateway, exchange, rss_kib, snapshot  # noqa: E402
+from gwharness import FX, Gateway, exchange, raw_exchange, rss_kib, snapshot  # noqa: E402
 
 if len(sys.argv) < 3:
     sys.exit("usage: test_hostile.py SMBGATE WORKER [--print]")
@@ -67,50 +67,63 @@ HOSTILE_NAMES = [
 ]
 
 
-def hostile_names(gw, token):
-    """Lists each folder of HOSTILE_NAMES through the gateway: valid UTF-8
-    JSON, and exactly the expected outcome. Returns the failures."""
-    top = os.path.join(FX["SAMBA_SHARE_PUBLIC"], "hostile-names")
+def each_name(label, folder, rows, one, same=lambda want: want):
+    """For each row (what, raw name, outcome) of @rows: a folder of its own
+    under public/@folder/ holding ok.txt and the raw name; one(i, what, raw,
+    failures) lists it and returns the outcome (None: a failure it noted),
+    which must be the row's (as same() maps it). Returns the failures."""
+    top = os.path.join(FX["SAMBA_SHARE_PUBLIC"], folder)
     shutil.rmtree(top.encode(), ignore_errors=True)
     os.mkdir(top)
     failures, seen = [], []
     try:
-        for i, (what, raw, want) in enumerate(HOSTILE_NAMES):
+        for i, (what, raw, want) in enumerate(rows):
             d = os.path.join(top, f"d{i:02d}")
             os.mkdir(d)
             for n in (b"ok.txt", raw):
                 with open(os.path.join(d.encode(), n), "wb") as f:
                     f.write(b"x")
-            st, _, body = exchange(gw.port, (
-                f"GET /api/v1/fs/fixture/public/hostile-names/d{i:02d}/ HTTP/1.1\r\n"
-                f"Host: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-            ).encode())
-            try:
-                j = json.loads(body.decode("utf-8"))
-            except (UnicodeDecodeError, ValueError) as e:
-                failures.append(f"hostile name {what}: not UTF-8 JSON ({e}): {body[:120]!r}")
+            got = one(i, what, raw, failures)
+            if got is None:
                 continue
-            if st == 200:
-                names = sorted(e["name"] for e in j["entries"])
-                if names == ["ok.txt"] and j.get("skipped") == 1:
-                    got = ("skipped",)
-                elif names == ["ok.txt"] and "skipped" not in j:
-                    got = ("hidden",)
-                elif len(names) == 2 and "ok.txt" in names and "skipped" not in j:
-                    got = ("listed", [n for n in names if n != "ok.txt"][0])
-                else:
-                    got = ("wrong", names, j.get("skipped"))
-            elif st == 409 and j.get("error", {}).get("code") == "unusable_name":
-                got = ("unusable",)
-            else:
-                got = ("status", st, body[:100])
             seen.append((what, got[0]))
+            want = same(want)
             if got != want:
-                failures.append(f"hostile name {what} ({raw!r}): got {got}, want {want}")
+                failures.append(f"{label} {what} ({raw!r}): got {got}, want {want}")
     finally:
         shutil.rmtree(top.encode(), ignore_errors=True)
-    print("hostile names: " + ", ".join(f"{w} {g}" for w, g in seen))
+    print(f"{label}s: " + ", ".join(f"{w} {g}" for w, g in seen))
     return failures
+
+
+def hostile_names(gw, token):
+    """Lists each folder of HOSTILE_NAMES through the gateway: valid UTF-8
+    JSON, and exactly the expected outcome. Returns the failures."""
+
+    def one(i, what, raw, failures):
+        st, _, body = exchange(gw.port, (
+            f"GET /api/v1/fs/fixture/public/hostile-names/d{i:02d}/ HTTP/1.1\r\n"
+            f"Host: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+        ).encode())
+        try:
+            j = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as e:
+            failures.append(f"hostile name {what}: not UTF-8 JSON ({e}): {body[:120]!r}")
+            return None
+        if st == 200:
+            names = sorted(e["name"] for e in j["entries"])
+            if names == ["ok.txt"] and j.get("skipped") == 1:
+                return ("skipped",)
+            if names == ["ok.txt"] and "skipped" not in j:
+                return ("hidden",)
+            if len(names) == 2 and "ok.txt" in names and "skipped" not in j:
+                return ("listed", [n for n in names if n != "ok.txt"][0])
+            return ("wrong", names, j.get("skipped"))
+        if st == 409 and j.get("error", {}).get("code") == "unusable_name":
+            return ("unusable",)
+        return ("status", st, body[:100])
+
+    return each_name("hostile name", "hostile-names", HOSTILE_NAMES, one)
 
 
 # Names that XML must escape (or that cannot be in XML at all), on top of
@@ -135,86 +148,58 @@ def dav_names(gw, token):
     import urllib.parse
     import xml.etree.ElementTree as ET
 
-    top = os.path.join(FX["SAMBA_SHARE_PUBLIC"], "dav-names")
-    shutil.rmtree(top.encode(), ignore_errors=True)
-    os.mkdir(top)
-    failures, seen = [], []
     ns = {"D": "DAV:"}
-    try:
-        for i, (what, raw, want) in enumerate(HOSTILE_NAMES + XML_NAMES):
-            d = os.path.join(top, f"d{i:02d}")
-            os.mkdir(d)
-            for n in (b"ok.txt", raw):
-                with open(os.path.join(d.encode(), n), "wb") as f:
-                    f.write(b"x")
-            href = f"/dav/fixture/public/dav-names/d{i:02d}/"
-            st, _, body = exchange(gw.port, (
-                f"PROPFIND {href} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
-                f"Depth: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").encode())
-            if st == 409 and body[:1] == b"{":
-                got = ("unusable",) if json.loads(body)["error"]["code"] == "unusable_name" \
-                    else ("status", st, body[:100])
-            elif st != 207:
-                got = ("status", st, body[:100])
-            else:
-                try:
-                    root = ET.fromstring(body)
-                except ET.ParseError as e:
-                    failures.append(f"dav name {what}: not well-formed XML ({e}): {body[:200]!r}")
-                    continue
-                names = []
-                for resp in root.findall("D:response", ns):
-                    h = resp.find("D:href", ns).text
-                    if h == href:
-                        continue
-                    dn = resp.find(".//D:displayname", ns)
-                    decoded = urllib.parse.unquote(h[len(href):], errors="strict")
-                    if dn is None or dn.text != decoded or not h.startswith(href):
-                        failures.append(f"dav name {what}: href {h!r} and displayname "
-                                        f"{None if dn is None else dn.text!r} differ")
-                    names.append(decoded)
-                names.sort()
-                others = [n for n in names if n != "ok.txt"]
-                if names == ["ok.txt"]:
-                    got = ("left out",)  # skipped by the gateway or hidden by Samba
-                elif len(names) == 2 and len(others) == 1:
-                    got = ("listed", others[0])
-                else:
-                    got = ("wrong", names)
-                # what is not listed must not be in the body raw either
-                if got[0] != "listed" and raw in body:
-                    failures.append(f"dav name {what}: left out, yet in the body raw")
-            seen.append((what, got[0]))
-            if want in (("skipped",), ("hidden",)):
-                want = ("left out",)  # a multistatus has no count of skipped names
-            if got != want:
-                failures.append(f"dav name {what} ({raw!r}): got {got}, want {want}")
-    finally:
-        shutil.rmtree(top.encode(), ignore_errors=True)
-    print("dav names: " + ", ".join(f"{w} {g}" for w, g in seen))
-    return failures
+
+    def one(i, what, raw, failures):
+        href = f"/dav/fixture/public/dav-names/d{i:02d}/"
+        st, _, body = exchange(gw.port, (
+            f"PROPFIND {href} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+            f"Depth: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").encode())
+        if st == 409 and body[:1] == b"{":
+            return ("unusable",) if json.loads(body)["error"]["code"] == "unusable_name" \
+                else ("status", st, body[:100])
+        if st != 207:
+            return ("status", st, body[:100])
+        try:
+            root = ET.fromstring(body)
+        except ET.ParseError as e:
+            failures.append(f"dav name {what}: not well-formed XML ({e}): {body[:200]!r}")
+            return None
+        names = []
+        for resp in root.findall("D:response", ns):
+            h = resp.find("D:href", ns).text
+            if h == href:
+                continue
+            dn = resp.find(".//D:displayname", ns)
+            decoded = urllib.parse.unquote(h[len(href):], errors="strict")
+            if dn is None or dn.text != decoded or not h.startswith(href):
+                failures.append(f"dav name {what}: href {h!r} and displayname "
+                                f"{None if dn is None else dn.text!r} differ")
+            names.append(decoded)
+        names.sort()
+        others = [n for n in names if n != "ok.txt"]
+        if names == ["ok.txt"]:
+            got = ("left out",)  # skipped by the gateway or hidden by Samba
+        elif len(names) == 2 and len(others) == 1:
+            got = ("listed", others[0])
+        else:
+            got = ("wrong", names)
+        # what is not listed must not be in the body raw either
+        if got[0] != "listed" and raw in body:
+            failures.append(f"dav name {what}: left out, yet in the body raw")
+        return got
+
+    def same(want):
+        # a multistatus has no count of skipped names
+        return ("left out",) if want in (("skipped",), ("hidden",)) else want
+
+    return each_name("dav name", "dav-names", HOSTILE_NAMES + XML_NAMES, one, same)
 
 
 def status_lines(port, data, timeout=5):
     """How many answers @data gets on one connection read to its end: the
     status lines at the start and right after a header block."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    out = b""
-    try:
-        try:
-            s.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except (ConnectionResetError, socket.timeout):
-                break
-            if not chunk:
-                break
-            out += chunk
-    finally:
-        s.close()
+    out = raw_exchange(port, data, timeout, ends=(ConnectionResetError, socket.timeout))
     return len(re.findall(rb"(?:^|\r\n\r\n)HTTP/1\.[01] \d\d\d ", out))
 
 

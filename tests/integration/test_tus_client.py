@@ -26,180 +26,19 @@ import json
 import os
 import shutil
 import socket
-import struct
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gwharness import ALICE, ALICE_PW, BOB, BOB_PW, FX, Gateway, exchange  # noqa: E402
+from gwharness import (ALICE, ALICE_PW, BOB, BOB_PW, PUBLIC, Failures, Gateway,  # noqa: E402
+                       file_sha256, temporaries, tus)
+from relay import CutProxy, HalfCutProxy  # noqa: E402
 
 SMBGATE, WORKER = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 BROWSER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser")
-PUBLIC = FX["SAMBA_SHARE_PUBLIC"]
 SIZE = 200 * 1000 * 1000 + 17
 CUTS = [60 << 20, 140 << 20]  # client bytes (all connections) after which one is cut
-
-
-class CutProxy:
-    """Relays TCP connections to the gateway; the connection that carries the
-    client's byte number CUTS[i] is closed at once (both ways), each once."""
-
-    def __init__(self, target_port, cuts):
-        self.target = target_port
-        self.cuts = list(cuts)
-        self.done = []  # (client bytes when cut, the connection's bytes)
-        self.count = 0
-        self.lock = threading.Lock()
-        self.ls = socket.socket()
-        self.ls.bind(("127.0.0.1", 0))
-        self.ls.listen(16)
-        self.port = self.ls.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.ls.accept()
-            except OSError:
-                return
-            u = socket.create_connection(("127.0.0.1", self.target))
-            threading.Thread(target=self._c2s, args=(c, u), daemon=True).start()
-            threading.Thread(target=self._s2c, args=(u, c), daemon=True).start()
-
-    @staticmethod
-    def _kill(a, b):
-        for s in (a, b):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
-
-    def _c2s(self, c, u):
-        mine = 0
-        while True:
-            try:
-                data = c.recv(1 << 16)
-            except OSError:
-                data = b""
-            if not data:
-                self._kill(c, u)
-                return
-            with self.lock:
-                self.count += len(data)
-                mine += len(data)
-                cut = bool(self.cuts) and self.count >= self.cuts[0]
-                if cut:
-                    self.cuts.pop(0)
-                    self.done.append((self.count, mine))
-            if cut:
-                self._kill(c, u)
-                return
-            try:
-                u.sendall(data)
-            except OSError:
-                self._kill(c, u)
-                return
-
-    def _s2c(self, u, c):
-        while True:
-            try:
-                data = u.recv(1 << 16)
-            except OSError:
-                data = b""
-            if not data:
-                self._kill(c, u)
-                return
-            try:
-                c.sendall(data)
-            except OSError:
-                self._kill(c, u)
-                return
-
-
-class HalfCutProxy:
-    """Relays TCP connections to the gateway; cut_client() resets the client's
-    side of the connections open (RST: SO_LINGER 0) and leaves the gateway's
-    side open and silent. upstream_closed: the gateway closed a side kept."""
-
-    def __init__(self, target_port):
-        self.target = target_port
-        self.relayed = 0  # client bytes sent on to the gateway
-        self.cut = False
-        self.pairs, self.kept = [], []
-        self.upstream_closed = threading.Event()
-        self.lock = threading.Lock()
-        self.ls = socket.socket()
-        self.ls.bind(("127.0.0.1", 0))
-        self.ls.listen(4)
-        self.port = self.ls.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                c, _ = self.ls.accept()
-            except OSError:
-                return
-            u = socket.create_connection(("127.0.0.1", self.target))
-            t = threading.Thread(target=self._c2s, args=(c, u), daemon=True)
-            with self.lock:
-                self.pairs.append((c, u, t))
-            t.start()
-            threading.Thread(target=self._s2c, args=(u, c), daemon=True).start()
-
-    def _c2s(self, c, u):
-        while True:
-            try:
-                data = c.recv(1 << 16)
-            except OSError:
-                data = b""
-            with self.lock:
-                if self.cut or not data:
-                    return  # the gateway's side stays as it is
-                self.relayed += len(data)
-            u.sendall(data)
-
-    def _s2c(self, u, c):
-        while True:
-            try:
-                data = u.recv(1 << 16)
-            except OSError:
-                data = b""
-            with self.lock:
-                if not data and self.cut:
-                    self.upstream_closed.set()
-                if not data or self.cut:
-                    return
-            c.sendall(data)
-
-    def cut_client(self):
-        with self.lock:
-            self.cut = True
-            pairs, self.pairs = self.pairs, []
-        for c, u, t in pairs:
-            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            # The relay's recv() holds the socket: it must end before the
-            # close can reset the connection.
-            c.shutdown(socket.SHUT_RD)
-            t.join(5)
-            c.close()
-            self.kept.append(u)
-
-    def close(self):
-        self.ls.close()
-        for u in self.kept:
-            u.close()
-
-
-def tus(port, method, path, tok, headers="", body=b""):
-    """(status, headers, body) of one tus request."""
-    data = (f"{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {tok}\r\n"
-            f"Tus-Resumable: 1.0.0\r\nConnection: close\r\n{headers}"
-            f"Content-Length: {len(body)}\r\n\r\n").encode()
-    return exchange(port, data + body)
 
 
 def b64(s):
@@ -286,7 +125,7 @@ def half_cut(gw, check):
               f"{h.get('upload-offset')}) {took:.1f} s after the cut")
         got = open(target, "rb").read() if os.path.exists(target) else b""
         check(got == data, f"half cut: the file on the share: {len(got)} bytes, the same bytes")
-        tmps = [x for x in os.listdir(PUBLIC) if x.startswith(".~smbgate-new-")]
+        tmps = temporaries()
         check(tmps == [], f"half cut: no temporary stays on the share ({tmps})")
     finally:
         proxy.close()
@@ -295,12 +134,8 @@ def half_cut(gw, check):
 
 
 def main():
-    fails = []
-
-    def check(cond, what):
-        print(("ok: " if cond else "FAIL: ") + what, file=sys.stderr)
-        if not cond:
-            fails.append(what)
+    fails = Failures()
+    check = fails.check
 
     if not shutil.which("node"):
         sys.exit("FAIL: node is missing (Debian package nodejs)")
@@ -342,19 +177,10 @@ def main():
         check(len(rf) >= 2 and 0 < rf[0] < rf[-1] < SIZE,
               f"it resumed from the offsets the gateway reported ({rf}), not from 0")
         check(out.get("offset") == SIZE, f"the client's final offset is the size ({SIZE})")
-        got = hashlib.sha256()
-        n = 0
-        if os.path.exists(target):
-            with open(target, "rb") as f:
-                while True:
-                    b = f.read(8 << 20)
-                    if not b:
-                        break
-                    got.update(b)
-                    n += len(b)
-        check((n, got.hexdigest()) == (SIZE, h.hexdigest()),
+        n, got = file_sha256(target) if os.path.exists(target) else (0, None)
+        check((n, got) == (SIZE, h.hexdigest()),
               f"the file on the share: {n} bytes, the same sha256")
-        tmps = [x for x in os.listdir(PUBLIC) if x.startswith(".~smbgate-new-")]
+        tmps = temporaries()
         check(tmps == [], f"no temporary stays on the share ({tmps})")
         half_cut(gw, check)
     finally:

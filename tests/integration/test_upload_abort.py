@@ -20,12 +20,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gwharness import FX, Gateway, exchange  # noqa: E402
+from gwharness import PUBLIC, Gateway, exchange  # noqa: E402
 
 if len(sys.argv) < 3:
     sys.exit("usage: test_upload_abort.py SMBGATE WORKER")
 SMBGATE, WORKER = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-PUBLIC = FX["SAMBA_SHARE_PUBLIC"]
 SIZE = 1 << 30
 FIRST = 4 << 20
 CHUNK = 256 << 10
