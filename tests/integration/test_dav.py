@@ -224,6 +224,46 @@ class D01Protocol(Base):
         for m in ("PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "PUT"):
             self.assertIn(m, r.headers["Allow"])
 
+    def test_root_probes(self):
+        """Windows Explorer's "Map network drive" (WebClient, as Microsoft
+        documents its requests): the site's root is asked first, without
+        credentials, then the share, which asks for them."""
+        ua = {"User-Agent": "Microsoft-WebDAV-MiniRedir/10.0.19045", "translate": "f"}
+        r = GW.request("OPTIONS", "/", ua)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.headers["DAV"], "1, 2")
+        self.assertEqual(r.headers["MS-Author-Via"], "DAV")
+        self.assertEqual(r.headers["Allow"], "GET, HEAD, OPTIONS, PROPFIND")
+        r = propfind("0", "/", headers=ua)
+        self.assertEqual(r.status, 207, r)
+        self.assertEqual(list(responses(r)), ["/"])
+        rt = responses(r)["/"]["{DAV:}resourcetype"]
+        self.assertEqual(rt[0], 200)
+        self.assertIsNotNone(rt[1].find("D:collection", NS))
+        r = propfind("1", "/", headers=ua, body=b"")
+        self.assertEqual(r.status, 207, r)
+        self.assertEqual(sorted(responses(r)), ["/", "/dav/"])
+        r = GW.request("OPTIONS", PUB, ua)
+        self.assertEqual(r.status, 200, r)
+        r = propfind("0", PUB, headers=ua)
+        self.assertEqual(r.status, 401, r)
+        r = propfind("0", PUB, headers={**ua, **ALICE_H})
+        self.assertEqual(r.status, 207, r)
+        r = propfind("1", PUB + "/", headers={**ua, **ALICE_H})
+        self.assertEqual(r.status, 207, r)
+        self.assertIn(PUB + "/hello.txt", responses(r))
+        # What the root refuses, as any WebDAV resource does; the page stays.
+        self.assertEqual(propfind("infinity", "/", headers=ua).status, 403)
+        self.assertEqual(propfind("0", "/", headers=ua, body=b"<nope").status, 400)
+        r = GW.request("POST", "/", {}, b"")
+        self.assertEqual(r.status, 405, r)
+        self.assertEqual(r.headers["Allow"], "GET, HEAD, OPTIONS, PROPFIND")
+        r = GW.request("GET", "/")
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.headers["Content-Type"].startswith("text/html"), r.headers)
+        r = GW.request("OPTIONS", "/index.html")
+        self.assertEqual(r.status, 405, r)
+
     def test_unauthenticated(self):
         r = propfind("0", PUB + "/", headers={})
         self.assertEqual(r.status, 401, r)
