@@ -2027,6 +2027,29 @@ static void rm_cut(struct rm_walk *w, size_t n)
 		free(w->nodes[--w->n].name);
 }
 
+/* The next entry of the folder @d other than "." and "..", which go to
+ * @self and @up (the tell of a link the server followed: rules.h); NULL at
+ * the end. */
+static const struct libsmb_file_info *walk_next(SMBCCTX *ctx, SMBCFILE *d, struct stat *st,
+						struct dir_id *self, struct dir_id *up)
+{
+	const struct libsmb_file_info *fi;
+
+	while ((fi = smbc_getFunctionReaddirPlus2(ctx)(ctx, d, st)) != NULL) {
+		if (!fi->name)
+			continue;
+		if (strcmp(fi->name, ".") == 0 || strcmp(fi->name, "..") == 0) {
+			*(fi->name[1] ? up : self) = (struct dir_id){.have = true,
+								     .ino = st->st_ino,
+								     .mtime = fi->mtime_ts,
+								     .ctime = fi->ctime_ts};
+			continue;
+		}
+		return fi;
+	}
+	return NULL;
+}
+
 /* Lists the folder at w->url into new nodes (*@first, *@count); "." and ".."
  * into @self and @up. */
 static int rm_list(struct rm_walk *w, size_t *first, uint32_t *count, struct dir_id *self,
@@ -2043,16 +2066,7 @@ static int rm_list(struct rm_walk *w, size_t *first, uint32_t *count, struct dir
 	d = opendir_again(w->s, w->url);
 	if (!d)
 		return opendir_err(w->s, w->url);
-	while ((fi = smbc_getFunctionReaddirPlus2(ctx)(ctx, d, &st)) != NULL) {
-		if (!fi->name)
-			continue;
-		if (strcmp(fi->name, ".") == 0 || strcmp(fi->name, "..") == 0) {
-			*(fi->name[1] ? up : self) = (struct dir_id){.have = true,
-								     .ino = st.st_ino,
-								     .mtime = fi->mtime_ts,
-								     .ctime = fi->ctime_ts};
-			continue;
-		}
+	while ((fi = walk_next(ctx, d, &st, self, up)) != NULL) {
 		if (w->budget == 0) {
 			r = PROTO_E_TOO_BIG;
 			break;
@@ -2336,16 +2350,7 @@ static int walk_list(struct walk *w, unsigned depth, struct walk_kid **ret_kids,
 	d = opendir_again(w->s, w->url);
 	if (!d)
 		return opendir_err(w->s, w->url);
-	while ((fi = smbc_getFunctionReaddirPlus2(ctx)(ctx, d, &st)) != NULL) {
-		if (!fi->name)
-			continue;
-		if (strcmp(fi->name, ".") == 0 || strcmp(fi->name, "..") == 0) {
-			*(fi->name[1] ? up : self) = (struct dir_id){.have = true,
-								     .ino = st.st_ino,
-								     .mtime = fi->mtime_ts,
-								     .ctime = fi->ctime_ts};
-			continue;
-		}
+	while ((fi = walk_next(ctx, d, &st, self, up)) != NULL) {
 		if (smb_path_reserved(fi->name))
 			continue; /* an upload in progress, not a file yet */
 		if (!smb_name_ok(fi->name)) {
