@@ -41,6 +41,7 @@
 #define DEFAULT_MEMORY_LIMIT   (256ULL << 20)
 #define MIN_MEMORY_LIMIT       (1ULL << 20)
 #define DEFAULT_MAX_PROCESSES  64
+#define DEFAULT_TMP_SIZE       (16ULL << 20)
 #define DEFAULT_PRESTART       1
 #define DEFAULT_UID_MIN	       200000
 #define DEFAULT_UID_MAX	       265535
@@ -109,6 +110,7 @@ enum sandbox_key {
 	SBX_PRESTART,
 	SBX_MOUNTS,
 	SBX_SMB_SOCKET,
+	SBX_TMP_SIZE,
 	_SBX_MAX,
 };
 
@@ -119,6 +121,7 @@ static const char *const sandbox_keys[_SBX_MAX] = {
     [SBX_PRESTART] = "prestart",
     [SBX_MOUNTS] = "mounts",
     [SBX_SMB_SOCKET] = "smb_socket",
+    [SBX_TMP_SIZE] = "tmp_size",
 };
 
 enum server_key {
@@ -669,6 +672,16 @@ static int handle_sandbox(struct parser *p, enum sandbox_key k, const char *v)
 		return 0;
 	case SBX_MAX_PROCESSES:
 		return number_value(p, key, v, 1, CFG_MAX_PROCESSES, &c->max_processes);
+	case SBX_TMP_SIZE:
+		r = cfg_parse_size(v, &n);
+		if (r < 0)
+			return fail_value(
+			    p, key,
+			    r == -ERANGE ? "size too large" : "not a size such as 16M or 1G", v);
+		if (n < CFG_MIN_TMP_SIZE || n > CFG_MAX_TMP_SIZE)
+			return fail_value(p, key, "must be between 1M and 16G", v);
+		c->tmp_size = n;
+		return 0;
 	case SBX_UID_RANGE:
 		r = parse_uid_range(v, &c->uid_min, &c->uid_max);
 		if (r < 0)
@@ -1064,6 +1077,7 @@ static struct cfg *cfg_new(const char *path)
 	c->min_body_rate = DEFAULT_MIN_BODY_RATE;
 	c->memory_limit = DEFAULT_MEMORY_LIMIT;
 	c->max_processes = DEFAULT_MAX_PROCESSES;
+	c->tmp_size = DEFAULT_TMP_SIZE;
 	c->prestart = DEFAULT_PRESTART;
 	c->smb_socket = CFG_SMB_SOCKET_HANDOFF;
 	c->uid_min = DEFAULT_UID_MIN;
@@ -1194,6 +1208,7 @@ int cfg_reload_merge(struct cfg *next, const struct cfg *cur, char *kept, size_t
 	KEEP(min_body_rate, "min_body_rate");
 	KEEP(memory_limit, "[sandbox] memory_limit");
 	KEEP(max_processes, "[sandbox] max_processes");
+	KEEP(tmp_size, "[sandbox] tmp_size");
 	KEEP(prestart, "[sandbox] prestart");
 	KEEP(mounts, "[sandbox] mounts");
 	KEEP(smb_socket, "[sandbox] smb_socket");

@@ -44,8 +44,11 @@ enum cfg_encryption {
 #define CFG_MAX_HEADER_TIMEOUT 3600
 #define CFG_MAX_BODY_RATE      (1ULL << 30)
 #define CFG_MAX_PROCESSES      65536
-#define CFG_MAX_PRESTART       16
-#define CFG_MAX_SOCKET_PATH    107 /* sizeof(sun_path) - 1: a unix socket's address */
+/* [sandbox] tmp_size bounds: a sandbox's /tmp (tmpfs, one inode per 4 KiB). */
+#define CFG_MIN_TMP_SIZE    (1ULL << 20)
+#define CFG_MAX_TMP_SIZE    (16ULL << 30)
+#define CFG_MAX_PRESTART    16
+#define CFG_MAX_SOCKET_PATH 107 /* sizeof(sun_path) - 1: a unix socket's address */
 
 /* [gateway] max_locks_per_user: at most the gateway's whole WebDAV lock table. */
 #define CFG_MAX_LOCKS		   4096
@@ -98,6 +101,7 @@ struct cfg {
 	/* [sandbox] */
 	uint64_t memory_limit;		/* bytes, 0 = unlimited; default 256M */
 	unsigned max_processes;		/* default 64 */
+	uint64_t tmp_size;		/* bytes of each sandbox's /tmp; default 16M */
 	unsigned prestart;		/* sandboxes kept ready per server, 0..16; default 1 */
 	enum cfg_mounts mounts;		/* the shares under /shares/SERVER in each sandbox */
 	enum cfg_smb_socket smb_socket; /* how the worker's SMB connections leave the sandbox */

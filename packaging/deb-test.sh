@@ -77,6 +77,10 @@ trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 conf=$work/smbgate.conf
 log=$work/smbgate.log
+# The shipped configuration's mounts (on-demand): smbgatectl exec below must
+# find the shares there with it.
+shipped_mounts=$(sed -n 's/^mounts = //p' /etc/smbgate/smbgate.conf)
+[ -n "$shipped_mounts" ] || fail "no [sandbox] mounts in the installed /etc/smbgate/smbgate.conf"
 cat >"$conf" <<CONF
 [gateway]
 listen = 127.0.0.1:$port
@@ -84,7 +88,7 @@ control_socket = $work/ctl/control.sock
 audit = yes
 [sandbox]
 uid_range = 3000000-3000063
-mounts = login
+mounts = $shipped_mounts
 [server fixture]
 host = $SAMBA_HOST
 port = $SAMBA_PORT
@@ -134,15 +138,15 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -u "$SAMBA_USER2:$SAMBA_PASS2" \
 [ "$code" = 200 ] || fail "Basic download: $code"
 
 echo "== smbgatectl (installed) under the same bounding set"
+out=$(/usr/sbin/smbgatectl -s "$work/ctl/control.sock" exec "$SAMBA_USER1" -- \
+  cat /shares/fixture/public/hello.txt) || fail "smbgatectl exec: $out"
+[ "$out" = "$(cat "$SAMBA_SHARE_PUBLIC/hello.txt")" ] || fail "exec read: $out"
 out=$(/usr/sbin/smbgatectl -s "$work/ctl/control.sock" sessions --json)
 echo "$out" | python3 -c '
 import json, sys
 s = {x["user"]: x for x in json.load(sys.stdin)["sessions"]}
 sys.exit(0 if s[sys.argv[1]]["mounted"] == "yes" else 1)' "$SAMBA_USER1" ||
-  fail "smbgatectl sessions: $out"
-out=$(/usr/sbin/smbgatectl -s "$work/ctl/control.sock" exec "$SAMBA_USER1" -- \
-  cat /shares/fixture/public/hello.txt) || fail "smbgatectl exec: $out"
-[ "$out" = "$(cat "$SAMBA_SHARE_PUBLIC/hello.txt")" ] || fail "exec read: $out"
+  fail "smbgatectl sessions after exec: $out"
 /usr/sbin/smbgatectl -s "$work/ctl/control.sock" kill --user "$SAMBA_USER1" >/dev/null ||
   fail "smbgatectl kill"
 code=$(curl -s -o /dev/null -w '%{http_code}' -b "$work/cookies" "$base/api/v1/fs/")

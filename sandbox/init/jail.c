@@ -277,7 +277,10 @@ static void build_root(const struct jail_params *p, int worker_fd)
 
 	/* The writable places, each a small private tmpfs. */
 	make_dir(NEWROOT "/tmp", 01777);
-	tmpfs(NEWROOT "/tmp", "mode=1777,size=16m,nr_inodes=1024");
+	char opts[96];
+	snprintf(opts, sizeof(opts), "mode=1777,size=%llu,nr_inodes=%llu",
+		 (unsigned long long)p->tmp_size, (unsigned long long)(p->tmp_size / 4096));
+	tmpfs(NEWROOT "/tmp", opts);
 	make_dir(NEWROOT "/home", 0755);
 	make_dir(NEWROOT JAIL_HOME, 0700);
 	tmpfs(NEWROOT JAIL_HOME, "mode=0700,size=4m,nr_inodes=256");

@@ -55,6 +55,7 @@ struct jail_params {
 	const char *hostname;	 /* UTS hostname, already sanitised */
 	const char *server_name; /* a DNS name to map to the pinhole in /etc/hosts, or NULL */
 	unsigned max_processes;	 /* RLIMIT_NPROC */
+	uint64_t tmp_size;	 /* bytes of /tmp ([sandbox] tmp_size) */
 	char *const *argv;	 /* the worker's argv */
 	char *const *envp;	 /* the worker's whole environment */
 	const char *mount_name;	 /* mount the shares at /shares/MOUNT_NAME (the server's

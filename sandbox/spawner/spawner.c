@@ -302,6 +302,7 @@ static pid_t clone_jail(struct spawner_state *st, const struct cfg_server *srv, 
 	    .hostname = "sandbox",
 	    .server_name = sbx_host_is_ip_literal(srv->host) ? NULL : srv->host,
 	    .max_processes = st->cfg->max_processes,
+	    .tmp_size = st->cfg->tmp_size,
 	    .argv = st->argv,
 	    .envp = st->envp,
 	    .mount_name = st->cfg->mounts != CFG_MOUNTS_OFF ? srv->name : NULL,
@@ -664,9 +665,9 @@ int spawner_fork(const struct cfg *cfg, const struct sbx_spawner_options *opts, 
 	/* Each sandbox opens /dev/fuse itself, with the spawner's host uid. */
 	if (cfg->mounts != CFG_MOUNTS_OFF && access("/dev/fuse", R_OK | W_OK) < 0)
 		fprintf(stderr,
-			"smbgate: [sandbox] mounts = login, but /dev/fuse cannot be opened (%s): "
+			"smbgate: [sandbox] mounts = %s, but /dev/fuse cannot be opened (%s): "
 			"sandboxes run without their mounts\n",
-			strerror(errno));
+			cfg->mounts == CFG_MOUNTS_LOGIN ? "login" : "on-demand", strerror(errno));
 	st.spare = calloc(cfg->n_servers * (cfg->prestart ? cfg->prestart : 1), sizeof(*st.spare));
 	st.n_spare = calloc(cfg->n_servers, sizeof(*st.n_spare));
 	if (!st.spare || !st.n_spare) {

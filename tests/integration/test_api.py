@@ -3698,6 +3698,19 @@ class T15Exec(OwnGateway):
     def x(self, *argv, stdin=b"", user=ALICE):
         return ctl_exec(self.SOCK, user, *argv, stdin=stdin)
 
+    def test_tmp_default(self):
+        """Without [sandbox] tmp_size, /tmp holds 16 MiB in 4096 inodes: the
+        2000 small files an rsync brings fit (1024 inodes did not)."""
+        self.login()
+        rc, out, err = self.x("sh", "-c", "grep ' /tmp ' /proc/mounts")
+        self.assertEqual(rc, 0, err)
+        self.assertIn(b"size=16384k", out)
+        self.assertIn(b"nr_inodes=4096", out)
+        rc, out, err = self.x("sh", "-c", "mkdir /tmp/many && cd /tmp/many && "
+                              "for i in $(seq 2000); do echo $i > f$i; done && ls | wc -l && "
+                              "cd / && rm -r /tmp/many")
+        self.assertEqual((rc, out.strip()), (0, b"2000"), err)
+
     def test_exec_on_the_mounts(self):
         import hashlib
         # no session yet: a clear error, exit 2
@@ -3831,7 +3844,7 @@ class T16MountsOnDemand(OwnGateway):
 
     @staticmethod
     def make_gateway():
-        return Gateway("ondemand", sandbox_extra="mounts = on-demand")
+        return Gateway("ondemand", sandbox_extra="mounts = on-demand\ntmp_size = 2M")
 
     def fuse_servers(self, worker):
         return [p for p, (c, pp) in proc_table().items() if c == "smbgate-fuse" and pp == worker]
@@ -3850,6 +3863,25 @@ class T16MountsOnDemand(OwnGateway):
         rc, out, err = ctl_exec(self.SOCK, ALICE, "cat", "/shares/fixture/public/hello.txt")
         self.assertEqual((rc, out), (0, b"Hello, world!\n"), err)
         self.assertEqual(len(self.fuse_servers(worker)), 1)
+
+    def test_tmp_size(self):
+        """[sandbox] tmp_size: the sandbox's /tmp is that big, one inode per
+        4 KiB, and a write past it fails there (the default's 16M is checked
+        in T18Exec's gateway, which does not set it)."""
+        self.login()
+        self.assertTrue(wait_until(lambda: self.gw.sandboxes(ALICE), 10))
+        rc, out, err = ctl_exec(self.SOCK, ALICE, "sh", "-c", "grep ' /tmp ' /proc/mounts")
+        self.assertEqual(rc, 0, err)
+        self.assertIn(b"size=2048k", out)
+        self.assertIn(b"nr_inodes=512", out)
+        rc, out, err = ctl_exec(self.SOCK, ALICE, "sh", "-c",
+                                "head -c 3000000 /dev/zero > /tmp/big")
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn(b"No space left", err)
+        rc, out, err = ctl_exec(self.SOCK, ALICE, "sh", "-c",
+                                "rm -f /tmp/big && head -c 1000000 /dev/zero > /tmp/ok && "
+                                "wc -c < /tmp/ok && rm /tmp/ok")
+        self.assertEqual((rc, out.strip()), (0, b"1000000"), err)
 
     def mounted(self, user):
         rc, out, err = ctl("-s", self.SOCK, "sessions", "--json")
