@@ -86,6 +86,7 @@ static void test_defaults(void **state)
 	assert_false(c->audit);
 	assert_int_equal(c->memory_limit, 256ULL << 20);
 	assert_int_equal(c->max_processes, 64);
+	assert_int_equal(c->tmp_size, 16ULL << 20);
 	assert_int_equal(c->prestart, 1);
 	assert_int_equal(c->mounts, CFG_MOUNTS_OFF);
 	assert_int_equal(c->smb_socket, CFG_SMB_SOCKET_HANDOFF);
@@ -126,6 +127,7 @@ static void test_every_key(void **state)
 				   "[sandbox]\n"
 				   "memory_limit = 0\n"
 				   "max_processes = 65536\n"
+				   "tmp_size = 16G\n"
 				   "uid_range = 1-1\n"
 				   "prestart = 16\n"
 				   "mounts = login\n"
@@ -169,6 +171,7 @@ static void test_every_key(void **state)
 	assert_int_equal(c->max_locks_per_user, 4096);
 	assert_int_equal(c->memory_limit, 0);
 	assert_int_equal(c->max_processes, 65536);
+	assert_int_equal(c->tmp_size, 16ULL << 30);
 	assert_int_equal(c->prestart, 16);
 	assert_int_equal(c->mounts, CFG_MOUNTS_LOGIN);
 	assert_int_equal(c->smb_socket, CFG_SMB_SOCKET_RELAY);
