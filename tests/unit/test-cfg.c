@@ -189,7 +189,7 @@ static void test_every_key(void **state)
 	assert_int_equal(s->encryption, CFG_ENCRYPTION_REQUIRED);
 	assert_true(s->show_hidden_shares);
 	assert_int_equal(s->timeout, 3600);
-	assert_int_equal(s->line, 24);
+	assert_int_equal(s->line, 25);
 
 	s = &c->servers[1];
 	assert_string_equal(s->name, "v6");
@@ -198,7 +198,7 @@ static void test_every_key(void **state)
 	assert_int_equal(s->max_protocol, CFG_PROTO_SMB3_11);
 	assert_int_equal(s->encryption, CFG_ENCRYPTION_OFF);
 	assert_false(s->show_hidden_shares);
-	assert_int_equal(s->line, 33);
+	assert_int_equal(s->line, 34);
 
 	s = &c->servers[2];
 	assert_string_equal(s->host, "fe80::1");
