@@ -65,6 +65,17 @@ unit=/lib/systemd/system/smbgate.service
 grep -q '^smbgate:200000:65536$' /etc/subuid || fail "no /etc/subuid range for smbgate"
 systemd-analyze verify "$unit" || fail "systemd-analyze verify $unit"
 /usr/sbin/smbgate --check-config >/dev/null || fail "the installed configuration does not check"
+# The unit's reload checks the file before its SIGHUP (systemd stops at the
+# first ExecReload= that fails, and "systemctl reload" fails with it): the
+# check, as the unit runs it, refuses a mistake and names its line.
+mapfile -t reloads < <(sed -n 's/^ExecReload=//p' "$unit")
+[ "${#reloads[@]}" = 2 ] && [ "${reloads[0]}" = "/usr/sbin/smbgate --check-config" ] &&
+  [ "${reloads[1]}" = '/bin/kill -HUP $MAINPID' ] || fail "ExecReload: ${reloads[*]}"
+badconf=$(mktemp)
+printf '[gateway]\nlisten = nowhere\n[server a]\nhost = x\n' >"$badconf"
+out=$(${reloads[0]} -c "$badconf" 2>&1) && fail "the reload's check passed a bad file"
+rm -f "$badconf"
+echo "$out" | grep -q ":2: \[gateway\] listen: " || fail "the reload's check said: $out"
 man -w smbgate.conf.5 >/dev/null || fail "no smbgate.conf(5)"
 
 work=$(mktemp -d)
