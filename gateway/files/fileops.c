@@ -343,6 +343,9 @@ struct upload {
 	bool broken;			  /* the worker stopped reading (it will say why) */
 	bool hung;			  /* ... and no longer read at all: killed */
 	bool exclusive;			  /* If-None-Match: * */
+	bool framed;			  /* chunked: size unknown (PROTO_WRITE_UNKNOWN) */
+	bool too_large;			  /* ... and past max_upload_size: cut short */
+	uint64_t got;			  /* the body's bytes so far */
 	char tmp[PROTO_TMP_NAME_LEN + 1]; /* the temporary beside the target */
 	uint64_t jid;			  /* its journal entry (journal.h) */
 	char *share, *path;		  /* point into data */
@@ -400,7 +403,8 @@ static void upload_abort(struct gw_req *r)
 
 	if (!u)
 		return;
-	close(u->fd); /* short of the announced size: the worker drops its temporary */
+	if (u->fd >= 0) /* short of the size or the end frame: the worker drops its temporary */
+		close(u->fd);
 	int err = sbxc_write_end(u->lane, NULL, NULL);
 	if (upload_may_leave_tmp(err))
 		upload_orphaned(r->gw, u, err);
@@ -476,17 +480,35 @@ enum MHD_Result gw_fs_put_start(struct gw_req *r, struct MHD_Connection *c, size
 	session = gw_fs_authenticate(r, c, server);
 	if (!session)
 		return MHD_YES;
-	if (!cl) {
-		return gw_reply_error(r, c, MHD_HTTP_LENGTH_REQUIRED, "length_required",
-				      "uploads need a Content-Length");
+	if (!cl && !header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+		return gw_reply_error(
+		    r, c, MHD_HTTP_LENGTH_REQUIRED, "length_required",
+		    "uploads need a Content-Length or Transfer-Encoding: chunked");
 	}
-	errno = 0;
-	size = strtoull(cl, &end, 10);
-	if (errno || *end || end == cl || *cl == '-') {
-		return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
-				      "bad Content-Length");
+	if (cl) {
+		errno = 0;
+		size = strtoull(cl, &end, 10);
+		if (errno || *end || end == cl || *cl == '-') {
+			return gw_reply_error(r, c, MHD_HTTP_BAD_REQUEST, "bad_request",
+					      "bad Content-Length");
+		}
+	} else {
+		/* Chunked (the daemon's framing checks allow no other coding):
+		 * the size is known at the end only, and counted as it comes
+		 * (gw_fs_put_data()); Finder announces it beforehand. */
+		size = PROTO_WRITE_UNKNOWN;
+		const char *xl = header(c, "X-Expected-Entity-Length");
+		uint64_t expected = 0;
+		if (xl && *xl >= '0' && *xl <= '9') {
+			errno = 0;
+			expected = strtoull(xl, &end, 10);
+			if (errno || *end)
+				expected = 0; /* a bad hint: the count still holds */
+		}
+		if (cfg->max_upload_size && expected > cfg->max_upload_size)
+			size = expected;
 	}
-	if (cfg->max_upload_size && size > cfg->max_upload_size) {
+	if (cfg->max_upload_size && size != PROTO_WRITE_UNKNOWN && size > cfg->max_upload_size) {
 		return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
 				      "uploads are limited to %llu bytes",
 				      (unsigned long long)cfg->max_upload_size);
@@ -521,9 +543,36 @@ enum MHD_Result gw_fs_put_start(struct gw_req *r, struct MHD_Connection *c, size
 				  cfg->servers[server].name, p->share, p->path, u->tmp);
 	u->s = gw_session_hold(session); /* its own, for the upload's whole body */
 	u->exclusive = exclusive;
+	u->framed = size == PROTO_WRITE_UNKNOWN;
 	r->upload = u;
 	r->upload_abort = upload_abort;
 	return MHD_YES;
+}
+
+/*
+ * Passes @n bytes of the body to the worker. A chunked body (u->framed) is
+ * counted: past max_upload_size the pipe is closed without its end frame,
+ * so that the worker drops its temporary and the old file stays, and the
+ * answer is a 413 (at once; with the gateway's own TLS once the body is read).
+ */
+static void upload_write(struct gw_req *r, struct upload *u, const char *data, size_t n)
+{
+	uint64_t max = r->gw->cfg->max_upload_size;
+	int w;
+
+	u->got += n;
+	if (u->framed && max && u->got > max) {
+		u->too_large = true;
+		close(u->fd);
+		u->fd = -1;
+		r->answer_now = !r->gw->cfg->tls_certificate;
+		return;
+	}
+	w = u->framed ? sbxc_stream_write_frame(u->lane, u->fd, data, n)
+		      : sbxc_stream_write(u->lane, u->fd, data, n);
+	u->broken = w < 0;
+	u->hung = w == -ETIMEDOUT;
+	r->answer_now = u->broken && !r->gw->cfg->tls_certificate;
 }
 
 enum MHD_Result gw_fs_put_data(struct gw_req *r, struct MHD_Connection *c, const char *data,
@@ -540,26 +589,33 @@ enum MHD_Result gw_fs_put_data(struct gw_req *r, struct MHD_Connection *c, const
 		 * and the connection closed, the rest of the body unread; with
 		 * the gateway's own TLS, the body is read to its end first (the
 		 * answer cannot be written past libmicrohttpd's TLS). */
-		if (!u->broken) {
-			int w = sbxc_stream_write(u->lane, u->fd, data, n);
-			u->broken = w < 0;
-			u->hung = w == -ETIMEDOUT;
-			r->answer_now = u->broken && !r->gw->cfg->tls_certificate;
-		}
+		if (!u->broken && !u->too_large)
+			upload_write(r, u, data, n);
 		if (!r->answer_now)
 			return MHD_YES;
 	}
 	/* The whole body is in, or the upload failed. */
 	uint32_t created = 0;
 	uint64_t bytes = 0;
-	close(u->fd);
+	if (u->framed && !u->broken && !u->too_large) { /* the end frame: it may commit */
+		int w = sbxc_stream_write_frame(u->lane, u->fd, NULL, 0);
+		u->broken = w < 0;
+		u->hung = w == -ETIMEDOUT;
+	}
+	if (u->fd >= 0)
+		close(u->fd);
 	int err = sbxc_write_end(u->lane, &created, &bytes);
+	bool too_large = u->too_large;
 	if (err < 0 && u->hung)
 		err = -ETIMEDOUT; /* the sandbox is gone because it hung: say so */
 	bool exclusive = u->exclusive;
 	if (upload_may_leave_tmp(err))
 		upload_orphaned(r->gw, u, err);
 	upload_free(r, u);
+	if (too_large && err >= 0)
+		return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+				      "uploads are limited to %llu bytes",
+				      (unsigned long long)r->gw->cfg->max_upload_size);
 	if (err == PROTO_E_EXISTS && exclusive)
 		return gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "exists",
 				      "the file exists (If-None-Match: *)");

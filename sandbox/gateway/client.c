@@ -634,6 +634,23 @@ int sbxc_stream_write(struct sbxc_lane *l, int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int sbxc_stream_write_frame(struct sbxc_lane *l, int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	do {
+		uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+		int r = sbxc_stream_write(l, fd, &n, sizeof(n));
+		if (r == 0)
+			r = sbxc_stream_write(l, fd, p, n);
+		if (r < 0)
+			return r;
+		p += n;
+		len -= n;
+	} while (len > 0);
+	return 0;
+}
+
 /* ---- transfers: READ, WRITE, ZIP, SEARCH, TUS_APPEND ---- */
 
 /* A transfer's request, and the pipe it carries: @ours is the end kept here

@@ -94,6 +94,10 @@ int sbxc_stat(struct sbxc *c, const char *share, const char *path, struct proto_
  */
 ssize_t sbxc_stream_read(struct sbxc_lane *l, int fd, void *buf, size_t max);
 int sbxc_stream_write(struct sbxc_lane *l, int fd, const void *buf, size_t len);
+/* As sbxc_stream_write(), for an upload of unknown size (PROTO_WRITE_UNKNOWN):
+ * @len bytes as frames; @len 0 writes the end frame, after which only closing
+ * @fd is left. Closing @fd without it aborts the upload. */
+int sbxc_stream_write_frame(struct sbxc_lane *l, int fd, const void *buf, size_t len);
 
 /*
  * Download: on 0, *@ret_fd is the read end of a pipe (caller closes it) that
@@ -109,7 +113,8 @@ int sbxc_read_end(struct sbxc_lane *l, uint64_t *ret_bytes);
 
 /*
  * Upload: on 0, *@ret_fd is the write end of a pipe (caller closes it) and
- * *@ret_lane the lane it holds: write @size bytes (UINT64_MAX: unknown) and
+ * *@ret_lane the lane it holds: write @size bytes (PROTO_WRITE_UNKNOWN:
+ * unknown, then with sbxc_stream_write_frame(), the end frame last) and
  * close it, then call sbxc_write_end() with that lane, exactly once. Closing
  * early aborts the upload (the worker removes its temporary file).
  *

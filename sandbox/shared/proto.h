@@ -244,6 +244,12 @@ struct proto_write_req {
 	uint64_t size; /* bytes the pipe will carry; UINT64_MAX when not known */
 };
 
+/* A WRITE of unknown size (size UINT64_MAX) comes in frames, so that a body
+ * cut short is never taken for a whole one: each frame a uint32_t length
+ * (host order) then that many bytes; a frame of length 0 ends the body, and
+ * EOF follows it. EOF anywhere else: the upload was cut short. */
+#define PROTO_WRITE_UNKNOWN UINT64_MAX
+
 /* ZIP */
 #define PROTO_ZIP_DEFLATE   0x1u /* deflate (else stored) */
 #define PROTO_ZIP_ZIP64	    0x2u /* zip64 records for every entry (else only where needed) */

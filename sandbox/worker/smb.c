@@ -1244,6 +1244,56 @@ static int commit_tmp(struct smb *s, SMBCFILE *f, const char *share, const char 
 	return replace(s, share, path, tmp, target, flags, created);
 }
 
+/* Reads exactly @n bytes of @fd into @buf: 0, or PROTO_E_IO (EOF or an error). */
+static int read_exact(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+
+	while (n > 0) {
+		ssize_t r = read(fd, p, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return PROTO_E_IO;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * Copies an upload of unknown size, in frames (PROTO_WRITE_UNKNOWN), from @fd
+ * into @f, adding its bytes to *@done: 0 only once the end frame came and
+ * then EOF; PROTO_E_IO when the body was cut short (EOF before the end frame:
+ * the client went away, or the gateway refused the rest).
+ */
+static int copy_frames(struct smb *smb, SMBCFILE *f, int fd, uint64_t *done)
+{
+	for (;;) {
+		uint32_t len;
+		int r = read_exact(fd, &len, sizeof(len));
+		if (r)
+			return r;
+		if (len == 0)
+			break;
+		while (len > 0) {
+			size_t n = len < IO_BUF ? len : IO_BUF;
+			r = read_exact(fd, smb->buf, n);
+			if (r == 0)
+				r = smb_write_all(smb, f, smb->buf, n);
+			if (r)
+				return r;
+			*done += n;
+			len -= (uint32_t)n;
+		}
+	}
+	char c;
+	ssize_t n;
+	while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
+		;
+	return n == 0 ? 0 : n < 0 ? PROTO_E_IO : PROTO_E_INVALID; /* EOF after the end */
+}
+
 int smb_write(struct smb *smb, const char *share, const char *path, const char *tmp_name,
 	      uint32_t flags, int fd, uint64_t size, uint32_t *created, uint64_t *written)
 {
@@ -1268,7 +1318,12 @@ int smb_write(struct smb *smb, const char *share, const char *path, const char *
 	f = smbc_getFunctionOpen(smb->ctx)(smb->ctx, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	if (!f)
 		return last_err();
-	for (;;) {
+	if (size == PROTO_WRITE_UNKNOWN) {
+		r = copy_frames(smb, f, fd, &done);
+		if (r)
+			goto abort;
+	}
+	while (size != PROTO_WRITE_UNKNOWN) {
 		ssize_t n = read(fd, smb->buf, IO_BUF);
 		if (n < 0 && errno == EINTR)
 			continue;

@@ -86,8 +86,9 @@ int smb_read(struct smb *s, const char *share, const char *path, uint64_t offset
 /*
  * Writes the bytes read from @fd until EOF into the temporary file @tmp (a
  * name proto_tmp_name_valid() accepts, chosen by the gateway) beside @path,
- * then renames it over @path. @size: the bytes expected (UINT64_MAX:
- * unknown); EOF before that, a read error, or a server error removes the
+ * then renames it over @path. @size: the bytes expected (PROTO_WRITE_UNKNOWN:
+ * unknown, the pipe then carries frames, proto.h); EOF before that (or before
+ * the end frame), a read error, or a server error removes the
  * temporary and leaves @path as it was. Without PROTO_F_OVERWRITE an existing
  * @path gives PROTO_E_EXISTS. *@created: 1 when @path did not exist.
  *

@@ -32,7 +32,8 @@ import xml.etree.ElementTree as ET
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gwharness  # noqa: E402
 from gwharness import (ALICE, ALICE_PW, BOB, BOB_PW, FX, PRIVATE, PUBLIC, READONLY,  # noqa: E402
-                       disk_tree, in_parallel, key_values, status_kib)
+                       disk_tree, exchange, in_parallel, key_values, status_kib, temporaries,
+                       wait_until)
 
 if len(sys.argv) < 4:
     sys.exit("usage: test_dav.py SMBGATE WORKER SMBGATECTL [unittest args]")
@@ -1398,6 +1399,134 @@ class D14CopyMoveSafety(Base):
         r = GW.request("DELETE", base + "/l0", ALICE_H)
         self.assertCode(r, 413, "too_deep")
         self.assertEqual(self.snap(), before)
+
+
+# ---- chunked request bodies (macOS Finder) ---------------------------------
+
+def chunked_head(p, headers, extra=None):
+    """The head of a chunked PUT of @p, with @headers and @extra."""
+    h = dict(headers, **(extra or {}))
+    lines = [f"PUT {q(p)} HTTP/1.1", "Host: x", "Transfer-Encoding: chunked"]
+    lines += [f"{k}: {v}" for k, v in h.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def chunks(data, size=1000):
+    """@data as chunks of @size bytes, without the zero chunk."""
+    return b"".join(b"%x\r\n%s\r\n" % (len(data[i:i + size]), data[i:i + size])
+                    for i in range(0, len(data), size))
+
+
+def chunked_put(port, p, data, headers=ALICE_H, extra=None):
+    """(status, headers, body) of a whole chunked PUT of @data."""
+    return exchange(port, chunked_head(p, headers, dict(extra or {}, Connection="close")) +
+                    chunks(data) + b"0\r\n\r\n")
+
+
+class D15Chunked(Base):
+    """PUT with Transfer-Encoding: chunked (Finder's uploads) streams like any
+    upload; the old file is replaced only once the zero chunk came."""
+
+    def assertClean(self, folder=PUBLIC_DIR):
+        left = wait_until(lambda: not temporaries(folder), 10)
+        self.assertTrue(left, f"temporary left: {temporaries(folder)}")
+
+    def test_new_and_over(self):
+        data = bytes(range(256)) * 40 + b"end"
+        st, _, body = chunked_put(GW.port, PUB + "/d15-new.bin", data)
+        self.assertEqual(st, 201, body)
+        self.assertEqual(disk("d15-new.bin"), data)
+        st, _, body = chunked_put(GW.port, PUB + "/d15-new.bin", b"second")
+        self.assertEqual(st, 204, body)
+        self.assertEqual(disk("d15-new.bin"), b"second")
+        st, _, body = chunked_put(GW.port, PUB + "/d15-new.bin", b"")  # the zero chunk only
+        self.assertEqual(st, 204, body)
+        self.assertEqual(disk("d15-new.bin"), b"")
+        # the REST API's PUT too
+        tok = GW.login(ALICE, ALICE_PW)
+        st, _, body = chunked_put(GW.port, "/api/v1/fs/fixture/public/d15-rest.bin", data,
+                                  headers={"Authorization": f"Bearer {tok}"})
+        self.assertEqual(st, 201, body)
+        self.assertEqual(disk("d15-rest.bin"), data)
+        self.assertClean()
+
+    def test_cut_before_zero_chunk(self):
+        self.put(PUB + "/d15-cut.txt", b"old content\n", expect=201)
+        s = socket.create_connection(("127.0.0.1", GW.port), timeout=TIMEOUT)
+        try:
+            s.sendall(chunked_head(PUB + "/d15-cut.txt", ALICE_H) + chunks(b"N" * 200000))
+            seen = wait_until(lambda: temporaries(PUBLIC_DIR), 10)
+            self.assertTrue(seen, "no temporary appeared during the upload")
+            # everything but the zero chunk has come: still the old file
+            self.assertEqual(disk("d15-cut.txt"), b"old content\n")
+        finally:
+            s.close()
+        self.assertClean()
+        self.assertEqual(disk("d15-cut.txt"), b"old content\n")
+        r = GW.request("GET", PUB + "/d15-cut.txt", ALICE_H)
+        self.assertEqual((r.status, r.body), (200, b"old content\n"))
+
+    def test_limit(self):
+        gw = Gateway("chunklimit", "max_upload_size = 1K")
+        try:
+            self.assertEqual(gw.request("PUT", PUB + "/d15-lim.txt", ALICE_H, b"old").status,
+                             201)
+            # the body passes the limit as it comes: 413, the old file kept
+            st, _, body = chunked_put(gw.port, PUB + "/d15-lim.txt", b"z" * 5000)
+            self.assertEqual(st, 413, body)
+            self.assertEqual(json.loads(body)["error"]["code"], "too_large")
+            self.assertClean()
+            self.assertEqual(disk("d15-lim.txt"), b"old")
+            # Finder's announced size over the limit: 413 before the body
+            st, _, body = exchange(gw.port, chunked_head(
+                PUB + "/d15-lim.txt", ALICE_H,
+                {"X-Expected-Entity-Length": "1025", "Connection": "close"}))
+            self.assertEqual(st, 413, body)
+            self.assertEqual(json.loads(body)["error"]["code"], "too_large")
+            self.assertEqual(disk("d15-lim.txt"), b"old")
+            # exactly the limit is taken
+            st, _, body = chunked_put(gw.port, PUB + "/d15-lim.txt", b"k" * 1024,
+                                      extra={"X-Expected-Entity-Length": "1024"})
+            self.assertEqual(st, 204, body)
+            self.assertEqual(disk("d15-lim.txt"), b"k" * 1024)
+            self.assertClean()
+        finally:
+            gw.stop()
+
+    def test_finder_sequence(self):
+        """Finder's requests for a new file (WebDAVFS): LOCK of the new name,
+        PUT chunked with X-Expected-Entity-Length and the token in If,
+        PROPPATCH, the AppleDouble ._ file, UNLOCK."""
+        name, data = "d15 Finder.txt", b"written by Finder\n" * 300
+        p, ad = PUB + "/" + name, PUB + "/._" + name
+        u = q(p)  # http.client sends the target as it is
+        finder = dict(ALICE_H, **{"User-Agent": "WebDAVFS/3.0.0 (03008000) Darwin/21.6.0"})
+        r = GW.request("LOCK", u, dict(finder, Depth="0", Timeout="Second-600"),
+                       LOCKINFO % (b"exclusive", b"http://www.apple.com/webdav_fs/"))
+        self.assertEqual(r.status, 201, r)
+        tok = r.headers["Lock-Token"][1:-1]
+        # without the token the locked file is not written
+        st, _, _ = chunked_put(GW.port, p, b"intruder", headers=BOB_H)
+        self.assertEqual(st, 423)
+        st, _, body = chunked_put(GW.port, p, data, headers=finder,
+                                  extra={"If": f"(<{tok}>)",
+                                         "X-Expected-Entity-Length": str(len(data))})
+        self.assertEqual(st, 204, body)  # the lock-null file is empty, yet exists
+        self.assertEqual(disk(name), data)
+        pp = (b'<?xml version="1.0" encoding="utf-8"?><D:propertyupdate xmlns:D="DAV:">'
+              b'<D:set><D:prop><A:appledoubleheader xmlns:A="http://www.apple.com/webdav_fs/'
+              b'props/">AAUWBwACAAA=</A:appledoubleheader></D:prop></D:set>'
+              b'</D:propertyupdate>')
+        r = GW.request("PROPPATCH", u, dict(finder, If=f"(<{tok}>)"), pp)
+        self.assertEqual(r.status, 207, r)
+        st, _, body = chunked_put(GW.port, ad, b"\x00\x05\x16\x07" + b"\x00" * 78,
+                                  headers=finder, extra={"X-Expected-Entity-Length": "82"})
+        self.assertEqual(st, 201, body)
+        self.assertEqual(disk("._" + name), b"\x00\x05\x16\x07" + b"\x00" * 78)
+        r = GW.request("UNLOCK", u, dict(finder, **{"Lock-Token": f"<{tok}>"}))
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(disk(name), data)
+        self.assertClean()
 
 
 class D04ParallelBasic(Base):
