@@ -142,8 +142,9 @@ def rows():
         raw=put + b"Content-Length: 0x5\r\nConnection: close\r\n\r\nhello")
     add(g, "Content-Length over the upload limit", 413, "too_large",
         raw=put + b"Content-Length: 2000000\r\nConnection: close\r\n\r\nhello")
-    add(g, "chunked upload (length required)", 411, "length_required",
-        raw=put + b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+    add(g, "chunked upload announced over the upload limit", 413, "too_large",
+        raw=put + b"Transfer-Encoding: chunked\r\nX-Expected-Entity-Length: 2000000\r\n"
+        b"Connection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
     add(g, "Transfer-Encoding gzip", 501, "not_implemented",
         raw=put + b"Transfer-Encoding: gzip\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello")
     add(g, "Transfer-Encoding chunked, gzip", 501, "not_implemented",
