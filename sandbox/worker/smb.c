@@ -1269,20 +1269,28 @@ static int read_exact(int fd, void *buf, size_t n)
  */
 static int copy_frames(struct smb *smb, SMBCFILE *f, int fd, uint64_t *done)
 {
+	size_t fill = 0; /* bytes in smb->buf: written a large buffer at a time */
+	int r;
+
 	for (;;) {
 		uint32_t len;
-		int r = read_exact(fd, &len, sizeof(len));
+		r = read_exact(fd, &len, sizeof(len));
 		if (r)
 			return r;
 		if (len == 0)
 			break;
 		while (len > 0) {
-			size_t n = len < IO_BUF ? len : IO_BUF;
-			r = read_exact(fd, smb->buf, n);
-			if (r == 0)
-				r = smb_write_all(smb, f, smb->buf, n);
+			if (fill == IO_BUF) {
+				r = smb_write_all(smb, f, smb->buf, fill);
+				if (r)
+					return r;
+				fill = 0;
+			}
+			size_t n = len < IO_BUF - fill ? len : IO_BUF - fill;
+			r = read_exact(fd, smb->buf + fill, n);
 			if (r)
 				return r;
+			fill += n;
 			*done += n;
 			len -= (uint32_t)n;
 		}
@@ -1291,7 +1299,9 @@ static int copy_frames(struct smb *smb, SMBCFILE *f, int fd, uint64_t *done)
 	ssize_t n;
 	while ((n = read(fd, &c, 1)) < 0 && errno == EINTR)
 		;
-	return n == 0 ? 0 : n < 0 ? PROTO_E_IO : PROTO_E_INVALID; /* EOF after the end */
+	if (n != 0)
+		return n < 0 ? PROTO_E_IO : PROTO_E_INVALID; /* nothing after the end */
+	return fill ? smb_write_all(smb, f, smb->buf, fill) : 0;
 }
 
 int smb_write(struct smb *smb, const char *share, const char *path, const char *tmp_name,
