@@ -1249,18 +1249,20 @@ class T04Write(Base):
 
     def test_put_errors(self):
         self.put("keep.txt", b"keep\n")
-        # no Content-Length (and chunked, which has none): 411
-        for extra in (b"", b"Transfer-Encoding: chunked\r\n"):
-            with self.subTest(extra=extra):
-                req = (f"PUT {self.url}/keep.txt HTTP/1.1\r\nHost: x\r\n"
-                       f"Authorization: Bearer {self.tok}\r\nConnection: close\r\n").encode()
-                req += extra + b"\r\n"
-                if extra:
-                    req += b"5\r\nchunk\r\n0\r\n\r\n"
-                st, hd, body = parse_raw(raw_exchange(self.gw.port, req))
-                self.assertEqual(st, 411, body)
-                self.assertEqual(json.loads(body)["error"]["code"], "length_required")
+        # neither a Content-Length nor chunked: 411
+        req = (f"PUT {self.url}/keep.txt HTTP/1.1\r\nHost: x\r\n"
+               f"Authorization: Bearer {self.tok}\r\nConnection: close\r\n\r\n").encode()
+        st, hd, body = parse_raw(raw_exchange(self.gw.port, req))
+        self.assertEqual(st, 411, body)
+        self.assertEqual(json.loads(body)["error"]["code"], "length_required")
         self.assertDisk(os.path.join(self.path, "keep.txt"), b"keep\n")
+        # chunked (no length): taken, counted as it comes
+        req = (f"PUT {self.url}/chunked.txt HTTP/1.1\r\nHost: x\r\n"
+               f"Authorization: Bearer {self.tok}\r\nConnection: close\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n5\r\nchunk\r\n0\r\n\r\n").encode()
+        st, hd, body = parse_raw(raw_exchange(self.gw.port, req))
+        self.assertEqual(st, 201, body)
+        self.assertDisk(os.path.join(self.path, "chunked.txt"), b"chunk")
         # read-only share, missing parent, a folder in the way
         r = self.gw.request("PUT", f"{FS}/readonly/new.txt", self.h, b"x")
         self.assertError(r, 403, "access_denied")
@@ -2176,11 +2178,12 @@ class T10HostileClients(Base):
                 self.assertEqual(json.loads(body)["error"]["code"], "not_implemented")
                 self.assertEqual(hd.get("connection", "").lower(), "close")
                 self.assertFalse(os.path.exists(os.path.join(PUBLIC, name)))
-        # chunked is the only coding, and uploads still need a length
-        ans = self.raw_put("te-chunked.txt", b"Transfer-Encoding: chunked\r\n",
-                           b"5\r\nhello\r\n0\r\n\r\n")
-        self.assertEqual(parse_raw(ans)[0], 411, ans[:300])
-        self.assertFalse(os.path.exists(os.path.join(PUBLIC, "te-chunked.txt")))
+        # chunked is the only coding: an upload without a length takes it
+        ans = self.raw_put("te-chunked.txt", b"Transfer-Encoding: chunked\r\n"
+                           b"Connection: close\r\n", b"5\r\nhello\r\n0\r\n\r\n")
+        self.assertEqual(parse_raw(ans)[0], 201, ans[:300])
+        self.assertDisk(os.path.join(PUBLIC, "te-chunked.txt"), b"hello")
+        os.unlink(os.path.join(PUBLIC, "te-chunked.txt"))
         self.assertNoTemp(PUBLIC)
 
     def test_conflicting_framing(self):
