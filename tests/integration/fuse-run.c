@@ -233,7 +233,42 @@ static int child(struct smb *s, const char *mnt, char **cmd, bool server_killed,
 }
 
 /* Whether a process of the host still lives in mount namespace @ino. */
-static bool mntns_in_use(ino_t ino)
+/* The parent of @pid (0 when gone or unreadable). */
+static pid_t parent_of(pid_t pid)
+{
+	char path[64], line[512];
+	FILE *f;
+	pid_t pp = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fgets(line, sizeof(line), f)) {
+		const char *p = strrchr(line, ')'); /* the name may hold anything */
+		if (!p || sscanf(p + 1, " %*c %d", &pp) != 1)
+			pp = 0;
+	}
+	fclose(f);
+	return pp;
+}
+
+/* Whether @pid descends from this process (a subreaper: orphans of the
+ * namespace's processes come back to it). */
+static bool ours(pid_t pid)
+{
+	for (int depth = 0; pid > 1 && depth < 64; depth++) {
+		pid = parent_of(pid);
+		if (pid == getpid())
+			return true;
+	}
+	return false;
+}
+
+/* Whether a process of ours still lives in the mount namespace @ino. Only
+ * our descendants count: once the namespace is gone, the kernel may give its
+ * inode number to a namespace that another test makes at that moment. */
+static bool mntns_in_use_once(ino_t ino)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;
@@ -247,10 +282,23 @@ static bool mntns_in_use(ino_t ino)
 		if (e->d_name[0] < '0' || e->d_name[0] > '9')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/ns/mnt", e->d_name);
-		used = stat(path, &st) == 0 && st.st_ino == ino;
+		used = stat(path, &st) == 0 && st.st_ino == ino && ours(atoi(e->d_name));
 	}
 	closedir(d);
 	return used;
+}
+
+/* As mntns_in_use_once(), giving a process that is being killed 2 s to go. */
+static bool mntns_in_use(ino_t ino)
+{
+	for (int i = 0; i < 40; i++) {
+		if (!mntns_in_use_once(ino))
+			return false;
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			; /* orphans that came back to us and died */
+		usleep(50 * 1000);
+	}
+	return true;
 }
 
 static bool host_has_mount(const char *mnt)
@@ -294,6 +342,9 @@ int main(int argc, char **argv)
 
 	if (access("/dev/fuse", F_OK) < 0)
 		die("/dev/fuse");
+	/* What the namespace's processes leave behind comes back to us. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+		die("PR_SET_CHILD_SUBREAPER");
 	struct smb *s = login(user);
 	if (pipe2(up, O_CLOEXEC) < 0 || pipe2(down, O_CLOEXEC) < 0)
 		die("pipe");
