@@ -465,6 +465,14 @@ static bool put_preconditions(struct gw_req *r, struct MHD_Connection *c,
 	return false;
 }
 
+/* 413: the body is over [gateway] max_upload_size. */
+static enum MHD_Result reply_too_large(struct gw_req *r, struct MHD_Connection *c)
+{
+	return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+			      "uploads are limited to %llu bytes",
+			      (unsigned long long)r->gw->cfg->max_upload_size);
+}
+
 enum MHD_Result gw_fs_put_start(struct gw_req *r, struct MHD_Connection *c, size_t server,
 				const struct gw_path *p)
 {
@@ -506,12 +514,10 @@ enum MHD_Result gw_fs_put_start(struct gw_req *r, struct MHD_Connection *c, size
 				expected = 0; /* a bad hint: the count still holds */
 		}
 		if (cfg->max_upload_size && expected > cfg->max_upload_size)
-			size = expected;
+			return reply_too_large(r, c);
 	}
 	if (cfg->max_upload_size && size != PROTO_WRITE_UNKNOWN && size > cfg->max_upload_size) {
-		return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
-				      "uploads are limited to %llu bytes",
-				      (unsigned long long)cfg->max_upload_size);
+		return reply_too_large(r, c);
 	}
 	/* A new name the server would mangle: refused before the body comes
 	 * (the worker refuses it too, for every interface). */
@@ -613,9 +619,7 @@ enum MHD_Result gw_fs_put_data(struct gw_req *r, struct MHD_Connection *c, const
 		upload_orphaned(r->gw, u, err);
 	upload_free(r, u);
 	if (too_large && err >= 0)
-		return gw_reply_error(r, c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
-				      "uploads are limited to %llu bytes",
-				      (unsigned long long)r->gw->cfg->max_upload_size);
+		return reply_too_large(r, c);
 	if (err == PROTO_E_EXISTS && exclusive)
 		return gw_reply_error(r, c, MHD_HTTP_PRECONDITION_FAILED, "exists",
 				      "the file exists (If-None-Match: *)");
